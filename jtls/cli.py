@@ -1,0 +1,50 @@
+"""Command line: ``jtls COMMAND ...`` (also ``python -m jtls COMMAND ...``).
+
+Each sub-command lives in the module that owns its feature and exposes
+``register(subparsers)``, which adds its parser(s) and sets ``func`` (a
+callable taking the parsed namespace and returning an exit code).  Modules
+are imported lazily so that ``jtls --help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: Modules that contribute sub-commands, in the order they appear in --help.
+COMMAND_MODULES = [
+    "jtls.demo",          # jtls demo: the README main job
+    "jtls.fit.cli",       # jtls fit
+    "jtls.anneal.cli",    # jtls anneal, jtls dos-fit
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jtls", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue  # feature not installed in this build
+            raise
+        mod.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"jtls {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,14 @@
+"""Test configuration: float64 on (jtls does it on import; asserted here)."""
+import os
+
+import jax
+
+import jtls  # noqa: F401  enables x64
+
+assert jax.config.jax_enable_x64, "jtls must enable float64 on import"
+
+
+def shared_data_dir():
+    """Path of the real datasets: $JTLS_DATA or ../shared/data next to the repo."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.environ.get("JTLS_DATA", os.path.join(os.path.dirname(here), "shared", "data"))
