@@ -1,0 +1,835 @@
+"""Measured curves: the :class:`Dataset` container, CSV reading and writing,
+temperature windows, outlier flags, and the tables the papers print.
+
+Reading
+-------
+:func:`read_csv` reads one curve (temperature plus one measured column, an
+optional uncertainty column and any further columns kept as ``extra``) from
+
+* plain files ``T,value[,sigma]`` (T in kelvin, header optional);
+* files as they come from other people: title lines above the header (found
+  automatically: the header is the line just above the first row whose first
+  cell is a number), ``;`` / tab / whitespace separators, decimal commas,
+  German headers (``Temperatur``), units in the header (``T(K)``,
+  ``Temperature (mK)``, ``k(W/m/K)``; mK and uK are converted to K), a UTF-8
+  byte-order mark and CRLF line ends;
+* the annotated format written by :func:`write_csv` (below).
+
+Nothing is guessed silently: every choice the reader makes (unit assumed,
+power taken from the file name, ...) is written to ``Dataset.notes``.
+Malformed input raises ``ValueError`` naming file, line and column: a missing
+column, a non-numeric or empty cell, NaN/inf, a row with the wrong number of
+cells, a non-positive or repeated temperature, a non-positive value of a
+positive quantity (kappa, C, Q, loss), a non-positive uncertainty.
+
+Annotated format
+----------------
+``#`` lines of the form ``# key: value`` before the header carry metadata::
+
+    # jtls-dataset: 1
+    # quantity: velocity          (see QUANTITIES)
+    # units: 1                     (units of the value column, free text)
+    # material: a-SiO2
+    # omega: 565486.6776           (probing angular frequency, rad/s)
+    # T_ref: 1.0                   (reference temperature of relative data, K)
+    # provenance: Fig. 5(a) of ... (free text; repeatable lines are joined)
+    # source: /path/of/original
+    # note: ...                    (repeatable)
+    # meta.power_dBm: -160         (any meta.<key>: value pair)
+    # excluded: 12, 1.75, 0.000235, outlier: ...   (index, T [K], value, reason)
+    T(K),value,sigma,row
+    0.1,1.2e-05,1e-07,0
+
+``row`` holds the points' row indices in the original file (so exclusions
+keep pointing at the original rows).  Any other column is kept in ``extra``.
+Keyword arguments of :func:`read_csv` override annotations (noted).
+
+Exclusions
+----------
+:meth:`Dataset.window` and :meth:`Dataset.flag_outliers` return a new
+dataset whose removed points are listed in ``Dataset.excluded`` as
+``ExcludedPoint(index, T, value, reason)`` -- reports print them.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "QUANTITIES", "POSITIVE_QUANTITIES", "DataWarning", "ExcludedPoint", "Dataset",
+    "read_csv", "write_csv", "shared_data_dir", "require_dataset", "paper_table",
+    "PaperTable", "repo_data_dir",
+]
+
+#: Known physical quantities (``Dataset.quantity``).
+QUANTITIES = ("velocity", "dielectric", "thermal_conductivity", "specific_heat",
+              "resonator_shift", "resonator_loss", "quality_factor", "internal_friction",
+              "unknown")
+#: Quantities that must be > 0 (fitted on a log scale).
+POSITIVE_QUANTITIES = frozenset({"thermal_conductivity", "specific_heat", "resonator_loss",
+                                 "quality_factor", "internal_friction"})
+
+
+class DataWarning(UserWarning):
+    """A reader decision the user should know about (also kept in ``Dataset.notes``)."""
+
+
+class ExcludedPoint(NamedTuple):
+    """A point removed from a dataset: original row index (0-based), T (K), value, why."""
+    index: int
+    T: float
+    value: float
+    reason: str
+
+
+def _ro(a, dtype=float):
+    a = np.array(a, dtype=dtype, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """One measured curve value(T).
+
+    Attributes:
+      T: (n,) temperatures in K (float64, > 0, distinct; file order kept).
+      value: (n,) measured values in ``units``.
+      sigma: (n,) one-standard-deviation uncertainties (> 0) or None.
+      quantity: one of :data:`QUANTITIES`.
+      units: units of ``value``/``sigma`` (free text, e.g. "W/m/K", "1").
+      material: sample name.
+      omega: probing angular frequency in rad/s, or None.
+      T_ref: reference temperature (K) of relative data, or None.
+      source: path of the file read.
+      provenance: where the numbers come from (title line, paper, ...).
+      extra: further columns, name -> (n,) array.
+      meta: scalar metadata (e.g. ``power_dBm`` and ``power_dBm_source``).
+      notes: reader decisions and warnings, human readable.
+      excluded: points removed by :meth:`window` / :meth:`flag_outliers`.
+      index: (n,) original row index of each point (0-based data rows).
+      line: (n,) 1-based file line of each point, or None.
+    """
+    T: np.ndarray
+    value: np.ndarray
+    sigma: np.ndarray | None = None
+    quantity: str = "unknown"
+    units: str = ""
+    material: str = ""
+    omega: float | None = None
+    T_ref: float | None = None
+    source: str = ""
+    provenance: str = ""
+    extra: Mapping[str, np.ndarray] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple = ()
+    excluded: tuple = ()
+    index: np.ndarray | None = None
+    line: np.ndarray | None = None
+
+    def __post_init__(self):
+        s = object.__setattr__
+        T, v = _ro(self.T), _ro(self.value)
+        if T.ndim != 1 or v.ndim != 1 or T.shape != v.shape:
+            raise ValueError(f"Dataset: mismatched lengths: T {T.shape}, value {v.shape}")
+        n = T.shape[0]
+        sig = None if self.sigma is None else _ro(self.sigma)
+        if sig is not None and sig.shape != (n,):
+            raise ValueError(f"Dataset: mismatched lengths: T {T.shape}, sigma {sig.shape}")
+        idx = np.arange(n) if self.index is None else _ro(self.index, int)
+        if idx.shape != (n,):
+            raise ValueError(f"Dataset: mismatched lengths: T {T.shape}, index {idx.shape}")
+        line = None if self.line is None else _ro(self.line, int)
+        extra = {}
+        for k, a in dict(self.extra).items():
+            a = _ro(a) if np.asarray(a).dtype.kind in "fiub" else _ro(a, object)
+            if a.shape != (n,):
+                raise ValueError(f"Dataset: mismatched lengths: T {T.shape}, extra[{k!r}] {a.shape}")
+            extra[k] = a
+        if self.quantity not in QUANTITIES:
+            raise ValueError(f"Dataset: unknown quantity {self.quantity!r}; expected one of {QUANTITIES}")
+        where = f" ({self.source})" if self.source else ""
+        for name, a in (("T", T), ("value", v), ("sigma", sig)):
+            if a is not None and not np.all(np.isfinite(a)):
+                i = int(np.flatnonzero(~np.isfinite(a))[0])
+                raise ValueError(f"Dataset{where}: {name}[{i}] is not finite")
+        if np.any(T <= 0):
+            i = int(np.flatnonzero(T <= 0)[0])
+            raise ValueError(f"Dataset{where}: T[{i}] = {T[i]!r} K is not positive")
+        if sig is not None and np.any(sig <= 0):
+            i = int(np.flatnonzero(sig <= 0)[0])
+            raise ValueError(f"Dataset{where}: sigma[{i}] = {sig[i]!r} is not positive")
+        if self.quantity in POSITIVE_QUANTITIES and np.any(v <= 0):
+            i = int(np.flatnonzero(v <= 0)[0])
+            raise ValueError(f"Dataset{where}: value[{i}] = {v[i]!r} is not positive "
+                             f"(quantity {self.quantity!r} must be > 0)")
+        u, c = np.unique(T, return_counts=True)
+        if np.any(c > 1):
+            raise ValueError(f"Dataset{where}: duplicate temperature T = {u[c > 1][0]!r} K")
+        s(self, "T", T); s(self, "value", v); s(self, "sigma", sig); s(self, "index", idx)
+        s(self, "line", line); s(self, "extra", extra); s(self, "meta", dict(self.meta))
+        s(self, "notes", tuple(self.notes))
+        s(self, "excluded", tuple(ExcludedPoint(*e) for e in self.excluded))
+        for name in ("omega", "T_ref"):
+            val = getattr(self, name)
+            if val is not None:
+                val = float(val)
+                if not (math.isfinite(val) and val > 0):
+                    raise ValueError(f"Dataset: {name} = {val!r} must be finite and > 0")
+                s(self, name, val)
+
+    def __len__(self):
+        return int(self.T.shape[0])
+
+    def replace(self, **changes) -> "Dataset":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def _subset(self, keep: np.ndarray, reason_of) -> "Dataset":
+        """Keep points where ``keep``; the others go to ``excluded`` with reason_of(i)."""
+        drop = np.flatnonzero(~keep)
+        new_ex = tuple(ExcludedPoint(int(self.index[i]), float(self.T[i]), float(self.value[i]),
+                                     reason_of(i)) for i in drop)
+        return dataclasses.replace(
+            self, T=self.T[keep], value=self.value[keep],
+            sigma=None if self.sigma is None else self.sigma[keep],
+            extra={k: a[keep] for k, a in self.extra.items()}, index=self.index[keep],
+            line=None if self.line is None else self.line[keep],
+            excluded=self.excluded + new_ex)
+
+    def window(self, tmin: float | None = None, tmax: float | None = None) -> "Dataset":
+        """Keep tmin <= T <= tmax (K); points outside are listed in ``excluded``."""
+        lo = -np.inf if tmin is None else float(tmin)
+        hi = np.inf if tmax is None else float(tmax)
+        if not lo < hi:
+            raise ValueError(f"window: tmin = {tmin!r} must be below tmax = {tmax!r}")
+        keep = (self.T >= lo) & (self.T <= hi)
+        return self._subset(keep, lambda i: f"outside T window [{tmin}, {tmax}] K")
+
+    def exclude(self, indices, reason: str) -> "Dataset":
+        """Exclude the points with the given original row indices, with a reason."""
+        indices = set(int(i) for i in np.atleast_1d(indices))
+        missing = indices - set(self.index.tolist())
+        if missing:
+            raise ValueError(f"exclude: row index(es) {sorted(missing)} not in the dataset")
+        keep = np.array([i not in indices for i in self.index.tolist()], bool)
+        return self._subset(keep, lambda i: reason)
+
+    def sorted(self) -> "Dataset":
+        """The same points ordered by increasing T."""
+        o = np.argsort(self.T, kind="stable")
+        return dataclasses.replace(
+            self, T=self.T[o], value=self.value[o],
+            sigma=None if self.sigma is None else self.sigma[o],
+            extra={k: a[o] for k, a in self.extra.items()}, index=self.index[o],
+            line=None if self.line is None else self.line[o])
+
+    def outlier_residuals(self, n_neighbors: int = 4, log: bool | None = None):
+        """Leave-one-out residuals of a local straight-line fit (see :meth:`flag_outliers`).
+
+        Returns (n,) residuals in ln(value) (log=True) or value units, file order.
+        """
+        log = self._log_mode(log)
+        x = np.log(self.T)
+        y = np.log(self.value) if log else self.value
+        return _loo_residuals(x, y, np.ones(len(self), bool), n_neighbors)
+
+    def _log_mode(self, log):
+        if log is None:
+            log = self.quantity in POSITIVE_QUANTITIES or bool(np.all(self.value > 0))
+        if log and np.any(self.value <= 0):
+            raise ValueError("flag_outliers: log=True needs positive values")
+        return bool(log)
+
+    def flag_outliers(self, *, threshold: float = 5.0, min_factor: float = 3.0,
+                      n_neighbors: int = 4, log: bool | None = None,
+                      max_fraction: float = 0.25, floor: float = 0.02) -> "Dataset":
+        """Move isolated outliers to ``excluded`` (robust, iterative, documented).
+
+        Method: order the points by T.  For every active point i fit a straight
+        line to its ``n_neighbors`` nearest *other* active points in ln T
+        (y = ln value when ``log``, the default for positive data; y = value
+        otherwise) and take the residual r_i = y_i - line(ln T_i).  The robust
+        scale is s = max(1.4826 * median |r - median r|, floor) (``floor`` in
+        ln units when ``log``, else times the median |value|).  The point with
+        the largest |r_i|/s is flagged if |r_i| > threshold * s and -- in log
+        mode -- it is off by more than a factor ``min_factor``; it is then
+        removed and everything is recomputed, until no point qualifies or
+        ``max_fraction`` of the points are flagged.  Needs n_neighbors + 2
+        points (otherwise nothing is flagged and a note says so).
+        """
+        if n_neighbors < 2:
+            raise ValueError(f"flag_outliers: n_neighbors = {n_neighbors} must be >= 2")
+        log = self._log_mode(log)
+        n = len(self)
+        if n < n_neighbors + 2:
+            return self.replace(notes=self.notes + (
+                f"outlier check skipped: {n} points < n_neighbors + 2 = {n_neighbors + 2}",))
+        x = np.log(self.T)
+        y = np.log(self.value) if log else self.value
+        fl = floor if log else floor * float(np.median(np.abs(self.value)) or 1.0)
+        active = np.ones(n, bool)
+        reasons = {}
+        while (n - active.sum()) < max_fraction * n:
+            r = _loo_residuals(x, y, active, n_neighbors)
+            ra = r[active]
+            s = max(1.4826 * float(np.median(np.abs(ra - np.median(ra)))), fl)
+            z = np.where(active, np.abs(r) / s, -np.inf)
+            j = int(np.argmax(z))
+            big = abs(r[j]) > math.log(min_factor) if log else True
+            if not (z[j] > threshold and big):
+                break
+            active[j] = False
+            what = (f"off by a factor {math.exp(abs(r[j])):.3g}" if log else f"residual {r[j]:.3g}")
+            reasons[j] = (f"outlier: {what} from the local log-log trend of its {n_neighbors} "
+                          f"neighbours ({z[j]:.1f} robust sigma > {threshold})")
+        return self._subset(active, lambda i: reasons[int(i)])
+
+    def excluded_lines(self) -> list[str]:
+        """One readable line per excluded point."""
+        return [f"row {e.index}: T = {e.T:.6g} K, value = {e.value:.6g} -- {e.reason}"
+                for e in self.excluded]
+
+    def summary(self) -> str:
+        """Short human-readable description including notes and excluded points."""
+        head = (f"{self.quantity} of {self.material or '?'}: {len(self)} points, "
+                f"T = {self.T.min():.4g}..{self.T.max():.4g} K, units {self.units or '?'}")
+        if self.omega is not None:
+            head += f", omega = {self.omega:.6g} rad/s"
+        if self.T_ref is not None:
+            head += f", T_ref = {self.T_ref:g} K"
+        parts = [head] + [f"  note: {n}" for n in self.notes]
+        parts += [f"  excluded {s}" for s in self.excluded_lines()]
+        return "\n".join(parts)
+
+
+def _loo_residuals(x, y, active, k):
+    """Residual of each point from a line fitted to its k nearest other active points in x."""
+    r = np.zeros_like(y)
+    ids = np.flatnonzero(active)
+    for i in range(len(x)):
+        others = ids[ids != i]
+        nb = others[np.argsort(np.abs(x[others] - x[i]), kind="stable")[:k]]
+        a = np.vstack([np.ones(len(nb)), x[nb] - x[i]]).T
+        coef = np.linalg.lstsq(a, y[nb], rcond=None)[0]
+        r[i] = y[i] - coef[0]
+    return r
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading
+
+_NUM = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_NONFINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity",
+              "na", "n/a", "null", "none"}
+_T_NAMES = {"t", "temp", "temperature", "temperatur", "temperatura", "température", "tk", "t_k"}
+_SIGMA_NAMES = {"sigma", "err", "error", "errors", "uncertainty", "unc", "std", "stderr",
+                "dvalue", "dy", "fehler", "unsicherheit", "sigma_value"}
+_POWER_NAMES = {"power", "leistung", "p", "drive power", "p_in", "pin"}
+_T_UNITS = {"k": 1.0, "mk": 1e-3, "uk": 1e-6, "µk": 1e-6, "μk": 1e-6}
+_QUANTITY_BY_NAME = [
+    ({"k", "kappa", "κ", "thermal conductivity", "lambda", "wärmeleitfähigkeit"}, "thermal_conductivity"),
+    ({"qint", "qi", "q_int", "q_i", "internal quality factor", "q"}, "quality_factor"),
+    ({"frequency shift", "df/f", "df/f0", "δf/f0", "δf/f", "frequenzverschiebung", "frequenzverschiebung"},
+     "resonator_shift"),
+    ({"tan delta", "tandelta", "loss", "1/qi", "qi^-1", "tan δ"}, "resonator_loss"),
+    ({"c", "cp", "cv", "specific heat", "heat capacity", "wärmekapazität"}, "specific_heat"),
+    ({"dv/v", "δv/v", "velocity", "sound velocity"}, "velocity"),
+    ({"deps/eps", "δε/ε", "de/e", "dielectric", "permittivity"}, "dielectric"),
+    ({"q^-1", "1/q", "internal friction"}, "internal_friction"),
+]
+
+
+def _split_header(cell: str):
+    """'T(K)' -> ('t', 'K'); 'Temperatur (mK)' -> ('temperatur', 'mK'); 'k/T' -> ('k/t', None)."""
+    cell = cell.strip()
+    m = re.match(r"^(.*?)\s*[\(\[]\s*([^\)\]]*?)\s*[\)\]]\s*$", cell)
+    if m and m.group(1):
+        return m.group(1).strip().lower(), m.group(2)
+    m = re.match(r"^(t|temp|temperature)_(k|mk|uk)$", cell, re.I)
+    if m:
+        return m.group(1).lower(), {"k": "K", "mk": "mK", "uk": "uK"}[m.group(2).lower()]
+    return cell.lower(), None
+
+
+class _Src:
+    """File name + line for error messages."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def err(self, line, msg, col=None, header=None):
+        where = f"{self.path}, line {line}"
+        if col is not None:
+            name = f" ({header[col]!r})" if header and col < len(header) else ""
+            where += f", column {col + 1}{name}"
+        return ValueError(f"{where}: {msg}")
+
+
+def _cells(text, delim):
+    if delim is None:
+        return text.split()
+    return next(csv.reader([text], delimiter=delim, skipinitialspace=True))
+
+
+def _is_num(cell, decimal):
+    c = cell.strip()
+    if decimal == ",":
+        c = c.replace(",", ".") if "." not in c else "x"
+    return bool(_NUM.match(c))
+
+
+def _to_float(cell, decimal, src, line, col, header):
+    c = cell.strip()
+    if c == "":
+        raise src.err(line, "empty cell (missing value)", col, header)
+    if c.lower() in _NONFINITE:
+        raise src.err(line, f"non-finite value {c!r} (NaN/inf/missing are not allowed)", col, header)
+    if decimal == ",":
+        if "." in c:
+            raise src.err(line, f"cell {c!r} contains '.' but the decimal separator is ','", col, header)
+        c = c.replace(",", ".")
+    if not _NUM.match(c):
+        raise src.err(line, f"non-numeric cell {cell.strip()!r}", col, header)
+    return float(c)
+
+
+def _detect_delimiter(sample_lines):
+    joined = "\n".join(sample_lines)
+    for d in (";", "\t", ","):
+        if d in joined:
+            return d
+    return None
+
+
+def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
+             skip_title: int | None = None, header: bool | None = None,
+             columns: Mapping | None = None, T_unit: str = "auto", quantity: str | None = None,
+             units: str | None = None, material: str | None = None, omega: float | None = None,
+             T_ref: float | None = None, provenance: str | None = None,
+             power_dBm: str | float = "filename", encoding: str = "utf-8-sig") -> Dataset:
+    """Read one curve from a CSV-like text file into a :class:`Dataset`.
+
+    Args:
+      path: file to read (never modified).
+      delimiter: ',', ';', '\\t' or ' ' (whitespace); None detects it from the
+        header and first data row (';' over tab over ',' over whitespace).
+      decimal: '.' or ','; None: ',' when the separator is not ',' and a
+        numeric cell contains a comma.
+      skip_title: number of non-comment lines above the header; None detects
+        them (the header is the line just above the first row whose first cell
+        is a number; everything above it is title, kept as ``provenance``).
+      header: whether a header line exists; None detects it.
+      columns: roles -> header names or 0-based column indices, e.g.
+        ``{"T": "Temperatur (mK)", "value": "Qint"}`` (roles "T", "value",
+        "sigma"); the mapping header-name -> role is accepted as well.  Default:
+        T is the column named T/Temperature/Temperatur/... (else the first);
+        sigma the column named sigma/err/...; value the first remaining column.
+      T_unit: 'auto' (from the header, e.g. "(mK)", else K with a note), or
+        'K', 'mK', 'uK' (wins over the header, with a note if they differ).
+      quantity, units, material, omega (rad/s), T_ref (K), provenance: metadata;
+        they override annotations and what is inferred from the header.
+      power_dBm: for files with a drive-power column: 'filename' (default: the
+        ``minusNNdBm`` of the file name decides, falling back to the column),
+        'column' (the column decides) or a number (the user decides).  A
+        disagreement between file name and column is noted and warned about
+        (:class:`DataWarning`); ``meta['power_dBm_source']`` records the choice.
+    Returns:
+      Dataset with T in K.
+    Raises:
+      ValueError naming file, line and column for malformed input;
+      FileNotFoundError if the file does not exist.
+    """
+    path = Path(path)
+    src = _Src(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such data file: {path}")
+    raw = path.read_bytes().decode(encoding)
+    lines = [(i + 1, t.rstrip("\r")) for i, t in enumerate(raw.split("\n"))]
+    notes: list[str] = []
+    ann: dict[str, Any] = {"note": [], "excluded": [], "provenance": [], "meta": {}}
+    body = []
+    for ln, t in lines:
+        s = t.strip()
+        if not s:
+            continue
+        if s.startswith("#"):
+            if not body:
+                m = re.match(r"^#\s*([A-Za-z_][\w.\-]*)\s*:\s*(.*)$", s)
+                if m:
+                    key, val = m.group(1), m.group(2).strip()
+                    if key in ("note", "excluded", "provenance"):
+                        ann[key].append((ln, val))
+                    elif key.startswith("meta."):
+                        ann["meta"][key[5:]] = val
+                    else:
+                        ann[key] = (ln, val)
+            continue
+        body.append((ln, t))
+    if not body:
+        raise src.err(lines[-1][0], "no data rows found")
+    if delimiter is None:
+        delimiter = _detect_delimiter([t for _, t in body[-3:]] + [t for _, t in body[:3]])
+    elif delimiter in (" ", "whitespace"):
+        delimiter = None
+    rows = [(ln, _cells(t, delimiter)) for ln, t in body]
+    if decimal is None:
+        decimal = "."
+        if delimiter != ",":
+            if any("," in c and _is_num(c, ",") for _, r in rows for c in r):
+                decimal = ","
+                notes.append("decimal separator ',' detected")
+    if decimal not in (".", ","):
+        raise ValueError(f"read_csv: decimal must be '.' or ',', got {decimal!r}")
+    # locate header and data
+    if skip_title is None:
+        first = next((k for k, (_, r) in enumerate(rows) if r and _is_num(r[0], decimal)), None)
+        if first is None:
+            raise src.err(rows[-1][0], "no data row found (no line starts with a number)")
+        if header is None:
+            header = first > 0
+        hdr_pos = first - 1 if header else None
+        n_title = first - (1 if header else 0)
+    else:
+        if header is None:
+            header = True
+        n_title = int(skip_title)
+        hdr_pos = n_title if header else None
+        first = n_title + (1 if header else 0)
+    if first >= len(rows):
+        raise src.err(rows[-1][0], "no data rows after the header")
+    title = [", ".join(c.strip() for c in r if c.strip()) for _, r in rows[:n_title]]
+    if hdr_pos is not None:
+        hln, hcells = rows[hdr_pos]
+        hcells = [c.strip() for c in hcells]
+        while hcells and hcells[-1] == "":
+            hcells.pop()
+        bad = [j for j, c in enumerate(hcells) if _is_num(c, decimal)]
+        if bad:
+            raise src.err(hln, "header line has a numeric cell: is the first data row malformed?",
+                          bad[0], hcells)
+    else:
+        hln, hcells = None, []
+    ncol = len(hcells) if hcells else len(rows[first][1])
+    names = [_split_header(c) for c in hcells] if hcells else [(n, None) for n in
+                                                              ["t", "value", "sigma"][:ncol]]
+    if not hcells and ncol > 3:
+        names += [(f"col{j + 1}", None) for j in range(3, ncol)]
+    disp = hcells or [n for n, _ in names]
+
+    # column roles
+    role = {}
+    if columns:
+        cmap = dict(columns)
+        if not (set(cmap) <= {"T", "value", "sigma"}) and set(cmap.values()) <= {"T", "value", "sigma"}:
+            cmap = {v: k for k, v in cmap.items()}
+        for r_, spec in cmap.items():
+            if r_ not in ("T", "value", "sigma"):
+                raise ValueError(f"read_csv: columns: unknown role {r_!r} (use T, value, sigma)")
+            if isinstance(spec, (int, np.integer)):
+                if not 0 <= spec < ncol:
+                    raise src.err(hln or rows[first][0], f"missing column: index {spec} for {r_} "
+                                  f"(the file has {ncol} columns)")
+                role[r_] = int(spec)
+            else:
+                hits = [j for j, c in enumerate(hcells) if c == spec or c.lower() == str(spec).lower()
+                        or names[j][0] == str(spec).lower()]
+                if not hits:
+                    raise src.err(hln or rows[first][0], f"missing column {spec!r} for {r_}; "
+                                  f"header has {hcells}")
+                role[r_] = hits[0]
+    lname = [n for n, _ in names]
+    if "T" not in role:
+        hits = [j for j, n in enumerate(lname) if n in _T_NAMES]
+        if hcells and not hits:
+            raise src.err(hln, f"missing column: no temperature column (T, Temperature, "
+                          f"Temperatur, ...) in header {hcells}")
+        role["T"] = hits[0] if hits else 0
+    if "sigma" not in role:
+        hits = [j for j, n in enumerate(lname) if j != role["T"] and
+                (n in _SIGMA_NAMES or n.startswith(("sigma", "err_", "d_")))]
+        if hits:
+            role["sigma"] = hits[0]
+    special = {"row"} | _POWER_NAMES
+    if "value" not in role:
+        hits = [j for j in range(ncol) if j not in role.values() and lname[j] not in special]
+        if not hits:
+            raise src.err(hln or rows[first][0], f"missing column: no value column in {disp}")
+        role["value"] = hits[0]
+
+    # units of T
+    t_head_unit = names[role["T"]][1]
+    if T_unit == "auto":
+        tu = t_head_unit or (ann["T_unit"][1] if "T_unit" in ann else None)
+        if tu is None:
+            tu = "K"
+            notes.append("temperature unit not stated; assumed K")
+    else:
+        tu = T_unit
+        if t_head_unit and t_head_unit.lower() != T_unit.lower():
+            notes.append(f"T_unit={T_unit!r} given; overrides header unit {t_head_unit!r}")
+    if tu.lower() not in _T_UNITS:
+        raise src.err(hln or rows[first][0], f"unknown temperature unit {tu!r} (K, mK, uK)",
+                      role["T"], disp)
+    tscale = _T_UNITS[tu.lower()]
+    if tscale != 1.0:
+        notes.append(f"temperatures converted from {tu} to K")
+
+    # data rows
+    data = np.empty((len(rows) - first, ncol))
+    lns = []
+    for k, (ln, r) in enumerate(rows[first:]):
+        while len(r) > ncol and r[-1].strip() == "":
+            r = r[:-1]
+        if len(r) != ncol:
+            raise src.err(ln, f"mismatched lengths: {len(r)} cells, expected {ncol} as in "
+                          f"{'the header' if hcells else 'the first data row'}")
+        for j, c in enumerate(r):
+            data[k, j] = _to_float(c, decimal, src, ln, j, disp)
+        lns.append(ln)
+    lns = np.array(lns)
+    T = data[:, role["T"]] * tscale
+    val = data[:, role["value"]]
+    sig = data[:, role["sigma"]] if "sigma" in role else None
+    jt, jv = role["T"], role["value"]
+    for i in range(len(T)):
+        if not T[i] > 0:
+            raise src.err(lns[i], f"non-positive temperature {data[i, jt]!r}", jt, disp)
+        if sig is not None and not sig[i] > 0:
+            raise src.err(lns[i], f"non-positive uncertainty {sig[i]!r}", role["sigma"], disp)
+    seen = {}
+    for i, t in enumerate(T):
+        if t in seen:
+            raise src.err(lns[i], f"duplicate temperature {data[i, jt]!r} (also on line "
+                          f"{lns[seen[t]]})", jt, disp)
+        seen[t] = i
+
+    # metadata: user > annotation > inferred
+    def pick(name, user, inferred=None, conv=str):
+        if user is not None:
+            if name in ann and not isinstance(ann[name], list) and conv(ann[name][1]) != user:
+                notes.append(f"{name} = {user!r} given; overrides annotation {ann[name][1]!r}")
+            return user
+        if name in ann and not isinstance(ann[name], list):
+            ln_, v_ = ann[name]
+            try:
+                return conv(v_)
+            except ValueError:
+                raise src.err(ln_, f"annotation {name}: cannot read {v_!r}") from None
+        return inferred
+
+    vname, vunit = names[jv]
+    q_inf = next((q for ns, q in _QUANTITY_BY_NAME if vname in ns), None)
+    if q_inf is None and vunit and re.sub(r"[\s()·*]", "", vunit).lower() in ("w/m/k", "w/mk", "w/m-k"):
+        q_inf = "thermal_conductivity"
+    q = pick("quantity", quantity, q_inf)
+    if q is None:
+        q = "unknown"
+        notes.append(f"quantity not given and not recognised from column {disp[jv]!r}")
+    elif quantity is None and "quantity" not in ann:
+        notes.append(f"quantity {q!r} inferred from column {disp[jv]!r}")
+    if q not in QUANTITIES:
+        raise ValueError(f"{path}: unknown quantity {q!r}; expected one of {QUANTITIES}")
+    if q in POSITIVE_QUANTITIES:
+        for i in range(len(val)):
+            if not val[i] > 0:
+                raise src.err(lns[i], f"non-positive value {val[i]!r} ({q} must be > 0)", jv, disp)
+    un = pick("units", units, vunit if vunit is not None else
+              ("1" if q in ("resonator_shift", "quality_factor", "resonator_loss") else ""))
+    mat = pick("material", material, path.stem)
+    om = pick("omega", omega, None, float)
+    tr = pick("T_ref", T_ref, None, float)
+    if tr is None and q == "resonator_shift":
+        z = np.flatnonzero(val == 0.0)
+        if len(z) == 1:
+            tr = float(T[z[0]])
+            notes.append(f"T_ref = {tr:g} K taken from the row where the shift is exactly 0")
+    prov = provenance
+    if prov is None:
+        prov = " ".join(v for _, v in ann["provenance"]) or " | ".join(title)
+    source = ann["source"][1] if "source" in ann and not isinstance(ann["source"], list) else str(path)
+    notes = [v for _, v in ann["note"]] + notes
+    if not any(n.startswith("read from") for n in notes):
+        notes.insert(0, f"read from {path}" if source == str(path) else f"read from {path} (source {source})")
+
+    # extra columns, row indices, power
+    extra = {}
+    index = np.arange(len(T))
+    meta: dict[str, Any] = dict(ann["meta"])
+    for j in range(ncol):
+        if j in role.values():
+            continue
+        n_, u_ = names[j]
+        if n_ == "row":
+            index = data[:, j].astype(int)
+            if np.any(index != data[:, j]) or len(set(index.tolist())) != len(index):
+                raise src.err(lns[0], "column 'row' must hold distinct integers", j, disp)
+            continue
+        key = "power_dBm" if (n_ in _POWER_NAMES and (u_ or "").lower() == "dbm") else \
+            (f"{n_}_{u_}" if u_ else n_)
+        extra[key] = data[:, j]
+    if "power_dBm" in extra:
+        col = extra["power_dBm"]
+        m = re.search(r"(minus|m|-|plus|p)?(\d+(?:\.\d+)?)dBm", path.name, re.I)
+        from_name = None
+        if m:
+            sign = -1.0 if (m.group(1) or "").lower() in ("minus", "m", "-") else 1.0
+            from_name = sign * float(m.group(2))
+        uniq = np.unique(col)
+        col_val = float(uniq[0]) if len(uniq) == 1 else None
+        if isinstance(power_dBm, (int, float)) and not isinstance(power_dBm, bool):
+            chosen, how = float(power_dBm), "user"
+        elif power_dBm == "filename" and from_name is not None:
+            chosen, how = from_name, "file name"
+        elif power_dBm in ("filename", "column"):
+            if col_val is None:
+                raise src.err(lns[0], f"power column is not constant ({uniq}); pass power_dBm=",
+                              None)
+            chosen, how = col_val, "column"
+        else:
+            raise ValueError(f"read_csv: power_dBm must be 'filename', 'column' or a number, "
+                             f"got {power_dBm!r}")
+        if from_name is not None and col_val is not None and from_name != col_val:
+            msg = (f"{path.name}: power column says {col_val:g} dBm but the file name says "
+                   f"{from_name:g} dBm; using {chosen:g} dBm (decided by the {how})")
+            notes.append(msg)
+            warnings.warn(msg, DataWarning, stacklevel=2)
+            extra["power_dBm_column"] = col.copy()
+        elif how == "user" and col_val is not None and col_val != chosen:
+            notes.append(f"power {chosen:g} dBm given by the user; the column says {col_val:g} dBm")
+            extra["power_dBm_column"] = col.copy()
+        extra["power_dBm"] = np.full(len(T), chosen)
+        meta["power_dBm"] = chosen
+        meta["power_dBm_source"] = how
+    excluded = []
+    for ln_, v_ in ann["excluded"]:
+        parts = [p.strip() for p in v_.split(",", 3)]
+        try:
+            excluded.append(ExcludedPoint(int(parts[0]), float(parts[1]), float(parts[2]), parts[3]))
+        except (ValueError, IndexError):
+            raise src.err(ln_, f"annotation excluded: expected 'index, T, value, reason', "
+                          f"got {v_!r}") from None
+    return Dataset(T=T, value=val, sigma=sig, quantity=q, units=un, material=mat, omega=om,
+                   T_ref=tr, source=source, provenance=prov, extra=extra, meta=meta,
+                   notes=tuple(notes), excluded=tuple(excluded), index=index, line=lns)
+
+
+def write_csv(ds: Dataset, path) -> Path:
+    """Write ``ds`` in the annotated format (module docstring); exact float round trip."""
+    path = Path(path)
+    out = ["# jtls-dataset: 1", f"# quantity: {ds.quantity}", f"# units: {ds.units}",
+           f"# material: {ds.material}"]
+    if ds.omega is not None:
+        out.append(f"# omega: {ds.omega!r}")
+    if ds.T_ref is not None:
+        out.append(f"# T_ref: {ds.T_ref!r}")
+    for key, val in (("provenance", ds.provenance), ("source", ds.source)):
+        if val:
+            out.append(f"# {key}: {' '.join(str(val).split())}")
+    out += [f"# note: {' '.join(n.split())}" for n in ds.notes if not n.startswith("read from")]
+    out += [f"# meta.{k}: {v}" for k, v in ds.meta.items()]
+    out += [f"# excluded: {e.index}, {e.T!r}, {e.value!r}, {' '.join(e.reason.split())}"
+            for e in ds.excluded]
+    num_extra = {k: a for k, a in ds.extra.items() if a.dtype.kind in "fiub"}
+    cols = ["T(K)", "value"] + (["sigma"] if ds.sigma is not None else []) + list(num_extra) + ["row"]
+    for c in cols:
+        if "," in c:
+            raise ValueError(f"write_csv: column name {c!r} contains a comma")
+    out.append(",".join(cols))
+    for i in range(len(ds)):
+        r = [repr(float(ds.T[i])), repr(float(ds.value[i]))]
+        if ds.sigma is not None:
+            r.append(repr(float(ds.sigma[i])))
+        r += [repr(float(a[i])) for a in num_extra.values()]
+        r.append(str(int(ds.index[i])))
+        out.append(",".join(r))
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
+# ----------------------------------------------------------------------------------------------
+# Locations and paper tables
+
+def repo_data_dir() -> Path:
+    """The repository's ``data/`` folder (tables printed in the papers)."""
+    return Path(__file__).resolve().parents[1] / "data"
+
+
+def shared_data_dir(path=None) -> Path:
+    """Folder of the real measured datasets: ``path``, else $JTLS_DATA, else <repo>/../shared/data."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get("JTLS_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def require_dataset(relpath, data_dir=None) -> Path:
+    """Path of a shared dataset file; a clear FileNotFoundError if it is missing (never a skip)."""
+    base = shared_data_dir(data_dir)
+    p = base / relpath
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"dataset {relpath!r} not found under {base} (set $JTLS_DATA or pass the data "
+            f"directory; the real datasets live in ../shared/data next to the repository)")
+    return p
+
+
+@dataclass(frozen=True, eq=False)
+class PaperTable:
+    """A table from ``data/``: columns (name -> numpy array), provenance comment lines, path."""
+    columns: Mapping[str, np.ndarray]
+    provenance: tuple
+    path: str
+
+    def __getitem__(self, name):
+        return self.columns[name]
+
+    def keys(self):
+        return self.columns.keys()
+
+    def __len__(self):
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def rows(self) -> list[dict]:
+        """The table as a list of {column: value} dicts."""
+        return [{k: a[i].item() if hasattr(a[i], "item") else a[i] for k, a in self.columns.items()}
+                for i in range(len(self))]
+
+
+def paper_table(name: str) -> PaperTable:
+    """Load ``data/<name>.csv``: numeric columns as float64 (empty cells -> NaN), others as str.
+
+    Names: "churkin2021_table2", "churkin2021_fit_parameters", "churkin2021_appC".
+    """
+    stem = name[:-4] if name.endswith(".csv") else name
+    p = repo_data_dir() / f"{stem}.csv"
+    if not p.is_file():
+        avail = sorted(q.stem for q in repo_data_dir().glob("*.csv"))
+        raise FileNotFoundError(f"no paper table {name!r} in {repo_data_dir()}; available: {avail}")
+    prov, body = [], []
+    for t in p.read_text(encoding="utf-8").splitlines():
+        if t.startswith("#"):
+            prov.append(t[1:].strip())
+        elif t.strip():
+            body.append(t)
+    rows = list(csv.reader(body))
+    head, data = rows[0], rows[1:]
+    cols = {}
+    for j, h in enumerate(head):
+        vals = [r[j].strip() if j < len(r) else "" for r in data]
+        if all(v == "" or _NUM.match(v) for v in vals) and any(vals):
+            cols[h] = np.array([float(v) if v else np.nan for v in vals])
+        else:
+            cols[h] = np.array(vals, dtype=str)
+    return PaperTable(columns=cols, provenance=tuple(prov), path=str(p))
