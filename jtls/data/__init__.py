@@ -1,0 +1,63 @@
+"""Measured curves: the :class:`Dataset` container, CSV reading and writing,
+temperature windows, outlier flags, and the tables the papers print.
+
+Reading
+-------
+:func:`read_csv` reads one curve (temperature plus one measured column, an
+optional uncertainty column and any further columns kept as ``extra``) from
+
+* plain files ``T,value[,sigma]`` (T in kelvin, header optional);
+* files as they come from other people: title lines above the header (found
+  automatically: the header is the line just above the first row whose first
+  cell is a number), ``;`` / tab / whitespace separators, decimal commas,
+  German headers (``Temperatur``), units in the header (``T(K)``,
+  ``Temperature (mK)``, ``k(W/m/K)``; mK and uK are converted to K), a UTF-8
+  byte-order mark and CRLF line ends;
+* the annotated format written by :func:`write_csv` (below).
+
+Nothing is guessed silently: every choice the reader makes (unit assumed,
+power taken from the file name, ...) is written to ``Dataset.notes``.
+Malformed input raises ``ValueError`` naming file, line and column: a missing
+column, a non-numeric or empty cell, NaN/inf, a row with the wrong number of
+cells, a non-positive or repeated temperature, a non-positive value of a
+positive quantity (kappa, C, Q, loss), a non-positive uncertainty.
+
+Annotated format
+----------------
+``#`` lines of the form ``# key: value`` before the header carry metadata::
+
+    # jtls-dataset: 1
+    # quantity: velocity          (see QUANTITIES)
+    # units: 1                     (units of the value column, free text)
+    # material: a-SiO2
+    # omega: 565486.6776           (probing angular frequency, rad/s)
+    # T_ref: 1.0                   (reference temperature of relative data, K)
+    # provenance: Fig. 5(a) of ... (free text; repeatable lines are joined)
+    # source: /path/of/original
+    # note: ...                    (repeatable)
+    # meta.power_dBm: -160         (any meta.<key>: value pair)
+    # excluded: 12, 1.75, 0.000235, outlier: ...   (index, T [K], value, reason)
+    T(K),value,sigma,row
+    0.1,1.2e-05,1e-07,0
+
+``row`` holds the points' row indices in the original file (so exclusions
+keep pointing at the original rows).  Any other column is kept in ``extra``.
+Keyword arguments of :func:`read_csv` override annotations (noted).
+
+Exclusions
+----------
+:meth:`Dataset.window` and :meth:`Dataset.flag_outliers` return a new
+dataset whose removed points are listed in ``Dataset.excluded`` as
+``ExcludedPoint(index, T, value, reason)`` -- reports print them.
+"""
+from .dataset import (POSITIVE_QUANTITIES, QUANTITIES, DataWarning, Dataset,  # noqa: F401
+                      ExcludedPoint)
+from .csvio import read_csv, write_csv  # noqa: F401
+from .tables import (PaperTable, paper_table, repo_data_dir, require_dataset,  # noqa: F401
+                     shared_data_dir)
+
+__all__ = [
+    "QUANTITIES", "POSITIVE_QUANTITIES", "DataWarning", "ExcludedPoint", "Dataset",
+    "read_csv", "write_csv", "shared_data_dir", "require_dataset", "paper_table",
+    "PaperTable", "repo_data_dir",
+]

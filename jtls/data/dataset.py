@@ -1,0 +1,263 @@
+"""The :class:`Dataset` container, exclusions and robust outlier flags (see :mod:`jtls.data`)."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, NamedTuple
+
+import numpy as np
+
+#: Known physical quantities (``Dataset.quantity``).
+QUANTITIES = ("velocity", "dielectric", "thermal_conductivity", "specific_heat",
+              "resonator_shift", "resonator_loss", "quality_factor", "internal_friction",
+              "unknown")
+#: Quantities that must be > 0 (fitted on a log scale).
+POSITIVE_QUANTITIES = frozenset({"thermal_conductivity", "specific_heat", "resonator_loss",
+                                 "quality_factor", "internal_friction"})
+
+
+class DataWarning(UserWarning):
+    """A reader decision the user should know about (also kept in ``Dataset.notes``)."""
+
+
+class ExcludedPoint(NamedTuple):
+    """A point removed from a dataset: original row index (0-based), T (K), value, why."""
+    index: int
+    T: float
+    value: float
+    reason: str
+
+
+def _ro(a, dtype=float):
+    a = np.array(a, dtype=dtype, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """One measured curve value(T).
+
+    Attributes:
+      T: (n,) temperatures in K (float64, > 0, distinct; file order kept).
+      value: (n,) measured values in ``units``.
+      sigma: (n,) one-standard-deviation uncertainties (> 0) or None.
+      quantity: one of :data:`QUANTITIES`.
+      units: units of ``value``/``sigma`` (free text, e.g. "W/m/K", "1").
+      material: sample name.
+      omega: probing angular frequency in rad/s, or None.
+      T_ref: reference temperature (K) of relative data, or None.
+      source: path of the file read.
+      provenance: where the numbers come from (title line, paper, ...).
+      extra: further columns, name -> (n,) array.
+      meta: scalar metadata (e.g. ``power_dBm`` and ``power_dBm_source``).
+      notes: reader decisions and warnings, human readable.
+      excluded: points removed by :meth:`window` / :meth:`flag_outliers`.
+      index: (n,) original row index of each point (0-based data rows).
+      line: (n,) 1-based file line of each point, or None.
+    """
+    T: np.ndarray
+    value: np.ndarray
+    sigma: np.ndarray | None = None
+    quantity: str = "unknown"
+    units: str = ""
+    material: str = ""
+    omega: float | None = None
+    T_ref: float | None = None
+    source: str = ""
+    provenance: str = ""
+    extra: Mapping[str, np.ndarray] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple = ()
+    excluded: tuple = ()
+    index: np.ndarray | None = None
+    line: np.ndarray | None = None
+
+    def __post_init__(self):
+        s = object.__setattr__
+        T, v = _ro(self.T), _ro(self.value)
+        if T.ndim != 1 or v.ndim != 1 or T.shape != v.shape:
+            raise ValueError(f"Dataset: mismatched lengths: T {T.shape}, value {v.shape}")
+        n = T.shape[0]
+        sig = None if self.sigma is None else _ro(self.sigma)
+        if sig is not None and sig.shape != (n,):
+            raise ValueError(f"Dataset: mismatched lengths: T {T.shape}, sigma {sig.shape}")
+        idx = np.arange(n) if self.index is None else _ro(self.index, int)
+        if idx.shape != (n,):
+            raise ValueError(f"Dataset: mismatched lengths: T {T.shape}, index {idx.shape}")
+        line = None if self.line is None else _ro(self.line, int)
+        extra = {}
+        for k, a in dict(self.extra).items():
+            a = _ro(a) if np.asarray(a).dtype.kind in "fiub" else _ro(a, object)
+            if a.shape != (n,):
+                raise ValueError(f"Dataset: mismatched lengths: T {T.shape}, extra[{k!r}] {a.shape}")
+            extra[k] = a
+        if self.quantity not in QUANTITIES:
+            raise ValueError(f"Dataset: unknown quantity {self.quantity!r}; expected one of {QUANTITIES}")
+        where = f" ({self.source})" if self.source else ""
+        for name, a in (("T", T), ("value", v), ("sigma", sig)):
+            if a is not None and not np.all(np.isfinite(a)):
+                i = int(np.flatnonzero(~np.isfinite(a))[0])
+                raise ValueError(f"Dataset{where}: {name}[{i}] is not finite")
+        if np.any(T <= 0):
+            i = int(np.flatnonzero(T <= 0)[0])
+            raise ValueError(f"Dataset{where}: T[{i}] = {T[i]!r} K is not positive")
+        if sig is not None and np.any(sig <= 0):
+            i = int(np.flatnonzero(sig <= 0)[0])
+            raise ValueError(f"Dataset{where}: sigma[{i}] = {sig[i]!r} is not positive")
+        if self.quantity in POSITIVE_QUANTITIES and np.any(v <= 0):
+            i = int(np.flatnonzero(v <= 0)[0])
+            raise ValueError(f"Dataset{where}: value[{i}] = {v[i]!r} is not positive "
+                             f"(quantity {self.quantity!r} must be > 0)")
+        u, c = np.unique(T, return_counts=True)
+        if np.any(c > 1):
+            raise ValueError(f"Dataset{where}: duplicate temperature T = {u[c > 1][0]!r} K")
+        s(self, "T", T); s(self, "value", v); s(self, "sigma", sig); s(self, "index", idx)
+        s(self, "line", line); s(self, "extra", extra); s(self, "meta", dict(self.meta))
+        s(self, "notes", tuple(self.notes))
+        s(self, "excluded", tuple(ExcludedPoint(*e) for e in self.excluded))
+        for name in ("omega", "T_ref"):
+            val = getattr(self, name)
+            if val is not None:
+                val = float(val)
+                if not (math.isfinite(val) and val > 0):
+                    raise ValueError(f"Dataset: {name} = {val!r} must be finite and > 0")
+                s(self, name, val)
+
+    def __len__(self):
+        return int(self.T.shape[0])
+
+    def replace(self, **changes) -> "Dataset":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def _subset(self, keep: np.ndarray, reason_of) -> "Dataset":
+        """Keep points where ``keep``; the others go to ``excluded`` with reason_of(i)."""
+        drop = np.flatnonzero(~keep)
+        new_ex = tuple(ExcludedPoint(int(self.index[i]), float(self.T[i]), float(self.value[i]),
+                                     reason_of(i)) for i in drop)
+        return dataclasses.replace(
+            self, T=self.T[keep], value=self.value[keep],
+            sigma=None if self.sigma is None else self.sigma[keep],
+            extra={k: a[keep] for k, a in self.extra.items()}, index=self.index[keep],
+            line=None if self.line is None else self.line[keep],
+            excluded=self.excluded + new_ex)
+
+    def window(self, tmin: float | None = None, tmax: float | None = None) -> "Dataset":
+        """Keep tmin <= T <= tmax (K); points outside are listed in ``excluded``."""
+        lo = -np.inf if tmin is None else float(tmin)
+        hi = np.inf if tmax is None else float(tmax)
+        if not lo < hi:
+            raise ValueError(f"window: tmin = {tmin!r} must be below tmax = {tmax!r}")
+        keep = (self.T >= lo) & (self.T <= hi)
+        return self._subset(keep, lambda i: f"outside T window [{tmin}, {tmax}] K")
+
+    def exclude(self, indices, reason: str) -> "Dataset":
+        """Exclude the points with the given original row indices, with a reason."""
+        indices = set(int(i) for i in np.atleast_1d(indices))
+        missing = indices - set(self.index.tolist())
+        if missing:
+            raise ValueError(f"exclude: row index(es) {sorted(missing)} not in the dataset")
+        keep = np.array([i not in indices for i in self.index.tolist()], bool)
+        return self._subset(keep, lambda i: reason)
+
+    def sorted(self) -> "Dataset":
+        """The same points ordered by increasing T."""
+        o = np.argsort(self.T, kind="stable")
+        return dataclasses.replace(
+            self, T=self.T[o], value=self.value[o],
+            sigma=None if self.sigma is None else self.sigma[o],
+            extra={k: a[o] for k, a in self.extra.items()}, index=self.index[o],
+            line=None if self.line is None else self.line[o])
+
+    def outlier_residuals(self, n_neighbors: int = 4, log: bool | None = None):
+        """Leave-one-out residuals of a local straight-line fit (see :meth:`flag_outliers`).
+
+        Returns (n,) residuals in ln(value) (log=True) or value units, file order.
+        """
+        log = self._log_mode(log)
+        x = np.log(self.T)
+        y = np.log(self.value) if log else self.value
+        return _loo_residuals(x, y, np.ones(len(self), bool), n_neighbors)
+
+    def _log_mode(self, log):
+        if log is None:
+            log = self.quantity in POSITIVE_QUANTITIES or bool(np.all(self.value > 0))
+        if log and np.any(self.value <= 0):
+            raise ValueError("flag_outliers: log=True needs positive values")
+        return bool(log)
+
+    def flag_outliers(self, *, threshold: float = 5.0, min_factor: float = 3.0,
+                      n_neighbors: int = 4, log: bool | None = None,
+                      max_fraction: float = 0.25, floor: float = 0.02) -> "Dataset":
+        """Move isolated outliers to ``excluded`` (robust, iterative, documented).
+
+        Method: order the points by T.  For every active point i fit a straight
+        line to its ``n_neighbors`` nearest *other* active points in ln T
+        (y = ln value when ``log``, the default for positive data; y = value
+        otherwise) and take the residual r_i = y_i - line(ln T_i).  The robust
+        scale is s = max(1.4826 * median |r - median r|, floor) (``floor`` in
+        ln units when ``log``, else times the median |value|).  The point with
+        the largest |r_i|/s is flagged if |r_i| > threshold * s and -- in log
+        mode -- it is off by more than a factor ``min_factor``; it is then
+        removed and everything is recomputed, until no point qualifies or
+        ``max_fraction`` of the points are flagged.  Needs n_neighbors + 2
+        points (otherwise nothing is flagged and a note says so).
+        """
+        if n_neighbors < 2:
+            raise ValueError(f"flag_outliers: n_neighbors = {n_neighbors} must be >= 2")
+        log = self._log_mode(log)
+        n = len(self)
+        if n < n_neighbors + 2:
+            return self.replace(notes=self.notes + (
+                f"outlier check skipped: {n} points < n_neighbors + 2 = {n_neighbors + 2}",))
+        x = np.log(self.T)
+        y = np.log(self.value) if log else self.value
+        fl = floor if log else floor * float(np.median(np.abs(self.value)) or 1.0)
+        active = np.ones(n, bool)
+        reasons = {}
+        while (n - active.sum()) < max_fraction * n:
+            r = _loo_residuals(x, y, active, n_neighbors)
+            ra = r[active]
+            s = max(1.4826 * float(np.median(np.abs(ra - np.median(ra)))), fl)
+            z = np.where(active, np.abs(r) / s, -np.inf)
+            j = int(np.argmax(z))
+            big = abs(r[j]) > math.log(min_factor) if log else True
+            if not (z[j] > threshold and big):
+                break
+            active[j] = False
+            what = (f"off by a factor {math.exp(abs(r[j])):.3g}" if log else f"residual {r[j]:.3g}")
+            reasons[j] = (f"outlier: {what} from the local log-log trend of its {n_neighbors} "
+                          f"neighbours ({z[j]:.1f} robust sigma > {threshold})")
+        return self._subset(active, lambda i: reasons[int(i)])
+
+    def excluded_lines(self) -> list[str]:
+        """One readable line per excluded point."""
+        return [f"row {e.index}: T = {e.T:.6g} K, value = {e.value:.6g} -- {e.reason}"
+                for e in self.excluded]
+
+    def summary(self) -> str:
+        """Short human-readable description including notes and excluded points."""
+        head = (f"{self.quantity} of {self.material or '?'}: {len(self)} points, "
+                f"T = {self.T.min():.4g}..{self.T.max():.4g} K, units {self.units or '?'}")
+        if self.omega is not None:
+            head += f", omega = {self.omega:.6g} rad/s"
+        if self.T_ref is not None:
+            head += f", T_ref = {self.T_ref:g} K"
+        parts = [head] + [f"  note: {n}" for n in self.notes]
+        parts += [f"  excluded {s}" for s in self.excluded_lines()]
+        return "\n".join(parts)
+
+
+def _loo_residuals(x, y, active, k):
+    """Residual of each point from a line fitted to its k nearest other active points in x."""
+    r = np.zeros_like(y)
+    ids = np.flatnonzero(active)
+    for i in range(len(x)):
+        others = ids[ids != i]
+        nb = others[np.argsort(np.abs(x[others] - x[i]), kind="stable")[:k]]
+        a = np.vstack([np.ones(len(nb)), x[nb] - x[i]]).T
+        coef = np.linalg.lstsq(a, y[nb], rcond=None)[0]
+        r[i] = y[i] - coef[0]
+    return r
