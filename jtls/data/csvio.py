@@ -153,7 +153,7 @@ def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
                     if key in ("note", "excluded", "provenance"):
                         ann[key].append((ln, val))
                     elif key.startswith("meta."):
-                        ann["meta"][key[5:]] = val
+                        ann["meta"][key[5:]] = float(val) if _NUM.match(val) else val
                     else:
                         ann[key] = (ln, val)
             continue
@@ -198,8 +198,10 @@ def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
             hcells.pop()
         bad = [j for j, c in enumerate(hcells) if _is_num(c, decimal)]
         if bad:
-            raise src.err(hln, "header line has a numeric cell: is the first data row malformed?",
-                          bad[0], hcells)
+            # a row holding numbers is a (malformed) data row, not a header: report its bad cell
+            above = [c.strip() for c in rows[hdr_pos - 1][1]] if hdr_pos > 0 else None
+            j = next(j for j, c in enumerate(hcells) if not _is_num(c, decimal))
+            raise src.err(hln, f"non-numeric cell {hcells[j]!r} in a row of numbers", j, above)
     else:
         hln, hcells = None, []
     ncol = len(hcells) if hcells else len(rows[first][1])
@@ -348,6 +350,7 @@ def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
     extra = {}
     index = np.arange(len(T))
     meta: dict[str, Any] = dict(ann["meta"])
+    power_col = False
     for j in range(ncol):
         if j in role.values():
             continue
@@ -357,10 +360,12 @@ def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
             if np.any(index != data[:, j]) or len(set(index.tolist())) != len(index):
                 raise src.err(lns[0], "column 'row' must hold distinct integers", j, disp)
             continue
+        raw_name = re.sub(r"\s*[\(\[].*$", "", hcells[j]).strip() if hcells else n_
         key = "power_dBm" if (n_ in _POWER_NAMES and (u_ or "").lower() == "dbm") else \
-            (f"{n_}_{u_}" if u_ else n_)
+            (f"{raw_name}_{u_}" if u_ else (hcells[j] if hcells else n_))
         extra[key] = data[:, j]
-    if "power_dBm" in extra:
+        power_col = power_col or key == "power_dBm" and n_ in _POWER_NAMES
+    if power_col:
         col = extra["power_dBm"]
         m = re.search(r"(minus|m|-|plus|p)?(\d+(?:\.\d+)?)dBm", path.name, re.I)
         from_name = None
