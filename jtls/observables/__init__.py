@@ -1,0 +1,40 @@
+"""Observables of Churkin et al. 2021 as pure JAX functions.
+
+* :mod:`.thermal` -- specific heat (Eq. 6), thermal conductivity (Eq. 5, A1, SI).
+* :mod:`.acoustic` -- sound velocity (Eqs. 7, 8, A2), dielectric constant,
+  internal friction and loss tangent.
+
+Power-law functions take the Eq. (3) parameters; ``*_dos`` variants take any
+model of :mod:`jtls.dos`.
+"""
+from .acoustic import (dielectric_shift, dielectric_shift_dos, dielectric_shift_relaxation,
+                       dielectric_shift_resonant, internal_friction, internal_friction_dos,
+                       loss_tangent, resonant_constant, velocity_shift, velocity_shift_dos,
+                       velocity_shift_relaxation, velocity_shift_relaxation_A2,
+                       velocity_shift_relaxation_A2_dos, velocity_shift_relaxation_dos,
+                       velocity_shift_resonant, velocity_shift_resonant_dos)
+from .thermal import (specific_heat, specific_heat_dos, thermal_conductivity,
+                      thermal_conductivity_A1, thermal_conductivity_A1_dos,
+                      thermal_conductivity_dos, thermal_conductivity_si)
+
+
+def power_law_dos(E, T, B, mu):
+    """Eq. (3): n(T, E) = B (T^2 + E^2)^(mu/2); E, T in K, B in K^-(1+mu).  Shapes broadcast."""
+    from . import _common as c
+    from ..dos import PowerLawDOS
+    c.check(T=T, mu=mu)
+    c.finite_args(E=E, B=B)
+    return PowerLawDOS(B, mu)(E, T)
+
+
+__all__ = [
+    "power_law_dos",
+    "specific_heat", "specific_heat_dos",
+    "thermal_conductivity", "thermal_conductivity_dos", "thermal_conductivity_A1",
+    "thermal_conductivity_A1_dos", "thermal_conductivity_si",
+    "velocity_shift", "velocity_shift_dos", "velocity_shift_resonant",
+    "velocity_shift_resonant_dos", "velocity_shift_relaxation", "velocity_shift_relaxation_dos",
+    "velocity_shift_relaxation_A2", "velocity_shift_relaxation_A2_dos", "resonant_constant",
+    "dielectric_shift", "dielectric_shift_dos", "dielectric_shift_resonant",
+    "dielectric_shift_relaxation", "internal_friction", "internal_friction_dos", "loss_tangent",
+]
