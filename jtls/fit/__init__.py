@@ -1,0 +1,25 @@
+"""jtls.fit: gradient-based least-squares fits of TLS observables.
+
+Quick start::
+
+    import jtls
+    from jtls.fit import Model, fit
+    res = fit(Model("velocity", omega=jtls.units.paper_frequency(90e3)), (T, dv_over_v))
+    print(res.report())
+
+Modules: :mod:`~jtls.fit.params` (parameters, bound transforms),
+:mod:`~jtls.fit.model` (observable registry, models, automatic guesses),
+:mod:`~jtls.fit.objective` (weighted residuals, joint problems),
+:mod:`~jtls.fit.solvers` (compiled Levenberg-Marquardt and L-BFGS),
+:mod:`~jtls.fit.result` (FitResult, uncertainties, JSON),
+:mod:`~jtls.fit.engine` (``fit``), :mod:`~jtls.fit.batch` (vmapped batches,
+bootstrap), :mod:`~jtls.fit.cli` (``jtls fit``).
+"""
+from .params import Parameter
+from .model import REGISTRY, Model, Observable, get_observable, register_observable
+from .solvers import SolverOptions
+from .result import FitResult
+from .engine import build_problem, fit, predict
+
+__all__ = ["Parameter", "REGISTRY", "Model", "Observable", "get_observable", "register_observable",
+           "SolverOptions", "FitResult", "build_problem", "fit", "predict"]

@@ -1,0 +1,408 @@
+"""``fit``: build a (joint) least-squares problem from models and data, solve it.
+
+Data may be a :class:`jtls.data.Dataset` (attributes ``T``, ``value``,
+``sigma``, and optionally ``omega``, ``T_ref``, ``material``, ``excluded``...),
+a tuple ``(T, y)`` / ``(T, y, sigma)`` of arrays, or a dict with keys ``T``,
+``value`` (or ``y``) and optionally ``sigma``.  T in kelvin.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from functools import partial
+from typing import Any, Sequence
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+from .model import Model
+from .objective import (Arrays, Spec, TermSpec, make_term_arrays, residual_x, weighting_text)
+from .params import Parameter, Transform
+from .result import FitResult, correlation_of, covariance_from_jacobian
+from .solvers import STATUS, SOLVERS, SolverOptions
+
+#: Internal variables beyond this magnitude mean the optimiser ran away.
+U_RUNAWAY = 600.0
+
+
+# --------------------------------------------------------------------------
+# data
+
+@dataclasses.dataclass
+class Points:
+    """Validated fit points of one dataset plus what was left out."""
+    label: str
+    T: np.ndarray
+    y: np.ndarray
+    sigma: np.ndarray | None
+    excluded: list
+    source: Any = None
+
+
+def _excluded_entry(label, item) -> dict:
+    if isinstance(item, dict):
+        g = item.get
+    elif isinstance(item, (tuple, list)):
+        vals = dict(zip(("T", "value", "reason"), item))
+        g = vals.get
+    else:
+        g = lambda k, d=None: getattr(item, k, d)  # noqa: E731
+    T = g("T", math.nan)
+    val = g("value", g("y", math.nan))
+    reason = g("reason", "excluded by the loader")
+    return {"dataset": label, "T": float(T), "value": float(val), "reason": str(reason)}
+
+
+def as_points(data, label=None, *, tmin=None, tmax=None, positive=False) -> Points:
+    """Extract and validate (T, y, sigma) from a dataset-like object.
+
+    Points outside [tmin, tmax] are moved to ``excluded`` with the reason.
+    Raises ValueError naming the dataset and the point index for non-finite
+    or non-positive T, non-finite y, non-positive sigma, mismatched lengths,
+    duplicate T, and (``positive``) non-positive y.
+    """
+    excluded = []
+    src = data
+    if hasattr(data, "T") and (hasattr(data, "value") or hasattr(data, "y")):
+        T = data.T
+        y = data.value if hasattr(data, "value") else data.y
+        sigma = getattr(data, "sigma", None)
+        for item in (getattr(data, "excluded", None) or ()):
+            excluded.append(item)
+        if label is None:
+            label = getattr(data, "label", None) or getattr(data, "name", None) or \
+                getattr(data, "material", None)
+    elif isinstance(data, dict):
+        T = data["T"]
+        y = data["value"] if "value" in data else data["y"]
+        sigma = data.get("sigma")
+        src = None
+    elif isinstance(data, (tuple, list)) and len(data) in (2, 3):
+        T, y = data[0], data[1]
+        sigma = data[2] if len(data) == 3 else None
+        src = None
+    else:
+        raise ValueError(f"data: expected a Dataset, (T, y[, sigma]) or dict, got {type(data).__name__}")
+    label = str(label) if label else "data"
+    excluded = [_excluded_entry(label, e) for e in excluded]
+    T = np.asarray(T, dtype=float).reshape(-1)
+    y = np.asarray(y, dtype=float).reshape(-1)
+    if T.shape != y.shape:
+        raise ValueError(f"dataset {label!r}: T has {T.size} points but value has {y.size}")
+    if sigma is not None:
+        sigma = np.asarray(sigma, dtype=float).reshape(-1)
+        if sigma.shape != T.shape:
+            raise ValueError(f"dataset {label!r}: sigma has {sigma.size} points but T has {T.size}")
+    for name, arr in (("T", T), ("value", y)) + ((("sigma", sigma),) if sigma is not None else ()):
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if bad.size:
+            raise ValueError(f"dataset {label!r}: {name} is not finite at point {bad[0]} ({arr[bad[0]]})")
+    bad = np.flatnonzero(T <= 0)
+    if bad.size:
+        raise ValueError(f"dataset {label!r}: T must be > 0 K, got {T[bad[0]]} at point {bad[0]}")
+    if sigma is not None:
+        bad = np.flatnonzero(sigma <= 0)
+        if bad.size:
+            raise ValueError(f"dataset {label!r}: sigma must be > 0, got {sigma[bad[0]]} at point {bad[0]}")
+    uniq, counts = np.unique(T, return_counts=True)
+    if np.any(counts > 1):
+        t = uniq[counts > 1][0]
+        idx = np.flatnonzero(T == t)
+        raise ValueError(f"dataset {label!r}: duplicate temperature T = {t} at points {idx.tolist()}")
+    keep = np.ones(T.size, bool)
+    if tmin is not None:
+        keep &= T >= tmin
+    if tmax is not None:
+        keep &= T <= tmax
+    for i in np.flatnonzero(~keep):
+        why = f"T > tmax = {tmax:g} K" if (tmax is not None and T[i] > tmax) else f"T < tmin = {tmin:g} K"
+        excluded.append({"dataset": label, "T": float(T[i]), "value": float(y[i]), "reason": why})
+    T, y = T[keep], y[keep]
+    sigma = sigma[keep] if sigma is not None else None
+    if positive and sigma is None:
+        bad = np.flatnonzero(y <= 0)
+        if bad.size:
+            raise ValueError(f"dataset {label!r}: log weighting needs value > 0, got {y[bad[0]]} "
+                             f"at T = {T[bad[0]]} K")
+    if T.size == 0:
+        raise ValueError(f"dataset {label!r}: no points left to fit (window tmin={tmin}, tmax={tmax})")
+    order = np.argsort(T)
+    return Points(label, T[order], y[order], None if sigma is None else sigma[order], excluded, src)
+
+
+# --------------------------------------------------------------------------
+# problem
+
+@dataclasses.dataclass
+class Problem:
+    """A built problem: static spec, numbers, start point, and bookkeeping."""
+    spec: Spec
+    arrays: Arrays
+    params: list            # global Parameter list (guessed initial values)
+    u0: np.ndarray          # internal start of the free parameters
+    models: list
+    points: list
+    contexts: list
+    kinds: list
+
+    @property
+    def labels(self):
+        return [p.label for p in self.points]
+
+    @property
+    def free_names(self):
+        return [self.params[i].name for i in self.spec.free]
+
+
+def _normalise_terms(model, data):
+    """-> list of (Model, data, label)."""
+    if data is None:
+        terms = []
+        for t in model:
+            if isinstance(t, dict):
+                terms.append((t["model"], t["data"], t.get("label")))
+            else:
+                t = tuple(t)
+                terms.append((t[0], t[1], t[2] if len(t) > 2 else None))
+    else:
+        terms = [(model, data, None)]
+    out = []
+    for m, d, lab in terms:
+        out.append((m if isinstance(m, Model) else Model(m), d, lab))
+    return out
+
+
+def build_problem(model, data=None, *, share: Sequence[str] = (), fix=None, initial=None,
+                  bounds=None, tmin=None, tmax=None) -> Problem:
+    """Assemble a :class:`Problem` (see :func:`fit` for the arguments)."""
+    terms = _normalise_terms(model, data)
+    if not terms:
+        raise ValueError("fit: no datasets given")
+    single = len(terms) == 1
+    share = set(share)
+    points, contexts, kinds = [], [], []
+    labels_seen = set()
+    for i, (m, d, lab) in enumerate(terms):
+        pts = as_points(d, lab if lab is not None else (None if single else None), tmin=tmin, tmax=tmax,
+                        positive=False)
+        if not single and (pts.label in labels_seen or pts.label == "data"):
+            pts.label = f"{pts.label}{i}" if pts.label != "data" else str(i)
+        labels_seen.add(pts.label)
+        kind = m.residual_kind(pts.sigma is not None)
+        if kind == "log":
+            bad = np.flatnonzero(pts.y <= 0)
+            if bad.size:
+                raise ValueError(f"dataset {pts.label!r}: log weighting ({m.name}) needs value > 0, got "
+                                 f"{pts.y[bad[0]]} at T = {pts.T[bad[0]]} K")
+        points.append(pts)
+        contexts.append(m.resolve_context(pts.source))
+        kinds.append(kind)
+
+    def gname(local, label):
+        return local if (single or local in share) else f"{local}[{label}]"
+
+    fix = dict(fix or {})
+    initial = dict(initial or {})
+    bounds = dict(bounds or {})
+    glob: dict[str, Parameter] = {}
+    term_specs = []
+    for m, pts, ctx, kind in zip([t[0] for t in terms], points, contexts, kinds):
+        guess = m.guess(pts.T, pts.y, ctx)
+        idx = []
+        for local in m.param_names:
+            g = gname(local, pts.label)
+            if g not in glob:
+                lo, hi = bounds.get(g, m.bounds_of(local))
+                fixed = g in fix or local in m.fixed
+                val = fix.get(g, m.fixed.get(local, initial.get(g, guess[local])))
+                if not fixed and not (lo < val < hi):
+                    from .params import nudge_inside
+                    val = nudge_inside(val, lo, hi)
+                glob[g] = Parameter(g, val, lo, hi, fixed=fixed)
+            else:
+                p = glob[g]
+                if (local in m.fixed) and not p.fixed:
+                    raise ValueError(f"shared parameter {g!r} is fixed in one model but free in another")
+            idx.append(list(glob).index(g))
+        term_specs.append(TermSpec(m.observable, m.offset, kind, tuple(idx), tuple(ctx)))
+    for k in list(fix) + list(initial) + list(bounds):
+        if k not in glob:
+            raise ValueError(f"unknown parameter {k!r}; parameters: {list(glob)}")
+    params = list(glob.values())
+    free = tuple(i for i, p in enumerate(params) if not p.fixed)
+    fp = [params[i] for i in free]
+    tr = Transform(fp)
+    spec = Spec(tuple(term_specs), tuple(glob), free, tuple(int(k) for k in tr.kinds),
+                tuple(float(v) for v in tr.lo), tuple(float(v) for v in tr.hi))
+    tarr = tuple(make_term_arrays(kind, p.T, p.y, p.sigma, None, [c[k] for k in c])
+                 for kind, p, c in zip(kinds, points, contexts))
+    arrays = Arrays(tarr, jnp.asarray([p.value for p in params], dtype=jnp.float64))
+    u0 = tr.to_internal([p.value for p in fp])
+    return Problem(spec, arrays, params, u0, [t[0] for t in terms], points, contexts, kinds)
+
+
+# --------------------------------------------------------------------------
+# compiled pieces
+
+def _solve_and_jacobian(method, spec, u0, arrays, opts):
+    out = SOLVERS[method](spec, u0, arrays, opts)
+    x = spec.transform().to_physical(out.u)
+    r = residual_x(spec, x, arrays)
+    J = jax.jacfwd(lambda v: residual_x(spec, v, arrays))(x)
+    return out, x, r, J
+
+
+solve_and_jacobian = jax.jit(_solve_and_jacobian, static_argnums=(0, 1, 4))
+
+
+def finish(problem: Problem, out, x, r, J, method: str) -> FitResult:
+    """Turn solver output into a :class:`FitResult` (numpy side)."""
+    spec = problem.spec
+    params = problem.params
+    x = np.asarray(x, float)
+    u = np.asarray(out.u, float)
+    r = np.asarray(r, float)
+    J = np.asarray(J, float)
+    chi2 = float(r @ r) if r.size else 0.0
+    n_points = int(sum(p.T.size for p in problem.points))
+    n_free = spec.n_free
+    dof = n_points - n_free
+    absolute = all(k == "sigma" for k in problem.kinds)
+    status = STATUS[int(out.status)]
+    messages = []
+    values = {p.name: float(p.value) for p in params}
+    for j, i in enumerate(spec.free):
+        values[params[i].name] = float(x[j])
+    if not np.all(np.isfinite(r)) or not np.all(np.isfinite(x)):
+        status = "nan"
+    if n_free and np.any(np.abs(u) > U_RUNAWAY):
+        status = "nan" if status == "nan" else "diverged"
+        messages.append("parameters ran away: " + ", ".join(
+            params[i].name for j, i in enumerate(spec.free) if abs(u[j]) > U_RUNAWAY))
+    cov, singular = covariance_from_jacobian(J, chi2, dof, absolute) if n_free else (np.zeros((0, 0)), False)
+    se = np.sqrt(np.clip(np.diag(cov), 0, None)) if n_free else np.zeros(0)
+    stderr = {p.name: 0.0 for p in params}
+    for j, i in enumerate(spec.free):
+        stderr[params[i].name] = float(se[j])
+    at_bound = []
+    for j, i in enumerate(spec.free):
+        p = params[i]
+        xv = float(x[j])
+        near = p.at_bound(xv)
+        for b in (p.min, p.max):
+            if math.isfinite(b) and math.isfinite(se[j]) and abs(xv - b) <= 1e-3 * se[j]:
+                near = True
+        if near:
+            at_bound.append(p.name)
+    if dof <= 0:
+        if status == "ok":
+            status = "no_dof"
+        messages.append(f"{n_points} points for {n_free} free parameters")
+    if at_bound:
+        if status == "ok":
+            status = "at_bound"
+        messages.append("at bound: " + ", ".join(at_bound))
+    if singular:
+        if status == "ok":
+            status = "singular"
+        messages.append("J^T J is singular: some parameters are not determined by the data")
+    if status == "max_steps":
+        messages.append(f"step limit reached after {int(out.n_steps)} steps")
+    if status == "stalled":
+        messages.append("no further decrease possible but the gradient is not small")
+    if status == "nan" and not messages:
+        messages.append("non-finite residuals")
+    free_names = [params[i].name for i in spec.free]
+    residuals, data = {}, {}
+    start = 0
+    for pts, kind in zip(problem.points, problem.kinds):
+        n = pts.T.size
+        residuals[pts.label] = r[start:start + n].tolist()
+        data[pts.label] = {"T": pts.T.tolist(), "y": pts.y.tolist(),
+                           "sigma": None if pts.sigma is None else pts.sigma.tolist()}
+        start += n
+    excluded = [e for pts in problem.points for e in pts.excluded]
+    return FitResult(
+        names=[p.name for p in params], values=values, stderr=stderr, free=free_names,
+        fixed={p.name: float(p.value) for p in params if p.fixed},
+        bounds={p.name: (p.min, p.max) for p in params},
+        correlation=correlation_of(cov).tolist() if n_free else [],
+        covariance=cov.tolist(), chi2=chi2, reduced_chi2=chi2 / dof if dof > 0 else math.nan,
+        dof=dof, n_points=n_points, absolute_sigma=absolute, residuals=residuals,
+        n_steps=int(out.n_steps), status=status, message="; ".join(messages), solver=method,
+        weighting={p.label: weighting_text(k) for p, k in zip(problem.points, problem.kinds)},
+        observables={p.label: m.name for p, m in zip(problem.points, problem.models)},
+        labels=problem.labels, context={p.label: dict(c) for p, c in zip(problem.points, problem.contexts)},
+        excluded=excluded, data=data,
+        extra={"offset": {p.label: m.offset for p, m in zip(problem.points, problem.models)},
+               "kinds": {p.label: k for p, k in zip(problem.points, problem.kinds)}})
+
+
+def fit(model, data=None, *, share: Sequence[str] = (), fix=None, initial=None, bounds=None,
+        tmin=None, tmax=None, method: str = "lm", options: SolverOptions | None = None,
+        bootstrap: int = 0, key=None, level: float = 0.68) -> FitResult:
+    """Fit one model to one dataset, or several (model, data[, label]) terms jointly.
+
+    Parameters
+    ----------
+    model : :class:`Model` or observable name, or (for a joint fit, ``data``
+        omitted) a sequence of ``(model, data)`` / ``(model, data, label)``.
+    data : the dataset (see module docstring).
+    share : parameter names common to all terms of a joint fit (e.g. ``["mu"]``);
+        other parameters are per term, named ``"NAME[label]"``.
+    fix, initial, bounds : by global name: held values, starting values,
+        ``(lo, hi)`` bounds (overriding the models').
+    tmin, tmax : temperature window (K); points outside are listed as excluded.
+    method : ``"lm"`` (Levenberg-Marquardt) or ``"lbfgs"`` (optax L-BFGS).
+    bootstrap : number of bootstrap resamples (0: none); adds percentile
+        intervals at ``level`` to the result.  ``key``: PRNG key (default key 0).
+
+    Returns
+    -------
+    :class:`FitResult`
+    """
+    if method not in SOLVERS:
+        raise ValueError(f"method must be one of {sorted(SOLVERS)}, got {method!r}")
+    problem = build_problem(model, data, share=share, fix=fix, initial=initial, bounds=bounds,
+                            tmin=tmin, tmax=tmax)
+    opts = options or (SolverOptions() if method == "lm" else SolverOptions(max_steps=1000))
+    res = run_problem(problem, method, opts)
+    if bootstrap:
+        from .batch import bootstrap_problem
+        if key is None:
+            key = jax.random.PRNGKey(0)
+        bs = bootstrap_problem(key, problem, res, int(bootstrap), level=level, method=method)
+        res.bootstrap = bs.summary()
+    return res
+
+
+def run_problem(problem: Problem, method="lm", opts: SolverOptions | None = None) -> FitResult:
+    opts = opts or SolverOptions()
+    if problem.spec.n_free == 0:
+        x = jnp.zeros(0)
+        r = residual_x(problem.spec, x, problem.arrays)
+        from .solvers import SolverOut
+        out = SolverOut(jnp.zeros(0), r @ r, jnp.asarray(0), jnp.asarray(0))
+        return finish(problem, out, x, r, np.zeros((r.size, 0)), method)
+    out, x, r, J = solve_and_jacobian(method, problem.spec, jnp.asarray(problem.u0), problem.arrays, opts)
+    return finish(problem, out, x, r, J, method)
+
+
+def predict(result: FitResult, label=None, T=None, model: Model | None = None):
+    """Model curve of a fitted dataset at temperatures ``T`` (default: its data T).
+
+    ``model`` defaults to the registered observable of that dataset with the
+    offset setting used in the fit.
+    """
+    label = result.labels[0] if label is None else label
+    m = model or Model(result.observables[label], offset=result.extra.get("offset", {}).get(label))
+    if T is None:
+        T = np.asarray(result.data[label]["T"])
+    vals = {}
+    single = len(result.labels) == 1
+    for local in m.param_names:
+        g = local if single or local in result.values else f"{local}[{label}]"
+        vals[local] = result.values[g] if g in result.values else result.values[f"{local}[{label}]"]
+    ctx = {k: jnp.asarray(v) for k, v in result.context[label].items()}
+    return np.asarray(m.predict(jnp.asarray(T, dtype=float), vals, ctx))

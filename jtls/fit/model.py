@@ -1,0 +1,434 @@
+"""Fit models: jtls observables with named parameters, and their registry.
+
+An *observable* is a registered function ``func(T, **params, **context)``
+returning the predicted curve at temperatures ``T`` (K).  ``params`` are the
+quantities a fit can vary (paper names: ``C``, ``C_dip``, ``mu``, ``A``,
+``B``), ``context`` the experimental settings it never varies (probing
+frequency ``omega`` in rad/s, reference temperature ``T_ref`` in K).
+
+Built-in observables (Churkin et al. 2021)
+------------------------------------------
+=====================  ==========================  ==========  =============
+name                   function                    parameters  data
+=====================  ==========================  ==========  =============
+velocity               Eqs. (7)+(8), Eq. (3) DOS   C, mu, A    Delta v / v, relative: + offset
+dielectric             same with C -> C_dip, sign  C_dip,mu,A  Delta eps/eps, relative: + offset
+thermal_conductivity   Eq. (5), Eq. (3) DOS        B, mu       kappa (any units; positive)
+specific_heat          Eq. (6), Eq. (3) DOS        B, mu       C_v (any units; positive)
+=====================  ==========================  ==========  =============
+
+*Relative* observables get an additive ``offset`` parameter (data measured
+against an arbitrary reference) and are weighted, without per-point sigma,
+with constant absolute errors.  *Positive* observables spanning decades are
+weighted, without sigma, with constant relative errors (residuals of ln y).
+
+Extending
+---------
+Other modules add observables with :func:`register_observable`, e.g.::
+
+    from jtls.fit import register_observable
+    register_observable("resonator_shift", my_shift, params=("F_delta", "mu"),
+                        context=("omega",), relative=True,
+                        bounds={"F_delta": (0, inf), "mu": (0, 1)},
+                        defaults={"F_delta": 1e-5, "mu": 0.1},
+                        amplitude="F_delta")
+
+after which ``Model("resonator_shift")``, joint fits, batches and (when the
+name is added to its choices by the CLI owner) ``jtls fit`` can use it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from functools import partial
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+from .params import Parameter, nudge_inside
+
+INF = math.inf
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Observable:
+    """A registered observable (see :func:`register_observable`)."""
+    name: str
+    func: Callable
+    params: tuple
+    context: tuple = ()
+    context_defaults: Mapping = dataclasses.field(default_factory=dict)
+    relative: bool = False
+    positive: bool = False
+    bounds: Mapping = dataclasses.field(default_factory=dict)
+    defaults: Mapping = dataclasses.field(default_factory=dict)
+    amplitude: str | None = None
+    amplitude_power: float = 1.0
+    grid: Mapping = dataclasses.field(default_factory=dict)
+    guess: Callable | None = None
+    quantity: str = ""
+    description: str = ""
+
+    def __hash__(self):
+        return hash(("jtls.fit.Observable", self.name, id(self.func)))
+
+    def __eq__(self, other):
+        return isinstance(other, Observable) and other.name == self.name and other.func is self.func
+
+
+REGISTRY: dict[str, Observable] = {}
+
+
+def register_observable(name: str, func: Callable, params: Sequence[str], *,
+                        context: Sequence[str] = (), context_defaults: Mapping | None = None,
+                        relative: bool = False, positive: bool = False,
+                        bounds: Mapping | None = None, defaults: Mapping | None = None,
+                        amplitude: str | None = None, amplitude_power: float = 1.0,
+                        grid: Mapping | None = None, guess: Callable | None = None,
+                        quantity: str = "", description: str = "",
+                        overwrite: bool = False) -> Observable:
+    """Register an observable for fitting under ``name``.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(T, **params, **context) -> array`` of the shape of T; pure JAX
+        (jit/vmap/jacfwd-safe).  It must not include the offset of relative
+        data: that is added by the model.
+    params : names of the fittable parameters, in report order.
+    context : names of settings passed to ``func`` but never fitted
+        (e.g. ``("omega", "T_ref")``); values come from the model, then the
+        dataset's attribute of the same name, then ``context_defaults``.
+    relative : data are relative (add ``offset``; default weighting: constant
+        absolute errors).
+    positive : data are positive and span decades (default weighting:
+        residuals of the logarithm).  ``relative`` and ``positive`` exclude
+        each other.
+    bounds : ``{name: (lo, hi)}``; default unbounded.
+    defaults : ``{name: value}`` initial values used when nothing better is known.
+    amplitude : name of a parameter with prediction proportional to
+        ``amplitude ** amplitude_power``; the automatic guess then solves for
+        it (and the offset) by linear least squares.
+    grid : ``{name: values or callable(T, context) -> values}`` candidate
+        values scanned by the automatic guess for the non-linear parameters.
+    guess : optional ``guess(T, y, context) -> {name: value}`` replacing the
+        built-in guess.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"observable name must be a non-empty string, got {name!r}")
+    if name in REGISTRY and not overwrite:
+        raise ValueError(f"observable {name!r} is already registered (pass overwrite=True)")
+    if not callable(func):
+        raise ValueError(f"observable {name!r}: func must be callable")
+    params = tuple(params)
+    if relative and positive:
+        raise ValueError(f"observable {name!r}: relative and positive exclude each other")
+    if "offset" in params:
+        raise ValueError(f"observable {name!r}: 'offset' is added by the model, do not list it")
+    if amplitude is not None and amplitude not in params:
+        raise ValueError(f"observable {name!r}: amplitude {amplitude!r} is not one of {params}")
+    for d, what in ((bounds or {}, "bounds"), (defaults or {}, "defaults"), (grid or {}, "grid")):
+        for k in d:
+            if k not in params and not (k == "offset" and what != "grid"):
+                raise ValueError(f"observable {name!r}: {what} names unknown parameter {k!r}")
+    obs = Observable(name=name, func=func, params=params, context=tuple(context),
+                     context_defaults=dict(context_defaults or {}), relative=relative,
+                     positive=positive, bounds=dict(bounds or {}), defaults=dict(defaults or {}),
+                     amplitude=amplitude, amplitude_power=float(amplitude_power),
+                     grid=dict(grid or {}), guess=guess, quantity=quantity,
+                     description=description)
+    REGISTRY[name] = obs
+    return obs
+
+
+def get_observable(name) -> Observable:
+    if isinstance(name, Observable):
+        return name
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown observable {name!r}; registered: {sorted(REGISTRY)}") from None
+
+
+# --------------------------------------------------------------------------
+# built-in observables (resolved lazily from jtls.observables)
+
+def _core(name):
+    from .. import observables as _obs  # the lead's module
+    return getattr(_obs, name)
+
+
+def _velocity(T, C, mu, A, omega, T_ref=1.0):
+    return _core("velocity_shift")(T, C, mu, A, omega, T_ref)
+
+
+def _dielectric(T, C_dip, mu, A, omega, T_ref=1.0):
+    return _core("dielectric_shift")(T, C_dip, mu, A, omega, T_ref)
+
+
+def _kappa(T, B, mu):
+    return _core("thermal_conductivity")(T, B, mu)
+
+
+def _cv(T, B, mu):
+    return _core("specific_heat")(T, B, mu)
+
+
+def _a_grid(T, ctx):
+    """Candidate A (s^-1 K^-3): crossover T0 = (omega/A)^(1/3) across the data range."""
+    T = np.asarray(T)
+    t0 = np.geomspace(T.min() / 3.0, T.max() * 3.0, 12)
+    return ctx["omega"] / t0**3
+
+
+_MU_GRID = (0.02, 0.15, 0.35)
+
+register_observable(
+    "velocity", _velocity, ("C", "mu", "A"), context=("omega", "T_ref"),
+    context_defaults={"T_ref": 1.0}, relative=True,
+    bounds={"C": (0.0, INF), "mu": (0.0, 1.0), "A": (0.0, INF)},
+    defaults={"C": 1e-4, "mu": 0.1, "A": 1e8}, amplitude="C",
+    grid={"mu": _MU_GRID, "A": _a_grid}, quantity="Delta v / v",
+    description="sound velocity, Eqs. (7)+(8) with the Eq. (3) DOS")
+register_observable(
+    "dielectric", _dielectric, ("C_dip", "mu", "A"), context=("omega", "T_ref"),
+    context_defaults={"T_ref": 1.0}, relative=True,
+    bounds={"C_dip": (0.0, INF), "mu": (0.0, 1.0), "A": (0.0, INF)},
+    defaults={"C_dip": 1e-4, "mu": 0.1, "A": 1e8}, amplitude="C_dip",
+    grid={"mu": _MU_GRID, "A": _a_grid}, quantity="Delta eps / eps",
+    description="dielectric constant, -(Eqs. (7)+(8)) with C -> C_dip")
+register_observable(
+    "thermal_conductivity", _kappa, ("B", "mu"), positive=True,
+    bounds={"B": (0.0, INF), "mu": (0.0, 1.0)}, defaults={"B": 1.0, "mu": 0.1},
+    amplitude="B", amplitude_power=-1.0, grid={"mu": (0.01, 0.05, 0.1, 0.2, 0.4, 0.7)},
+    quantity="kappa", description="thermal conductivity, Eq. (5) with the Eq. (3) DOS")
+register_observable(
+    "specific_heat", _cv, ("B", "mu"), positive=True,
+    bounds={"B": (0.0, INF), "mu": (0.0, 1.0)}, defaults={"B": 1.0, "mu": 0.1},
+    amplitude="B", amplitude_power=1.0, grid={"mu": (0.01, 0.05, 0.1, 0.2, 0.4, 0.7)},
+    quantity="C_v", description="specific heat, Eq. (6) with the Eq. (3) DOS")
+
+
+# --------------------------------------------------------------------------
+
+@partial(jax.jit, static_argnums=0)
+def _grid_eval(obs, stack, other, T, context):
+    """Curves of ``obs`` at every grid point (leading axis of ``stack``)."""
+    def one(point):
+        return obs.func(T, **other, **point, **context)
+    return jax.vmap(one)(stack)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Model:
+    """An observable with parameter settings (bounds, fixed values, initial values).
+
+    Parameters
+    ----------
+    observable : registered name or :class:`Observable`.
+    fixed : ``{name: value}`` parameters held fixed (``offset`` included).
+    initial : ``{name: value}`` starting values of free parameters (otherwise
+        the automatic guess).
+    bounds : ``{name: (lo, hi)}`` overriding the observable's bounds.
+    offset : add the additive ``offset`` parameter; default: the observable
+        is relative.
+    weighting : ``"auto"`` (sigma if given, else the observable's default),
+        ``"absolute"`` (constant absolute errors) or ``"log"`` (constant
+        relative errors) -- the latter two apply when no sigma is given.
+    context : settings such as ``omega`` (rad/s) and ``T_ref`` (K).
+    """
+    observable: Observable
+    fixed: Mapping = dataclasses.field(default_factory=dict)
+    initial: Mapping = dataclasses.field(default_factory=dict)
+    bounds: Mapping = dataclasses.field(default_factory=dict)
+    offset: bool | None = None
+    weighting: str = "auto"
+    context: Mapping = dataclasses.field(default_factory=dict)
+
+    def __init__(self, observable, *, fixed=None, initial=None, bounds=None, offset=None,
+                 weighting="auto", **context):
+        obs = get_observable(observable)
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        set_("observable", obs)
+        set_("offset", obs.relative if offset is None else bool(offset))
+        set_("fixed", {k: float(v) for k, v in (fixed or {}).items()})
+        set_("initial", {k: float(v) for k, v in (initial or {}).items()})
+        set_("bounds", {k: (float(a), float(b)) for k, (a, b) in (bounds or {}).items()})
+        if weighting not in ("auto", "absolute", "log"):
+            raise ValueError(f"weighting must be 'auto', 'absolute' or 'log', got {weighting!r}")
+        set_("weighting", weighting)
+        for k in context:
+            if k not in obs.context:
+                raise ValueError(f"observable {obs.name!r} takes no setting {k!r} "
+                                 f"(settings: {list(obs.context)})")
+        set_("context", {k: float(v) for k, v in context.items() if v is not None})
+        names = self.param_names
+        for what, d in (("fixed", self.fixed), ("initial", self.initial), ("bounds", self.bounds)):
+            for k in d:
+                if k not in names:
+                    raise ValueError(f"{what}: unknown parameter {k!r} for observable "
+                                     f"{obs.name!r} (parameters: {names})")
+
+    @property
+    def name(self) -> str:
+        return self.observable.name
+
+    @property
+    def param_names(self) -> list:
+        return list(self.observable.params) + (["offset"] if self.offset else [])
+
+    def replace(self, **changes) -> "Model":
+        kw = dict(fixed=self.fixed, initial=self.initial, bounds=self.bounds, offset=self.offset,
+                  weighting=self.weighting, **self.context)
+        kw.update(changes)
+        return Model(self.observable, **kw)
+
+    def resolve_context(self, data=None) -> dict:
+        """Settings for ``func``: model > dataset attribute > observable default."""
+        out = {}
+        for k in self.observable.context:
+            if k in self.context:
+                v = self.context[k]
+            elif data is not None and getattr(data, k, None) is not None:
+                v = float(getattr(data, k))
+            elif k in self.observable.context_defaults:
+                v = float(self.observable.context_defaults[k])
+            else:
+                raise ValueError(f"observable {self.name!r} needs {k!r} (give it to the model, "
+                                 f"the dataset, or --{k} on the command line)")
+            if not math.isfinite(v):
+                raise ValueError(f"setting {k!r} must be finite, got {v}")
+            out[k] = v
+        return out
+
+    def residual_kind(self, has_sigma: bool) -> str:
+        """'sigma', 'absolute' or 'log' for this model's data."""
+        if has_sigma and self.weighting == "auto":
+            return "sigma"
+        if self.weighting != "auto":
+            return self.weighting
+        return "log" if self.observable.positive else "absolute"
+
+    def bounds_of(self, name) -> tuple:
+        if name in self.bounds:
+            return self.bounds[name]
+        return tuple(self.observable.bounds.get(name, (-INF, INF)))
+
+    def predict(self, T, values: Mapping, context: Mapping):
+        """Model curve: func(T, **params, **context) (+ offset).  JAX-traceable."""
+        kw = {k: values[k] for k in self.observable.params}
+        y = self.observable.func(T, **kw, **context)
+        if self.offset:
+            y = y + values["offset"]
+        return y
+
+    # -- automatic initial guess ------------------------------------------
+    def guess(self, T, y, context: Mapping) -> dict:
+        """Starting values for every parameter (fixed ones at their values).
+
+        Scans the observable's ``grid`` for its non-linear parameters, solving
+        for the amplitude (and offset) by linear least squares at each grid
+        point, in the residual space of the default weighting; keeps the best.
+        """
+        obs = self.observable
+        T = np.asarray(T, float)
+        y = np.asarray(y, float)
+        vals = {k: obs.defaults.get(k, 1.0) for k in self.param_names}
+        if "offset" in vals:
+            vals["offset"] = obs.defaults.get("offset", 0.0)
+        if obs.guess is not None:
+            vals.update({k: float(v) for k, v in obs.guess(T, y, dict(context)).items()})
+        else:
+            vals.update(self._grid_guess(T, y, context, vals))
+        vals.update(self.initial)
+        vals.update(self.fixed)
+        for k in self.param_names:
+            if k not in self.fixed and k not in self.initial:
+                lo, hi = self.bounds_of(k)
+                vals[k] = nudge_inside(float(vals[k]), lo, hi)
+        return vals
+
+    def _grid_guess(self, T, y, context, base):
+        obs = self.observable
+        amp = obs.amplitude
+        free = lambda k: k not in self.fixed and k not in self.initial  # noqa: E731
+        axes = {}
+        for k, g in obs.grid.items():
+            if not free(k):
+                continue
+            vals = g(T, context) if callable(g) else g
+            lo, hi = self.bounds_of(k)
+            axes[k] = [v for v in np.asarray(vals, float) if lo < v < hi] or [base[k]]
+        names = list(axes)
+        combos = list(itertools.product(*[axes[k] for k in names])) or [()]
+        fixed_vals = {**base, **self.initial, **self.fixed}
+        stack = {k: jnp.asarray([c[i] for c in combos]) for i, k in enumerate(names)}
+        other = {k: jnp.asarray(float(fixed_vals[k])) for k in obs.params if k not in names}
+        if amp is not None and free(amp):
+            other[amp] = jnp.asarray(1.0)
+
+        try:
+            curves = np.asarray(_grid_eval(obs, stack, other, jnp.asarray(T),
+                                           {k: jnp.asarray(v) for k, v in context.items()}))
+        except Exception:  # noqa: BLE001  -- a guess failure must not stop the fit
+            return {}
+        best, best_cost = {}, np.inf
+        log_space = self.residual_kind(False) == "log"
+        offset_free = self.offset and free("offset")
+        for i, c in enumerate(combos):
+            g = curves[i]
+            if not np.all(np.isfinite(g)):
+                continue
+            out = dict(zip(names, c))
+            if amp is not None and free(amp):
+                if log_space:
+                    if np.any(g <= 0) or np.any(y <= 0):
+                        continue
+                    la = np.mean(np.log(y) - np.log(g)) / obs.amplitude_power
+                    a = math.exp(la)
+                    pred = np.log(g) + obs.amplitude_power * la
+                    cost = np.sum((np.log(y) - pred) ** 2)
+                else:
+                    cols = [g] + ([np.ones_like(g)] if offset_free else [])
+                    target = y - (fixed_vals.get("offset", 0.0) if self.offset and not offset_free else 0.0)
+                    coef, *_ = np.linalg.lstsq(np.stack(cols, 1), target, rcond=None)
+                    s = coef[0]
+                    if obs.amplitude_power != 1.0:
+                        if s <= 0:
+                            continue
+                        a = s ** (1.0 / obs.amplitude_power)
+                    else:
+                        a = s
+                    lo, hi = self.bounds_of(amp)
+                    if not (lo < a < hi):
+                        continue
+                    if offset_free:
+                        out["offset"] = float(coef[1])
+                    cost = np.sum((target - np.stack(cols, 1) @ coef) ** 2)
+                out[amp] = float(a)
+            else:
+                pred = g * (1.0 if amp is None else 1.0)
+                if log_space:
+                    if np.any(pred <= 0) or np.any(y <= 0):
+                        continue
+                    cost = np.sum((np.log(y) - np.log(pred)) ** 2)
+                else:
+                    off = float(np.mean(y - pred)) if offset_free else fixed_vals.get("offset", 0.0)
+                    if offset_free:
+                        out["offset"] = off
+                    cost = np.sum((y - pred - (off if self.offset else 0.0)) ** 2)
+            if cost < best_cost:
+                best, best_cost = out, cost
+        return best
+
+    def parameters(self, T, y, context) -> list:
+        """List of :class:`Parameter` with automatic guesses, bounds and fixed flags."""
+        vals = self.guess(T, y, context)
+        out = []
+        for k in self.param_names:
+            lo, hi = self.bounds_of(k)
+            out.append(Parameter(k, vals[k], lo, hi, fixed=k in self.fixed))
+        return out
