@@ -1,0 +1,158 @@
+"""Complete resonator models (TLS + relaxation + quasiparticles + background) and
+their registration with the fitting engine as ``resonator_shift`` and
+``resonator_loss``.
+
+resonator_shift(T; F_delta0, mu, Delta, alpha | omega, T_ref, A)
+    delta f/f(T) - delta f/f(T_ref): resonant TLS response with the Eq. (3)
+    DOS normalised at hbar omega (mu = 0: standard tunneling model, digamma
+    form), plus the relaxation term (A in s^-1 K^-3; A = 0, the default,
+    switches it off), plus the Mattis-Bardeen quasiparticle shift (gap Delta
+    in K, kinetic-inductance fraction alpha; alpha = 0 switches it off).  The
+    fit engine adds a free ``offset`` (relative data).
+
+resonator_loss(T; F_delta0, mu, P_c_dBm, beta, Delta, alpha, loss_bg | omega, P_dBm, A)
+    Internal quality factor Qi = 1 / (1/Q_TLS + 1/Q_rel + 1/Q_qp + loss_bg) with
+    1/Q_TLS = F delta0 [n(T, w)/n0] tanh(w/2T) / (1 + 10^((P_dBm - P_c_dBm)/10))^(beta/2).
+    Positive data spanning decades: the engine fits ln Qi.
+
+All functions are pure JAX (jit/vmap/jacfwd-safe); T in K, omega in rad/s.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import jax.numpy as jnp
+
+from .quasiparticle import frequency_shift_qp, loss_qp
+from .response import (frequency_shift_relaxation_dos, frequency_shift_tls, loss_relaxation_dos,
+                       loss_tls, resonator_power_law_dos)
+
+INF = math.inf
+
+
+def resonator_shift(T, F_delta0, mu, Delta, alpha, omega, T_ref=0.1, A=0.0):
+    """delta f/f(T) - delta f/f(T_ref) = TLS resonant + relaxation + quasiparticle terms.
+
+    T: (n,) K.  F_delta0: filling x loss tangent.  mu: DOS power (Eq. 3).
+    Delta: gap (K).  alpha: kinetic-inductance fraction.  omega: rad/s.
+    T_ref: reference temperature (K).  A: relaxation constant (s^-1 K^-3).
+    """
+    T = jnp.asarray(T, dtype=float)
+    tls = frequency_shift_tls(T, omega, F_delta0, mu, T_ref)
+    dos = resonator_power_law_dos(mu, omega)
+    rel = (frequency_shift_relaxation_dos(T, dos, omega, F_delta0, A, n0=1.0)
+           - frequency_shift_relaxation_dos(jnp.asarray(T_ref, dtype=float), dos, omega,
+                                            F_delta0, A, n0=1.0))
+    qp = frequency_shift_qp(T, omega, Delta, alpha, T_ref)
+    return tls + rel + qp
+
+
+def resonator_shift_parts(T, F_delta0, mu, Delta, alpha, omega, T_ref=0.1, A=0.0):
+    """dict of the components of :func:`resonator_shift` (each relative to T_ref)."""
+    T = jnp.asarray(T, dtype=float)
+    dos = resonator_power_law_dos(mu, omega)
+    rel = (frequency_shift_relaxation_dos(T, dos, omega, F_delta0, A, n0=1.0)
+           - frequency_shift_relaxation_dos(jnp.asarray(T_ref, dtype=float), dos, omega,
+                                            F_delta0, A, n0=1.0))
+    return {"tls_resonant": frequency_shift_tls(T, omega, F_delta0, mu, T_ref),
+            "tls_relaxation": rel,
+            "quasiparticle": frequency_shift_qp(T, omega, Delta, alpha, T_ref)}
+
+
+def resonator_loss_parts(T, F_delta0, mu, P_c_dBm, beta, Delta, alpha, loss_bg, omega, P_dBm,
+                         A=0.0):
+    """dict of the loss components 1/Q (dimensionless) at drive power P_dBm."""
+    T = jnp.asarray(T, dtype=float)
+    p_rel = jnp.power(10.0, (P_dBm - P_c_dBm) / 10.0)
+    dos = resonator_power_law_dos(mu, omega)
+    return {"tls_resonant": loss_tls(T, omega, F_delta0, mu, P=p_rel, P_c=1.0, beta=beta),
+            "tls_relaxation": loss_relaxation_dos(T, dos, omega, F_delta0, A, n0=1.0),
+            "quasiparticle": loss_qp(T, omega, Delta, alpha),
+            "background": loss_bg * jnp.ones_like(T)}
+
+
+def resonator_loss(T, F_delta0, mu, P_c_dBm, beta, Delta, alpha, loss_bg, omega, P_dBm, A=0.0):
+    """Internal quality factor Qi(T) at drive power P_dBm (see module docstring)."""
+    parts = resonator_loss_parts(T, F_delta0, mu, P_c_dBm, beta, Delta, alpha, loss_bg, omega,
+                                 P_dBm, A)
+    return 1.0 / sum(parts.values())
+
+
+# ---------------------------------------------------------------- guesses
+
+def _delta_grid(T):
+    tmax = float(np.max(T))
+    return tuple(tmax * f for f in (4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0))
+
+
+def _shift_guess(T, y, ctx):
+    """Grid over (mu, Delta); linear least squares for (F_delta0, alpha, offset)."""
+    T = np.asarray(T, float)
+    y = np.asarray(y, float)
+    om, tr = ctx["omega"], ctx.get("T_ref", 0.1)
+    best, cost = {}, np.inf
+    for mu in (0.0, 0.15, 0.35):
+        tls = np.asarray(frequency_shift_tls(T, om, 1.0, mu, tr))
+        for D in _delta_grid(T):
+            qp = np.asarray(frequency_shift_qp(T, om, D, 1.0, tr))
+            M = np.stack([tls, qp, np.ones_like(T)], 1)
+            coef, *_ = np.linalg.lstsq(M, y, rcond=None)
+            if coef[0] <= 0 or coef[1] < 0:
+                continue
+            c = float(np.sum((M @ coef - y) ** 2))
+            if c < cost:
+                best, cost = {"F_delta0": coef[0], "mu": mu, "Delta": D, "alpha": coef[1],
+                              "offset": coef[2]}, c
+    return best or {"F_delta0": 1e-6, "mu": 0.1, "Delta": 15.0, "alpha": 0.01, "offset": 0.0}
+
+
+def _loss_guess(T, y, ctx):
+    """Grid over (mu, Delta); non-negative least squares on 1/Qi for the linear amplitudes."""
+    from scipy.optimize import nnls
+    T = np.asarray(T, float)
+    loss = 1.0 / np.asarray(y, float)
+    om, p = ctx["omega"], ctx["P_dBm"]
+    best, cost = {}, np.inf
+    beta, pc = 0.5, p - 10.0
+    for mu in (0.0, 0.3):
+        tls = np.asarray(loss_tls(T, om, 1.0, mu, P=10 ** ((p - pc) / 10), P_c=1.0, beta=beta))
+        for D in _delta_grid(T):
+            qp = np.asarray(loss_qp(T, om, D, 1.0))
+            M = np.stack([tls, qp, np.ones_like(T)], 1) / loss[:, None]  # relative residuals
+            coef, res = nnls(M, np.ones_like(T))
+            if res < cost and coef[0] > 0:
+                best, cost = {"F_delta0": coef[0], "mu": mu, "Delta": D,
+                              "alpha": max(coef[1], 1e-6), "loss_bg": max(coef[2], 1e-3 * loss.min()),
+                              "P_c_dBm": pc, "beta": beta}, res
+    return best or {"F_delta0": float(loss.max()), "mu": 0.1, "P_c_dBm": p, "beta": 0.5,
+                    "Delta": 15.0, "alpha": 0.01, "loss_bg": 0.1 * float(loss.min())}
+
+
+# ---------------------------------------------------------------- registration
+
+def register(overwrite: bool = True):
+    """Register ``resonator_shift`` and ``resonator_loss`` with :mod:`jtls.fit`."""
+    from ..fit import register_observable
+    register_observable(
+        "resonator_shift", resonator_shift, ("F_delta0", "mu", "Delta", "alpha"),
+        context=("omega", "T_ref", "A"), context_defaults={"T_ref": 0.1, "A": 0.0},
+        relative=True,
+        bounds={"F_delta0": (0.0, INF), "mu": (-0.5, 1.0), "Delta": (0.0, INF),
+                "alpha": (0.0, 1.0)},
+        defaults={"F_delta0": 1e-6, "mu": 0.1, "Delta": 15.0, "alpha": 0.01},
+        guess=_shift_guess, quantity="delta f / f0",
+        description="resonator frequency shift: TLS (Eq. 3 DOS, finite hbar omega) + relaxation "
+                    "+ Mattis-Bardeen quasiparticles", overwrite=overwrite)
+    register_observable(
+        "resonator_loss", resonator_loss,
+        ("F_delta0", "mu", "P_c_dBm", "beta", "Delta", "alpha", "loss_bg"),
+        context=("omega", "P_dBm", "A"), context_defaults={"A": 0.0}, positive=True,
+        bounds={"F_delta0": (0.0, INF), "mu": (-0.5, 1.0), "beta": (0.0, 2.0),
+                "Delta": (0.0, INF), "alpha": (0.0, 1.0), "loss_bg": (0.0, INF)},
+        defaults={"F_delta0": 1e-6, "mu": 0.1, "P_c_dBm": -120.0, "beta": 1.0, "Delta": 15.0,
+                  "alpha": 0.01, "loss_bg": 1e-8},
+        guess=_loss_guess, quantity="Qi",
+        description="resonator internal quality factor: TLS loss (Eq. 3 DOS, power saturation) "
+                    "+ relaxation + Mattis-Bardeen quasiparticles + background", overwrite=overwrite)
+

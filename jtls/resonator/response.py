@@ -1,0 +1,303 @@
+"""Finite-frequency TLS response of a superconducting resonator, any DOS model.
+
+Conventions: T, E and hbar*omega in kelvin (k_B = 1), omega in rad/s
+(``w = jtls.units.omega_to_kelvin(omega)``), a DOS model ``dos`` of
+:mod:`jtls.dos` called as ``dos(E, T)``.  ``n0`` is the DOS that defines the
+loss tangent delta0; by default n0 = dos(hbar*omega, T=0), so that for every
+model F*delta0 is the low-temperature, low-power TLS loss 1/Q_TLS(T -> 0).
+
+Resonant response (omega*tau >> 1, low power).  With g_T(E) = n(T,E) tanh(E/2T)
+the TLS susceptibility is, up to the dipole prefactor,
+
+    chi(T) = (1/2) int_0^inf g_T(E) [1/(E - w - i0) + 1/(E + w + i0)] dE
+    Re chi = P int_0^inf g_T(E) E / (E^2 - w^2) dE,   Im chi = (pi/2) g_T(w).
+
+The real part diverges at large E for the analytic models, so it is returned
+relative to a reference temperature,
+
+    D(T) = Re chi(T) - Re chi(T_ref)                       (units of n),
+
+and the resonator observables are (F = filling factor, delta0 = loss tangent)
+
+    delta f/f(T) - delta f/f(T_ref) = -(F delta0 / pi) D(T) / n0
+    1/Q_TLS(T, P) = F delta0 [n(T, w)/n0] tanh(w/2T) / (1 + P/P_c)^(beta/2).
+
+The pair is Kramers-Kronig consistent: Im chi / n0 = (pi/2) tanh for n = n0.
+For n = n0 (standard tunneling model) D(T) - D(T_ref) has the closed form
+-(Phi(T) - Phi(T_ref)) with Phi(T) = Re psi(1/2 + i w/(2 pi T)) - ln(w/(2 pi T))
+(Matsubara sum of tanh), i.e. the textbook
+    delta f/f = (F delta0/pi) [Re psi(1/2 + hbar w/(2 pi i k_B T)) - ln(hbar w/k_B T)] + const.
+For w << T, D(T) -> int [g_T - g_Tref] dE/E, the omega -> 0 resonant term of
+Churkin et al. 2021 Eq. (7) (jtls.velocity_shift_resonant_dos): the
+dielectric version d eps/eps = -(velocity) with C_dip = 2 delta0/pi gives
+delta f/f = -(F/2) d eps/eps.
+
+Quadrature (fixed cost, vectorized): the principal value is taken on
+[0, 2w], symmetric about the pole, as int_0^2w [q(E) - q(w)]/(E - w) dE with
+q(E) = [g_T(E) - g_Tref(E)] E/(E + w) (P int_0^2w dE/(E - w) = 0 exactly),
+on geometric Gauss-Legendre panels clustered at E = 0 on the scale
+min(T, T_ref, w)/4; the rest, [2w, min(1e8 max(T, T_ref, w), dos.e_max)],
+on geometric panels.  For n = n0 the result matches the digamma closed form
+to < 1e-12 (tests).  For the Eq. (3) power law the neglected tail is
+~ mu (T^2 - T_ref^2) E_top^(mu-2): negligible for mu <= 0.5, ~E_top^(mu-2)
+relative beyond.
+
+Relaxation response (Eq. 8 of Churkin et al. and its absorption partner): with
+b = omega tau_min(E) = omega/(A E^3 coth(E/2T)) and
+G(b) = int_0^1 sqrt(1-x^2)/x dx / (1 - i b/x^2) (closed form below),
+
+    delta f/f_rel = -(F delta0/pi) int n/(2T cosh^2(E/2T)) Re G dE / n0,
+    1/Q_rel      =  (2 F delta0/pi) int n/(2T cosh^2(E/2T)) Im G dE / n0,
+
+whose STM plateau (omega tau_min << 1) is 1/Q_rel = F delta0 / 2.  At GHz
+frequencies and T < 2 K it is small unless A is large (A = 0 switches it off).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+from .. import _validate as V
+from ..dos import PowerLawDOS
+from ..quadrature import panel_nodes, reduced_grid
+from ..units import omega_to_kelvin
+
+#: Panels on [a, 2w] (plus [0, a]) for the principal-value part.
+PV_PANELS = 14
+#: Geometric panels on [2w, E_top].
+TAIL_PANELS = 40
+#: E_top / max(T, T_ref, w).
+TOP_FACTOR = 1e8
+#: Gauss-Legendre order per panel.
+ORDER = 16
+
+
+def _geom(lo, hi, n):
+    """(..., n+1) geometric edges from lo to hi (broadcast)."""
+    s = jnp.linspace(0.0, 1.0, n + 1)
+    llo, lhi = jnp.log(lo)[..., None], jnp.log(hi)[..., None]
+    e = jnp.exp(llo + s * (lhi - llo))
+    # pin the end points exactly
+    return e.at[..., 0].set(lo).at[..., -1].set(hi)
+
+
+def _check_e_max(dos, w):
+    e_max = getattr(dos, "e_max", math.inf)
+    if V.is_concrete(w):
+        wmax = float(np.max(np.asarray(w)))
+        if not e_max > 2.0 * wmax:
+            raise ValueError(f"argument 'dos': its largest energy e_max = {e_max} K must exceed "
+                             f"2 hbar omega = {2.0 * wmax} K")
+    return e_max
+
+
+def _g(dos, E, T):
+    return dos(E, T) * jnp.tanh(0.5 * E / T)
+
+
+def _response_diff(T, T_ref, dos, w):
+    """D(T) = Re chi(T) - Re chi(T_ref); T, T_ref, w broadcast arrays (K)."""
+    e_max = _check_e_max(dos, w)
+    T, T_ref, w = jnp.broadcast_arrays(T, T_ref, w)
+    Tb, Rb, wb = T[..., None], T_ref[..., None], w[..., None]
+
+    def h(E):
+        return _g(dos, E, Tb) - _g(dos, E, Rb)
+
+    # --- principal value on [0, 2w]
+    a = jax.lax.stop_gradient(0.25 * jnp.minimum(jnp.minimum(T, T_ref), w))
+    two_w = 2.0 * w
+    edges1 = jnp.concatenate([jnp.zeros(T.shape + (1,)),
+                              _geom(a, jax.lax.stop_gradient(two_w), PV_PANELS)], axis=-1)
+    E1, w1 = panel_nodes(edges1, ORDER)
+    E1 = E1 * (two_w / jax.lax.stop_gradient(two_w))[..., None]  # keep d/dw exact
+    w1 = w1 * (two_w / jax.lax.stop_gradient(two_w))[..., None]
+    q1 = h(E1) * E1 / (E1 + wb)
+    qw = 0.5 * h(wb)  # q(w) = h(w) w / (2w)
+    part1 = jnp.sum(w1 * (q1 - qw) / (E1 - wb), axis=-1)
+
+    # --- regular part on [2w, E_top]
+    top = TOP_FACTOR * jnp.maximum(jnp.maximum(T, T_ref), w)
+    top = jax.lax.stop_gradient(jnp.minimum(top, e_max))
+    lo2 = jax.lax.stop_gradient(two_w)
+    edges2 = _geom(lo2, jnp.maximum(top, lo2), TAIL_PANELS)
+    E2, w2 = panel_nodes(edges2, ORDER)
+    # lower limit 2w moves with w: add its contribution to the derivative via the boundary term
+    part2 = jnp.sum(w2 * h(E2) * E2 / (E2 * E2 - wb * wb), axis=-1)
+    bound = (two_w - lo2) * (-(h(2.0 * wb)[..., 0]) * (2.0 * w) / (3.0 * w * w))
+    return part1 + part2 + bound
+
+
+def resonant_response_dos(T, dos, omega, T_ref=1.0):
+    """D(T) = Re chi(T) - Re chi(T_ref) of the resonant TLS response (units of ``dos``).
+
+    Re chi(T) = P int_0^inf n(T,E) tanh(E/2T) E/(E^2 - w^2) dE with w = hbar omega/k_B.
+    T, T_ref in K (broadcast), omega in rad/s (scalar or broadcastable).
+    """
+    V.positive_finite("T", T)
+    V.positive_finite("T_ref", T_ref)
+    V.positive_finite("omega", omega)
+    V.broadcastable(T=T, T_ref=T_ref, omega=omega)
+    T = jnp.asarray(T, dtype=float)
+    w = omega_to_kelvin(jnp.asarray(omega, dtype=float))
+    return _response_diff(T, jnp.asarray(T_ref, dtype=float), dos, w)
+
+
+def default_n0(dos, omega):
+    """n0 = dos(hbar omega, T = 0): the DOS defining delta0 (low-T loss = F delta0)."""
+    w = omega_to_kelvin(jnp.asarray(omega, dtype=float))
+    return dos(w, jnp.zeros_like(w))
+
+
+def frequency_shift_tls_dos(T, dos, omega, F_delta0, T_ref=1.0, n0=None):
+    """Resonant TLS shift delta f/f(T) - delta f/f(T_ref) = -(F delta0/pi) D(T)/n0.
+
+    Args:
+      T: temperatures (K), any shape.  dos: jtls DOS model.  omega: resonance
+      angular frequency (rad/s).  F_delta0: filling factor x loss tangent.
+      T_ref: reference temperature (K).  n0: DOS normalisation (default
+      :func:`default_n0`).
+    Returns: dimensionless array of T's broadcast shape.
+    """
+    V.finite("F_delta0", F_delta0)
+    D = resonant_response_dos(T, dos, omega, T_ref)
+    n0 = default_n0(dos, omega) if n0 is None else n0
+    return -(F_delta0 / math.pi) * D / n0
+
+
+def stm_phi(T, omega):
+    """Phi(T) = Re psi(1/2 + i y) - ln y, y = hbar omega/(2 pi k_B T) (dimensionless)."""
+    from .digamma import re_digamma_half
+    y = omega_to_kelvin(jnp.asarray(omega, dtype=float)) / (2.0 * math.pi * jnp.asarray(T, dtype=float))
+    return re_digamma_half(y) - jnp.log(y)
+
+
+def frequency_shift_tls_stm(T, omega, F_delta0, T_ref=1.0):
+    """Standard tunneling model (constant DOS), closed form:
+
+    delta f/f(T) - delta f/f(T_ref) = (F delta0/pi) [Phi(T) - Phi(T_ref)],
+    Phi(T) = Re psi(1/2 + hbar omega/(2 pi i k_B T)) - ln(hbar omega/(2 pi k_B T)).
+    """
+    V.positive_finite("T", T)
+    V.positive_finite("T_ref", T_ref)
+    V.positive_finite("omega", omega)
+    return (F_delta0 / math.pi) * (stm_phi(T, omega) - stm_phi(T_ref, omega))
+
+
+def resonator_power_law_dos(mu, omega):
+    """Eq. (3) DOS normalised at the resonance: n/n0 = ((T^2 + E^2)/(hbar omega)^2)^(mu/2).
+
+    PowerLawDOS(B = (hbar omega)^-mu, mu); its default n0 is 1.
+    """
+    w = omega_to_kelvin(jnp.asarray(omega, dtype=float))
+    mu = jnp.asarray(mu, dtype=float)
+    return PowerLawDOS(jnp.exp(-mu * jnp.log(w)), mu)
+
+
+def frequency_shift_tls(T, omega, F_delta0, mu, T_ref=1.0):
+    """Resonant TLS shift with the Eq. (3) DOS normalised at hbar omega (see
+    :func:`resonator_power_law_dos`); mu = 0 is the standard tunneling model."""
+    V.mu_in_range("mu", mu)
+    dos = resonator_power_law_dos(mu, omega)
+    return frequency_shift_tls_dos(T, dos, omega, F_delta0, T_ref, n0=1.0)
+
+
+def saturation(P, P_c, beta=1.0):
+    """Power saturation factor (1 + P/P_c)^(-beta/2); P and P_c in the same linear units."""
+    return jnp.exp(-0.5 * beta * jnp.log1p(jnp.asarray(P, dtype=float) / P_c))
+
+
+def loss_tls_dos(T, dos, omega, F_delta0, P=0.0, P_c=1.0, beta=1.0, n0=None):
+    """Resonant TLS loss 1/Q_TLS = F delta0 [n(T, w)/n0] tanh(w/2T) (1 + P/P_c)^(-beta/2).
+
+    T (K), omega (rad/s), P and P_c in one linear power unit (W or photon
+    number), beta = 1 the standard saturation.  Returns T's broadcast shape.
+    """
+    V.positive_finite("T", T)
+    V.positive_finite("omega", omega)
+    V.finite("F_delta0", F_delta0)
+    V.nonnegative_finite("P", P)
+    V.positive_finite("P_c", P_c)
+    T = jnp.asarray(T, dtype=float)
+    w = omega_to_kelvin(jnp.asarray(omega, dtype=float))
+    n0 = default_n0(dos, omega) if n0 is None else n0
+    return F_delta0 * (dos(w, T) / n0) * jnp.tanh(0.5 * w / T) * saturation(P, P_c, beta)
+
+
+def loss_tls(T, omega, F_delta0, mu, P=0.0, P_c=1.0, beta=1.0):
+    """:func:`loss_tls_dos` with the Eq. (3) DOS normalised at hbar omega:
+    F delta0 ((T^2 + w^2)/w^2)^(mu/2) tanh(w/2T) (1 + P/P_c)^(-beta/2)."""
+    V.mu_in_range("mu", mu)
+    return loss_tls_dos(T, resonator_power_law_dos(mu, omega), omega, F_delta0, P, P_c, beta,
+                        n0=1.0)
+
+
+# ------------------------------------------------------------------ relaxation
+
+#: |1 - i b| above which G is summed as a series in 1/(1 - i b).
+_SERIES_MOD = 16.0
+_N_SERIES = 14
+
+
+def relaxation_G(inv_b):
+    """G(b) = int_0^1 sqrt(1-x^2)/x / (1 - i b/x^2) dx for b = 1/inv_b > 0 (complex).
+
+    Closed form (s = x^2, partial fractions): G = [beta ln((beta+1)/(beta-1)) - 2]/2,
+    beta = sqrt(1 - i b); for |1 - i b| > 16 the series
+    G = sum_{k>=1} z^k/(2k+1), z = 1/(1 - i b) = inv_b/(inv_b - i), avoids the cancellation.
+    Re G -> int sqrt(1-x^2)/x/(1+b^2/x^4); Im G -> pi/4 as b -> 0.  inv_b = 0 gives 0.
+    """
+    inv_b = jnp.asarray(inv_b, dtype=float)
+    big = inv_b * inv_b * (_SERIES_MOD ** 2 - 1.0) < 1.0  # |1 - i b| > 16
+    ib_s = jnp.where(big, inv_b, 0.0)
+    z = ib_s / (ib_s - 1j)
+    acc = jnp.zeros_like(z)
+    for k in range(_N_SERIES, 0, -1):
+        acc = (acc + 1.0 / (2 * k + 1)) * z
+    ib_c = jnp.where(big, 1.0, inv_b)
+    b = 1.0 / ib_c
+    beta = jnp.sqrt(1.0 - 1j * b)
+    closed = 0.5 * (beta * jnp.log((beta + 1.0) / (beta - 1.0)) - 2.0)
+    return jnp.where(big, acc, closed)
+
+
+def _relaxation_R(T, dos, omega, A):
+    """Complex R(T) = int_0^inf n(T,E)/(2T cosh^2(E/2T)) G(b(E)) dE (units of n)."""
+    u, wt = reduced_grid(ORDER)
+    u = jnp.asarray(u)
+    wt = jnp.asarray(wt)
+    T = jnp.asarray(T, dtype=float)
+    Tb = T[..., None]
+    E = u * Tb
+    A = jnp.asarray(A, dtype=float)[..., None] if jnp.ndim(A) else A
+    om = jnp.asarray(omega, dtype=float)[..., None] if jnp.ndim(omega) else omega
+    # 1/b = A E^3 coth(E/2T)/omega = A E^2 T (u coth(u/2))/omega
+    ucoth = jnp.where(u > 1e-6, u / jnp.tanh(0.5 * jnp.maximum(u, 1e-6)), 2.0 + u * u / 6.0)
+    inv_b = A * E * E * Tb * ucoth / om
+    sech2 = 1.0 / jnp.cosh(0.5 * u) ** 2
+    G = relaxation_G(inv_b)
+    return jnp.sum(wt * dos(E, Tb) * 0.5 * sech2 * G, axis=-1)
+
+
+def frequency_shift_relaxation_dos(T, dos, omega, F_delta0, A, n0=None):
+    """Relaxation TLS shift (absolute, -> 0 as T -> 0): -(F delta0/pi) Re R(T)/n0.
+
+    A: relaxation constant (s^-1 K^-3), tau_min^-1 = A E^3 coth(E/2T); A = 0 gives 0.
+    """
+    V.positive_finite("T", T)
+    V.positive_finite("omega", omega)
+    V.nonnegative_finite("A", A)
+    n0 = default_n0(dos, omega) if n0 is None else n0
+    return -(F_delta0 / math.pi) * jnp.real(_relaxation_R(T, dos, omega, A)) / n0
+
+
+def loss_relaxation_dos(T, dos, omega, F_delta0, A, n0=None):
+    """Relaxation TLS loss 1/Q_rel = (2 F delta0/pi) Im R(T)/n0 (STM plateau F delta0/2)."""
+    V.positive_finite("T", T)
+    V.positive_finite("omega", omega)
+    V.nonnegative_finite("A", A)
+    n0 = default_n0(dos, omega) if n0 is None else n0
+    return (2.0 * F_delta0 / math.pi) * jnp.imag(_relaxation_R(T, dos, omega, A)) / n0
