@@ -1,0 +1,176 @@
+"""Thermal conductivity with extra phonon scattering channels (Matthiessen's rule).
+
+Below ~1 K resonant scattering by TLSs limits the phonon mean free path,
+l_TLS^-1(E) ~ E tanh(E/2T) n(T, E) (Churkin et al. 2021, Eq. 4 with E = Delta),
+which gives Eq. (5).  Real samples add other channels; their inverse mean free
+paths add (Matthiessen's rule):
+
+    l^-1(E) = l_TLS^-1(E) + l_b^-1 + l_R^-1(E),
+
+* boundary (or grain/filler) scattering: a constant mean free path l_b,
+  dominating at low T (kappa -> T^3 there);
+* Rayleigh scattering by point-like inhomogeneities, l_R^-1 ~ omega^4 ~ E^4
+  (E = hbar omega in K), dominating at high T (the kappa plateau).
+
+With the phonon weight of Eq. (5) this gives, in the same arbitrary units as
+:func:`jtls.observables.thermal_conductivity` (K^2/[B]):
+
+    kappa(T) = int_0^inf E^3 dE / (T^2 sinh^2(E/2T) tanh(E/2T) n(T, E))
+                          * 1 / (1 + (Gamma_b + Gamma_R(E)) / Gamma_TLS(E)),
+
+with Gamma_TLS = E tanh(E/2T) n(T, E) (units [n] K).
+
+Parameterization (power-law DOS, :func:`thermal_conductivity_matthiessen`)
+-------------------------------------------------------------------------
+The extra rates are given by *crossover energies* in kelvin, measured against
+the T -> 0 TLS rate of a phonon of energy E, Gamma_TLS -> B E^(1+mu):
+
+* ``boundary`` = E_b (K): Gamma_b = B E_b^(1+mu), i.e. boundary scattering
+  equals TLS scattering for phonons of energy E_b.  It dominates phonons with
+  E < E_b, hence T below ~E_b/4.  ``None`` or 0 switch it off.
+* ``rayleigh`` = E_R (K): Gamma_R = B E^4 / E_R^(3-mu), i.e. Rayleigh
+  scattering equals TLS scattering at phonon energy E_R and dominates above.
+  ``None`` or +inf switch it off.
+
+Both are independent of B, so the amplitude of a fit stays 1/B.  In
+mean-free-path terms, E_b^(1+mu) = l_TLS(1 K) / l_b in the T -> 0 limit (with
+energies in K), and E_R^(3-mu) = l_R(1 K) / l_TLS(1 K).
+
+General DOS (:func:`thermal_conductivity_matthiessen_dos`): rates in the
+units of Gamma_TLS, Gamma_b = ``boundary_rate`` ([n] K) and
+Gamma_R = ``rayleigh_rate`` * E^4 ([n] K^-3).
+
+Numerics: reduced energy u = E/T on the fixed panels of
+:func:`jtls.quadrature.reduced_grid` (like Eq. 5 itself); the phonon weight is
+the overflow-free kernel of :mod:`._kernels`, finite at u -> 0 (-> 8); the
+rate ratio uses u^2 tanh(u/2)/u, so Gamma_TLS is never 0/0.  With the extra
+channels off the integrand is multiplied by exactly 1, so the result equals
+``jax.jit(thermal_conductivity)`` bit for bit (the eager, uncompiled one to
+float rounding).  The power-law function is compiled once per input shape.  jit/vmap/grad-safe: the powers of
+E_b and E_R are taken through ``where`` guards so that E_b = 0 and E_R = inf
+have finite derivatives, also with respect to mu (at exactly E_b = 0 the
+derivative with respect to E_b is reported as 0: fit log E_b instead).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+from .. import _validate as V
+from ..dos import PowerLawDOS
+from ..quadrature import reduced_grid
+from . import _common as c
+from ._kernels import kappa_weight, tanh_half_over_u
+
+# Fill quadrature.reduced_grid's cache now, outside any trace: its first call must not happen
+# inside jit (it converts JAX arrays to numpy).
+reduced_grid()
+
+__all__ = ["thermal_conductivity_matthiessen", "thermal_conductivity_matthiessen_dos",
+           "matthiessen_rates"]
+
+
+def _kappa_extra_1(T, dos, gamma_b, gamma_r4):
+    """One temperature: Eq. (5) integrand times 1/(1 + (Gamma_b + g_R E^4)/Gamma_TLS)."""
+    u, w = c.nodes(T.dtype)
+    n = dos(T * u, T)
+    E = T * u
+    tls = T * u * u * tanh_half_over_u(u) * n  # E tanh(E/2T) n, stable at u -> 0
+    factor = 1.0 / (1.0 + (gamma_b + gamma_r4 * E**4) / tls)
+    return T * T * jnp.sum(w * kappa_weight(u) / n * factor)
+
+
+def _pow_or_zero(x, p, on):
+    """x**p where ``on`` (x > 0 there), else 0; grads finite everywhere."""
+    xs = jnp.where(on, x, 1.0)
+    return jnp.where(on, jnp.exp(p * jnp.log(xs)), 0.0)
+
+
+def matthiessen_rates(B, mu, boundary, rayleigh):
+    """(Gamma_b, g_R) of the crossover parameterization: Gamma_b = B E_b^(1+mu), g_R = B/E_R^(3-mu).
+
+    ``boundary`` E_b >= 0 (K, 0 = off), ``rayleigh`` E_R > 0 (K, inf = off); arrays broadcast.
+    """
+    Eb = jnp.asarray(boundary, dtype=float)
+    ER = jnp.asarray(rayleigh, dtype=float)
+    gb = B * _pow_or_zero(Eb, 1.0 + mu, Eb > 0)
+    on = jnp.isfinite(ER) & (ER > 0)
+    gr = B * _pow_or_zero(ER, -(3.0 - mu), on)
+    return gb, gr
+
+
+def _check_channels(boundary, rayleigh):
+    if boundary is not None:
+        V.nonnegative_finite("boundary", boundary)
+    if rayleigh is not None and V.is_concrete(rayleigh):
+        try:
+            r = np.asarray(rayleigh, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"argument 'rayleigh' must be numeric, got {rayleigh!r}") from None
+        if not (r.size and not np.any(np.isnan(r)) and np.all(r > 0)):
+            raise ValueError(f"argument 'rayleigh' (crossover energy E_R in K) must be > 0 "
+                             f"(use None or inf to switch it off), got {rayleigh!r}")
+
+
+def thermal_conductivity_matthiessen(T, B, mu, *, boundary=None, rayleigh=None):
+    """Eq. (5) with the Eq. (3) DOS plus boundary and Rayleigh scattering (Matthiessen's rule).
+
+    Arbitrary units, the same as :func:`jtls.observables.thermal_conductivity`
+    (K^2 / [B]), to which it is identical when both channels are off.
+
+    Args:
+      T: temperature(s) in K, any shape.
+      B: DOS prefactor of Eq. (3) (K^-(1+mu)); broadcasts with T.
+      mu: DOS power of Eq. (3); broadcasts with T.
+      boundary: crossover energy E_b in K (>= 0; None or 0 = no boundary
+        scattering): Gamma_b = B E_b^(1+mu).  Broadcasts with T.
+      rayleigh: crossover energy E_R in K (> 0; None or inf = no Rayleigh
+        scattering): Gamma_R = B E^4 / E_R^(3-mu).  Broadcasts with T.
+    Returns:
+      kappa, broadcast shape of the arguments.
+    """
+    c.check(T=T, mu=mu)
+    c.finite_args(B=B)
+    _check_channels(boundary, rayleigh)
+    Eb = 0.0 if boundary is None else boundary
+    ER = jnp.inf if rayleigh is None else rayleigh
+    return _kappa_matthiessen_jit(T, B, mu, Eb, ER)
+
+
+def _one_power_law(t, b, m, eb, er):
+    gb, gr = matthiessen_rates(b, m, eb, er)
+    return _kappa_extra_1(t, PowerLawDOS(b, m), gb, gr)
+
+
+@jax.jit
+def _kappa_matthiessen_jit(T, B, mu, Eb, ER):
+    # compiled once per shape/dtype; validation happens before, on concrete values
+    return c.batched(_one_power_law, T=T, B=B, mu=mu, boundary=Eb, rayleigh=ER)
+
+
+def thermal_conductivity_matthiessen_dos(T, dos, *, boundary_rate=0.0, rayleigh_rate=0.0):
+    """Eq. (5) for any DOS model with extra rates added to E tanh(E/2T) n(T, E).
+
+    kappa(T) = int E^3 dE / (T^2 sinh^2 tanh n) / (1 + (boundary_rate +
+    rayleigh_rate E^4) / (E tanh(E/2T) n(T, E))), same units as
+    :func:`jtls.observables.thermal_conductivity_dos` (equal to it for zero rates).
+
+    Args:
+      T: temperature(s) in K.
+      dos: a jtls.dos model (scalar parameters).
+      boundary_rate: Gamma_b >= 0 in units of [n] K.
+      rayleigh_rate: g_R >= 0 in units of [n] K^-3 (Gamma_R = g_R E^4).
+    """
+    c.check(T=T)
+    V.nonnegative_finite("boundary_rate", boundary_rate)
+    V.nonnegative_finite("rayleigh_rate", rayleigh_rate)
+    return c.batched(lambda t, gb, gr: _kappa_extra_1(t, dos, gb, gr), T=T,
+                     boundary_rate=boundary_rate, rayleigh_rate=rayleigh_rate)
+
+
+#: int_0^inf u^4 / sinh^2(u/2) du = 96 zeta(4) = 16 pi^4 / 15: the boundary-limited integral,
+#: kappa -> T^3 * BOUNDARY_LIMIT / Gamma_b when boundary scattering dominates.
+BOUNDARY_LIMIT = 16.0 * math.pi**4 / 15.0
