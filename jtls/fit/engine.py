@@ -43,6 +43,8 @@ class Points:
 def _excluded_entry(label, item) -> dict:
     if isinstance(item, dict):
         g = item.get
+    elif hasattr(item, "_fields") or hasattr(item, "reason"):
+        g = lambda k, d=None: getattr(item, k, d)  # noqa: E731
     elif isinstance(item, (tuple, list)):
         vals = dict(zip(("T", "value", "reason"), item))
         g = vals.get
@@ -51,7 +53,10 @@ def _excluded_entry(label, item) -> dict:
     T = g("T", math.nan)
     val = g("value", g("y", math.nan))
     reason = g("reason", "excluded by the loader")
-    return {"dataset": label, "T": float(T), "value": float(val), "reason": str(reason)}
+    out = {"dataset": label, "T": float(T), "value": float(val), "reason": str(reason)}
+    if g("index", None) is not None:
+        out["index"] = int(g("index"))
+    return out
 
 
 def as_points(data, label=None, *, tmin=None, tmax=None, positive=False) -> Points:
@@ -246,8 +251,18 @@ def build_problem(model, data=None, *, share: Sequence[str] = (), fix=None, init
 # compiled pieces
 
 def _solve_and_jacobian(method, spec, u0, arrays, opts):
+    """Solve; return (out, x, r, J_x) with J_x = d r / d x (physical values).
+
+    For LM the Jacobian of the last accepted step is reused (J_x = J_u /
+    (dx/du)), so the model is compiled only once; for L-BFGS it is computed.
+    """
     out = SOLVERS[method](spec, u0, arrays, opts)
-    x = spec.transform().to_physical(out.u)
+    tr = spec.transform()
+    x = tr.to_physical(out.u)
+    if out.J is not None:
+        dxdu = jax.vmap(jax.grad(lambda ui, i: tr.to_physical(out.u.at[i].set(ui))[i]),
+                        in_axes=(0, 0))(out.u, jnp.arange(out.u.shape[0]))
+        return out._replace(r=None, J=None), x, out.r, out.J / dxdu
     r = residual_x(spec, x, arrays)
     J = jax.jacfwd(lambda v: residual_x(spec, v, arrays))(x)
     return out, x, r, J
@@ -276,25 +291,41 @@ def finish(problem: Problem, out, x, r, J, method: str) -> FitResult:
         values[params[i].name] = float(x[j])
     if not np.all(np.isfinite(r)) or not np.all(np.isfinite(x)):
         status = "nan"
-    if n_free and np.any(np.abs(u) > U_RUNAWAY):
+    # bounds: a bounded transform driven far towards its bound is "at bound";
+    # running off towards an unbounded side is divergence.
+    tr_kinds = np.asarray(spec.kinds)
+    at_bound, runaway = [], []
+    for j, i in enumerate(spec.free):
+        p = params[i]
+        xv = float(x[j])
+        big = abs(u[j]) > U_RUNAWAY
+        towards_bound = (tr_kinds[j] == 3) or (tr_kinds[j] in (1, 2) and u[j] < 0)
+        if big and not towards_bound:
+            runaway.append(p.name)
+        elif p.at_bound(xv) or (big and towards_bound):
+            at_bound.append(p.name)
+    if runaway:
         status = "nan" if status == "nan" else "diverged"
-        messages.append("parameters ran away: " + ", ".join(
-            params[i].name for j, i in enumerate(spec.free) if abs(u[j]) > U_RUNAWAY))
-    cov, singular = covariance_from_jacobian(J, chi2, dof, absolute) if n_free else (np.zeros((0, 0)), False)
+        messages.append("parameters ran away: " + ", ".join(runaway))
+    # covariance of the parameters that are not at a bound (those at a bound
+    # are reported with stderr NaN, as if held there)
+    keep = [j for j, i in enumerate(spec.free) if params[i].name not in at_bound]
+    cov = np.full((n_free, n_free), np.nan)
+    singular = False
+    if keep:
+        ck, singular = covariance_from_jacobian(J[:, keep], chi2, n_points - len(keep), absolute)
+        cov[np.ix_(keep, keep)] = ck
     se = np.sqrt(np.clip(np.diag(cov), 0, None)) if n_free else np.zeros(0)
     stderr = {p.name: 0.0 for p in params}
     for j, i in enumerate(spec.free):
         stderr[params[i].name] = float(se[j])
-    at_bound = []
     for j, i in enumerate(spec.free):
         p = params[i]
-        xv = float(x[j])
-        near = p.at_bound(xv)
+        if p.name in at_bound:
+            continue
         for b in (p.min, p.max):
-            if math.isfinite(b) and math.isfinite(se[j]) and abs(xv - b) <= 1e-3 * se[j]:
-                near = True
-        if near:
-            at_bound.append(p.name)
+            if math.isfinite(b) and math.isfinite(se[j]) and abs(float(x[j]) - b) <= 1e-3 * se[j]:
+                at_bound.append(p.name)
     if dof <= 0:
         if status == "ok":
             status = "no_dof"

@@ -71,6 +71,7 @@ class Observable:
     guess: Callable | None = None
     quantity: str = ""
     description: str = ""
+    held: Mapping = dataclasses.field(default_factory=dict)
 
     def __hash__(self):
         return hash(("jtls.fit.Observable", self.name, id(self.func)))
@@ -89,7 +90,7 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
                         amplitude: str | None = None, amplitude_power: float = 1.0,
                         grid: Mapping | None = None, guess: Callable | None = None,
                         quantity: str = "", description: str = "",
-                        overwrite: bool = False) -> Observable:
+                        held: Mapping | None = None, overwrite: bool = False) -> Observable:
     """Register an observable for fitting under ``name``.
 
     Parameters
@@ -116,6 +117,10 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
         values scanned by the automatic guess for the non-linear parameters.
     guess : optional ``guess(T, y, context) -> {name: value}`` replacing the
         built-in guess.
+    held : ``{name: value}`` parameters held fixed unless a model frees them
+        (``Model(..., free=[name])``, ``jtls fit --free NAME``).
+    quantity, description : text for reports.
+    overwrite : replace an existing registration of ``name``.
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"observable name must be a non-empty string, got {name!r}")
@@ -130,7 +135,8 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
         raise ValueError(f"observable {name!r}: 'offset' is added by the model, do not list it")
     if amplitude is not None and amplitude not in params:
         raise ValueError(f"observable {name!r}: amplitude {amplitude!r} is not one of {params}")
-    for d, what in ((bounds or {}, "bounds"), (defaults or {}, "defaults"), (grid or {}, "grid")):
+    for d, what in ((bounds or {}, "bounds"), (defaults or {}, "defaults"), (grid or {}, "grid"),
+                    (held or {}, "held")):
         for k in d:
             if k not in params and not (k == "offset" and what != "grid"):
                 raise ValueError(f"observable {name!r}: {what} names unknown parameter {k!r}")
@@ -139,7 +145,7 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
                      positive=positive, bounds=dict(bounds or {}), defaults=dict(defaults or {}),
                      amplitude=amplitude, amplitude_power=float(amplitude_power),
                      grid=dict(grid or {}), guess=guess, quantity=quantity,
-                     description=description)
+                     description=description, held={k: float(v) for k, v in (held or {}).items()})
     REGISTRY[name] = obs
     return obs
 
@@ -156,8 +162,18 @@ def get_observable(name) -> Observable:
 # --------------------------------------------------------------------------
 # built-in observables (resolved lazily from jtls.observables)
 
+_WARMED = []
+
+
 def _core(name):
     from .. import observables as _obs  # the lead's module
+    if not _WARMED:
+        # quadrature.reduced_grid is an lru_cache'd numpy table built with jnp
+        # ops; building it first inside a jit trace fails, so build it eagerly.
+        from .. import quadrature
+        with jax.ensure_compile_time_eval():
+            quadrature.reduced_grid()
+        _WARMED.append(True)
     return getattr(_obs, name)
 
 
@@ -230,6 +246,8 @@ class Model:
     ----------
     observable : registered name or :class:`Observable`.
     fixed : ``{name: value}`` parameters held fixed (``offset`` included).
+    free : names of parameters the observable holds by default (``held``)
+        that this model fits.
     initial : ``{name: value}`` starting values of free parameters (otherwise
         the automatic guess).
     bounds : ``{name: (lo, hi)}`` overriding the observable's bounds.
@@ -248,13 +266,21 @@ class Model:
     weighting: str = "auto"
     context: Mapping = dataclasses.field(default_factory=dict)
 
-    def __init__(self, observable, *, fixed=None, initial=None, bounds=None, offset=None,
+    def __init__(self, observable, *, fixed=None, free=(), initial=None, bounds=None, offset=None,
                  weighting="auto", **context):
         obs = get_observable(observable)
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
         set_("observable", obs)
         set_("offset", obs.relative if offset is None else bool(offset))
-        set_("fixed", {k: float(v) for k, v in (fixed or {}).items()})
+        fixed = {k: float(v) for k, v in (fixed or {}).items()}
+        for k in free:
+            if k in fixed:
+                raise ValueError(f"parameter {k!r} is both fixed and free")
+            if k not in obs.params and k != "offset":
+                raise ValueError(f"free: unknown parameter {k!r} for observable {obs.name!r} "
+                                 f"(parameters: {list(obs.params)})")
+        held = {k: v for k, v in obs.held.items() if k not in free}
+        set_("fixed", {**held, **fixed})
         set_("initial", {k: float(v) for k, v in (initial or {}).items()})
         set_("bounds", {k: (float(a), float(b)) for k, (a, b) in (bounds or {}).items()})
         if weighting not in ("auto", "absolute", "log"):
@@ -281,8 +307,9 @@ class Model:
         return list(self.observable.params) + (["offset"] if self.offset else [])
 
     def replace(self, **changes) -> "Model":
+        held = self.observable.held
         kw = dict(fixed=self.fixed, initial=self.initial, bounds=self.bounds, offset=self.offset,
-                  weighting=self.weighting, **self.context)
+                  weighting=self.weighting, free=[k for k in held if k not in self.fixed], **self.context)
         kw.update(changes)
         return Model(self.observable, **kw)
 

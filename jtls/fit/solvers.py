@@ -41,6 +41,8 @@ class SolverOut(NamedTuple):
     chi2: jnp.ndarray
     n_steps: jnp.ndarray
     status: jnp.ndarray
+    r: jnp.ndarray = None     # residuals at u (LM only)
+    J: jnp.ndarray = None     # Jacobian d r / d u at u (LM only)
 
 
 def _r_and_J(spec, u, arrays):
@@ -69,34 +71,40 @@ class _LMState(NamedTuple):
 
 
 def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOptions()) -> SolverOut:
-    """Minimise chi^2(u) = |r(u)|^2 from u0 (shape (n_free,)).  Pure JAX."""
+    """Minimise chi^2(u) = |r(u)|^2 from u0 (shape (n_free,)).  Pure JAX.
+
+    The model and its Jacobian appear once in the compiled loop (iteration 0
+    evaluates the start point), which keeps compilation time down.  The
+    returned ``J`` is the Jacobian in u at the returned point.
+    """
     u0 = jnp.asarray(u0, dtype=jnp.float64)
-    r0, J0 = _r_and_J(spec, u0, arrays)
-    chi0 = r0 @ r0
-    status0 = jnp.where(jnp.isfinite(chi0) & jnp.all(jnp.isfinite(J0)), -1, 2)
-    status0 = jnp.where((status0 == -1) & (chi0 == 0.0), 0, status0)
-    st = _LMState(u0, r0, J0, chi0, jnp.asarray(1e-3), jnp.asarray(2.0), jnp.asarray(0), status0)
+    n = u0.shape[0]
+    m = sum(t.T.shape[0] for t in arrays.terms)
+    z = jnp.zeros(())
+    st = _LMState(u0, jnp.zeros(m), jnp.zeros((m, n)), jnp.asarray(jnp.inf), jnp.asarray(1e-3),
+                  jnp.asarray(2.0), jnp.asarray(-1), jnp.asarray(-1))
 
     def cond(s):
         return (s.status < 0) & (s.k < opts.max_steps)
 
     def body(s):
+        first = s.k < 0
         g = s.J.T @ s.r
         H = s.J.T @ s.J
         d = jnp.diag(H)
         d = jnp.maximum(d, 1e-12 * jnp.max(d) + 1e-300)
         delta = -jnp.linalg.solve(H + s.lam * jnp.diag(d), g)
-        delta = jnp.where(jnp.all(jnp.isfinite(delta)), delta, jnp.zeros_like(delta))
+        delta = jnp.where(jnp.all(jnp.isfinite(delta)) & ~first, delta, jnp.zeros_like(delta))
         u_new = s.u + delta
         r_new, J_new = _r_and_J(spec, u_new, arrays)
         chi_new = r_new @ r_new
         finite = jnp.isfinite(chi_new) & jnp.all(jnp.isfinite(J_new))
         actual = s.chi2 - chi_new
         predicted = -(2.0 * delta @ g + delta @ (H @ delta))
-        accept = finite & (actual > 0.0)
+        accept = (finite & (actual > 0.0)) | first
         rho = actual / jnp.maximum(predicted, 1e-300)
         lam_acc = s.lam * jnp.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
-        lam = jnp.where(accept, lam_acc, s.lam * s.nu)
+        lam = jnp.where(first, s.lam, jnp.where(accept, lam_acc, s.lam * s.nu))
         nu = jnp.where(accept, 2.0, s.nu * 2.0)
         u = jnp.where(accept, u_new, s.u)
         r = jnp.where(accept, r_new, s.r)
@@ -104,16 +112,18 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
         chi2 = jnp.where(accept, chi_new, s.chi2)
         small_f = accept & (actual <= opts.ftol * s.chi2) & (jnp.abs(predicted) <= opts.ftol * s.chi2)
         small_x = accept & (jnp.linalg.norm(delta) <= opts.xtol * (jnp.linalg.norm(s.u) + opts.xtol))
-        small_g = _scaled_gradient(J, r, chi2) <= opts.gtol
-        done = small_f | small_x | small_g | (chi2 == 0.0)
+        sg = _scaled_gradient(J, r, chi2)
+        small_g = sg <= opts.gtol
+        done = ((small_f | small_x) & ~first) | small_g | (chi2 == 0.0)
         stalled = lam > 1e20
-        status = jnp.where(done, 0, jnp.where(stalled, jnp.where(_scaled_gradient(J, r, chi2) < 1e-6, 0, 3), -1))
+        status = jnp.where(done, 0, jnp.where(stalled, jnp.where(sg < 1e-6, 0, 3), -1))
+        status = jnp.where(first & ~finite, 2, status)
         return _LMState(u, r, J, chi2, lam, nu, s.k + 1, status)
 
     s = jax.lax.while_loop(cond, body, st)
     status = jnp.where(s.status < 0, 1, s.status)
     status = jnp.where(jnp.isfinite(s.chi2), status, 2)
-    return SolverOut(s.u, s.chi2, s.k, status)
+    return SolverOut(s.u, s.chi2, s.k, status, s.r, s.J)
 
 
 class _BFGSState(NamedTuple):

@@ -1,0 +1,147 @@
+"""``jtls fit``: fit one measured curve from the command line.
+
+    jtls fit FILE --observable {velocity,dielectric,thermal_conductivity,specific_heat}
+             [--omega RAD_PER_S] [--T-ref K] [--fix NAME=VALUE ...] [--free NAME ...]
+             [--tmin K] [--tmax K] [--flag-outliers] [--method lm|lbfgs]
+             [--bootstrap N] [--json] [--out DIR]
+
+FILE is read by :func:`jtls.data.read_csv`: plain ``T,value[,sigma]`` CSV
+(T in K), the annotated jtls format, or files as they come (title lines,
+``;`` separators, decimal commas, units in the header).  The text report goes
+to stdout; with ``--json`` stdout is one JSON object
+``{"parameters": {NAME: {"value", "stderr"}}, "chi2", "reduced_chi2", "status"}``.
+With ``--out DIR`` the full result (JSON) and a figure (PNG) are written there.
+The exit code is 0 for status "ok", 1 for any other status, 2 for bad input.
+
+Compilation cache: the CLI turns on JAX's persistent compilation cache in
+``$JTLS_JAX_CACHE`` (default ``$XDG_CACHE_HOME/jtls/jax`` or
+``~/.cache/jtls/jax``) so that a repeated fit of the same shape skips
+compilation; ``JTLS_JAX_CACHE=off`` disables it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+CHOICES = ("velocity", "dielectric", "thermal_conductivity", "specific_heat")
+
+
+def cache_dir() -> str | None:
+    """Directory of the persistent compilation cache (None when disabled)."""
+    env = os.environ.get("JTLS_JAX_CACHE")
+    if env is not None:
+        return None if env.strip().lower() in ("", "0", "off", "no", "false") else env
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "jtls", "jax")
+
+
+def enable_compilation_cache(path: str | None = None) -> str | None:
+    """Turn on JAX's persistent compilation cache (every compilation is stored)."""
+    path = path or cache_dir()
+    if not path:
+        return None
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return None  # an unwritable cache must not stop a fit
+    import jax
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    return path
+
+
+def register(subparsers):
+    p = subparsers.add_parser(
+        "fit", help="fit a measured curve (velocity, dielectric, thermal conductivity, specific heat)",
+        description=__doc__.split("\n\n")[0])
+    p.add_argument("file", metavar="FILE", help="CSV file (T in K unless the header says otherwise)")
+    p.add_argument("--observable", required=True, choices=CHOICES,
+                   help="what the value column is (Delta v/v, Delta eps/eps, kappa, C_v)")
+    p.add_argument("--omega", type=float, default=None,
+                   help="probing angular frequency in rad/s (velocity, dielectric); "
+                        "default: from the file's annotation")
+    p.add_argument("--T-ref", dest="T_ref", type=float, default=None,
+                   help="reference temperature (K) of the resonant term (default 1 K; the offset "
+                        "absorbs it)")
+    p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE",
+                   help="hold a parameter (C, C_dip, mu, A, B, offset), e.g. --fix mu=0 for the STM")
+    p.add_argument("--free", action="append", default=[], nargs="+", metavar="NAME",
+                   help="fit a parameter the observable holds fixed by default")
+    p.add_argument("--tmin", type=float, default=None, help="lowest temperature fitted (K)")
+    p.add_argument("--tmax", type=float, default=None, help="highest temperature fitted (K)")
+    p.add_argument("--flag-outliers", action="store_true",
+                   help="exclude points far off the local trend (listed in the report)")
+    p.add_argument("--method", choices=("lm", "lbfgs"), default="lm",
+                   help="solver: Levenberg-Marquardt (default) or optax L-BFGS")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                   help="add N-resample bootstrap 68%% percentile intervals")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
+    p.add_argument("--out", default=None, metavar="DIR", help="write <stem>_<observable>.json/.png here")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args) -> int:
+    enable_compilation_cache()
+    from ..data import read_csv
+    from .engine import fit
+    from .model import Model
+    from .params import parse_assignment
+
+    fixed = dict(parse_assignment(f) for f in args.fix)
+    free = [n for group in args.free for n in group]
+    ds = read_csv(args.file)
+    if args.flag_outliers:
+        ds = ds.flag_outliers()
+    ctx = {}
+    if args.observable in ("velocity", "dielectric"):
+        if args.omega is not None:
+            ctx["omega"] = args.omega
+        if args.T_ref is not None:
+            ctx["T_ref"] = args.T_ref
+    elif args.omega is not None or args.T_ref is not None:
+        raise ValueError(f"--omega/--T-ref do not apply to --observable {args.observable}")
+    if args.observable in ("velocity", "dielectric") and "omega" not in ctx and ds.omega is None:
+        raise ValueError(f"{args.file}: the probing frequency is unknown; give --omega RAD_PER_S")
+    if args.bootstrap < 0:
+        raise ValueError("--bootstrap must be >= 0")
+    model = Model(args.observable, fixed=fixed, free=free, **ctx)
+    label = ds.material or Path(args.file).stem
+    res = fit(model, ds if not label else _Labelled(ds, label), tmin=args.tmin, tmax=args.tmax,
+              method=args.method, bootstrap=args.bootstrap)
+    if args.json:
+        print(json.dumps(res.summary_dict()))
+    else:
+        print(f"file: {args.file}")
+        for n in getattr(ds, "notes", ()):
+            print(f"  note: {n}")
+        print(res.report())
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        stem = f"{Path(args.file).stem}_{args.observable}"
+        res.to_json(out / f"{stem}.json")
+        from .plot import plot_result
+        plot_result(res, out / f"{stem}.png", title=f"{Path(args.file).name}: {args.observable}")
+        if not args.json:
+            print(f"wrote {out / (stem + '.json')} and {out / (stem + '.png')}")
+    return 0 if res.ok else 1
+
+
+class _Labelled:
+    """A dataset seen under a label (keeps omega, T_ref, excluded, sigma)."""
+
+    def __init__(self, ds, label):
+        self._ds = ds
+        self.label = label
+
+    def __getattr__(self, name):
+        return getattr(self._ds, name)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from ..cli import main
+    sys.exit(main(["fit"] + sys.argv[1:]))
