@@ -118,6 +118,17 @@ def test_qint_minus160_power_column_disagreement():
         D.read_csv(p, power_dBm="guess")
 
 
+def test_quality_factor_to_loss():
+    ds = D.read_csv(D.require_dataset("resonator_nb_cpw/qint_minus100dBm.csv"))
+    ds = ds.replace(sigma=0.02 * ds.value).window(tmax=1.5)
+    loss = ds.as_loss()
+    assert loss.quantity == "resonator_loss" and loss.value[0] == 1 / 9.19e6
+    np.testing.assert_allclose(loss.sigma, 0.02 / ds.value, rtol=1e-15)
+    assert [e.value for e in loss.excluded] == [1 / 1460122.0, 1 / 948314.0]
+    with pytest.raises(ValueError, match="quality_factor"):
+        loss.as_loss()
+
+
 def test_frequency_shift_file():
     ds = D.read_csv(D.require_dataset("resonator_nb_cpw/freq_shift.csv"))  # BOM + CRLF
     assert len(ds) == 17 and ds.quantity == "resonator_shift" and ds.units == "1"

@@ -232,6 +232,19 @@ class Dataset:
                           f"neighbours ({z[j]:.1f} robust sigma > {threshold})")
         return self._subset(active, lambda i: reasons[int(i)])
 
+    def as_loss(self) -> "Dataset":
+        """Quality factor Q -> loss 1/Q (quantity 'resonator_loss'), sigma propagated (sigma/Q^2).
+
+        Excluded points are converted too; a note records the conversion.
+        """
+        if self.quantity != "quality_factor":
+            raise ValueError(f"as_loss: needs quantity 'quality_factor', got {self.quantity!r}")
+        return dataclasses.replace(
+            self, value=1.0 / self.value, quantity="resonator_loss", units="1",
+            sigma=None if self.sigma is None else self.sigma / self.value**2,
+            excluded=tuple(e._replace(value=1.0 / e.value) for e in self.excluded),
+            notes=self.notes + ("converted quality factor Q to loss 1/Q",))
+
     def excluded_lines(self) -> list[str]:
         """One readable line per excluded point."""
         return [f"row {e.index}: T = {e.T:.6g} K, value = {e.value:.6g} -- {e.reason}"
