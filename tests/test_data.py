@@ -239,6 +239,8 @@ def test_plain_formats(tmp_path):
     np.testing.assert_array_equal(mk.T, [0.05, 0.075])
     np.testing.assert_array_equal(mk.value, [1.5e-5, 2.5e-5])
     assert mk.quantity == "velocity"
+    ws = D.read_csv(write(tmp_path, "Run 7, cooldown 2\nT  dv/v\n0.1  1e-5\n0.2  2e-5\n", "ws.txt"))
+    assert ws.provenance == "Run 7, cooldown 2" and ws.value[1] == 2e-5
     tab = D.read_csv(write(tmp_path, "Temperatur [K]\tC\n0.1\t3e-6\n0.2\t7e-6\n", "t.tsv"))
     assert tab.quantity == "specific_heat" and tab.value[1] == 7e-6
     forced = D.read_csv(write(tmp_path, "T(mK),v\n100,1\n200,2\n", "x.csv"), T_unit="K",

@@ -12,6 +12,8 @@ import numpy as np
 from .dataset import POSITIVE_QUANTITIES, QUANTITIES, DataWarning, Dataset, ExcludedPoint
 
 _NUM = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+#: A number written with a decimal comma (a digit on both sides of the comma).
+_COMMA_NUM = re.compile(r"^[+-]?\d*\d,\d+([eE][+-]?\d+)?$")
 _NONFINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity",
               "na", "n/a", "null", "none"}
 _T_NAMES = {"t", "temp", "temperature", "temperatur", "temperatura", "température", "tk", "t_k"}
@@ -161,14 +163,15 @@ def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
     if not body:
         raise src.err(lines[-1][0], "no data rows found")
     if delimiter is None:
-        delimiter = _detect_delimiter([t for _, t in body[-3:]] + [t for _, t in body[:3]])
+        # from the last rows (data, never a title line)
+        delimiter = _detect_delimiter([t for _, t in body[-3:]])
     elif delimiter in (" ", "whitespace"):
         delimiter = None
     rows = [(ln, _cells(t, delimiter)) for ln, t in body]
     if decimal is None:
         decimal = "."
         if delimiter != ",":
-            if any("," in c and _is_num(c, ",") for _, r in rows for c in r):
+            if any(_COMMA_NUM.match(c.strip()) for _, r in rows for c in r):
                 decimal = ","
                 notes.append("decimal separator ',' detected")
     if decimal not in (".", ","):
@@ -190,7 +193,10 @@ def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
         first = n_title + (1 if header else 0)
     if first >= len(rows):
         raise src.err(rows[-1][0], "no data rows after the header")
-    title = [", ".join(c.strip() for c in r if c.strip()) for _, r in rows[:n_title]]
+    if delimiter is None:
+        title = [t.strip() for _, t in body[:n_title]]
+    else:
+        title = [", ".join(c.strip() for c in r if c.strip()) for _, r in rows[:n_title]]
     if hdr_pos is not None:
         hln, hcells = rows[hdr_pos]
         hcells = [c.strip() for c in hcells]
