@@ -366,7 +366,10 @@ class Model:
         vals = {k: obs.defaults.get(k, 1.0) for k in self.param_names}
         if "offset" in vals:
             vals["offset"] = obs.defaults.get("offset", 0.0)
-        if obs.guess is not None:
+        need = [k for k in self.param_names if k not in self.fixed and k not in self.initial]
+        if not need:
+            pass
+        elif obs.guess is not None:
             vals.update({k: float(v) for k, v in obs.guess(T, y, dict(context)).items()})
         else:
             vals.update(self._grid_guess(T, y, context, vals))
