@@ -1,0 +1,312 @@
+"""Disorder-averaged simulated-annealing runs (Churkin et al. 2021, Sec. III A).
+
+``run(config, out)`` anneals ``config.realizations`` independent disorder
+realizations of Hamiltonian (2) along ``config.schedule``, records after each
+temperature's sweeps the single-particle energies E_i = 2|Delta_i| of every TLS
+in a histogram, checks the final (2 uK) state against single and pair flips,
+relaxes it greedily, and writes an ``.npz`` file loadable with
+:meth:`jtls.dos.TabulatedDOS.from_file`.
+
+Reproducibility
+---------------
+Realization r uses the key ``fold_in(key(seed), r)`` (split into disorder,
+initial-state and dynamics keys; temperature t and sweep s use
+``fold_in(fold_in(k_dyn, t), s)``), so its chain does not depend on which
+chunk, batch size or device it runs on.  Histograms are integer counts summed
+exactly, hence bitwise identical for any chunk size, device count, or a run
+killed and resumed from its checkpoint.
+
+Parallelism
+-----------
+A chunk of realizations is vmapped and sharded over every visible device with
+``jax.shard_map`` on a 1-D mesh (axis ``"r"``); each device runs its own
+realizations with no communication.  The chunk size is rounded up to a
+multiple of the device count (extra realizations are computed and discarded).
+On CPU, ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` gives N
+devices; on several GPUs or hosts, call ``jax.distributed.initialize()``
+before ``run`` and every process takes part in the same global mesh
+(``jax.devices()`` lists all of them).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import time
+from typing import Callable
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+from jax.sharding import Mesh, PartitionSpec as P
+
+from . import histogram as H
+from .kernel import anneal_at, default_block, init_state
+from .lattice import ModelParams, make_disorder, validate_params
+from .schedule import Schedule, paper_schedule
+from .stability import check, relax
+
+FORMAT_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run (all of it goes into the output metadata)."""
+    params: ModelParams = ModelParams()
+    schedule: Schedule = dataclasses.field(default_factory=paper_schedule)
+    realizations: int = 300
+    seed: int = 0
+    chunk: int = 64                 # realizations per compiled call (per all devices)
+    dtype: str = "float64"          # float64 or float32 for J and the local fields
+    relax: bool = True
+    blocks: tuple | None = None     # per temperature (dense: bool, M: int); None -> default_block
+
+    def block_list(self):
+        if self.blocks is not None:
+            if len(self.blocks) != len(self.schedule.T):
+                raise ValueError("argument 'blocks' needs one (dense, M) entry per schedule temperature")
+            return tuple((bool(d), int(m)) for d, m in self.blocks)
+        return tuple(default_block(T, self.params.h0, self.params.J0, self.params.n)
+                     for T in self.schedule.T)
+
+    def validate(self):
+        validate_params(self.params)
+        if int(self.realizations) != self.realizations or self.realizations < 1:
+            raise ValueError(f"argument 'realizations' must be an integer >= 1, got {self.realizations!r}")
+        if int(self.chunk) != self.chunk or self.chunk < 1:
+            raise ValueError(f"argument 'chunk' must be an integer >= 1, got {self.chunk!r}")
+        if self.dtype not in ("float64", "float32"):
+            raise ValueError(f"argument 'dtype' must be 'float64' or 'float32', got {self.dtype!r}")
+        if int(self.seed) != self.seed or self.seed < 0:
+            raise ValueError(f"argument 'seed' must be an integer >= 0, got {self.seed!r}")
+        self.block_list()
+
+    def metadata(self) -> dict:
+        """JSON-able description (what a resumed run must match)."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "model": "Churkin et al. 2021 Hamiltonian (2): random-field Ising with J_ij = c_ij J0/(R^3/R0^3 + C)",
+            "params": self.params._asdict() | {"n_tls": self.params.n},
+            "schedule_T": list(self.schedule.T),
+            "schedule_sweeps": list(self.schedule.sweeps),
+            "realizations": int(self.realizations),
+            "seed": int(self.seed),
+            "dtype": self.dtype,
+            "relax": bool(self.relax),
+            "blocks": [list(b) for b in self.block_list()],
+            "chain": "n attempts per sweep at uniformly random sites; Metropolis; see jtls.anneal.kernel",
+        }
+
+
+def _tol(dtype):
+    return 1e-9 if dtype == jnp.float64 else 1e-4
+
+
+def _realization_fn(cfg: RunConfig):
+    """Function of ONE realization index -> dict of per-realization results."""
+    p = cfg.params
+    dtype = jnp.float64 if cfg.dtype == "float64" else jnp.float32
+    base = jax.random.key(cfg.seed)
+    fine = H.fine_edges()
+    blocks = cfg.block_list()
+    sched = cfg.schedule
+    # consecutive temperatures with the same (dense, M, sweeps) are one lax.scan
+    groups = []
+    for t, (T, sw, blk) in enumerate(zip(sched.T, sched.sweeps, blocks)):
+        if groups and groups[-1][0] == (blk, sw):
+            groups[-1][1].append(t)
+        else:
+            groups.append(((blk, sw), [t]))
+    tol = _tol(dtype)
+
+    def exact_field(tau, h, J):
+        return h.astype(jnp.float64) + J.astype(jnp.float64) @ tau.astype(jnp.float64)
+
+    def one(r):
+        key = jax.random.fold_in(base, r)
+        k_dis, k_init, k_dyn = jax.random.split(key, 3)
+        dis = make_disorder(k_dis, p, dtype)
+        st = init_state(k_init, dis.h, dis.J)
+        rows, accs = [], []
+        for ((dense, M), sw), ts in groups:
+            Ts = jnp.asarray([sched.T[t] for t in ts], jnp.float64)
+            tix = jnp.asarray(ts, jnp.int32)
+
+            def body(st, x, dense=dense, M=M, sw=sw):
+                T, t = x
+                st, nacc = anneal_at(jax.random.fold_in(k_dyn, t), st, dis.h, dis.J, T.astype(dtype), sw, M, dense)
+                E = 2.0 * jnp.abs(exact_field(st.tau, dis.h, dis.J))
+                return st, (H.bin_counts(E, fine), nacc)
+
+            st, (c, a) = jax.lax.scan(body, st, (Ts, tix))
+            rows.append(c)
+            accs.append(a)
+        tau = st.tau.astype(jnp.float64)
+        J64 = dis.J.astype(jnp.float64)
+        field = exact_field(tau, dis.h, dis.J)
+        rep = check(tau, field, J64, tol)
+        out = {"counts": jnp.concatenate(rows), "accepted": jnp.concatenate(accs),
+               "unstable_single": rep.single, "unstable_pair": rep.pair}
+        if cfg.relax:
+            tau, field, k, capped = relax(tau, field, J64, tol)
+            field = exact_field(tau, dis.h, J64)
+            rep2 = check(tau, field, J64, tol)
+            out |= {"relax_flips": k, "relax_capped": capped.astype(jnp.int32),
+                    "unstable_single_after": rep2.single, "unstable_pair_after": rep2.pair}
+        out["counts_relaxed"] = H.bin_counts(2.0 * jnp.abs(field), fine)
+        out["energy"] = jnp.dot(dis.h.astype(jnp.float64), tau) + 0.5 * tau @ (J64 @ tau)
+        return out
+
+    return one
+
+
+def make_chunk_fn(cfg: RunConfig, devices=None) -> Callable:
+    """Compiled function: realization indices (chunk,) -> dict of per-realization arrays.
+
+    Sharded over ``devices`` (default: all visible) with shard_map.
+    """
+    devices = list(jax.devices() if devices is None else devices)
+    mesh = Mesh(np.asarray(devices), ("r",))
+    one = _realization_fn(cfg)
+    f = jax.shard_map(jax.vmap(one), mesh=mesh, in_specs=P("r"), out_specs=P("r"), check_vma=False)
+    return jax.jit(f), len(devices)
+
+
+_SUMMED = ("counts", "accepted", "counts_relaxed", "unstable_single", "unstable_pair",
+           "relax_flips", "relax_capped", "unstable_single_after", "unstable_pair_after")
+
+
+def _empty_totals(cfg):
+    nT = len(cfg.schedule.T)
+    nF = H.fine_edges().size  # nF bins + overflow
+    tot = {"counts": np.zeros((nT, nF), np.int64), "accepted": np.zeros(nT, np.int64),
+           "counts_relaxed": np.zeros(nF, np.int64)}
+    for k in _SUMMED[3:]:
+        tot[k] = np.int64(0)
+    tot["energy_sum"] = np.float64(0.0)   # informational only (float sum)
+    return tot
+
+
+def _atomic_savez(path, **arrays):
+    tmp = f"{path}.tmp-{os.getpid()}.npz"
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def _load_checkpoint(path, cfg):
+    with np.load(path, allow_pickle=False) as f:
+        meta = json.loads(str(f["meta"]))
+        if meta != json.loads(json.dumps(cfg.metadata())):
+            diff = sorted(k for k in set(meta) | set(cfg.metadata())
+                          if meta.get(k) != json.loads(json.dumps(cfg.metadata())).get(k))
+            raise ValueError(f"checkpoint {path!s} was written by a different run (differs in: {', '.join(diff)})")
+        tot = {k: f["tot_" + k].copy() for k in _empty_totals(cfg)}
+        return int(f["done"]), tot
+
+
+def checkpoint_path(out) -> str:
+    return str(out) + ".ckpt.npz"
+
+
+def run(cfg: RunConfig, out, resume: bool = False, progress: bool = True,
+        stop_after_chunks: int | None = None, devices=None, log=sys.stderr):
+    """Run (or resume) ``cfg`` and write the result to ``out`` (npz).
+
+    A checkpoint ``out + '.ckpt.npz'`` is written after every chunk and removed
+    at the end.  ``resume=True`` continues from it (error if it belongs to a
+    different configuration).  ``stop_after_chunks`` stops early (leaving the
+    checkpoint; used by tests to emulate a killed run).  Returns the output
+    dict, or None when stopped early.
+    """
+    cfg.validate()
+    ck = checkpoint_path(out)
+    done, tot = 0, _empty_totals(cfg)
+    if resume:
+        if not os.path.exists(ck):
+            if os.path.exists(out):
+                raise ValueError(f"nothing to resume: {out!s} is complete (no checkpoint {ck!s})")
+            raise ValueError(f"nothing to resume: checkpoint {ck!s} not found")
+        done, tot = _load_checkpoint(ck, cfg)
+        if progress:
+            print(f"resuming from {ck}: {done}/{cfg.realizations} realizations done", file=log)
+    fn, ndev = make_chunk_fn(cfg, devices)
+    chunk = -(-cfg.chunk // ndev) * ndev
+    t0 = time.perf_counter()
+    done0, chunks_run = done, 0
+    while done < cfg.realizations:
+        r = np.arange(done, done + chunk, dtype=np.int32)
+        valid = r < cfg.realizations
+        res = jax.device_get(fn(jnp.asarray(r)))
+        m = valid
+        tot["counts"] += res["counts"][m].astype(np.int64).sum(0)
+        tot["accepted"] += res["accepted"][m].astype(np.int64).sum(0)
+        tot["counts_relaxed"] += res["counts_relaxed"][m].astype(np.int64).sum(0)
+        for k in _SUMMED[3:]:
+            if k in res:
+                tot[k] = np.int64(tot[k] + res[k][m].astype(np.int64).sum())
+        tot["energy_sum"] = np.float64(tot["energy_sum"] + res["energy"][m].sum())
+        done = int(min(done + chunk, cfg.realizations))
+        chunks_run += 1
+        _atomic_savez(ck, meta=json.dumps(cfg.metadata()), done=done,
+                      **{"tot_" + k: v for k, v in tot.items()})
+        if progress:
+            el = time.perf_counter() - t0
+            rate = (done - done0) / el
+            left = (cfg.realizations - done) / rate if rate > 0 else float("nan")
+            print(f"[anneal] {done}/{cfg.realizations} realizations  {rate:.3g}/s  "
+                  f"elapsed {el:.0f} s  left ~{left:.0f} s", file=log, flush=True)
+        if stop_after_chunks is not None and chunks_run >= stop_after_chunks and done < cfg.realizations:
+            return None
+    result = assemble(cfg, tot, time.perf_counter() - t0, ndev)
+    _atomic_savez(out, **result)
+    if os.path.exists(ck):
+        os.remove(ck)
+    return result
+
+
+def assemble(cfg: RunConfig, tot: dict, seconds: float = float("nan"), ndev: int = 1) -> dict:
+    """Output arrays: DOS table (T ascending) + raw counts + metadata."""
+    sched = cfg.schedule
+    n_tls = cfg.realizations * cfg.params.n
+    T_visit = np.asarray(sched.T)
+    order = np.argsort(T_visit)
+    fine = H.fine_edges()
+    coarse = H.coarse_edges()
+    counts = tot["counts"][order]
+    ccoarse = H.coarse_counts(counts)
+    dos = H.normalize(ccoarse, coarse, n_tls)
+    attempts = np.asarray(sched.sweeps, np.int64)[order] * n_tls
+    meta = cfg.metadata() | {
+        "versions": {"jtls": _version(), "jax": jax.__version__, "numpy": np.__version__},
+        "devices": ndev, "backend": jax.default_backend(), "wall_seconds": seconds,
+        "normalization": "dos = counts / (2 N_TLS width): per TLS per K over signed energies",
+        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    out = {
+        "T": T_visit[order], "E_centers": 0.5 * (coarse[1:] + coarse[:-1]), "E_edges": coarse,
+        "dos": dos, "counts_coarse": ccoarse,
+        "counts": counts, "E_edges_fine": fine,
+        "dos_fine": H.normalize(counts, fine, n_tls),
+        "counts_relaxed": tot["counts_relaxed"],
+        "dos_relaxed": H.normalize(H.coarse_counts(tot["counts_relaxed"]), coarse, n_tls),
+        "dos_relaxed_fine": H.normalize(tot["counts_relaxed"], fine, n_tls),
+        "acceptance": tot["accepted"][order] / attempts,
+        "T_schedule": T_visit, "sweeps": np.asarray(sched.sweeps),
+        "n_tls_total": np.int64(n_tls), "realizations": np.int64(cfg.realizations),
+        "unstable_single": tot["unstable_single"], "unstable_pair": tot["unstable_pair"],
+        "relax_flips": tot["relax_flips"], "relax_capped": tot["relax_capped"],
+        "unstable_single_after": tot["unstable_single_after"],
+        "unstable_pair_after": tot["unstable_pair_after"],
+        "mean_energy_per_tls": tot["energy_sum"] / n_tls,
+        "meta": json.dumps(meta),
+    }
+    return out
+
+
+def _version():
+    try:
+        from .. import __version__
+        return __version__
+    except ImportError:  # pragma: no cover
+        return "unknown"
