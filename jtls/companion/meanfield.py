@@ -1,0 +1,403 @@
+"""Mean-field TLS glass and its relaxation rates (Asban et al. 2022).
+
+Model (their Eqs. 1-7).  N TLSs sit uniformly at random in a periodic cube.
+TLS i has a Gaussian asymmetry Delta_i (standard deviation W), a tunneling
+amplitude Delta0_i drawn log-uniformly in [1e-7, 1e-1] and interacts with TLS j
+through u_ij / r_ij^3, where u_ij = u_ji is Gaussian with standard deviation
+U0.  The self-consistent mean-field asymmetries solve (Eq. 4)
+
+    Delta'_i = Delta_i + (1/4) sum_{j != i} u_ij / r_ij^3 tanh(Delta'_j / 2T),
+
+the excitation energies are E_i = sgn(Delta'_i) sqrt(Delta'_i^2 + Delta0_i^2)
+(Eq. 6) and the one-phonon relaxation rates are (Eq. 12, taken positive)
+
+    lambda_i = a Delta0_i^2 |E_i| coth(|E_i| / 2T).
+
+Units and conventions
+---------------------
+* Energies (W, J, T, Delta, Delta0, E) are in units of the interaction at the
+  mean nearest-neighbour distance, J = U0 / r_nn^3, with k_B = 1; pass J = 1
+  for the paper's units.  Lengths are in units of r_nn.
+* Density convention for r_nn = 1: r_nn is the *mean nearest-neighbour
+  distance* of a Poisson point set, r_nn = Gamma(4/3) (4 pi n / 3)^(-1/3),
+  so the number density is n = 3 Gamma(4/3)^3 / (4 pi) = 0.1700 per r_nn^3
+  (:data:`DENSITY_RNN1`) and the box side is L = (N / n)^(1/3).
+* Rates are in units of a J^3 (a = 1 by default; a ~ 1e8 K^-3 s^-1 gives s^-1
+  when energies are in kelvin).
+
+Numerics
+--------
+The fixed point is found by the damped iteration x <- x + eta (F(x) - x)
+inside ``jax.lax.while_loop``; it stops when the undamped residual
+max_i |F(x)_i - x_i| <= tol or after ``max_iter`` sweeps and reports
+``converged``.  Starting values are uniform (the paper's choice) in
+[-s, s], s = sqrt(3 (W^2 + J^2)).
+
+Memory: the dense coupling matrix K_ij = u_ij / r_ij^3 has N^2 entries.  It is
+stored in ``coupling_dtype`` (float32 by default: 400 MB at N = 1e4 instead of
+800 MB; the matrix-vector product accumulates in float32, which limits the
+reachable residual to ~1e-6 J, so the default tolerance is 1e-5 J).  Use
+float64 couplings for small systems and tight tolerances.  Realizations are
+vmapped in batches whose coupling matrices fit ``mem_bytes`` (see
+:func:`simulate`), so N = 1e4 runs one realization at a time.
+"""
+from __future__ import annotations
+
+import math
+import os
+from typing import NamedTuple
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+from jax.scipy.special import exp1
+
+from .. import _validate as V
+
+#: Number density (per r_nn^3) for which the mean nearest-neighbour distance of
+#: uniformly random points is 1: n = 3 Gamma(4/3)^3 / (4 pi).
+DENSITY_RNN1 = 3.0 * math.gamma(4.0 / 3.0) ** 3 / (4.0 * math.pi)
+#: Euler's constant (Eq. 17).
+EULER_GAMMA = 0.5772156649015329
+
+
+class Realization(NamedTuple):
+    """One disorder realization.
+
+    positions: (N, 3) in r_nn; delta: (N,) bare asymmetries; delta0: (N,)
+    tunneling amplitudes; K: (N, N) couplings u_ij / r_ij^3 (zero diagonal),
+    all energies in units of J.
+    """
+    positions: jax.Array
+    delta: jax.Array
+    delta0: jax.Array
+    K: jax.Array
+
+
+class MFState(NamedTuple):
+    """Loop state of the damped fixed-point iteration."""
+    x: jax.Array          # (N,) current Delta'
+    iteration: jax.Array  # () int
+    residual: jax.Array   # () max |F(x) - x| at the previous sweep
+
+
+class MFResult(NamedTuple):
+    """Solution of Eq. 4: delta_prime (N,), iterations (), residual (), converged ()."""
+    delta_prime: jax.Array
+    iterations: jax.Array
+    residual: jax.Array
+    converged: jax.Array
+
+
+def box_length(N, density=DENSITY_RNN1):
+    """Side L (in r_nn) of the periodic cube holding N TLSs at ``density``."""
+    return (N / density) ** (1.0 / 3.0)
+
+
+def couplings(key, positions, L, U0=1.0, dtype=jnp.float32):
+    """Dense K_ij = u_ij / r_ij^3 with minimum-image distances in a cube of side L.
+
+    u_ij = U0 (g_ij + g_ji) / sqrt(2) with g standard normal, so u is symmetric
+    with standard deviation U0.  Returns (N, N) in ``dtype``, zero diagonal.
+    """
+    N = positions.shape[0]
+    p = positions.astype(dtype)
+    r2 = jnp.zeros((N, N), dtype)
+    for k in range(3):  # minimum image, one component at a time
+        dk = p[:, None, k] - p[None, :, k]
+        dk = dk - jnp.asarray(L, dtype) * jnp.round(dk / jnp.asarray(L, dtype))
+        r2 = r2 + dk * dk
+    g = jax.random.normal(key, (N, N), dtype=dtype)
+    u = (g + g.T) * jnp.asarray(U0 / math.sqrt(2.0), dtype)
+    eye = jnp.eye(N, dtype=bool)
+    r2 = jnp.where(eye, 1.0, r2)
+    return jnp.where(eye, 0.0, u / (r2 * jnp.sqrt(r2))).astype(dtype)
+
+
+def sample_realization(key, N, W, J=1.0, *, delta0_range=(1e-7, 1e-1),
+                       density=DENSITY_RNN1, coupling_dtype=jnp.float32):
+    """Draw positions, Delta ~ N(0, W^2), log-uniform Delta0 and couplings (Eqs. 2, 7).
+
+    ``N`` must be a Python int (static shape).  With the default density the
+    mean nearest-neighbour distance is 1, so J = U0.
+    """
+    L = box_length(N, density)
+    kp, kd, k0, ku = jax.random.split(key, 4)
+    pos = jax.random.uniform(kp, (N, 3), minval=0.0, maxval=L)
+    delta = W * jax.random.normal(kd, (N,))
+    lo, hi = math.log(delta0_range[0]), math.log(delta0_range[1])
+    delta0 = jnp.exp(jax.random.uniform(k0, (N,), minval=lo, maxval=hi))
+    K = couplings(ku, pos, L, U0=J, dtype=coupling_dtype)
+    return Realization(pos, delta, delta0, K)
+
+
+def _spin(x, T):
+    Te = jnp.maximum(T, 1e-300)  # T = 0 -> sign(x)
+    return jnp.tanh(x / (2.0 * Te))
+
+
+def mf_map(K, delta, x, T):
+    """Right-hand side of Eq. 4: F(x)_i = Delta_i + (1/4) sum_j K_ij tanh(x_j / 2T)."""
+    s = _spin(x, T).astype(K.dtype)
+    field = jnp.dot(K, s, preferred_element_type=K.dtype).astype(delta.dtype)
+    return delta + 0.25 * field
+
+
+def _sweep_sequential(K, delta, x, T, eta):
+    """One Gauss-Seidel sweep i = 0..N-1 of x_i <- x_i + eta (F_i(x) - x_i).
+
+    The field h = K tanh(x / 2T) (kept in K's dtype) is recomputed at the start
+    of every sweep, so rounding does not accumulate across sweeps, and is
+    updated by one row of K (= column, K symmetric) after each site update
+    whose spin tanh(x_i / 2T) actually changed.
+    """
+    N = x.shape[0]
+    cd = K.dtype
+    s = _spin(x, T).astype(cd)
+    h = jnp.dot(K, s, preferred_element_type=cd)
+
+    def site(i, carry):
+        x, s, h = carry
+        f = delta[i] + 0.25 * h[i].astype(x.dtype)
+        xi = x[i] + eta * (f - x[i])
+        si = _spin(xi, T).astype(cd)
+        ds = si - s[i]
+
+        def add(h):
+            return h + ds * jax.lax.dynamic_index_in_dim(K, i, axis=0, keepdims=False)
+
+        h = jax.lax.cond(ds != 0, add, lambda h: h, h)
+        return x.at[i].set(xi), s.at[i].set(si), h
+
+    x, _, _ = jax.lax.fori_loop(0, N, site, (x, s, h))
+    return x
+
+
+def solve_mean_field(key, K, delta, T, *, damping=1.0, tol=1e-5, max_iter=2000,
+                     init_scale=None, x0=None, method="sequential"):
+    """Solve Eq. 4 for one realization by a damped fixed-point iteration.
+
+    key: PRNG key for the uniform start (ignored when ``x0`` is given).
+    K: (N, N) symmetric couplings u_ij / r_ij^3; delta: (N,) bare asymmetries;
+    T: temperature (>= 0, units of J).
+    method: "sequential" (default) -- damped Gauss-Seidel sweeps
+      x_i <- x_i + eta (F_i(x) - x_i) in site order; for symmetric K with zero
+      diagonal each site update lowers the mean-field free energy, so the
+      iteration cannot cycle and converges also deep in the glass (T << J);
+      "jacobi" -- the parallel damped map x <- x + eta (F(x) - x), cheaper per
+      sweep but it can lock into 2-cycles of strongly coupled pairs at T << J
+      (then ``converged`` is False).
+    damping: eta in (0, 1].  tol: stop when max_i |F(x)_i - x_i| <= tol (J).
+    max_iter: maximum number of sweeps.
+    Returns :class:`MFResult` (``iterations`` = sweeps done, ``residual`` of
+    the returned point, ``converged`` = residual <= tol).
+    """
+    if method not in ("sequential", "jacobi"):
+        raise ValueError(f"argument 'method' must be 'sequential' or 'jacobi', got {method!r}")
+    delta = jnp.asarray(delta, dtype=jnp.result_type(float))
+    if x0 is None:
+        if init_scale is None:
+            # same variance as Eq. 18's estimate W^2 + sum_j (K_ij / 4)^2
+            kk = jnp.mean(jnp.sum(jnp.square(K.astype(delta.dtype)), axis=1)) / 16.0
+            init_scale = jnp.sqrt(3.0 * (jnp.mean(delta**2) + kk))
+        x0 = jax.random.uniform(key, delta.shape, minval=-1.0, maxval=1.0) * init_scale
+    x0 = jnp.asarray(x0, dtype=delta.dtype)
+    eta = damping
+
+    def residual(x):
+        return jnp.max(jnp.abs(mf_map(K, delta, x, T) - x))
+
+    def cond(st):
+        return (st.iteration < max_iter) & (st.residual > tol)
+
+    def body(st):
+        if method == "jacobi":
+            f = mf_map(K, delta, st.x, T)
+            x = st.x + eta * (f - st.x)
+        else:
+            x = _sweep_sequential(K, delta, st.x, T, eta)
+        return MFState(x, st.iteration + 1, residual(x))
+
+    st = jax.lax.while_loop(cond, body, MFState(x0, jnp.asarray(0), residual(x0)))
+    return MFResult(st.x, st.iteration, st.residual, st.residual <= tol)
+
+
+def excitation_energies(delta_prime, delta0):
+    """Eq. 6: E_i = sgn(Delta'_i) sqrt(Delta'_i^2 + Delta0_i^2) (same units)."""
+    return jnp.where(delta_prime >= 0, 1.0, -1.0) * jnp.sqrt(delta_prime**2 + delta0**2)
+
+
+def relaxation_rates(E, delta0, T, a=1.0):
+    """Eq. 12 (positive): lambda = a Delta0^2 |E| coth(|E| / 2T).
+
+    Written as 2 T a Delta0^2 y coth(y), y = |E|/2T, which is finite at E -> 0
+    (lambda -> 2 a T Delta0^2) and at T = 0 (lambda = a Delta0^2 |E|).
+    Units: a J^3 when energies are in J.
+    """
+    E = jnp.abs(E)
+    T = jnp.asarray(T, dtype=E.dtype)
+    Te = jnp.maximum(T, 1e-300)
+    y = E / (2.0 * Te)
+    ycoth = jnp.where(y < 1e-6, 1.0 + y * y / 3.0, y / jnp.tanh(jnp.maximum(y, 1e-6)))
+    finiteT = 2.0 * Te * ycoth
+    val = jnp.where(T > 0, finiteT, E)
+    return a * delta0**2 * val
+
+
+def dos(E, bins=80, range=None):
+    """Normalized histogram of excitation energies (DOS per TLS per unit energy).
+
+    E: any shape (pooled).  Returns (centers, density) as numpy arrays.
+    """
+    E = np.asarray(E).ravel()
+    h, edges = np.histogram(E, bins=bins, range=range, density=True)
+    return 0.5 * (edges[1:] + edges[:-1]), h
+
+
+def log_rate_histogram(rates, bins_per_decade=4, lo=None, hi=None):
+    """Density of log10(lambda): returns (centers_log10, density per decade).
+
+    A 1/lambda distribution of lambda is a flat density in log10(lambda).
+    """
+    lr = np.log10(np.asarray(rates).ravel())
+    lo = math.floor(lr.min()) if lo is None else lo
+    hi = math.ceil(lr.max()) if hi is None else hi
+    nb = max(1, int(round((hi - lo) * bins_per_decade)))
+    h, edges = np.histogram(lr, bins=nb, range=(lo, hi), density=True)
+    return 0.5 * (edges[1:] + edges[:-1]), h
+
+
+def lambda_min(rates, bins_per_decade=4, frac=0.5):
+    """Lower cutoff lambda_min of the 1/lambda plateau (Sec. III).
+
+    Plateau level = median density (per decade) of log10(lambda) over the bins
+    between the 25% and 75% quantiles of log10(lambda); lambda_min is the lower
+    edge of the lowest bin of the contiguous run of bins, ending at the
+    plateau's median bin, whose density is >= ``frac`` * plateau level.
+    """
+    lr = np.log10(np.asarray(rates).ravel())
+    c, h = log_rate_histogram(rates, bins_per_decade)
+    q1, q3 = np.quantile(lr, [0.25, 0.75])
+    inside = (c >= q1) & (c <= q3)
+    level = np.median(h[inside]) if inside.any() else h.max()
+    mid = int(np.argmin(np.abs(c - np.median(lr))))
+    i = mid
+    while i > 0 and h[i - 1] >= frac * level:
+        i -= 1
+    return 10.0 ** (c[i] - 0.5 / bins_per_decade)
+
+
+def relaxation_curve(rates, t):
+    """Sampled Eq. 15 with uniform c_i: |delta sigma|(t) = mean_i exp(-lambda_i t).
+
+    rates: (..., N) pooled; t: (M,).  Returns (M,).
+    """
+    r = jnp.asarray(rates).ravel()
+    t = jnp.asarray(t)
+    return jnp.mean(jnp.exp(-r[None, :] * t[:, None]), axis=1)
+
+
+def log_relaxation(t, lam_min, lam_max):
+    """Eq. 16 for p(lambda) = 1/(lambda ln(lam_max/lam_min)) on [lam_min, lam_max].
+
+    Exact: [E1(lam_min t) - E1(lam_max t)] / ln(lam_max / lam_min) (normalised
+    to 1 at t = 0).
+    """
+    t = jnp.asarray(t, dtype=float)
+    return (exp1(lam_min * t) - exp1(lam_max * t)) / jnp.log(lam_max / lam_min)
+
+
+def log_relaxation_asymptotic(t, lam_min, c=1.0):
+    """Eq. 17: -c [gamma_E + ln(lam_min t)], valid for 1/lam_max << t << 1/lam_min.
+
+    With the normalisation of :func:`log_relaxation`, c = 1/ln(lam_max/lam_min).
+    """
+    return -c * (EULER_GAMMA + jnp.log(lam_min * jnp.asarray(t, dtype=float)))
+
+
+class MFRun(NamedTuple):
+    """Output of :func:`simulate`, realizations stacked on axis 0 (numpy arrays)."""
+    E: np.ndarray           # (R, N) excitation energies (J)
+    delta0: np.ndarray      # (R, N)
+    delta_prime: np.ndarray  # (R, N)
+    rates: np.ndarray       # (R, N) Eq. 12 (a J^3)
+    converged: np.ndarray   # (R,) bool
+    iterations: np.ndarray  # (R,)
+    residual: np.ndarray    # (R,)
+
+
+def _one(key, N, W, J, T, a, damping, tol, max_iter, coupling_dtype, method):
+    kr, ki = jax.random.split(key)
+    rz = sample_realization(kr, N, W, J, coupling_dtype=coupling_dtype)
+    # materialise K once: otherwise XLA may fuse the coupling generation into
+    # the row reads of the sequential sweep and recompute it there
+    rz = jax.lax.optimization_barrier(rz)
+    init_scale = jnp.sqrt(3.0 * (W**2 + J**2))
+    res = solve_mean_field(ki, rz.K, rz.delta, T, damping=damping, tol=tol,
+                           max_iter=max_iter, init_scale=init_scale, method=method)
+    E = excitation_energies(res.delta_prime, rz.delta0)
+    lam = relaxation_rates(E, rz.delta0, T, a)
+    return E, rz.delta0, res.delta_prime, lam, res.converged, res.iterations, res.residual
+
+
+_batched = jax.jit(jax.vmap(_one, in_axes=(0,) + (None,) * 10),
+                   static_argnums=(1, 8, 9, 10))
+# batch of one: no vmap (a vmapped fori_loop turns the row reads into gathers
+# and the skip-if-unchanged branch into a select, ~2x slower at N = 1e4)
+_single = jax.jit(_one, static_argnums=(1, 8, 9, 10))
+
+
+def simulate(key, n_real, N, W, J=1.0, T=0.1, *, a=1.0, damping=1.0, tol=1e-5,
+             max_iter=2000, method="sequential", coupling_dtype=jnp.float32, mem_bytes=1.2e9,
+             batch=None, checkpoint=None, verbose=False):
+    """Solve Eq. 4 for ``n_real`` independent realizations and return :class:`MFRun`.
+
+    Realizations are vmapped in batches of ``batch`` (default: as many N x N
+    coupling matrices as fit in ``mem_bytes``, counting ~3 matrices of
+    temporaries each).  Realization r uses ``jax.random.fold_in(key, r)``, so
+    results do not depend on the batch size.  ``checkpoint``: optional .npz
+    path; finished batches are saved there and a rerun with the same
+    arguments resumes from it.
+    """
+    V.positive_finite("W", W)
+    V.positive_finite("J", J)
+    V.nonnegative_finite("T", T)
+    if not isinstance(N, (int, np.integer)) or N < 2:
+        raise ValueError(f"argument 'N' must be an int >= 2, got {N!r}")
+    if not isinstance(n_real, (int, np.integer)) or n_real < 1:
+        raise ValueError(f"argument 'n_real' must be an int >= 1, got {n_real!r}")
+    if not 0.0 < damping <= 1.0:
+        raise ValueError(f"argument 'damping' must be in (0, 1], got {damping!r}")
+    itemsize = jnp.dtype(coupling_dtype).itemsize
+    if batch is None:
+        batch = int(max(1, min(n_real, mem_bytes // (3 * N * N * itemsize))))
+    keys = jax.vmap(lambda r: jax.random.fold_in(key, r))(jnp.arange(n_real))
+    names = MFRun._fields
+    done = {k: [] for k in names}
+    start = 0
+    if checkpoint is not None and os.path.exists(checkpoint):
+        z = np.load(checkpoint)
+        meta = (int(z["N"]), float(z["W"]), float(z["J"]), float(z["T"]))
+        if meta != (N, float(W), float(J), float(T)):
+            raise ValueError(f"checkpoint {checkpoint!r} was written for (N, W, J, T) = {meta}")
+        start = int(z["n_done"])
+        for k in names:
+            done[k] = [z[k]]
+    for b0 in range(start, n_real, batch):
+        kb = keys[b0:b0 + batch]
+        args = (N, float(W), float(J), float(T), float(a), float(damping),
+                float(tol), int(max_iter), coupling_dtype, method)
+        if len(kb) == 1:
+            out = tuple(v[None] for v in _single(kb[0], *args))
+        else:
+            out = _batched(kb, *args)
+        for k, v in zip(names, out):
+            done[k].append(np.asarray(v))
+        if verbose:
+            print(f"  realizations {b0 + len(kb)}/{n_real}", flush=True)
+        if checkpoint is not None:
+            arrs = {k: np.concatenate(done[k]) for k in names}
+            tmp = checkpoint + ".tmp.npz"
+            np.savez(tmp, N=N, W=W, J=J, T=T, n_done=b0 + len(kb), **arrs)
+            os.replace(tmp, checkpoint)
+    return MFRun(*(np.concatenate(done[k])[:n_real] for k in names))
