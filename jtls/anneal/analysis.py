@@ -1,0 +1,172 @@
+"""Analyses of annealer output (Churkin et al. 2021, Sec. III A, Fig. 1, App. D).
+
+* :func:`fit_eq3` -- Eq. (3), n(T, E) = B (T^2 + E^2)^(mu/2), fitted at one
+  temperature to the histogram in 0 < E < 2T ("best fitting in the energy
+  regime 0 < E < 2T", as for Table II), weighted least squares with Poisson
+  errors of the counts; the model is averaged over each bin (4-point
+  Gauss-Legendre).  Errors are the 1-sigma errors from the covariance with
+  the Poisson weights (not rescaled by chi^2).
+* :func:`fit_table` -- the B(T), mu(T) table for every temperature of a run.
+* :func:`fit_gaussian` -- Gaussian norm exp(-E^2/2 s^2)/(s sqrt(2 pi)) over
+  all energies (paper: s = 21.53 K at J0 = 2 K, lowest T, Fig. 1a).
+* :func:`fit_zero_T_power` -- n ∝ E^mu of the relaxed T -> 0 state (Fig. 1b
+  inset; paper: mu ~ 0.2 and 0.27 for J0 = 2 and 3 K), on log-spaced bins.
+
+All take the arrays of a run file (see :func:`load`).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+from scipy.optimize import curve_fit
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(4)
+
+
+def load(path) -> dict:
+    """Arrays of an annealer output file; ValueError naming the file if it is not one."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"file {path!s} not found")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            d = {k: f[k] for k in f.files}
+    except Exception as exc:  # noqa: BLE001 - report which file is broken
+        raise ValueError(f"file {path!s}: not a readable .npz annealer output ({exc})") from None
+    for key in ("T", "counts", "E_edges_fine", "n_tls_total", "counts_relaxed", "E_edges", "dos"):
+        if key not in d:
+            raise ValueError(f"file {path!s}: missing array {key!r} (expected jtls anneal output)")
+    d["meta"] = json.loads(str(d["meta"])) if "meta" in d else {}
+    return d
+
+
+def _regroup(edges, counts, lo, hi, nbins, log=False):
+    """Merge fine bins inside [lo, hi] into about nbins groups (equal width, or equal in log E)."""
+    e = np.asarray(edges, float)
+    i0 = int(np.searchsorted(e, lo - 1e-12))
+    i1 = int(np.searchsorted(e, hi + 1e-12, side="right")) - 1
+    if i1 - i0 < 1:
+        return np.array([]), np.array([], np.int64)
+    sub = e[i0:i1 + 1]
+    c = np.asarray(counts, np.int64)[i0:i1]
+    if log:
+        lo_ = max(sub[0], sub[1] if sub[0] == 0 else sub[0])
+        targets = np.geomspace(lo_, sub[-1], nbins + 1)
+    else:
+        targets = np.linspace(sub[0], sub[-1], nbins + 1)
+    cut = np.unique(np.clip(np.searchsorted(sub, targets), 0, sub.size - 1))
+    if log and sub[0] == 0:
+        cut = cut[cut >= 1]
+    cut = np.unique(np.concatenate([cut[:1], cut, [sub.size - 1]]))
+    cum = np.concatenate([[0], np.cumsum(c)])
+    return sub[cut], cum[cut[1:]] - cum[cut[:-1]]
+
+
+def _bin_average(f, edges):
+    a, b = edges[:-1, None], edges[1:, None]
+    x = 0.5 * (a + b) + 0.5 * (b - a) * _GL_X[None, :]
+    return 0.5 * (f(x) * _GL_W[None, :]).sum(-1)
+
+
+def _density(edges, counts, n_tls):
+    w = np.diff(edges)
+    n = counts / (2.0 * n_tls * w)
+    sig = np.sqrt(np.maximum(counts, 1.0)) / (2.0 * n_tls * w)
+    return n, sig
+
+
+def fit_eq3(T, edges, counts, n_tls, nbins=16, window=2.0, min_counts=20):
+    """Fit Eq. (3) at temperature T (K) in 0 < E < window*T.
+
+    edges (nF+1,) fine bin edges (K), counts (nF,) or (nF+1,) (overflow ignored),
+    n_tls = number of TLSs in the histogram.  Returns a dict with T, B, B_err, mu,
+    mu_err, chi2_red, n_counts, bins and status ("ok" or why B, mu are None).
+    """
+    out = {"T": float(T), "B": None, "B_err": None, "mu": None, "mu_err": None,
+           "chi2_red": None, "n_counts": 0, "bins": 0, "status": "ok"}
+    e, c = _regroup(edges, np.asarray(counts)[: len(edges) - 1], 0.0, window * T, nbins)
+    out["n_counts"] = int(c.sum()) if c.size else 0
+    out["bins"] = int(c.size)
+    if c.size < 3:
+        out["status"] = f"window 0 < E < {window:g} T narrower than 3 histogram bins"
+        return out
+    if c.sum() < min_counts or np.count_nonzero(c) < 3:
+        out["status"] = f"too few counts in 0 < E < {window:g} T ({int(c.sum())})"
+        return out
+    n, sig = _density(e, c.astype(float), n_tls)
+
+    def model(_, B, mu):
+        return _bin_average(lambda E: B * (T * T + E * E) ** (0.5 * mu), e)
+
+    B0 = max(n.mean(), 1e-12)
+    try:
+        p, cov = curve_fit(model, np.zeros(c.size), n, p0=(B0, 0.1), sigma=sig,
+                           absolute_sigma=True, maxfev=20000)
+    except (RuntimeError, ValueError) as exc:
+        out["status"] = f"fit failed: {exc}"
+        return out
+    perr = np.sqrt(np.diag(cov))
+    r = (model(None, *p) - n) / sig
+    dof = max(c.size - 2, 1)
+    out.update(B=float(p[0]), B_err=float(perr[0]), mu=float(p[1]), mu_err=float(perr[1]),
+               chi2_red=float(r @ r / dof))
+    return out
+
+
+def fit_table(data, temperatures=None, **kw) -> list[dict]:
+    """Eq. (3) fits for every temperature of a run (or those listed), ascending T."""
+    T = np.asarray(data["T"], float)
+    rows = []
+    for i, t in enumerate(T):
+        if temperatures is not None and not np.any(np.isclose(t, temperatures, rtol=1e-9)):
+            continue
+        rows.append(fit_eq3(t, data["E_edges_fine"], data["counts"][i], int(data["n_tls_total"]), **kw))
+    return rows
+
+
+def fit_gaussian(data, row=None):
+    """Gaussian fit of the DOS over all energies at the lowest T (or T row index ``row``).
+
+    Returns dict(sigma, sigma_err, norm, norm_err, T).  The fitted norm is the
+    fraction of states described (1 for a perfect Gaussian).
+    """
+    i = int(np.argmin(data["T"])) if row is None else int(row)
+    edges = np.asarray(data["E_edges"], float)
+    c = data["counts_coarse"][i].astype(float) if "counts_coarse" in data else None
+    if c is None:
+        raise ValueError("run file lacks 'counts_coarse'")
+    n_tls = int(data["n_tls_total"])
+    n, sig = _density(edges, c, n_tls)
+
+    def model(_, s, a):
+        return _bin_average(lambda E: a * np.exp(-0.5 * (E / s) ** 2) / (s * math.sqrt(2 * math.pi)), edges)
+
+    p, cov = curve_fit(model, np.zeros(c.size), n, p0=(20.0, 1.0), sigma=sig, absolute_sigma=True)
+    e = np.sqrt(np.diag(cov))
+    return {"T": float(data["T"][i]), "sigma": float(p[0]), "sigma_err": float(e[0]),
+            "norm": float(p[1]), "norm_err": float(e[1])}
+
+
+def fit_zero_T_power(data, E_min=0.05, E_max=2.0, nbins=12, relaxed=True):
+    """Fit n = A E^mu to the relaxed final state (or the lowest-T row) in [E_min, E_max] K.
+
+    Weighted least squares on log-spaced bins (model averaged over each bin).
+    Returns dict(mu, mu_err, A, A_err, E_min, E_max, n_counts).
+    """
+    counts = data["counts_relaxed"] if relaxed else data["counts"][int(np.argmin(data["T"]))]
+    edges = data["E_edges_fine"]
+    e, c = _regroup(edges, np.asarray(counts)[: len(edges) - 1], E_min, E_max, nbins, log=True)
+    if c.size < 3 or np.count_nonzero(c) < 3:
+        raise ValueError(f"too few counts for the power-law fit in [{E_min}, {E_max}] K")
+    n, sig = _density(e, c.astype(float), int(data["n_tls_total"]))
+
+    def model(_, A, mu):
+        return _bin_average(lambda E: A * E ** mu, e)
+
+    p, cov = curve_fit(model, np.zeros(c.size), n, p0=(n.mean(), 0.2), sigma=sig, absolute_sigma=True)
+    err = np.sqrt(np.diag(cov))
+    return {"mu": float(p[1]), "mu_err": float(err[1]), "A": float(p[0]), "A_err": float(err[0]),
+            "E_min": E_min, "E_max": E_max, "n_counts": int(c.sum())}

@@ -1,0 +1,78 @@
+"""Command line: ``jtls anneal`` (run the annealer) and ``jtls dos-fit`` (Eq. 3 fits of a run)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .schedule import PAPER_SWEEPS, ZERO_T, PAPER_TEMPERATURES, make_schedule, parse_temperatures
+
+
+def register(subparsers) -> None:
+    a = subparsers.add_parser(
+        "anneal", help="simulated-annealing MC of Hamiltonian (2) -> DOS n(T, E) (.npz)",
+        description="Anneal disorder realizations of Hamiltonian (2) (Churkin et al. 2021) and "
+                    "write the per-temperature single-particle DOS to an .npz file "
+                    "(loadable with jtls.TabulatedDOS.from_file).")
+    a.add_argument("--L", type=int, default=8, help="lattice size (L^3 sites; default 8)")
+    a.add_argument("--J0", type=float, default=2.0, help="nearest-neighbour coupling scale, K (default 2)")
+    a.add_argument("--h0", type=float, default=10.0, help="random-field scale, K (default 10)")
+    a.add_argument("--x", type=float, default=0.5, help="site occupation (default 0.5)")
+    a.add_argument("--C", type=float, default=1.0, help="short-distance cutoff C (default 1)")
+    a.add_argument("--realizations", type=int, default=300, help="disorder realizations (default 300)")
+    a.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    a.add_argument("--sweeps", type=int, default=PAPER_SWEEPS, help="sweeps per temperature (default 257)")
+    a.add_argument("--schedule", type=str, default=None,
+                   help="comma-separated temperatures in K, in the order visited "
+                        "(default: the paper's 42 from 300 K to 0.02 K, then 2 uK)")
+    a.add_argument("--chunk", type=int, default=64, help="realizations per compiled batch (default 64)")
+    a.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                   help="precision of J and local fields (default float64)")
+    a.add_argument("--no-relax", action="store_true", help="skip the final greedy relaxation")
+    a.add_argument("--out", required=True, help="output .npz file")
+    a.add_argument("--resume", action="store_true", help="continue from OUT.ckpt.npz")
+    a.add_argument("--quiet", action="store_true", help="no progress lines")
+    a.set_defaults(func=_anneal)
+
+    f = subparsers.add_parser(
+        "dos-fit", help="Eq. (3) fits B(T), mu(T) of an annealer output file",
+        description="Fit n = B (T^2 + E^2)^(mu/2) (Eq. 3) in 0 < E < 2T at every temperature of a "
+                    "jtls anneal output, as Table II of Churkin et al. 2021.")
+    f.add_argument("path", help="output of jtls anneal (.npz)")
+    f.add_argument("--json", action="store_true", help="print a JSON list of {T, B, B_err, mu, mu_err, ...}")
+    f.add_argument("--bins", type=int, default=16, help="histogram bins in 0 < E < 2T (default 16)")
+    f.set_defaults(func=_dos_fit)
+
+
+def _anneal(args) -> int:
+    from .lattice import ModelParams
+    from .run import RunConfig, run
+    T = parse_temperatures(args.schedule) if args.schedule else list(PAPER_TEMPERATURES) + [ZERO_T]
+    cfg = RunConfig(params=ModelParams(L=args.L, x=args.x, J0=args.J0, h0=args.h0, C=args.C),
+                    schedule=make_schedule(T, args.sweeps), realizations=args.realizations,
+                    seed=args.seed, chunk=args.chunk, dtype=args.dtype, relax=not args.no_relax)
+    res = run(cfg, args.out, resume=args.resume, progress=not args.quiet)
+    print(f"wrote {args.out}: {int(res['realizations'])} realizations x {cfg.params.n} TLSs, "
+          f"{len(res['T'])} temperatures; final state: {int(res['unstable_single'])} unstable single "
+          f"and {int(res['unstable_pair'])} unstable pair flips before relaxation "
+          f"({int(res['relax_flips'])} relaxation flips)")
+    return 0
+
+
+def _dos_fit(args) -> int:
+    from .analysis import fit_table, load
+    data = load(args.path)
+    rows = fit_table(data, nbins=args.bins)
+    if args.json:
+        json.dump(rows, sys.stdout, indent=1)
+        print()
+        return 0
+    print(f"# {args.path}: Eq. (3) fits in 0 < E < 2T; errors 1 sigma (Poisson)")
+    print(f"{'T (K)':>10} {'B':>10} {'B_err':>9} {'mu':>8} {'mu_err':>7} {'chi2/dof':>8} {'counts':>8}  status")
+    for r in rows:
+        if r["B"] is None:
+            print(f"{r['T']:10.4g} {'-':>10} {'-':>9} {'-':>8} {'-':>7} {'-':>8} {r['n_counts']:8d}  {r['status']}")
+        else:
+            print(f"{r['T']:10.4g} {r['B']:10.4g} {r['B_err']:9.2g} {r['mu']:8.4f} {r['mu_err']:7.3f} "
+                  f"{r['chi2_red']:8.2f} {r['n_counts']:8d}  ok")
+    return 0
