@@ -148,6 +148,25 @@ def power_law_exponent(T, y):
     return float(coef[1]), float(math.sqrt(cov[1, 1]))
 
 
+def mu_profile(T, y, mu_min=0.0, n_grid=201):
+    """68% interval of mu for Eq3 from the profile chi^2 (amplitude profiled out analytically).
+
+    For fixed mu the best ln(1/B) is mean(ln y - ln I(T; mu)); the interval is where
+    chi2(mu) <= chi2_min + s^2 with s^2 = chi2_min/(n - 2) (unknown common ln-error).
+    """
+    import jax
+    from jtls.observables import thermal_conductivity
+    grid = np.linspace(mu_min, 1.0, n_grid)
+    curves = np.asarray(jax.vmap(lambda m: thermal_conductivity(np.asarray(T), 1.0, m))(grid))
+    d = np.log(y)[None, :] - np.log(curves)
+    d = d - d.mean(axis=1, keepdims=True)
+    chi2 = (d * d).sum(axis=1)
+    s2 = chi2.min() / max(len(T) - 2, 1)
+    inside = grid[chi2 <= chi2.min() + s2]
+    return {"mu_best": float(grid[np.argmin(chi2)]), "mu_68_lo": float(inside.min()),
+            "mu_68_hi": float(inside.max()), "grid_step": float(grid[1] - grid[0])}
+
+
 def model_curve(label, values, T):
     obs, _ = MODELS[label]
     f = REGISTRY[obs].func
@@ -196,6 +215,7 @@ def make_figure(results, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401
     names = list(results)
     ncol = 5
     nrow = math.ceil(len(names) / ncol)
@@ -227,10 +247,13 @@ def make_figure(results, path):
             resid = np.log(y) - np.log(model_curve(m, v["values"], T))
             axr.semilogx(T, resid, color=c, marker="o", ms=3, ls=ls, lw=0.8)
         axr.axhline(0, color="0.5", lw=0.6)
+        axr.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_title(r["material"], fontsize=10)
         pm = r["models"].get(r["preferred"], {})
         eq3 = r["models"].get("Eq3", {})
-        lines = [f"Eq3: mu = {eq3['values']['mu']:.3f} ± {eq3['stderr']['mu']:.3f}" if eq3 else "",
+        pr = r["mu_profile_Eq3"]
+        lines = [f"Eq3: mu = {eq3['values']['mu']:.3f} (68%: {pr['mu_68_lo']:.2f}..{pr['mu_68_hi']:.2f})"
+                 if eq3 else "",
                  f"beta(data) = {r['beta_data']:.3f} ± {r['beta_data_err']:.3f}",
                  f"dchi2(Eq3 vs STM) = {eq3.get('delta_chi2_vs_STM', float('nan')):.4f}",
                  f"preferred (AICc): {r['preferred']}"]
@@ -244,7 +267,7 @@ def make_figure(results, path):
         h, lab = ax.get_legend_handles_labels()
         uniq = dict(zip(lab, h))
         ax.legend(uniq.values(), uniq.keys(), fontsize=6.5, loc="lower right")
-        plt.setp(ax.get_xticklabels(), visible=False)
+        ax.tick_params(axis="x", which="both", labelbottom=False)
         if col == 0:
             ax.set_ylabel("kappa (W/m/K)")
             axr.set_ylabel("ln(data/model)")
@@ -292,12 +315,13 @@ def main(argv=None):
         raw = D.read_csv(f, material=MATERIALS.get(f.stem, f.stem))
         ds = raw.flag_outliers().window(tmax=args.tmax).sorted()
         p, perr = power_law_exponent(ds.T, ds.value)
+        prof = mu_profile(ds.T, ds.value, args.mu_min)
         fits_, _, best = fit_material(ds, models, args.mu_min)
         results[f.stem] = {
             "file": str(f), "material": ds.material, "provenance": ds.provenance,
             "n_points": len(ds), "T_range_K": [float(ds.T.min()), float(ds.T.max())],
             "excluded": [e._asdict() for e in ds.excluded], "notes": list(ds.notes),
-            "beta_data": 2.0 - p, "beta_data_err": perr,
+            "beta_data": 2.0 - p, "beta_data_err": perr, "mu_profile_Eq3": prof,
             "weighting": "no sigma in the files: constant relative errors (residuals of ln kappa), "
                          "stderr scaled by sqrt(reduced chi2)",
             "criterion": "AICc (Gaussian ln-kappa residuals, unknown variance, k = free + 1)",
@@ -306,7 +330,8 @@ def main(argv=None):
         }
         e3 = fits_.get("Eq3")
         print(f"{ds.material:24s} n={len(ds):2d}  beta(data)={2 - p:+.3f}±{perr:.3f}  " +
-              (f"mu(Eq3)={e3['values']['mu']:.3f}±{e3['stderr']['mu']:.3f} [{e3['status']}]  "
+              (f"mu(Eq3)={e3['values']['mu']:.3f} (68%: {prof['mu_68_lo']:.3f}..{prof['mu_68_hi']:.3f})"
+               f" [{e3['status']}]  "
                f"dchi2={e3['delta_chi2_vs_STM']:.3g}  " if e3 else "") + f"preferred: {best}")
         for e in ds.excluded:
             if e.reason.startswith("outlier"):
