@@ -30,6 +30,7 @@ before ``run`` and every process takes part in the same global mesh
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import sys
@@ -164,9 +165,15 @@ def _realization_fn(cfg: RunConfig):
 def make_chunk_fn(cfg: RunConfig, devices=None) -> Callable:
     """Compiled function: realization indices (chunk,) -> dict of per-realization arrays.
 
-    Sharded over ``devices`` (default: all visible) with shard_map.
+    Sharded over ``devices`` (default: all visible) with shard_map.  Cached on
+    everything but the number of realizations and the chunk size.
     """
-    devices = list(jax.devices() if devices is None else devices)
+    devices = tuple(jax.devices() if devices is None else devices)
+    return _chunk_fn(dataclasses.replace(cfg, realizations=1, chunk=1), devices)
+
+
+@functools.lru_cache(maxsize=16)
+def _chunk_fn(cfg, devices):
     mesh = Mesh(np.asarray(devices), ("r",))
     one = _realization_fn(cfg)
     f = jax.shard_map(jax.vmap(one), mesh=mesh, in_specs=P("r"), out_specs=P("r"), check_vma=False)

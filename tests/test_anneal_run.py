@@ -1,0 +1,142 @@
+"""Runs of the annealer: normalization, output file, reproducibility, resume, sharding, CLI."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import jtls  # noqa: F401
+from jtls.anneal.lattice import ModelParams
+from jtls.anneal.run import RunConfig, checkpoint_path, run
+from jtls.anneal.schedule import make_schedule, paper_schedule
+from jtls.dos import TabulatedDOS
+
+SMALL = dict(params=ModelParams(L=4, J0=2.0, h0=10.0),
+             schedule=make_schedule([20.0, 2.0, 0.5, 1e-3], 4), realizations=5, seed=3)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("anneal") / "ref.npz"
+    res = run(RunConfig(**SMALL, chunk=2), out, progress=False)
+    return out, res
+
+
+def test_output_normalization_and_loading(reference):
+    path, res = reference
+    n_tls = 5 * 32
+    assert int(res["n_tls_total"]) == n_tls
+    # every TLS is in exactly one fine bin (incl. overflow) at every temperature
+    np.testing.assert_array_equal(res["counts"].sum(1), n_tls)
+    assert res["counts_relaxed"].sum() == n_tls
+    # per TLS per K over signed energies: 2 * sum(dos * width) = fraction inside the coarse grid
+    w = np.diff(res["E_edges"])
+    inside = res["counts_coarse"].sum(1) / n_tls
+    np.testing.assert_allclose(2 * (res["dos"] * w).sum(1), inside, rtol=1e-12)
+    assert np.all(inside > 0.99)
+    np.testing.assert_allclose(res["T"], [1e-3, 0.5, 2.0, 20.0])  # ascending
+    d = TabulatedDOS.from_file(path)
+    assert d.values.shape == (4, res["E_centers"].size)
+    meta = json.loads(str(np.load(path)["meta"]))
+    assert meta["seed"] == 3 and meta["params"]["L"] == 4 and meta["schedule_sweeps"] == [4] * 4
+    assert "jax" in meta["versions"]
+    assert not os.path.exists(checkpoint_path(path))
+    # the final state was checked and relaxed to stability
+    assert int(res["unstable_single_after"]) == 0 and int(res["unstable_pair_after"]) == 0
+    assert 0 <= res["acceptance"][0] < res["acceptance"][-1] <= 1
+
+
+def test_same_result_for_any_batch_size(reference, tmp_path):
+    _, ref = reference
+    res = run(RunConfig(**SMALL, chunk=5), tmp_path / "b.npz", progress=False)
+    for k in ("counts", "counts_relaxed", "acceptance", "unstable_pair", "relax_flips"):
+        np.testing.assert_array_equal(res[k], ref[k], err_msg=k)
+
+
+def test_resume_is_bitwise_identical(reference, tmp_path):
+    _, ref = reference
+    out = tmp_path / "r.npz"
+    cfg = RunConfig(**SMALL, chunk=2)
+    assert run(cfg, out, progress=False, stop_after_chunks=1) is None   # "killed" after 1 chunk
+    assert os.path.exists(checkpoint_path(out)) and not os.path.exists(out)
+    res = run(cfg, out, resume=True, progress=False)
+    for k in ("counts", "counts_relaxed", "acceptance", "dos"):
+        np.testing.assert_array_equal(res[k], ref[k], err_msg=k)
+    f = np.load(out)
+    np.testing.assert_array_equal(f["counts"], ref["counts"])
+
+
+def test_resume_refuses_a_different_run(tmp_path):
+    out = tmp_path / "r.npz"
+    run(RunConfig(**SMALL, chunk=2), out, progress=False, stop_after_chunks=1)
+    other = RunConfig(**(SMALL | {"seed": 4}), chunk=2)
+    with pytest.raises(ValueError, match="seed"):
+        run(other, out, resume=True, progress=False)
+    with pytest.raises(ValueError, match="checkpoint"):
+        run(RunConfig(**SMALL), tmp_path / "none.npz", resume=True, progress=False)
+
+
+def test_sharded_over_two_devices_gives_same_histograms(reference, tmp_path):
+    _, ref = reference
+    out = tmp_path / "s.npz"
+    code = textwrap.dedent(f"""
+        import jax, jtls
+        from jtls.anneal.lattice import ModelParams
+        from jtls.anneal.run import RunConfig, run
+        from jtls.anneal.schedule import make_schedule
+        assert len(jax.devices()) == 2, jax.devices()
+        cfg = RunConfig(params=ModelParams(L=4, J0=2.0, h0=10.0),
+                        schedule=make_schedule([20.0, 2.0, 0.5, 1e-3], 4),
+                        realizations=5, seed=3, chunk=3)
+        run(cfg, {str(out)!r}, progress=False)
+    """)
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    f = np.load(out)
+    assert json.loads(str(f["meta"]))["devices"] == 2
+    np.testing.assert_array_equal(f["counts"], ref["counts"])
+    np.testing.assert_array_equal(f["counts_relaxed"], ref["counts_relaxed"])
+
+
+def test_cli_anneal_and_dos_fit(tmp_path, capsys):
+    from jtls.cli import main
+    out = tmp_path / "c.npz"
+    rc = main(["anneal", "--L", "4", "--J0", "2", "--h0", "10", "--x", "0.5", "--realizations", "5",
+               "--seed", "3", "--sweeps", "4", "--schedule", "20,2,0.5,0.001", "--chunk", "2",
+               "--out", str(out), "--quiet"])
+    assert rc == 0
+    ref = np.load(out)
+    capsys.readouterr()
+    assert main(["dos-fit", str(out), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["T"] for r in rows] == [1e-3, 0.5, 2.0, 20.0]
+    for r in rows:
+        assert {"T", "B", "B_err", "mu", "mu_err"} <= set(r)
+    assert ref["counts"].sum() == 4 * 5 * 32
+
+
+def test_bad_input_is_a_clear_error(tmp_path):
+    from jtls.cli import main
+    with pytest.raises(ValueError, match="'L'"):
+        run(RunConfig(params=ModelParams(L=1)), tmp_path / "x.npz")
+    with pytest.raises(ValueError, match="'realizations'"):
+        run(RunConfig(realizations=0), tmp_path / "x.npz")
+    with pytest.raises(ValueError, match="schedule"):
+        make_schedule([1.0, -2.0], 3)
+    assert main(["anneal", "--schedule", "1,abc", "--out", str(tmp_path / "x.npz")]) == 2
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, T=np.ones(2))
+    assert main(["dos-fit", str(bad)]) == 2
+
+
+def test_paper_schedule():
+    s = paper_schedule()
+    assert len(s.T) == 43 and s.T[0] == 300.0 and s.T[-2] == 0.02 and s.T[-1] == 2e-6
+    assert all(a > b for a, b in zip(s.T, s.T[1:]))
+    for t in (0.1, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0):
+        assert t in s.T
+    assert set(s.sweeps) == {257}
