@@ -45,8 +45,10 @@ Numerics: reduced energy u = E/T on the fixed panels of
 the overflow-free kernel of :mod:`._kernels`, finite at u -> 0 (-> 8); the
 rate ratio uses u^2 tanh(u/2)/u, so Gamma_TLS is never 0/0.  With the extra
 channels off the integrand is multiplied by exactly 1, so the result equals
-``jax.jit(thermal_conductivity)`` bit for bit (the eager, uncompiled one to
-float rounding).  The power-law function is compiled once per input shape.  jit/vmap/grad-safe: the powers of
+:func:`thermal_conductivity` to float rounding (a few ulp; bit for bit when
+both are compiled the same way).  Both functions here are compiled once per
+input shape (the DOS model is a pytree argument, so new parameter values do
+not recompile).  jit/vmap/grad-safe: the powers of
 E_b and E_R are taken through ``where`` guards so that E_b = 0 and E_R = inf
 have finite derivatives, also with respect to mu (at exactly E_b = 0 the
 derivative with respect to E_b is reported as 0: fit log E_b instead).
@@ -137,7 +139,7 @@ def thermal_conductivity_matthiessen(T, B, mu, *, boundary=None, rayleigh=None):
     _check_channels(boundary, rayleigh)
     Eb = 0.0 if boundary is None else boundary
     ER = jnp.inf if rayleigh is None else rayleigh
-    return _kappa_matthiessen_jit(T, B, mu, Eb, ER)
+    return _broadcast_apply(_kappa_pl_vmapped, None, T=T, B=B, mu=mu, boundary=Eb, rayleigh=ER)
 
 
 def _one_power_law(t, b, m, eb, er):
@@ -145,10 +147,19 @@ def _one_power_law(t, b, m, eb, er):
     return _kappa_extra_1(t, PowerLawDOS(b, m), gb, gr)
 
 
-@jax.jit
-def _kappa_matthiessen_jit(T, B, mu, Eb, ER):
-    # compiled once per shape/dtype; validation happens before, on concrete values
-    return c.batched(_one_power_law, T=T, B=B, mu=mu, boundary=Eb, rayleigh=ER)
+# compiled once per input shape/dtype; validation happens before, on concrete values
+_kappa_pl_vmapped = jax.jit(jax.vmap(lambda dos, *a: _one_power_law(*a), in_axes=(None, 0, 0, 0, 0, 0)))
+_kappa_dos_vmapped = jax.jit(jax.vmap(lambda dos, t, gb, gr: _kappa_extra_1(t, dos, gb, gr),
+                                      in_axes=(None, 0, 0, 0)))
+
+
+def _broadcast_apply(fn, dos, **arrays):
+    """Broadcast the arrays (common float dtype), apply the vmapped ``fn`` elementwise, reshape."""
+    V.broadcastable(**arrays)
+    dtype = jnp.result_type(*arrays.values(), float)
+    args = jnp.broadcast_arrays(*[jnp.asarray(a, dtype=dtype) for a in arrays.values()])
+    shape = args[0].shape
+    return fn(dos, *[a.reshape(-1) for a in args]).reshape(shape)
 
 
 def thermal_conductivity_matthiessen_dos(T, dos, *, boundary_rate=0.0, rayleigh_rate=0.0):
@@ -167,8 +178,8 @@ def thermal_conductivity_matthiessen_dos(T, dos, *, boundary_rate=0.0, rayleigh_
     c.check(T=T)
     V.nonnegative_finite("boundary_rate", boundary_rate)
     V.nonnegative_finite("rayleigh_rate", rayleigh_rate)
-    return c.batched(lambda t, gb, gr: _kappa_extra_1(t, dos, gb, gr), T=T,
-                     boundary_rate=boundary_rate, rayleigh_rate=rayleigh_rate)
+    return _broadcast_apply(_kappa_dos_vmapped, dos, T=T, boundary_rate=boundary_rate,
+                            rayleigh_rate=rayleigh_rate)
 
 
 #: int_0^inf u^4 / sinh^2(u/2) du = 96 zeta(4) = 16 pi^4 / 15: the boundary-limited integral,
