@@ -1,0 +1,49 @@
+"""Reuse annealer runs between pipeline scripts (fits/*.py).
+
+``cached_run(cfg, directory)`` returns the path of an output file for ``cfg``
+in ``directory``: the file is reused when its metadata matches ``cfg``
+exactly, a run killed earlier is resumed from its checkpoint, and otherwise
+the run is started.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from .run import RunConfig, checkpoint_path, run
+
+
+def run_name(cfg: RunConfig) -> str:
+    p = cfg.params
+    sw = set(cfg.schedule.sweeps)
+    sw = str(sw.pop()) if len(sw) == 1 else "var"
+    return (f"anneal_L{p.L}_J{p.J0:g}_h{p.h0:g}_x{p.x:g}_R{cfg.realizations}_s{cfg.seed}"
+            f"_sw{sw}_nT{len(cfg.schedule.T)}_{cfg.dtype}.npz")
+
+
+def _matches(path, cfg) -> bool:
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            meta = json.loads(str(f["meta"]))
+    except Exception:  # noqa: BLE001 - unreadable: redo
+        return False
+    want = json.loads(json.dumps(cfg.metadata()))
+    return all(meta.get(k) == v for k, v in want.items() if k != "blocks")
+
+
+def cached_run(cfg: RunConfig, directory, progress=True) -> str:
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, run_name(cfg))
+    if os.path.exists(path) and _matches(path, cfg):
+        return path
+    resume = os.path.exists(checkpoint_path(path))
+    try:
+        run(cfg, path, resume=resume, progress=progress)
+    except ValueError:
+        if not resume:
+            raise
+        os.remove(checkpoint_path(path))      # checkpoint of another configuration
+        run(cfg, path, resume=False, progress=progress)
+    return path
