@@ -1,6 +1,8 @@
 """Shared plumbing of the observables: validation, broadcasting, batching, nodes."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import jax
 import jax.numpy as jnp
 
@@ -24,19 +26,31 @@ def finite_args(**values):
         V.finite(name, value)
 
 
-def batched(fn, **arrays):
-    """Broadcast the named arrays, vmap ``fn`` over their elements, restore the shape.
+@lru_cache(maxsize=None)
+def _compiled(fn, with_dos: bool):
+    if with_dos:
+        return jax.jit(lambda dos, *a: jax.vmap(lambda *x: fn(dos, *x))(*a))
+    return jax.jit(jax.vmap(fn))
 
-    ``fn`` receives 0-d arrays (positionally, in the given order) and returns
-    a 0-d result.  The common float dtype of the inputs is kept (float32 in,
-    float32 out).
+
+def batched(fn, dos=None, **arrays):
+    """Broadcast the named arrays, apply ``fn`` to every element (jit + vmap), restore the shape.
+
+    ``fn`` is a module-level function receiving 0-d arrays (positionally, in
+    the given order; preceded by ``dos`` when a DOS model is given, which is
+    passed through unbatched) and returning a 0-d result.  The compiled
+    function is cached per ``fn``.  The common float dtype of the inputs is
+    kept (float32 in, float32 out).
     """
     V.broadcastable(**arrays)
     dtype = jnp.result_type(*arrays.values(), float)
     args = jnp.broadcast_arrays(*[jnp.asarray(a, dtype=dtype) for a in arrays.values()])
     shape = args[0].shape
     flat = [a.reshape(-1) for a in args]
-    out = jax.vmap(fn)(*flat)
+    if dos is None:
+        out = _compiled(fn, False)(*flat)
+    else:
+        out = _compiled(fn, True)(dos, *flat)
     return out.reshape(shape)
 
 

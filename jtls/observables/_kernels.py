@@ -7,6 +7,7 @@ E/T (k_B = 1).
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 
@@ -90,8 +91,11 @@ def relaxation_kernel(log_b):
     lb_s = jnp.where(use_series, log_b, jnp.log(2.0 * _B_SERIES))
     t = jnp.exp(-lb_s)
     z = (t * (t + 1j)).astype(cdtype) / (1.0 + t * t)
-    acc = jnp.zeros_like(z) + 1.0 / (2 * _N_SERIES + 1)
-    for k in range(_N_SERIES - 1, 0, -1):
-        acc = 1.0 / (2 * k + 1) + z * acc
+    def horner(i, acc):
+        k = _N_SERIES - 1 - i
+        return 1.0 / (2.0 * k + 1.0) + z * acc
+
+    acc = jax.lax.fori_loop(0, _N_SERIES - 1, horner,
+                            jnp.zeros_like(z) + 1.0 / (2 * _N_SERIES + 1))
     g_series = z * acc
     return jnp.where(use_series, g_series, g_closed)

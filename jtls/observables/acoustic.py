@@ -129,7 +129,7 @@ def velocity_shift_resonant_dos(T, dos, C=1.0, T_ref=1.0):
     """
     c.check(T=T, T_ref=T_ref)
     c.finite_args(C=C)
-    return c.batched(lambda t, cc, tr: _resonant_dos_1(t, dos, cc, tr), T=T, C=C, T_ref=T_ref)
+    return c.batched(_resonant_dos_e, dos, T=T, C=C, T_ref=T_ref)
 
 
 # ---------------------------------------------------------------- relaxation
@@ -152,8 +152,7 @@ def velocity_shift_relaxation_dos(T, dos, A, omega, C=1.0):
     """Eq. (8) for any DOS model (dimensionless, absolute; -> 0 as T -> 0)."""
     c.check(T=T, A=A, omega=omega)
     c.finite_args(C=C)
-    return c.batched(lambda t, cc, a, om: -cc * jnp.real(_relaxation_1(t, dos, a, om)),
-                     T=T, C=C, A=A, omega=omega)
+    return c.batched(_relaxation_dos_e, dos, T=T, C=C, A=A, omega=omega)
 
 
 def velocity_shift_relaxation(T, C, mu, A, omega):
@@ -164,9 +163,7 @@ def velocity_shift_relaxation(T, C, mu, A, omega):
     """
     c.check(T=T, mu=mu, A=A, omega=omega)
     c.finite_args(C=C)
-    return c.batched(
-        lambda t, cc, m, a, om: -cc * jnp.real(_relaxation_1(t, PowerLawDOS(1.0, m), a, om)),
-        T=T, C=C, mu=mu, A=A, omega=omega)
+    return c.batched(_relaxation_pl_e, T=T, C=C, mu=mu, A=A, omega=omega)
 
 
 def velocity_shift(T, C, mu, A, omega, T_ref=1.0):
@@ -216,17 +213,14 @@ def velocity_shift_relaxation_A2_dos(T, dos, A, omega, C=1.0):
     """App. A, Eq. (A2): the relaxation term with n(T, E sqrt(1-x^2)) inside the x-integral."""
     c.check(T=T, A=A, omega=omega)
     c.finite_args(C=C)
-    return c.batched(lambda t, cc, a, om: -cc * _relaxation_a2_1(t, dos, a, om),
-                     T=T, C=C, A=A, omega=omega)
+    return c.batched(_relaxation_a2_dos_e, dos, T=T, C=C, A=A, omega=omega)
 
 
 def velocity_shift_relaxation_A2(T, C, mu, A, omega):
     """Eq. (A2) with the Eq. (3) DOS (dimensionless); equals Eq. (8) for mu = 0."""
     c.check(T=T, mu=mu, A=A, omega=omega)
     c.finite_args(C=C)
-    return c.batched(
-        lambda t, cc, m, a, om: -cc * _relaxation_a2_1(t, PowerLawDOS(1.0, m), a, om),
-        T=T, C=C, mu=mu, A=A, omega=omega)
+    return c.batched(_relaxation_a2_pl_e, T=T, C=C, mu=mu, A=A, omega=omega)
 
 
 # -------------------------------------------------------------------- losses
@@ -242,7 +236,7 @@ def internal_friction_dos(T, dos, A, omega, C=1.0):
     """Acoustic absorption Q^-1(T) = relaxation + resonant (low intensity), any DOS model."""
     c.check(T=T, A=A, omega=omega)
     c.finite_args(C=C)
-    return c.batched(lambda t, cc, a, om: cc * _loss_1(t, dos, a, om), T=T, C=C, A=A, omega=omega)
+    return c.batched(_loss_dos_e, dos, T=T, C=C, A=A, omega=omega)
 
 
 def internal_friction(T, C, mu, A, omega):
@@ -252,8 +246,7 @@ def internal_friction(T, C, mu, A, omega):
     """
     c.check(T=T, mu=mu, A=A, omega=omega)
     c.finite_args(C=C)
-    return c.batched(lambda t, cc, m, a, om: cc * _loss_1(t, PowerLawDOS(1.0, m), a, om),
-                     T=T, C=C, mu=mu, A=A, omega=omega)
+    return c.batched(_loss_pl_e, T=T, C=C, mu=mu, A=A, omega=omega)
 
 
 # ---------------------------------------------------------------- dielectric
@@ -281,3 +274,32 @@ def dielectric_shift_dos(T, dos, A, omega, C_dip=1.0, T_ref=1.0):
 def loss_tangent(T, C_dip, mu, A, omega):
     """Dielectric loss tan delta(T): the Q^-1 expression with C -> C_dip (plateau (pi/2) C_dip)."""
     return internal_friction(T, C_dip, mu, A, omega)
+
+
+# element functions handed to _common.batched (module level so compilations are cached)
+def _resonant_dos_e(dos, t, cc, tr):
+    return _resonant_dos_1(t, dos, cc, tr)
+
+
+def _relaxation_dos_e(dos, t, cc, a, om):
+    return -cc * jnp.real(_relaxation_1(t, dos, a, om))
+
+
+def _relaxation_pl_e(t, cc, m, a, om):
+    return -cc * jnp.real(_relaxation_1(t, PowerLawDOS(1.0, m), a, om))
+
+
+def _relaxation_a2_dos_e(dos, t, cc, a, om):
+    return -cc * _relaxation_a2_1(t, dos, a, om)
+
+
+def _relaxation_a2_pl_e(t, cc, m, a, om):
+    return -cc * _relaxation_a2_1(t, PowerLawDOS(1.0, m), a, om)
+
+
+def _loss_dos_e(dos, t, cc, a, om):
+    return cc * _loss_1(t, dos, a, om)
+
+
+def _loss_pl_e(t, cc, m, a, om):
+    return cc * _loss_1(t, PowerLawDOS(1.0, m), a, om)

@@ -44,7 +44,7 @@ def specific_heat_dos(T, dos):
       array of T's shape.
     """
     c.check(T=T)
-    return c.batched(lambda t: _specific_heat_1(t, dos), T=T)
+    return c.batched(_specific_heat_dos_1, dos, T=T)
 
 
 def specific_heat(T, B, mu):
@@ -56,7 +56,7 @@ def specific_heat(T, B, mu):
     """
     c.check(T=T, mu=mu)
     c.finite_args(B=B)
-    return c.batched(lambda t, b, m: _specific_heat_1(t, PowerLawDOS(b, m)), T=T, B=B, mu=mu)
+    return c.batched(_specific_heat_pl_1, T=T, B=B, mu=mu)
 
 
 # ------------------------------------------------------------ thermal conductivity
@@ -75,7 +75,7 @@ def thermal_conductivity_dos(T, dos):
     the integral of Eq. (5) with P0(E) -> n(T, E) (units K^2 / [n]).
     """
     c.check(T=T)
-    return c.batched(lambda t: _kappa_1(t, dos), T=T)
+    return c.batched(_kappa_dos_1, dos, T=T)
 
 
 def thermal_conductivity(T, B, mu):
@@ -86,7 +86,7 @@ def thermal_conductivity(T, B, mu):
     """
     c.check(T=T, mu=mu)
     c.finite_args(B=B)
-    return c.batched(lambda t, b, m: _kappa_1(t, PowerLawDOS(b, m)), T=T, B=B, mu=mu)
+    return c.batched(_kappa_pl_1, T=T, B=B, mu=mu)
 
 
 # -------------------------------------------------------------------- App. A (A1)
@@ -111,14 +111,14 @@ def thermal_conductivity_A1_dos(T, dos):
     :func:`thermal_conductivity_dos`, with which it coincides for a constant DOS.
     """
     c.check(T=T)
-    return c.batched(lambda t: _kappa_a1_1(t, dos), T=T)
+    return c.batched(_kappa_a1_dos_1, dos, T=T)
 
 
 def thermal_conductivity_A1(T, B, mu):
     """Eq. (A1) with the Eq. (3) DOS (arbitrary units, same as :func:`thermal_conductivity`)."""
     c.check(T=T, mu=mu)
     c.finite_args(B=B)
-    return c.batched(lambda t, b, m: _kappa_a1_1(t, PowerLawDOS(b, m)), T=T, B=B, mu=mu)
+    return c.batched(_kappa_a1_pl_1, T=T, B=B, mu=mu)
 
 
 # ------------------------------------------------------------------ absolute SI
@@ -144,9 +144,34 @@ def thermal_conductivity_si(T, C_l, C_t, v_l, v_t, mu=0.0):
       kappa in W m^-1 K^-1, broadcast shape of the arguments.
     """
     c.check(T=T, mu=mu, C_l=C_l, C_t=C_t, v_l=v_l, v_t=v_t)
+    return c.batched(_kappa_si_1, T=T, C_l=C_l, C_t=C_t, v_l=v_l, v_t=v_t, mu=mu)
+
+
+def _kappa_si_1(t, cl, ct, vl, vt, m):
     pref = units.K_B**3 / (24.0 * math.pi**3 * units.HBAR**2)
+    return pref * _kappa_1(t, PowerLawDOS(1.0, m)) * (1.0 / (vl * cl) + 1.0 / (vt * ct))
 
-    def one(t, cl, ct, vl, vt, m):
-        return pref * _kappa_1(t, PowerLawDOS(1.0, m)) * (1.0 / (vl * cl) + 1.0 / (vt * ct))
 
-    return c.batched(one, T=T, C_l=C_l, C_t=C_t, v_l=v_l, v_t=v_t, mu=mu)
+# element functions handed to _common.batched (module level so compilations are cached)
+def _specific_heat_dos_1(dos, t):
+    return _specific_heat_1(t, dos)
+
+
+def _specific_heat_pl_1(t, b, m):
+    return _specific_heat_1(t, PowerLawDOS(b, m))
+
+
+def _kappa_dos_1(dos, t):
+    return _kappa_1(t, dos)
+
+
+def _kappa_pl_1(t, b, m):
+    return _kappa_1(t, PowerLawDOS(b, m))
+
+
+def _kappa_a1_dos_1(dos, t):
+    return _kappa_a1_1(t, dos)
+
+
+def _kappa_a1_pl_1(t, b, m):
+    return _kappa_a1_1(t, PowerLawDOS(b, m))

@@ -1,0 +1,140 @@
+"""Analytic limits and physical properties of the core observables.
+
+References: STM (mu = 0) closed forms derived in the module docstrings --
+C_v = (pi^2/6) B T (Eq. 6), kappa = 4 pi^2 T^2 / B (Eq. 5), resonant
+dv/v = C ln(T/T_ref) (Eq. 7), relaxation slope -(3/2) C and total -C/2 for
+omega tau << 1, loss plateau (pi/2) C; exact power-law scaling of Eqs. (5),
+(6) with the Eq. (3) DOS.
+"""
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jtls
+from jtls import units
+
+T_GRID = np.geomspace(1e-3, 10.0, 9)
+OMEGA = units.paper_frequency(90e3)      # Fig. 5a, vitreous silica
+A_SILICA = units.paper_frequency(9.4e6)
+
+
+def test_stm_specific_heat_exact():
+    np.testing.assert_allclose(jtls.specific_heat(T_GRID, 2.5, 0.0),
+                               math.pi**2 / 6 * 2.5 * T_GRID, rtol=1e-13)
+
+
+def test_stm_thermal_conductivity_coefficient():
+    np.testing.assert_allclose(jtls.thermal_conductivity(T_GRID, 0.5, 0.0),
+                               4 * math.pi**2 * T_GRID**2 / 0.5, rtol=1e-12)
+
+
+def test_stm_kappa_si_limit():
+    Cl, Ct, vl, vt = 3.1e-4, 2.9e-4, 5800.0, 3750.0
+    expected = units.K_B**3 * T_GRID**2 / (6 * math.pi * units.HBAR**2) * (1 / (vl * Cl) + 1 / (vt * Ct))
+    np.testing.assert_allclose(jtls.thermal_conductivity_si(T_GRID, Cl, Ct, vl, vt), expected,
+                               rtol=1e-12)
+
+
+def test_a1_equals_eq5_for_constant_dos():
+    np.testing.assert_allclose(jtls.thermal_conductivity_A1(T_GRID, 1.0, 0.0),
+                               jtls.thermal_conductivity(T_GRID, 1.0, 0.0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("mu", [0.1, 0.25, 0.5])
+def test_power_laws_alpha_beta_equal_mu(mu):
+    # C_v ~ T^(1+alpha), kappa ~ T^(2-beta): with the Eq. (3) DOS alpha = beta = mu exactly
+    for T in (1e-3, 0.3, 10.0):
+        slope_c = jax.grad(lambda lt: jnp.log(jtls.specific_heat(jnp.exp(lt), 1.0, mu)))(math.log(T))
+        slope_k = jax.grad(lambda lt: jnp.log(jtls.thermal_conductivity(jnp.exp(lt), 1.0, mu)))(math.log(T))
+        assert abs(slope_c - (1 + mu)) < 1e-10
+        assert abs(slope_k - (2 - mu)) < 1e-10
+
+
+def test_stm_resonant_is_log():
+    np.testing.assert_allclose(jtls.velocity_shift_resonant(T_GRID, 3e-4, 0.0, T_ref=0.7),
+                               3e-4 * np.log(T_GRID / 0.7), rtol=1e-13, atol=1e-18)
+
+
+def _slope(fn, T):
+    return float(jax.grad(lambda lt: fn(jnp.exp(lt)))(math.log(T)))
+
+
+def test_stm_slopes_one_to_minus_half():
+    C, A, omega = 1e-3, units.paper_frequency(1e9), units.paper_frequency(100.0)
+    T0 = units.crossover_temperature(omega, A)   # 4.6 mK
+    low = _slope(lambda t: jtls.velocity_shift(t, C, 0.0, A, omega), T0 / 60)
+    high = _slope(lambda t: jtls.velocity_shift(t, C, 0.0, A, omega), 300 * T0)
+    rel = _slope(lambda t: jtls.velocity_shift_relaxation(t, C, 0.0, A, omega), 300 * T0)
+    assert abs(low / C - 1.0) < 2e-3          # relaxation negligible well below T0
+    assert abs(rel / C + 1.5) < 1e-3          # ln(omega tau_min) ~ 3 ln T for omega tau << 1
+    assert abs(high / C + 0.5) < 1e-3         # the STM 1 : -0.5
+
+
+def test_energy_dependent_dos_moves_ratio_towards_minus_one():
+    # Fig. 5a parameters: the ratio of high- to low-temperature log slopes
+    C = 3.2e-4
+    T0 = units.crossover_temperature(OMEGA, A_SILICA)
+    ratios = []
+    for mu in (0.0, 0.1, 0.2):
+        f = lambda t: jtls.velocity_shift(t, C, mu, A_SILICA, OMEGA)
+        ratios.append(_slope(f, 20 * T0) / _slope(f, T0 / 20))
+    assert -0.6 < ratios[0] < -0.4
+    assert ratios[0] > ratios[1] + 0.1 > ratios[2] + 0.2
+
+
+def test_relaxation_vanishes_at_low_temperature():
+    v = jtls.velocity_shift_relaxation(np.array([1e-3, 1e-2, 1e-1]), 1.0, 0.1, 1e6, 2 * math.pi * 1e5)
+    assert abs(v[0]) < 1e-8 and abs(v[0]) < abs(v[1]) < abs(v[2])
+    assert np.all(v < 0)
+
+
+def test_internal_friction_plateau():
+    C, A, omega = 2e-4, 1e10, 2 * math.pi * 10.0
+    q = jtls.internal_friction(np.array([1.0, 5.0]), C, 0.0, A, omega)
+    np.testing.assert_allclose(q, math.pi / 2 * C, rtol=2e-3)
+    np.testing.assert_allclose(jtls.loss_tangent(1.0, C, 0.0, A, omega), q[0], rtol=1e-15)
+
+
+def test_dielectric_is_mirror_of_velocity():
+    T = np.geomspace(0.01, 1, 5)
+    v = jtls.velocity_shift(T, 8e-4, 0.15, 2 * math.pi * 7.9e6, 2 * math.pi * 1e3)
+    e = jtls.dielectric_shift(T, 8e-4, 0.15, 2 * math.pi * 7.9e6, 2 * math.pi * 1e3)
+    np.testing.assert_array_equal(e, -v)
+
+
+def test_general_dos_matches_power_law():
+    T = np.geomspace(1e-3, 10, 6)
+    d = jtls.PowerLawDOS(1.7, 0.2)
+    np.testing.assert_allclose(jtls.specific_heat_dos(T, d), jtls.specific_heat(T, 1.7, 0.2), rtol=1e-13)
+    np.testing.assert_allclose(jtls.thermal_conductivity_dos(T, d),
+                               jtls.thermal_conductivity(T, 1.7, 0.2), rtol=1e-13)
+    d1 = jtls.PowerLawDOS(1.0, 0.2)
+    np.testing.assert_allclose(jtls.velocity_shift_resonant_dos(T, d1, 2e-4, T_ref=0.5),
+                               jtls.velocity_shift_resonant(T, 2e-4, 0.2, T_ref=0.5), rtol=1e-9)
+    np.testing.assert_allclose(jtls.velocity_shift_dos(T, d1, 1e7, 1e5, C=2e-4),
+                               jtls.velocity_shift(T, 2e-4, 0.2, 1e7, 1e5), rtol=1e-9)
+
+
+def test_a2_equals_eq8_for_constant_dos_and_differs_for_mu():
+    T = np.geomspace(0.01, 3, 4)
+    np.testing.assert_allclose(jtls.velocity_shift_relaxation_A2(T, 1.0, 0.0, A_SILICA, OMEGA),
+                               jtls.velocity_shift_relaxation(T, 1.0, 0.0, A_SILICA, OMEGA), rtol=1e-10)
+    r = (jtls.velocity_shift_relaxation_A2(T, 1.0, 0.3, A_SILICA, OMEGA)
+         / jtls.velocity_shift_relaxation(T, 1.0, 0.3, A_SILICA, OMEGA))
+    assert np.all((r < 1.0) & (r > 0.8))  # n(E sqrt(1-x^2)) <= n(E) for mu > 0
+
+
+def test_dipolar_gap_and_gaussian_models_are_usable():
+    T = np.array([0.05, 0.5])
+    gap = jtls.DipolarGapDOS(n0=0.1, J0=2.0)
+    assert np.all(np.diff(np.asarray(gap(np.array([1e-3, 0.1, 1.0, 2.0, 5.0]), 0.1))) >= 0)
+    assert float(gap(5.0, 0.1)) == pytest.approx(0.1)
+    for d in (gap, jtls.GaussianDOS(21.53), jtls.ConstantDOS(0.3)):
+        for fn in (jtls.specific_heat_dos, jtls.thermal_conductivity_dos, jtls.thermal_conductivity_A1_dos):
+            assert np.all(np.isfinite(fn(T, d))) and np.all(fn(T, d) > 0)
+    # a constant DOS gives exactly the STM specific heat
+    np.testing.assert_allclose(jtls.specific_heat_dos(T, jtls.ConstantDOS(0.3)),
+                               math.pi**2 / 6 * 0.3 * T, rtol=1e-13)
