@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import jax
 import jax.numpy as jnp
 
 from .quasiparticle import frequency_shift_qp, loss_qp
@@ -156,3 +157,37 @@ def register(overwrite: bool = True):
         description="resonator internal quality factor: TLS loss (Eq. 3 DOS, power saturation) "
                     "+ relaxation + Mattis-Bardeen quasiparticles + background", overwrite=overwrite)
 
+
+
+def loss_joint_guess(curves, omega, mu=0.0):
+    """Starting values for a joint Qi fit of several drive powers.
+
+    ``curves``: sequence of (T, Qi, P_dBm).  Scans Delta, P_c_dBm and beta on
+    grids and solves for (F_delta0, alpha, loss_bg) >= 0 by non-negative least
+    squares on the relative loss residuals of all curves together.
+    Returns {name: value} for the seven shared parameters.
+    """
+    from scipy.optimize import nnls
+    Ts = [np.asarray(c[0], float) for c in curves]
+    losses = [1.0 / np.asarray(c[1], float) for c in curves]
+    Ps = [float(c[2]) for c in curves]
+    T_all = np.concatenate(Ts)
+    l_all = np.concatenate(losses)
+    pmin, pmax = min(Ps), max(Ps)
+    best, cost = None, np.inf
+    qp_cache = {D: np.asarray(loss_qp(T_all, omega, D, 1.0)) for D in _delta_grid(T_all)}
+    P_all = np.concatenate([np.full(T.shape, p) for T, p in zip(Ts, Ps)])
+    tls_of = jax.jit(lambda P, beta: loss_tls(T_all, omega, 1.0, mu, P=P, P_c=1.0, beta=beta))
+    for pc in np.arange(pmin - 20.0, pmax + 1.0, 10.0):
+        for beta in (0.2, 0.4, 0.7, 1.0):
+            tls = np.asarray(tls_of(10.0 ** ((P_all - pc) / 10.0), beta))
+            for D, qpv in qp_cache.items():
+                M = np.stack([tls, qpv, np.ones_like(T_all)], 1) / l_all[:, None]
+                coef, res = nnls(M, np.ones_like(T_all))
+                if res < cost and coef[0] > 0:
+                    best, cost = {"F_delta0": coef[0], "mu": mu, "P_c_dBm": float(pc),
+                                  "beta": beta, "Delta": D, "alpha": max(coef[1], 1e-6),
+                                  "loss_bg": max(coef[2], 1e-3 * l_all.min())}, res
+    if best is None:
+        raise ValueError("loss_joint_guess: no admissible starting point (check the data)")
+    return best
