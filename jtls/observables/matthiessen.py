@@ -40,6 +40,11 @@ General DOS (:func:`thermal_conductivity_matthiessen_dos`): rates in the
 units of Gamma_TLS, Gamma_b = ``boundary_rate`` ([n] K) and
 Gamma_R = ``rayleigh_rate`` * E^4 ([n] K^-3).
 
+Absolute units (:func:`thermal_conductivity_si_matthiessen`): W/(m K) from
+the tunneling strengths and sound velocities, with the boundary mean free
+path l_b in m and the Rayleigh coefficient a_R (l_R^-1 = a_R omega^4) in
+m^-1 s^4.
+
 Numerics: reduced energy u = E/T on the fixed panels of
 :func:`jtls.quadrature.reduced_grid` (like Eq. 5 itself); the phonon weight is
 the overflow-free kernel of :mod:`._kernels`, finite at u -> 0 (-> 8); the
@@ -62,6 +67,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _validate as V
+from .. import units
 from ..dos import PowerLawDOS
 from ..quadrature import reduced_grid
 from . import _common as c
@@ -72,7 +78,7 @@ from ._kernels import kappa_weight, tanh_half_over_u
 reduced_grid()
 
 __all__ = ["thermal_conductivity_matthiessen", "thermal_conductivity_matthiessen_dos",
-           "matthiessen_rates"]
+           "thermal_conductivity_si_matthiessen", "casimir_limit_si", "matthiessen_rates"]
 
 
 def _kappa_extra_1(T, dos, gamma_b, gamma_r4):
@@ -180,6 +186,70 @@ def thermal_conductivity_matthiessen_dos(T, dos, *, boundary_rate=0.0, rayleigh_
     V.nonnegative_finite("rayleigh_rate", rayleigh_rate)
     return _broadcast_apply(_kappa_dos_vmapped, dos, T=T, boundary_rate=boundary_rate,
                             rayleigh_rate=rayleigh_rate)
+
+
+# ------------------------------------------------------------------------------ absolute SI
+
+def _kappa_si_extra_1(t, cl, ct, vl, vt, m, inv_lb, a_r):
+    """One temperature of :func:`thermal_conductivity_si_matthiessen` (W/m/K)."""
+    u, w = c.nodes(t.dtype)
+    n = jnp.exp(0.5 * m * jnp.log(t * t * (1.0 + u * u)))       # (T^2 + E^2)^(mu/2), E = T u
+    omega_tanh = (units.K_B * t / units.HBAR) * u * u * tanh_half_over_u(u)   # omega tanh(u/2)
+    omega = units.K_B * t * u / units.HBAR
+    extra = inv_lb + a_r * omega**4                               # m^-1
+    base = t * t * w * kappa_weight(u) / n
+    total = 0.0
+    for C_a, v_a in ((cl, vl), (ct, vt)):
+        tls = math.pi * C_a * n * omega_tanh / v_a                # l_TLS^-1, m^-1
+        total = total + jnp.sum(base / (1.0 + extra / tls)) / (v_a * C_a)
+    return units.K_B**3 / (24.0 * math.pi**3 * units.HBAR**2) * total
+
+
+_kappa_si_vmapped = jax.jit(jax.vmap(lambda dos, *a: _kappa_si_extra_1(*a),
+                                     in_axes=(None,) + (0,) * 8))
+
+
+def thermal_conductivity_si_matthiessen(T, C_l, C_t, v_l, v_t, mu=0.0, *, l_b=None, a_R=None):
+    """Thermal conductivity in W/(m K): resonant TLS + boundary + Rayleigh scattering, SI units.
+
+    Per polarization alpha (longitudinal l, transverse t; the same polarization
+    sum as :func:`jtls.observables.thermal_conductivity_si`, which this equals
+    when both extra channels are off):
+
+        l_alpha^-1(omega) = pi C_alpha (T^2 + E^2)^(mu/2) omega tanh(hbar omega/2 k_B T) / v_alpha
+                            + 1/l_b + a_R omega^4,
+        kappa = sum_alpha (1/3) int C_ph,alpha(E) v_alpha l_alpha(E) dE,
+
+    with E = hbar omega / k_B in K inside the Eq. (3) factor.  When boundary
+    scattering dominates this tends to Casimir's kappa = sum_alpha (1/3)
+    C_Debye,alpha v_alpha l_b = sum_alpha (2 pi^2/45) k_B^4 T^3 l_b / (hbar^3 v_alpha^2).
+
+    Args:
+      T: temperature in K.  C_l, C_t: tunneling strengths P0 gamma^2/(rho v^2)
+        (dimensionless).  v_l, v_t: sound velocities (m/s).  mu: DOS power.
+      l_b: boundary mean free path in m (> 0; None = no boundary scattering),
+        common to both polarizations (e.g. ~ the sample's smallest dimension).
+      a_R: Rayleigh coefficient in m^-1 s^4 (>= 0; None = off):
+        l_R^-1 = a_R omega^4 with omega in rad/s, common to both polarizations.
+    Returns:
+      kappa in W m^-1 K^-1, broadcast shape of the arguments.
+    """
+    c.check(T=T, mu=mu, C_l=C_l, C_t=C_t, v_l=v_l, v_t=v_t)
+    if l_b is not None:
+        V.positive_finite("l_b", l_b)
+    if a_R is not None:
+        V.nonnegative_finite("a_R", a_R)
+    inv_lb = 0.0 if l_b is None else 1.0 / jnp.asarray(l_b, dtype=float)
+    a_r = 0.0 if a_R is None else a_R
+    return _broadcast_apply(_kappa_si_vmapped, None, T=T, C_l=C_l, C_t=C_t, v_l=v_l, v_t=v_t,
+                            mu=mu, inv_lb=inv_lb, a_R=a_r)
+
+
+def casimir_limit_si(T, v_l, v_t, l_b):
+    """Boundary-limited (Casimir) kappa = sum_alpha (2 pi^2/45) k_B^4 T^3 l_b/(hbar^3 v_alpha^2), W/m/K."""
+    T = jnp.asarray(T, dtype=float)
+    return (2.0 * math.pi**2 / 45.0) * units.K_B**4 * T**3 * l_b / units.HBAR**3 * (
+        1.0 / v_l**2 + 1.0 / v_t**2)
 
 
 #: int_0^inf u^4 / sinh^2(u/2) du = 96 zeta(4) = 16 pi^4 / 15: the boundary-limited integral,
