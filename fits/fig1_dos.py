@@ -6,7 +6,7 @@ lowest temperature (paper: standard deviation 21.53 K at J0 = 2 K);
 (paper: mu = 0.1269 and 0.1517) and, inset, n ∝ E^mu fits at T -> 0
 (paper: mu ~ 0.2 and 0.27).  Writes OUT/fig1_dos.png and OUT/fig1_dos.json.
 
-Default: L = 8, 200 realizations (runs shared with fits/table2.py via OUT/runs).
+Default: L = 8, 300 realizations (runs shared with fits/table2.py via OUT/runs).
 Paper scale:  python fits/fig1_dos.py --L 12 --realizations 10000
 """
 from __future__ import annotations

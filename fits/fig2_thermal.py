@@ -6,7 +6,7 @@ temperatures in [0.1, 1] K; power laws kappa ∝ T^(2-beta) and C ∝ T^(1+alpha
 are fitted by least squares in log-log (errors from the fit residuals).
 Paper: alpha, beta in 0.1 - 0.2.  Writes OUT/fig2_thermal.png and .json.
 
-Default: L = 8, 200 realizations, J0 = 2 and 3 K (runs shared via OUT/runs).
+Default: L = 8, 300 realizations, J0 = 2 and 3 K (runs shared via OUT/runs).
 Paper scale:  python fits/fig2_thermal.py --L 12 --realizations 10000
 """
 from __future__ import annotations

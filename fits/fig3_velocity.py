@@ -10,7 +10,7 @@ The paper does not give omega and A for Fig. 3; we use those of its Fig. 5a
 Paper: fitted mu = 0.13 (J0 = 2 K) and 0.2 (J0 = 3 K).
 Writes OUT/fig3_velocity.png and .json.
 
-Default: L = 8, 200 realizations (runs shared via OUT/runs).
+Default: L = 8, 300 realizations (runs shared via OUT/runs).
 Paper scale:  python fits/fig3_velocity.py --L 12 --realizations 10000
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@ in 0 < E < 2T at the Table II temperatures and writes
 OUT/table2.json and OUT/table2.png.  The paper's values are read from
 data/churkin2021_table2.csv.
 
-Default (minutes on a 2-core CPU): L = 8, 200 realizations.
+Default (~10 min per J0 on a 2-core CPU): L = 8, 300 realizations.
 Paper scale:  python fits/table2.py --L 12 --realizations 10000
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ def read_table2(path=None):
     return out
 
 
-def add_run_args(ap, L=8, R=200):
+def add_run_args(ap, L=8, R=300):
     ap.add_argument("--L", type=int, default=L)
     ap.add_argument("--realizations", type=int, default=R)
     ap.add_argument("--seed", type=int, default=0)
