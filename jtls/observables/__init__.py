@@ -1,6 +1,7 @@
 """Observables of Churkin et al. 2021 as pure JAX functions.
 
 * :mod:`.thermal` -- specific heat (Eq. 6), thermal conductivity (Eq. 5, A1, SI).
+* :mod:`.matthiessen` -- extra phonon scattering (boundary, Rayleigh) by Matthiessen's rule.
 * :mod:`.acoustic` -- sound velocity (Eqs. 7, 8, A2), dielectric constant,
   internal friction and loss tangent.
 
@@ -13,6 +14,8 @@ from .acoustic import (dielectric_shift, dielectric_shift_dos, dielectric_shift_
                        velocity_shift_relaxation, velocity_shift_relaxation_A2,
                        velocity_shift_relaxation_A2_dos, velocity_shift_relaxation_dos,
                        velocity_shift_resonant, velocity_shift_resonant_dos)
+from .matthiessen import (thermal_conductivity_matthiessen, thermal_conductivity_matthiessen_dos,
+                          thermal_conductivity_si_matthiessen)
 from .thermal import (specific_heat, specific_heat_dos, thermal_conductivity,
                       thermal_conductivity_A1, thermal_conductivity_A1_dos,
                       thermal_conductivity_dos, thermal_conductivity_si)
@@ -37,4 +40,6 @@ __all__ = [
     "velocity_shift_relaxation_A2", "velocity_shift_relaxation_A2_dos", "resonant_constant",
     "dielectric_shift", "dielectric_shift_dos", "dielectric_shift_resonant",
     "dielectric_shift_relaxation", "internal_friction", "internal_friction_dos", "loss_tangent",
+    "thermal_conductivity_matthiessen", "thermal_conductivity_matthiessen_dos",
+    "thermal_conductivity_si_matthiessen",
 ]
