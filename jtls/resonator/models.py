@@ -39,24 +39,30 @@ def resonator_shift(T, F_delta0, mu, Delta, alpha, omega, T_ref=0.1, A=0.0):
     Delta: gap (K).  alpha: kinetic-inductance fraction.  omega: rad/s.
     T_ref: reference temperature (K).  A: relaxation constant (s^-1 K^-3).
     """
-    T = jnp.asarray(T, dtype=float)
-    tls = frequency_shift_tls(T, omega, F_delta0, mu, T_ref)
-    dos = resonator_power_law_dos(mu, omega)
-    rel = (frequency_shift_relaxation_dos(T, dos, omega, F_delta0, A, n0=1.0)
-           - frequency_shift_relaxation_dos(jnp.asarray(T_ref, dtype=float), dos, omega,
-                                            F_delta0, A, n0=1.0))
-    qp = frequency_shift_qp(T, omega, Delta, alpha, T_ref)
-    return tls + rel + qp
+    parts = resonator_shift_parts(T, F_delta0, mu, Delta, alpha, omega, T_ref, A)
+    return parts["tls_resonant"] + parts["tls_relaxation"] + parts["quasiparticle"]
+
+
+def _if_relaxation(A, fn, like):
+    """fn() when A > 0, else zeros (lax.cond: the relaxation quadrature costs nothing at A = 0)."""
+    A = jnp.asarray(A, dtype=float)
+    if A.ndim == 0:
+        return jax.lax.cond(A > 0, fn, lambda: jnp.zeros_like(like))
+    return fn()
 
 
 def resonator_shift_parts(T, F_delta0, mu, Delta, alpha, omega, T_ref=0.1, A=0.0):
     """dict of the components of :func:`resonator_shift` (each relative to T_ref)."""
     T = jnp.asarray(T, dtype=float)
     dos = resonator_power_law_dos(mu, omega)
-    rel = (frequency_shift_relaxation_dos(T, dos, omega, F_delta0, A, n0=1.0)
-           - frequency_shift_relaxation_dos(jnp.asarray(T_ref, dtype=float), dos, omega,
-                                            F_delta0, A, n0=1.0))
-    return {"tls_resonant": frequency_shift_tls(T, omega, F_delta0, mu, T_ref),
+    tls = frequency_shift_tls(T, omega, F_delta0, mu, T_ref)
+
+    def relax():
+        return (frequency_shift_relaxation_dos(T, dos, omega, F_delta0, A, n0=1.0)
+                - frequency_shift_relaxation_dos(jnp.asarray(T_ref, dtype=float), dos, omega,
+                                                 F_delta0, A, n0=1.0))
+    rel = _if_relaxation(A, relax, tls)
+    return {"tls_resonant": tls,
             "tls_relaxation": rel,
             "quasiparticle": frequency_shift_qp(T, omega, Delta, alpha, T_ref)}
 
@@ -67,8 +73,10 @@ def resonator_loss_parts(T, F_delta0, mu, P_c_dBm, beta, Delta, alpha, loss_bg, 
     T = jnp.asarray(T, dtype=float)
     p_rel = jnp.power(10.0, (P_dBm - P_c_dBm) / 10.0)
     dos = resonator_power_law_dos(mu, omega)
-    return {"tls_resonant": loss_tls(T, omega, F_delta0, mu, P=p_rel, P_c=1.0, beta=beta),
-            "tls_relaxation": loss_relaxation_dos(T, dos, omega, F_delta0, A, n0=1.0),
+    tls = loss_tls(T, omega, F_delta0, mu, P=p_rel, P_c=1.0, beta=beta)
+    rel = _if_relaxation(A, lambda: loss_relaxation_dos(T, dos, omega, F_delta0, A, n0=1.0), tls)
+    return {"tls_resonant": tls,
+            "tls_relaxation": rel,
             "quasiparticle": loss_qp(T, omega, Delta, alpha),
             "background": loss_bg * jnp.ones_like(T)}
 
@@ -82,48 +90,70 @@ def resonator_loss(T, F_delta0, mu, P_c_dBm, beta, Delta, alpha, loss_bg, omega,
 
 # ---------------------------------------------------------------- guesses
 
+_MU_GRID_SHIFT = (0.0, 0.15, 0.35)
+_MU_GRID_LOSS = (0.0, 0.3)
+
+
 def _delta_grid(T):
     tmax = float(np.max(T))
-    return tuple(tmax * f for f in (4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0))
+    return np.array([tmax * f for f in (4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0)])
+
+
+@jax.jit
+def _shift_shapes(T, omega, T_ref, mus, deltas):
+    """TLS shapes (n_mu, n) at F delta0 = 1 and qp shapes (n_Delta, n) at alpha = 1."""
+    tls = jax.vmap(lambda m: frequency_shift_tls(T, omega, 1.0, m, T_ref))(mus)
+    qp = frequency_shift_qp(T[None, :], omega, deltas[:, None], 1.0, T_ref)
+    return tls, qp
+
+
+@jax.jit
+def _loss_shapes(T, omega, P_rel, beta, mus, deltas):
+    """TLS loss shapes (n_mu, n) at F delta0 = 1 and qp loss shapes (n_Delta, n) at alpha = 1."""
+    tls = jax.vmap(lambda m: loss_tls(T, omega, 1.0, m, P=P_rel, P_c=1.0, beta=beta))(mus)
+    qp = loss_qp(T[None, :], omega, deltas[:, None], 1.0)
+    return tls, qp
 
 
 def _shift_guess(T, y, ctx):
     """Grid over (mu, Delta); linear least squares for (F_delta0, alpha, offset)."""
     T = np.asarray(T, float)
     y = np.asarray(y, float)
-    om, tr = ctx["omega"], ctx.get("T_ref", 0.1)
+    mus, deltas = np.array(_MU_GRID_SHIFT), _delta_grid(T)
+    tls, qp = (np.asarray(a) for a in _shift_shapes(T, ctx["omega"], ctx.get("T_ref", 0.1),
+                                                     mus, deltas))
     best, cost = {}, np.inf
-    for mu in (0.0, 0.15, 0.35):
-        tls = np.asarray(frequency_shift_tls(T, om, 1.0, mu, tr))
-        for D in _delta_grid(T):
-            qp = np.asarray(frequency_shift_qp(T, om, D, 1.0, tr))
-            M = np.stack([tls, qp, np.ones_like(T)], 1)
+    for i, mu in enumerate(mus):
+        for j, D in enumerate(deltas):
+            M = np.stack([tls[i], qp[j], np.ones_like(T)], 1)
             coef, *_ = np.linalg.lstsq(M, y, rcond=None)
             if coef[0] <= 0 or coef[1] < 0:
                 continue
             c = float(np.sum((M @ coef - y) ** 2))
             if c < cost:
-                best, cost = {"F_delta0": coef[0], "mu": mu, "Delta": D, "alpha": coef[1],
-                              "offset": coef[2]}, c
+                best, cost = {"F_delta0": coef[0], "mu": float(mu), "Delta": float(D),
+                              "alpha": coef[1], "offset": coef[2]}, c
     return best or {"F_delta0": 1e-6, "mu": 0.1, "Delta": 15.0, "alpha": 0.01, "offset": 0.0}
 
 
 def _loss_guess(T, y, ctx):
-    """Grid over (mu, Delta); non-negative least squares on 1/Qi for the linear amplitudes."""
+    """Grid over (mu, Delta); non-negative least squares on relative loss residuals for
+    (F_delta0, alpha, loss_bg), with P_c 10 dB below the drive power and beta = 0.5."""
     from scipy.optimize import nnls
     T = np.asarray(T, float)
     loss = 1.0 / np.asarray(y, float)
-    om, p = ctx["omega"], ctx["P_dBm"]
-    best, cost = {}, np.inf
+    p = ctx["P_dBm"]
     beta, pc = 0.5, p - 10.0
-    for mu in (0.0, 0.3):
-        tls = np.asarray(loss_tls(T, om, 1.0, mu, P=10 ** ((p - pc) / 10), P_c=1.0, beta=beta))
-        for D in _delta_grid(T):
-            qp = np.asarray(loss_qp(T, om, D, 1.0))
-            M = np.stack([tls, qp, np.ones_like(T)], 1) / loss[:, None]  # relative residuals
+    mus, deltas = np.array(_MU_GRID_LOSS), _delta_grid(T)
+    tls, qp = (np.asarray(a) for a in _loss_shapes(T, ctx["omega"], 10.0 ** ((p - pc) / 10.0),
+                                                    beta, mus, deltas))
+    best, cost = {}, np.inf
+    for i, mu in enumerate(mus):
+        for j, D in enumerate(deltas):
+            M = np.stack([tls[i], qp[j], np.ones_like(T)], 1) / loss[:, None]
             coef, res = nnls(M, np.ones_like(T))
             if res < cost and coef[0] > 0:
-                best, cost = {"F_delta0": coef[0], "mu": mu, "Delta": D,
+                best, cost = {"F_delta0": coef[0], "mu": float(mu), "Delta": float(D),
                               "alpha": max(coef[1], 1e-6), "loss_bg": max(coef[2], 1e-3 * loss.min()),
                               "P_c_dBm": pc, "beta": beta}, res
     return best or {"F_delta0": float(loss.max()), "mu": 0.1, "P_c_dBm": p, "beta": 0.5,
@@ -175,18 +205,19 @@ def loss_joint_guess(curves, omega, mu=0.0):
     l_all = np.concatenate(losses)
     pmin, pmax = min(Ps), max(Ps)
     best, cost = None, np.inf
-    qp_cache = {D: np.asarray(loss_qp(T_all, omega, D, 1.0)) for D in _delta_grid(T_all)}
+    deltas = _delta_grid(T_all)
     P_all = np.concatenate([np.full(T.shape, p) for T, p in zip(Ts, Ps)])
-    tls_of = jax.jit(lambda P, beta: loss_tls(T_all, omega, 1.0, mu, P=P, P_c=1.0, beta=beta))
     for pc in np.arange(pmin - 20.0, pmax + 1.0, 10.0):
         for beta in (0.2, 0.4, 0.7, 1.0):
-            tls = np.asarray(tls_of(10.0 ** ((P_all - pc) / 10.0), beta))
-            for D, qpv in qp_cache.items():
+            tls, qps = _loss_shapes(T_all, omega, 10.0 ** ((P_all - pc) / 10.0), beta,
+                                    np.array([mu]), deltas)
+            tls = np.asarray(tls[0])
+            for D, qpv in zip(deltas, np.asarray(qps)):
                 M = np.stack([tls, qpv, np.ones_like(T_all)], 1) / l_all[:, None]
                 coef, res = nnls(M, np.ones_like(T_all))
                 if res < cost and coef[0] > 0:
                     best, cost = {"F_delta0": coef[0], "mu": mu, "P_c_dBm": float(pc),
-                                  "beta": beta, "Delta": D, "alpha": max(coef[1], 1e-6),
+                                  "beta": beta, "Delta": float(D), "alpha": max(coef[1], 1e-6),
                                   "loss_bg": max(coef[2], 1e-3 * l_all.min())}, res
     if best is None:
         raise ValueError("loss_joint_guess: no admissible starting point (check the data)")
