@@ -213,7 +213,11 @@ def build_problem(model, data=None, *, share: Sequence[str] = (), fix=None, init
     glob: dict[str, Parameter] = {}
     term_specs = []
     for m, pts, ctx, kind in zip([t[0] for t in terms], points, contexts, kinds):
-        guess = m.guess(pts.T, pts.y, ctx)
+        given = {local: initial[gname(local, pts.label)] for local in m.param_names
+                 if gname(local, pts.label) in initial}
+        given.update({local: fix[gname(local, pts.label)] for local in m.param_names
+                      if gname(local, pts.label) in fix})
+        guess = m.guess(pts.T, pts.y, ctx, given=given)
         idx = []
         for local in m.param_names:
             g = gname(local, pts.label)

@@ -353,7 +353,7 @@ class Model:
         return y
 
     # -- automatic initial guess ------------------------------------------
-    def guess(self, T, y, context: Mapping) -> dict:
+    def guess(self, T, y, context: Mapping, given: Mapping | None = None) -> dict:
         """Starting values for every parameter (fixed ones at their values).
 
         Scans the observable's ``grid`` for its non-linear parameters, solving
@@ -366,7 +366,9 @@ class Model:
         vals = {k: obs.defaults.get(k, 1.0) for k in self.param_names}
         if "offset" in vals:
             vals["offset"] = obs.defaults.get("offset", 0.0)
-        need = [k for k in self.param_names if k not in self.fixed and k not in self.initial]
+        given = dict(given or {})
+        need = [k for k in self.param_names
+                if k not in self.fixed and k not in self.initial and k not in given]
         if not need:
             pass
         elif obs.guess is not None:
@@ -374,6 +376,7 @@ class Model:
         else:
             vals.update(self._grid_guess(T, y, context, vals))
         vals.update(self.initial)
+        vals.update(given)
         vals.update(self.fixed)
         for k in self.param_names:
             if k not in self.fixed and k not in self.initial:
