@@ -138,3 +138,19 @@ def test_dipolar_gap_and_gaussian_models_are_usable():
     # a constant DOS gives exactly the STM specific heat
     np.testing.assert_allclose(jtls.specific_heat_dos(T, jtls.ConstantDOS(0.3)),
                                math.pi**2 / 6 * 0.3 * T, rtol=1e-13)
+
+
+def test_relaxation_x_integral_closed_form_against_mpmath():
+    # Re/Im G(b) are the x-integrals of Eq. (8) and of the relaxation absorption;
+    # reference: direct mpmath quadrature of the integrals as written.
+    import mpmath as mp
+    from jtls.observables._kernels import relaxation_kernel
+    mp.mp.dps = 25
+    for b in (1e-14, 1e-6, 0.03, 1.0, 7.9, 8.1, 50.0, 1e4, 1e12):
+        bb = mp.mpf(b)
+        pts = [0] + [p for p in (mp.sqrt(bb) * k for k in (0.01, 0.1, 1, 10)) if p < 1] + [1]
+        re = mp.quad(lambda x: mp.sqrt(1 - x * x) / x / (1 + bb**2 / x**4), pts)
+        im = mp.quad(lambda x: mp.sqrt(1 - x * x) / x * (bb / x**2) / (1 + bb**2 / x**4), pts)
+        g = complex(relaxation_kernel(math.log(b)))
+        assert abs(g.real / float(re) - 1) < 1e-12, b
+        assert abs(g.imag / float(im) - 1) < 1e-12, b

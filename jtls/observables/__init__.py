@@ -8,7 +8,8 @@
 Power-law functions take the Eq. (3) parameters; ``*_dos`` variants take any
 model of :mod:`jtls.dos`.
 """
-from .acoustic import (dielectric_shift, dielectric_shift_dos, dielectric_shift_relaxation,
+from .acoustic import (dielectric_shift, dielectric_shift_dos, dielectric_shift_relaxation, dielectric_shift_relaxation_dos,
+                          dielectric_shift_resonant_dos, loss_tangent_dos,
                        dielectric_shift_resonant, internal_friction, internal_friction_dos,
                        loss_tangent, resonant_constant, velocity_shift, velocity_shift_dos,
                        velocity_shift_relaxation, velocity_shift_relaxation_A2,
@@ -39,7 +40,8 @@ __all__ = [
     "velocity_shift_resonant_dos", "velocity_shift_relaxation", "velocity_shift_relaxation_dos",
     "velocity_shift_relaxation_A2", "velocity_shift_relaxation_A2_dos", "resonant_constant",
     "dielectric_shift", "dielectric_shift_dos", "dielectric_shift_resonant",
-    "dielectric_shift_relaxation", "internal_friction", "internal_friction_dos", "loss_tangent",
+    "dielectric_shift_relaxation", "dielectric_shift_relaxation_dos",
+    "dielectric_shift_resonant_dos", "loss_tangent_dos", "internal_friction", "internal_friction_dos", "loss_tangent",
     "thermal_conductivity_matthiessen", "thermal_conductivity_matthiessen_dos",
     "thermal_conductivity_si_matthiessen",
 ]

@@ -271,6 +271,21 @@ def dielectric_shift_dos(T, dos, A, omega, C_dip=1.0, T_ref=1.0):
     return -velocity_shift_dos(T, dos, A, omega, C_dip, T_ref)
 
 
+def dielectric_shift_resonant_dos(T, dos, C_dip=1.0, T_ref=1.0):
+    """d eps/eps resonant part relative to T_ref, any DOS model."""
+    return -velocity_shift_resonant_dos(T, dos, C_dip, T_ref)
+
+
+def dielectric_shift_relaxation_dos(T, dos, A, omega, C_dip=1.0):
+    """d eps/eps relaxation part, any DOS model."""
+    return -velocity_shift_relaxation_dos(T, dos, A, omega, C_dip)
+
+
+def loss_tangent_dos(T, dos, A, omega, C_dip=1.0):
+    """Dielectric loss tan delta(T) for any DOS model."""
+    return internal_friction_dos(T, dos, A, omega, C_dip)
+
+
 def loss_tangent(T, C_dip, mu, A, omega):
     """Dielectric loss tan delta(T): the Q^-1 expression with C -> C_dip (plateau (pi/2) C_dip)."""
     return internal_friction(T, C_dip, mu, A, omega)
