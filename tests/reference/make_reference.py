@@ -2,7 +2,7 @@
 
 Every integral is evaluated directly as written in Churkin et al. 2021
 (Eqs. 5, 6, 7, 8, A1, A2 with the Eq. 3 DOS) by mpmath's adaptive tanh-sinh
-quadrature at 30 significant digits, with breakpoints at the integrands'
+quadrature at 25 significant digits, with breakpoints at the integrands'
 scales -- no closed form, series or quadrature rule of jtls is used.  The
 points cover T in [1 mK, 10 K], mu in [0, 0.5], omega/2pi in [10 Hz, 10 MHz],
 A in [1e5, 1e10] s^-1 K^-3 (corners plus a fixed pseudo-random sample).
@@ -17,7 +17,7 @@ import random
 
 import mpmath as mp
 
-mp.mp.dps = 30
+mp.mp.dps = 25
 HBAR_OVER_KB = mp.mpf("1.054571817646156391262428003302280744722e-34") / mp.mpf("1.380649e-23")
 
 
@@ -49,17 +49,20 @@ def resonant(T, C, mu, Tr):
     return -C * mp.quad(f, pts)
 
 
-def _x_points(b):
+def _theta_points(b):
+    # x = sin(theta) removes the sqrt(1 - x^2) end-point singularity
     r = mp.sqrt(b)
-    return [0] + [p for p in (r / 100, r / 10, r, 10 * r) if p < 1] + [1]
+    return [0] + [mp.asin(p) for p in (r / 100, r / 10, r, 10 * r) if p < 1] + [mp.pi / 2]
 
 
-def x_integral(b, loss=False):
-    if loss:
-        g = lambda x: mp.sqrt(1 - x * x) / x * (b / x**2) / (1 + b**2 / x**4)
-    else:
-        g = lambda x: mp.sqrt(1 - x * x) / x / (1 + b**2 / x**4)
-    return mp.quad(g, _x_points(b))
+def x_integral(b, loss=False, dos_factor=None):
+    """int_0^1 sqrt(1-x^2)/x * K(x) dx, K = 1/(1+b^2/x^4) (velocity) or (b/x^2)/(1+b^2/x^4) (loss)."""
+    def g(th):
+        s, c = mp.sin(th), mp.cos(th)
+        k = s**4 / (s**4 + b**2) if not loss else b * s**2 / (s**4 + b**2)
+        f = c * c / s * k
+        return f * dos_factor(c) if dos_factor is not None else f
+    return mp.quad(g, _theta_points(b))
 
 
 def _b(E, T, A, omega):
@@ -84,8 +87,8 @@ def relaxation(T, C, mu, A, omega):
 def relaxation_a2(T, C, mu, A, omega):
     def f(E):
         b = _b(E, T, A, omega)
-        g = lambda x: mp.sqrt(1 - x * x) / x * shape(T, E * mp.sqrt(1 - x * x), mu) / (1 + b**2 / x**4)
-        return mp.quad(g, _x_points(b)) / (2 * T * mp.cosh(E / (2 * T)) ** 2)
+        inner = x_integral(b, dos_factor=lambda c: shape(T, E * c, mu))
+        return inner / (2 * T * mp.cosh(E / (2 * T)) ** 2)
     return -C * mp.quad(f, _e_points(T, A, omega))
 
 
@@ -104,11 +107,11 @@ def main():
     for _ in range(6):
         pts.append(dict(T=10 ** rng.uniform(-3, 1), mu=rng.uniform(0, 0.5)))
     rel_pts = []
-    for T in (1e-3, 1.0, 10.0):
+    for T in (1e-3, 10.0):
         for f_hz in (10.0, 1e7):
             for A in (1e5, 1e10):
                 rel_pts.append(dict(T=T, mu=0.5 if A > 1e6 else 0.0, omega=2 * mp.pi * f_hz, A=A))
-    for _ in range(14):
+    for _ in range(8):
         rel_pts.append(dict(T=10 ** rng.uniform(-3, 1), mu=rng.uniform(0, 0.5),
                             omega=2 * mp.pi * 10 ** rng.uniform(1, 7), A=10 ** rng.uniform(5, 10)))
     out = {"source": __doc__.split("\n")[0], "dps": mp.mp.dps, "cases": []}
@@ -130,7 +133,7 @@ def main():
         args = dict(T=T, C=1.0, mu=mu, A=A, omega=om)
         add("velocity_shift_relaxation", args, relaxation(T, 1, mu, A, om))
         add("internal_friction", args, friction(T, 1, mu, A, om))
-        if i % 3 == 0:
+        if i % 5 == 0:
             add("velocity_shift_relaxation_A2", args, relaxation_a2(T, 1, mu, A, om))
         print(i, flush=True)
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "observables.json")
