@@ -226,3 +226,14 @@ def test_bad_input_raises_named_value_error():
     tab = jtls.TabulatedDOS.create([0.1, 1.0], [0.0, 0.2, 0.4], np.ones((2, 3)))
     with pytest.raises(ValueError, match="'dos'"):
         R.resonant_response_dos(0.3, tab, OMEGA, 0.1)   # e_max = 0.4 K < 2 hbar omega
+
+
+def test_tabulated_dos_constant_table_reproduces_stm():
+    """A TabulatedDOS holding a constant (cubic spline of a constant is exact) up to e_max = 60 K:
+    the integral stops at e_max, where tanh(E/2T) - tanh(E/2T_ref) < 1e-15 for T <= 1.7 K."""
+    E = np.linspace(0.0, 60.0, 31)
+    tab = jtls.TabulatedDOS.create([0.05, 0.5, 2.0], E, np.full((3, E.size), 2.0))
+    Ts = np.array([0.06, 0.3, 1.0, 1.7])
+    got = np.asarray(R.frequency_shift_tls_dos(Ts, tab, OMEGA, 1.0, 0.1))
+    ref = np.asarray(R.frequency_shift_tls_stm(Ts, OMEGA, 1.0, 0.1))
+    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-13)
