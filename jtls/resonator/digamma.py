@@ -81,19 +81,21 @@ def _re_digamma_recurrence(a):
 
 
 def _re_digamma_taylor(a):
-    d = (a - Y0_HI) - Y0_LO
-    acc = jnp.zeros_like(d)
+    # d = y - y0 = d_hi - Y0_LO with d_hi = y - Y0_HI exact (Sterbenz).  The low part enters as
+    # the first-order correction -Y0_LO P'(d_hi): written as (d_hi - Y0_LO) it would be
+    # re-associated by XLA's simplifier under jit and lost.
+    d = a - Y0_HI
+    p = jnp.zeros_like(d)
+    dp = jnp.zeros_like(d)
     for c in reversed(_TAYLOR):
-        acc = (acc + c) * d
-    return acc
+        dp = dp * d + p + c
+        p = (p + c) * d
+    # p = sum c_k d^k (k >= 1); dp = d p / d d
+    return p - Y0_LO * dp
 
 
-@jax.custom_jvp
-def re_digamma_half(y):
-    """Re psi(1/2 + i y) for real y (any shape, float64); even in y.
-
-    Accuracy about 1e-14 relative for all finite y (see module docstring).
-    """
+@jax.jit
+def _re_digamma_half_impl(y):
     y = jnp.asarray(y, dtype=float)
     a = jnp.abs(y)
     large = a >= Y_LARGE
@@ -108,6 +110,16 @@ def re_digamma_half(y):
     return jnp.where(large, big, jnp.where(near, tay, mid))
 
 
+@jax.custom_jvp
+def re_digamma_half(y):
+    """Re psi(1/2 + i y) for real y (any shape, float64); even in y.
+
+    Accuracy about 1e-14 relative for all finite y (see module docstring).
+    """
+    return _re_digamma_half_impl(jnp.asarray(y, dtype=float))
+
+
+@jax.jit
 def im_trigamma_half(y):
     """Im psi'(1/2 + i y) for real y (odd in y); d/dy Re psi(1/2+iy) = -Im psi'(1/2+iy).
 

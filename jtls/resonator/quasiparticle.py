@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import jax
 import jax.numpy as jnp
 from jax.scipy.special import i0e
 
@@ -43,6 +44,7 @@ def delta_bcs(Tc):
     return BCS_RATIO * jnp.asarray(Tc, dtype=float)
 
 
+@jax.jit
 def k0e(x):
     """exp(x) K0(x) for x > 0 (pure JAX, differentiable), relative error ~1e-15.
 
@@ -73,6 +75,7 @@ def k0e(x):
     return jnp.where(small, small_val, large_val)
 
 
+@jax.jit
 def _parts(T, omega, Delta):
     T = jnp.asarray(T, dtype=float)
     w = omega_to_kelvin(jnp.asarray(omega, dtype=float))

@@ -273,6 +273,7 @@ def relaxation_G(inv_b):
 _U_NODES, _U_WEIGHTS = (np.asarray(a) for a in reduced_grid(ORDER))
 
 
+@jax.jit
 def _relaxation_R(T, dos, omega, A):
     """Complex R(T) = int_0^inf n(T,E)/(2T cosh^2(E/2T)) G(b(E)) dE (units of n)."""
     u = jnp.asarray(_U_NODES)
