@@ -13,19 +13,21 @@ this chain sequentially.
 
 How the work is organised (exact; only rounding differs)
 --------------------------------------------------------
-A rejected attempt changes nothing, so it should not cost O(n).  Attempts are
-processed in *blocks*: a block walks through at most ``M`` consecutive
-attempts and stops early after ``K`` accepted flips.  Inside a block the
-local field of an attempted site is its field at the block start plus the
-contributions of the (at most K) flips already accepted in the block, a
-gather of K couplings; only at the block end are all n local fields updated,
-with one (K, n) gather of rows of J.  The cost is therefore
-O(K) per attempt + O(n K) per block, i.e. O(K) per rejected attempt and O(n)
-per accepted flip when the block fills up.  ``(M, K)`` may differ per
-temperature (:func:`default_block`): large M, small K at low T where almost
-everything is rejected; M = K small at high T where almost everything is
-accepted.  Which realization finishes a sweep first depends only on its own
-chain, so results do not depend on the batch size.
+A rejected attempt changes nothing, so it should not cost O(n).
+:func:`sweep` ("skip-ahead") looks at the next M attempts at once: with the
+current fields it evaluates all M acceptance tests in one vectorised step; all
+attempts before the first accepted one are rejected exactly as in a sequential
+run (nothing changed in between), so the sweep jumps to the first accepted
+attempt, applies that flip (n field updates from row s of J) and continues
+from the attempt after it.  Cost: O(M) per block of rejections + O(n) per
+accepted flip.  :func:`sweep_dense` is for T >~ h0 where most attempts are
+accepted: it gathers the M rows J[S] of a block once, runs the M attempts in
+order on the block's fields (corrected with the (M, M) couplings among the
+block's sites) and updates all fields with one weighted sum of the rows.
+Both realize the same chain from the same key (tested), so the mode is chosen
+per temperature (:func:`default_block`) for speed only.  Which realization of
+a vmapped batch finishes a sweep first depends only on its own chain, so
+results do not depend on the batch size.
 
 Functions act on ONE realization; vmap them over realizations.
 """
@@ -63,40 +65,6 @@ def sweep_randoms(key, n: int, T, dtype=jnp.float64):
     u = (bits[1].astype(jnp.float64) + 0.5) * (2.0 ** -32)
     thr = (-jnp.asarray(T, jnp.float64) * jnp.log(u)).astype(dtype)
     return sites, thr
-
-
-def _block(J, sites, thr, pos, state: ChainState, M: int, K: int):
-    """Process up to M attempts from position ``pos``, stopping after K accepted flips.
-
-    Returns (new position, new state, accepted count).
-    """
-    n = state.tau.shape[0]
-    dtype = state.field.dtype
-    kk = jnp.arange(K)
-
-    def slot(a, c):
-        idx, d, cnt, done = c
-        p = pos + a
-        active = (p < n) & (cnt < K)
-        pc = jnp.minimum(p, n - 1)
-        s = sites[pc]
-        used = kk < cnt
-        # flips of s itself earlier in this block (sites are drawn with replacement)
-        nself = jnp.sum((idx == s) & used)
-        t = state.tau[s] * (1 - 2 * (nself % 2)).astype(dtype)
-        delta = state.field[s] + jnp.sum(J[s, idx] * d)
-        acc = active & (-2.0 * t * delta < thr[pc])
-        k = jnp.minimum(cnt, K - 1)
-        idx = jnp.where(acc, idx.at[k].set(s), idx)
-        d = jnp.where(acc, d.at[k].set(-2.0 * t), d)
-        return idx, d, cnt + acc.astype(jnp.int32), done + active.astype(jnp.int32)
-
-    c0 = (jnp.zeros(K, jnp.int32), jnp.zeros(K, dtype), jnp.int32(0), jnp.int32(0))
-    idx, d, cnt, done = jax.lax.fori_loop(0, M, slot, c0, unroll=True)
-    rows = J[idx]                                   # (K, n)
-    field = state.field + jnp.sum(rows * d[:, None], axis=0)
-    tau = state.tau.at[idx].add(d)
-    return pos + done, ChainState(tau=tau, field=field), cnt
 
 
 def sweep(key, state: ChainState, J, T, M: int = 64):
@@ -190,17 +158,21 @@ def anneal_at(key, state: ChainState, h, J, T, n_sweeps: int, M: int = 64, dense
     return state, nacc
 
 
-def default_block(T: float, h0: float, J0: float, n: int) -> tuple[int, int]:
-    """Block shape (M, K) for temperature T: a static function of T/h0, not of the data.
+def default_block(T: float, h0: float, J0: float, n: int) -> tuple[bool, int]:
+    """Sweep mode (dense, M) for temperature T: a static function of T/h0, not of the data.
 
-    The expected acceptance falls from ~1 at T >> h0 to ~T/(20 h0) at T << h0.
+    The acceptance falls from ~1 at T >> h0 to ~0.05 T/h0 at T << h0 (measured:
+    0.97 at 300 K, 0.5 at 10 K, 0.09 at 1 K, 0.005 at 0.1 K for h0 = 10 K,
+    J0 = 2 K).  Skip-ahead blocks of M ~ 1/acceptance attempts (capped at 64);
+    the dense mode measured no faster on CPU (benchmarks/anneal_results.md).
     """
-    scale = max(h0, J0, 1e-12)
-    r = T / scale
+    r = T / max(h0, J0, 1e-12)
     if r >= 1.0:
-        return 8, 8
-    if r >= 0.2:
-        return 16, 8
-    if r >= 0.05:
-        return 32, 8
-    return 64, 4
+        return False, 1
+    if r >= 0.25:
+        return False, 4
+    if r >= 0.1:
+        return False, 16
+    if r >= 0.02:
+        return False, 32
+    return False, 64
