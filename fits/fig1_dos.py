@@ -69,7 +69,7 @@ def _plot(datas, res, args, png):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(1, 2, figsize=(11, 4.5))
-    ins = ax[1].inset_axes([0.55, 0.1, 0.4, 0.38])
+    ins = ax[1].inset_axes([0.6, 0.08, 0.37, 0.33])
     cols = {2.0: "C0", 3.0: "C3"}
     for J0, d in datas.items():
         col = cols.get(J0, None)
@@ -77,13 +77,13 @@ def _plot(datas, res, args, png):
         for Tt, ls in ((0.02, "-"), (0.5, "--")):
             i = int(np.argmin(abs(d["T"] - Tt)))
             ax[0].plot(d["E_centers"], d["dos"][i], ls, color=col, lw=1, label=f"J0={J0:g} K, T={Tt} K")
-            # fine zoom: 20 mK bins up to 3 K
+            # zoom: 40 mK bins up to 2.5 K
             e = d["E_edges_fine"]
             c = d["counts"][i][: e.size - 1]
-            k = 8
+            k = 16
             ce = e[: (e.size - 1) // k * k + 1: k]
             cc = c[: (c.size // k) * k].reshape(-1, k).sum(1)
-            m = ce[1:] <= 3.0
+            m = ce[1:] <= 2.5 + 1e-9
             n = cc / (2 * int(d["n_tls_total"]) * np.diff(ce))
             ax[1].plot(0.5 * (ce[1:] + ce[:-1])[m], n[m], ls, color=col, lw=1)
         e = r["eq3_T0.5"]
@@ -103,10 +103,11 @@ def _plot(datas, res, args, png):
     ax[0].set_xlabel("E (K)")
     ax[0].set_ylabel("n(T, E) per TLS per K")
     ax[0].legend(fontsize=7)
-    ax[1].set_xlim(0, 3)
+    ax[1].set_xlim(0, 2.5)
     ax[1].set_xlabel("E (K)")
     ax[1].set_title("zoom; black: Eq. (3) fits at 0.5 K", fontsize=9)
     ins.set_xlim(0.02, 5)
+    ins.set_ylim(2e-3, 5e-2)
     ins.set_title("T=0.02 K: n ~ E^mu", fontsize=7)
     fig.suptitle(f"Fig. 1: single-particle TLS DOS, L={args.L}, {args.realizations} realizations")
     fig.tight_layout()

@@ -5,6 +5,8 @@ through the core ``velocity_shift_dos``) at 12 schedule temperatures between
 0.1 and 1 K, then fitted with the jtls.fit engine (observable "velocity":
 Eqs. 7 + 8 with the Eq. 3 DOS, temperature-independent mu, free C and mu and
 an offset; A and omega fixed to the values used to generate the curve).
+The fitted C is the generating C times the DOS prefactor (the fit model's DOS is
+(T^2 + E^2)^(mu/2) without B), so C_fit ~ C B(T ~ 0.5 K).
 The paper does not give omega and A for Fig. 3; we use those of its Fig. 5a
 (omega = 90 kHz, A = 9.4 MHz, both times 2 pi; T0 = (omega/A)^(1/3) = 0.21 K).
 Paper: fitted mu = 0.13 (J0 = 2 K) and 0.2 (J0 = 3 K).
