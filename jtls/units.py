@@ -20,8 +20,12 @@ Conventions
   dimensionless tunneling strength P0 gamma^2 / rho v^2.
 * Dielectric response: Delta eps / eps = -(velocity expression) with C -> C_dip,
   where C_dip is the magnitude of the logarithmic slope of eps(T) in the
-  resonant regime (tan delta plateau = (pi/2) C_dip).  In SI,
-  C_dip = P0 p^2 / (3 eps0 eps_r) for randomly oriented dipoles p.
+  resonant regime.  The resonant low-temperature loss tangent is then
+  delta0 = (pi/2) C_dip (the "tan delta" of the paper's App. C); since eps
+  enters linearly (v ~ sqrt(M) for sound) the relaxation plateau of tan delta
+  is (pi/4) C_dip while that of Q^-1 is (pi/2) C.  In SI, for randomly
+  oriented dipoles p, delta0 = pi P0 p^2 / (3 eps0 eps_r), hence
+  C_dip = 2 P0 p^2 / (3 eps0 eps_r) (the analogue of the modulus slope 2C).
 
 Constants are CODATA 2018 exact or recommended values (SI).
 """
@@ -80,11 +84,11 @@ def crossover_temperature(omega, A):
 
 
 def dipolar_strength_si(P0, p, eps_r):
-    """C_dip = P0 p^2 / (3 eps0 eps_r) (dimensionless).
+    """C_dip = 2 P0 p^2 / (3 eps0 eps_r) (dimensionless log slope of eps(T)).
 
     P0 in J^-1 m^-3, p in C m, eps_r the relative permittivity.
     """
-    return P0 * p**2 / (3.0 * EPS0 * eps_r)
+    return 2.0 * P0 * p**2 / (3.0 * EPS0 * eps_r)
 
 
 def elastic_strength_si(P0, gamma, rho, v):

@@ -95,7 +95,16 @@ def test_internal_friction_plateau():
     C, A, omega = 2e-4, 1e10, 2 * math.pi * 10.0
     q = jtls.internal_friction(np.array([1.0, 5.0]), C, 0.0, A, omega)
     np.testing.assert_allclose(q, math.pi / 2 * C, rtol=2e-3)
-    np.testing.assert_allclose(jtls.loss_tangent(1.0, C, 0.0, A, omega), q[0], rtol=1e-15)
+    # tan delta = Im(d eps/eps): eps enters linearly (v ~ sqrt(M)), so the plateau is (pi/4) C_dip
+    np.testing.assert_allclose(jtls.loss_tangent(1.0, C, 0.0, A, omega), math.pi / 4 * C, rtol=2e-3)
+
+
+def test_resonant_loss_tangent_is_delta0():
+    # at T << hbar omega and with relaxation frozen out: tan delta -> delta0 = (pi/2) C_dip
+    omega = 2 * math.pi * 5.6e9          # hbar omega = 0.27 K
+    tl = jtls.loss_tangent(0.01, 1e-3, 0.0, 1e5, omega)
+    assert float(tl) == pytest.approx(math.pi / 2 * 1e-3, rel=1e-9)
+    assert float(jtls.internal_friction(0.01, 1e-3, 0.0, 1e5, omega)) == pytest.approx(math.pi * 1e-3, rel=1e-9)
 
 
 def test_dielectric_is_mirror_of_velocity():
