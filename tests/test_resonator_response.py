@@ -171,8 +171,10 @@ def test_conversions_round_trips():
     d0 = cv.delta0_from_p0(P0, p, 10.0)
     assert cv.p0_from_delta0(d0, p, 10.0) == pytest.approx(P0, rel=1e-14)
     assert cv.delta0_from_c_dip(cv.c_dip_from_delta0(d0)) == pytest.approx(d0, rel=1e-15)
-    # delta0 = pi C_d with C_d = P0 p^2/(3 eps0 eps_r) (jtls.units.dipolar_strength_si)
-    assert d0 == pytest.approx(math.pi * jtls.units.dipolar_strength_si(P0, p, 10.0), rel=1e-14)
+    # delta0 = pi P0 p^2/(3 eps0 eps_r) = (pi/2) C_dip with C_dip = 2 P0 p^2/(3 eps0 eps_r)
+    # (jtls.units.dipolar_strength_si, the log slope of eps)
+    assert d0 == pytest.approx(math.pi / 2 * jtls.units.dipolar_strength_si(P0, p, 10.0), rel=1e-14)
+    assert cv.c_dip_from_delta0(d0) == pytest.approx(jtls.units.dipolar_strength_si(P0, p, 10.0), rel=1e-14)
     n = cv.photon_number(cv.dbm_to_watt(-140.0), 5.62e9, 2e5, 3e5, "notch")
     assert float(cv.watt_to_dbm(cv.power_from_photon_number(n, 5.62e9, 2e5, 3e5, "notch"))) \
         == pytest.approx(-140.0, abs=1e-10)
