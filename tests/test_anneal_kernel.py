@@ -30,7 +30,7 @@ def _exact_distribution(h, J, T):
     return states, w / w.sum()
 
 
-@pytest.mark.parametrize("mode", [("skip", 3), ("skip", 8), ("dense", 2), ("dense", 8)])
+@pytest.mark.parametrize("mode", [("skip", 3), ("dense", 2)])
 def test_fixed_T_metropolis_reproduces_boltzmann(mode):
     """Many independent chains at fixed T: state frequencies vs exact enumeration.
 
@@ -68,8 +68,7 @@ def test_fixed_T_metropolis_reproduces_boltzmann(mode):
     assert abs(Es.mean() - Eex) <= 5 * Es.std() / np.sqrt(N)
 
 
-@pytest.mark.parametrize("dense,M", [(False, 1), (False, 16), (True, 8)])
-@pytest.mark.parametrize("T", [30.0, 1.0])
+@pytest.mark.parametrize("dense,M,T", [(False, 1, 30.0), (False, 16, 1.0), (True, 8, 3.0)])
 def test_incremental_fields_equal_recomputed(dense, M, T):
     """After many sweeps the incrementally updated fields equal h + J tau."""
     p = ModelParams(L=4)
@@ -118,14 +117,23 @@ def test_stability_catches_planted_singles_and_relaxes():
     # plant: flip 3 TLSs of the stable state -> exactly those 3 are single-unstable
     planted = jnp.array([0, 5, 17])
     tau_bad = tau.at[planted].multiply(-1.0)
-    # they are unstable unless flipping one of them back is not downhill; count by brute force
-    E0 = float(energy(tau_bad, dis.h, dis.J))
-    downhill = sum(float(energy(tau_bad.at[i].multiply(-1.0), dis.h, dis.J)) < E0 - 1e-9 for i in range(p.n))
+    # brute force with numpy energies: downhill single and pair flips
+    hn, Jn, tb = np.asarray(dis.h), np.asarray(dis.J), np.asarray(tau_bad)
+
+    def En(t):
+        return t @ hn + 0.5 * t @ Jn @ t
+
+    E0 = En(tb)
+
+    def flipped(*ii):
+        t = tb.copy()
+        t[list(ii)] *= -1
+        return t
+
+    downhill = sum(En(flipped(i)) < E0 - 1e-9 for i in range(p.n))
     rep = check(tau_bad, local_fields(tau_bad, dis.h, dis.J), dis.J)
     assert int(rep.single) == downhill >= 1
-    # pair count equals brute force over all pairs
-    pairs = sum(float(energy(tau_bad.at[jnp.array([i, j])].multiply(-1.0), dis.h, dis.J)) < E0 - 1e-9
-                for i in range(p.n) for j in range(i + 1, p.n))
+    pairs = sum(En(flipped(i, j)) < E0 - 1e-9 for i in range(p.n) for j in range(i + 1, p.n))
     assert int(rep.pair) == pairs
     t2, f2, k2, _ = relax(tau_bad, local_fields(tau_bad, dis.h, dis.J), dis.J)
     rep2 = check(t2, local_fields(t2, dis.h, dis.J), dis.J)
