@@ -79,7 +79,7 @@ def run(args) -> int:
     if args.figure_only:
         return 0
     fits_dir = os.path.join(os.getcwd(), "fits")
-    data_dir = _data_dir(args.data_dir)
+    data_dir = str(_data_dir(args.data_dir))
     failures = 0
     for script, needs_data in DEMO_FITS:
         path = os.path.join(fits_dir, script)
