@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 import jtls  # noqa: F401
-from jtls.anneal.kernel import ChainState, anneal_at, init_state, sweep, sweep_dense
+from jtls.anneal.kernel import ChainState, anneal_at, init_state, sweep, sweep_dense, sweep_sequential
 from jtls.anneal.lattice import ModelParams, energy, local_fields, make_disorder
 from jtls.anneal.stability import check, relax
 
@@ -30,7 +30,7 @@ def _exact_distribution(h, J, T):
     return states, w / w.sum()
 
 
-@pytest.mark.parametrize("mode", [("skip", 3), ("dense", 2)])
+@pytest.mark.parametrize("mode", [("skip", 3), ("dense", 2), ("seq", 3)])
 def test_fixed_T_metropolis_reproduces_boltzmann(mode):
     """Many independent chains at fixed T: state frequencies vs exact enumeration.
 
@@ -42,7 +42,7 @@ def test_fixed_T_metropolis_reproduces_boltzmann(mode):
     T = 2.0
     N = 4000
     kind, M = mode
-    step = sweep if kind == "skip" else sweep_dense
+    step = {"skip": sweep, "dense": sweep_dense, "seq": sweep_sequential}[kind]
     keys = jax.random.split(jax.random.key(11), N)
 
     def chain(k):
@@ -68,7 +68,8 @@ def test_fixed_T_metropolis_reproduces_boltzmann(mode):
     assert abs(Es.mean() - Eex) <= 5 * Es.std() / np.sqrt(N)
 
 
-@pytest.mark.parametrize("dense,M,T", [(False, 1, 30.0), (False, 16, 1.0), (True, 8, 3.0)])
+@pytest.mark.parametrize("dense,M,T", [("skip", 1, 30.0), ("skip", 16, 1.0), ("dense", 8, 3.0),
+                                       ("seq", 16, 30.0), ("seq", 5, 3.0)])
 def test_incremental_fields_equal_recomputed(dense, M, T):
     """After many sweeps the incrementally updated fields equal h + J tau."""
     p = ModelParams(L=4)

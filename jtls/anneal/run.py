@@ -43,7 +43,7 @@ import jax.numpy as jnp
 from jax.sharding import Mesh, PartitionSpec as P
 
 from . import histogram as H
-from .kernel import anneal_at, default_block, init_state
+from .kernel import _mode_name, anneal_at, default_block, init_state
 from .lattice import ModelParams, make_disorder, validate_params
 from .schedule import Schedule, paper_schedule
 from .stability import check, relax
@@ -61,13 +61,13 @@ class RunConfig:
     chunk: int = 64                 # realizations per compiled call (per all devices)
     dtype: str = "float64"          # float64 or float32 for J and the local fields
     relax: bool = True
-    blocks: tuple | None = None     # per temperature (dense: bool, M: int); None -> default_block
+    blocks: tuple | None = None     # per temperature (mode, M), mode "skip"/"dense"/"seq"; None -> default_block
 
     def block_list(self):
         if self.blocks is not None:
             if len(self.blocks) != len(self.schedule.T):
-                raise ValueError("argument 'blocks' needs one (dense, M) entry per schedule temperature")
-            return tuple((bool(d), int(m)) for d, m in self.blocks)
+                raise ValueError("argument 'blocks' needs one (mode, M) entry per schedule temperature")
+            return tuple((_mode_name(d), int(m)) for d, m in self.blocks)
         return tuple(default_block(T, self.params.h0, self.params.J0, self.params.n)
                      for T in self.schedule.T)
 
@@ -96,12 +96,15 @@ class RunConfig:
             "dtype": self.dtype,
             "relax": bool(self.relax),
             "blocks": [list(b) for b in self.block_list()],
-            "chain": "n attempts per sweep at uniformly random sites; Metropolis; see jtls.anneal.kernel",
+            "chain": ("Metropolis; per temperature (blocks): 'skip'/'dense' = n attempts per sweep at "
+                      "uniformly random sites, 'seq' = one attempt per site in label order; "
+                      "see jtls.anneal.kernel"),
         }
 
 
 def _tol(dtype):
-    return 1e-9 if dtype == jnp.float64 else 1e-4
+    """Stability tolerance (K): the checks run in float64 on exactly recomputed fields."""
+    return 1e-9
 
 
 def _realization_fn(cfg: RunConfig):
