@@ -18,10 +18,16 @@ Units and conventions
 * Energies (W, J, T, Delta, Delta0, E) are in units of the interaction at the
   mean nearest-neighbour distance, J = U0 / r_nn^3, with k_B = 1; pass J = 1
   for the paper's units.  Lengths are in units of r_nn.
-* Density convention for r_nn = 1: r_nn is the *mean nearest-neighbour
-  distance* of a Poisson point set, r_nn = Gamma(4/3) (4 pi n / 3)^(-1/3),
-  so the number density is n = 3 Gamma(4/3)^3 / (4 pi) = 0.1700 per r_nn^3
-  (:data:`DENSITY_RNN1`) and the box side is L = (N / n)^(1/3).
+* Density convention for r_nn = 1 (the paper only says "we set r_nn = 1"):
+  the default is one TLS per unit volume, n = 1 / r_nn^3, box side
+  L = N^(1/3) (:data:`DENSITY_UNIT`; r_nn is then the typical spacing
+  n^(-1/3)).  This convention reproduces both entries of the TLS-glass row of
+  their Table I.  The literal *mean nearest-neighbour distance* of random
+  points, Gamma(4/3) (4 pi n / 3)^(-1/3) = 1, needs n = 3 Gamma(4/3)^3 /
+  (4 pi) = 0.1700 (:data:`DENSITY_MEAN_NN`, pass ``density=``); at that lower
+  density the interactions are ~6x weaker at the same J and the
+  "J/W up -> faster" entry is not reproduced (see
+  benchmarks/companion_results.md).
 * Rates are in units of a J^3 (a = 1 by default; a ~ 1e8 K^-3 s^-1 gives s^-1
   when energies are in kelvin).
 
@@ -50,13 +56,14 @@ from typing import NamedTuple
 import numpy as np
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import exp1
 
 from .. import _validate as V
 
 #: Number density (per r_nn^3) for which the mean nearest-neighbour distance of
-#: uniformly random points is 1: n = 3 Gamma(4/3)^3 / (4 pi).
-DENSITY_RNN1 = 3.0 * math.gamma(4.0 / 3.0) ** 3 / (4.0 * math.pi)
+#: uniformly random points is 1: n = 3 Gamma(4/3)^3 / (4 pi) = 0.1700.
+DENSITY_MEAN_NN = 3.0 * math.gamma(4.0 / 3.0) ** 3 / (4.0 * math.pi)
+#: Default: one TLS per r_nn^3 (box side N^(1/3)).
+DENSITY_UNIT = 1.0
 #: Euler's constant (Eq. 17).
 EULER_GAMMA = 0.5772156649015329
 
@@ -89,13 +96,16 @@ class MFResult(NamedTuple):
     converged: jax.Array
 
 
-def box_length(N, density=DENSITY_RNN1):
+def box_length(N, density=DENSITY_UNIT):
     """Side L (in r_nn) of the periodic cube holding N TLSs at ``density``."""
     return (N / density) ** (1.0 / 3.0)
 
 
-def couplings(key, positions, L, U0=1.0, dtype=jnp.float32):
-    """Dense K_ij = u_ij / r_ij^3 with minimum-image distances in a cube of side L.
+def couplings(key, positions, L, U0=1.0, dtype=jnp.float32, r_cut=0.0):
+    """Dense K_ij = u_ij / (r_ij^3 + r_cut^3), minimum-image distances in a cube of side L.
+
+    r_cut = 0 (default) is the paper's bare 1/r^3; r_cut > 0 softens the
+    interaction of close pairs like the R^3 + C cut-off of Churkin et al.
 
     u_ij = U0 (g_ij + g_ji) / sqrt(2) with g standard normal, so u is symmetric
     with standard deviation U0.  Returns (N, N) in ``dtype``, zero diagonal.
@@ -111,15 +121,17 @@ def couplings(key, positions, L, U0=1.0, dtype=jnp.float32):
     u = (g + g.T) * jnp.asarray(U0 / math.sqrt(2.0), dtype)
     eye = jnp.eye(N, dtype=bool)
     r2 = jnp.where(eye, 1.0, r2)
-    return jnp.where(eye, 0.0, u / (r2 * jnp.sqrt(r2))).astype(dtype)
+    rc3 = jnp.asarray(r_cut, dtype) ** 3
+    return jnp.where(eye, 0.0, u / (r2 * jnp.sqrt(r2) + rc3)).astype(dtype)
 
 
 def sample_realization(key, N, W, J=1.0, *, delta0_range=(1e-7, 1e-1),
-                       density=DENSITY_RNN1, coupling_dtype=jnp.float32):
+                       density=DENSITY_UNIT, coupling_dtype=jnp.float32, r_cut=0.0):
     """Draw positions, Delta ~ N(0, W^2), log-uniform Delta0 and couplings (Eqs. 2, 7).
 
-    ``N`` must be a Python int (static shape).  With the default density the
-    mean nearest-neighbour distance is 1, so J = U0.
+    ``N`` must be a Python int (static shape).  J = U0 (r_nn = 1); the
+    number density (per r_nn^3) is ``density`` (see the module docstring).  ``r_cut``: optional
+    short-distance cut-off (units of r_nn), see :func:`couplings`.
     """
     L = box_length(N, density)
     kp, kd, k0, ku = jax.random.split(key, 4)
@@ -127,7 +139,7 @@ def sample_realization(key, N, W, J=1.0, *, delta0_range=(1e-7, 1e-1),
     delta = W * jax.random.normal(kd, (N,))
     lo, hi = math.log(delta0_range[0]), math.log(delta0_range[1])
     delta0 = jnp.exp(jax.random.uniform(k0, (N,), minval=lo, maxval=hi))
-    K = couplings(ku, pos, L, U0=J, dtype=coupling_dtype)
+    K = couplings(ku, pos, L, U0=J, dtype=coupling_dtype, r_cut=r_cut)
     return Realization(pos, delta, delta0, K)
 
 
@@ -297,6 +309,29 @@ def relaxation_curve(rates, t):
     return jnp.mean(jnp.exp(-r[None, :] * t[:, None]), axis=1)
 
 
+def exp1(x):
+    """Exponential integral E1(x) for x > 0 (float64, relative error < 1e-14).
+
+    Fixed-length series for x < 1 and a fixed-depth continued fraction for
+    x >= 1 (jax.scipy.special.exp1 did not terminate for arrays containing
+    x ~ 1e-7 with jax 0.10.2).
+    """
+    x = jnp.asarray(x, dtype=float)
+    xs = jnp.minimum(x, 1.0)
+    term = jnp.ones_like(xs)
+    acc = jnp.zeros_like(xs)
+    for k in range(1, 30):  # E1 = -gamma - ln x - sum_k (-x)^k / (k k!)
+        term = term * (-xs) / k
+        acc = acc + term / k
+    small = -EULER_GAMMA - jnp.log(xs) - acc
+    xl = jnp.maximum(x, 1.0)
+    f = xl
+    for k in range(80, 0, -1):  # e^-x / (x + 1/(1 + 1/(x + 2/(1 + 2/(x + ...)))))
+        f = xl + k / (1.0 + k / f)
+    large = jnp.exp(-xl) / f
+    return jnp.where(x < 1.0, small, large)
+
+
 def log_relaxation(t, lam_min, lam_max):
     """Eq. 16 for p(lambda) = 1/(lambda ln(lam_max/lam_min)) on [lam_min, lam_max].
 
@@ -326,9 +361,10 @@ class MFRun(NamedTuple):
     residual: np.ndarray    # (R,)
 
 
-def _one(key, N, W, J, T, a, damping, tol, max_iter, coupling_dtype, method):
+def _one(key, N, W, J, T, a, damping, tol, r_cut, density, max_iter, coupling_dtype, method):
     kr, ki = jax.random.split(key)
-    rz = sample_realization(kr, N, W, J, coupling_dtype=coupling_dtype)
+    rz = sample_realization(kr, N, W, J, coupling_dtype=coupling_dtype, r_cut=r_cut,
+                            density=density)
     # materialise K once: otherwise XLA may fuse the coupling generation into
     # the row reads of the sequential sweep and recompute it there
     rz = jax.lax.optimization_barrier(rz)
@@ -340,15 +376,16 @@ def _one(key, N, W, J, T, a, damping, tol, max_iter, coupling_dtype, method):
     return E, rz.delta0, res.delta_prime, lam, res.converged, res.iterations, res.residual
 
 
-_batched = jax.jit(jax.vmap(_one, in_axes=(0,) + (None,) * 10),
-                   static_argnums=(1, 8, 9, 10))
+_batched = jax.jit(jax.vmap(_one, in_axes=(0,) + (None,) * 12),
+                   static_argnums=(1, 10, 11, 12))
 # batch of one: no vmap (a vmapped fori_loop turns the row reads into gathers
 # and the skip-if-unchanged branch into a select, ~2x slower at N = 1e4)
-_single = jax.jit(_one, static_argnums=(1, 8, 9, 10))
+_single = jax.jit(_one, static_argnums=(1, 10, 11, 12))
 
 
 def simulate(key, n_real, N, W, J=1.0, T=0.1, *, a=1.0, damping=1.0, tol=1e-5,
-             max_iter=2000, method="sequential", coupling_dtype=jnp.float32, mem_bytes=1.2e9,
+             max_iter=2000, method="sequential", r_cut=0.0, density=DENSITY_UNIT,
+             coupling_dtype=jnp.float32, mem_bytes=1.2e9,
              batch=None, checkpoint=None, verbose=False):
     """Solve Eq. 4 for ``n_real`` independent realizations and return :class:`MFRun`.
 
@@ -362,6 +399,10 @@ def simulate(key, n_real, N, W, J=1.0, T=0.1, *, a=1.0, damping=1.0, tol=1e-5,
     V.positive_finite("W", W)
     V.positive_finite("J", J)
     V.nonnegative_finite("T", T)
+    V.nonnegative_finite("r_cut", r_cut)
+    V.positive_finite("density", density)
+    if method not in ("sequential", "jacobi"):
+        raise ValueError(f"argument 'method' must be 'sequential' or 'jacobi', got {method!r}")
     if not isinstance(N, (int, np.integer)) or N < 2:
         raise ValueError(f"argument 'N' must be an int >= 2, got {N!r}")
     if not isinstance(n_real, (int, np.integer)) or n_real < 1:
@@ -377,16 +418,17 @@ def simulate(key, n_real, N, W, J=1.0, T=0.1, *, a=1.0, damping=1.0, tol=1e-5,
     start = 0
     if checkpoint is not None and os.path.exists(checkpoint):
         z = np.load(checkpoint)
-        meta = (int(z["N"]), float(z["W"]), float(z["J"]), float(z["T"]))
-        if meta != (N, float(W), float(J), float(T)):
-            raise ValueError(f"checkpoint {checkpoint!r} was written for (N, W, J, T) = {meta}")
+        meta = tuple(float(z[k]) for k in ("N", "W", "J", "T", "r_cut", "density"))
+        if meta != (float(N), float(W), float(J), float(T), float(r_cut), float(density)):
+            raise ValueError(f"checkpoint {checkpoint!r} was written for "
+                             f"(N, W, J, T, r_cut, density) = {meta}")
         start = int(z["n_done"])
         for k in names:
             done[k] = [z[k]]
     for b0 in range(start, n_real, batch):
         kb = keys[b0:b0 + batch]
         args = (N, float(W), float(J), float(T), float(a), float(damping),
-                float(tol), int(max_iter), coupling_dtype, method)
+                float(tol), float(r_cut), float(density), int(max_iter), coupling_dtype, method)
         if len(kb) == 1:
             out = tuple(v[None] for v in _single(kb[0], *args))
         else:
@@ -398,6 +440,6 @@ def simulate(key, n_real, N, W, J=1.0, T=0.1, *, a=1.0, damping=1.0, tol=1e-5,
         if checkpoint is not None:
             arrs = {k: np.concatenate(done[k]) for k in names}
             tmp = checkpoint + ".tmp.npz"
-            np.savez(tmp, N=N, W=W, J=J, T=T, n_done=b0 + len(kb), **arrs)
+            np.savez(tmp, N=N, W=W, J=J, T=T, r_cut=r_cut, density=density, n_done=b0 + len(kb), **arrs)
             os.replace(tmp, checkpoint)
     return MFRun(*(np.concatenate(done[k])[:n_real] for k in names))
