@@ -137,6 +137,10 @@ def _resample_weights(key, sizes):
     return out
 
 
+#: Resamples solved together in one vmapped chunk (memory ~ BATCH x model size).
+BATCH = 128
+
+
 @partial(jax.jit, static_argnums=(0, 1, 3, 5))
 def _bootstrap_solve(method, spec, key, n, arrays, opts, u_start):
     sizes = tuple(t.T.shape[0] for t in arrays.terms)
@@ -147,7 +151,9 @@ def _bootstrap_solve(method, spec, key, n, arrays, opts, u_start):
         out = SOLVERS[method](spec, u_start, Arrays(terms, arrays.x_all), opts)
         return spec.transform().to_physical(out.u), out.chi2, out.status
 
-    return jax.vmap(one)(jax.random.split(key, n))
+    keys = jax.random.split(key, n)
+    # chunks of BATCH resamples vmapped, chunks in sequence: bounded memory
+    return jax.lax.map(one, keys, batch_size=min(BATCH, n))
 
 
 def bootstrap_problem(key, problem: Problem, result: FitResult, n: int = 1000, *, level: float = 0.68,
@@ -158,7 +164,8 @@ def bootstrap_problem(key, problem: Problem, result: FitResult, n: int = 1000, *
         raise ValueError("bootstrap: the fit has no free parameters")
     x = np.array([result.values[k] for k in free])
     u_start = jnp.asarray(problem.spec.transform().to_internal(x))
-    opts = options or SolverOptions(max_steps=100)
+    # percentile intervals need far less than the 1e-11 chi^2 precision of a single fit
+    opts = options or SolverOptions(max_steps=50, ftol=1e-8, xtol=1e-10, gtol=1e-8)
     xs, chi2, status = _bootstrap_solve(method, problem.spec, key, int(n), problem.arrays, opts, u_start)
     return BootstrapResult(free, np.asarray(xs), np.asarray(chi2), np.asarray(status), float(level))
 
