@@ -9,11 +9,11 @@
 * :mod:`.analysis`  -- Eq. (3) fits B(T), mu(T); Gaussian fit; T -> 0 power mu
 """
 from .lattice import ModelParams, make_disorder, local_fields, energy
-from .kernel import ChainState, init_state, sweep, sweep_dense, anneal_at
+from .kernel import ChainState, init_state, sweep, sweep_dense, sweep_sequential, anneal_at
 from .schedule import Schedule, paper_schedule, make_schedule, TABLE2_TEMPERATURES
 from .stability import check, relax, StabilityReport
 from .run import RunConfig, run
 
 __all__ = ["ModelParams", "make_disorder", "local_fields", "energy", "ChainState", "init_state",
-           "sweep", "sweep_dense", "anneal_at", "Schedule", "paper_schedule", "make_schedule",
+           "sweep", "sweep_dense", "sweep_sequential", "anneal_at", "Schedule", "paper_schedule", "make_schedule",
            "TABLE2_TEMPERATURES", "check", "relax", "StabilityReport", "RunConfig", "run"]
