@@ -16,8 +16,8 @@ the excitation energies are E_i = sgn(Delta'_i) sqrt(Delta'_i^2 + Delta0_i^2)
 Units and conventions
 ---------------------
 * Energies (W, J, T, Delta, Delta0, E) are in units of the interaction at the
-  mean nearest-neighbour distance, J = U0 / r_nn^3, with k_B = 1; pass J = 1
-  for the paper's units.  Lengths are in units of r_nn.
+  nearest-neighbour distance, J = U0 / r_nn^3, with k_B = 1; pass J = 1 for
+  the paper's units.  Lengths are in units of r_nn.
 * Density convention for r_nn = 1 (the paper only says "we set r_nn = 1"):
   the default is one TLS per unit volume, n = 1 / r_nn^3, box side
   L = N^(1/3) (:data:`DENSITY_UNIT`; r_nn is then the typical spacing
@@ -33,15 +33,18 @@ Units and conventions
 
 Numerics
 --------
-The fixed point is found by the damped iteration x <- x + eta (F(x) - x)
-inside ``jax.lax.while_loop``; it stops when the undamped residual
-max_i |F(x)_i - x_i| <= tol or after ``max_iter`` sweeps and reports
-``converged``.  Starting values are uniform (the paper's choice) in
-[-s, s], s = sqrt(3 (W^2 + J^2)).
+The fixed point is found by damped sequential (Gauss-Seidel) sweeps
+x_i <- x_i + eta (F_i(x) - x_i), i = 1..N, inside ``jax.lax.while_loop``;
+the loop stops when the undamped residual max_i |F(x)_i - x_i| <= tol or
+after ``max_iter`` sweeps and reports ``converged``.  For symmetric couplings
+each site update lowers the mean-field free energy, so the iteration cannot
+cycle; the parallel damped map (``method="jacobi"``) is kept for comparison
+but 2-cycles on strongly coupled close pairs at T << J.  Starting values are
+uniform (the paper's choice) in [-s, s], s = sqrt(3 (W^2 + J^2)).
 
 Memory: the dense coupling matrix K_ij = u_ij / r_ij^3 has N^2 entries.  It is
 stored in ``coupling_dtype`` (float32 by default: 400 MB at N = 1e4 instead of
-800 MB; the matrix-vector product accumulates in float32, which limits the
+800 MB; the field updates accumulate in float32, which limits the
 reachable residual to ~1e-6 J, so the default tolerance is 1e-5 J).  Use
 float64 couplings for small systems and tight tolerances.  Realizations are
 vmapped in batches whose coupling matrices fit ``mem_bytes`` (see
@@ -393,8 +396,8 @@ def simulate(key, n_real, N, W, J=1.0, T=0.1, *, a=1.0, damping=1.0, tol=1e-5,
     coupling matrices as fit in ``mem_bytes``, counting ~3 matrices of
     temporaries each).  Realization r uses ``jax.random.fold_in(key, r)``, so
     results do not depend on the batch size.  ``checkpoint``: optional .npz
-    path; finished batches are saved there and a rerun with the same
-    arguments resumes from it.
+    path; finished batches are saved there and a rerun with the same key and
+    arguments resumes from it (other arguments raise ValueError).
     """
     V.positive_finite("W", W)
     V.positive_finite("J", J)
@@ -416,12 +419,17 @@ def simulate(key, n_real, N, W, J=1.0, T=0.1, *, a=1.0, damping=1.0, tol=1e-5,
     names = MFRun._fields
     done = {k: [] for k in names}
     start = 0
+    kd = key if jnp.issubdtype(key.dtype, jnp.integer) else jax.random.key_data(key)
+    meta = repr({"N": int(N), "W": float(W), "J": float(J), "T": float(T), "a": float(a),
+                 "damping": float(damping), "tol": float(tol), "max_iter": int(max_iter),
+                 "method": method, "r_cut": float(r_cut), "density": float(density),
+                 "coupling_dtype": jnp.dtype(coupling_dtype).name,
+                 "key": np.asarray(kd).ravel().tolist()})
     if checkpoint is not None and os.path.exists(checkpoint):
         z = np.load(checkpoint)
-        meta = tuple(float(z[k]) for k in ("N", "W", "J", "T", "r_cut", "density"))
-        if meta != (float(N), float(W), float(J), float(T), float(r_cut), float(density)):
-            raise ValueError(f"checkpoint {checkpoint!r} was written for "
-                             f"(N, W, J, T, r_cut, density) = {meta}")
+        if str(z["meta"]) != meta:
+            raise ValueError(f"checkpoint {checkpoint!r} was written with other arguments: "
+                             f"{z['meta']} (now {meta})")
         start = int(z["n_done"])
         for k in names:
             done[k] = [z[k]]
@@ -440,6 +448,6 @@ def simulate(key, n_real, N, W, J=1.0, T=0.1, *, a=1.0, damping=1.0, tol=1e-5,
         if checkpoint is not None:
             arrs = {k: np.concatenate(done[k]) for k in names}
             tmp = checkpoint + ".tmp.npz"
-            np.savez(tmp, N=N, W=W, J=J, T=T, r_cut=r_cut, density=density, n_done=b0 + len(kb), **arrs)
+            np.savez(tmp, meta=np.array(meta), n_done=b0 + len(kb), **arrs)
             os.replace(tmp, checkpoint)
     return MFRun(*(np.concatenate(done[k])[:n_real] for k in names))
