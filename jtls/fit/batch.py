@@ -1,11 +1,13 @@
 """Batched fits in one vmapped, compiled call: many datasets, or bootstrap resamples.
 
 * :func:`fit_many` -- the same model fitted to many datasets (different
-  lengths are padded with zero-weight points), one :class:`FitResult` each.
+  lengths are padded with zero-weight points), one :class:`FitResult` each,
+  in one compiled call (chunks of :data:`BATCH` vmapped fits).
 * :func:`bootstrap` -- ``n`` resamples (with replacement, within each
   dataset) of one fit, every resample refitted from the full-data optimum;
   the resampling is a multiplicity weight per point, so all resamples share
-  one shape and run as one vmapped Levenberg-Marquardt solve.  Percentile
+  one shape and run in one compiled call (``lax.map`` over chunks of
+  :data:`BATCH` vmapped resamples; see there for the CPU choice).  Percentile
   intervals at ``level`` (default 68%, the 16th-84th percentiles) over the
   converged resamples.
 """
@@ -30,7 +32,9 @@ from .solvers import SOLVERS, SolverOptions
 
 @partial(jax.jit, static_argnums=(0, 1, 4))
 def _solve_many(method, spec, u0, arrays, opts):
-    return jax.vmap(lambda u, a: _solve_and_jacobian(method, spec, u, a, opts))(u0, arrays)
+    n = u0.shape[0]
+    return jax.lax.map(lambda ua: _solve_and_jacobian(method, spec, ua[0], ua[1], opts), (u0, arrays),
+                       batch_size=_batch_size(n))
 
 
 def _pad_term(ta: TermArrays, n: int) -> TermArrays:
@@ -137,8 +141,18 @@ def _resample_weights(key, sizes):
     return out
 
 
-#: Resamples solved together in one vmapped chunk (memory ~ BATCH x model size).
-BATCH = 128
+#: Resamples solved together in one vmapped chunk (memory ~ BATCH x model size);
+#: chunks run in sequence inside the same compiled call (lax.map).  None: 1 on
+#: CPU, where vmapping the Levenberg-Marquardt loop was measured 2.4x slower per
+#: resample than running resamples one after another (the loop runs to the
+#: slowest member of a chunk, and the batched quadrature does not vectorise
+#: better than the unbatched one); 256 on accelerators.
+BATCH = None
+
+
+def _batch_size(n):
+    b = BATCH if BATCH is not None else (1 if jax.default_backend() == "cpu" else 256)
+    return max(1, min(int(b), n))
 
 
 @partial(jax.jit, static_argnums=(0, 1, 3, 5))
@@ -153,7 +167,7 @@ def _bootstrap_solve(method, spec, key, n, arrays, opts, u_start):
 
     keys = jax.random.split(key, n)
     # chunks of BATCH resamples vmapped, chunks in sequence: bounded memory
-    return jax.lax.map(one, keys, batch_size=min(BATCH, n))
+    return jax.lax.map(one, keys, batch_size=_batch_size(n))
 
 
 def bootstrap_problem(key, problem: Problem, result: FitResult, n: int = 1000, *, level: float = 0.68,
