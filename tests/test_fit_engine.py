@@ -208,3 +208,17 @@ def test_fit_many_equals_single_fits():
         np.testing.assert_allclose([r[k] for k in r.free], [single[k] for k in r.free], rtol=1e-7)
         np.testing.assert_allclose([r.stderr[k] for k in r.free], [single.stderr[k] for k in r.free],
                                    rtol=1e-6)
+
+
+def test_register_observable_with_held_parameter():
+    """Extensibility: another module's observable with a parameter held unless freed."""
+    if "_toy_held" not in REGISTRY:
+        register_observable("_toy_held", _toy, ("a", "b"), relative=True, held={"b": 0.2},
+                            defaults={"a": 1.0, "b": 1.0})
+    T, y = _toy_data(b=0.2)
+    res = fit("_toy_held", (T, y))
+    assert res.fixed == {"b": 0.2} and res.values["b"] == 0.2
+    res2 = fit(Model("_toy_held", free=["b"]), (T, y))
+    assert "b" in res2.free and res2.ok and abs(res2["b"] - 0.2) < 3 * res2.stderr["b"]
+    with pytest.raises(ValueError, match="unknown parameter"):
+        Model("_toy_held", free=["zzz"])
