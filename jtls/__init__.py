@@ -13,8 +13,19 @@ from .observables import *  # noqa: F401,F403  (the names listed in observables.
 
 __version__ = "0.1.0"
 
+#: Feature packages imported on first attribute access (``jtls.fit``, ``jtls.anneal``, ...),
+#: so that ``import jtls`` stays light.
+_LAZY_SUBPACKAGES = ("fit", "anneal", "resonator", "companion")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'jtls' has no attribute {name!r}")
+
 __all__ = [
-    "units", "data", "observables", "Dataset", "read_csv", "write_csv", "paper_table",
+    "units", "data", "observables", "fit", "anneal", "resonator", "companion", "Dataset", "read_csv", "write_csv", "paper_table",
     "require_dataset", "shared_data_dir",
     "ConstantDOS", "DipolarGapDOS", "GaussianDOS", "PowerLawDOS", "TabulatedDOS",
 ] + list(observables.__all__)
