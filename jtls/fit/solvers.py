@@ -46,12 +46,105 @@ class SolverOut(NamedTuple):
     J: jnp.ndarray = None     # Jacobian d r / d u at u (LM only)
 
 
-def _r_and_J(spec, u, arrays):
-    """Residual (m,) and Jacobian (m, n) at u with a single primal evaluation."""
+def _linear_roles(spec: Spec):
+    """Free parameters whose Jacobian columns are known in closed form.
+
+    Returns {free position j: [(term k, role, power)]} for parameters that, in
+    every term using them, are either the additive ``offset`` of a term with
+    linear residuals or the ``amplitude`` of the observable (prediction
+    proportional to amplitude**power, the registry's contract), in a term with
+    linear residuals or log residuals.  Static (depends on the spec only).
+    """
+    roles = {}
+    for j, g in enumerate(spec.free):
+        uses = []
+        linear = True
+        for k, t in enumerate(spec.terms):
+            obs = t.observable
+            local = list(obs.params) + (["offset"] if t.offset else [])
+            for name, gi in zip(local, t.index):
+                if gi != g:
+                    continue
+                if name == "offset" and t.kind != "log":
+                    uses.append((k, "offset", 1.0))
+                elif name == obs.amplitude and (t.kind == "log" or obs.amplitude_power == 1.0):
+                    uses.append((k, "amplitude", obs.amplitude_power))
+                else:
+                    linear = False
+        if linear and uses:
+            roles[j] = uses
+    return roles
+
+
+def _r_and_J_generic(spec, u, arrays):
     f = lambda v: residual_u(spec, v, arrays)  # noqa: E731
     basis = jnp.eye(u.shape[0], dtype=u.dtype)
     r, Jt = jax.vmap(lambda e: jax.jvp(f, (u,), (e,)), out_axes=(None, 0))(basis)
     return r, Jt.T
+
+
+def _r_and_J(spec, u, arrays):
+    """Residual (m,) and Jacobian (m, n) at u with a single primal evaluation.
+
+    Forward-mode tangents are propagated only for the non-linear parameters;
+    the columns of amplitudes and offsets (:func:`_linear_roles`) follow from
+    the term predictions in closed form, which saves one model-sized tangent
+    per such parameter.
+    """
+    roles = _linear_roles(spec)
+    n = u.shape[0]
+    if not roles:
+        return _r_and_J_generic(spec, u, arrays)
+    nl = [j for j in range(n) if j not in roles]
+    tr = spec.transform()
+    free_idx = jnp.asarray(spec.free, dtype=jnp.int32)
+
+    def f(u_nl):
+        uu = u.at[jnp.asarray(nl, dtype=jnp.int32)].set(u_nl) if nl else u
+        x = tr.to_physical(uu)
+        x_all = arrays.x_all.at[free_idx].set(x)
+        rs, p0s = [], []
+        for t, ta in zip(spec.terms, arrays.terms):
+            obs = t.observable
+            vals = {name: x_all[i] for name, i in zip(obs.params, t.index)}
+            ctx = {name: ta.ctx[c] for c, name in enumerate(t.context_names)}
+            p0 = obs.func(ta.T, **vals, **ctx)
+            pred = p0 + x_all[t.index[len(obs.params)]] if t.offset else p0
+            r = (ta.y - jnp.log(pred)) if t.kind == "log" else (ta.y - pred)
+            rs.append(r * ta.inv_sigma * ta.sqrt_w)
+            p0s.append(p0)
+        return jnp.concatenate(rs), (tuple(p0s), x)
+
+    u_nl = u[jnp.asarray(nl, dtype=jnp.int32)] if nl else jnp.zeros((0,), u.dtype)
+    if nl:
+        basis = jnp.eye(len(nl), dtype=u.dtype)
+        r, Jt, aux = jax.vmap(lambda e: jax.jvp(f, (u_nl,), (e,), has_aux=True),
+                              out_axes=(None, 0, None))(basis)
+    else:
+        r, aux = f(u_nl)
+        Jt = jnp.zeros((0, r.shape[0]), u.dtype)
+    p0s, x = aux
+    dxdu = jax.jvp(tr.to_physical, (u,), (jnp.ones_like(u),))[1]
+    cols = [None] * n
+    for pos, j in enumerate(nl):
+        cols[j] = Jt[pos]
+    for j, uses in roles.items():
+        blocks = []
+        for k, (t, ta) in enumerate(zip(spec.terms, arrays.terms)):
+            col = jnp.zeros_like(ta.y)
+            for kk, role, power in uses:
+                if kk != k:
+                    continue
+                w = ta.inv_sigma * ta.sqrt_w
+                if role == "offset":
+                    col = col - w
+                elif t.kind == "log":
+                    col = col - power * w / x[j]
+                else:
+                    col = col - power * p0s[k] / x[j] * w
+            blocks.append(col)
+        cols[j] = jnp.concatenate(blocks) * dxdu[j]
+    return r, jnp.stack(cols, axis=1)
 
 
 def _scaled_gradient(J, r, chi2):
