@@ -65,9 +65,10 @@ NOTES = """## Notes
   stopping at 1e-8 relative chi^2) in one compiled call.  On this CPU resamples run one after
   another inside the call (vmapping the LM loop measured 2.4x slower per resample here); on an
   accelerator they are vmapped in chunks of 256.
-* Ideas not done: treat the linear parameters (amplitude, offset) analytically in the
-  Jacobian (2 instead of 4 tangents, ~40% per step); fewer quadrature nodes in the core
-  relaxation integral (owned by jtls.observables).
+* The Jacobian columns of the linear parameters (amplitude C, offset) are formed in closed form
+  from the model prediction; forward-mode tangents are propagated only for mu and A.
+* Not done: fewer quadrature nodes in the core relaxation integral (owned by
+  jtls.observables), which would speed up every evaluation proportionally.
 * Wall times on this shared 2-core machine vary by 2-4x with the load of other jobs (load
   average printed); CPU seconds are given for the fresh processes."""
 
