@@ -58,8 +58,8 @@ NOTES = """## Notes
   that imports JAX already costs ~1 s of CPU.
 * Where the time goes in jtls: one 40-point evaluation of Eqs. (7)+(8) (jtls.observables, 656
   quadrature nodes per temperature, complex closed form and series of G both evaluated per
-  node) costs ~1.5 ms; a Levenberg-Marquardt step evaluates residuals and the 4-column
-  forward-mode Jacobian (~5x that).  A first `jtls fit` process spends most of its time
+  node) costs ~1.5 ms; a Levenberg-Marquardt step evaluates residuals and Jacobian
+  (~2-3x that, see below).  A first `jtls fit` process spends most of its time
   compiling (guess scan + solver); the persistent cache removes that on repeats.
 * Bootstrap: every resample is refitted (Levenberg-Marquardt from the full-data optimum,
   stopping at 1e-8 relative chi^2) in one compiled call.  On this CPU resamples run one after
