@@ -121,3 +121,31 @@ def test_compilation_cache_dir(monkeypatch, tmp_path):
     monkeypatch.delenv("JTLS_JAX_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cache_dir() == str(tmp_path / "jtls" / "jax")
+
+
+def test_cli_resonator_shift_real_file_matches_library_fit(capsys):
+    # the 5.62 GHz Nb CPW resonator (../shared/data/resonator_nb_cpw), STM + quasiparticles
+    p = Path(shared_data_dir()) / "resonator_nb_cpw" / "freq_shift.csv"
+    if not p.is_file():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"real dataset {p} not found")
+        pytest.skip(f"real dataset {p} not found")
+    omega = 2 * np.pi * 5619901372.0
+    rc = main(["fit", str(p), "--observable", "resonator_shift", "--omega", repr(omega),
+               "--fix", "mu=0", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["status"] == "ok"
+    import jtls.resonator  # noqa: F401  (registers the observable)
+    from jtls.fit import Model, fit
+    ref = fit(Model("resonator_shift", omega=omega, fixed={"mu": 0.0}), jtls.read_csv(p))
+    for name in ("F_delta0", "Delta", "alpha"):
+        assert out["parameters"][name]["value"] == pytest.approx(ref.values[name], rel=1e-6)
+
+
+def test_cli_resonator_options_validated(tmp_path, capsys):
+    f = tmp_path / "qi.csv"
+    f.write_text("T,value\n0.1,2e5\n0.2,2.2e5\n0.3,2.5e5\n0.5,3e5\n")
+    assert main(["fit", str(f), "--observable", "resonator_loss", "--omega", "3.5e10"]) == 2
+    assert "--power-dbm" in capsys.readouterr().err
+    assert main(["fit", str(f), "--observable", "velocity", "--omega", "1e5", "--A", "1e7"]) == 2
+    assert "--A" in capsys.readouterr().err

@@ -1,7 +1,9 @@
 """``jtls fit``: fit one measured curve from the command line.
 
-    jtls fit FILE --observable {velocity,dielectric,thermal_conductivity,specific_heat}
-             [--omega RAD_PER_S] [--T-ref K] [--fix NAME=VALUE ...] [--free NAME ...]
+    jtls fit FILE --observable {velocity,dielectric,thermal_conductivity,specific_heat,
+                                resonator_shift,resonator_loss}
+             [--omega RAD_PER_S] [--T-ref K] [--A S^-1K^-3] [--power-dbm DBM]
+             [--fix NAME=VALUE ...] [--free NAME ...]
              [--tmin K] [--tmax K] [--flag-outliers] [--method lm|lbfgs]
              [--bootstrap N] [--json] [--out DIR]
 
@@ -25,7 +27,10 @@ import os
 import sys
 from pathlib import Path
 
-CHOICES = ("velocity", "dielectric", "thermal_conductivity", "specific_heat")
+CHOICES = ("velocity", "dielectric", "thermal_conductivity", "specific_heat",
+           "resonator_shift", "resonator_loss")
+#: observables whose model needs the probing frequency (and optionally T_ref)
+_NEEDS_OMEGA = ("velocity", "dielectric", "resonator_shift", "resonator_loss")
 
 
 def cache_dir() -> str | None:
@@ -66,6 +71,12 @@ def register(subparsers):
     p.add_argument("--T-ref", dest="T_ref", type=float, default=None,
                    help="reference temperature (K) of the resonant term (default 1 K; the offset "
                         "absorbs it)")
+    p.add_argument("--A", dest="A", type=float, default=None,
+                   help="resonator_*: relaxation constant A in s^-1 K^-3 of the relaxation term "
+                        "(default 0: no relaxation term)")
+    p.add_argument("--power-dbm", dest="power_dbm", type=float, default=None,
+                   help="resonator_loss: drive power in dBm (default: from the file name / column, "
+                        "as jtls.data.read_csv decides and reports)")
     p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE",
                    help="hold a parameter (C, C_dip, mu, A, B, offset), e.g. --fix mu=0 for the STM")
     p.add_argument("--free", action="append", default=[], nargs="+", metavar="NAME",
@@ -97,14 +108,30 @@ def run(args) -> int:
     if args.flag_outliers:
         ds = ds.flag_outliers()
     ctx = {}
-    if args.observable in ("velocity", "dielectric"):
+    if args.observable.startswith("resonator_"):
+        from .. import resonator  # noqa: F401  (registers resonator_shift / resonator_loss)
+    if args.observable in _NEEDS_OMEGA:
         if args.omega is not None:
             ctx["omega"] = args.omega
         if args.T_ref is not None:
+            if args.observable == "resonator_loss":
+                raise ValueError("--T-ref does not apply to --observable resonator_loss")
             ctx["T_ref"] = args.T_ref
     elif args.omega is not None or args.T_ref is not None:
         raise ValueError(f"--omega/--T-ref do not apply to --observable {args.observable}")
-    if args.observable in ("velocity", "dielectric") and "omega" not in ctx and ds.omega is None:
+    if args.observable.startswith("resonator_"):
+        if args.A is not None:
+            ctx["A"] = args.A
+        if args.observable == "resonator_loss":
+            power = args.power_dbm if args.power_dbm is not None else ds.meta.get("power_dBm")
+            if power is None:
+                raise ValueError(f"{args.file}: the drive power is unknown; give --power-dbm DBM")
+            ctx["P_dBm"] = float(power)
+        elif args.power_dbm is not None:
+            raise ValueError("--power-dbm applies only to --observable resonator_loss")
+    elif args.A is not None or args.power_dbm is not None:
+        raise ValueError(f"--A/--power-dbm do not apply to --observable {args.observable}")
+    if args.observable in _NEEDS_OMEGA and "omega" not in ctx and ds.omega is None:
         raise ValueError(f"{args.file}: the probing frequency is unknown; give --omega RAD_PER_S")
     if args.bootstrap < 0:
         raise ValueError("--bootstrap must be >= 0")
