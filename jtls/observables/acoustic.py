@@ -144,9 +144,34 @@ def _log_b(T, u, A, omega):
             - jnp.log(u_coth_half(u)))
 
 
+#: Upper panels (u = E/T) of the relaxation integral: beyond u = 64 the integrand is
+#: below 1e-16 of its peak even when Re G ~ u^6 (omega tau >> 1).
+_REL_UPPER = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 40.0, 48.0, 56.0, 64.0)
+_REL_LOG_PANELS = 12
+
+
+def _relaxation_nodes(T, A, omega):
+    """Nodes/weights in u for the relaxation integral, following its feature scale.
+
+    omega tau_min = 1 near u* = sqrt(omega / (2 A T^3)); below 1e-2 u* the
+    integrand is ~ (u/u*)^4 and contributes < 1e-10.  Log panels run from
+    u_lo = clip(1e-2 u*, 1e-14, 1) to 1 (they collapse to zero width when
+    u* > 100), fixed panels from 1 to 64.  Edges carry no gradient.
+    """
+    dt = T.dtype
+    u_star = jnp.exp(0.5 * (jnp.log(omega) - jnp.log(2.0 * A) - 3.0 * jnp.log(T)))
+    u_lo = jax.lax.stop_gradient(jnp.clip(1e-2 * u_star, 1e-14, 1.0))
+    s = jnp.linspace(0.0, 1.0, _REL_LOG_PANELS + 1, dtype=dt)
+    log_edges = jnp.concatenate([jnp.zeros(1, dt), jnp.exp(jnp.log(u_lo) * (1.0 - s))])
+    u1, w1 = panel_nodes(log_edges, 12)
+    u2, w2 = panel_nodes(jnp.asarray(_REL_UPPER, dtype=dt), 12)
+    return jnp.concatenate([u1, u2]), jnp.concatenate([w1, w2])
+
+
 def _relaxation_1(T, dos, A, omega):
     """int n(T,E)/(2T cosh^2(E/2T)) G(b) dE as a complex number (Re: velocity, Im: loss)."""
-    u, w = c.nodes(T.dtype)
+    u, w = _relaxation_nodes(T, A, omega)
+    u = jnp.maximum(u, jnp.finfo(T.dtype).tiny)  # zero-width panels: finite log, weight 0
     g = relaxation_kernel(_log_b(T, u, A, omega))
     n = dos(T * u, T)
     return jnp.sum(w * n * 0.5 * sech2_half(u) * g)
