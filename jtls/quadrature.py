@@ -36,8 +36,12 @@ def panel_nodes(edges, n: int = ORDER):
     Returns:
       (x, w), each of shape (..., P * n).
     """
-    t, wt = gauss_legendre(n)
     edges = jnp.asarray(edges)
+    if not jnp.issubdtype(edges.dtype, jnp.floating):
+        edges = edges.astype(float)
+    t_np, wt_np = gauss_legendre(n)
+    t = jnp.asarray(t_np, dtype=edges.dtype)   # keep float32 edges in float32
+    wt = jnp.asarray(wt_np, dtype=edges.dtype)
     a = edges[..., :-1]
     b = edges[..., 1:]
     half = 0.5 * (b - a)
@@ -78,8 +82,8 @@ def geometric_edges(lo, hi, n_panels: int):
     ``lo`` and ``hi`` may be arrays (broadcast); output shape (..., n_panels + 2).
     """
     lo = jnp.asarray(lo)
-    hi = jnp.asarray(hi)
-    s = jnp.linspace(0.0, 1.0, n_panels + 1)
+    hi = jnp.asarray(hi, dtype=lo.dtype)
+    s = jnp.linspace(0.0, 1.0, n_panels + 1, dtype=lo.dtype)
     lo_, hi_ = jnp.broadcast_arrays(lo, hi)
     inner = jnp.exp(jnp.log(lo_)[..., None] + s * (jnp.log(hi_) - jnp.log(lo_))[..., None])
     zero = jnp.zeros(lo_.shape + (1,), dtype=inner.dtype)

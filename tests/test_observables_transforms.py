@@ -86,7 +86,10 @@ def test_float32_path():
     for fn in (lambda T: jtls.velocity_shift(T, 3e-4, 0.1, A0, W0),
                lambda T: jtls.specific_heat(T, 1.0, 0.1),
                lambda T: jtls.thermal_conductivity(T, 1.0, 0.1),
-               lambda T: jtls.internal_friction(T, 3e-4, 0.1, A0, W0)):
+               lambda T: jtls.internal_friction(T, 3e-4, 0.1, A0, W0),
+               lambda T: jtls.velocity_shift_relaxation_A2(T, 3e-4, 0.1, A0, W0),
+               lambda T: jtls.thermal_conductivity_A1(T, 1.0, 0.1),
+               lambda T: jtls.velocity_shift_resonant_dos(T, jtls.PowerLawDOS(1.0, 0.1), 3e-4)):
         out32 = fn(T32)
         assert out32.dtype == jnp.float32
         np.testing.assert_allclose(out32, fn(np.asarray(T32, dtype=np.float64)), rtol=2e-4)
