@@ -81,6 +81,15 @@ def test_derivatives_finite_over_whole_range():
             assert np.all(np.isfinite(np.asarray(j)))
 
 
+def test_python_lists_and_scalars_accepted():
+    np.testing.assert_allclose(jtls.specific_heat([0.1, 0.5], 1.0, [0.0, 0.1]),
+                               jtls.specific_heat(np.array([0.1, 0.5]), 1.0, np.array([0.0, 0.1])),
+                               rtol=0)
+    d = jtls.ConstantDOS(1.0)
+    assert jtls.specific_heat_dos((0.1, 0.5), d).shape == (2,)
+    assert jtls.velocity_shift(0.3, 1e-4, 0.1, 1e7, 1e5).shape == ()
+
+
 def test_float32_path():
     T32 = jnp.asarray([0.05, 0.5, 5.0], dtype=jnp.float32)
     for fn in (lambda T: jtls.velocity_shift(T, 3e-4, 0.1, A0, W0),

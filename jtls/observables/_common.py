@@ -5,6 +5,7 @@ from functools import lru_cache
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .. import _validate as V
 from ..quadrature import reduced_grid
@@ -42,6 +43,9 @@ def batched(fn, dos=None, **arrays):
     function is cached per ``fn``.  The common float dtype of the inputs is
     kept (float32 in, float32 out).
     """
+    # lists/tuples become arrays; Python scalars stay weakly typed (float32 in -> float32 out)
+    arrays = {k: (np.asarray(v, dtype=float) if isinstance(v, (list, tuple)) else v)
+              for k, v in arrays.items()}
     V.broadcastable(**arrays)
     dtype = jnp.result_type(*arrays.values(), float)
     args = jnp.broadcast_arrays(*[jnp.asarray(a, dtype=dtype) for a in arrays.values()])
