@@ -24,7 +24,6 @@ infinity stop there.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from typing import Any
 
@@ -201,7 +200,8 @@ class TabulatedDOS:
             knots = np.concatenate([-E_grid[::-1], E_grid])
         values = jnp.asarray(values)
         if floor is None:
-            floor = 1e-12 * float(np.max(np.asarray(values))) if V.is_concrete(values) else 1e-300
+            floor = (1e-12 * float(np.max(np.asarray(values))) if V.is_concrete(values)
+                     else float(jnp.finfo(values.dtype).tiny))
         return cls(values=values, T_knots=jnp.asarray(np.log(T_grid)),
                   E_knots=jnp.asarray(knots), S_T=jnp.asarray(_natural_spline_matrix(np.log(T_grid))),
                   S_E=jnp.asarray(_natural_spline_matrix(knots)), floor=jnp.asarray(floor),
@@ -246,10 +246,3 @@ class TabulatedDOS:
 
 TabulatedDOS = _pytree(TabulatedDOS, ["values", "T_knots", "E_knots", "S_T", "S_E", "floor"],
                        ["e_max"])
-
-
-def dos_to_json(dos) -> str:
-    """JSON description of an analytic DOS model (for reports)."""
-    fields = {f.name: float(getattr(dos, f.name)) for f in dataclasses.fields(dos)
-              if f.name not in ("e_max",) and np.ndim(getattr(dos, f.name)) == 0}
-    return json.dumps({"model": type(dos).__name__, **fields})
