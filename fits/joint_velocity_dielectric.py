@@ -23,7 +23,6 @@ Writes OUT/joint_velocity_dielectric.png and OUT/joint_velocity_dielectric.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -32,7 +31,7 @@ import numpy as np
 import jtls
 from jtls.fit import Model, fit
 from jtls.fit.plot import plot_result
-from jtls.fit.result import _clean
+from jtls.fit.result import write_json
 
 U = jtls.units.paper_frequency
 VEL = dict(omega=U(90e3), A=U(9.4e6), C=3.2e-4)
@@ -95,8 +94,7 @@ def main(argv=None):
            "joint": joint.to_dict(), "joint_mu0": stm.summary_dict(),
            "delta_chi2_mu0_minus_free": stm.chi2 - joint.chi2}
     js = os.path.join(args.out, "joint_velocity_dielectric.json")
-    with open(js, "w") as fh:
-        json.dump(_clean(out), fh, indent=1)
+    write_json(out, js)
     print(f"wrote {png} and {js}")
     return 0 if joint.ok else 1
 

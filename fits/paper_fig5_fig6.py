@@ -24,7 +24,6 @@ Writes OUT/paper_fig5_fig6.png and OUT/paper_fig5_fig6.json.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -34,7 +33,7 @@ import numpy as np
 import jtls
 from jtls.data import paper_table
 from jtls.fit import Model, fit, predict
-from jtls.fit.result import _clean
+from jtls.fit.result import write_json
 
 MU_CURVES = (0.0, 0.05, 0.1, 0.2)
 
@@ -165,8 +164,7 @@ def main(argv=None):
     png = os.path.join(args.out, "paper_fig5_fig6.png")
     fig.savefig(png, dpi=110)
     js = os.path.join(args.out, "paper_fig5_fig6.json")
-    with open(js, "w") as fh:
-        json.dump(_clean(report), fh, indent=1)
+    write_json(report, js)
     print(f"wrote {png} and {js}")
     return 0
 

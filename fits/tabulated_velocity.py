@@ -38,7 +38,6 @@ Writes OUT/tabulated_velocity.png and OUT/tabulated_velocity.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -47,7 +46,7 @@ import numpy as np
 import jtls
 from jtls.data import paper_table
 from jtls.fit import Model, fit, predict
-from jtls.fit.result import _clean
+from jtls.fit.result import write_json
 
 T12 = np.array([0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0])
 OMEGA = jtls.units.paper_frequency(90e3)
@@ -120,8 +119,7 @@ def main(argv=None):
     png = os.path.join(args.out, "tabulated_velocity.png")
     fig.savefig(png, dpi=110)
     js = os.path.join(args.out, "tabulated_velocity.json")
-    with open(js, "w") as fh:
-        json.dump(_clean(report), fh, indent=1)
+    write_json(report, js)
     print(f"wrote {png} and {js}")
     return 0
 

@@ -41,7 +41,6 @@ Data directory: --data-dir, else $JTLS_DATA, else ../shared/data next to the rep
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -53,6 +52,7 @@ import jtls  # noqa: F401  (float64)
 from jtls import data as D
 from jtls.fit import Model, fit, register_observable
 from jtls.fit.model import REGISTRY
+from jtls.fit.result import write_json
 from jtls.observables.matthiessen import thermal_conductivity_matthiessen
 
 INF = math.inf
@@ -339,23 +339,11 @@ def main(argv=None):
     summary = {"script": "fits/thermal_conductivity.py", "argv": sys.argv[1:] if argv is None else argv,
                "tmax_K": args.tmax, "mu_min": args.mu_min, "models": {m: MODELS[m][0] for m in models},
                "seconds": time.perf_counter() - t_all, "materials": results}
-    (out / "thermal_conductivity.json").write_text(json.dumps(_clean(summary), indent=1))
+    write_json(summary, out / "thermal_conductivity.json")
     make_figure(results, out / "thermal_conductivity.png")
     print(f"wrote {out / 'thermal_conductivity.json'} and {out / 'thermal_conductivity.png'} "
           f"({summary['seconds']:.0f} s)")
     return 0
-
-
-def _clean(x):
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, (float, np.floating)):
-        return float(x) if math.isfinite(x) else repr(float(x))
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
 
 
 if __name__ == "__main__":

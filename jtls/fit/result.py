@@ -30,20 +30,26 @@ from typing import Any
 import numpy as np
 
 
-def _clean(x):
-    """JSON-safe floats (NaN/inf as strings)."""
+def json_safe(x):
+    """JSON-safe copy of nested dicts/lists/arrays (numpy scalars to Python, NaN/inf as strings)."""
     if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
+        return {k: json_safe(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
+        return [json_safe(v) for v in x]
     if isinstance(x, (np.floating, float)):
         x = float(x)
         return x if math.isfinite(x) else repr(x)
     if isinstance(x, np.integer):
         return int(x)
     if isinstance(x, np.ndarray):
-        return _clean(x.tolist())
+        return json_safe(x.tolist())
     return x
+
+
+def write_json(obj, path) -> None:
+    """Write ``obj`` to ``path`` as indented JSON via :func:`json_safe` (for fits/ scripts)."""
+    with open(path, "w") as fh:
+        json.dump(json_safe(obj), fh, indent=1)
 
 
 def _unclean(x):
@@ -173,7 +179,7 @@ class FitResult:
         d = dataclasses.asdict(self)
         d["parameters"] = {k: {"value": self.values[k], "stderr": self.stderr[k],
                                "fixed": k in self.fixed} for k in self.names}
-        return _clean(d)
+        return json_safe(d)
 
     def to_json(self, path=None, indent=1) -> str:
         s = json.dumps(self.to_dict(), indent=indent)
@@ -184,7 +190,7 @@ class FitResult:
 
     def summary_dict(self) -> dict:
         """The CLI's --json object."""
-        return _clean({"parameters": {k: {"value": self.values[k], "stderr": self.stderr[k]}
+        return json_safe({"parameters": {k: {"value": self.values[k], "stderr": self.stderr[k]}
                                       for k in self.names},
                        "chi2": self.chi2, "reduced_chi2": self.reduced_chi2, "status": self.status})
 
