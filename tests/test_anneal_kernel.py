@@ -7,7 +7,8 @@ import jax
 import jax.numpy as jnp
 
 import jtls  # noqa: F401
-from jtls.anneal.kernel import ChainState, anneal_at, init_state, sweep, sweep_dense, sweep_sequential
+from jtls.anneal.kernel import (ChainState, anneal_at, init_state, sweep, sweep_dense, sweep_randoms,
+                                sweep_sequential)
 from jtls.anneal.lattice import ModelParams, energy, local_fields, make_disorder
 from jtls.anneal.stability import check, relax
 
@@ -79,6 +80,32 @@ def test_incremental_fields_equal_recomputed(dense, M, T):
     assert int(nacc) > 0
     assert set(np.unique(np.asarray(st.tau))) <= {-1.0, 1.0}
     np.testing.assert_allclose(st.field, local_fields(st.tau, dis.h, dis.J), rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("M,T", [(64, 30.0), (7, 3.0), (64, 1.0)])
+def test_sequential_blocks_equal_plain_sequential_loop(M, T):
+    """The fixed-point block solution of a sequential sweep makes exactly the
+    decisions of a plain one-site-at-a-time loop (numpy, independent of jtls's
+    blocking) fed with the same thresholds -T ln u, sweep after sweep."""
+    p = ModelParams(L=6)                       # n = 108: several blocks and a remainder for M = 7
+    dis = make_disorder(jax.random.key(21), p)
+    st = init_state(jax.random.key(22), dis.h, dis.J)
+    h, J = np.asarray(dis.h), np.asarray(dis.J)
+    tau = np.asarray(st.tau).copy()
+    step = jax.jit(lambda k, s: sweep_sequential(k, s, dis.J, T, M))
+    flips = 0
+    for s in range(5):
+        key = jax.random.fold_in(jax.random.key(23), s)
+        st, nacc = step(key, st)
+        _, thr = sweep_randoms(key, p.n, T)
+        thr = np.asarray(thr)
+        for i in range(p.n):
+            f = h[i] + J[i] @ tau
+            if -2.0 * tau[i] * f < thr[i]:
+                tau[i] = -tau[i]
+                flips += 1
+        np.testing.assert_array_equal(np.asarray(st.tau), tau)
+    assert flips > 20
 
 
 def test_modes_give_the_same_chain():
