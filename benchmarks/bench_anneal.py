@@ -33,6 +33,46 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
+def seq_flags_list(temps, h0, J0):
+    return [bool(t / max(h0, J0) >= 0.25) for t in temps]
+
+
+_CHILD = r"""
+import json, sys, time
+import numpy as np
+sys.path.insert(0, {here!r})
+from anneal_baseline_numba import anneal_many, anneal_one, make_disorder_np
+a = json.loads(sys.argv[1])
+temps, sweeps, seq = np.asarray(a["temps"]), np.asarray(a["sweeps"], np.int64), np.asarray(a["seq"])
+rng = np.random.default_rng(0)
+R = a["R"]
+dis = [make_disorder_np(rng, a["L"]) for _ in range(R)]
+hs = np.stack([d[0] for d in dis]); Js = np.stack([d[1] for d in dis])
+taus = np.where(rng.random(hs.shape) < 0.5, 1.0, -1.0)
+anneal_one(hs[0], Js[0], taus[0].copy(), temps[:1], np.array([1]), 0, seq[:1])
+anneal_many(hs[:2], Js[:2], taus[:2].copy(), temps[:1], np.array([1]), np.arange(2), seq[:1])
+t = time.perf_counter()
+for i in range(R):
+    anneal_one(hs[i], Js[i], taus[i].copy(), temps, sweeps, i, seq)
+t1 = time.perf_counter() - t
+t = time.perf_counter()
+_, accs, atts = anneal_many(hs, Js, taus.copy(), temps, sweeps, np.arange(R), seq)
+tP = time.perf_counter() - t
+print(json.dumps({{"t1": t1, "tP": tP, "acc": int(accs.sum()), "att": int(atts.sum())}}))
+"""
+
+
+def numba_child(L, R, temps, sweeps, seq):
+    """Time numba-1 and numba-P in a fresh process (float64, the straightforward baseline)."""
+    import subprocess
+    here = os.path.dirname(os.path.abspath(__file__))
+    arg = json.dumps({"L": L, "R": R, "temps": [float(t) for t in temps],
+                      "sweeps": [int(s) for s in sweeps], "seq": seq})
+    out = subprocess.run([sys.executable, "-c", _CHILD.format(here=here), arg],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--L", type=int, nargs="+", default=[8, 12])
@@ -68,38 +108,27 @@ def main(argv=None):
         compile_s = time.perf_counter() - t
         row = {"L": L, "n": p.n, "sweeps_per_T": a.sweeps, "chunk": chunk, "devices": ndev,
                "dtype": a.dtype, "jtls_first_call_s": compile_s}
-        if not a.skip_numba:
-            from anneal_baseline_numba import anneal_many, anneal_one, make_disorder_np, seq_flags
-            rng = np.random.default_rng(0)
-            R = a.numba_realizations
-            dis = [make_disorder_np(rng, L) for _ in range(R)]
-            hs = np.stack([d[0] for d in dis])
-            Js = np.stack([d[1] for d in dis])
-            taus = np.where(rng.random(hs.shape) < 0.5, 1.0, -1.0)
-            seq = seq_flags(temps, p.h0, p.J0)
-            anneal_one(hs[0], Js[0], taus[0].copy(), temps[:1], np.array([1]), 0, seq[:1])  # compile
-            anneal_many(hs[:2], Js[:2], taus[:2].copy(), temps[:1], np.array([1]), np.arange(2), seq[:1])
+        seq = seq_flags_list(temps, p.h0, p.J0)
         jt, n1, nP = [], [], []
         for _ in range(a.repeats):
             t = time.perf_counter()
             out = jax.block_until_ready(fn(r))
             jt.append(time.perf_counter() - t)
             if not a.skip_numba:
-                t = time.perf_counter()
-                for i in range(R):
-                    anneal_one(hs[i], Js[i], taus[i].copy(), temps, sweeps, i, seq)
-                n1.append(time.perf_counter() - t)
-                t = time.perf_counter()
-                _, accs, atts = anneal_many(hs, Js, taus.copy(), temps, sweeps, np.arange(R), seq)
-                nP.append(time.perf_counter() - t)
+                # numba runs in a child process without jax: XLA's idle worker threads
+                # would otherwise compete with it for the 2 cores right after a jtls call
+                res = numba_child(L, a.numba_realizations, temps, sweeps, seq)
+                n1.append(res["t1"])
+                nP.append(res["tP"])
+                accs, atts = res["acc"], res["att"]
         att_j = chunk * p.n * int(sweeps.sum())
         row["jtls_attempts_per_s"] = att_j / min(jt)
         row["jtls_acceptance"] = float(np.asarray(out["accepted"]).sum() / att_j)
         if not a.skip_numba:
-            att_n = R * p.n * int(sweeps.sum())
+            att_n = a.numba_realizations * p.n * int(sweeps.sum())
             row["numba1_attempts_per_s"] = att_n / min(n1)
             row["numbaP_attempts_per_s"] = att_n / min(nP)
-            row["numba_acceptance"] = float(accs.sum() / atts.sum())
+            row["numba_acceptance"] = accs / atts
             row["ratio_jtls_over_numba1"] = row["jtls_attempts_per_s"] / row["numba1_attempts_per_s"]
             row["ratio_jtls_over_numbaP"] = row["jtls_attempts_per_s"] / row["numbaP_attempts_per_s"]
         if L == 12:
