@@ -43,6 +43,8 @@ def add_run_args(ap, L=8, R=300):
     ap.add_argument("--sweeps", type=int, default=257)
     ap.add_argument("--chunk", type=int, default=64)
     ap.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    ap.add_argument("--cpu-devices", type=int, default=0,
+                    help="CPU devices to shard realizations over (default 0 = one per core)")
     ap.add_argument("--runs", default=None, help="directory of cached runs (default OUT/runs)")
     ap.add_argument("--out", default="out", help="output directory (default out/)")
 
@@ -51,8 +53,9 @@ def get_run(args, J0):
     import jtls  # noqa: F401
     from jtls.anneal.cache import cached_run
     from jtls.anneal.lattice import ModelParams
-    from jtls.anneal.run import RunConfig
+    from jtls.anneal.run import RunConfig, use_cpu_cores
     from jtls.anneal.schedule import paper_schedule
+    use_cpu_cores(args.cpu_devices)       # no-op once JAX has computed anything
     cfg = RunConfig(params=ModelParams(L=args.L, J0=J0), schedule=paper_schedule(args.sweeps),
                     realizations=args.realizations, seed=args.seed, chunk=args.chunk, dtype=args.dtype)
     return cached_run(cfg, args.runs or os.path.join(args.out, "runs"))

@@ -102,6 +102,22 @@ def test_sharded_over_two_devices_gives_same_histograms(reference, tmp_path):
     np.testing.assert_array_equal(f["counts_relaxed"], ref["counts_relaxed"])
 
 
+def test_cli_uses_every_cpu_core_as_a_device(reference, tmp_path):
+    """``jtls anneal --cpu-devices 2`` (no XLA_FLAGS) shards over two host devices,
+    with the same histograms as the single-device reference."""
+    _, ref = reference
+    out = tmp_path / "cli2.npz"
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"} | {"JAX_PLATFORMS": "cpu"}
+    cmd = [sys.executable, "-m", "jtls", "anneal", "--L", "4", "--J0", "2", "--h0", "10",
+           "--realizations", "5", "--seed", "3", "--sweeps", "4", "--schedule", "20,2,0.5,0.001",
+           "--chunk", "3", "--cpu-devices", "2", "--out", str(out), "--quiet"]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    f = np.load(out)
+    assert json.loads(str(f["meta"]))["devices"] == 2
+    np.testing.assert_array_equal(f["counts"], ref["counts"])
+
+
 def test_cli_anneal_and_dos_fit(tmp_path, capsys):
     from jtls.cli import main
     out = tmp_path / "c.npz"
@@ -128,6 +144,7 @@ def test_bad_input_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="schedule"):
         make_schedule([1.0, -2.0], 3)
     assert main(["anneal", "--schedule", "1,abc", "--out", str(tmp_path / "x.npz")]) == 2
+    assert main(["anneal", "--cpu-devices", "-1", "--out", str(tmp_path / "x.npz")]) == 2
     bad = tmp_path / "bad.npz"
     np.savez(bad, T=np.ones(2))
     assert main(["dos-fit", str(bad)]) == 2

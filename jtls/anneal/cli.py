@@ -28,6 +28,9 @@ def register(subparsers) -> None:
     a.add_argument("--chunk", type=int, default=64, help="realizations per compiled batch (default 64)")
     a.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                    help="precision of J and local fields (default float64)")
+    a.add_argument("--cpu-devices", type=int, default=0,
+                   help="on CPU, split the host into this many devices and shard realizations "
+                        "over them (default 0 = one per core; 1 = a single device)")
     a.add_argument("--no-relax", action="store_true", help="skip the final greedy relaxation")
     a.add_argument("--out", required=True, help="output .npz file")
     a.add_argument("--resume", action="store_true", help="continue from OUT.ckpt.npz")
@@ -46,7 +49,8 @@ def register(subparsers) -> None:
 
 def _anneal(args) -> int:
     from .lattice import ModelParams
-    from .run import RunConfig, run
+    from .run import RunConfig, run, use_cpu_cores
+    use_cpu_cores(args.cpu_devices)
     T = parse_temperatures(args.schedule) if args.schedule else list(PAPER_TEMPERATURES) + [ZERO_T]
     cfg = RunConfig(params=ModelParams(L=args.L, x=args.x, J0=args.J0, h0=args.h0, C=args.C),
                     schedule=make_schedule(T, args.sweeps), realizations=args.realizations,

@@ -191,6 +191,7 @@ def sweep_sequential(key, state: ChainState, J, T, M: int = 64):
     """
     n = state.tau.shape[0]
     _, thr = sweep_randoms(key, n, T, state.field.dtype)
+    M = min(M, n)
     nb, r = divmod(n, M)
 
     def body(c, b):

@@ -25,7 +25,9 @@ multiple of the device count (extra realizations are computed and discarded).
 On CPU, ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` gives N
 devices; on several GPUs or hosts, call ``jax.distributed.initialize()``
 before ``run`` and every process takes part in the same global mesh
-(``jax.devices()`` lists all of them).
+(``jax.devices()`` lists all of them).  :func:`use_cpu_cores` (what
+``jtls anneal`` and the fits/ scripts call first) splits the host CPU into one
+device per core, so a CPU run uses every core by default.
 """
 from __future__ import annotations
 
@@ -100,6 +102,26 @@ class RunConfig:
                       "uniformly random sites, 'seq' = one attempt per site in label order; "
                       "see jtls.anneal.kernel"),
         }
+
+
+def use_cpu_cores(n: int | None = None) -> bool:
+    """Make JAX expose ``n`` CPU devices (default: one per core) for sharding.
+
+    Must run before the first JAX computation of the process; returns False and
+    changes nothing when that is too late, when ``n`` is 1, or when XLA_FLAGS
+    already sets ``--xla_force_host_platform_device_count``.  GPU/TPU device
+    lists are unaffected.
+    """
+    if n is not None and (int(n) != n or n < 0):
+        raise ValueError(f"argument 'cpu_devices' must be an integer >= 0 (0 = one per core), got {n!r}")
+    n = (os.cpu_count() or 1) if not n else int(n)
+    if n == 1 or "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+        return False
+    try:
+        jax.config.update("jax_num_cpu_devices", n)
+    except RuntimeError:          # backends already initialised
+        return False
+    return True
 
 
 def _tol(dtype):
