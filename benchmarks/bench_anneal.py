@@ -18,6 +18,7 @@ and the extrapolated time of a paper-scale run (L = 12, 1e4 realizations,
 257 sweeps x 43 temperatures).
 
     /work/venv/bin/python benchmarks/bench_anneal.py --L 8 12 --sweeps 16
+    /work/venv/bin/python benchmarks/bench_anneal.py --L 12 --sweeps 257 --chunk 8 --dtype float32
 """
 from __future__ import annotations
 
@@ -82,6 +83,8 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--dtype", default="float64", choices=("float64", "float32"))
     ap.add_argument("--skip-numba", action="store_true")
+    ap.add_argument("--cpu-devices", type=int, default=0,
+                    help="jtls CPU devices (default 0 = one per core, as jtls anneal; 1 = single device)")
     ap.add_argument("--json", default=None, help="write results here")
     a = ap.parse_args(argv)
 
@@ -89,7 +92,8 @@ def main(argv=None):
     import jax.numpy as jnp
     import jtls  # noqa: F401
     from jtls.anneal.lattice import ModelParams
-    from jtls.anneal.run import RunConfig, make_chunk_fn
+    from jtls.anneal.run import RunConfig, make_chunk_fn, use_cpu_cores
+    use_cpu_cores(a.cpu_devices)
     from jtls.anneal.schedule import paper_schedule
 
     sched = paper_schedule(sweeps=a.sweeps)
