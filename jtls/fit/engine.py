@@ -7,6 +7,7 @@ a tuple ``(T, y)`` / ``(T, y, sigma)`` of arrays, or a dict with keys ``T``,
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import math
 from functools import partial
@@ -17,10 +18,12 @@ import jax
 import jax.numpy as jnp
 
 from .model import Model
-from .objective import (Arrays, Spec, TermSpec, make_term_arrays, residual_x, weighting_text)
-from .params import Parameter, Transform
+from .objective import (Arrays, Spec, TermSpec, group_terms, make_term_arrays, residual_x,
+                        weighting_text)
+from .params import Parameter, Transform, nudge_inside
 from .result import FitResult, correlation_of, covariance_from_jacobian
 from .solvers import STATUS, SOLVERS, SolverOptions
+from .kernel import dispatch_solve, flatten_inputs
 
 #: Internal variables beyond this magnitude mean the optimiser ran away.
 U_RUNAWAY = 600.0
@@ -59,6 +62,20 @@ def _excluded_entry(label, item) -> dict:
     return out
 
 
+def _check_points(label, T, y, sigma):
+    """ValueError naming the dataset and point for non-finite T/y/sigma, T <= 0, sigma <= 0."""
+    for name, arr in (("T", T), ("value", y)) + ((("sigma", sigma),) if sigma is not None else ()):
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if bad.size:
+            raise ValueError(f"dataset {label!r}: {name} is not finite at point {bad[0]} ({arr[bad[0]]})")
+    if not (T > 0).all():
+        bad = np.flatnonzero(T <= 0)
+        raise ValueError(f"dataset {label!r}: T must be > 0 K, got {T[bad[0]]} at point {bad[0]}")
+    if sigma is not None and not (sigma > 0).all():
+        bad = np.flatnonzero(sigma <= 0)
+        raise ValueError(f"dataset {label!r}: sigma must be > 0, got {sigma[bad[0]]} at point {bad[0]}")
+
+
 def as_points(data, label=None, *, tmin=None, tmax=None, positive=False) -> Points:
     """Extract and validate (T, y, sigma) from a dataset-like object.
 
@@ -91,47 +108,49 @@ def as_points(data, label=None, *, tmin=None, tmax=None, positive=False) -> Poin
         raise ValueError(f"data: expected a Dataset, (T, y[, sigma]) or dict, got {type(data).__name__}")
     label = str(label) if label else "data"
     excluded = [_excluded_entry(label, e) for e in excluded]
-    T = np.asarray(T, dtype=float).reshape(-1)
-    y = np.asarray(y, dtype=float).reshape(-1)
+    T = np.array(T, dtype=float).reshape(-1)     # copies: later changes to the data do not leak in
+    y = np.array(y, dtype=float).reshape(-1)
     if T.shape != y.shape:
         raise ValueError(f"dataset {label!r}: T has {T.size} points but value has {y.size}")
     if sigma is not None:
-        sigma = np.asarray(sigma, dtype=float).reshape(-1)
+        sigma = np.array(sigma, dtype=float).reshape(-1)
         if sigma.shape != T.shape:
             raise ValueError(f"dataset {label!r}: sigma has {sigma.size} points but T has {T.size}")
-    for name, arr in (("T", T), ("value", y)) + ((("sigma", sigma),) if sigma is not None else ()):
-        bad = np.flatnonzero(~np.isfinite(arr))
-        if bad.size:
-            raise ValueError(f"dataset {label!r}: {name} is not finite at point {bad[0]} ({arr[bad[0]]})")
-    bad = np.flatnonzero(T <= 0)
-    if bad.size:
-        raise ValueError(f"dataset {label!r}: T must be > 0 K, got {T[bad[0]]} at point {bad[0]}")
-    if sigma is not None:
-        bad = np.flatnonzero(sigma <= 0)
-        if bad.size:
-            raise ValueError(f"dataset {label!r}: sigma must be > 0, got {sigma[bad[0]]} at point {bad[0]}")
-    uniq, counts = np.unique(T, return_counts=True)
-    if np.any(counts > 1):
-        t = uniq[counts > 1][0]
-        idx = np.flatnonzero(T == t)
-        raise ValueError(f"dataset {label!r}: duplicate temperature T = {t} at points {idx.tolist()}")
-    keep = np.ones(T.size, bool)
-    if tmin is not None:
-        keep &= T >= tmin
-    if tmax is not None:
-        keep &= T <= tmax
-    for i in np.flatnonzero(~keep):
-        why = f"T > tmax = {tmax:g} K" if (tmax is not None and T[i] > tmax) else f"T < tmin = {tmin:g} K"
-        excluded.append({"dataset": label, "T": float(T[i]), "value": float(y[i]), "reason": why})
-    T, y = T[keep], y[keep]
-    sigma = sigma[keep] if sigma is not None else None
-    if positive and sigma is None:
+    # fast test of the common case (few numpy calls): T strictly increasing from
+    # T > 0 to a finite end (NaN fails a comparison), y and sigma with finite sums
+    increasing = bool((T[1:] > T[:-1]).all())
+    fine = (increasing and T.size > 0 and T[0] > 0 and T[-1] < math.inf
+            and math.isfinite(float(y.sum()))
+            and (sigma is None or (math.isfinite(float(sigma.sum())) and sigma.min() > 0)))
+    if not fine:
+        _check_points(label, T, y, sigma)
+    if not increasing:
+        Ts = np.sort(T)
+        dup = Ts[1:] == Ts[:-1]
+        if dup.any():
+            t = Ts[1:][dup][0]
+            idx = np.flatnonzero(T == t)
+            raise ValueError(f"dataset {label!r}: duplicate temperature T = {t} at points {idx.tolist()}")
+    if tmin is not None or tmax is not None:
+        keep = np.ones(T.size, bool)
+        if tmin is not None:
+            keep &= T >= tmin
+        if tmax is not None:
+            keep &= T <= tmax
+        for i in np.flatnonzero(~keep):
+            why = f"T > tmax = {tmax:g} K" if (tmax is not None and T[i] > tmax) else f"T < tmin = {tmin:g} K"
+            excluded.append({"dataset": label, "T": float(T[i]), "value": float(y[i]), "reason": why})
+        if not keep.all():
+            T, y = T[keep], y[keep]
+            sigma = sigma[keep] if sigma is not None else None
+    if positive and sigma is None and not (y > 0).all():
         bad = np.flatnonzero(y <= 0)
-        if bad.size:
-            raise ValueError(f"dataset {label!r}: log weighting needs value > 0, got {y[bad[0]]} "
-                             f"at T = {T[bad[0]]} K")
+        raise ValueError(f"dataset {label!r}: log weighting needs value > 0, got {y[bad[0]]} "
+                         f"at T = {T[bad[0]]} K")
     if T.size == 0:
         raise ValueError(f"dataset {label!r}: no points left to fit (window tmin={tmin}, tmax={tmax})")
+    if increasing:
+        return Points(label, T, y, sigma, excluded, src)
     order = np.argsort(T)
     return Points(label, T[order], y[order], None if sigma is None else sigma[order], excluded, src)
 
@@ -141,15 +160,32 @@ def as_points(data, label=None, *, tmin=None, tmax=None, positive=False) -> Poin
 
 @dataclasses.dataclass
 class Problem:
-    """A built problem: static spec, numbers, start point, and bookkeeping."""
+    """A built problem: static spec, numbers, start point, and bookkeeping.
+
+    ``flat``/``sizes``: all numbers as one vector (the layout of
+    :func:`jtls.fit.kernel.flatten_inputs`), what the compiled solve takes;
+    ``arrays`` (:class:`~jtls.fit.objective.Arrays`) is built from the points
+    on first use.
+    """
     spec: Spec
-    arrays: Arrays
+    _arrays: Arrays | None
     params: list            # global Parameter list (guessed initial values)
     u0: np.ndarray          # internal start of the free parameters
     models: list
     points: list
     contexts: list
     kinds: list
+    flat: np.ndarray | None = None
+    sizes: tuple | None = None
+
+    @property
+    def arrays(self) -> Arrays:
+        if self._arrays is None:
+            tarr = tuple(make_term_arrays(kind, p.T, p.y, p.sigma, None, [c[k] for k in c])
+                         for kind, p, c in zip(self.kinds, self.points, self.contexts))
+            x_all = np.array([p.value for p in self.params], dtype=np.float64)
+            self._arrays = Arrays(tarr, x_all)
+        return self._arrays
 
     @property
     def labels(self):
@@ -195,7 +231,7 @@ def build_problem(model, data=None, *, share: Sequence[str] = (), fix=None, init
             pts.label = f"{pts.label}{i}" if pts.label != "data" else str(i)
         labels_seen.add(pts.label)
         kind = m.residual_kind(pts.sigma is not None)
-        if kind == "log":
+        if kind == "log" and not (pts.y > 0).all():
             bad = np.flatnonzero(pts.y <= 0)
             if bad.size:
                 raise ValueError(f"dataset {pts.label!r}: log weighting ({m.name}) needs value > 0, got "
@@ -204,51 +240,159 @@ def build_problem(model, data=None, *, share: Sequence[str] = (), fix=None, init
         contexts.append(m.resolve_context(pts.source))
         kinds.append(kind)
 
-    def gname(local, label):
-        return local if (single or local in share) else f"{local}[{label}]"
-
     fix = dict(fix or {})
     initial = dict(initial or {})
     bounds = dict(bounds or {})
-    glob: dict[str, Parameter] = {}
-    term_specs = []
-    for m, pts, ctx, kind in zip([t[0] for t in terms], points, contexts, kinds):
-        given = {local: initial[gname(local, pts.label)] for local in m.param_names
-                 if gname(local, pts.label) in initial}
-        given.update({local: fix[gname(local, pts.label)] for local in m.param_names
-                      if gname(local, pts.label) in fix})
-        guess = m.guess(pts.T, pts.y, ctx, given=given)
+    models = [t[0] for t in terms]
+    st = _structure(models, points, contexts, kinds, single, share, fix, initial, bounds)
+    guesses = []
+    for k, (m, pts, ctx) in enumerate(zip(models, points, contexts)):
+        if st.complete[k]:   # every free parameter has a start value: no automatic guess
+            guesses.append(m.initial)
+        else:
+            given = {local: initial[g] for local, g in st.gnames[k] if g in initial}
+            given.update({local: fix[g] for local, g in st.gnames[k] if g in fix})
+            guesses.append(m.guess(pts.T, pts.y, ctx, given=given))
+    vals = []
+    for g, k, local, lo, hi, fixed in st.param_info:
+        m = models[k]
+        if g in fix:
+            val = fix[g]
+        elif local in m.fixed:
+            val = m.fixed[local]
+        else:
+            val = initial[g] if g in initial else guesses[k][local]
+        if not fixed and not (lo < val < hi):
+            val = nudge_inside(val, lo, hi)
+        vals.append(val)
+    params, u0 = st.start(vals)
+    flat, sizes = _flat_inputs(u0, params, points, kinds, contexts)
+    return Problem(st.spec, None, params, u0, models, points, contexts, kinds, flat, sizes)
+
+
+@dataclasses.dataclass
+class _Structure:
+    """What a problem's structure fixes (cached by :func:`_structure`)."""
+    gnames: list            # per term: [(local, global name)]
+    complete: list          # per term: all free parameters have start values
+    param_info: list        # per global parameter: (name, term, local, lo, hi, fixed)
+    spec: Spec
+    transform: Transform
+    last: tuple = (None, None, None)
+
+    def start(self, vals):
+        """(Parameter list, internal start u0) for these values (reused when unchanged)."""
+        try:
+            key = tuple(float(v) for v in vals)
+        except (TypeError, ValueError):
+            key = None       # Parameter() below raises the error naming the parameter
+        if key is not None and self.last[0] == key:
+            return list(self.last[1]), self.last[2].copy()
+        params = [Parameter(g, v, lo, hi, fixed=fixed)
+                  for (g, _, _, lo, hi, fixed), v in zip(self.param_info, vals)]
+        u0 = self.transform.to_internal([params[i].value for i in self.spec.free])
+        self.last = (key, params, u0)
+        return list(params), u0.copy()
+
+
+#: Structures of recent problems, keyed by models (identity), labels, weighting
+#: kinds, settings, shared names, the names held / started / bounded: a fit
+#: repeated with new data of the same layout skips this bookkeeping.
+_STRUCTURES: "collections.OrderedDict" = collections.OrderedDict()
+_STRUCTURES_MAX = 64
+
+
+def _structure(models, points, contexts, kinds, single, share, fix, initial, bounds) -> _Structure:
+    try:
+        key = (tuple((m, p.label, k, tuple(c.items())) for m, p, k, c in zip(models, points, kinds, contexts)),
+               single, tuple(sorted(share)), tuple(sorted(fix)), tuple(sorted(initial)),
+               tuple(sorted((k, tuple(float(b) for b in v)) for k, v in bounds.items())))
+        hash(key)
+    except (TypeError, ValueError):
+        key = None
+    if key is not None and key in _STRUCTURES:
+        _STRUCTURES.move_to_end(key)
+        return _STRUCTURES[key]
+    st = _build_structure(models, points, contexts, kinds, single, share, fix, initial, bounds)
+    if key is not None:
+        _STRUCTURES[key] = st
+        if len(_STRUCTURES) > _STRUCTURES_MAX:
+            _STRUCTURES.popitem(last=False)
+    return st
+
+
+def _build_structure(models, points, contexts, kinds, single, share, fix, initial, bounds) -> _Structure:
+    def gname(local, label):
+        return local if (single or local in share) else f"{local}[{label}]"
+
+    info: dict = {}          # global name -> (name, term, local, lo, hi, fixed)
+    position: dict = {}
+    term_specs, gnames_all, complete_all = [], [], []
+    for k, (m, pts, ctx, kind) in enumerate(zip(models, points, contexts, kinds)):
+        names = m.param_names
+        gnames = [(local, gname(local, pts.label)) for local in names]
+        complete_all.append(all(g in initial or g in fix or local in m.fixed or local in m.initial
+                                for local, g in gnames))
         idx = []
-        for local in m.param_names:
-            g = gname(local, pts.label)
-            if g not in glob:
+        for local, g in gnames:
+            if g not in info:
                 lo, hi = bounds.get(g, m.bounds_of(local))
-                fixed = g in fix or local in m.fixed
-                val = fix.get(g, m.fixed.get(local, initial.get(g, guess[local])))
-                if not fixed and not (lo < val < hi):
-                    from .params import nudge_inside
-                    val = nudge_inside(val, lo, hi)
-                glob[g] = Parameter(g, val, lo, hi, fixed=fixed)
-            else:
-                p = glob[g]
-                if (local in m.fixed) and not p.fixed:
-                    raise ValueError(f"shared parameter {g!r} is fixed in one model but free in another")
-            idx.append(list(glob).index(g))
+                info[g] = (g, k, local, float(lo), float(hi), g in fix or local in m.fixed)
+                position[g] = len(position)
+            elif (local in m.fixed) and not info[g][5]:
+                raise ValueError(f"shared parameter {g!r} is fixed in one model but free in another")
+            idx.append(position[g])
         term_specs.append(TermSpec(m.observable, m.offset, kind, tuple(idx), tuple(ctx)))
-    for k in list(fix) + list(initial) + list(bounds):
-        if k not in glob:
-            raise ValueError(f"unknown parameter {k!r}; parameters: {list(glob)}")
-    params = list(glob.values())
-    free = tuple(i for i, p in enumerate(params) if not p.fixed)
-    fp = [params[i] for i in free]
-    tr = Transform(fp)
-    spec = Spec(tuple(term_specs), tuple(glob), free, tuple(int(k) for k in tr.kinds),
-                tuple(float(v) for v in tr.lo), tuple(float(v) for v in tr.hi))
-    tarr = tuple(make_term_arrays(kind, p.T, p.y, p.sigma, None, [c[k] for k in c])
-                 for kind, p, c in zip(kinds, points, contexts))
-    arrays = Arrays(tarr, jnp.asarray([p.value for p in params], dtype=jnp.float64))
-    u0 = tr.to_internal([p.value for p in fp])
-    return Problem(spec, arrays, params, u0, [t[0] for t in terms], points, contexts, kinds)
+        gnames_all.append(gnames)
+    for name in list(fix) + list(initial) + list(bounds):
+        if name not in info:
+            raise ValueError(f"unknown parameter {name!r}; parameters: {list(info)}")
+    param_info = list(info.values())
+    free = tuple(i for i, p in enumerate(param_info) if not p[5])
+    tr = Transform([Parameter(param_info[i][0], _inside(param_info[i][3], param_info[i][4]),
+                              param_info[i][3], param_info[i][4]) for i in free])
+    ctx_values = [[c[k] for k in c] for c in contexts]
+    spec = Spec(tuple(term_specs), tuple(info), free, tuple(int(k) for k in tr.kinds),
+                tuple(float(v) for v in tr.lo), tuple(float(v) for v in tr.hi),
+                group_terms(term_specs, ctx_values))
+    return _Structure(gnames_all, complete_all, param_info, spec, tr)
+
+
+def _inside(lo, hi):
+    """Some value strictly inside (lo, hi) (a placeholder for building the Transform)."""
+    if math.isfinite(lo) and math.isfinite(hi):
+        return 0.5 * (lo + hi)
+    if math.isfinite(lo):
+        return lo + 1.0
+    if math.isfinite(hi):
+        return hi - 1.0
+    return 0.0
+
+
+_ONES = np.ones(256)
+
+
+def _flat_inputs(u0, params, points, kinds, contexts):
+    """The vector of :func:`jtls.fit.kernel.flatten_inputs` built directly from the points."""
+    global _ONES
+    sizes_T = [p.T.size for p in points]
+    m = sum(sizes_T)
+    if _ONES.size < m:
+        _ONES = np.ones(2 * m)
+    ctx = [[c[k] for k in c] for c in contexts]
+    ys = [p.y for p in points]
+    if all(k == "log" for k in kinds):
+        y_block = [np.log(np.concatenate(ys))]
+    else:
+        y_block = [np.log(y) if k == "log" else y for y, k in zip(ys, kinds)]
+    if all(k != "sigma" for k in kinds):
+        inv_block = [_ONES[:m]]
+    else:
+        inv_block = [1.0 / p.sigma if k == "sigma" else _ONES[:p.T.size] for p, k in zip(points, kinds)]
+    leaves = ([u0, np.array([p.value for p in params], dtype=np.float64)] + [p.T for p in points]
+              + y_block + inv_block + [_ONES[:m], np.array(sum(ctx, []), dtype=np.float64)])
+    sizes = (len(u0), len(params), *sizes_T, *sizes_T, *sizes_T, *sizes_T, *[len(c) for c in ctx])
+    return np.concatenate(leaves), sizes
 
 
 # --------------------------------------------------------------------------
@@ -264,8 +408,8 @@ def _solve_and_jacobian(method, spec, u0, arrays, opts):
     tr = spec.transform()
     x = tr.to_physical(out.u)
     if out.J is not None:
-        dxdu = jax.vmap(jax.grad(lambda ui, i: tr.to_physical(out.u.at[i].set(ui))[i]),
-                        in_axes=(0, 0))(out.u, jnp.arange(out.u.shape[0]))
+        # the transform acts elementwise: dx/du is the tangent along ones
+        dxdu = jax.jvp(tr.to_physical, (out.u,), (jnp.ones_like(out.u),))[1]
         return out._replace(r=None, J=None), x, out.r, out.J / dxdu
     r = residual_x(spec, x, arrays)
     J = jax.jacfwd(lambda v: residual_x(spec, v, arrays))(x)
@@ -275,8 +419,30 @@ def _solve_and_jacobian(method, spec, u0, arrays, opts):
 solve_and_jacobian = jax.jit(_solve_and_jacobian, static_argnums=(0, 1, 4))
 
 
-def finish(problem: Problem, out, x, r, J, method: str) -> FitResult:
-    """Turn solver output into a :class:`FitResult` (numpy side)."""
+def result_parts(problem: Problem, method: str) -> dict:
+    """The parts of a :class:`FitResult` that do not depend on the solution
+    (data, labels, weighting, settings...).  :func:`run_problem` builds them
+    while the compiled solve runs."""
+    points, params = problem.points, problem.params
+    data = {}
+    for pts in points:
+        data[pts.label] = {"T": pts.T.tolist(), "y": pts.y.tolist(),
+                           "sigma": None if pts.sigma is None else pts.sigma.tolist()}
+    return dict(
+        names=[p.name for p in params], fixed={p.name: float(p.value) for p in params if p.fixed},
+        bounds={p.name: (p.min, p.max) for p in params}, solver=method,
+        weighting={p.label: weighting_text(k) for p, k in zip(points, problem.kinds)},
+        observables={p.label: m.name for p, m in zip(points, problem.models)},
+        labels=problem.labels, context={p.label: dict(c) for p, c in zip(points, problem.contexts)},
+        excluded=[e for pts in points for e in pts.excluded], data=data,
+        extra={"offset": {p.label: m.offset for p, m in zip(points, problem.models)},
+               "kinds": {p.label: k for p, k in zip(points, problem.kinds)}})
+
+
+def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = None) -> FitResult:
+    """Turn solver output into a :class:`FitResult` (numpy side).
+
+    ``parts``: :func:`result_parts` of the problem, if already built."""
     spec = problem.spec
     params = problem.params
     x = np.asarray(x, float)
@@ -349,29 +515,20 @@ def finish(problem: Problem, out, x, r, J, method: str) -> FitResult:
     if status == "nan" and not messages:
         messages.append("non-finite residuals")
     free_names = [params[i].name for i in spec.free]
-    residuals, data = {}, {}
+    residuals = {}
     start = 0
-    for pts, kind in zip(problem.points, problem.kinds):
+    for pts in problem.points:
         n = pts.T.size
         residuals[pts.label] = r[start:start + n].tolist()
-        data[pts.label] = {"T": pts.T.tolist(), "y": pts.y.tolist(),
-                           "sigma": None if pts.sigma is None else pts.sigma.tolist()}
         start += n
-    excluded = [e for pts in problem.points for e in pts.excluded]
+    if parts is None:
+        parts = result_parts(problem, method)
     return FitResult(
-        names=[p.name for p in params], values=values, stderr=stderr, free=free_names,
-        fixed={p.name: float(p.value) for p in params if p.fixed},
-        bounds={p.name: (p.min, p.max) for p in params},
+        values=values, stderr=stderr, free=free_names,
         correlation=correlation_of(cov).tolist() if n_free else [],
         covariance=cov.tolist(), chi2=chi2, reduced_chi2=chi2 / dof if dof > 0 else math.nan,
         dof=dof, n_points=n_points, absolute_sigma=absolute, residuals=residuals,
-        n_steps=int(out.n_steps), status=status, message="; ".join(messages), solver=method,
-        weighting={p.label: weighting_text(k) for p, k in zip(problem.points, problem.kinds)},
-        observables={p.label: m.name for p, m in zip(problem.points, problem.models)},
-        labels=problem.labels, context={p.label: dict(c) for p, c in zip(problem.points, problem.contexts)},
-        excluded=excluded, data=data,
-        extra={"offset": {p.label: m.offset for p, m in zip(problem.points, problem.models)},
-               "kinds": {p.label: k for p, k in zip(problem.points, problem.kinds)}})
+        n_steps=int(out.n_steps), status=status, message="; ".join(messages), **parts)
 
 
 def fit(model, data=None, *, share: Sequence[str] = (), fix=None, initial=None, bounds=None,
@@ -420,8 +577,14 @@ def run_problem(problem: Problem, method="lm", opts: SolverOptions | None = None
         from .solvers import SolverOut
         out = SolverOut(jnp.zeros(0), r @ r, jnp.asarray(0), jnp.asarray(0))
         return finish(problem, out, x, r, np.zeros((r.size, 0)), method)
-    out, x, r, J = solve_and_jacobian(method, problem.spec, jnp.asarray(problem.u0), problem.arrays, opts)
-    return finish(problem, out, x, r, J, method)
+    if problem.flat is not None:
+        flat, sizes = problem.flat, problem.sizes
+    else:
+        flat, sizes = flatten_inputs(problem.u0, problem.arrays)
+    pending = dispatch_solve(method, problem.spec, sizes, flat, opts)
+    parts = result_parts(problem, method)   # Python work while the compiled solve runs
+    out, x, r, J = pending()
+    return finish(problem, out, x, r, J, method, parts)
 
 
 def predict(result: FitResult, label=None, T=None, model: Model | None = None):

@@ -56,6 +56,17 @@ class Spec:
     kinds: tuple                 # transform kind per free parameter
     lo: tuple
     hi: tuple
+    groups: tuple = ()           # TermGroup's: terms evaluated in one vmapped call
+
+    def __hash__(self):
+        # a static argument of the compiled solvers: hashed on every call, so
+        # the hash of the nested tuples is computed once per Spec
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.terms, self.names, self.free, self.kinds, self.lo, self.hi, self.groups))
+            object.__setattr__(self, "_hash", h)
+        return h
+
 
     @property
     def n_free(self) -> int:
@@ -69,8 +80,48 @@ class Spec:
         return t
 
 
+@dataclasses.dataclass(frozen=True)
+class TermGroup:
+    """Terms of one observable (same offset flag, weighting kind and settings
+    names) whose curves are computed in one ``vmap`` over the terms instead of
+    one call each: the compiled solver then has one model evaluation instead
+    of one per dataset, which on CPU (where small kernels cost launch
+    overhead, not arithmetic) makes each step several times cheaper.
+
+    ``uniform[c]``: setting ``c`` has the same value in every term of the
+    group (checked on the numbers when the problem is built), so it is
+    passed unbatched -- a ``lax.cond`` on it (e.g. the relaxation switch
+    A > 0 of the resonator observables) stays a branch instead of becoming a
+    select that evaluates both sides.
+    """
+    terms: tuple                 # term indices (ascending)
+    uniform: tuple               # per context name: same value in all terms
+
+
+def group_terms(term_specs, contexts) -> tuple:
+    """:class:`TermGroup`'s of >= 2 terms that can share one vmapped evaluation.
+
+    ``contexts``: per term, the settings values in ``context_names`` order.
+    Terms group when observable, offset flag, weighting kind and settings
+    names agree.
+    """
+    buckets: dict = {}
+    for k, t in enumerate(term_specs):
+        buckets.setdefault((t.observable, t.offset, t.kind, t.context_names), []).append(k)
+    groups = []
+    for ks in buckets.values():
+        if len(ks) < 2:
+            continue
+        vals = [tuple(float(v) for v in contexts[k]) for k in ks]
+        uniform = tuple(all(v[c] == vals[0][c] for v in vals) for c in range(len(vals[0])))
+        groups.append(TermGroup(tuple(ks), uniform))
+    return tuple(groups)
+
+
 class TermArrays(NamedTuple):
-    """Numbers of one term: T (n,), y (n,) (ln y for 'log'), inv_sigma (n,), sqrt_w (n,), ctx (k,)."""
+    """Numbers of one term: T (n,), y (n,) (ln y for 'log'), inv_sigma (n,), sqrt_w (n,), ctx (k,).
+
+    numpy or JAX arrays (built as numpy by :func:`make_term_arrays`)."""
     T: jnp.ndarray
     y: jnp.ndarray
     inv_sigma: jnp.ndarray
@@ -88,30 +139,104 @@ class Arrays(NamedTuple):
     x_all: jnp.ndarray
 
 
-def term_prediction(term: TermSpec, x_all, ta: TermArrays):
-    """Model curve of one term at its temperatures, from the global vector."""
+def _curve(term: TermSpec, x_all, ta: TermArrays):
+    """Observable curve (without offset) of one term."""
     obs = term.observable
     vals = {name: x_all[i] for name, i in zip(obs.params, term.index)}
     ctx = {name: ta.ctx[j] for j, name in enumerate(term.context_names)}
-    y = obs.func(ta.T, **vals, **ctx)
+    return obs.func(ta.T, **vals, **ctx)
+
+
+def _pad_to(a, n):
+    """(k,) -> (n,) repeating the last entry (a valid temperature for padding)."""
+    k = a.shape[0]
+    return a if k == n else jnp.concatenate([a, jnp.broadcast_to(a[-1], (n - k,))])
+
+
+def _group_curves(spec: Spec, group: TermGroup, x_all, arrays: Arrays):
+    """Curves of the terms of ``group`` from one vmapped call: list in group order."""
+    ks = group.terms
+    t0 = spec.terms[ks[0]]
+    obs = t0.observable
+    sizes = [arrays.terms[k].T.shape[0] for k in ks]
+    n = max(sizes)
+    T = jnp.stack([_pad_to(arrays.terms[k].T, n) for k in ks])
+    fixed, batched = {}, {}
+    for j, name in enumerate(obs.params):
+        idx = [spec.terms[k].index[j] for k in ks]
+        if all(i == idx[0] for i in idx):
+            fixed[name] = x_all[idx[0]]
+        else:
+            batched[name] = jnp.stack([x_all[i] for i in idx])
+    for c, name in enumerate(t0.context_names):
+        if group.uniform[c]:
+            fixed[name] = arrays.terms[ks[0]].ctx[c]
+        else:
+            batched[name] = jnp.stack([arrays.terms[k].ctx[c] for k in ks])
+    curves = jax.vmap(lambda t, b: obs.func(t, **b, **fixed))(T, batched)
+    return [curves[i, :m] for i, m in enumerate(sizes)]
+
+
+def curves(spec: Spec, x_all, arrays: Arrays) -> list:
+    """Observable curves (without offsets) of every term, in term order.
+
+    Terms of a :class:`TermGroup` are evaluated together (one vmapped call),
+    the others one by one.
+    """
+    out = [None] * len(spec.terms)
+    for g in spec.groups:
+        for k, c in zip(g.terms, _group_curves(spec, g, x_all, arrays)):
+            out[k] = c
+    for k, (t, ta) in enumerate(zip(spec.terms, arrays.terms)):
+        if out[k] is None:
+            out[k] = _curve(t, x_all, ta)
+    return out
+
+
+def residual_of_curve(term: TermSpec, x_all, ta: TermArrays, p0):
+    """Weighted residual of one term from its observable curve ``p0``."""
+    pred = p0 + x_all[term.index[len(term.observable.params)]] if term.offset else p0
+    r = (ta.y - jnp.log(pred)) if term.kind == "log" else (ta.y - pred)
+    return r * ta.inv_sigma * ta.sqrt_w
+
+
+def term_prediction(term: TermSpec, x_all, ta: TermArrays):
+    """Model curve of one term at its temperatures, from the global vector."""
+    y = _curve(term, x_all, ta)
     if term.offset:
-        y = y + x_all[term.index[len(obs.params)]]
+        y = y + x_all[term.index[len(term.observable.params)]]
     return y
 
 
 def term_residual(term: TermSpec, x_all, ta: TermArrays):
-    pred = term_prediction(term, x_all, ta)
-    if term.kind == "log":
-        r = ta.y - jnp.log(pred)
-    else:
-        r = ta.y - pred
-    return r * ta.inv_sigma * ta.sqrt_w
+    return residual_of_curve(term, x_all, ta, _curve(term, x_all, ta))
+
+
+def param_list(spec: Spec, x_free, arrays: Arrays) -> list:
+    """Every global parameter as a scalar, in order: free ones from ``x_free``
+    (a vector or a sequence of scalars), fixed ones from ``arrays.x_all``.
+
+    The model functions take the parameters from this list, so that a
+    derivative with respect to one scalar touches only what depends on it."""
+    pos = {g: j for j, g in enumerate(spec.free)}
+    x_fixed = None
+    out = []
+    for i in range(len(spec.names)):
+        if i in pos:
+            out.append(x_free[pos[i]])
+        else:
+            if x_fixed is None:
+                x_fixed = jnp.asarray(arrays.x_all, dtype=jnp.float64)
+            out.append(x_fixed[i])
+    return out
 
 
 def residual_x(spec: Spec, x_free, arrays: Arrays):
     """Weighted residual vector as a function of the free physical values."""
-    x_all = arrays.x_all.at[jnp.asarray(spec.free, dtype=jnp.int32)].set(x_free)
-    return jnp.concatenate([term_residual(t, x_all, ta) for t, ta in zip(spec.terms, arrays.terms)])
+    x_all = param_list(spec, x_free, arrays)
+    p0s = curves(spec, x_all, arrays)
+    return jnp.concatenate([residual_of_curve(t, x_all, ta, p0)
+                            for t, ta, p0 in zip(spec.terms, arrays.terms, p0s)])
 
 
 def residual_u(spec: Spec, u, arrays: Arrays):
@@ -120,7 +245,12 @@ def residual_u(spec: Spec, u, arrays: Arrays):
 
 
 def make_term_arrays(kind, T, y, sigma, weights, ctx_values) -> TermArrays:
-    """Numpy -> TermArrays for residual kind ``kind`` (validated by the caller)."""
+    """Numpy -> TermArrays for residual kind ``kind`` (validated by the caller).
+
+    The arrays stay numpy (float64): the compiled solvers take them as
+    arguments and copy them in C++, which costs a fraction of one
+    ``jnp.asarray`` per array.
+    """
     T = np.asarray(T, float)
     y = np.asarray(y, float)
     if kind == "sigma":
@@ -128,9 +258,8 @@ def make_term_arrays(kind, T, y, sigma, weights, ctx_values) -> TermArrays:
     else:
         inv = np.ones_like(y)
     yy = np.log(y) if kind == "log" else y
-    w = np.ones_like(y) if weights is None else np.asarray(weights, float)
-    return TermArrays(jnp.asarray(T), jnp.asarray(yy), jnp.asarray(inv), jnp.asarray(np.sqrt(w)),
-                      jnp.asarray(np.asarray(ctx_values, float).reshape(-1)))
+    sw = np.ones_like(y) if weights is None else np.sqrt(np.asarray(weights, float))
+    return TermArrays(T, yy, inv, sw, np.asarray(ctx_values, float).reshape(-1))
 
 
 def weighting_text(kind: str) -> str:

@@ -19,11 +19,12 @@ from __future__ import annotations
 from functools import partial
 from typing import NamedTuple
 
+import numpy as np
 import jax
 import jax.numpy as jnp
 import optax
 
-from .objective import Spec, residual_u
+from .objective import Spec, curves, param_list, residual_of_curve, residual_u
 
 STATUS = {0: "ok", 1: "max_steps", 2: "nan", 3: "stalled"}
 
@@ -76,58 +77,46 @@ def _linear_roles(spec: Spec):
     return roles
 
 
-def _r_and_J_generic(spec, u, arrays):
-    f = lambda v: residual_u(spec, v, arrays)  # noqa: E731
-    basis = jnp.eye(u.shape[0], dtype=u.dtype)
-    r, Jt = jax.vmap(lambda e: jax.jvp(f, (u,), (e,)), out_axes=(None, 0))(basis)
-    return r, Jt.T
+def _residual_list(spec, xs, arrays):
+    """(weighted residuals, observable curves) from the free values as a list of scalars."""
+    x_all = param_list(spec, xs, arrays)
+    p0s = curves(spec, x_all, arrays)
+    rs = [residual_of_curve(t, x_all, ta, p0) for t, ta, p0 in zip(spec.terms, arrays.terms, p0s)]
+    return jnp.concatenate(rs), p0s
 
 
 def _r_and_J(spec, u, arrays):
-    """Residual (m,) and Jacobian (m, n) at u with a single primal evaluation.
+    """Residual (m,) and Jacobian d r / d u (m, n) at u.
 
-    Forward-mode tangents are propagated only for the non-linear parameters;
-    the columns of amplitudes and offsets (:func:`_linear_roles`) follow from
-    the term predictions in closed form, which saves one model-sized tangent
-    per such parameter.
+    The columns of amplitudes and offsets (:func:`_linear_roles`) follow from
+    the term curves in closed form, which saves one model-sized tangent per
+    such parameter.  The other columns come from one vmapped forward-mode
+    pass with respect to the physical values (times dx/du).  (One scalar
+    ``jvp`` per parameter, which lets each tangent skip the operations that do
+    not depend on it, was measured 2x slower in the compiled loop.)
     """
     roles = _linear_roles(spec)
     n = u.shape[0]
-    if not roles:
-        return _r_and_J_generic(spec, u, arrays)
     nl = [j for j in range(n) if j not in roles]
     tr = spec.transform()
-    free_idx = jnp.asarray(spec.free, dtype=jnp.int32)
-
-    def f(u_nl):
-        uu = u.at[jnp.asarray(nl, dtype=jnp.int32)].set(u_nl) if nl else u
-        x = tr.to_physical(uu)
-        x_all = arrays.x_all.at[free_idx].set(x)
-        rs, p0s = [], []
-        for t, ta in zip(spec.terms, arrays.terms):
-            obs = t.observable
-            vals = {name: x_all[i] for name, i in zip(obs.params, t.index)}
-            ctx = {name: ta.ctx[c] for c, name in enumerate(t.context_names)}
-            p0 = obs.func(ta.T, **vals, **ctx)
-            pred = p0 + x_all[t.index[len(obs.params)]] if t.offset else p0
-            r = (ta.y - jnp.log(pred)) if t.kind == "log" else (ta.y - pred)
-            rs.append(r * ta.inv_sigma * ta.sqrt_w)
-            p0s.append(p0)
-        return jnp.concatenate(rs), (tuple(p0s), x)
-
-    u_nl = u[jnp.asarray(nl, dtype=jnp.int32)] if nl else jnp.zeros((0,), u.dtype)
-    if nl:
-        basis = jnp.eye(len(nl), dtype=u.dtype)
-        r, Jt, aux = jax.vmap(lambda e: jax.jvp(f, (u_nl,), (e,), has_aux=True),
-                              out_axes=(None, 0, None))(basis)
-    else:
-        r, aux = f(u_nl)
-        Jt = jnp.zeros((0, r.shape[0]), u.dtype)
-    p0s, x = aux
+    x = tr.to_physical(u)
     dxdu = jax.jvp(tr.to_physical, (u,), (jnp.ones_like(u),))[1]
+    xs = [x[j] for j in range(n)]
     cols = [None] * n
-    for pos, j in enumerate(nl):
-        cols[j] = Jt[pos]
+    if roles or not nl:
+        r, p0s = _residual_list(spec, xs, arrays)
+    if nl:
+        x_nl = jnp.stack([xs[j] for j in nl])
+
+        def f(v):
+            xl = list(xs)
+            for pos, j in enumerate(nl):
+                xl[j] = v[pos]
+            return _residual_list(spec, xl, arrays)[0]
+        basis = jnp.eye(len(nl), dtype=u.dtype)
+        r, Jt = jax.vmap(lambda e: jax.jvp(f, (x_nl,), (e,)), out_axes=(None, 0))(basis)
+        for pos, j in enumerate(nl):
+            cols[j] = Jt[pos] * dxdu[j]
     for j, uses in roles.items():
         blocks = []
         for k, (t, ta) in enumerate(zip(spec.terms, arrays.terms)):
@@ -144,19 +133,58 @@ def _r_and_J(spec, u, arrays):
                     col = col - power * p0s[k] / x[j] * w
             blocks.append(col)
         cols[j] = jnp.concatenate(blocks) * dxdu[j]
+    if n == 0:
+        return r, jnp.zeros((r.shape[0], 0), r.dtype)
     return r, jnp.stack(cols, axis=1)
 
 
-def _scaled_gradient(J, r, chi2):
-    g = J.T @ r
-    colnorm = jnp.sqrt(jnp.sum(J * J, axis=0))
+def _scaled_gradient(g, H, chi2):
+    """max_j |(J^T r)_j| / (|J_j| |r|) from g = J^T r and H = J^T J."""
+    colnorm = jnp.sqrt(jnp.maximum(jnp.diag(H), 0.0))
     return jnp.max(jnp.abs(g) / jnp.maximum(colnorm * jnp.sqrt(chi2), 1e-300))
+
+
+def _normal_equations(J, r):
+    """(J^T r, J^T J)."""
+    return J.T @ r, J.T @ J
+
+
+def spd_solve(A, b):
+    """Solve A x = b for symmetric positive definite A (..., n, n), b (..., n) or
+    (..., n, k), by Gauss-Jordan elimination without pivoting (stable for SPD
+    matrices), unrolled over the static n in plain jnp.
+
+    For the 7 x 7 systems of a curve fit this costs n fused update kernels,
+    about as much as a LAPACK call, but keeps the solver loop free of
+    custom calls, so XLA:CPU can compile the whole Levenberg-Marquardt loop
+    into one kernel (see the benchmark notes in benchmarks/resonator_results.md).  A matrix
+    that is not positive definite gives non-finite entries (callers test).
+    """
+    vec = b.ndim == A.ndim - 1
+    B = b[..., None] if vec else b
+    n = A.shape[-1]
+    M = jnp.concatenate([A, B], axis=-1)
+    rows = np.arange(n)[:, None]
+    for k in range(n):
+        row = M[..., k:k + 1, :] / M[..., k:k + 1, k:k + 1]
+        # (a select, not .at[].set: a scatter would keep XLA from compiling the loop as one kernel)
+        M = jnp.where(rows == k, row, M - M[..., :, k:k + 1] * row)
+    X = M[..., :, n:]
+    return X[..., 0] if vec else X
+
+
+def spd_inverse(A):
+    """Inverse of a symmetric positive definite (n, n) matrix (:func:`spd_solve`)."""
+    return spd_solve(A, jnp.eye(A.shape[-1], dtype=A.dtype))
 
 
 class _LMState(NamedTuple):
     u: jnp.ndarray
     r: jnp.ndarray
     J: jnp.ndarray
+    g: jnp.ndarray        # J^T r at u
+    H: jnp.ndarray        # J^T J at u
+    delta: jnp.ndarray    # the next trial step (damped Gauss-Newton at u, lam)
     chi2: jnp.ndarray
     lam: jnp.ndarray
     nu: jnp.ndarray
@@ -170,31 +198,34 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
     The model and its Jacobian appear once in the compiled loop (iteration 0
     evaluates the start point), which keeps compilation time down.  The
     returned ``J`` is the Jacobian in u at the returned point.
+
+    Per iteration: one residual + Jacobian evaluation at the trial point, one
+    J^T J, and one batched LU solve holding both the next damped step
+    (J^T J + lam diag(J^T J)) delta = -J^T r and the Gauss-Newton decrement
+    of the convergence test (on CPU every separate small kernel costs launch
+    overhead, so the step is prepared at the end of the previous iteration
+    together with the decrement instead of separately at the start).
     """
     u0 = jnp.asarray(u0, dtype=jnp.float64)
     n = u0.shape[0]
     m = sum(t.T.shape[0] for t in arrays.terms)
-    z = jnp.zeros(())
-    st = _LMState(u0, jnp.zeros(m), jnp.zeros((m, n)), jnp.asarray(jnp.inf), jnp.asarray(1e-3),
-                  jnp.asarray(2.0), jnp.asarray(-1), jnp.asarray(-1))
+    eye = jnp.eye(n)
+    st = _LMState(u0, jnp.zeros(m), jnp.zeros((m, n)), jnp.zeros(n), jnp.zeros((n, n)), jnp.zeros(n),
+                  jnp.asarray(jnp.inf), jnp.asarray(1e-3), jnp.asarray(2.0), jnp.asarray(-1),
+                  jnp.asarray(-1))
 
     def cond(s):
         return (s.status < 0) & (s.k < opts.max_steps)
 
     def body(s):
         first = s.k < 0
-        g = s.J.T @ s.r
-        H = s.J.T @ s.J
-        d = jnp.diag(H)
-        d = jnp.maximum(d, 1e-12 * jnp.max(d) + 1e-300)
-        delta = -jnp.linalg.solve(H + s.lam * jnp.diag(d), g)
-        delta = jnp.where(jnp.all(jnp.isfinite(delta)) & ~first, delta, jnp.zeros_like(delta))
+        delta = s.delta
         u_new = s.u + delta
         r_new, J_new = _r_and_J(spec, u_new, arrays)
         chi_new = r_new @ r_new
         finite = jnp.isfinite(chi_new) & jnp.all(jnp.isfinite(J_new))
         actual = s.chi2 - chi_new
-        predicted = -(2.0 * delta @ g + delta @ (H @ delta))
+        predicted = -(2.0 * delta @ s.g + delta @ (s.H @ delta))
         accept = (finite & (actual > 0.0)) | first
         rho = actual / jnp.maximum(predicted, 1e-300)
         lam_acc = s.lam * jnp.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
@@ -204,24 +235,30 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
         r = jnp.where(accept, r_new, s.r)
         J = jnp.where(accept, J_new, s.J)
         chi2 = jnp.where(accept, chi_new, s.chi2)
+        g, H = _normal_equations(J, r)
         small_f = accept & (actual <= opts.ftol * s.chi2) & (jnp.abs(predicted) <= opts.ftol * s.chi2)
         small_x = accept & (jnp.linalg.norm(delta) <= opts.xtol * (jnp.linalg.norm(s.u) + opts.xtol))
-        sg = _scaled_gradient(J, r, chi2)
+        sg = _scaled_gradient(g, H, chi2)
         small_g = sg <= opts.gtol
-        # Gauss-Newton decrement at the current point: the chi^2 still to be
-        # gained according to the quadratic model (robust to rounding noise
-        # that makes tiny steps look like failures)
-        gc = J.T @ r
-        Hc = J.T @ J
-        dc = jnp.maximum(jnp.diag(Hc), 1e-300)
-        sc = 1.0 / jnp.sqrt(dc)
-        dec = (gc * sc) @ jnp.linalg.solve(Hc * jnp.outer(sc, sc) + 1e-14 * jnp.eye(n), gc * sc)
+        # one batched solve: [0] the Gauss-Newton decrement at the current
+        # point (the chi^2 still to be gained according to the quadratic
+        # model; robust to rounding noise that makes tiny steps look like
+        # failures), on the unit-diagonal scaled matrix; [1] the next step
+        d = jnp.diag(H)
+        sc = 1.0 / jnp.sqrt(jnp.maximum(d, 1e-300))
+        dd = jnp.maximum(d, 1e-12 * jnp.max(d) + 1e-300)
+        A = jnp.stack([H * jnp.outer(sc, sc) + 1e-14 * eye, H + lam * jnp.diag(dd)])
+        rhs = jnp.stack([g * sc, g])
+        sol = spd_solve(A, rhs)
+        dec = (g * sc) @ sol[0]
+        step = -sol[1]
+        step = jnp.where(jnp.all(jnp.isfinite(step)), step, jnp.zeros_like(step))
         small_dec = jnp.isfinite(dec) & (dec <= opts.ftol * chi2)
         done = ((small_f | small_x | small_dec) & ~first) | small_g | (chi2 == 0.0)
         stalled = lam > 1e20
         status = jnp.where(done, 0, jnp.where(stalled, jnp.where(sg < 1e-6, 0, 3), -1))
         status = jnp.where(first & ~finite, 2, status)
-        return _LMState(u, r, J, chi2, lam, nu, s.k + 1, status)
+        return _LMState(u, r, J, g, H, step, chi2, lam, nu, s.k + 1, status)
 
     s = jax.lax.while_loop(cond, body, st)
     status = jnp.where(s.status < 0, 1, s.status)

@@ -1,0 +1,130 @@
+"""The compiled solve of one fit as ONE XLA:CPU kernel, and its inputs as one vector.
+
+Why: a fit of a few hundred points is far too small for XLA:CPU's thunk
+runtime.  That runtime executes a compiled program as a graph of small
+kernels ("thunks"), dispatching independent ones to a thread pool; for a
+Levenberg-Marquardt loop over an 85-point model that is ~100 kernels per
+iteration, and on CPU the handoffs between threads (wake-ups, work
+stealing, context switches) cost far more than the arithmetic (measured with
+``perf``: most of the time in ``Eigen::ThreadPool`` and the scheduler, a few
+percent in the generated code).  XLA:CPU can instead compile a sub-computation
+into a single function when its ``call`` carries the frontend attribute
+``xla_cpu_small_call`` (what its ``SmallWhileLoopHoistingPass`` does for
+small while loops); :func:`solve_flat` puts the whole solve (data slicing,
+solver loop, Jacobian at the optimum) in such a call, tagged with JAX's
+public :func:`jax.experimental.xla_metadata.set_xla_metadata`.  Nothing is
+changed globally (no XLA flags): it applies to this executable only.
+
+The single-kernel emitter supports fewer operations than the thunk runtime
+(no custom calls -- hence the plain-jnp 7 x 7 solves of
+:func:`jtls.fit.solvers.spd_solve` -- and no scatter -- hence the parameter lists of
+:func:`jtls.fit.objective.param_list` instead of ``.at[].set``); if compiling a model this way fails, the
+same computation is compiled the ordinary way and that choice is remembered
+for the problem structure.  The results agree to rounding (summation order in
+the dot products), the elementwise functions are bit-identical.
+
+Inputs: the numbers of a problem travel as one float64 vector
+(:func:`flatten_inputs`), one host-to-device copy instead of one per array.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+from .objective import Arrays, TermArrays
+
+try:  # public since JAX 0.4.36; without it every solve takes the ordinary path
+    from jax.experimental.xla_metadata import set_xla_metadata as _set_xla_metadata
+except ImportError:  # pragma: no cover
+    _set_xla_metadata = None
+
+#: Problem structures (method, spec, sizes, options) whose single-kernel
+#: compilation failed; they use the ordinary compiled program.
+KERNEL_FAILED: set = set()
+
+#: Set to False to always use the ordinary compiled program (for comparisons).
+USE_SINGLE_KERNEL = True
+
+
+def flatten_inputs(u0, arrays: Arrays):
+    """(one float64 vector holding u0 and every array of ``arrays``, their sizes).
+
+    Layout, field by field: u0, x_all, every term's T, every term's y, ...,
+    every term's ctx (so that e.g. the y of all terms are contiguous)."""
+    leaves = [u0, arrays.x_all] + [a for field in zip(*arrays.terms) for a in field]
+    sizes = tuple(len(a) for a in leaves)
+    return np.concatenate(leaves).astype(np.float64, copy=False), sizes
+
+
+def unflatten_inputs(flat, sizes):
+    """Inverse of :func:`flatten_inputs` (static slices; JAX-traceable): (u0, Arrays)."""
+    pieces, o = [], 0
+    for k in sizes:
+        pieces.append(flat[o:o + k])
+        o += k
+    n_fields = len(TermArrays._fields)
+    K = (len(pieces) - 2) // n_fields
+    terms = tuple(TermArrays(*[pieces[2 + f * K + k] for f in range(n_fields)]) for k in range(K))
+    return pieces[0], Arrays(terms, pieces[1])
+
+
+def _solve(method, spec, sizes, flat, opts):
+    from .engine import _solve_and_jacobian
+    u0, arrays = unflatten_inputs(flat, sizes)
+    out, x, r, J = _solve_and_jacobian(method, spec, u0, arrays, opts)
+    f = lambda a: jnp.ravel(jnp.asarray(a, dtype=jnp.float64))  # noqa: E731
+    return jnp.concatenate([f(out.u), f(x), f(out.n_steps), f(out.status), f(r), f(J)])
+
+
+#: The solve as an ordinary compiled program: -> [u, x, n_steps, status, r, J].
+solve_program = jax.jit(_solve, static_argnums=(0, 1, 2, 4))
+
+
+@partial(jax.jit, static_argnums=(0, 1, 2, 4))
+def solve_kernel(method, spec, sizes, flat, opts):
+    """:data:`solve_program` compiled as one XLA:CPU kernel (see module docstring)."""
+    return _set_xla_metadata(solve_program(method, spec, sizes, flat, opts),
+                             xla_cpu_small_call="true", inlineable="false")
+
+
+def _single_kernel_ok(key) -> bool:
+    return (USE_SINGLE_KERNEL and _set_xla_metadata is not None and key not in KERNEL_FAILED
+            and jax.default_backend() == "cpu")
+
+
+def dispatch_solve(method, spec, sizes, flat, opts):
+    """Start the compiled solve of the inputs ``flat`` (layout ``sizes``, see
+    :func:`flatten_inputs`) asynchronously and return a function that waits
+    for it and returns numpy ``(out, x, r, J)`` (``out``: SolverOut with u,
+    n_steps, status).  The caller can do Python work in between."""
+    key = (method, spec, sizes, opts)
+    v = None
+    if _single_kernel_ok(key):
+        try:
+            v = solve_kernel(method, spec, sizes, flat, opts)
+        except Exception:  # noqa: BLE001 -- an op the single-kernel emitter lacks
+            KERNEL_FAILED.add(key)
+    if v is None:
+        v = solve_program(method, spec, sizes, flat, opts)
+    return partial(_unpack, v, sizes[0])
+
+
+def _unpack(v, n):
+    from .solvers import SolverOut
+    v = np.asarray(v)
+    m = (v.size - 2 * n - 2) // (n + 1)
+    u, x = v[:n], v[n:2 * n]
+    n_steps, status = int(v[2 * n]), int(v[2 * n + 1])
+    o = 2 * n + 2
+    r = v[o:o + m]
+    J = v[o + m:].reshape(m, n)
+    return SolverOut(u, None, n_steps, status), x, r, J
+
+
+def solve_flat(method, spec, u0, arrays: Arrays, opts):
+    """:func:`dispatch_solve` and wait: numpy ``(out, x, r, J)``."""
+    flat, sizes = flatten_inputs(u0, arrays)
+    return dispatch_solve(method, spec, sizes, flat, opts)()
