@@ -342,7 +342,8 @@ def _build_structure(models, points, contexts, kinds, single, share, fix, initia
             elif (local in m.fixed) and not info[g][5]:
                 raise ValueError(f"shared parameter {g!r} is fixed in one model but free in another")
             idx.append(position[g])
-        term_specs.append(TermSpec(m.observable, m.offset, kind, tuple(idx), tuple(ctx)))
+        static = tuple((name, float(ctx[name])) for name in m.observable.static_context)
+        term_specs.append(TermSpec(m.observable, m.offset, kind, tuple(idx), tuple(ctx), static))
         gnames_all.append(gnames)
     for name in list(fix) + list(initial) + list(bounds):
         if name not in info:
@@ -439,10 +440,19 @@ def result_parts(problem: Problem, method: str) -> dict:
                "kinds": {p.label: k for p, k in zip(points, problem.kinds)}})
 
 
-def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = None) -> FitResult:
+#: Above this lower bound on lambda_min/lambda_max of the scaled J^T J, the
+#: covariance computed in the compiled solve is used as it is; below it the
+#: eigenvalue test of :func:`covariance_from_jacobian` (1e-13) decides, in numpy.
+COV_BOUND_SURE = 1e-10
+
+
+def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = None,
+           cov_parts=None) -> FitResult:
     """Turn solver output into a :class:`FitResult` (numpy side).
 
-    ``parts``: :func:`result_parts` of the problem, if already built."""
+    ``parts``: :func:`result_parts` of the problem, if already built;
+    ``cov_parts``: ``(inv(Hs)/outer(d, d), bound)`` from the compiled solve
+    (:func:`jtls.fit.kernel._covariance_parts`)."""
     spec = problem.spec
     params = problem.params
     x = np.asarray(x, float)
@@ -456,20 +466,19 @@ def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = Non
     absolute = all(k == "sigma" for k in problem.kinds)
     status = STATUS[int(out.status)]
     messages = []
+    fparams = [params[i] for i in spec.free]
+    xl, ul = x.tolist(), u.tolist()          # Python floats: the loops below are scalar
     values = {p.name: float(p.value) for p in params}
-    for j, i in enumerate(spec.free):
-        values[params[i].name] = float(x[j])
-    if not np.all(np.isfinite(r)) or not np.all(np.isfinite(x)):
+    for p, xv in zip(fparams, xl):
+        values[p.name] = xv
+    if not (np.isfinite(r).all() and all(math.isfinite(v) for v in xl)):
         status = "nan"
     # bounds: a bounded transform driven far towards its bound is "at bound";
     # running off towards an unbounded side is divergence.
-    tr_kinds = np.asarray(spec.kinds)
     at_bound, runaway = [], []
-    for j, i in enumerate(spec.free):
-        p = params[i]
-        xv = float(x[j])
-        big = abs(u[j]) > U_RUNAWAY
-        towards_bound = (tr_kinds[j] == 3) or (tr_kinds[j] in (1, 2) and u[j] < 0)
+    for p, xv, uj, kind in zip(fparams, xl, ul, spec.kinds):
+        big = abs(uj) > U_RUNAWAY
+        towards_bound = (kind == 3) or (kind in (1, 2) and uj < 0)
         if big and not towards_bound:
             runaway.append(p.name)
         elif p.at_bound(xv) or (big and towards_bound):
@@ -479,22 +488,26 @@ def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = Non
         messages.append("parameters ran away: " + ", ".join(runaway))
     # covariance of the parameters that are not at a bound (those at a bound
     # are reported with stderr NaN, as if held there)
-    keep = [j for j, i in enumerate(spec.free) if params[i].name not in at_bound]
-    cov = np.full((n_free, n_free), np.nan)
+    keep = [j for j, p in enumerate(fparams) if p.name not in at_bound]
     singular = False
-    if keep:
-        ck, singular = covariance_from_jacobian(J[:, keep], chi2, n_points - len(keep), absolute)
-        cov[np.ix_(keep, keep)] = ck
-    se = np.sqrt(np.clip(np.diag(cov), 0, None)) if n_free else np.zeros(0)
+    if keep and len(keep) == n_free and cov_parts is not None and cov_parts[1] > COV_BOUND_SURE:
+        cov = cov_parts[0] if absolute else cov_parts[0] * (chi2 / dof if dof > 0 else np.nan)
+    elif keep and len(keep) == n_free:
+        cov, singular = covariance_from_jacobian(J, chi2, n_points - n_free, absolute)
+    else:
+        cov = np.full((n_free, n_free), np.nan)
+        if keep:
+            ck, singular = covariance_from_jacobian(J[:, keep], chi2, n_points - len(keep), absolute)
+            cov[np.ix_(keep, keep)] = ck
+    se = np.sqrt(np.clip(np.diag(cov), 0, None)).tolist() if n_free else []
     stderr = {p.name: 0.0 for p in params}
-    for j, i in enumerate(spec.free):
-        stderr[params[i].name] = float(se[j])
-    for j, i in enumerate(spec.free):
-        p = params[i]
+    for p, sej in zip(fparams, se):
+        stderr[p.name] = sej
+    for p, xv, sej in zip(fparams, xl, se):
         if p.name in at_bound:
             continue
         for b in (p.min, p.max):
-            if math.isfinite(b) and math.isfinite(se[j]) and abs(float(x[j]) - b) <= 1e-3 * se[j]:
+            if math.isfinite(b) and math.isfinite(sej) and abs(xv - b) <= 1e-3 * sej:
                 at_bound.append(p.name)
     if dof <= 0:
         if status == "ok":
@@ -583,8 +596,8 @@ def run_problem(problem: Problem, method="lm", opts: SolverOptions | None = None
         flat, sizes = flatten_inputs(problem.u0, problem.arrays)
     pending = dispatch_solve(method, problem.spec, sizes, flat, opts)
     parts = result_parts(problem, method)   # Python work while the compiled solve runs
-    out, x, r, J = pending()
-    return finish(problem, out, x, r, J, method, parts)
+    out, x, r, J, cov_parts = pending()
+    return finish(problem, out, x, r, J, method, parts, cov_parts)
 
 
 def predict(result: FitResult, label=None, T=None, model: Model | None = None):

@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 
 from .objective import Arrays, TermArrays
+from .solvers import spd_inverse
 
 try:  # public since JAX 0.4.36; without it every solve takes the ordinary path
     from jax.experimental.xla_metadata import set_xla_metadata as _set_xla_metadata
@@ -71,12 +72,32 @@ def unflatten_inputs(flat, sizes):
     return pieces[0], Arrays(terms, pieces[1])
 
 
+def _covariance_parts(J):
+    """(inv(Hs) / outer(d, d), bound) for H = J^T J, d = sqrt(diag H), Hs = H / outer(d, d).
+
+    ``bound`` = 1 / (|Hs|_inf |Hs^-1|_inf), a lower bound on the eigenvalue
+    ratio lambda_min/lambda_max of Hs that :func:`jtls.fit.result.
+    covariance_from_jacobian` tests against 1e-13; -1 when H is not finite or
+    has a zero column (that function's other singular case)."""
+    n = J.shape[1]
+    H = J.T @ J
+    d = jnp.sqrt(jnp.diag(H))
+    good = jnp.all(jnp.isfinite(H)) & jnp.all(d > 0)
+    ds = jnp.where(good, d, 1.0)
+    Hs = jnp.where(good, H / jnp.outer(ds, ds), jnp.eye(n))
+    Hi = spd_inverse(Hs)
+    bound = 1.0 / (jnp.max(jnp.sum(jnp.abs(Hs), axis=1)) * jnp.max(jnp.sum(jnp.abs(Hi), axis=1)))
+    bound = jnp.where(good & jnp.isfinite(bound), bound, -1.0)
+    return Hi / jnp.outer(ds, ds), bound
+
+
 def _solve(method, spec, sizes, flat, opts):
     from .engine import _solve_and_jacobian
     u0, arrays = unflatten_inputs(flat, sizes)
     out, x, r, J = _solve_and_jacobian(method, spec, u0, arrays, opts)
+    cov, bound = _covariance_parts(J)
     f = lambda a: jnp.ravel(jnp.asarray(a, dtype=jnp.float64))  # noqa: E731
-    return jnp.concatenate([f(out.u), f(x), f(out.n_steps), f(out.status), f(r), f(J)])
+    return jnp.concatenate([f(out.u), f(x), f(out.n_steps), f(out.status), f(bound), f(cov), f(r), f(J)])
 
 
 #: The solve as an ordinary compiled program: -> [u, x, n_steps, status, r, J].
@@ -98,8 +119,8 @@ def _single_kernel_ok(key) -> bool:
 def dispatch_solve(method, spec, sizes, flat, opts):
     """Start the compiled solve of the inputs ``flat`` (layout ``sizes``, see
     :func:`flatten_inputs`) asynchronously and return a function that waits
-    for it and returns numpy ``(out, x, r, J)`` (``out``: SolverOut with u,
-    n_steps, status).  The caller can do Python work in between."""
+    for it and returns numpy ``(out, x, r, J, cov_parts)`` (``out``: SolverOut
+    with u, n_steps, status; ``cov_parts`` for :func:`jtls.fit.engine.finish`).  The caller can do Python work in between."""
     key = (method, spec, sizes, opts)
     v = None
     if _single_kernel_ok(key):
@@ -113,18 +134,20 @@ def dispatch_solve(method, spec, sizes, flat, opts):
 
 
 def _unpack(v, n):
+    """-> (out, x, r, J, (cov0, bound)) from the vector of :func:`_solve`."""
     from .solvers import SolverOut
     v = np.asarray(v)
-    m = (v.size - 2 * n - 2) // (n + 1)
+    o = 2 * n + 3 + n * n
+    m = (v.size - o) // (n + 1)
     u, x = v[:n], v[n:2 * n]
-    n_steps, status = int(v[2 * n]), int(v[2 * n + 1])
-    o = 2 * n + 2
+    n_steps, status, bound = int(v[2 * n]), int(v[2 * n + 1]), float(v[2 * n + 2])
+    cov = v[2 * n + 3:o].reshape(n, n)
     r = v[o:o + m]
     J = v[o + m:].reshape(m, n)
-    return SolverOut(u, None, n_steps, status), x, r, J
+    return SolverOut(u, None, n_steps, status), x, r, J, (cov, bound)
 
 
 def solve_flat(method, spec, u0, arrays: Arrays, opts):
     """:func:`dispatch_solve` and wait: numpy ``(out, x, r, J)``."""
     flat, sizes = flatten_inputs(u0, arrays)
-    return dispatch_solve(method, spec, sizes, flat, opts)()
+    return dispatch_solve(method, spec, sizes, flat, opts)()[:4]

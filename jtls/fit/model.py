@@ -72,6 +72,7 @@ class Observable:
     quantity: str = ""
     description: str = ""
     held: Mapping = dataclasses.field(default_factory=dict)
+    static_context: tuple = ()
 
     def __hash__(self):
         return hash(("jtls.fit.Observable", self.name, id(self.func)))
@@ -90,7 +91,8 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
                         amplitude: str | None = None, amplitude_power: float = 1.0,
                         grid: Mapping | None = None, guess: Callable | None = None,
                         quantity: str = "", description: str = "",
-                        held: Mapping | None = None, overwrite: bool = False) -> Observable:
+                        held: Mapping | None = None, static_context: Sequence[str] = (),
+                        overwrite: bool = False) -> Observable:
     """Register an observable for fitting under ``name``.
 
     Parameters
@@ -120,6 +122,12 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
     held : ``{name: value}`` parameters held fixed unless a model frees them
         (``Model(..., free=[name])``, ``jtls fit --free NAME``).
     quantity, description : text for reports.
+    static_context : names of settings (a subset of ``context``) that select
+        the form of the model, e.g. a switch that is 0 to leave out an
+        expensive term: the fit passes their values to ``func`` as Python
+        floats fixed at compile time (one compiled solver per value), so
+        ``func`` may branch on them in Python.  Other settings arrive as
+        traced arrays (one compiled solver for all values).
     overwrite : replace an existing registration of ``name``.
     """
     if not isinstance(name, str) or not name:
@@ -140,12 +148,17 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
         for k in d:
             if k not in params and not (k == "offset" and what != "grid"):
                 raise ValueError(f"observable {name!r}: {what} names unknown parameter {k!r}")
+    for k in static_context:
+        if k not in tuple(context):
+            raise ValueError(f"observable {name!r}: static_context names {k!r}, which is not in "
+                             f"context {tuple(context)}")
     obs = Observable(name=name, func=func, params=params, context=tuple(context),
                      context_defaults=dict(context_defaults or {}), relative=relative,
                      positive=positive, bounds=dict(bounds or {}), defaults=dict(defaults or {}),
                      amplitude=amplitude, amplitude_power=float(amplitude_power),
                      grid=dict(grid or {}), guess=guess, quantity=quantity,
-                     description=description, held={k: float(v) for k, v in (held or {}).items()})
+                     description=description, held={k: float(v) for k, v in (held or {}).items()},
+                     static_context=tuple(static_context))
     REGISTRY[name] = obs
     return obs
 

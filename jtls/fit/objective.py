@@ -45,6 +45,7 @@ class TermSpec:
     kind: str                    # 'sigma' | 'absolute' | 'log'
     index: tuple                 # global parameter index of each local parameter
     context_names: tuple
+    static: tuple = ()           # ((name, value), ...) of the observable's static settings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +108,7 @@ def group_terms(term_specs, contexts) -> tuple:
     """
     buckets: dict = {}
     for k, t in enumerate(term_specs):
-        buckets.setdefault((t.observable, t.offset, t.kind, t.context_names), []).append(k)
+        buckets.setdefault((t.observable, t.offset, t.kind, t.context_names, t.static), []).append(k)
     groups = []
     for ks in buckets.values():
         if len(ks) < 2:
@@ -144,6 +145,7 @@ def _curve(term: TermSpec, x_all, ta: TermArrays):
     obs = term.observable
     vals = {name: x_all[i] for name, i in zip(obs.params, term.index)}
     ctx = {name: ta.ctx[j] for j, name in enumerate(term.context_names)}
+    ctx.update(term.static)
     return obs.func(ta.T, **vals, **ctx)
 
 
@@ -168,8 +170,11 @@ def _group_curves(spec: Spec, group: TermGroup, x_all, arrays: Arrays):
             fixed[name] = x_all[idx[0]]
         else:
             batched[name] = jnp.stack([x_all[i] for i in idx])
+    static = dict(t0.static)
     for c, name in enumerate(t0.context_names):
-        if group.uniform[c]:
+        if name in static:
+            fixed[name] = static[name]
+        elif group.uniform[c]:
             fixed[name] = arrays.terms[ks[0]].ctx[c]
         else:
             batched[name] = jnp.stack([arrays.terms[k].ctx[c] for k in ks])

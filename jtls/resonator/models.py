@@ -44,7 +44,13 @@ def resonator_shift(T, F_delta0, mu, Delta, alpha, omega, T_ref=0.1, A=0.0):
 
 
 def _if_relaxation(A, fn, like):
-    """fn() when A > 0, else zeros (lax.cond: the relaxation quadrature costs nothing at A = 0)."""
+    """fn() when A > 0, else zeros.
+
+    A Python number (the fit passes A as a static setting) decides in Python,
+    so at A = 0 the relaxation quadrature is not even compiled; a traced
+    scalar decides with ``lax.cond`` (the quadrature costs nothing at A = 0)."""
+    if isinstance(A, (int, float)):
+        return fn() if A > 0 else jnp.zeros_like(like)
     A = jnp.asarray(A, dtype=float)
     if A.ndim == 0:
         return jax.lax.cond(A > 0, fn, lambda: jnp.zeros_like(like))
@@ -172,7 +178,7 @@ def register(overwrite: bool = True):
         bounds={"F_delta0": (0.0, INF), "mu": (-0.5, 1.0), "Delta": (0.0, INF),
                 "alpha": (0.0, 1.0)},
         defaults={"F_delta0": 1e-6, "mu": 0.1, "Delta": 15.0, "alpha": 0.01},
-        guess=_shift_guess, quantity="delta f / f0",
+        guess=_shift_guess, quantity="delta f / f0", static_context=("A",),
         description="resonator frequency shift: TLS (Eq. 3 DOS, finite hbar omega) + relaxation "
                     "+ Mattis-Bardeen quasiparticles", overwrite=overwrite)
     register_observable(
@@ -183,7 +189,7 @@ def register(overwrite: bool = True):
                 "Delta": (0.0, INF), "alpha": (0.0, 1.0), "loss_bg": (0.0, INF)},
         defaults={"F_delta0": 1e-6, "mu": 0.1, "P_c_dBm": -120.0, "beta": 1.0, "Delta": 15.0,
                   "alpha": 0.01, "loss_bg": 1e-8},
-        guess=_loss_guess, quantity="Qi",
+        guess=_loss_guess, quantity="Qi", static_context=("A",),
         description="resonator internal quality factor: TLS loss (Eq. 3 DOS, power saturation) "
                     "+ relaxation + Mattis-Bardeen quasiparticles + background", overwrite=overwrite)
 
