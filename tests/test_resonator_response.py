@@ -154,6 +154,29 @@ def test_k0e_against_scipy():
     np.testing.assert_allclose(np.asarray(qp.k0e(x)), sp.k0e(x), rtol=1e-13)
 
 
+def test_k0e_and_its_derivative_against_mpmath():
+    """Reference: mpmath.besselk at 40 digits; d/dx [e^x K0(x)] = e^x (K0(x) - K1(x))."""
+    x = np.concatenate([np.logspace(-8, math.log10(2.0), 30), [2.0, np.nextafter(2.0, 3.0)],
+                        np.logspace(math.log10(2.0), 5, 40)])
+    with mp.workdps(40):
+        ref = np.array([float(mp.exp(v) * mp.besselk(0, v)) for v in x])
+        dref = np.array([float(mp.exp(v) * (mp.besselk(0, v) - mp.besselk(1, v))) for v in x])
+    np.testing.assert_allclose(np.asarray(qp.k0e(x)), ref, rtol=3e-15)
+    np.testing.assert_allclose(np.asarray(jax.vmap(jax.grad(qp.k0e))(jnp.asarray(x))), dref, rtol=5e-14)
+
+
+def test_relaxation_switch_static_and_traced_agree():
+    """A as a Python float (a fit's static setting) decides in Python; as a traced
+    value through lax.cond; both give the same curves, with and without relaxation."""
+    T = jnp.asarray(T_GRID[2:9])
+    args = (2e-6, 0.2, -110.0, 0.8, 14.0, 0.02, 1e-8, OMEGA, -100.0)
+    for A in (0.0, 3e8):
+        static = np.asarray(resonator_loss(T, *args, A))
+        traced = np.asarray(jax.jit(lambda a: resonator_loss(T, *args, a))(jnp.asarray(A)))
+        np.testing.assert_allclose(static, traced, rtol=1e-13)
+    assert np.all(np.asarray(resonator_loss(T, *args, 3e8)) < np.asarray(resonator_loss(T, *args, 0.0)))
+
+
 def test_quasiparticle_terms_against_scipy_formula():
     T = np.array([0.3, 0.8, 1.2, 1.7])
     D, a = 14.0, 0.03

@@ -7,10 +7,8 @@ a tuple ``(T, y)`` / ``(T, y, sigma)`` of arrays, or a dict with keys ``T``,
 """
 from __future__ import annotations
 
-import collections
 import dataclasses
 import math
-from functools import partial
 from typing import Any, Sequence
 
 import numpy as np
@@ -18,12 +16,13 @@ import jax
 import jax.numpy as jnp
 
 from .model import Model
-from .objective import (Arrays, Spec, TermSpec, group_terms, make_term_arrays, residual_x,
+from .objective import (Arrays, Spec, make_term_arrays, residual_x,
                         weighting_text)
-from .params import Parameter, Transform, nudge_inside
+from .params import nudge_inside
 from .result import FitResult, correlation_of, covariance_from_jacobian
 from .solvers import STATUS, SOLVERS, SolverOptions
 from .kernel import dispatch_solve, flatten_inputs
+from .structure import flat_inputs as _flat_inputs, structure as _structure
 
 #: Internal variables beyond this magnitude mean the optimiser ran away.
 U_RUNAWAY = 600.0
@@ -268,132 +267,6 @@ def build_problem(model, data=None, *, share: Sequence[str] = (), fix=None, init
     params, u0 = st.start(vals)
     flat, sizes = _flat_inputs(u0, params, points, kinds, contexts)
     return Problem(st.spec, None, params, u0, models, points, contexts, kinds, flat, sizes)
-
-
-@dataclasses.dataclass
-class _Structure:
-    """What a problem's structure fixes (cached by :func:`_structure`)."""
-    gnames: list            # per term: [(local, global name)]
-    complete: list          # per term: all free parameters have start values
-    param_info: list        # per global parameter: (name, term, local, lo, hi, fixed)
-    spec: Spec
-    transform: Transform
-    last: tuple = (None, None, None)
-
-    def start(self, vals):
-        """(Parameter list, internal start u0) for these values (reused when unchanged)."""
-        try:
-            key = tuple(float(v) for v in vals)
-        except (TypeError, ValueError):
-            key = None       # Parameter() below raises the error naming the parameter
-        if key is not None and self.last[0] == key:
-            return list(self.last[1]), self.last[2].copy()
-        params = [Parameter(g, v, lo, hi, fixed=fixed)
-                  for (g, _, _, lo, hi, fixed), v in zip(self.param_info, vals)]
-        u0 = self.transform.to_internal([params[i].value for i in self.spec.free])
-        self.last = (key, params, u0)
-        return list(params), u0.copy()
-
-
-#: Structures of recent problems, keyed by models (identity), labels, weighting
-#: kinds, settings, shared names, the names held / started / bounded: a fit
-#: repeated with new data of the same layout skips this bookkeeping.
-_STRUCTURES: "collections.OrderedDict" = collections.OrderedDict()
-_STRUCTURES_MAX = 64
-
-
-def _structure(models, points, contexts, kinds, single, share, fix, initial, bounds) -> _Structure:
-    try:
-        key = (tuple((m, p.label, k, tuple(c.items())) for m, p, k, c in zip(models, points, kinds, contexts)),
-               single, tuple(sorted(share)), tuple(sorted(fix)), tuple(sorted(initial)),
-               tuple(sorted((k, tuple(float(b) for b in v)) for k, v in bounds.items())))
-        hash(key)
-    except (TypeError, ValueError):
-        key = None
-    if key is not None and key in _STRUCTURES:
-        _STRUCTURES.move_to_end(key)
-        return _STRUCTURES[key]
-    st = _build_structure(models, points, contexts, kinds, single, share, fix, initial, bounds)
-    if key is not None:
-        _STRUCTURES[key] = st
-        if len(_STRUCTURES) > _STRUCTURES_MAX:
-            _STRUCTURES.popitem(last=False)
-    return st
-
-
-def _build_structure(models, points, contexts, kinds, single, share, fix, initial, bounds) -> _Structure:
-    def gname(local, label):
-        return local if (single or local in share) else f"{local}[{label}]"
-
-    info: dict = {}          # global name -> (name, term, local, lo, hi, fixed)
-    position: dict = {}
-    term_specs, gnames_all, complete_all = [], [], []
-    for k, (m, pts, ctx, kind) in enumerate(zip(models, points, contexts, kinds)):
-        names = m.param_names
-        gnames = [(local, gname(local, pts.label)) for local in names]
-        complete_all.append(all(g in initial or g in fix or local in m.fixed or local in m.initial
-                                for local, g in gnames))
-        idx = []
-        for local, g in gnames:
-            if g not in info:
-                lo, hi = bounds.get(g, m.bounds_of(local))
-                info[g] = (g, k, local, float(lo), float(hi), g in fix or local in m.fixed)
-                position[g] = len(position)
-            elif (local in m.fixed) and not info[g][5]:
-                raise ValueError(f"shared parameter {g!r} is fixed in one model but free in another")
-            idx.append(position[g])
-        static = tuple((name, float(ctx[name])) for name in m.observable.static_context)
-        term_specs.append(TermSpec(m.observable, m.offset, kind, tuple(idx), tuple(ctx), static))
-        gnames_all.append(gnames)
-    for name in list(fix) + list(initial) + list(bounds):
-        if name not in info:
-            raise ValueError(f"unknown parameter {name!r}; parameters: {list(info)}")
-    param_info = list(info.values())
-    free = tuple(i for i, p in enumerate(param_info) if not p[5])
-    tr = Transform([Parameter(param_info[i][0], _inside(param_info[i][3], param_info[i][4]),
-                              param_info[i][3], param_info[i][4]) for i in free])
-    ctx_values = [[c[k] for k in c] for c in contexts]
-    spec = Spec(tuple(term_specs), tuple(info), free, tuple(int(k) for k in tr.kinds),
-                tuple(float(v) for v in tr.lo), tuple(float(v) for v in tr.hi),
-                group_terms(term_specs, ctx_values))
-    return _Structure(gnames_all, complete_all, param_info, spec, tr)
-
-
-def _inside(lo, hi):
-    """Some value strictly inside (lo, hi) (a placeholder for building the Transform)."""
-    if math.isfinite(lo) and math.isfinite(hi):
-        return 0.5 * (lo + hi)
-    if math.isfinite(lo):
-        return lo + 1.0
-    if math.isfinite(hi):
-        return hi - 1.0
-    return 0.0
-
-
-_ONES = np.ones(256)
-
-
-def _flat_inputs(u0, params, points, kinds, contexts):
-    """The vector of :func:`jtls.fit.kernel.flatten_inputs` built directly from the points."""
-    global _ONES
-    sizes_T = [p.T.size for p in points]
-    m = sum(sizes_T)
-    if _ONES.size < m:
-        _ONES = np.ones(2 * m)
-    ctx = [[c[k] for k in c] for c in contexts]
-    ys = [p.y for p in points]
-    if all(k == "log" for k in kinds):
-        y_block = [np.log(np.concatenate(ys))]
-    else:
-        y_block = [np.log(y) if k == "log" else y for y, k in zip(ys, kinds)]
-    if all(k != "sigma" for k in kinds):
-        inv_block = [_ONES[:m]]
-    else:
-        inv_block = [1.0 / p.sigma if k == "sigma" else _ONES[:p.T.size] for p, k in zip(points, kinds)]
-    leaves = ([u0, np.array([p.value for p in params], dtype=np.float64)] + [p.T for p in points]
-              + y_block + inv_block + [_ONES[:m], np.array(sum(ctx, []), dtype=np.float64)])
-    sizes = (len(u0), len(params), *sizes_T, *sizes_T, *sizes_T, *sizes_T, *[len(c) for c in ctx])
-    return np.concatenate(leaves), sizes
 
 
 # --------------------------------------------------------------------------
