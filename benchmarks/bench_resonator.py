@@ -8,40 +8,51 @@ Same model, same data, same start values, same bounds on both sides:
 
 * jtls: ``jtls.fit.fit`` with the registered ``resonator_loss`` observable
   (compiled Levenberg-Marquardt, forward-mode JAX Jacobian, bounds by smooth
-  transforms).  "cold" = first call in the process (tracing + XLA
-  compilation); "warm" = the same call again (compiled code cached), timed
-  for the whole ``fit()`` (problem building, start-value guesses, solve,
-  covariance) and for the compiled solve alone on a prebuilt problem
-  (``jtls.fit.engine.run_problem``).
+  transforms), default solver options.  "cold" = first call in the process
+  (tracing + XLA compilation); "warm" = later calls (compiled code cached),
+  timed for the whole ``fit()`` call (validation of the five datasets,
+  problem building, solve, covariance, result) and, separately, for
+  ``run_problem`` on a prebuilt problem.  With ``--ordinary`` also the whole
+  ``fit()`` with the solve compiled as an ordinary XLA program
+  (``jtls.fit.kernel.USE_SINGLE_KERNEL = False``), i.e. without the
+  single-kernel path, for comparison.
 * scipy: ``scipy.optimize.least_squares`` (method "trf", 2-point
-  finite-difference Jacobian, box bounds) on a numpy/scipy.special
-  implementation of the same model; "cold" = first call, "warm" = repeats.
-  (lmfit is not installed in this environment; lmfit wraps the same
-  least_squares/MINPACK machinery, so scipy is the like-for-like baseline.)
+  finite-difference Jacobian, ``x_scale="jac"``, box bounds, ftol = xtol =
+  1e-12, gtol = 1e-10) on a numpy/scipy.special implementation of the same
+  model; "cold" = first call, "warm" = later calls.  (lmfit is not installed
+  in this environment; lmfit wraps the same least_squares/MINPACK machinery,
+  so scipy is the like-for-like baseline.)
+
+Warm timing, side by side: ``--rounds`` rounds, each ``--per-round`` jtls
+calls of every jtls variant followed by one scipy call (a round of jtls calls
+takes about as long as one scipy call); every call is timed on its own and the
+medians are reported, with the median of the first jtls call of each round
+(the one right after the scipy call) listed separately.  The load average is
+read before and after.
 
 Usage::
 
-    python benchmarks/bench_resonator.py [--repeats 20] [--data-dir DIR]
+    python benchmarks/bench_resonator.py [--rounds 40] [--per-round 10] [--ordinary] [--data-dir DIR]
 
 Prints a markdown table (paste into benchmarks/resonator_results.md).
 """
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import platform
 import statistics
 import time
 import warnings
 
+import jax
 import numpy as np
 from scipy import optimize, special
 
 import jtls
 import jtls.resonator as res
 from jtls.data import read_csv, require_dataset
-from jtls.fit import Model, build_problem, fit
+from jtls.fit import Model, build_problem, fit, kernel
 from jtls.fit.engine import run_problem
 from jtls.resonator.models import loss_joint_guess
 
@@ -62,11 +73,23 @@ def numpy_model(p, T, P, w):
     return 1.0 / (tls + alpha * s1 / (1 - s2) + bg)
 
 
+def _timed(fn):
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=40)
+    ap.add_argument("--per-round", type=int, default=10)
+    ap.add_argument("--ordinary", action="store_true",
+                    help="also time fit() with the solve compiled as an ordinary XLA program")
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args(argv)
+    if args.rounds < 1 or args.per_round < 1:
+        raise ValueError("--rounds and --per-round must be >= 1")
+    load0 = os.getloadavg()
     omega = float(res.conversions.omega_from_f0(5.619901372e9))
     w = float(res.conversions.hbar_omega_kelvin(5.619901372e9))
     sets = []
@@ -86,21 +109,12 @@ def main(argv=None):
     def jtls_fit():
         return fit(terms, share=list(NAMES), initial=start)
 
-    t = time.perf_counter()
-    r_cold = jtls_fit()
-    jtls_cold = time.perf_counter() - t
-    jtls_warm = []
-    for _ in range(args.repeats):
-        t = time.perf_counter()
-        r = jtls_fit()
-        jtls_warm.append(time.perf_counter() - t)
-    problem = build_problem(terms, share=list(NAMES), initial=start)
-    run_problem(problem)
-    jtls_solve = []
-    for _ in range(args.repeats):
-        t = time.perf_counter()
-        run_problem(problem)
-        jtls_solve.append(time.perf_counter() - t)
+    def jtls_fit_ordinary():
+        kernel.USE_SINGLE_KERNEL = False
+        try:
+            return fit(terms, share=list(NAMES), initial=start)
+        finally:
+            kernel.USE_SINGLE_KERNEL = True
 
     lo = np.array([BOUNDS[k][0] for k in NAMES])
     hi = np.array([BOUNDS[k][1] for k in NAMES])
@@ -112,33 +126,62 @@ def main(argv=None):
         return optimize.least_squares(resid, x0, bounds=(lo, hi), method="trf", x_scale="jac",
                                       ftol=1e-12, xtol=1e-12, gtol=1e-10, max_nfev=2000)
 
-    t = time.perf_counter()
-    s_cold = scipy_fit()
-    scipy_cold = time.perf_counter() - t
+    # cold: first calls in this process
+    jtls_cold, r_cold = _timed(jtls_fit)
+    scipy_cold, s = _timed(scipy_fit)
+    problem = build_problem(terms, share=list(NAMES), initial=start)
+    variants = {"fit": jtls_fit, "run_problem": lambda: run_problem(problem)}
+    if args.ordinary:
+        ord_cold, _ = _timed(jtls_fit_ordinary)
+        variants["fit_ordinary"] = jtls_fit_ordinary
+    for fn in list(variants.values()) + [scipy_fit]:   # one more warm-up each
+        fn()
+
+    # warm, side by side
+    times = {k: [] for k in variants}
+    firsts = {k: [] for k in variants}
     scipy_warm = []
-    for _ in range(args.repeats):
-        t = time.perf_counter()
-        s = scipy_fit()
-        scipy_warm.append(time.perf_counter() - t)
-    chi2_s = float(2 * s.cost)
+    last = {}
+    for _ in range(args.rounds):
+        for name, fn in variants.items():
+            for i in range(args.per_round):
+                dt, last[name] = _timed(fn)
+                (firsts[name] if i == 0 else times[name]).append(dt)
+        dt, s = _timed(scipy_fit)
+        scipy_warm.append(dt)
+    load1 = os.getloadavg()
     med = statistics.median
+    r, rp = last["fit"], last["run_problem"]
+    chi2_s = float(2 * s.cost)
+    allv = {k: times[k] + firsts[k] for k in variants}
     rows = [
-        ("jtls fit() cold (incl. compile)", jtls_cold, r_cold.chi2),
-        ("jtls fit() warm, median", med(jtls_warm), r.chi2),
-        ("jtls compiled solve on prebuilt problem, warm, median", med(jtls_solve), r.chi2),
-        ("scipy least_squares cold (first call)", scipy_cold, chi2_s),
-        ("scipy least_squares warm, median", med(scipy_warm), chi2_s),
+        ("jtls fit() cold (first call, incl. tracing + XLA compile)", jtls_cold, r_cold.chi2),
+        ("jtls fit() warm, median of all calls", med(allv["fit"]), r.chi2),
+        ("jtls fit() warm, median of the first call of each round", med(firsts["fit"]), r.chi2),
+        ("jtls run_problem on a prebuilt problem, warm, median", med(allv["run_problem"]), rp.chi2),
     ]
+    if args.ordinary:
+        rows.insert(1, ("jtls fit() cold, ordinary XLA program (own compile)", ord_cold,
+                        last["fit_ordinary"].chi2))
+        rows.append(("jtls fit() warm, ordinary XLA program, median", med(allv["fit_ordinary"]),
+                     last["fit_ordinary"].chi2))
+    rows += [("scipy least_squares cold (first call)", scipy_cold, chi2_s),
+             ("scipy least_squares warm, median", med(scipy_warm), chi2_s)]
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}; repeats {args.repeats}")
+          f"load average (1 min) {load0[0]:.2f} before, {load1[0]:.2f} after; jax {jax.__version__}; "
+          f"{args.rounds} rounds x {args.per_round} jtls calls per variant + 1 scipy call")
     print(f"jtls: status {r.status}, {r.n_steps} LM steps, mu = {r.values['mu']:.4f}; "
           f"scipy: status {s.status} ({s.message}), {s.nfev} evaluations, mu = {s.x[1]:.4f}")
     print("\n| run | time (s) | chi2 |\n|---|---|---|")
     for name, tt, c in rows:
         print(f"| {name} | {tt:.4g} | {c:.6g} |")
-    print(f"\nwarm speed-up (scipy warm / jtls fit() warm): {med(scipy_warm) / med(jtls_warm):.2f}x")
-    print(f"warm speed-up (scipy warm / jtls compiled solve): {med(scipy_warm) / med(jtls_solve):.2f}x")
-    print(f"cold ratio (scipy cold / jtls cold): {scipy_cold / jtls_cold:.3f}x")
+    sw = med(scipy_warm)
+    print(f"\nwarm speed-up, whole fit() (scipy warm / jtls fit() warm): {sw / med(allv['fit']):.1f}x "
+          f"(first call of each round only: {sw / med(firsts['fit']):.1f}x)")
+    print(f"warm speed-up, run_problem on a prebuilt problem: {sw / med(allv['run_problem']):.1f}x")
+    if args.ordinary:
+        print(f"warm speed-up, whole fit() with the ordinary XLA program: {sw / med(allv['fit_ordinary']):.1f}x")
+    print(f"cold ratio (scipy cold / jtls cold): {scipy_cold / jtls_cold:.4f}x")
     return 0
 
 

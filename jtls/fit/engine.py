@@ -75,14 +75,8 @@ def _check_points(label, T, y, sigma):
         raise ValueError(f"dataset {label!r}: sigma must be > 0, got {sigma[bad[0]]} at point {bad[0]}")
 
 
-def as_points(data, label=None, *, tmin=None, tmax=None, positive=False) -> Points:
-    """Extract and validate (T, y, sigma) from a dataset-like object.
-
-    Points outside [tmin, tmax] are moved to ``excluded`` with the reason.
-    Raises ValueError naming the dataset and the point index for non-finite
-    or non-positive T, non-finite y, non-positive sigma, mismatched lengths,
-    duplicate T, and (``positive``) non-positive y.
-    """
+def _extract(data, label):
+    """(T, y, sigma, label, excluded entries, source) of a dataset-like object, unvalidated."""
     excluded = []
     src = data
     if hasattr(data, "T") and (hasattr(data, "value") or hasattr(data, "y")):
@@ -106,7 +100,43 @@ def as_points(data, label=None, *, tmin=None, tmax=None, positive=False) -> Poin
     else:
         raise ValueError(f"data: expected a Dataset, (T, y[, sigma]) or dict, got {type(data).__name__}")
     label = str(label) if label else "data"
-    excluded = [_excluded_entry(label, e) for e in excluded]
+    return T, y, sigma, label, [_excluded_entry(label, e) for e in excluded], src
+
+
+def points_many(items) -> list:
+    """:func:`as_points` of several ``(data, label)`` (no temperature window), with
+    the common case -- sorted, finite, positive T, finite y, no sigma -- checked
+    on all datasets at once; anything else goes through :func:`as_points`
+    dataset by dataset (same results and errors)."""
+    ext = [_extract(d, lab) for d, lab in items]
+    if not any(e[2] is not None for e in ext):
+        Ts = [np.asarray(e[0], dtype=float).reshape(-1) for e in ext]
+        ys = [np.asarray(e[1], dtype=float).reshape(-1) for e in ext]
+        sizes = [t.size for t in Ts]
+        if all(n > 0 and n == y.size for n, y in zip(sizes, ys)):
+            Tc = np.concatenate(Ts)                  # copies: later changes to the data do not leak in
+            yc = np.concatenate(ys)
+            up = Tc[1:] > Tc[:-1]
+            ends = np.cumsum(sizes)[:-1] - 1         # comparisons across dataset boundaries
+            up[ends] = True
+            if up.all() and Tc.min() > 0 and Tc.max() < math.inf and math.isfinite(float(yc.sum())):
+                out, o = [], 0
+                for e, n in zip(ext, sizes):
+                    out.append(Points(e[3], Tc[o:o + n], yc[o:o + n], None, e[4], e[5]))
+                    o += n
+                return out
+    return [as_points(d, lab) for d, lab in items]
+
+
+def as_points(data, label=None, *, tmin=None, tmax=None, positive=False) -> Points:
+    """Extract and validate (T, y, sigma) from a dataset-like object.
+
+    Points outside [tmin, tmax] are moved to ``excluded`` with the reason.
+    Raises ValueError naming the dataset and the point index for non-finite
+    or non-positive T, non-finite y, non-positive sigma, mismatched lengths,
+    duplicate T, and (``positive``) non-positive y.
+    """
+    T, y, sigma, label, excluded, src = _extract(data, label)
     T = np.array(T, dtype=float).reshape(-1)     # copies: later changes to the data do not leak in
     y = np.array(y, dtype=float).reshape(-1)
     if T.shape != y.shape:
@@ -221,23 +251,27 @@ def build_problem(model, data=None, *, share: Sequence[str] = (), fix=None, init
         raise ValueError("fit: no datasets given")
     single = len(terms) == 1
     share = set(share)
+    if tmin is None and tmax is None:
+        all_points = points_many([(d, lab) for _, d, lab in terms])
+    else:
+        all_points = [as_points(d, lab, tmin=tmin, tmax=tmax) for _, d, lab in terms]
     points, contexts, kinds = [], [], []
     labels_seen = set()
-    for i, (m, d, lab) in enumerate(terms):
-        pts = as_points(d, lab if lab is not None else (None if single else None), tmin=tmin, tmax=tmax,
-                        positive=False)
+    for i, ((m, _, _), pts) in enumerate(zip(terms, all_points)):
         if not single and (pts.label in labels_seen or pts.label == "data"):
             pts.label = f"{pts.label}{i}" if pts.label != "data" else str(i)
         labels_seen.add(pts.label)
         kind = m.residual_kind(pts.sigma is not None)
-        if kind == "log" and not (pts.y > 0).all():
-            bad = np.flatnonzero(pts.y <= 0)
-            if bad.size:
-                raise ValueError(f"dataset {pts.label!r}: log weighting ({m.name}) needs value > 0, got "
-                                 f"{pts.y[bad[0]]} at T = {pts.T[bad[0]]} K")
         points.append(pts)
         contexts.append(m.resolve_context(pts.source))
         kinds.append(kind)
+    logs = [pts for pts, k in zip(points, kinds) if k == "log"]
+    if logs and not min(float(pts.y.min()) for pts in logs) > 0:
+        for m, pts, kind in zip([t[0] for t in terms], points, kinds):
+            bad = np.flatnonzero(~(pts.y > 0)) if kind == "log" else ()
+            if len(bad):
+                raise ValueError(f"dataset {pts.label!r}: log weighting ({m.name}) needs value > 0, got "
+                                 f"{pts.y[bad[0]]} at T = {pts.T[bad[0]]} K")
 
     fix = dict(fix or {})
     initial = dict(initial or {})

@@ -84,18 +84,18 @@ class Parameter:
     @property
     def kind(self) -> int:
         lo, hi = math.isfinite(self.min), math.isfinite(self.max)
-        return {(False, False): _KIND_FREE, (True, False): _KIND_LOWER,
-                (False, True): _KIND_UPPER, (True, True): _KIND_BOTH}[(lo, hi)]
+        if lo:
+            return _KIND_BOTH if hi else _KIND_LOWER
+        return _KIND_UPPER if hi else _KIND_FREE
 
     def at_bound(self, x: float) -> bool:
         """True when ``x`` is within BOUND_RTOL of a finite bound."""
-        width = self.max - self.min if self.kind == _KIND_BOTH else 0.0
-        for b in (self.min, self.max):
-            if math.isfinite(b):
-                scale = max(abs(b), width, 1e-300)
-                if abs(x - b) <= BOUND_RTOL * scale:
-                    return True
-        return False
+        lo, hi = self.min, self.max
+        lo_f, hi_f = math.isfinite(lo), math.isfinite(hi)
+        width = hi - lo if (lo_f and hi_f) else 0.0
+        if lo_f and abs(x - lo) <= BOUND_RTOL * max(abs(lo), width, 1e-300):
+            return True
+        return hi_f and abs(x - hi) <= BOUND_RTOL * max(abs(hi), width, 1e-300)
 
 
 def nudge_inside(value: float, lo: float, hi: float) -> float:

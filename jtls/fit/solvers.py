@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from .objective import Spec, curves, param_list, residual_of_curve, residual_u
+from .objective import Spec, param_list, residual_u, residuals
 
 STATUS = {0: "ok", 1: "max_steps", 2: "nan", 3: "stalled"}
 
@@ -79,10 +79,7 @@ def _linear_roles(spec: Spec):
 
 def _residual_list(spec, xs, arrays):
     """(weighted residuals, observable curves) from the free values as a list of scalars."""
-    x_all = param_list(spec, xs, arrays)
-    p0s = curves(spec, x_all, arrays)
-    rs = [residual_of_curve(t, x_all, ta, p0) for t, ta, p0 in zip(spec.terms, arrays.terms, p0s)]
-    return jnp.concatenate(rs), p0s
+    return residuals(spec, param_list(spec, xs, arrays), arrays, with_curves=True)
 
 
 def _r_and_J(spec, u, arrays):
@@ -200,7 +197,8 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
     returned ``J`` is the Jacobian in u at the returned point.
 
     Per iteration: one residual + Jacobian evaluation at the trial point, one
-    J^T J, and one batched LU solve holding both the next damped step
+    J^T J, and one batched Gauss-Jordan solve (plain jnp, see :func:`spd_solve`)
+    holding both the next damped step
     (J^T J + lam diag(J^T J)) delta = -J^T r and the Gauss-Newton decrement
     of the convergence test (on CPU every separate small kernel costs launch
     overhead, so the step is prepared at the end of the previous iteration
