@@ -145,14 +145,24 @@ def test_covariance_from_compiled_call_matches_numpy():
     problem = build_problem(_joint_terms(6), share=["a", "b", "c"], initial=START)
     pending = kernel.dispatch_solve("lm", problem.spec, problem.sizes, problem.flat,
                                     jtls.fit.SolverOptions())
-    out, x, r, J, (cov0, bound) = pending()
+    out, x, r, J, (cov0, bound, se0, corr) = pending()
     assert bound > 1e-10
     cov_np, singular = covariance_from_jacobian(J, 1.0, 10, True)
     assert not singular
     np.testing.assert_allclose(cov0, cov_np, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(se0, np.sqrt(np.diag(cov_np)), rtol=1e-10)
+    np.testing.assert_allclose(corr, cov_np / np.outer(se0, se0), rtol=1e-10, atol=1e-14)
+    # the FitResult built from these parts equals the one built by numpy from J
+    from jtls.fit.engine import finish
+    fast = finish(problem, out, x, r, J, "lm", None, (cov0, bound, se0, corr))
+    slow = finish(problem, out, x, r, J, "lm", None, None)
+    for k in slow.free:
+        assert fast.stderr[k] == pytest.approx(slow.stderr[k], rel=1e-12)
+    np.testing.assert_allclose(fast.correlation, slow.correlation, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(fast.covariance, slow.covariance, rtol=1e-12, atol=0)
     # a duplicated column: exactly singular -> the numpy eigenvalue test decides
     Js = np.column_stack([J, J[:, 0]])
-    cov_s, bound_s = jax.jit(kernel._covariance_parts)(jnp.asarray(Js))
+    cov_s, bound_s, _, _ = jax.jit(kernel._covariance_parts)(jnp.asarray(Js))
     assert float(bound_s) < 1e-10
     assert covariance_from_jacobian(Js, 1.0, 10, True)[1]
 

@@ -358,7 +358,7 @@ def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = Non
     """Turn solver output into a :class:`FitResult` (numpy side).
 
     ``parts``: :func:`result_parts` of the problem, if already built;
-    ``cov_parts``: ``(inv(Hs)/outer(d, d), bound)`` from the compiled solve
+    ``cov_parts``: ``(inv(Hs)/outer(d, d), bound, its sqrt(diag), correlation)`` from the compiled solve
     (:func:`jtls.fit.kernel._covariance_parts`)."""
     spec = problem.spec
     params = problem.params
@@ -397,8 +397,13 @@ def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = Non
     # are reported with stderr NaN, as if held there)
     keep = [j for j, p in enumerate(fparams) if p.name not in at_bound]
     singular = False
+    corr = None
     if keep and len(keep) == n_free and cov_parts is not None and cov_parts[1] > COV_BOUND_SURE:
-        cov = cov_parts[0] if absolute else cov_parts[0] * (chi2 / dof if dof > 0 else np.nan)
+        scale = 1.0 if absolute else (chi2 / dof if dof > 0 else math.nan)
+        cov = cov_parts[0] * scale
+        se = (cov_parts[2] * math.sqrt(scale)).tolist()
+        if math.isfinite(scale):
+            corr = cov_parts[3].tolist()
     elif keep and len(keep) == n_free:
         cov, singular = covariance_from_jacobian(J, chi2, n_points - n_free, absolute)
     else:
@@ -406,7 +411,8 @@ def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = Non
         if keep:
             ck, singular = covariance_from_jacobian(J[:, keep], chi2, n_points - len(keep), absolute)
             cov[np.ix_(keep, keep)] = ck
-    se = np.sqrt(np.clip(np.diag(cov), 0, None)).tolist() if n_free else []
+    if corr is None:
+        se = np.sqrt(np.clip(np.diag(cov), 0, None)).tolist() if n_free else []
     stderr = {p.name: 0.0 for p in params}
     for p, sej in zip(fparams, se):
         stderr[p.name] = sej
@@ -445,7 +451,7 @@ def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = Non
         parts = result_parts(problem, method)
     return FitResult(
         values=values, stderr=stderr, free=free_names,
-        correlation=correlation_of(cov).tolist() if n_free else [],
+        correlation=corr if corr is not None else (correlation_of(cov).tolist() if n_free else []),
         covariance=cov.tolist(), chi2=chi2, reduced_chi2=chi2 / dof if dof > 0 else math.nan,
         dof=dof, n_points=n_points, absolute_sigma=absolute, residuals=residuals,
         n_steps=int(out.n_steps), status=status, message="; ".join(messages), **parts)

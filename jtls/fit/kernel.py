@@ -75,7 +75,8 @@ def unflatten_inputs(flat, sizes):
 
 
 def _covariance_parts(J):
-    """(inv(Hs) / outer(d, d), bound) for H = J^T J, d = sqrt(diag H), Hs = H / outer(d, d).
+    """(cov0, bound, sqrt(diag cov0), correlation) with cov0 = inv(Hs) / outer(d, d) for
+    H = J^T J, d = sqrt(diag H), Hs = H / outer(d, d).
 
     ``bound`` = 1 / (|Hs|_inf |Hs^-1|_inf), a lower bound on the eigenvalue
     ratio lambda_min/lambda_max of Hs that :func:`jtls.fit.result.
@@ -90,16 +91,19 @@ def _covariance_parts(J):
     Hi = spd_inverse(Hs)
     bound = 1.0 / (jnp.max(jnp.sum(jnp.abs(Hs), axis=1)) * jnp.max(jnp.sum(jnp.abs(Hi), axis=1)))
     bound = jnp.where(good & jnp.isfinite(bound), bound, -1.0)
-    return Hi / jnp.outer(ds, ds), bound
+    cov = Hi / jnp.outer(ds, ds)
+    se = jnp.sqrt(jnp.maximum(jnp.diag(cov), 0.0))
+    return cov, bound, se, cov / jnp.outer(se, se)
 
 
 def _solve(method, spec, sizes, flat, opts):
     from .engine import _solve_and_jacobian
     u0, arrays = unflatten_inputs(flat, sizes)
     out, x, r, J = _solve_and_jacobian(method, spec, u0, arrays, opts)
-    cov, bound = _covariance_parts(J)
+    cov, bound, se, corr = _covariance_parts(J)
     f = lambda a: jnp.ravel(jnp.asarray(a, dtype=jnp.float64))  # noqa: E731
-    return jnp.concatenate([f(out.u), f(x), f(out.n_steps), f(out.status), f(bound), f(cov), f(r), f(J)])
+    return jnp.concatenate([f(out.u), f(x), f(out.n_steps), f(out.status), f(bound), f(se), f(cov), f(corr),
+                            f(r), f(J)])
 
 
 #: The solve as an ordinary compiled program: -> [u, x, n_steps, status, r, J].
@@ -155,17 +159,20 @@ def wait_ready(v, spin_seconds=None):
 
 
 def _unpack(v, n):
-    """-> (out, x, r, J, (cov0, bound)) from the vector of :func:`_solve`."""
+    """-> (out, x, r, J, (cov0, bound, se0, corr)) from the vector of :func:`_solve`."""
     from .solvers import SolverOut
     v = np.asarray(wait_ready(v))
-    o = 2 * n + 3 + n * n
-    m = (v.size - o) // (n + 1)
+    o = 3 * n + 3
+    e = o + 2 * n * n
+    m = (v.size - e) // (n + 1)
     u, x = v[:n], v[n:2 * n]
     n_steps, status, bound = int(v[2 * n]), int(v[2 * n + 1]), float(v[2 * n + 2])
-    cov = v[2 * n + 3:o].reshape(n, n)
-    r = v[o:o + m]
-    J = v[o + m:].reshape(m, n)
-    return SolverOut(u, None, n_steps, status), x, r, J, (cov, bound)
+    se = v[2 * n + 3:o]
+    cov = v[o:o + n * n].reshape(n, n)
+    corr = v[o + n * n:e].reshape(n, n)
+    r = v[e:e + m]
+    J = v[e + m:].reshape(m, n)
+    return SolverOut(u, None, n_steps, status), x, r, J, (cov, bound, se, corr)
 
 
 def solve_flat(method, spec, u0, arrays: Arrays, opts):
