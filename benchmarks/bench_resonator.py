@@ -30,9 +30,14 @@ medians are reported, with the median of the first jtls call of each round
 (the one right after the scipy call) listed separately.  The load average is
 read before and after.
 
+``--sync-dispatch`` sets ``jax_cpu_enable_async_dispatch = False`` before
+JAX starts (a process-wide JAX setting, not something jtls sets): XLA:CPU then
+runs each compiled call on the calling thread instead of handing it to a
+worker thread and waiting for it, which removes two thread switches per fit.
+
 Usage::
 
-    python benchmarks/bench_resonator.py [--rounds 40] [--per-round 10] [--ordinary] [--data-dir DIR]
+    python benchmarks/bench_resonator.py [--rounds 40] [--per-round 10] [--ordinary] [--sync-dispatch] [--data-dir DIR]
 
 Prints a markdown table (paste into benchmarks/resonator_results.md).
 """
@@ -45,16 +50,8 @@ import statistics
 import time
 import warnings
 
-import jax
 import numpy as np
 from scipy import optimize, special
-
-import jtls
-import jtls.resonator as res
-from jtls.data import read_csv, require_dataset
-from jtls.fit import Model, build_problem, fit, kernel
-from jtls.fit.engine import run_problem
-from jtls.resonator.models import loss_joint_guess
 
 POWERS = (80, 100, 120, 140, 160)
 NAMES = ("F_delta0", "mu", "P_c_dBm", "beta", "Delta", "alpha", "loss_bg")
@@ -85,10 +82,20 @@ def main(argv=None):
     ap.add_argument("--per-round", type=int, default=10)
     ap.add_argument("--ordinary", action="store_true",
                     help="also time fit() with the solve compiled as an ordinary XLA program")
+    ap.add_argument("--sync-dispatch", action="store_true",
+                    help="set jax_cpu_enable_async_dispatch = False before JAX starts")
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args(argv)
     if args.rounds < 1 or args.per_round < 1:
         raise ValueError("--rounds and --per-round must be >= 1")
+    import jax
+    if args.sync_dispatch:
+        jax.config.update("jax_cpu_enable_async_dispatch", False)
+    import jtls.resonator as res
+    from jtls.data import read_csv, require_dataset
+    from jtls.fit import Model, build_problem, fit, kernel
+    from jtls.fit.engine import run_problem
+    from jtls.resonator.models import loss_joint_guess
     load0 = os.getloadavg()
     omega = float(res.conversions.omega_from_f0(5.619901372e9))
     w = float(res.conversions.hbar_omega_kelvin(5.619901372e9))
@@ -169,7 +176,8 @@ def main(argv=None):
              ("scipy least_squares warm, median", med(scipy_warm), chi2_s)]
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"load average (1 min) {load0[0]:.2f} before, {load1[0]:.2f} after; jax {jax.__version__}; "
-          f"{args.rounds} rounds x {args.per_round} jtls calls per variant + 1 scipy call")
+          f"{args.rounds} rounds x {args.per_round} jtls calls per variant + 1 scipy call; "
+          f"CPU dispatch {'synchronous' if args.sync_dispatch else 'asynchronous (JAX default)'}")
     print(f"jtls: status {r.status}, {r.n_steps} LM steps, mu = {r.values['mu']:.4f}; "
           f"scipy: status {s.status} ({s.message}), {s.nfev} evaluations, mu = {s.x[1]:.4f}")
     print("\n| run | time (s) | chi2 |\n|---|---|---|")
