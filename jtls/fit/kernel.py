@@ -147,6 +147,8 @@ def dispatch_solve(method, spec, sizes, flat, opts):
 #: this long avoids that; longer solves still end in a blocking wait.
 SPIN_SECONDS = 0.002
 
+_yield = getattr(os, "sched_yield", lambda: None)   # not on every platform
+
 
 def wait_ready(v, spin_seconds=None):
     """Poll ``v.is_ready()`` for up to ``spin_seconds`` (default :data:`SPIN_SECONDS`)."""
@@ -154,7 +156,7 @@ def wait_ready(v, spin_seconds=None):
     if spin > 0 and hasattr(v, "is_ready"):
         t_end = time.perf_counter() + spin
         while not v.is_ready() and time.perf_counter() < t_end:
-            os.sched_yield()
+            _yield()
     return v
 
 
