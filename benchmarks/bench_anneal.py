@@ -83,6 +83,8 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--dtype", default="float64", choices=("float64", "float32"))
     ap.add_argument("--skip-numba", action="store_true")
+    ap.add_argument("--ordinary", action="store_true",
+                    help="compile jtls the ordinary way (RunConfig(single_kernel=False)) for comparison")
     ap.add_argument("--cpu-devices", type=int, default=0,
                     help="jtls CPU devices (default 0 = one per core, as jtls anneal; 1 = single device)")
     ap.add_argument("--json", default=None, help="write results here")
@@ -103,7 +105,8 @@ def main(argv=None):
     results = []
     for L in a.L:
         p = ModelParams(L=L)
-        cfg = RunConfig(params=p, schedule=sched, realizations=a.chunk, chunk=a.chunk, dtype=a.dtype)
+        cfg = RunConfig(params=p, schedule=sched, realizations=a.chunk, chunk=a.chunk, dtype=a.dtype,
+                        single_kernel=not a.ordinary)
         fn, ndev = make_chunk_fn(cfg)
         chunk = -(-a.chunk // ndev) * ndev
         r = jnp.arange(chunk, dtype=jnp.int32)
@@ -111,7 +114,7 @@ def main(argv=None):
         jax.block_until_ready(fn(r))
         compile_s = time.perf_counter() - t
         row = {"L": L, "n": p.n, "sweeps_per_T": a.sweeps, "chunk": chunk, "devices": ndev,
-               "dtype": a.dtype, "jtls_first_call_s": compile_s}
+               "dtype": a.dtype, "single_kernel": not a.ordinary, "jtls_first_call_s": compile_s}
         seq = seq_flags_list(temps, p.h0, p.J0)
         jt, n1, nP = [], [], []
         for _ in range(a.repeats):

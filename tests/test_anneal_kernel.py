@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 import jtls  # noqa: F401
 from jtls.anneal.kernel import (ChainState, anneal_at, init_state, sweep, sweep_dense, sweep_randoms,
-                                sweep_sequential)
+                                sweep_scalar, sweep_sequential)
 from jtls.anneal.lattice import ModelParams, energy, local_fields, make_disorder
 from jtls.anneal.stability import check, relax
 
@@ -106,6 +106,26 @@ def test_sequential_blocks_equal_plain_sequential_loop(M, T):
                 flips += 1
         np.testing.assert_array_equal(np.asarray(st.tau), tau)
     assert flips > 20
+
+
+@pytest.mark.parametrize("order,T", [("random", 3.0), ("random", 0.3), ("label", 30.0), ("label", 3.0)])
+def test_scalar_sweeps_are_the_same_chain(order, T):
+    """sweep_scalar (one attempt at a time, cond on acceptance) makes the same
+    decisions as the vectorised kernels from the same keys: skip-ahead for
+    random sites, fixed-point blocks for label order."""
+    p = ModelParams(L=6)
+    dis = make_disorder(jax.random.key(31), p)
+    st = init_state(jax.random.key(32), dis.h, dis.J)
+    mode = "seq" if order == "label" else "skip"
+    a, na = jax.jit(lambda s: anneal_at(jax.random.key(33), s, dis.h, dis.J, T, 6, 16, mode))(st)
+    b, nb = jax.jit(lambda s: anneal_at(jax.random.key(33), s, dis.h, dis.J, T, 6, 16, mode, scalar=True))(st)
+    assert int(na) == int(nb) > 0
+    np.testing.assert_array_equal(a.tau, b.tau)
+    np.testing.assert_allclose(b.field, local_fields(b.tau, dis.h, dis.J), rtol=0, atol=1e-10)
+    one, _ = jax.jit(lambda k, s: sweep_scalar(k, s, dis.J, T, 0, order))(jax.random.key(34), st)
+    ref, _ = jax.jit(lambda k, s: (sweep_sequential if order == "label" else sweep)(k, s, dis.J, T, 16))(
+        jax.random.key(34), st)
+    np.testing.assert_array_equal(one.tau, ref.tau)
 
 
 def test_modes_give_the_same_chain():

@@ -89,7 +89,7 @@ def sweep(key, state: ChainState, J, T, M: int = 64):
         s = S[a]
         d = jnp.where(hit, -2.0 * t[a], 0.0).astype(field.dtype)
         field = field + J[s] * d
-        tau = tau.at[s].add(d)
+        tau = jnp.where(jnp.arange(n) == s, tau + d, tau)      # no scatter: see jtls.anneal.run
         return jnp.where(hit, pos + a + 1, pos + M), tau, field, nacc + hit.astype(jnp.int32)
 
     _, tau, field, nacc = jax.lax.while_loop(
@@ -132,7 +132,7 @@ def sweep_dense(key, state: ChainState, J, T, M: int = 8):
             nacc = nacc + acc.astype(jnp.int32)
         d = jnp.stack(ds)
         field = field + jnp.sum(rows * d[:, None], axis=0)
-        tau = tau.at[S].add(d)
+        tau = tau + d @ (S[:, None] == jnp.arange(tau.shape[0])).astype(tau.dtype)   # no scatter
         return (tau, field, nacc), None
 
     (tau, field, nacc), _ = jax.lax.scan(block, (state.tau, state.field, jnp.int32(0)), (sites, thr))
@@ -206,11 +206,46 @@ def sweep_sequential(key, state: ChainState, J, T, M: int = 64):
     return ChainState(tau=tau, field=field), nacc
 
 
-def anneal_at(key, state: ChainState, h, J, T, n_sweeps: int, M: int = 64, dense=False):
+def sweep_scalar(key, state: ChainState, J, T, M: int = 0, order: str = "random"):
+    """One sweep as a plain sequential loop: n attempts, one at a time (same chains).
+
+    ``order="random"``: the chain of :func:`sweep` (sites from the sweep's
+    key); ``order="label"``: the chain of :func:`sweep_sequential`.  A
+    rejected attempt costs a few scalar operations; an accepted one updates
+    the n fields from row s of J inside a ``lax.cond``, i.e. only when it
+    happens.  This is the compiled-sequential form: fastest when the program
+    runs as one function on one realization at a time (CPU, see
+    :mod:`jtls.anneal.run`); vmapped, the cond would become a select and
+    every attempt would cost O(n).  ``M`` is unused (uniform signature).
+    """
+    n = state.tau.shape[0]
+    sites, thr = sweep_randoms(key, n, T, state.field.dtype)
+    label = order == "label"
+
+    def body(k, c):
+        tau, field, nacc = c
+        s = k if label else sites[k]
+        t = tau[s]
+
+        def flip(c):
+            tau, field, nacc = c
+            d = (-2.0 * t).astype(field.dtype)
+            return jax.lax.dynamic_update_index_in_dim(tau, -t, s, 0), field + J[s] * d, nacc + 1
+
+        return jax.lax.cond(-2.0 * t * field[s] < thr[k], flip, lambda c: c, (tau, field, nacc))
+
+    tau, field, nacc = jax.lax.fori_loop(0, n, body, (state.tau, state.field, jnp.int32(0)))
+    return ChainState(tau=tau, field=field), nacc
+
+
+def anneal_at(key, state: ChainState, h, J, T, n_sweeps: int, M: int = 64, dense=False,
+              scalar: bool = False):
     """``n_sweeps`` sweeps at T (key of sweep s: fold_in(key, s)).
 
     ``dense``: False or "skip" -> :func:`sweep` (skip-ahead blocks of M),
     True or "dense" -> :func:`sweep_dense`, "seq" -> :func:`sweep_sequential`.
+    ``scalar=True`` runs the same chain (random sites, or label order for
+    "seq") with :func:`sweep_scalar` instead.
 
     The local fields are recomputed exactly (h + J tau) at the start, which
     removes any rounding drift accumulated at the previous temperature.
@@ -220,8 +255,11 @@ def anneal_at(key, state: ChainState, h, J, T, n_sweeps: int, M: int = 64, dense
 
     def body(c, s):
         st, nacc = c
-        step = _MODES[_mode_name(dense)]
-        st, a = step(jax.random.fold_in(key, s), st, J, T, M)
+        mode = _mode_name(dense)
+        if scalar:
+            st, a = sweep_scalar(jax.random.fold_in(key, s), st, J, T, M, "label" if mode == "seq" else "random")
+        else:
+            st, a = _MODES[mode](jax.random.fold_in(key, s), st, J, T, M)
         return (st, nacc + a.astype(jnp.int64)), None
 
     (state, nacc), _ = jax.lax.scan(body, (state, jnp.int64(0)), jnp.arange(n_sweeps))

@@ -50,6 +50,11 @@ from .lattice import ModelParams, make_disorder, validate_params
 from .schedule import Schedule, paper_schedule
 from .stability import check, relax
 
+try:  # public since JAX 0.4.36; without it the annealer compiles the ordinary way
+    from jax.experimental.xla_metadata import set_xla_metadata as _set_xla_metadata
+except ImportError:  # pragma: no cover
+    _set_xla_metadata = None
+
 FORMAT_VERSION = 1
 
 
@@ -64,6 +69,7 @@ class RunConfig:
     dtype: str = "float64"          # float64 or float32 for J and the local fields
     relax: bool = True
     blocks: tuple | None = None     # per temperature (mode, M), mode "skip"/"dense"/"seq"; None -> default_block
+    single_kernel: bool = True      # on CPU, compile each annealing stage as one XLA function (see _batch_fn)
 
     def block_list(self):
         if self.blocks is not None:
@@ -129,51 +135,84 @@ def _tol(dtype):
     return 1e-9
 
 
-def _realization_fn(cfg: RunConfig):
-    """Function of ONE realization index -> dict of per-realization results."""
-    p = cfg.params
-    dtype = jnp.float64 if cfg.dtype == "float64" else jnp.float32
-    base = jax.random.key(cfg.seed)
-    fine = H.fine_edges()
-    blocks = cfg.block_list()
-    sched = cfg.schedule
-    # consecutive temperatures with the same (dense, M, sweeps) are one lax.scan
+def _groups(cfg: RunConfig):
+    """Consecutive temperatures with the same (mode, M, sweeps): one lax.scan each."""
     groups = []
-    for t, (T, sw, blk) in enumerate(zip(sched.T, sched.sweeps, blocks)):
+    for t, (T, sw, blk) in enumerate(zip(cfg.schedule.T, cfg.schedule.sweeps, cfg.block_list())):
         if groups and groups[-1][0] == (blk, sw):
             groups[-1][1].append(t)
         else:
             groups.append(((blk, sw), [t]))
+    return groups
+
+
+def _single_kernel(cfg: RunConfig) -> bool:
+    return cfg.single_kernel and _set_xla_metadata is not None and jax.default_backend() == "cpu"
+
+
+def _batch_fn(cfg: RunConfig):
+    """Function of a batch of realization indices (B,) -> dict of per-realization results (B, ...).
+
+    The annealing of each temperature group is one compiled call over the
+    batch.  Ordinary compilation (GPU/TPU, or ``RunConfig(single_kernel=False)``)
+    vmaps the block kernels of :mod:`jtls.anneal.kernel` over the batch: every
+    lane does O(n) vectorised work per step.  On CPU the call is instead
+    compiled as ONE XLA function (frontend attribute ``xla_cpu_small_call``,
+    set with JAX's public ``jax.experimental.xla_metadata.set_xla_metadata``)
+    that runs the realizations one after another, each as a plain sequential
+    chain (:func:`jtls.anneal.kernel.sweep_scalar`: a rejected attempt costs a
+    few scalar operations, an accepted one an n-wide row update).  XLA:CPU
+    otherwise runs a program as a graph of small kernels handed between
+    threads, and per-attempt control flow would drown in those hand-offs.
+    That emitter has no scatter, hence the scatter-free kernels; histograms,
+    checks and relaxation stay outside it.  Both paths run the same chain
+    (same decisions; fields differ only by summation-order rounding).
+    """
+    p = cfg.params
+    dtype = jnp.float64 if cfg.dtype == "float64" else jnp.float32
+    base = jax.random.key(cfg.seed)
+    fine = H.fine_edges()
+    sched = cfg.schedule
+    groups = _groups(cfg)
     tol = _tol(dtype)
+    single = _single_kernel(cfg)
 
     def exact_field(tau, h, J):
         return h.astype(jnp.float64) + J.astype(jnp.float64) @ tau.astype(jnp.float64)
 
-    def one(r):
+    def setup(r):
         key = jax.random.fold_in(base, r)
         k_dis, k_init, k_dyn = jax.random.split(key, 3)
         dis = make_disorder(k_dis, p, dtype)
-        st = init_state(k_init, dis.h, dis.J)
-        rows, accs = [], []
-        for ((dense, M), sw), ts in groups:
-            Ts = jnp.asarray([sched.T[t] for t in ts], jnp.float64)
-            tix = jnp.asarray(ts, jnp.int32)
+        return dis, init_state(k_init, dis.h, dis.J), k_dyn
 
-            def body(st, x, dense=dense, M=M, sw=sw):
+    def group_fn(mode, M, sw, ts):
+        Ts = jnp.asarray([sched.T[t] for t in ts], jnp.float64)
+        tix = jnp.asarray(ts, jnp.int32)
+
+        def one(st, h, J, k_dyn):
+            def body(st, x):
                 T, t = x
-                st, nacc = anneal_at(jax.random.fold_in(k_dyn, t), st, dis.h, dis.J, T.astype(dtype), sw, M, dense)
-                E = 2.0 * jnp.abs(exact_field(st.tau, dis.h, dis.J))
-                return st, (H.bin_counts(E, fine), nacc)
+                st, nacc = anneal_at(jax.random.fold_in(k_dyn, t), st, h, J, T.astype(dtype), sw, M, mode,
+                                     scalar=single)
+                return st, (st.tau, nacc)
+            return jax.lax.scan(body, st, (Ts, tix))
 
-            st, (c, a) = jax.lax.scan(body, st, (Ts, tix))
-            rows.append(c)
-            accs.append(a)
-        tau = st.tau.astype(jnp.float64)
+        if not single:
+            return jax.jit(jax.vmap(one))
+        # one realization after another, each a plain sequential chain (kernel.sweep_scalar)
+        f = jax.jit(lambda *a: jax.lax.map(lambda x: one(*x), a))
+        return lambda *a: _set_xla_metadata(f(*a), xla_cpu_small_call="true", inlineable="false")
+
+    runners = [group_fn(mode, M, sw, ts) for ((mode, M), sw), ts in groups]
+
+    def finish(dis, tau, taus_T):
+        counts = jax.vmap(lambda t: H.bin_counts(2.0 * jnp.abs(exact_field(t, dis.h, dis.J)), fine))(taus_T)
+        tau = tau.astype(jnp.float64)
         J64 = dis.J.astype(jnp.float64)
         field = exact_field(tau, dis.h, dis.J)
         rep = check(tau, field, J64, tol)
-        out = {"counts": jnp.concatenate(rows), "accepted": jnp.concatenate(accs),
-               "unstable_single": rep.single, "unstable_pair": rep.pair}
+        out = {"counts": counts, "unstable_single": rep.single, "unstable_pair": rep.pair}
         if cfg.relax:
             tau, field, k, capped = relax(tau, field, J64, tol)
             field = exact_field(tau, dis.h, J64)
@@ -184,7 +223,18 @@ def _realization_fn(cfg: RunConfig):
         out["energy"] = jnp.dot(dis.h.astype(jnp.float64), tau) + 0.5 * tau @ (J64 @ tau)
         return out
 
-    return one
+    def batch(r):
+        dis, st, k_dyn = jax.vmap(setup)(r)
+        taus, accs = [], []
+        for run_group in runners:
+            st, (t, a) = run_group(st, dis.h, dis.J, k_dyn)
+            taus.append(t)                       # (B, temperatures of the group, n)
+            accs.append(a)
+        out = jax.vmap(finish)(dis, st.tau, jnp.concatenate(taus, axis=1))
+        out["accepted"] = jnp.concatenate(accs, axis=1)
+        return out
+
+    return batch
 
 
 def make_chunk_fn(cfg: RunConfig, devices=None) -> Callable:
@@ -200,8 +250,7 @@ def make_chunk_fn(cfg: RunConfig, devices=None) -> Callable:
 @functools.lru_cache(maxsize=16)
 def _chunk_fn(cfg, devices):
     mesh = Mesh(np.asarray(devices), ("r",))
-    one = _realization_fn(cfg)
-    f = jax.shard_map(jax.vmap(one), mesh=mesh, in_specs=P("r"), out_specs=P("r"), check_vma=False)
+    f = jax.shard_map(_batch_fn(cfg), mesh=mesh, in_specs=P("r"), out_specs=P("r"), check_vma=False)
     return jax.jit(f), len(devices)
 
 
