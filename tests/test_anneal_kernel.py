@@ -128,6 +128,26 @@ def test_scalar_sweeps_are_the_same_chain(order, T):
     np.testing.assert_array_equal(one.tau, ref.tau)
 
 
+def test_sweep_random_numbers_are_uniform_and_uncorrelated():
+    """Sites and u of sweep_randoms over 2000 sweeps (N = 2e5 attempts): site
+    counts pass a chi-square test (100 bins, 99 dof: mean 99, sd 14; bound at
+    +5 sd), mean and variance of u match 1/2 and 1/12, and the lag-1 and
+    sweep-to-sweep correlations of u are below 5/sqrt(N)."""
+    n, S, T = 100, 2000, 1.0
+    keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.key(41), s))(jnp.arange(S))
+    sites, thr = jax.vmap(lambda k: sweep_randoms(k, n, T))(keys)
+    sites, u = np.asarray(sites).ravel(), np.exp(-np.asarray(thr) / T)
+    N = sites.size
+    counts = np.bincount(sites, minlength=n)
+    chi2 = ((counts - N / n) ** 2 / (N / n)).sum()
+    assert chi2 < 99 + 5 * 14.1, chi2
+    assert abs(u.mean() - 0.5) < 5 * np.sqrt(1 / 12 / N)
+    assert abs(u.var() - 1 / 12) < 5 * np.sqrt(1 / 180 / N)
+    z = (u - 0.5) / np.sqrt(1 / 12)
+    assert abs(np.mean(z[:, 1:] * z[:, :-1])) < 5 / np.sqrt(N)
+    assert abs(np.mean(z[1:] * z[:-1])) < 5 / np.sqrt(N)
+
+
 def test_modes_give_the_same_chain():
     """Skip-ahead and dense-block sweeps realize the same chain (same keys -> same states)."""
     p = ModelParams(L=4)
