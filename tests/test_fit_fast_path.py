@@ -219,3 +219,17 @@ def test_problem_arrays_built_on_demand_match_the_flat_vector():
     problem.flat = None  # the generic path through Arrays
     res_b = run_problem(problem)
     assert res_a.values == res_b.values and math.isclose(res_a.chi2, res_b.chi2, rel_tol=0, abs_tol=0)
+
+
+def test_import_makes_cpu_dispatch_synchronous_unless_opted_out():
+    """jtls/_config.py: synchronous CPU dispatch by default; JTLS_CPU_ASYNC_DISPATCH=1 keeps JAX's."""
+    import os
+    import subprocess
+    import sys
+    code = "import jtls, jax; print(jax.config.read('jax_cpu_enable_async_dispatch'))"
+    env = {k: v for k, v in os.environ.items() if k != "JTLS_CPU_ASYNC_DISPATCH"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False", out.stderr[-2000:]
+    out = subprocess.run([sys.executable, "-c", code], env=env | {"JTLS_CPU_ASYNC_DISPATCH": "1"},
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "True", out.stderr[-2000:]
