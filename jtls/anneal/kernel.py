@@ -27,9 +27,16 @@ block's sites) and updates all fields with one weighted sum of the rows.
 Both realize the same chain from the same key (tested), so the mode is chosen
 per temperature (:func:`default_block`) for speed only.  Which realization of
 a vmapped batch finishes a sweep first depends only on its own chain, so
-results do not depend on the batch size.
+results do not depend on the batch size.  :func:`sweep_sequential` runs the
+label-order chain (used for T >= h0/4) in blocks solved as a fixed point.
 
-Functions act on ONE realization; vmap them over realizations.
+These block kernels are for vmapped batches (GPU/TPU).  :func:`sweep_scalar`
+runs either chain one attempt at a time with a real branch on acceptance --
+the compiled-sequential form, which :mod:`jtls.anneal.run` uses on CPU, where
+each annealing stage is compiled as one XLA function over realizations one
+after another.  All kernels avoid scatters (that emitter has none).
+
+Functions act on ONE realization; vmap (or lax.map) them over realizations.
 """
 from __future__ import annotations
 
