@@ -42,7 +42,7 @@ def add_run_args(ap, L=8, R=300):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sweeps", type=int, default=257)
     ap.add_argument("--chunk", type=int, default=64)
-    ap.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    ap.add_argument("--dtype", default="float32", choices=("float64", "float32"))
     ap.add_argument("--cpu-devices", type=int, default=0,
                     help="CPU devices to shard realizations over (default 0 = one per core)")
     ap.add_argument("--runs", default=None, help="directory of cached runs (default OUT/runs)")
