@@ -37,6 +37,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -247,7 +248,30 @@ def make_chunk_fn(cfg: RunConfig, devices=None) -> Callable:
     everything but the number of realizations and the chunk size.
     """
     devices = tuple(jax.devices() if devices is None else devices)
-    return _chunk_fn(dataclasses.replace(cfg, realizations=1, chunk=1), devices)
+    key = dataclasses.replace(cfg, realizations=1, chunk=1)
+    fn, ndev = _chunk_fn(key, devices)
+    if not _single_kernel(key):
+        return fn, ndev
+    ordinary = dataclasses.replace(key, single_kernel=False)
+
+    def call(r):
+        """The single-function program, or -- if XLA cannot build it (an op its
+        emitter lacks, a JAX version without the attribute) -- the ordinary one,
+        which runs the same chain; the choice is remembered per configuration."""
+        if key not in SINGLE_KERNEL_FAILED:
+            try:
+                return fn(r)
+            except jax.errors.JaxRuntimeError as exc:
+                SINGLE_KERNEL_FAILED.add(key)
+                warnings.warn(f"jtls.anneal: single-function compilation failed ({str(exc)[:200]}); "
+                              "using the ordinary XLA program (same chain, slower on CPU)", RuntimeWarning)
+        return _chunk_fn(ordinary, devices)[0](r)
+
+    return call, ndev
+
+
+#: Configurations whose single-function compilation failed (see make_chunk_fn).
+SINGLE_KERNEL_FAILED: set = set()
 
 
 @functools.lru_cache(maxsize=16)
