@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 
 import numpy as np
 from scipy.optimize import curve_fit
@@ -103,16 +104,25 @@ def fit_eq3(T, edges, counts, n_tls, nbins=16, window=2.0, min_counts=20):
 
     B0 = max(n.mean(), 1e-12)
     try:
-        p, cov = curve_fit(model, np.zeros(c.size), n, p0=(B0, 0.1), sigma=sig,
-                           absolute_sigma=True, maxfev=20000)
+        with warnings.catch_warnings():       # ill-conditioned fits are reported in "status"
+            warnings.simplefilter("ignore", RuntimeWarning)
+            p, cov = curve_fit(model, np.zeros(c.size), n, p0=(B0, 0.1), sigma=sig,
+                               absolute_sigma=True, maxfev=20000)
     except (RuntimeError, ValueError) as exc:
         out["status"] = f"fit failed: {exc}"
         return out
-    perr = np.sqrt(np.diag(cov))
+    perr = np.sqrt(np.abs(np.diag(cov)))
     r = (model(None, *p) - n) / sig
     dof = max(c.size - 2, 1)
     out.update(B=float(p[0]), B_err=float(perr[0]), mu=float(p[1]), mu_err=float(perr[1]),
                chi2_red=float(r @ r / dof))
+    frac = c.sum() / n_tls
+    if frac > 0.5:
+        # Eq. (3) describes the low-energy part of the DOS; a window holding most TLSs is not that
+        out["status"] = (f"not applicable: 0 < E < {window:g} T holds {100 * frac:.0f} % of all TLSs "
+                         "(Eq. 3 is a low-energy form)")
+    elif not (np.all(np.isfinite(p)) and np.all(np.isfinite(perr))):
+        out["status"] = "ill-conditioned: non-finite parameter errors"
     return out
 
 

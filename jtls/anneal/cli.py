@@ -69,7 +69,8 @@ def _dos_fit(args) -> int:
     data = load(args.path)
     rows = fit_table(data, nbins=args.bins)
     if args.json:
-        json.dump(rows, sys.stdout, indent=1)
+        from ..fit.result import json_safe            # non-finite numbers as strings: valid JSON
+        json.dump(json_safe(rows), sys.stdout, indent=1, allow_nan=False)
         print()
         return 0
     print(f"# {args.path}: Eq. (3) fits in 0 < E < 2T; errors 1 sigma (Poisson)")
@@ -79,5 +80,5 @@ def _dos_fit(args) -> int:
             print(f"{r['T']:10.4g} {'-':>10} {'-':>9} {'-':>8} {'-':>7} {'-':>8} {r['n_counts']:8d}  {r['status']}")
         else:
             print(f"{r['T']:10.4g} {r['B']:10.4g} {r['B_err']:9.2g} {r['mu']:8.4f} {r['mu_err']:7.3f} "
-                  f"{r['chi2_red']:8.2f} {r['n_counts']:8d}  ok")
+                  f"{r['chi2_red']:8.2f} {r['n_counts']:8d}  {r['status']}")
     return 0
