@@ -23,10 +23,15 @@ import os
 
 import jax
 
-if os.environ.get("JTLS_NO_X64", "") not in ("1", "true", "True"):
+
+def _env_set(name: str) -> bool:
+    return os.environ.get(name, "") in ("1", "true", "True")
+
+
+if not _env_set("JTLS_NO_X64"):
     jax.config.update("jax_enable_x64", True)
 
-if os.environ.get("JTLS_CPU_ASYNC_DISPATCH", "") not in ("1", "true", "True"):
+if not _env_set("JTLS_CPU_ASYNC_DISPATCH"):
     try:
         jax.config.update("jax_cpu_enable_async_dispatch", False)
     except Exception:  # noqa: BLE001 - unknown option in another JAX version, or too late

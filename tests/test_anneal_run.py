@@ -90,7 +90,7 @@ def test_falls_back_to_the_ordinary_program_when_single_function_fails(tmp_path,
     def broken(*a, **k):
         raise jax.errors.JaxRuntimeError("UNIMPLEMENTED: simulated emitter failure")
 
-    monkeypatch.setattr(R, "_set_xla_metadata", broken)
+    monkeypatch.setattr(R, "single_function", broken)
     monkeypatch.setattr(R, "SINGLE_KERNEL_FAILED", set())
     R._chunk_fn.cache_clear()
     try:

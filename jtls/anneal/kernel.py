@@ -290,13 +290,16 @@ def anneal_at(key, state: ChainState, h, J, T, n_sweeps: int, M: int = 64, dense
     """
     state = ChainState(tau=state.tau, field=local_fields(state.tau, h, J))
 
+    mode = _mode_name(dense)
+    if scalar:
+        order = "label" if mode == "seq" else "random"
+        step = lambda k, st: sweep_scalar(k, st, J, T, M, order)  # noqa: E731
+    else:
+        step = lambda k, st: _MODES[mode](k, st, J, T, M)  # noqa: E731
+
     def body(c, s):
         st, nacc = c
-        mode = _mode_name(dense)
-        if scalar:
-            st, a = sweep_scalar(jax.random.fold_in(key, s), st, J, T, M, "label" if mode == "seq" else "random")
-        else:
-            st, a = _MODES[mode](jax.random.fold_in(key, s), st, J, T, M)
+        st, a = step(jax.random.fold_in(key, s), st)
         return (st, nacc + a.astype(jnp.int64)), None
 
     (state, nacc), _ = jax.lax.scan(body, (state, jnp.int64(0)), jnp.arange(n_sweeps))

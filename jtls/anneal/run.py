@@ -50,11 +50,7 @@ from .kernel import _mode_name, anneal_at, default_block, init_state
 from .lattice import ModelParams, make_disorder, validate_params
 from .schedule import Schedule, paper_schedule
 from .stability import check, relax
-
-try:  # public since JAX 0.4.36; without it the annealer compiles the ordinary way
-    from jax.experimental.xla_metadata import set_xla_metadata as _set_xla_metadata
-except ImportError:  # pragma: no cover
-    _set_xla_metadata = None
+from .._xla import single_function, single_function_available
 
 FORMAT_VERSION = 1
 
@@ -139,10 +135,16 @@ def _tol(dtype):
     return 1e-9
 
 
-def _groups(cfg: RunConfig):
-    """Consecutive temperatures with the same (mode, M, sweeps): one lax.scan each."""
+def _groups(cfg: RunConfig, scalar: bool = False):
+    """Consecutive temperatures with the same (mode, M, sweeps): one lax.scan each.
+
+    With ``scalar`` (kernel.sweep_scalar) only the visiting order matters, not
+    the block size: every random-site mode is one group ("skip", 0)."""
+    blocks = cfg.block_list()
+    if scalar:
+        blocks = [("seq", 0) if mode == "seq" else ("skip", 0) for mode, _ in blocks]
     groups = []
-    for t, (T, sw, blk) in enumerate(zip(cfg.schedule.T, cfg.schedule.sweeps, cfg.block_list())):
+    for t, (T, sw, blk) in enumerate(zip(cfg.schedule.T, cfg.schedule.sweeps, blocks)):
         if groups and groups[-1][0] == (blk, sw):
             groups[-1][1].append(t)
         else:
@@ -151,7 +153,7 @@ def _groups(cfg: RunConfig):
 
 
 def _single_kernel(cfg: RunConfig) -> bool:
-    return cfg.single_kernel and _set_xla_metadata is not None and jax.default_backend() == "cpu"
+    return cfg.single_kernel and single_function_available()
 
 
 def _batch_fn(cfg: RunConfig):
@@ -161,9 +163,7 @@ def _batch_fn(cfg: RunConfig):
     batch.  Ordinary compilation (GPU/TPU, or ``RunConfig(single_kernel=False)``)
     vmaps the block kernels of :mod:`jtls.anneal.kernel` over the batch: every
     lane does O(n) vectorised work per step.  On CPU the call is instead
-    compiled as ONE XLA function (frontend attribute ``xla_cpu_small_call``,
-    set with JAX's public ``jax.experimental.xla_metadata.set_xla_metadata``)
-    that runs the realizations one after another, each as a plain sequential
+    compiled as ONE XLA function (:mod:`jtls._xla`) that runs the realizations one after another, each as a plain sequential
     chain (:func:`jtls.anneal.kernel.sweep_scalar`: a rejected attempt costs a
     few scalar operations, an accepted one an n-wide row update).  XLA:CPU
     otherwise runs a program as a graph of small kernels handed between
@@ -177,9 +177,9 @@ def _batch_fn(cfg: RunConfig):
     base = jax.random.key(cfg.seed)
     fine = H.fine_edges()
     sched = cfg.schedule
-    groups = _groups(cfg)
-    tol = _tol(dtype)
     single = _single_kernel(cfg)
+    groups = _groups(cfg, scalar=single)
+    tol = _tol(dtype)
 
     def exact_field(tau, h, J):
         return h.astype(jnp.float64) + J.astype(jnp.float64) @ tau.astype(jnp.float64)
@@ -206,7 +206,7 @@ def _batch_fn(cfg: RunConfig):
             return jax.jit(jax.vmap(one))
         # one realization after another, each a plain sequential chain (kernel.sweep_scalar)
         f = jax.jit(lambda *a: jax.lax.map(lambda x: one(*x), a))
-        return lambda *a: _set_xla_metadata(f(*a), xla_cpu_small_call="true", inlineable="false")
+        return lambda *a: single_function(f(*a))
 
     runners = [group_fn(mode, M, sw, ts) for ((mode, M), sw), ts in groups]
 

@@ -10,10 +10,10 @@ stealing, context switches) cost far more than the arithmetic (measured with
 percent in the generated code).  XLA:CPU can instead compile a sub-computation
 into a single function when its ``call`` carries the frontend attribute
 ``xla_cpu_small_call`` (what its ``SmallWhileLoopHoistingPass`` does for
-small while loops); :func:`solve_flat` puts the whole solve (data slicing,
-solver loop, Jacobian at the optimum) in such a call, tagged with JAX's
-public :func:`jax.experimental.xla_metadata.set_xla_metadata`.  Nothing is
-changed globally (no XLA flags): it applies to this executable only.
+small while loops); :func:`solve_kernel` puts the whole solve (data slicing,
+solver loop, Jacobian at the optimum) in such a call, tagged by
+:func:`jtls._xla.single_function` (JAX's public ``set_xla_metadata``).
+Nothing is changed globally (no XLA flags): it applies to this executable only.
 
 The single-kernel emitter supports fewer operations than the thunk runtime
 (no custom calls -- hence the plain-jnp 7 x 7 solves of
@@ -39,10 +39,7 @@ import jax.numpy as jnp
 from .objective import Arrays, TermArrays
 from .solvers import spd_inverse
 
-try:  # public since JAX 0.4.36; without it every solve takes the ordinary path
-    from jax.experimental.xla_metadata import set_xla_metadata as _set_xla_metadata
-except ImportError:  # pragma: no cover
-    _set_xla_metadata = None
+from .._xla import single_function, single_function_available
 
 #: Problem structures (method, spec, sizes, options) whose single-kernel
 #: compilation failed; they use the ordinary compiled program.
@@ -113,13 +110,11 @@ solve_program = jax.jit(_solve, static_argnums=(0, 1, 2, 4))
 @partial(jax.jit, static_argnums=(0, 1, 2, 4))
 def solve_kernel(method, spec, sizes, flat, opts):
     """:data:`solve_program` compiled as one XLA:CPU kernel (see module docstring)."""
-    return _set_xla_metadata(solve_program(method, spec, sizes, flat, opts),
-                             xla_cpu_small_call="true", inlineable="false")
+    return single_function(solve_program(method, spec, sizes, flat, opts))
 
 
 def _single_kernel_ok(key) -> bool:
-    return (USE_SINGLE_KERNEL and _set_xla_metadata is not None and key not in KERNEL_FAILED
-            and jax.default_backend() == "cpu")
+    return USE_SINGLE_KERNEL and key not in KERNEL_FAILED and single_function_available()
 
 
 def dispatch_solve(method, spec, sizes, flat, opts):
