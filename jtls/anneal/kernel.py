@@ -85,6 +85,29 @@ def sweep_bits(key, n: int):
     return _mix32(_mix32(c) ^ s[1]).reshape(2, n)
 
 
+def _mulhi32(w, n: int):
+    """floor(w n / 2^32) for uint32 words ``w`` and 0 <= n < 2^32, in uint32 arithmetic only.
+
+    The 64-bit product is assembled from 16-bit halves, so the result is the
+    same whether or not JAX's 64-bit types are enabled (with ``JTLS_NO_X64=1``
+    a uint64 cast silently stays 32-bit and the product's high word would be
+    lost: every site would be 0).
+    """
+    w = jnp.asarray(w, jnp.uint32)
+    m16 = jnp.uint32(0xFFFF)
+    n = int(n)
+    if not 0 <= n < 2 ** 32:
+        raise ValueError(f"argument 'n' must be in [0, 2^32), got {n!r}")
+    b_lo, b_hi = jnp.uint32(n & 0xFFFF), jnp.uint32(n >> 16)
+    a_lo, a_hi = w & m16, w >> 16
+    lo_lo = a_lo * b_lo
+    hi_lo = a_hi * b_lo
+    lo_hi = a_lo * b_hi
+    # < 2^16 + 2^16 + (2^16 - 1)^2 < 2^32: no overflow
+    cross = (lo_lo >> 16) + (hi_lo & m16) + lo_hi
+    return a_hi * b_hi + (hi_lo >> 16) + (cross >> 16)
+
+
 def sweep_randoms(key, n: int, T, dtype=jnp.float64):
     """Sites (n,) int32 and acceptance thresholds -T ln u (n,) for one sweep.
 
@@ -95,7 +118,7 @@ def sweep_randoms(key, n: int, T, dtype=jnp.float64):
     Metropolis probability below 3e-8 is rounded to zero).
     """
     bits = sweep_bits(key, n)
-    sites = ((bits[0].astype(jnp.uint64) * jnp.uint64(n)) >> jnp.uint64(32)).astype(jnp.int32)
+    sites = _mulhi32(bits[0], n).astype(jnp.int32)
     if jnp.dtype(dtype) == jnp.float32:
         u = ((bits[1] >> 8).astype(jnp.float32) + 0.5) * jnp.float32(2.0 ** -24)
         return sites, -jnp.asarray(T, jnp.float32) * jnp.log(u)
