@@ -9,6 +9,13 @@ from __future__ import annotations
 import numpy as np
 import jax
 
+#: Supported magnitudes of the dimensional arguments of the observables
+#: (temperatures and energies in K, frequencies in rad/s, A in s^-1 K^-3,
+#: DOS prefactors, amplitudes).  Inside [1e-100, 1e100] every square, cube and
+#: exp/log of the formulas stays inside float64 (squares overflow at ~1e154,
+#: underflow at ~1e-154); the physical values are many decades inside.
+VALUE_MIN, VALUE_MAX = 1e-100, 1e100
+
 #: Supported range of the DOS power mu (closed interval).  The observables are
 #: verified to 1e-8 for mu in [0, 0.5]; the wider range is accepted and
 #: converges but is only tested for finiteness.
@@ -58,6 +65,67 @@ def finite(name: str, x):
     v = _values(name, x)
     if not np.all(np.isfinite(v)):
         raise ValueError(f"argument {name!r} must be finite, got non-finite value(s)")
+
+
+def _unit(unit):
+    return f" {unit}" if unit else ""
+
+
+def in_domain(name: str, x, unit: str = "", lo: float = VALUE_MIN, hi: float = VALUE_MAX):
+    """Raise ValueError unless every element of ``x`` is finite and lo <= x <= hi (so > 0).
+
+    The message names the argument, the offending value and the allowed range.
+    """
+    if not is_concrete(x):
+        return
+    positive_finite(name, x)
+    v = _values(name, x)
+    if np.any(v < lo) or np.any(v > hi):
+        bad = v.min() if np.any(v < lo) else v.max()
+        raise ValueError(
+            f"argument {name!r} = {float(bad)!r}{_unit(unit)} is outside the supported range "
+            f"[{lo:g}, {hi:g}]{_unit(unit)} (beyond it squares and powers leave the float64 range)")
+
+
+def amplitude(name: str, x, hi: float = VALUE_MAX):
+    """Raise ValueError unless every element of ``x`` is finite and 0 <= x <= hi.
+
+    For prefactors that are non-negative by definition (tunneling strengths C,
+    C_dip, F delta0): a negative value would flip the sign of the observable.
+    """
+    if not is_concrete(x):
+        return
+    nonnegative_finite(name, x)
+    v = _values(name, x)
+    if np.any(v > hi):
+        raise ValueError(f"argument {name!r} = {float(v.max())!r} is outside the supported range "
+                         f"[0, {hi:g}]")
+
+
+def finite_result(where: str, out, **args):
+    """Raise ValueError when a concrete result holds NaN/inf, naming the arguments.
+
+    Each argument is within its own range (checked before); this catches
+    combinations whose product leaves float64 (e.g. T^2/B with T huge and B tiny).
+    """
+    if not (is_concrete(out) and all(is_concrete(a) for a in args.values())):
+        return
+    o = np.asarray(out)
+    if o.dtype.kind not in "fc" or np.all(np.isfinite(o)):
+        return
+    i = int(np.flatnonzero(~np.isfinite(o.reshape(-1)))[0])
+    vals = []
+    for k, a in args.items():
+        a = np.asarray(a)
+        try:
+            ai = np.broadcast_to(a, o.shape).reshape(-1)[i] if a.ndim else a
+        except ValueError:
+            ai = a
+        vals.append(f"{k}={float(ai) if np.ndim(ai) == 0 and np.asarray(ai).dtype.kind in 'fiu' else ai!r}")
+    raise ValueError(
+        f"{where}: the result is not finite (overflow/underflow of float{o.dtype.itemsize * 8}) "
+        f"at {', '.join(vals)}: the arguments are each in range but their combination is not "
+        f"representable; rescale them (e.g. other units)")
 
 
 def mu_in_range(name: str, mu):

@@ -79,6 +79,9 @@ def reduced_grid(n: int = ORDER):
 def geometric_edges(lo, hi, n_panels: int):
     """Edges [0, lo, ..., hi] with geometric spacing between lo and hi (traceable).
 
+    ``lo`` and ``hi`` are reproduced exactly.  Drop the leading 0 (``[..., 1:]``)
+    for edges starting at ``lo``.
+
     ``lo`` and ``hi`` may be arrays (broadcast); output shape (..., n_panels + 2).
     """
     lo = jnp.asarray(lo)
@@ -86,5 +89,8 @@ def geometric_edges(lo, hi, n_panels: int):
     s = jnp.linspace(0.0, 1.0, n_panels + 1, dtype=lo.dtype)
     lo_, hi_ = jnp.broadcast_arrays(lo, hi)
     inner = jnp.exp(jnp.log(lo_)[..., None] + s * (jnp.log(hi_) - jnp.log(lo_))[..., None])
+    # pin the end points exactly (exp(log x) may be off by an ulp): a principal-value
+    # interval symmetric about a pole must end exactly at 2w
+    inner = inner.at[..., 0].set(lo_).at[..., -1].set(hi_)
     zero = jnp.zeros(lo_.shape + (1,), dtype=inner.dtype)
     return jnp.concatenate([zero, inner], axis=-1)

@@ -26,9 +26,12 @@ def power_law_dos(E, T, B, mu):
     """Eq. (3): n(T, E) = B (T^2 + E^2)^(mu/2); E, T in K, B in K^-(1+mu).  Shapes broadcast."""
     from . import _common as c
     from ..dos import PowerLawDOS
-    c.check(T=T, mu=mu)
-    c.finite_args(E=E, B=B)
-    return PowerLawDOS(B, mu)(E, T)
+    c.check(T=T, mu=mu, B=B)
+    c.finite_args(E=E)
+    out = PowerLawDOS(B, mu)(E, T)
+    from .. import _validate as V
+    V.finite_result("power_law_dos", out, E=E, T=T, B=B, mu=mu)
+    return out
 
 
 __all__ = [

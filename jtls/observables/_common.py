@@ -1,6 +1,7 @@
 """Shared plumbing of the observables: validation, broadcasting, batching, nodes."""
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 
 import jax
@@ -11,15 +12,30 @@ from .. import _validate as V
 from ..quadrature import reduced_grid
 
 
+#: Units named in the messages of :func:`check`.
+_UNITS = {"T": "K", "T_ref": "K", "A": "s^-1 K^-3", "omega": "rad/s", "v_l": "m/s",
+          "v_t": "m/s", "B": "K^-(1+mu)", "E": "K"}
+
+
 def check(T=None, mu=None, **positive):
-    """Validate concrete inputs; raises ValueError naming the argument."""
+    """Validate concrete inputs; raises ValueError naming the argument.
+
+    T and every keyword must be finite and inside [V.VALUE_MIN, V.VALUE_MAX]
+    (> 0); mu inside [V.MU_MIN, V.MU_MAX].
+    """
     if T is not None:
-        V.positive_finite("T", T)
+        V.in_domain("T", T, _UNITS["T"])
     if mu is not None:
         V.mu_in_range("mu", mu)
     for name, value in positive.items():
         if value is not None:
-            V.positive_finite(name, value)
+            V.in_domain(name, value, _UNITS.get(name, ""))
+
+
+def amplitudes(**values):
+    """Non-negative finite prefactors (C, C_dip): ValueError naming the argument otherwise."""
+    for name, value in values.items():
+        V.amplitude(name, value)
 
 
 def finite_args(**values):
@@ -55,7 +71,10 @@ def batched(fn, dos=None, **arrays):
         out = _compiled(fn, False)(*flat)
     else:
         out = _compiled(fn, True)(dos, *flat)
-    return out.reshape(shape)
+    out = out.reshape(shape)
+    # concrete call: no NaN/inf may leave silently (named after the public caller)
+    V.finite_result(sys._getframe(1).f_code.co_name, out, **arrays)
+    return out
 
 
 def nodes(dtype):

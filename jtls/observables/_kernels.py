@@ -39,17 +39,23 @@ def fermi_tail(u):
     return 2.0 * e / (1.0 + e)
 
 
+#: Below this u the phonon weight uses its series (next term u^8/... < 1e-40 there).
+KAPPA_SERIES_U = 1e-4
+
+
 def kappa_weight(u):
     """u^3 / (sinh^2(u/2) tanh(u/2)) = 4 u^3 e^-u (1 + e^-u) / (1 - e^-u)^3, -> 8 at u = 0.
 
     The phonon weight of Eq. (5) in the reduced variable u = E/T.
     """
-    small = u < 1e-4
+    small = u < KAPPA_SERIES_U
     us = jnp.where(small, 1.0, u)
     e = jnp.exp(-us)
     big = 4.0 * us**3 * e * (1.0 + e) / (-jnp.expm1(-us)) ** 3
-    # series: u^3 cosh(u/2)/sinh^3(u/2) = 8 (1 - u^2/24 + ...) for small u
-    return jnp.where(small, 8.0 * (1.0 - u * u / 24.0), big)
+    # series: u^3 cosh(u/2)/sinh^3(u/2) = 8 (1 - u^4/240 + u^6/3024 - ...) for small u
+    # (with x = u/2: (x/sinh x)^3 cosh x = 1 - x^4/15 + 4 x^6/189 - ...; no u^2 term)
+    u4 = (u * u) ** 2
+    return jnp.where(small, 8.0 * (1.0 - u4 / 240.0 + u4 * u * u / 3024.0), big)
 
 
 #: Above this value of b = omega tau_min the relaxation kernel uses its series.

@@ -106,7 +106,7 @@ def velocity_shift_resonant(T, C, mu, T_ref=1.0):
     T, T_ref in K; C = P0 gamma^2/(rho v^2); shapes broadcast.
     """
     c.check(T=T, mu=mu, T_ref=T_ref)
-    c.finite_args(C=C)
+    c.amplitudes(C=C)
     return c.batched(_resonant_power_1, T=T, C=C, mu=mu, T_ref=T_ref)
 
 
@@ -132,7 +132,7 @@ def velocity_shift_resonant_dos(T, dos, C=1.0, T_ref=1.0):
     grows like E^mu with mu >= 1).  ``dos`` is scaled by C.
     """
     c.check(T=T, T_ref=T_ref)
-    c.finite_args(C=C)
+    c.amplitudes(C=C)
     return c.batched(_resonant_dos_e, dos, T=T, C=C, T_ref=T_ref)
 
 
@@ -180,7 +180,7 @@ def _relaxation_1(T, dos, A, omega):
 def velocity_shift_relaxation_dos(T, dos, A, omega, C=1.0):
     """Eq. (8) for any DOS model (dimensionless, absolute; -> 0 as T -> 0)."""
     c.check(T=T, A=A, omega=omega)
-    c.finite_args(C=C)
+    c.amplitudes(C=C)
     return c.batched(_relaxation_dos_e, dos, T=T, C=C, A=A, omega=omega)
 
 
@@ -191,7 +191,7 @@ def velocity_shift_relaxation(T, C, mu, A, omega):
     omega in rad/s; shapes broadcast.
     """
     c.check(T=T, mu=mu, A=A, omega=omega)
-    c.finite_args(C=C)
+    c.amplitudes(C=C)
     return c.batched(_relaxation_pl_e, T=T, C=C, mu=mu, A=A, omega=omega)
 
 
@@ -241,14 +241,14 @@ def _relaxation_a2_1(T, dos, A, omega):
 def velocity_shift_relaxation_A2_dos(T, dos, A, omega, C=1.0):
     """App. A, Eq. (A2): the relaxation term with n(T, E sqrt(1-x^2)) inside the x-integral."""
     c.check(T=T, A=A, omega=omega)
-    c.finite_args(C=C)
+    c.amplitudes(C=C)
     return c.batched(_relaxation_a2_dos_e, dos, T=T, C=C, A=A, omega=omega)
 
 
 def velocity_shift_relaxation_A2(T, C, mu, A, omega):
     """Eq. (A2) with the Eq. (3) DOS (dimensionless); equals Eq. (8) for mu = 0."""
     c.check(T=T, mu=mu, A=A, omega=omega)
-    c.finite_args(C=C)
+    c.amplitudes(C=C)
     return c.batched(_relaxation_a2_pl_e, T=T, C=C, mu=mu, A=A, omega=omega)
 
 
@@ -264,7 +264,7 @@ def _loss_1(T, dos, A, omega):
 def internal_friction_dos(T, dos, A, omega, C=1.0):
     """Acoustic absorption Q^-1(T) = relaxation + resonant (low intensity), any DOS model."""
     c.check(T=T, A=A, omega=omega)
-    c.finite_args(C=C)
+    c.amplitudes(C=C)
     return c.batched(_loss_dos_e, dos, T=T, C=C, A=A, omega=omega)
 
 
@@ -274,7 +274,7 @@ def internal_friction(T, C, mu, A, omega):
     STM (mu = 0) plateau for omega tau_min << 1: (pi/2) C.
     """
     c.check(T=T, mu=mu, A=A, omega=omega)
-    c.finite_args(C=C)
+    c.amplitudes(C=C)
     return c.batched(_loss_pl_e, T=T, C=C, mu=mu, A=A, omega=omega)
 
 
@@ -282,36 +282,43 @@ def internal_friction(T, C, mu, A, omega):
 
 def dielectric_shift_resonant(T, C_dip, mu, T_ref=1.0):
     """d eps/eps resonant part relative to T_ref: -velocity_shift_resonant with C -> C_dip."""
+    c.amplitudes(C_dip=C_dip)
     return -velocity_shift_resonant(T, C_dip, mu, T_ref)
 
 
 def dielectric_shift_relaxation(T, C_dip, mu, A, omega):
     """d eps/eps relaxation part: -velocity_shift_relaxation with C -> C_dip."""
+    c.amplitudes(C_dip=C_dip)
     return -velocity_shift_relaxation(T, C_dip, mu, A, omega)
 
 
 def dielectric_shift(T, C_dip, mu, A, omega, T_ref=1.0):
     """Total d eps/eps(T) (minimum where the velocity has its maximum)."""
+    c.amplitudes(C_dip=C_dip)
     return -velocity_shift(T, C_dip, mu, A, omega, T_ref)
 
 
 def dielectric_shift_dos(T, dos, A, omega, C_dip=1.0, T_ref=1.0):
     """Total d eps/eps(T) for any DOS model."""
+    c.amplitudes(C_dip=C_dip)
     return -velocity_shift_dos(T, dos, A, omega, C_dip, T_ref)
 
 
 def dielectric_shift_resonant_dos(T, dos, C_dip=1.0, T_ref=1.0):
     """d eps/eps resonant part relative to T_ref, any DOS model."""
+    c.amplitudes(C_dip=C_dip)
     return -velocity_shift_resonant_dos(T, dos, C_dip, T_ref)
 
 
 def dielectric_shift_relaxation_dos(T, dos, A, omega, C_dip=1.0):
     """d eps/eps relaxation part, any DOS model."""
+    c.amplitudes(C_dip=C_dip)
     return -velocity_shift_relaxation_dos(T, dos, A, omega, C_dip)
 
 
 def loss_tangent_dos(T, dos, A, omega, C_dip=1.0):
     """Dielectric loss tan delta(T) = Im(d eps/eps) for any DOS model (half the Q^-1 form)."""
+    c.amplitudes(C_dip=C_dip)
     return 0.5 * internal_friction_dos(T, dos, A, omega, C_dip)
 
 
@@ -322,6 +329,7 @@ def loss_tangent(T, C_dip, mu, A, omega):
     (pi/2) C_dip shape(T, hbar w) tanh(hbar w/2T) (-> delta0 = (pi/2) C_dip at
     low T, the tan delta of the paper's App. C), relaxation plateau (pi/4) C_dip.
     """
+    c.amplitudes(C_dip=C_dip)
     return 0.5 * internal_friction(T, C_dip, mu, A, omega)
 
 

@@ -61,6 +61,7 @@ derivative with respect to E_b is reported as 0: fit log E_b instead).
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import jax
@@ -140,8 +141,7 @@ def thermal_conductivity_matthiessen(T, B, mu, *, boundary=None, rayleigh=None):
     Returns:
       kappa, broadcast shape of the arguments.
     """
-    c.check(T=T, mu=mu)
-    c.finite_args(B=B)
+    c.check(T=T, mu=mu, B=B)
     _check_channels(boundary, rayleigh)
     Eb = 0.0 if boundary is None else boundary
     ER = jnp.inf if rayleigh is None else rayleigh
@@ -165,7 +165,9 @@ def _broadcast_apply(fn, dos, **arrays):
     dtype = jnp.result_type(*arrays.values(), float)
     args = jnp.broadcast_arrays(*[jnp.asarray(a, dtype=dtype) for a in arrays.values()])
     shape = args[0].shape
-    return fn(dos, *[a.reshape(-1) for a in args]).reshape(shape)
+    out = fn(dos, *[a.reshape(-1) for a in args]).reshape(shape)
+    V.finite_result(sys._getframe(1).f_code.co_name, out, **arrays)
+    return out
 
 
 def thermal_conductivity_matthiessen_dos(T, dos, *, boundary_rate=0.0, rayleigh_rate=0.0):

@@ -54,8 +54,7 @@ def specific_heat(T, B, mu):
     mu = 0 this is (pi^2/6) B T exactly.  T in K, B in K^-(1+mu); shapes of
     T, B, mu broadcast.
     """
-    c.check(T=T, mu=mu)
-    c.finite_args(B=B)
+    c.check(T=T, mu=mu, B=B)
     return c.batched(_specific_heat_pl_1, T=T, B=B, mu=mu)
 
 
@@ -84,8 +83,7 @@ def thermal_conductivity(T, B, mu):
     kappa(T) = (T^(2-mu)/B) int_0^inf u^3 (1+u^2)^(-mu/2) / (sinh^2(u/2) tanh(u/2)) du;
     for mu = 0 this is 4 pi^2 T^2 / B.
     """
-    c.check(T=T, mu=mu)
-    c.finite_args(B=B)
+    c.check(T=T, mu=mu, B=B)
     return c.batched(_kappa_pl_1, T=T, B=B, mu=mu)
 
 
@@ -116,8 +114,7 @@ def thermal_conductivity_A1_dos(T, dos):
 
 def thermal_conductivity_A1(T, B, mu):
     """Eq. (A1) with the Eq. (3) DOS (arbitrary units, same as :func:`thermal_conductivity`)."""
-    c.check(T=T, mu=mu)
-    c.finite_args(B=B)
+    c.check(T=T, mu=mu, B=B)
     return c.batched(_kappa_a1_pl_1, T=T, B=B, mu=mu)
 
 

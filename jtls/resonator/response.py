@@ -63,7 +63,9 @@ import jax.numpy as jnp
 
 from .. import _validate as V
 from ..dos import PowerLawDOS
-from ..quadrature import panel_nodes, reduced_grid
+from ..observables._kernels import relaxation_kernel
+from ..observables.acoustic import _relaxation_1
+from ..quadrature import geometric_edges, panel_nodes
 from ..units import omega_to_kelvin
 
 #: Panels on [a, 2w] (plus [0, a]) for the principal-value part.
@@ -76,15 +78,6 @@ TOP_FACTOR = 1e8
 ORDER = 16
 
 
-def _geom(lo, hi, n):
-    """(..., n+1) geometric edges from lo to hi (broadcast)."""
-    s = jnp.linspace(0.0, 1.0, n + 1)
-    llo, lhi = jnp.log(lo)[..., None], jnp.log(hi)[..., None]
-    e = jnp.exp(llo + s * (lhi - llo))
-    # pin the end points exactly
-    return e.at[..., 0].set(lo).at[..., -1].set(hi)
-
-
 def _check_e_max(dos, w):
     e_max = getattr(dos, "e_max", math.inf)
     if V.is_concrete(w):
@@ -93,6 +86,11 @@ def _check_e_max(dos, w):
             raise ValueError(f"argument 'dos': its largest energy e_max = {e_max} K must exceed "
                              f"2 hbar omega = {2.0 * wmax} K")
     return e_max
+
+
+def _check_n0(n0):
+    if n0 is not None:
+        V.in_domain("n0", n0)
 
 
 def _g(dos, E, T):
@@ -111,8 +109,7 @@ def _response_diff(T, T_ref, dos, w):
     # --- principal value on [0, 2w]
     a = jax.lax.stop_gradient(0.25 * jnp.minimum(jnp.minimum(T, T_ref), w))
     two_w = 2.0 * w
-    edges1 = jnp.concatenate([jnp.zeros(T.shape + (1,)),
-                              _geom(a, jax.lax.stop_gradient(two_w), PV_PANELS)], axis=-1)
+    edges1 = geometric_edges(a, jax.lax.stop_gradient(two_w), PV_PANELS)
     E1, w1 = panel_nodes(edges1, ORDER)
     E1 = E1 * (two_w / jax.lax.stop_gradient(two_w))[..., None]  # keep d/dw exact
     w1 = w1 * (two_w / jax.lax.stop_gradient(two_w))[..., None]
@@ -124,7 +121,7 @@ def _response_diff(T, T_ref, dos, w):
     top = TOP_FACTOR * jnp.maximum(jnp.maximum(T, T_ref), w)
     top = jax.lax.stop_gradient(jnp.minimum(top, e_max))
     lo2 = jax.lax.stop_gradient(two_w)
-    edges2 = _geom(lo2, jnp.maximum(top, lo2), TAIL_PANELS)
+    edges2 = geometric_edges(lo2, jnp.maximum(top, lo2), TAIL_PANELS)[..., 1:]
     E2, w2 = panel_nodes(edges2, ORDER)
     # lower limit 2w moves with w: add its contribution to the derivative via the boundary term
     part2 = jnp.sum(w2 * h(E2) * E2 / (E2 * E2 - wb * wb), axis=-1)
@@ -141,14 +138,16 @@ def resonant_response_dos(T, dos, omega, T_ref=1.0):
     Re chi(T) = P int_0^inf n(T,E) tanh(E/2T) E/(E^2 - w^2) dE with w = hbar omega/k_B.
     T, T_ref in K (broadcast), omega in rad/s (scalar or broadcastable).
     """
-    V.positive_finite("T", T)
-    V.positive_finite("T_ref", T_ref)
-    V.positive_finite("omega", omega)
+    V.in_domain("T", T, "K")
+    V.in_domain("T_ref", T_ref, "K")
+    V.in_domain("omega", omega, "rad/s")
     V.broadcastable(T=T, T_ref=T_ref, omega=omega)
     T = jnp.asarray(T, dtype=float)
     w = omega_to_kelvin(jnp.asarray(omega, dtype=float))
     _check_e_max(dos, w)
-    return _response_diff_jit(T, jnp.asarray(T_ref, dtype=float), dos, w)
+    out = _response_diff_jit(T, jnp.asarray(T_ref, dtype=float), dos, w)
+    V.finite_result("resonant_response_dos", out, T=T, T_ref=T_ref, omega=omega)
+    return out
 
 
 def default_n0(dos, omega):
@@ -167,7 +166,8 @@ def frequency_shift_tls_dos(T, dos, omega, F_delta0, T_ref=1.0, n0=None):
       :func:`default_n0`).
     Returns: dimensionless array of T's broadcast shape.
     """
-    V.finite("F_delta0", F_delta0)
+    V.amplitude("F_delta0", F_delta0)
+    _check_n0(n0)
     D = resonant_response_dos(T, dos, omega, T_ref)
     n0 = default_n0(dos, omega) if n0 is None else n0
     return -(F_delta0 / math.pi) * D / n0
@@ -186,9 +186,10 @@ def frequency_shift_tls_stm(T, omega, F_delta0, T_ref=1.0):
     delta f/f(T) - delta f/f(T_ref) = (F delta0/pi) [Phi(T) - Phi(T_ref)],
     Phi(T) = Re psi(1/2 + hbar omega/(2 pi i k_B T)) - ln(hbar omega/(2 pi k_B T)).
     """
-    V.positive_finite("T", T)
-    V.positive_finite("T_ref", T_ref)
-    V.positive_finite("omega", omega)
+    V.in_domain("T", T, "K")
+    V.in_domain("T_ref", T_ref, "K")
+    V.in_domain("omega", omega, "rad/s")
+    V.amplitude("F_delta0", F_delta0)
     return (F_delta0 / math.pi) * (stm_phi(T, omega) - stm_phi(T_ref, omega))
 
 
@@ -221,15 +222,19 @@ def loss_tls_dos(T, dos, omega, F_delta0, P=0.0, P_c=1.0, beta=1.0, n0=None):
     T (K), omega (rad/s), P and P_c in one linear power unit (W or photon
     number), beta = 1 the standard saturation.  Returns T's broadcast shape.
     """
-    V.positive_finite("T", T)
-    V.positive_finite("omega", omega)
-    V.finite("F_delta0", F_delta0)
+    V.in_domain("T", T, "K")
+    V.in_domain("omega", omega, "rad/s")
+    V.amplitude("F_delta0", F_delta0)
     V.nonnegative_finite("P", P)
     V.positive_finite("P_c", P_c)
+    V.finite("beta", beta)
+    _check_n0(n0)
     T = jnp.asarray(T, dtype=float)
     w = omega_to_kelvin(jnp.asarray(omega, dtype=float))
     n0 = default_n0(dos, omega) if n0 is None else n0
-    return F_delta0 * (dos(w, T) / n0) * jnp.tanh(0.5 * w / T) * saturation(P, P_c, beta)
+    out = F_delta0 * (dos(w, T) / n0) * jnp.tanh(0.5 * w / T) * saturation(P, P_c, beta)
+    V.finite_result("loss_tls_dos", out, T=T, omega=omega, F_delta0=F_delta0)
+    return out
 
 
 def loss_tls(T, omega, F_delta0, mu, P=0.0, P_c=1.0, beta=1.0):
@@ -242,53 +247,43 @@ def loss_tls(T, omega, F_delta0, mu, P=0.0, P_c=1.0, beta=1.0):
 
 # ------------------------------------------------------------------ relaxation
 
-#: |1 - i b| above which G is summed as a series in 1/(1 - i b).
-_SERIES_MOD = 16.0
-_N_SERIES = 14
-
-
 def relaxation_G(inv_b):
     """G(b) = int_0^1 sqrt(1-x^2)/x / (1 - i b/x^2) dx for b = 1/inv_b > 0 (complex).
 
-    Closed form (s = x^2, partial fractions): G = [beta ln((beta+1)/(beta-1)) - 2]/2,
-    beta = sqrt(1 - i b); for |1 - i b| > 16 the series
-    G = sum_{k>=1} z^k/(2k+1), z = 1/(1 - i b) = inv_b/(inv_b - i), avoids the cancellation.
-    Re G -> int sqrt(1-x^2)/x/(1+b^2/x^4); Im G -> pi/4 as b -> 0.  inv_b = 0 gives 0.
+    The shared kernel :func:`jtls.observables._kernels.relaxation_kernel`
+    (G = beta artanh(1/beta) - 1, beta = sqrt(1 - i b), evaluated stably for
+    every b) at ln b = -ln inv_b.  Re G -> int sqrt(1-x^2)/x/(1+b^2/x^4);
+    Im G -> pi/4 as b -> 0.  inv_b = 0 (b = inf) gives 0.
     """
     inv_b = jnp.asarray(inv_b, dtype=float)
-    big = inv_b * inv_b * (_SERIES_MOD ** 2 - 1.0) < 1.0  # |1 - i b| > 16
-    ib_s = jnp.where(big, inv_b, 0.0)
-    z = ib_s / (ib_s - 1j)
-    acc = jnp.zeros_like(z)
-    for k in range(_N_SERIES, 0, -1):
-        acc = (acc + 1.0 / (2 * k + 1)) * z
-    ib_c = jnp.where(big, 1.0, inv_b)
-    b = 1.0 / ib_c
-    beta = jnp.sqrt(1.0 - 1j * b)
-    closed = 0.5 * (beta * jnp.log((beta + 1.0) / (beta - 1.0)) - 2.0)
-    return jnp.where(big, acc, closed)
-
-
-# computed at import, outside any trace (reduced_grid is cached numpy)
-_U_NODES, _U_WEIGHTS = (np.asarray(a) for a in reduced_grid(ORDER))
+    pos = inv_b > 0
+    g = relaxation_kernel(-jnp.log(jnp.where(pos, inv_b, 1.0)))
+    return jnp.where(pos, g, 0.0)
 
 
 @jax.jit
 def _relaxation_R(T, dos, omega, A):
-    """Complex R(T) = int_0^inf n(T,E)/(2T cosh^2(E/2T)) G(b(E)) dE (units of n)."""
-    u = jnp.asarray(_U_NODES)
-    wt = jnp.asarray(_U_WEIGHTS)
-    T = jnp.asarray(T, dtype=float)
-    Tb = T[..., None]
-    E = u * Tb
-    A = jnp.asarray(A, dtype=float)[..., None] if jnp.ndim(A) else A
-    om = jnp.asarray(omega, dtype=float)[..., None] if jnp.ndim(omega) else omega
-    # 1/b = A E^3 coth(E/2T)/omega = A E^2 T (u coth(u/2))/omega
-    ucoth = jnp.where(u > 1e-6, u / jnp.tanh(0.5 * jnp.maximum(u, 1e-6)), 2.0 + u * u / 6.0)
-    inv_b = A * E * E * Tb * ucoth / om
-    sech2 = 1.0 / jnp.cosh(0.5 * u) ** 2
-    G = relaxation_G(inv_b)
-    return jnp.sum(wt * dos(E, Tb) * 0.5 * sech2 * G, axis=-1)
+    """Complex R(T) = int_0^inf n(T,E)/(2T cosh^2(E/2T)) G(b(E)) dE (units of n).
+
+    The integral of the core observables (:mod:`jtls.observables.acoustic`:
+    Eq. 8 and the relaxation absorption), elementwise over the broadcast
+    T, omega, A.  A = 0 gives 0 (b = inf).
+    """
+    T, om, A = jnp.broadcast_arrays(jnp.asarray(T, dtype=float), jnp.asarray(omega, dtype=float),
+                                    jnp.asarray(A, dtype=float))
+    on = A > 0
+    A_safe = jnp.where(on, A, 1.0)
+    r = jax.vmap(lambda t, a, o: _relaxation_1(t, dos, a, o))(
+        T.reshape(-1), A_safe.reshape(-1), om.reshape(-1)).reshape(T.shape)
+    return jnp.where(on, r, 0.0)
+
+
+def _check_relaxation_args(T, omega, F_delta0, A, n0):
+    V.in_domain("T", T, "K")
+    V.in_domain("omega", omega, "rad/s")
+    V.amplitude("F_delta0", F_delta0)
+    V.amplitude("A", A)
+    _check_n0(n0)
 
 
 def frequency_shift_relaxation_dos(T, dos, omega, F_delta0, A, n0=None):
@@ -296,17 +291,13 @@ def frequency_shift_relaxation_dos(T, dos, omega, F_delta0, A, n0=None):
 
     A: relaxation constant (s^-1 K^-3), tau_min^-1 = A E^3 coth(E/2T); A = 0 gives 0.
     """
-    V.positive_finite("T", T)
-    V.positive_finite("omega", omega)
-    V.nonnegative_finite("A", A)
+    _check_relaxation_args(T, omega, F_delta0, A, n0)
     n0 = default_n0(dos, omega) if n0 is None else n0
     return -(F_delta0 / math.pi) * jnp.real(_relaxation_R(T, dos, omega, A)) / n0
 
 
 def loss_relaxation_dos(T, dos, omega, F_delta0, A, n0=None):
     """Relaxation TLS loss 1/Q_rel = (2 F delta0/pi) Im R(T)/n0 (STM plateau F delta0/2)."""
-    V.positive_finite("T", T)
-    V.positive_finite("omega", omega)
-    V.nonnegative_finite("A", A)
+    _check_relaxation_args(T, omega, F_delta0, A, n0)
     n0 = default_n0(dos, omega) if n0 is None else n0
     return (2.0 * F_delta0 / math.pi) * jnp.imag(_relaxation_R(T, dos, omega, A)) / n0
