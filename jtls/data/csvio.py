@@ -34,6 +34,74 @@ _QUANTITY_BY_NAME = [
 ]
 
 
+#: Byte-order marks, longest first (UTF-32 LE starts with the UTF-16 LE mark).
+_BOMS = ((b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe\x00\x00", "utf-32"),
+         (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def _line_col(raw: bytes, pos: int):
+    """1-based line and column (in bytes) of byte offset ``pos``."""
+    head = raw[:pos].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return head.count(b"\n") + 1, pos - max(head.rfind(b"\n"), -1)
+
+
+def _decode(path, raw: bytes, encoding):
+    """Text of the file and a note on the encoding used (None for plain UTF-8).
+
+    ``encoding=None`` (default): a byte-order mark decides (UTF-8, UTF-16, UTF-32);
+    else UTF-8; else UTF-16 when every second byte is NUL (no BOM); else
+    Windows cp1252, else Latin-1 (which decodes any byte).  An explicit
+    ``encoding`` is used as given (a leading BOM is dropped).
+    """
+    if encoding is not None:
+        try:
+            text = raw.decode(encoding)
+        except LookupError:
+            raise ValueError(f"read_csv: unknown encoding {encoding!r} (e.g. 'utf-8', "
+                             f"'latin-1', 'cp1252', 'utf-16')") from None
+        except UnicodeDecodeError as exc:
+            ln, col = _line_col(raw, exc.start)
+            raise ValueError(
+                f"{path}, line {ln}, column {col} (byte): byte {raw[exc.start]:#04x} is not valid "
+                f"{encoding} text; pass the file's encoding (e.g. encoding='latin-1' or "
+                f"'cp1252' for Western European files), or leave encoding unset to detect it"
+            ) from None
+        return text.lstrip("\ufeff"), None
+    for bom, enc in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(enc).lstrip("\ufeff"), (None if enc == "utf-8-sig" else
+                                                             f"encoding {enc} (byte-order mark)")
+            except UnicodeDecodeError as exc:
+                ln, col = _line_col(raw, exc.start)
+                raise ValueError(f"{path}: starts with a {enc} byte-order mark but byte "
+                                 f"{exc.start} is not valid {enc}; pass encoding=") from None
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    if len(raw) >= 4 and len(raw) % 2 == 0:
+        even, odd = raw[0::2], raw[1::2]
+        for zeros, other, enc in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+            if zeros.count(0) > 0.9 * len(zeros) and other.count(0) == 0:
+                try:
+                    return raw.decode(enc), f"encoding {enc} detected (no byte-order mark)"
+                except UnicodeDecodeError:
+                    break
+    try:
+        return raw.decode("cp1252"), ("not UTF-8: decoded as cp1252 (Windows Latin-1); pass "
+                                      "encoding= if that is wrong")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), ("not UTF-8: decoded as Latin-1 (ISO 8859-1); pass "
+                                       "encoding= if that is wrong")
+
+
+def _split_lines(text: str):
+    """Lines split at CRLF, LF and CR alone (old Mac files), numbered from 1."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return [(i + 1, t) for i, t in enumerate(text.split("\n"))]
+
+
 def _split_header(cell: str):
     """'T(K)' -> ('t', 'K'); 'Temperatur (mK)' -> ('temperatur', 'mK'); 'k/T' -> ('k/t', None)."""
     cell = cell.strip()
@@ -66,23 +134,35 @@ def _cells(text, delim):
     return next(csv.reader([text], delimiter=delim, skipinitialspace=True))
 
 
+#: Digit grouping such as 1,234,567 (not a number this reader accepts).
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+
 def _is_num(cell, decimal):
     c = cell.strip()
-    if decimal == ",":
+    if decimal == "," or (decimal == ".q" and "," in c):
         c = c.replace(",", ".") if "." not in c else "x"
     return bool(_NUM.match(c))
 
 
 def _to_float(cell, decimal, src, line, col, header):
+    """Value of one cell.  decimal: '.', ',' or '.q' ('.' plus quoted "1,5" cells
+    of a comma-separated file, which hold a decimal comma)."""
     c = cell.strip()
     if c == "":
         raise src.err(line, "empty cell (missing value)", col, header)
     if c.lower() in _NONFINITE:
         raise src.err(line, f"non-finite value {c!r} (NaN/inf/missing are not allowed)", col, header)
-    if decimal == ",":
+    if "," in c and _GROUPED.match(c) and not _COMMA_NUM.match(c):
+        raise src.err(line, f"cell {c!r} uses digit grouping, which is not supported; write the "
+                      f"number without the separators (e.g. {c.replace(',', '')!r})", col, header)
+    if decimal == "," or (decimal == ".q" and "," in c):
         if "." in c:
             raise src.err(line, f"cell {c!r} contains '.' but the decimal separator is ','", col, header)
         c = c.replace(",", ".")
+    elif "," in c and _COMMA_NUM.match(c):
+        raise src.err(line, f"cell {c!r} has a decimal comma but decimal='.' was given; pass "
+                      f"decimal=',' (or leave decimal unset to detect it)", col, header)
     if not _NUM.match(c):
         raise src.err(line, f"non-numeric cell {cell.strip()!r}", col, header)
     return float(c)
@@ -101,7 +181,7 @@ def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
              columns: Mapping | None = None, T_unit: str = "auto", quantity: str | None = None,
              units: str | None = None, material: str | None = None, omega: float | None = None,
              T_ref: float | None = None, provenance: str | None = None,
-             power_dBm: str | float = "filename", encoding: str = "utf-8-sig") -> Dataset:
+             power_dBm: str | float = "filename", encoding: str | None = None) -> Dataset:
     """Read one curve from a CSV-like text file into a :class:`Dataset`.
 
     Args:
@@ -109,7 +189,9 @@ def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
       delimiter: ',', ';', '\\t' or ' ' (whitespace); None detects it from the
         header and first data row (';' over tab over ',' over whitespace).
       decimal: '.' or ','; None: ',' when the separator is not ',' and a
-        numeric cell contains a comma.
+        numeric cell contains a comma; in a comma-separated file, quoted cells
+        such as "1,5" are read as decimal commas (noted; "1,500" alone is
+        ambiguous with digit grouping and is an error asking for decimal=',').
       skip_title: number of non-comment lines above the header; None detects
         them (the header is the line just above the first row whose first cell
         is a number; everything above it is title, kept as ``provenance``).
@@ -128,6 +210,10 @@ def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
         'column' (the column decides) or a number (the user decides).  A
         disagreement between file name and column is noted and warned about
         (:class:`DataWarning`); ``meta['power_dBm_source']`` records the choice.
+      encoding: text encoding of the file, e.g. 'utf-8', 'latin-1', 'cp1252',
+        'utf-16'.  None (default) detects it: a byte-order mark (UTF-8/16/32),
+        else UTF-8, else UTF-16 without BOM, else cp1252/Latin-1 (noted).
+        Line ends may be LF, CRLF or CR alone.
     Returns:
       Dataset with T in K.
     Raises:
@@ -136,11 +222,17 @@ def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
     """
     path = Path(path)
     src = _Src(path)
+    if path.is_dir():
+        inside = sorted(p.name for p in path.iterdir() if p.suffix.lower() in (".csv", ".txt", ".dat"))
+        hint = (f" (it holds {', '.join(inside[:5])}{', ...' if len(inside) > 5 else ''})"
+                if inside else "")
+        raise ValueError(f"{path} is a directory, not a data file; give the path of one "
+                         f"CSV file in it{hint}")
     if not path.is_file():
         raise FileNotFoundError(f"no such data file: {path}")
-    raw = path.read_bytes().decode(encoding)
-    lines = [(i + 1, t.rstrip("\r")) for i, t in enumerate(raw.split("\n"))]
-    notes: list[str] = []
+    text, enc_note = _decode(path, path.read_bytes(), encoding)
+    lines = _split_lines(text)
+    notes: list[str] = [enc_note] if enc_note else []
     ann: dict[str, Any] = {"note": [], "excluded": [], "provenance": [], "meta": {}}
     body = []
     for ln, t in lines:
@@ -168,14 +260,32 @@ def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
     elif delimiter in (" ", "whitespace"):
         delimiter = None
     rows = [(ln, _cells(t, delimiter)) for ln, t in body]
+    if decimal not in (None, ".", ","):
+        raise ValueError(f"read_csv: decimal must be '.' or ',', got {decimal!r}")
+    if decimal == "," and delimiter == ",":
+        # a comma-separated file can hold a decimal comma only inside quotes ("1,5"); its
+        # unquoted cells hold no comma, and a '.' in them is a decimal point
+        decimal = ".q"
     if decimal is None:
         decimal = "."
-        if delimiter != ",":
-            if any(_COMMA_NUM.match(c.strip()) for _, r in rows for c in r):
-                decimal = ","
-                notes.append("decimal separator ',' detected")
-    if decimal not in (".", ","):
-        raise ValueError(f"read_csv: decimal must be '.' or ',', got {decimal!r}")
+        # cells of rows that are all numbers (title and header lines may quote "1,386")
+        numeric = [(ln, r) for ln, r in rows
+                   if all(_is_num(c, ".q") for c in r if c.strip()) and any(c.strip() for c in r)]
+        comma_cells = [(ln, c.strip()) for ln, r in numeric for c in r if _COMMA_NUM.match(c.strip())]
+        if delimiter != "," and comma_cells:
+            decimal = ","
+            notes.append("decimal separator ',' detected")
+        elif delimiter == "," and comma_cells:
+            # a comma inside a cell of a comma-separated file comes from quotes ("1,5")
+            if all(re.match(r"^[+-]?\d{1,3},\d{3}$", c) for _, c in comma_cells):
+                ln_, c_ = comma_cells[0]
+                raise src.err(ln_, f"quoted cell {c_!r} is ambiguous: decimal comma "
+                              f"({c_.replace(',', '.')}) or digit grouping "
+                              f"({c_.replace(',', '')})?  Pass decimal=',' if the "
+                              f"quoted commas are decimal commas, or write the numbers without "
+                              f"grouping")
+            decimal = ".q"
+            notes.append("quoted cells with a decimal comma (\"1,5\") read as decimal numbers")
     # locate header and data
     if skip_title is None:
         first = next((k for k, (_, r) in enumerate(rows) if r and _is_num(r[0], decimal)), None)
