@@ -3,7 +3,9 @@
 ``cached_run(cfg, directory)`` returns the path of an output file for ``cfg``
 in ``directory``: the file is reused when its metadata matches ``cfg``
 exactly, a run killed earlier is resumed from its checkpoint, and otherwise
-the run is started.
+the run is started (replacing a file of other settings, and a checkpoint
+of other settings).  A corrupted checkpoint or a run holding the lock of
+the file is an error (ValueError naming the file), never silently replaced.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import os
 
 import numpy as np
 
+from .files import CheckpointMismatch
 from .run import RunConfig, checkpoint_path, run
 
 
@@ -40,10 +43,8 @@ def cached_run(cfg: RunConfig, directory, progress=True) -> str:
         return path
     resume = os.path.exists(checkpoint_path(path))
     try:
-        run(cfg, path, resume=resume, progress=progress)
-    except ValueError:
-        if not resume:
-            raise
-        os.remove(checkpoint_path(path))      # checkpoint of another configuration
-        run(cfg, path, resume=False, progress=progress)
+        run(cfg, path, resume=resume, progress=progress, overwrite=True)
+    except CheckpointMismatch:
+        # checkpoint of another configuration: start again (overwrite discards it)
+        run(cfg, path, resume=False, progress=progress, overwrite=True)
     return path

@@ -33,8 +33,20 @@ def register(subparsers) -> None:
                    help="on CPU, split the host into this many devices and shard realizations "
                         "over them (default 0 = one per core; 1 = a single device)")
     a.add_argument("--no-relax", action="store_true", help="skip the final greedy relaxation")
-    a.add_argument("--out", required=True, help="output .npz file")
-    a.add_argument("--resume", action="store_true", help="continue from OUT.ckpt.npz")
+    a.add_argument("--out", required=True,
+                   help="output .npz file; an existing file is not replaced without --overwrite.  While "
+                        "running, OUT.lock (a second run with the same --out is refused) and the "
+                        "checkpoint OUT.ckpt.npz sit next to it")
+    a.add_argument("--resume", action="store_true",
+                   help="continue from the checkpoint OUT.ckpt.npz (verified: checksum, consistency, same "
+                        "settings); without --resume or --overwrite an existing checkpoint is refused")
+    a.add_argument("--overwrite", action="store_true",
+                   help="replace an existing OUT; without --resume, also discard an existing checkpoint "
+                        "and start from 0")
+    a.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS",
+                   help="write the checkpoint at least about every SECONDS of wall time (default 60; "
+                        "compiled batches are made smaller when needed), so a killed run loses at most "
+                        "about that much work")
     a.add_argument("--quiet", action="store_true", help="no progress lines")
     a.set_defaults(func=_anneal)
 
@@ -56,7 +68,17 @@ def _anneal(args) -> int:
     cfg = RunConfig(params=ModelParams(L=args.L, x=args.x, J0=args.J0, h0=args.h0, C=args.C),
                     schedule=make_schedule(T, args.sweeps), realizations=args.realizations,
                     seed=args.seed, chunk=args.chunk, dtype=args.dtype, relax=not args.no_relax)
-    res = run(cfg, args.out, resume=args.resume, progress=not args.quiet)
+    try:
+        res = run(cfg, args.out, resume=args.resume, progress=not args.quiet, overwrite=args.overwrite,
+                  checkpoint_seconds=args.checkpoint_every)
+    except KeyboardInterrupt:
+        print(f"jtls anneal: interrupted; the realizations finished so far are in {args.out}.ckpt.npz "
+              f"(if any): continue with --resume", file=sys.stderr)
+        return 130
+    except OSError as exc:          # e.g. disk full or permissions while writing: a message, not a traceback
+        msg = str(exc.strerror or exc)
+        name = str(exc.filename or args.out)
+        raise ValueError(msg if name in msg else f"{name}: {msg}") from None
     print(f"wrote {args.out}: {int(res['realizations'])} realizations x {cfg.params.n} TLSs, "
           f"{len(res['T'])} temperatures; final state: {int(res['unstable_single'])} unstable single "
           f"and {int(res['unstable_pair'])} unstable pair flips before relaxation "

@@ -45,14 +45,18 @@ import jax
 import jax.numpy as jnp
 from jax.sharding import Mesh, PartitionSpec as P
 
+from . import files as F
 from . import histogram as H
 from .kernel import _mode_name, anneal_at, default_block, init_state
 from .lattice import ModelParams, energy, local_fields, make_disorder, validate_params
 from .schedule import Schedule, paper_schedule
 from .stability import check, relax
 from .._xla import single_function, single_function_available
+from .files import CheckpointError, CheckpointMismatch, OutputExists, RunLocked, checkpoint_path  # noqa: F401
 
 FORMAT_VERSION = 1
+#: Default wall time (s) between checkpoints: compiled calls are sized to take at most about this long.
+CHECKPOINT_SECONDS = 60.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +93,9 @@ class RunConfig:
             raise ValueError(f"argument 'dtype' must be 'float64' or 'float32', got {self.dtype!r}")
         if int(self.seed) != self.seed or self.seed < 0:
             raise ValueError(f"argument 'seed' must be an integer >= 0, got {self.seed!r}")
+        if self.dtype == "float64" and not jax.config.jax_enable_x64:
+            raise ValueError("argument 'dtype' float64 needs JAX's 64-bit types, which are off "
+                             "(JTLS_NO_X64 is set); use float32 or unset JTLS_NO_X64")
         self.block_list()
 
     def metadata(self) -> dict:
@@ -182,8 +189,7 @@ def _batch_fn(cfg: RunConfig):
     tol = _tol(dtype)
 
     def setup(r):
-        key = jax.random.fold_in(base, r)
-        k_dis, k_init, k_dyn = jax.random.split(key, 3)
+        k_dis, k_init, k_dyn = realization_keys(base, r)
         dis = make_disorder(k_dis, p, dtype)
         return dis, init_state(k_init, dis.h, dis.J), k_dyn
 
@@ -238,6 +244,13 @@ def _batch_fn(cfg: RunConfig):
         return out
 
     return batch
+
+
+def realization_keys(base, r):
+    """Disorder, initial-state and dynamics keys of realization ``r`` of a run with key ``base``
+    (``jax.random.key(seed)``); temperature t, sweep s use ``fold_in(fold_in(k_dyn, t), s)``."""
+    k_dis, k_init, k_dyn = jax.random.split(jax.random.fold_in(base, r), 3)
+    return k_dis, k_init, k_dyn
 
 
 def make_chunk_fn(cfg: RunConfig, devices=None) -> Callable:
@@ -295,68 +308,179 @@ def _empty_totals(cfg):
     return tot
 
 
-def _atomic_savez(path, **arrays):
-    tmp = f"{path}.tmp-{os.getpid()}.npz"
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+def _totals_problem(cfg: RunConfig, done: int, tot: dict):
+    """Description of the first violated invariant of checkpoint totals, or None.
+
+    Every realization records each of its n TLSs in exactly one fine bin
+    (overflow included) at every temperature and once after relaxation, so
+    every row of ``counts`` and ``counts_relaxed`` sums to done * n; the other
+    totals are bounded by what done realizations can produce."""
+    n = cfg.params.n
+    if not 0 <= done <= cfg.realizations:
+        return f"done = {done} is not in [0, {cfg.realizations}] (realizations of the run)"
+    for k, v in tot.items():
+        if np.any(np.asarray(v) < 0) and k != "energy_sum":
+            return f"tot_{k} holds negative values"
+    rows = tot["counts"].sum(axis=1)
+    if np.any(rows != done * n):
+        t = int(np.argmax(rows != done * n))
+        return (f"tot_counts at temperature {t} sums to {int(rows[t])}, expected done x TLSs = "
+                f"{done} x {n} = {done * n}")
+    if int(tot["counts_relaxed"].sum()) != done * n:
+        return (f"tot_counts_relaxed sums to {int(tot['counts_relaxed'].sum())}, expected done x TLSs = "
+                f"{done} x {n} = {done * n}")
+    attempts = np.asarray(cfg.schedule.sweeps, np.int64) * done * n
+    if np.any(tot["accepted"] > attempts):
+        return "tot_accepted exceeds the attempted flips of done realizations"
+    bounds = {"unstable_single": done * n, "unstable_single_after": done * n,
+              "unstable_pair": done * n * (n - 1) // 2, "unstable_pair_after": done * n * (n - 1) // 2,
+              "relax_capped": done}
+    for k, bound in bounds.items():
+        if int(tot[k]) > bound:
+            return f"tot_{k} = {int(tot[k])} exceeds {bound} (possible for {done} realizations)"
+    if not cfg.relax and any(int(tot[k]) for k in ("relax_flips", "relax_capped", "unstable_single_after",
+                                                   "unstable_pair_after")):
+        return "relaxation totals are not zero in a run without relaxation"
+    if done == 0 and (tot["energy_sum"] != 0 or tot["accepted"].any()):
+        return "totals are not zero with done = 0"
+    return None
 
 
-def _load_checkpoint(path, cfg):
-    with np.load(path, allow_pickle=False) as f:
-        meta = json.loads(str(f["meta"]))
-        if meta != json.loads(json.dumps(cfg.metadata())):
-            diff = sorted(k for k in set(meta) | set(cfg.metadata())
-                          if meta.get(k) != json.loads(json.dumps(cfg.metadata())).get(k))
-            raise ValueError(f"checkpoint {path!s} was written by a different run (differs in: {', '.join(diff)})")
-        tot = {k: f["tot_" + k].copy() for k in _empty_totals(cfg)}
-        return int(f["done"]), tot
+def _add_results(tot: dict, res: dict, m) -> dict:
+    """New totals: ``tot`` plus the valid (mask ``m``) realizations of one call."""
+    new = {"counts": tot["counts"] + res["counts"][m].astype(np.int64).sum(0),
+           "accepted": tot["accepted"] + res["accepted"][m].astype(np.int64).sum(0),
+           "counts_relaxed": tot["counts_relaxed"] + res["counts_relaxed"][m].astype(np.int64).sum(0)}
+    for k in _SUMMED[3:]:
+        new[k] = np.int64(tot[k] + (res[k][m].astype(np.int64).sum() if k in res else 0))
+    new["energy_sum"] = np.float64(tot["energy_sum"] + res["energy"][m].astype(np.float64).sum())
+    return new
 
 
-def checkpoint_path(out) -> str:
-    return str(out) + ".ckpt.npz"
+class _CallSizer:
+    """Realizations per compiled call, so that a checkpoint is written about every ``seconds``.
+
+    Sizes are ``ndev * 2^k`` or the chunk (each size is compiled once).  The
+    first call is the whole chunk when a pessimistic cost model (attempts x
+    (0.1 us + n x 1 ns)) says it takes less than ``seconds``, else one
+    realization per device; a call at a size already compiled is timed, and the
+    next size is the largest whose predicted time is below ``seconds``.
+    ``seconds=None`` (or several processes, which must all make the same
+    calls) always uses the chunk.
+    """
+
+    def __init__(self, cfg: RunConfig, chunk: int, ndev: int, seconds, adaptive: bool = True):
+        self.chunk, self.ndev, self.seconds = chunk, ndev, seconds
+        self.adaptive = adaptive and seconds is not None
+        sizes, k = [], 0
+        while ndev * 2 ** k < chunk:
+            sizes.append(ndev * 2 ** k)
+            k += 1
+        self.sizes = sizes + [chunk]
+        n = cfg.params.n
+        per_real = n * cfg.schedule.total_sweeps * (1e-7 + n * 1e-9)
+        self.size = chunk if not self.adaptive or per_real * chunk / ndev <= seconds else ndev
+        self.warm = None              # best seconds per realization per device, compiled calls only
+        self.last = None              # (seconds per realization per device, seconds of the call)
+        self.seen = set()
+
+    def next(self) -> int:
+        if not self.adaptive or self.last is None:
+            return self.size
+        if self.warm is not None:
+            e = self.warm
+        elif self.last[1] <= self.seconds:
+            return self.size          # time it again without the compilation
+        else:
+            e = self.last[0]
+        fits = [s for s in self.sizes if e * s / self.ndev <= self.seconds]
+        self.size = fits[-1] if fits else self.sizes[0]
+        return self.size
+
+    def update(self, size: int, seconds: float):
+        e = seconds / (size / self.ndev)
+        if size in self.seen:
+            self.warm = e if self.warm is None else min(self.warm, e)
+        self.seen.add(size)
+        self.last = (e, seconds)
 
 
 def run(cfg: RunConfig, out, resume: bool = False, progress: bool = True,
-        stop_after_chunks: int | None = None, devices=None, log=sys.stderr):
+        stop_after_chunks: int | None = None, devices=None, log=sys.stderr, *,
+        overwrite: bool = False, checkpoint_seconds: float | None = CHECKPOINT_SECONDS):
     """Run (or resume) ``cfg`` and write the result to ``out`` (npz).
 
-    A checkpoint ``out + '.ckpt.npz'`` is written after every chunk and removed
-    at the end.  ``resume=True`` continues from it (error if it belongs to a
-    different configuration).  ``stop_after_chunks`` stops early (leaving the
+    Before any work the output path is checked (not a directory, in an
+    existing writable directory) and the lock ``out + '.lock'`` is taken
+    (:class:`jtls.anneal.files.OutputLock`; another run holding it raises
+    :class:`RunLocked`).  An existing ``out`` is replaced only with
+    ``overwrite=True``; an existing checkpoint ``out + '.ckpt.npz'`` is
+    continued with ``resume=True`` (verified: checksum, totals' invariants,
+    same settings -- else :class:`CheckpointError` / :class:`CheckpointMismatch`
+    naming the file and the difference) or discarded with ``overwrite=True``,
+    and otherwise refused (:class:`OutputExists`).
+
+    The checkpoint is written atomically after every compiled call, and calls
+    hold at most ``chunk`` realizations and about ``checkpoint_seconds`` of
+    wall time (:class:`_CallSizer`; None: always ``chunk``), so a killed run
+    loses at most about that much work; it is removed once ``out`` is written.
+    ``stop_after_chunks`` stops after that many calls (leaving the
     checkpoint; used by tests to emulate a killed run).  Returns the output
     dict, or None when stopped early.
     """
     cfg.validate()
+    if checkpoint_seconds is not None and not (np.isfinite(checkpoint_seconds) and checkpoint_seconds > 0):
+        raise ValueError(f"argument 'checkpoint_seconds' must be > 0 (or None), got {checkpoint_seconds!r}")
+    out = F.check_output_path(out)
+    nproc = jax.process_count()
+    with F.OutputLock(out, jax.process_index() if nproc > 1 else None):
+        if nproc == 1:
+            F.remove_stale_temporaries(out, checkpoint_path(out))
+        return _run_locked(cfg, out, resume, overwrite, progress, stop_after_chunks, devices, log,
+                           checkpoint_seconds, adaptive=nproc == 1)
+
+
+def _run_locked(cfg, out, resume, overwrite, progress, stop_after_chunks, devices, log, checkpoint_seconds,
+                adaptive):
     ck = checkpoint_path(out)
+    meta = cfg.metadata()
     done, tot = 0, _empty_totals(cfg)
+    have_ck = os.path.exists(ck)
+    if resume and not have_ck:
+        if os.path.exists(out):
+            raise ValueError(f"nothing to resume: {out!s} is complete (no checkpoint {ck!s})")
+        raise ValueError(f"nothing to resume: checkpoint {ck!s} not found")
+    if os.path.exists(out) and not overwrite:
+        how = "pass --overwrite (overwrite=True) to replace it"
+        if resume:
+            how = "pass --overwrite (overwrite=True) with --resume to finish the checkpointed run and replace it"
+        raise OutputExists(f"output {out} exists; {how}")
     if resume:
-        if not os.path.exists(ck):
-            if os.path.exists(out):
-                raise ValueError(f"nothing to resume: {out!s} is complete (no checkpoint {ck!s})")
-            raise ValueError(f"nothing to resume: checkpoint {ck!s} not found")
-        done, tot = _load_checkpoint(ck, cfg)
+        done, tot = F.load_checkpoint(ck, meta, tot, functools.partial(_totals_problem, cfg))
         if progress:
             print(f"resuming from {ck}: {done}/{cfg.realizations} realizations done", file=log)
+    elif have_ck:
+        if not overwrite:
+            raise OutputExists(f"checkpoint {ck} of an unfinished run exists: pass --resume (resume=True) to "
+                               f"continue it, or --overwrite (overwrite=True) to discard it and start from 0")
+        os.remove(ck)
+        if progress:
+            print(f"discarded checkpoint {ck} (overwrite)", file=log)
     fn, ndev = make_chunk_fn(cfg, devices)
     chunk = -(-cfg.chunk // ndev) * ndev
+    sizer = _CallSizer(cfg, chunk, ndev, checkpoint_seconds, adaptive)
     t0 = time.perf_counter()
     done0, chunks_run = done, 0
     while done < cfg.realizations:
-        r = np.arange(done, done + chunk, dtype=np.int32)
-        valid = r < cfg.realizations
+        size = sizer.next()
+        r = np.arange(done, done + size, dtype=np.int32)
+        tc = time.perf_counter()
         res = jax.device_get(fn(jnp.asarray(r)))
-        m = valid
-        tot["counts"] += res["counts"][m].astype(np.int64).sum(0)
-        tot["accepted"] += res["accepted"][m].astype(np.int64).sum(0)
-        tot["counts_relaxed"] += res["counts_relaxed"][m].astype(np.int64).sum(0)
-        for k in _SUMMED[3:]:
-            if k in res:
-                tot[k] = np.int64(tot[k] + res[k][m].astype(np.int64).sum())
-        tot["energy_sum"] = np.float64(tot["energy_sum"] + res["energy"][m].sum())
-        done = int(min(done + chunk, cfg.realizations))
+        sizer.update(size, time.perf_counter() - tc)
+        tot = _add_results(tot, res, r < cfg.realizations)
+        done = int(min(done + size, cfg.realizations))
         chunks_run += 1
-        _atomic_savez(ck, meta=json.dumps(cfg.metadata()), done=done,
-                      **{"tot_" + k: v for k, v in tot.items()})
+        F.save_checkpoint(ck, meta, done, tot)
         if progress:
             el = time.perf_counter() - t0
             rate = (done - done0) / el
@@ -366,7 +490,7 @@ def run(cfg: RunConfig, out, resume: bool = False, progress: bool = True,
         if stop_after_chunks is not None and chunks_run >= stop_after_chunks and done < cfg.realizations:
             return None
     result = assemble(cfg, tot, time.perf_counter() - t0, ndev)
-    _atomic_savez(out, **result)
+    F.atomic_savez(out, **result)
     if os.path.exists(ck):
         os.remove(ck)
     return result
