@@ -6,6 +6,7 @@
 * :mod:`.stability` -- single / pair flip stability and greedy relaxation
 * :mod:`.histogram` -- binning and the paper's DOS normalization
 * :mod:`.run`       -- chunked, vmapped, sharded, checkpointed runs -> .npz
+* :mod:`.files`     -- output checks, run lock, atomic writes, verified checkpoints
 * :mod:`.analysis`  -- Eq. (3) fits B(T), mu(T); Gaussian fit; T -> 0 power mu
 """
 from .lattice import ModelParams, make_disorder, local_fields, energy

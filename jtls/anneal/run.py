@@ -14,7 +14,21 @@ initial-state and dynamics keys; temperature t and sweep s use
 ``fold_in(fold_in(k_dyn, t), s)``), so its chain does not depend on which
 chunk, batch size or device it runs on.  Histograms are integer counts summed
 exactly, hence bitwise identical for any chunk size, device count, or a run
-killed and resumed from its checkpoint.
+killed and resumed from its checkpoint.  (The informational float
+``mean_energy_per_tls`` may differ in its last bits, since batch sizes can
+follow the wall time, see below.)
+
+Files (never lose work)
+-----------------------
+Before any work the output path is checked and ``OUT.lock`` is taken, so a
+second run with the same output stops at once.  An existing output is only
+replaced with ``overwrite=True``; an existing checkpoint must be resumed
+(``resume=True``) or discarded (``overwrite=True``).  Checkpoints carry a
+SHA-256 over their arrays and are verified on load (checksum, the totals'
+invariants, the same settings); every file is written atomically (temporary
+file, fsync, rename).  Compiled calls are sized so that a checkpoint is written
+at least about every ``checkpoint_seconds`` (default 60 s).  See
+:mod:`jtls.anneal.files`.
 
 Parallelism
 -----------
@@ -430,7 +444,8 @@ def run(cfg: RunConfig, out, resume: bool = False, progress: bool = True,
     """
     cfg.validate()
     if checkpoint_seconds is not None and not (np.isfinite(checkpoint_seconds) and checkpoint_seconds > 0):
-        raise ValueError(f"argument 'checkpoint_seconds' must be > 0 (or None), got {checkpoint_seconds!r}")
+        raise ValueError(f"argument 'checkpoint_seconds' (--checkpoint-every) must be > 0 (or None), "
+                         f"got {checkpoint_seconds!r}")
     out = F.check_output_path(out)
     nproc = jax.process_count()
     with F.OutputLock(out, jax.process_index() if nproc > 1 else None):
