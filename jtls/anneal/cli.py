@@ -25,7 +25,8 @@ def register(subparsers) -> None:
     a.add_argument("--schedule", type=str, default=None,
                    help="comma-separated temperatures in K, in the order visited "
                         "(default: the paper's 42 from 300 K to 0.02 K, then 2 uK)")
-    a.add_argument("--chunk", type=int, default=64, help="realizations per compiled batch (default 64)")
+    a.add_argument("--chunk", type=int, default=64, help="realizations per compiled batch, at most (default 64; smaller when a batch "
+                        "would take longer than --checkpoint-every)")
     a.add_argument("--dtype", choices=("float64", "float32"), default="float32",
                    help="precision of J, local fields and thresholds during the chain (default "
                         "float32; recorded energies always from fields recomputed in float64)")
