@@ -117,11 +117,21 @@ def test_fixed_parameters_untouched_and_bounds_respected():
     res = fit("_toy", (T, y), fix={"a": 0.25})
     assert res.values["a"] == 0.25 and res.stderr["a"] == 0.0
     assert "a" not in res.free and res.fixed == {"a": 0.25}
-    # true b = 0.2 outside the user's bounds [0.5, 1]: the fit stops at the bound and says so
+    # true b = 0.2 outside the user's bounds [0.5, 1]: the fit stops at the search limit
+    # (not a physical bound) and that is a failure that says so
     res = fit("_toy", (T, y), bounds={"b": (0.5, 1.0)})
     assert 0.5 <= res["b"] <= 1.0
-    assert res.status == "at_bound" and "b" in res.message
+    assert res.status == "at_limit" and "b" in res.message and "search limit" in res.message
     assert not res.ok
+    # true b = 0 on the observable's physical bound b >= 0: a result, with an upper limit
+    T, y = _toy_data(b=0.0)
+    res = fit("_toy", (T, y))
+    assert res.ok, res.report()
+    assert res.at_bound == ["b"] and res["b"] == 0.0
+    iv = res.intervals["b"]
+    assert iv["low"] == 0.0 and iv["low_kind"] == "physical"
+    assert 0.0 < iv["high"] < iv["high95"] < 10.0
+    assert res.tests["b_zero"]["p_value"] == 1.0
 
 
 def test_status_not_ok_on_nan_divergence_and_step_limit():

@@ -19,13 +19,11 @@ from .model import Model
 from .objective import (Arrays, Spec, make_term_arrays, residual_x,
                         weighting_text)
 from .params import nudge_inside
-from .result import FitResult, correlation_of, covariance_from_jacobian
+from .inference import infer
+from .result import FitResult
 from .solvers import STATUS, SOLVERS, SolverOptions
 from .kernel import dispatch_solve, flatten_inputs
 from .structure import flat_inputs as _flat_inputs, structure as _structure
-
-#: Internal variables beyond this magnitude mean the optimiser ran away.
-U_RUNAWAY = 600.0
 
 
 # --------------------------------------------------------------------------
@@ -265,6 +263,14 @@ def build_problem(model, data=None, *, share: Sequence[str] = (), fix=None, init
         points.append(pts)
         contexts.append(m.resolve_context(pts.source))
         kinds.append(kind)
+    with_sigma = [pts.label for pts, k in zip(points, kinds) if k == "sigma"]
+    if with_sigma and len(with_sigma) < len(points):
+        without = [pts.label for pts, k in zip(points, kinds) if k != "sigma"]
+        raise ValueError(
+            f"joint fit mixes datasets with per-point sigma ({', '.join(with_sigma)}) and without "
+            f"({', '.join(without)}): their chi^2 contributions have no common scale, so the "
+            "uncertainties would be meaningless. Give sigma for every dataset, or ignore the given "
+            "sigma with Model(..., weighting='absolute' or 'log') on the datasets that have it")
     logs = [pts for pts, k in zip(points, kinds) if k == "log"]
     if logs and not min(float(pts.y.min()) for pts in logs) > 0:
         for m, pts, kind in zip([t[0] for t in terms], points, kinds):
@@ -287,7 +293,7 @@ def build_problem(model, data=None, *, share: Sequence[str] = (), fix=None, init
             given.update({local: fix[g] for local, g in st.gnames[k] if g in fix})
             guesses.append(m.guess(pts.T, pts.y, ctx, given=given))
     vals = []
-    for g, k, local, lo, hi, fixed in st.param_info:
+    for g, k, local, lo, hi, fixed, _phys in st.param_info:
         m = models[k]
         if g in fix:
             val = fix[g]
@@ -347,100 +353,28 @@ def result_parts(problem: Problem, method: str) -> dict:
                "kinds": {p.label: k for p, k in zip(points, problem.kinds)}})
 
 
-#: Above this lower bound on lambda_min/lambda_max of the scaled J^T J, the
-#: covariance computed in the compiled solve is used as it is; below it the
-#: eigenvalue test of :func:`covariance_from_jacobian` (1e-13) decides, in numpy.
-COV_BOUND_SURE = 1e-10
-
-
 def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = None,
-           cov_parts=None) -> FitResult:
-    """Turn solver output into a :class:`FitResult` (numpy side).
+           cov_parts=None, intervals=None) -> FitResult:
+    """Turn solver output into a :class:`FitResult`: the verdict of
+    :func:`jtls.fit.inference.infer` (physical bounds, identifiability,
+    intervals, tests) on the solution.
 
     ``parts``: :func:`result_parts` of the problem, if already built;
-    ``cov_parts``: ``(inv(Hs)/outer(d, d), bound, its sqrt(diag), correlation)`` from the compiled solve
-    (:func:`jtls.fit.kernel._covariance_parts`)."""
+    ``cov_parts`` is accepted for the compiled solve's interface and unused
+    (the covariance is formed after the bound and identifiability checks)."""
     spec = problem.spec
     params = problem.params
-    x = np.asarray(x, float)
-    u = np.asarray(out.u, float)
-    r = np.asarray(r, float)
-    J = np.asarray(J, float)
-    chi2 = float(r @ r) if r.size else 0.0
     n_points = int(sum(p.T.size for p in problem.points))
-    n_free = spec.n_free
-    dof = n_points - n_free
     absolute = all(k == "sigma" for k in problem.kinds)
-    status = STATUS[int(out.status)]
-    messages = []
+    inf = infer(problem, np.asarray(out.u, float), np.asarray(x, float), np.asarray(r, float),
+                np.asarray(J, float), STATUS[int(out.status)], intervals=intervals)
     fparams = [params[i] for i in spec.free]
-    xl, ul = x.tolist(), u.tolist()          # Python floats: the loops below are scalar
     values = {p.name: float(p.value) for p in params}
-    for p, xv in zip(fparams, xl):
-        values[p.name] = xv
-    if not (np.isfinite(r).all() and all(math.isfinite(v) for v in xl)):
-        status = "nan"
-    # bounds: a bounded transform driven far towards its bound is "at bound";
-    # running off towards an unbounded side is divergence.
-    at_bound, runaway = [], []
-    for p, xv, uj, kind in zip(fparams, xl, ul, spec.kinds):
-        big = abs(uj) > U_RUNAWAY
-        towards_bound = (kind == 3) or (kind in (1, 2) and uj < 0)
-        if big and not towards_bound:
-            runaway.append(p.name)
-        elif p.at_bound(xv) or (big and towards_bound):
-            at_bound.append(p.name)
-    if runaway:
-        status = "nan" if status == "nan" else "diverged"
-        messages.append("parameters ran away: " + ", ".join(runaway))
-    # covariance of the parameters that are not at a bound (those at a bound
-    # are reported with stderr NaN, as if held there)
-    keep = [j for j, p in enumerate(fparams) if p.name not in at_bound]
-    singular = False
-    corr = None
-    if keep and len(keep) == n_free and cov_parts is not None and cov_parts[1] > COV_BOUND_SURE:
-        scale = 1.0 if absolute else (chi2 / dof if dof > 0 else math.nan)
-        cov = cov_parts[0] * scale
-        se = (cov_parts[2] * math.sqrt(scale)).tolist()
-        if math.isfinite(scale):
-            corr = cov_parts[3].tolist()
-    elif keep and len(keep) == n_free:
-        cov, singular = covariance_from_jacobian(J, chi2, n_points - n_free, absolute)
-    else:
-        cov = np.full((n_free, n_free), np.nan)
-        if keep:
-            ck, singular = covariance_from_jacobian(J[:, keep], chi2, n_points - len(keep), absolute)
-            cov[np.ix_(keep, keep)] = ck
-    if corr is None:
-        se = np.sqrt(np.clip(np.diag(cov), 0, None)).tolist() if n_free else []
     stderr = {p.name: 0.0 for p in params}
-    for p, sej in zip(fparams, se):
-        stderr[p.name] = sej
-    for p, xv, sej in zip(fparams, xl, se):
-        if p.name in at_bound:
-            continue
-        for b in (p.min, p.max):
-            if math.isfinite(b) and math.isfinite(sej) and abs(xv - b) <= 1e-3 * sej:
-                at_bound.append(p.name)
-    if dof <= 0:
-        if status == "ok":
-            status = "no_dof"
-        messages.append(f"{n_points} points for {n_free} free parameters")
-    if at_bound:
-        if status == "ok":
-            status = "at_bound"
-        messages.append("at bound: " + ", ".join(at_bound))
-    if singular:
-        if status == "ok":
-            status = "singular"
-        messages.append("J^T J is singular: some parameters are not determined by the data")
-    if status == "max_steps":
-        messages.append(f"step limit reached after {int(out.n_steps)} steps")
-    if status == "stalled":
-        messages.append("no further decrease possible but the gradient is not small")
-    if status == "nan" and not messages:
-        messages.append("non-finite residuals")
-    free_names = [params[i].name for i in spec.free]
+    for p, xv, se in zip(fparams, inf["values"], inf["stderr"]):
+        values[p.name] = float(xv)
+        stderr[p.name] = float(se)
+    r = inf["r"]
     residuals = {}
     start = 0
     for pts in problem.points:
@@ -449,17 +383,23 @@ def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = Non
         start += n
     if parts is None:
         parts = result_parts(problem, method)
+    dof = inf["dof"]
+    chi2 = inf["chi2"]
     return FitResult(
-        values=values, stderr=stderr, free=free_names,
-        correlation=corr if corr is not None else (correlation_of(cov).tolist() if n_free else []),
-        covariance=cov.tolist(), chi2=chi2, reduced_chi2=chi2 / dof if dof > 0 else math.nan,
+        values=values, stderr=stderr, free=[p.name for p in fparams],
+        correlation=np.asarray(inf["corr"]).tolist(), covariance=np.asarray(inf["cov"]).tolist(),
+        chi2=chi2, reduced_chi2=chi2 / dof if dof > 0 else math.nan,
         dof=dof, n_points=n_points, absolute_sigma=absolute, residuals=residuals,
-        n_steps=int(out.n_steps), status=status, message="; ".join(messages), **parts)
+        n_steps=int(out.n_steps), status=inf["status"], message="; ".join(inf["messages"]),
+        at_bound=inf["at_bound"], warnings=inf["warnings"], tests=inf["tests"],
+        intervals=inf["intervals"], unidentified=inf.get("unidentified", []),
+        identifiability=inf["identifiability"], **parts)
 
 
 def fit(model, data=None, *, share: Sequence[str] = (), fix=None, initial=None, bounds=None,
         tmin=None, tmax=None, method: str = "lm", options: SolverOptions | None = None,
-        bootstrap: int = 0, key=None, level: float = 0.68) -> FitResult:
+        bootstrap: int = 0, key=None, level: float = 0.68, intervals: str | None = None,
+        posterior: str | None = None, posterior_options: dict | None = None) -> FitResult:
     """Fit one model to one dataset, or several (model, data[, label]) terms jointly.
 
     Parameters
@@ -475,17 +415,41 @@ def fit(model, data=None, *, share: Sequence[str] = (), fix=None, initial=None, 
     method : ``"lm"`` (Levenberg-Marquardt) or ``"lbfgs"`` (optax L-BFGS).
     bootstrap : number of bootstrap resamples (0: none); adds percentile
         intervals at ``level`` to the result.  ``key``: PRNG key (default key 0).
+    intervals : ``None`` (standard errors; profile intervals only for
+        parameters on or near a physical bound) or ``"profile"``
+        (profile-likelihood 68.3 % and 95 % intervals of every free
+        parameter, see :mod:`jtls.fit.profile`).
+    posterior : ``None`` or ``"nuts"``: sample the posterior with NUTS
+        (:mod:`jtls.fit.posterior`); ``posterior_options`` are passed to
+        :func:`jtls.fit.posterior.sample_posterior` (num_samples,
+        num_chains, seed, num_warmup, priors).  Summaries land in
+        ``result.posterior``, the sampler object in ``result.extra["posterior"]``.
 
     Returns
     -------
-    :class:`FitResult`
+    :class:`FitResult` -- its ``status`` says whether the data determine the
+    parameters (vocabulary in :mod:`jtls.fit.inference`).
+
+    Example
+    -------
+    >>> res = fit(Model("velocity", omega=565486.7), (T, dv), intervals="profile")  # doctest: +SKIP
+    >>> res.status, res.intervals["mu"]["high95"]                                    # doctest: +SKIP
     """
     if method not in SOLVERS:
         raise ValueError(f"method must be one of {sorted(SOLVERS)}, got {method!r}")
     problem = build_problem(model, data, share=share, fix=fix, initial=initial, bounds=bounds,
                             tmin=tmin, tmax=tmax)
+    if posterior not in (None, "nuts"):
+        raise ValueError(f"posterior must be None or 'nuts', got {posterior!r}")
     opts = options or (SolverOptions() if method == "lm" else SolverOptions(max_steps=1000))
-    res = run_problem(problem, method, opts)
+    res = run_problem(problem, method, opts, intervals=intervals)
+    if posterior == "nuts":
+        from .posterior import sample_posterior
+        if not problem.free_names:
+            raise ValueError("posterior: the fit has no free parameters")
+        post = sample_posterior(problem, res, **dict(posterior_options or {}))
+        res.posterior = {**post.summary(), "_sampler": post.summary_extra()}
+        res.extra["posterior"] = post
     if bootstrap:
         from .batch import bootstrap_problem
         if key is None:
@@ -495,14 +459,15 @@ def fit(model, data=None, *, share: Sequence[str] = (), fix=None, initial=None, 
     return res
 
 
-def run_problem(problem: Problem, method="lm", opts: SolverOptions | None = None) -> FitResult:
+def run_problem(problem: Problem, method="lm", opts: SolverOptions | None = None,
+                intervals=None) -> FitResult:
     opts = opts or SolverOptions()
     if problem.spec.n_free == 0:
         x = jnp.zeros(0)
         r = residual_x(problem.spec, x, problem.arrays)
         from .solvers import SolverOut
         out = SolverOut(jnp.zeros(0), r @ r, jnp.asarray(0), jnp.asarray(0))
-        return finish(problem, out, x, r, np.zeros((r.size, 0)), method)
+        return finish(problem, out, x, r, np.zeros((r.size, 0)), method, intervals=intervals)
     if problem.flat is not None:
         flat, sizes = problem.flat, problem.sizes
     else:
@@ -510,7 +475,7 @@ def run_problem(problem: Problem, method="lm", opts: SolverOptions | None = None
     pending = dispatch_solve(method, problem.spec, sizes, flat, opts)
     parts = result_parts(problem, method)   # Python work while the compiled solve runs
     out, x, r, J, cov_parts = pending()
-    return finish(problem, out, x, r, J, method, parts, cov_parts)
+    return finish(problem, out, x, r, J, method, parts, cov_parts, intervals=intervals)
 
 
 def predict(result: FitResult, label=None, T=None, model: Model | None = None):

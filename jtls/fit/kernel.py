@@ -37,7 +37,6 @@ import jax
 import jax.numpy as jnp
 
 from .objective import Arrays, TermArrays
-from .solvers import spd_inverse
 
 from .._xla import single_function, single_function_available
 
@@ -71,36 +70,12 @@ def unflatten_inputs(flat, sizes):
     return pieces[0], Arrays(terms, pieces[1])
 
 
-def _covariance_parts(J):
-    """(cov0, bound, sqrt(diag cov0), correlation) with cov0 = inv(Hs) / outer(d, d) for
-    H = J^T J, d = sqrt(diag H), Hs = H / outer(d, d).
-
-    ``bound`` = 1 / (|Hs|_inf |Hs^-1|_inf), a lower bound on the eigenvalue
-    ratio lambda_min/lambda_max of Hs that :func:`jtls.fit.result.
-    covariance_from_jacobian` tests against 1e-13; -1 when H is not finite or
-    has a zero column (that function's other singular case)."""
-    n = J.shape[1]
-    H = J.T @ J
-    d = jnp.sqrt(jnp.diag(H))
-    good = jnp.all(jnp.isfinite(H)) & jnp.all(d > 0)
-    ds = jnp.where(good, d, 1.0)
-    Hs = jnp.where(good, H / jnp.outer(ds, ds), jnp.eye(n))
-    Hi = spd_inverse(Hs)
-    bound = 1.0 / (jnp.max(jnp.sum(jnp.abs(Hs), axis=1)) * jnp.max(jnp.sum(jnp.abs(Hi), axis=1)))
-    bound = jnp.where(good & jnp.isfinite(bound), bound, -1.0)
-    cov = Hi / jnp.outer(ds, ds)
-    se = jnp.sqrt(jnp.maximum(jnp.diag(cov), 0.0))
-    return cov, bound, se, cov / jnp.outer(se, se)
-
-
 def _solve(method, spec, sizes, flat, opts):
     from .engine import _solve_and_jacobian
     u0, arrays = unflatten_inputs(flat, sizes)
     out, x, r, J = _solve_and_jacobian(method, spec, u0, arrays, opts)
-    cov, bound, se, corr = _covariance_parts(J)
     f = lambda a: jnp.ravel(jnp.asarray(a, dtype=jnp.float64))  # noqa: E731
-    return jnp.concatenate([f(out.u), f(x), f(out.n_steps), f(out.status), f(bound), f(se), f(cov), f(corr),
-                            f(r), f(J)])
+    return jnp.concatenate([f(out.u), f(x), f(out.n_steps), f(out.status), f(r), f(J)])
 
 
 #: The solve as an ordinary compiled program: -> [u, x, n_steps, status, r, J].
@@ -156,20 +131,16 @@ def wait_ready(v, spin_seconds=None):
 
 
 def _unpack(v, n):
-    """-> (out, x, r, J, (cov0, bound, se0, corr)) from the vector of :func:`_solve`."""
+    """-> (out, x, r, J, None) from the vector of :func:`_solve`."""
     from .solvers import SolverOut
     v = np.asarray(wait_ready(v))
-    o = 3 * n + 3
-    e = o + 2 * n * n
-    m = (v.size - e) // (n + 1)
+    o = 2 * n + 2
+    m = (v.size - o) // (n + 1)
     u, x = v[:n], v[n:2 * n]
-    n_steps, status, bound = int(v[2 * n]), int(v[2 * n + 1]), float(v[2 * n + 2])
-    se = v[2 * n + 3:o]
-    cov = v[o:o + n * n].reshape(n, n)
-    corr = v[o + n * n:e].reshape(n, n)
-    r = v[e:e + m]
-    J = v[e + m:].reshape(m, n)
-    return SolverOut(u, None, n_steps, status), x, r, J, (cov, bound, se, corr)
+    n_steps, status = int(v[2 * n]), int(v[2 * n + 1])
+    r = v[o:o + m]
+    J = v[o + m:].reshape(m, n)
+    return SolverOut(u, None, n_steps, status), x, r, J, None
 
 
 def solve_flat(method, spec, u0, arrays: Arrays, opts):

@@ -73,6 +73,7 @@ class Observable:
     description: str = ""
     held: Mapping = dataclasses.field(default_factory=dict)
     static_context: tuple = ()
+    physical: Mapping = dataclasses.field(default_factory=dict)
 
     def __hash__(self):
         return hash(("jtls.fit.Observable", self.name, id(self.func)))
@@ -92,7 +93,7 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
                         grid: Mapping | None = None, guess: Callable | None = None,
                         quantity: str = "", description: str = "",
                         held: Mapping | None = None, static_context: Sequence[str] = (),
-                        overwrite: bool = False) -> Observable:
+                        physical: Mapping | None = None, overwrite: bool = False) -> Observable:
     """Register an observable for fitting under ``name``.
 
     Parameters
@@ -128,6 +129,10 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
         floats fixed at compile time (one compiled solver per value), so
         ``func`` may branch on them in Python.  Other settings arrive as
         traced arrays (one compiled solver for all values).
+    physical : ``{name: (lower, upper)}`` which finite bounds are physical
+        (True) rather than search limits (False); see :mod:`jtls.fit.params`.
+        Default: a lower bound of 0 is physical (amplitudes, exponents that
+        switch a term off at 0), every other bound is a search limit.
     overwrite : replace an existing registration of ``name``.
     """
     if not isinstance(name, str) or not name:
@@ -148,6 +153,9 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
         for k in d:
             if k not in params and not (k == "offset" and what != "grid"):
                 raise ValueError(f"observable {name!r}: {what} names unknown parameter {k!r}")
+    for k in (physical or {}):
+        if k not in params:
+            raise ValueError(f"observable {name!r}: physical names unknown parameter {k!r}")
     for k in static_context:
         if k not in tuple(context):
             raise ValueError(f"observable {name!r}: static_context names {k!r}, which is not in "
@@ -158,7 +166,8 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
                      amplitude=amplitude, amplitude_power=float(amplitude_power),
                      grid=dict(grid or {}), guess=guess, quantity=quantity,
                      description=description, held={k: float(v) for k, v in (held or {}).items()},
-                     static_context=tuple(static_context))
+                     static_context=tuple(static_context),
+                     physical={k: (bool(a), bool(b)) for k, (a, b) in (physical or {}).items()})
     REGISTRY[name] = obs
     return obs
 
@@ -356,6 +365,21 @@ class Model:
         if name in self.bounds:
             return self.bounds[name]
         return tuple(self.observable.bounds.get(name, (-INF, INF)))
+
+    def physical_of(self, name) -> tuple:
+        """(lower, upper): whether each bound of ``name`` is physical.
+
+        The observable's declaration (default: a lower bound of 0); a bound
+        the user moved (``bounds=``) is a search limit unless it equals the
+        observable's physical bound."""
+        obs_lo, obs_hi = tuple(self.observable.bounds.get(name, (-INF, INF)))
+        if name in self.observable.physical:
+            p_lo, p_hi = self.observable.physical[name]
+        else:
+            p_lo, p_hi = obs_lo == 0.0, False
+        lo, hi = self.bounds_of(name)
+        return (bool(p_lo and math.isfinite(lo) and lo == obs_lo),
+                bool(p_hi and math.isfinite(hi) and hi == obs_hi))
 
     def predict(self, T, values: Mapping, context: Mapping):
         """Model curve: func(T, **params, **context) (+ offset).  JAX-traceable."""

@@ -16,8 +16,19 @@ none            u                                        x
 
 With ``lo = 0`` the one-sided map is a log parametrisation, which also puts
 parameters spanning decades (C ~ 1e-4, A ~ 1e7 s^-1 K^-3) on an O(1) scale.
-A bound is only approached asymptotically; a fit whose optimum sits within
-:data:`BOUND_RTOL` of a bound is reported with status ``"at_bound"``.
+A bound is only approached asymptotically; :mod:`jtls.fit.inference`
+re-solves with a parameter held exactly on its bound when the data put it
+there.
+
+Physical bounds and search limits
+---------------------------------
+Each finite bound is either *physical* (the parameter cannot go beyond it:
+mu >= 0, where mu = 0 is the standard tunneling model; an amplitude C, B or
+A >= 0) or a *search limit* (an arbitrary box that keeps the optimizer in a
+sensible region, e.g. mu <= 1).  A fit whose optimum lies on a physical
+bound is a result (the parameter is reported ``at_bound`` with a one-sided
+interval); one that runs into a search limit is a failure (status
+``"at_limit"``).  ``Parameter.physical`` holds the flags ``(lower, upper)``.
 """
 from __future__ import annotations
 
@@ -49,12 +60,16 @@ class Parameter:
         Bounds (``-inf``/``inf`` for none); ``min < max``.
     fixed : bool
         Held at ``value`` by the fit.
+    physical : (bool, bool)
+        Whether ``min`` / ``max`` is a physical bound (True) or a search
+        limit (False); see the module docstring.
     """
     name: str
     value: float
     min: float = -math.inf
     max: float = math.inf
     fixed: bool = False
+    physical: tuple = (False, False)
 
     def __post_init__(self):
         for attr in ("value", "min", "max"):

@@ -2,23 +2,21 @@
 
 Uncertainties
 -------------
-The covariance of the free parameters is (J^T J)^-1 with J the Jacobian of
-the weighted residuals with respect to the *physical* parameter values at the
-optimum (not the internal transformed variables).  When every dataset of the
-fit carries per-point sigma (``absolute_sigma``), this is the covariance as
-it stands; otherwise the errors are unknown up to a constant and the
-covariance is multiplied by the reduced chi^2 (chi^2 / (N - n_free)), i.e.
-the scatter of the residuals sets the error scale.  ``stderr`` is the square
-root of its diagonal, ``correlation`` the normalised matrix.
+The covariance of the free parameters that are not on a bound is
+(J^T J)^-1 with J the Jacobian of the weighted residuals with respect to the
+*physical* parameter values at the optimum.  When every dataset of the fit
+carries per-point sigma (``absolute_sigma``), this is the covariance as it
+stands; otherwise the errors are unknown up to a constant and the covariance
+is multiplied by the reduced chi^2 (chi^2 / dof): the scatter of the
+residuals sets the error scale.  The same rule scales the profile intervals
+(Delta chi^2 = 1 and 3.84 times the reduced chi^2).  ``stderr`` is NaN for a
+parameter on a physical bound (see ``intervals``: one-sided) and for one the
+data do not determine (status ``"unidentified"``).
 
 Status
 ------
-``"ok"`` only when the solver converged with finite residuals, no free
-parameter sits at a bound and J^T J is invertible.  Otherwise one of
-``"nan"`` (non-finite residuals), ``"max_steps"``, ``"stalled"``,
-``"at_bound"`` (parameters listed in ``message``), ``"singular"`` (a
-parameter is not determined by the data) or ``"no_dof"`` (fewer points than
-free parameters); :attr:`FitResult.ok` is True only for ``"ok"``.
+The vocabulary is defined in :mod:`jtls.fit.inference`; :attr:`FitResult.ok`
+is True only for ``"ok"``.
 """
 from __future__ import annotations
 
@@ -84,6 +82,13 @@ class FitResult:
     excluded : list of {"dataset", "T", "value", "reason"} points not fitted.
     data : {label: {"T": [...], "y": [...], "sigma": [...] | None}} fitted points.
     bootstrap : optional {"n": int, "level": float, "intervals": {name: [lo, hi]}}.
+    at_bound : free parameters whose optimum is on a physical bound.
+    warnings : sentences (near-degenerate pairs, lack of fit, open 95% intervals...).
+    tests : {"NAME_zero": {"statistic", "p_value", ...}, "lack_of_fit": {...}}.
+    intervals : {name: {"low", "high", "low95", "high95", "*_kind"}} profile intervals.
+    unidentified : free parameters the data do not determine.
+    identifiability : {"singular_values": [...], "information": {name: value}}.
+    posterior : optional {name: {"mean", "sd", "q025", "q16", "q50", "q84", "q975", "r_hat", "ess"}}.
     """
     names: list
     values: dict
@@ -111,6 +116,13 @@ class FitResult:
     data: dict = dataclasses.field(default_factory=dict)
     bootstrap: dict | None = None
     extra: dict = dataclasses.field(default_factory=dict)
+    at_bound: list = dataclasses.field(default_factory=list)
+    warnings: list = dataclasses.field(default_factory=list)
+    tests: dict = dataclasses.field(default_factory=dict)
+    intervals: dict = dataclasses.field(default_factory=dict)
+    unidentified: list = dataclasses.field(default_factory=list)
+    identifiability: dict = dataclasses.field(default_factory=dict)
+    posterior: dict | None = None
 
     @property
     def ok(self) -> bool:
@@ -136,25 +148,67 @@ class FitResult:
         lines.append("uncertainties: " + ("from the given sigma (not rescaled)" if self.absolute_sigma
                                            else "scaled by sqrt(reduced chi2)"))
         lines.append("")
-        lines.append(f"{'parameter':<16}{'value':>16}{'stderr':>14}{'rel.':>9}  bounds")
+        has_iv = any(k in self.intervals for k in self.free)
+        head = f"{'parameter':<16}{'value':>14} {'stderr':>12} {'rel.':>8}"
+        if has_iv:
+            head += f"  {'68% interval':>26}  {'95% interval':>26}"
+        lines.append(head + "  bounds")
         for k in self.names:
             v, s = self.values[k], self.stderr[k]
             lo, hi = self.bounds[k]
             if k in self.fixed:
-                lines.append(f"{k:<16}{v:>16.6g}{'(fixed)':>14}{'':>9}")
+                lines.append(f"{k:<16}{v:>14.6g}{'(fixed)':>12}")
                 continue
-            rel = f"{abs(s / v) * 100:.2g}%" if v != 0 and math.isfinite(s) else ""
-            lines.append(f"{k:<16}{v:>16.6g}{s:>14.3g}{rel:>9}  [{lo:.3g}, {hi:.3g}]")
+            if k in self.unidentified:
+                se_s, rel = "undetermined", ""
+            elif k in self.at_bound:
+                se_s, rel = "(on bound)", ""
+            else:
+                se_s = f"{s:.3g}" if math.isfinite(s) else "n/a"
+                rel = f"{abs(s / v) * 100:.2g}%" if v != 0 and math.isfinite(s) else ""
+            row = f"{k:<16}{v:>14.6g} {se_s:>12} {rel:>8}"
+            if has_iv:
+                row += f"  {_interval_text(self.intervals.get(k), ''):>26}  " \
+                       f"{_interval_text(self.intervals.get(k), '95'):>26}"
+            lines.append(row + f"  [{lo:.3g}, {hi:.3g}]")
+        if self.intervals:
+            lines.append("intervals: profile likelihood, Delta chi^2 = 1 (68.3%) and 3.84 (95%)" +
+                         ("" if self.absolute_sigma else " in units of the reduced chi^2") +
+                         "; '<' marks an upper limit from a physical bound")
         if self.fixed:
             lines.append("fixed: " + ", ".join(f"{k}={v:.6g}" for k, v in self.fixed.items()))
         else:
             lines.append("fixed: none")
+        tests = {k: v for k, v in self.tests.items() if k != "lack_of_fit"}
+        if tests:
+            lines.append("")
+            lines.append("bound tests (likelihood ratio, boundary mixture):")
+            for k, t in tests.items():
+                lines.append(f"  {t['parameter']} = {t['bound']:g}: statistic {t['statistic']:.4g}, "
+                             f"p = {t['p_value']:.3g}")
+        lof = self.tests.get("lack_of_fit")
+        if lof:
+            lines.append("lack-of-fit tests: " + ", ".join(f"{k} = {v:.3g}" for k, v in lof.items()))
+        if self.warnings:
+            lines.append("")
+            for w in self.warnings:
+                lines.append(f"warning: {w}")
+        if self.posterior:
+            lines.append("")
+            lines.append(f"posterior (NUTS): {'parameter':<14}{'mean':>12}{'sd':>11}{'2.5%':>12}"
+                         f"{'97.5%':>12}{'r_hat':>8}{'ess':>8}")
+            for k, d in self.posterior.items():
+                if not isinstance(d, dict) or "mean" not in d:
+                    continue
+                lines.append(f"  {'':<16}{k:<14}{d['mean']:>12.5g}{d['sd']:>11.3g}{d['q025']:>12.5g}"
+                             f"{d['q975']:>12.5g}{d['r_hat']:>8.3f}{d['ess']:>8.0f}")
         if len(self.free) > 1:
             lines.append("")
             lines.append("correlation matrix:")
             lines.append(" " * 16 + "".join(f"{k:>10.9}" for k in self.free))
             for i, k in enumerate(self.free):
-                lines.append(f"{k:<16.15}" + "".join(f"{c:>10.3f}" for c in self.correlation[i]))
+                lines.append(f"{k:<16.15}" + "".join(f"{c:>10.3f}" if math.isfinite(c) else f"{'--':>10}"
+                                                      for c in self.correlation[i]))
         if self.bootstrap:
             b = self.bootstrap
             lines.append("")
@@ -175,10 +229,26 @@ class FitResult:
         return self.report()
 
     # -- JSON ---------------------------------------------------------------
+    def parameter_dict(self) -> dict:
+        """{NAME: {"value", "stderr", "at_bound", "fixed"[, "low", "high", "low95", "high95"]}}:
+        stderr is None where it is not a result (fixed, on a bound, undetermined)."""
+        out = {}
+        for k in self.names:
+            s = self.stderr[k]
+            ok_se = k not in self.fixed and k not in self.at_bound and k not in self.unidentified \
+                and math.isfinite(s)
+            d = {"value": self.values[k], "stderr": s if ok_se else None,
+                 "at_bound": k in self.at_bound, "fixed": k in self.fixed}
+            iv = self.intervals.get(k)
+            if iv:
+                for key in ("low", "high", "low95", "high95"):
+                    d[key] = iv.get(key)
+            out[k] = d
+        return out
+
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        d["parameters"] = {k: {"value": self.values[k], "stderr": self.stderr[k],
-                               "fixed": k in self.fixed} for k in self.names}
+        d["parameters"] = self.parameter_dict()
         return json_safe(d)
 
     def to_json(self, path=None, indent=1) -> str:
@@ -189,15 +259,22 @@ class FitResult:
         return s
 
     def summary_dict(self) -> dict:
-        """The CLI's --json object."""
-        return json_safe({"parameters": {k: {"value": self.values[k], "stderr": self.stderr[k]}
-                                      for k in self.names},
-                       "chi2": self.chi2, "reduced_chi2": self.reduced_chi2, "status": self.status})
+        """The CLI's --json object (the documented output contract)."""
+        d = {"parameters": self.parameter_dict(), "chi2": self.chi2,
+             "reduced_chi2": self.reduced_chi2, "dof": self.dof, "status": self.status,
+             "message": self.message, "warnings": list(self.warnings), "tests": self.tests,
+             "absolute_sigma": self.absolute_sigma}
+        if self.posterior is not None:
+            d["posterior"] = self.posterior
+        if self.bootstrap:
+            d["bootstrap"] = self.bootstrap
+        return json_safe(d)
 
     @classmethod
     def from_dict(cls, d: dict) -> "FitResult":
         d = _unclean(dict(d))
         d.pop("parameters", None)
+        d["stderr"] = {k: (math.nan if v is None else v) for k, v in d["stderr"].items()}
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - names
         if unknown:
@@ -218,27 +295,16 @@ class FitResult:
         return cls.from_dict(json.loads(s))
 
 
-def covariance_from_jacobian(J: np.ndarray, chi2: float, dof: int, absolute_sigma: bool):
-    """(covariance, singular?) from the weighted-residual Jacobian (m, n)."""
-    n = J.shape[1]
-    if n == 0:
-        return np.zeros((0, 0)), False
-    H = J.T @ J
-    d = np.sqrt(np.diag(H))
-    if not np.all(np.isfinite(H)) or np.any(d == 0):
-        return np.full((n, n), np.nan), True
-    Hs = H / np.outer(d, d)  # unit diagonal: conditioning independent of parameter scales
-    w = np.linalg.eigvalsh(Hs)
-    singular = w[0] <= 1e-13 * w[-1]
-    if singular:
-        return np.full((n, n), np.nan), True
-    cov = np.linalg.inv(Hs) / np.outer(d, d)
-    if not absolute_sigma:
-        cov = cov * (chi2 / dof if dof > 0 else np.nan)
-    return cov, False
-
-
-def correlation_of(cov: np.ndarray) -> np.ndarray:
-    s = np.sqrt(np.diag(cov))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return cov / np.outer(s, s)
+def _interval_text(iv, level) -> str:
+    """'[lo, hi]' or '< hi' (one-sided at a physical bound) for the report."""
+    if not iv:
+        return ""
+    lo, hi = iv.get("low" + level), iv.get("high" + level)
+    lk, hk = iv.get("low" + level + "_kind"), iv.get("high" + level + "_kind")
+    if lo is None or hi is None:
+        return ""
+    if lk == "physical" and hk != "physical":
+        return f"< {hi:.4g}"
+    if hk == "physical" and lk != "physical":
+        return f"> {lo:.4g}"
+    return f"[{lo:.4g}, {hi:.4g}]"

@@ -189,8 +189,15 @@ class _LMState(NamedTuple):
     status: jnp.ndarray   # -1 running
 
 
-def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOptions()) -> SolverOut:
+def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOptions(),
+                        mask=None) -> SolverOut:
     """Minimise chi^2(u) = |r(u)|^2 from u0 (shape (n_free,)).  Pure JAX.
+
+    ``mask`` (optional, shape (n_free,), 1 free / 0 held): the Jacobian
+    columns of held entries are zeroed, so their steps are exactly zero and
+    they stay at their value in ``u0`` -- one compiled solver serves every
+    choice of held parameters (profile likelihood, fits on a bound; see
+    :mod:`jtls.fit.constrained`).
 
     The model and its Jacobian appear once in the compiled loop (iteration 0
     evaluates the start point), which keeps compilation time down.  The
@@ -220,6 +227,8 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
         delta = s.delta
         u_new = s.u + delta
         r_new, J_new = _r_and_J(spec, u_new, arrays)
+        if mask is not None:
+            J_new = J_new * mask
         chi_new = r_new @ r_new
         finite = jnp.isfinite(chi_new) & jnp.all(jnp.isfinite(J_new))
         actual = s.chi2 - chi_new

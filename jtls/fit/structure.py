@@ -29,7 +29,7 @@ class Structure:
     """What a problem's structure fixes (cached by :func:`structure`)."""
     gnames: list            # per term: [(local, global name)]
     complete: list          # per term: all free parameters have start values
-    param_info: list        # per global parameter: (name, term, local, lo, hi, fixed)
+    param_info: list        # per global parameter: (name, term, local, lo, hi, fixed, physical)
     spec: Spec
     transform: Transform
     last: tuple = (None, None, None)
@@ -42,8 +42,8 @@ class Structure:
             key = None       # Parameter() below raises the error naming the parameter
         if key is not None and self.last[0] == key:
             return list(self.last[1]), self.last[2].copy()
-        params = [Parameter(g, v, lo, hi, fixed=fixed)
-                  for (g, _, _, lo, hi, fixed), v in zip(self.param_info, vals)]
+        params = [Parameter(g, v, lo, hi, fixed=fixed, physical=phys)
+                  for (g, _, _, lo, hi, fixed, phys), v in zip(self.param_info, vals)]
         u0 = self.transform.to_internal([params[i].value for i in self.spec.free])
         self.last = (key, params, u0)
         return list(params), u0.copy()
@@ -89,7 +89,8 @@ def _build_structure(models, points, contexts, kinds, single, share, fix, initia
         for local, g in gnames:
             if g not in info:
                 lo, hi = bounds.get(g, m.bounds_of(local))
-                info[g] = (g, k, local, float(lo), float(hi), g in fix or local in m.fixed)
+                phys = m.physical_of(local) if g not in bounds else _user_physical(m, local, bounds[g])
+                info[g] = (g, k, local, float(lo), float(hi), g in fix or local in m.fixed, phys)
                 position[g] = len(position)
             elif (local in m.fixed) and not info[g][5]:
                 raise ValueError(f"shared parameter {g!r} is fixed in one model but free in another")
@@ -109,6 +110,15 @@ def _build_structure(models, points, contexts, kinds, single, share, fix, initia
                 tuple(float(v) for v in tr.lo), tuple(float(v) for v in tr.hi),
                 group_terms(term_specs, ctx_values))
     return Structure(gnames_all, complete_all, param_info, spec, tr)
+
+
+def _user_physical(model, local, bounds) -> tuple:
+    """Physical flags of bounds given to ``fit(bounds=...)``: physical only where
+    they coincide with the model's physical bound."""
+    lo, hi = (float(b) for b in bounds)
+    m_lo, m_hi = model.bounds_of(local)
+    p_lo, p_hi = model.physical_of(local)
+    return (bool(p_lo and lo == m_lo), bool(p_hi and hi == m_hi))
 
 
 def _inside(lo, hi):

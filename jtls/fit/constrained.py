@@ -1,0 +1,164 @@
+"""Batched constrained solves: the same problem with some parameters held at given values.
+
+Profile likelihoods, fits on a physical bound and likelihood-ratio tests all
+need many re-solves of one problem with one (or a few) free parameters held
+at chosen values.  They share one compiled program: the Levenberg-Marquardt
+solver of :mod:`jtls.fit.solvers` with a column mask (held parameters get
+zero Jacobian columns, hence exactly zero steps), mapped over a batch of
+``(start point, mask)`` pairs.  The structure (``Spec``) does not change, so
+every choice of held parameters, every grid value and every dataset of the
+same layout reuses the compiled code.
+
+A held value on a bound maps to the internal value :data:`U_BOUND` (the
+transforms clip their argument there: the physical value is the bound to
+within 1e-304 of the scale).
+"""
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import NamedTuple
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+from .objective import Arrays, Spec, residual_x
+from .solvers import SolverOptions, levenberg_marquardt
+from .._xla import single_function, single_function_available
+
+#: Internal value that puts a bounded parameter on its bound (|u| beyond which
+#: :meth:`jtls.fit.params.Transform.to_physical` clips).
+U_BOUND = 700.0
+
+#: Tolerances of the constrained re-solves (the optimum they start from is close).
+OPTIONS = SolverOptions(max_steps=60, ftol=1e-12, xtol=1e-13, gtol=1e-11)
+
+#: Solver codes accepted as a conditional optimum: converged, or stalled (no
+#: further decrease possible at rounding level; common on flat profiles).
+ACCEPT = (0, 3)
+
+
+class Constrained(NamedTuple):
+    """Numpy results of a batch of constrained solves (leading axis: batch).
+
+    u, x : (b, n) internal and physical values; chi2 : (b,); status : (b,)
+    solver codes (0 converged); r : (b, m) weighted residuals; J : (b, m, n)
+    Jacobian d r / d x in the physical values, every column (held ones
+    included, also on a bound); dxdu : (b, n).
+    """
+    u: np.ndarray
+    x: np.ndarray
+    chi2: np.ndarray
+    status: np.ndarray
+    r: np.ndarray
+    J: np.ndarray
+    dxdu: np.ndarray
+
+    def grad_x(self, j) -> np.ndarray:
+        """d chi^2 / d x_j at each solution (the slope of a profile: envelope theorem)."""
+        return 2.0 * np.einsum("bm,bm->b", self.r, self.J[:, :, j])
+
+    def grad_u(self, j) -> np.ndarray:
+        """d chi^2 / d u_j at each solution."""
+        return self.grad_x(j) * self.dxdu[:, j]
+
+
+@partial(jax.jit, static_argnums=(0, 4))
+def _solve_program(spec: Spec, u0s, masks, arrays: Arrays, opts: SolverOptions):
+    tr = spec.transform()
+
+    def one(args):
+        u0, mask = args
+        out = levenberg_marquardt(spec, u0, arrays, opts, mask=mask)
+        x = tr.to_physical(out.u)
+        basis = jnp.eye(x.shape[0], dtype=x.dtype)
+        r, Jt = jax.vmap(lambda e: jax.jvp(lambda v: residual_x(spec, v, arrays), (x,), (e,)),
+                         out_axes=(None, 0))(basis)
+        dxdu = jax.jvp(tr.to_physical, (out.u,), (jnp.ones_like(out.u),))[1]
+        return out.u, x, r @ r, out.status, r, Jt.T, dxdu
+
+    return jax.lax.map(one, (u0s, masks))
+
+
+@partial(jax.jit, static_argnums=(0, 4))
+def _solve_kernel(spec: Spec, u0s, masks, arrays: Arrays, opts: SolverOptions):
+    """:func:`_solve_program` compiled as one XLA:CPU function (see :mod:`jtls._xla`)."""
+    return single_function(_solve_program(spec, u0s, masks, arrays, opts))
+
+
+#: Structures whose single-function compilation failed (they use the ordinary program).
+_KERNEL_FAILED: set = set()
+
+
+def _solve_batch(spec, u0s, masks, arrays, opts):
+    key = (spec, u0s.shape, opts)
+    if single_function_available() and key not in _KERNEL_FAILED:
+        try:
+            return _solve_kernel(spec, u0s, masks, arrays, opts)
+        except Exception:  # noqa: BLE001 -- an operation the single-function emitter lacks
+            _KERNEL_FAILED.add(key)
+    return _solve_program(spec, u0s, masks, arrays, opts)
+
+
+def internal(spec: Spec, j: int, x: float) -> float:
+    """Internal value u_j of physical value ``x`` of free parameter ``j`` (bounds -> +-U_BOUND)."""
+    kind, lo, hi = spec.kinds[j], spec.lo[j], spec.hi[j]
+    if kind == 0:
+        return float(x)
+    if kind == 1:
+        d = x - lo
+        return math.log(d) if d > 0 else -U_BOUND
+    if kind == 2:
+        d = hi - x
+        return math.log(d) if d > 0 else -U_BOUND
+    f = (x - lo) / (hi - lo)
+    if f <= 0:
+        return -U_BOUND
+    if f >= 1:
+        return U_BOUND
+    return max(-U_BOUND, min(U_BOUND, math.log(f) - math.log1p(-f)))
+
+
+#: Rows per compiled call: a batch is padded to the smallest of these sizes
+#: that holds it (larger ones are cut into chunks of the largest), so a few
+#: compiled programs serve batches of any length.
+CHUNKS = (1, 4, 16)
+
+
+def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPTIONS) -> Constrained:
+    """Solve a batch of problems (b, n_free) starting at ``u0s`` with the
+    entries where ``masks`` is 0 held at their ``u0s`` value."""
+    u0s = np.asarray(u0s, float)
+    masks = np.asarray(masks, float)
+    if u0s.ndim != 2 or u0s.shape != masks.shape:
+        raise ValueError(f"solve_held: u0s {u0s.shape} and masks {masks.shape} must be (batch, n_free)")
+    b = u0s.shape[0]
+    size = next((c for c in CHUNKS if c >= b), CHUNKS[-1])
+    pad = (-b) % size
+    if pad:
+        u0s = np.concatenate([u0s, np.repeat(u0s[-1:], pad, axis=0)])
+        masks = np.concatenate([masks, np.repeat(masks[-1:], pad, axis=0)])
+    parts = [_solve_batch(spec, jnp.asarray(u0s[i:i + size]), jnp.asarray(masks[i:i + size]), arrays, opts)
+             for i in range(0, u0s.shape[0], size)]
+    out = [np.concatenate([np.asarray(p[k]) for p in parts])[:b] for k in range(7)]
+    return Constrained(*out)
+
+
+def start_points(spec: Spec, u_hat, held: dict, cov_u=None) -> tuple:
+    """(u0, mask) for holding ``{j: x_j}`` (physical values), the other
+    entries at ``u_hat`` shifted along the linear regression on the held ones
+    when the internal covariance ``cov_u`` is known (a better start)."""
+    u0 = np.array(u_hat, float)
+    mask = np.ones(u0.size)
+    for j, xv in held.items():
+        uj = internal(spec, j, xv)
+        if cov_u is not None and np.isfinite(cov_u).all() and cov_u[j, j] > 0 and abs(uj) < U_BOUND:
+            shift = (uj - u_hat[j]) * cov_u[:, j] / cov_u[j, j]
+            if np.isfinite(shift).all() and np.abs(shift).max() < 50:
+                u0 = u0 + shift
+        u0[j] = uj
+        mask[j] = 0.0
+    for j, xv in held.items():           # exact held values after the shifts
+        u0[j] = internal(spec, j, xv)
+    return u0, mask

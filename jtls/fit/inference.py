@@ -1,0 +1,449 @@
+"""What a solved fit says: physical bounds, identifiability, intervals, tests, status.
+
+The solver returns an optimum; this module decides what the data actually
+determine (:func:`infer`), in this order:
+
+1. **Physical bounds.**  Every free parameter with a physical bound (see
+   :mod:`jtls.fit.params`) is re-solved held on that bound (one batched
+   constrained solve).  Where that costs no chi^2 (within 1e-6 s^2) the
+   optimum *is* on the bound: the parameter is reported ``at_bound`` with the
+   bound as its value and a one-sided profile interval (``low`` = the bound),
+   and the other parameters come from the fit with it held there.  The same
+   solves give the likelihood-ratio test of each bound (item 4 below).
+2. **Identifiability.**  At the (possibly constrained) optimum the Jacobian
+   of the weighted residuals is examined in natural units (d r / d ln x for
+   parameters spanning decades, d r / d x otherwise): zero columns and
+   directions with singular-value ratio below :data:`RANK_RTOL` (numerical
+   rank) name parameters the data do not determine; so does a standard error
+   above :data:`UNIDENTIFIED_REL` (a factor 10 at one sigma) for a parameter
+   spanning decades or above half the allowed range for a bounded one; and a
+   profile that does not close on a side that is not a physical bound.
+   Pairs with |correlation| > :data:`CORR_WARN` give a warning.
+3. **Intervals.**  Profile-likelihood intervals (:mod:`jtls.fit.profile`) for
+   every free parameter with ``intervals="profile"``; always for parameters
+   on or within 2 sigma of a physical bound (where a symmetric error is
+   meaningless).
+4. **Boundary tests.**  For each parameter with a physical bound the
+   likelihood-ratio statistic t of the bound (e.g. mu = 0, the standard
+   tunneling model): with per-point sigma t = chi2(bound) - chi2_min and
+   p = 1/2 P(chi2_1 > t) (Chernoff's mixture 1/2 chi2_0 + 1/2 chi2_1: the
+   bound is on the edge of the parameter space); without sigma t is scaled by
+   s^2 = chi2_min / dof and p = 1/2 P(F(1, dof) > t).  t = 0 gives p = 1.
+5. **Lack of fit.**  With per-point sigma the chi^2 p-value; always a runs
+   test on the signs of each dataset's residuals in temperature order
+   (too few runs = systematic deviations).  p < :data:`LACK_OF_FIT_P` gives a
+   warning containing "lack of fit".
+
+Status vocabulary (the one place it is defined; exit code 0 only for "ok"):
+
+=================  ===========================================================
+``ok``             converged; every free parameter determined by the data
+                   (parameters on a physical bound included, with a one-sided
+                   interval); nothing rests on a search limit
+``unidentified``   some free parameter is not determined by the data (named in
+                   the message, with the reason); fix it or add data
+``at_limit``       the optimum runs into a search limit (not a physical bound)
+``max_steps``      the solver hit its step limit
+``stalled``        the solver could not decrease chi^2 further, gradient not small
+``diverged``       a parameter ran off to infinity
+``nan``            non-finite residuals or parameters
+``no_dof``         no more points than free parameters
+=================  ===========================================================
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from .constrained import ACCEPT, U_BOUND, solve_held, start_points
+from .profile import LEVELS, ProfileInput, coordinate, profile_intervals
+
+#: Relative singular value below which a direction counts as undetermined.
+RANK_RTOL = 1e-7
+#: Standard error of ln(x - bound) above which a one-sided parameter is unidentified.
+UNIDENTIFIED_REL = math.log(10.0)
+#: Standard error, in units of the allowed range, above which a doubly bounded parameter is unidentified.
+UNIDENTIFIED_RANGE = 0.5
+#: |correlation| above which a pair gets a warning.
+CORR_WARN = 0.99
+#: p-value below which a lack-of-fit warning is given.
+LACK_OF_FIT_P = 0.01
+#: Internal values beyond this magnitude mean the optimizer ran to a bound or to infinity.
+U_RUNAWAY = 600.0
+
+STATUSES = ("ok", "unidentified", "at_limit", "max_steps", "stalled", "diverged", "nan", "no_dof")
+
+
+def _fmt(v) -> str:
+    return f"{v:.4g}"
+
+
+def _bound_sides(p, kind):
+    """[(side, bound, physical)] of the finite bounds of a free parameter."""
+    out = []
+    if kind in (1, 3):
+        out.append((-1, p.min, p.physical[0]))
+    if kind in (2, 3):
+        out.append((1, p.max, p.physical[1]))
+    return out
+
+
+def runs_test(r) -> float:
+    """One-sided p-value of the Wald-Wolfowitz runs test for too FEW runs of
+    signs in the sequence ``r`` (systematic deviations); 1 for < 10 points."""
+    s = np.sign(np.asarray(r, float))
+    s = s[s != 0]
+    n = s.size
+    if n < 10:
+        return 1.0
+    n1, n2 = int((s > 0).sum()), int((s < 0).sum())
+    if n1 == 0 or n2 == 0:
+        return 0.0 if n >= 10 else 1.0
+    runs = 1 + int((s[1:] != s[:-1]).sum())
+    mean = 1.0 + 2.0 * n1 * n2 / n
+    var = 2.0 * n1 * n2 * (2.0 * n1 * n2 - n) / (n * n * (n - 1.0))
+    if var <= 0:
+        return 1.0
+    z = (runs - mean + 0.5) / math.sqrt(var)      # continuity correction
+    return float(stats.norm.cdf(z))
+
+
+def boundary_p_value(t: float, absolute: bool, dof: int) -> float:
+    """p-value of a bound under the mixture 1/2 chi2_0 + 1/2 chi2_1 (or its F analogue)."""
+    if not math.isfinite(t):
+        return math.nan
+    if t <= 0:
+        return 1.0
+    if absolute or dof <= 0:
+        return 0.5 * float(stats.chi2.sf(t, 1))
+    return 0.5 * float(stats.f.sf(t, 1, dof))
+
+
+def _natural_scale(kind, x, lo, hi):
+    """d x / d (natural coordinate): x - bound for one-sided, the range for two-sided, 1 otherwise."""
+    if kind == 1:
+        return x - lo
+    if kind == 2:
+        return hi - x
+    if kind == 3:
+        return hi - lo
+    return 1.0
+
+
+def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
+    """Judge a solved problem (see the module docstring).
+
+    ``u, x`` : (n,) internal and physical optimum of the free parameters;
+    ``r`` : (m,) weighted residuals; ``J`` : (m, n) d r / d x;
+    ``solver_status`` : the solver's verdict; ``intervals`` : None or "profile".
+
+    Returns a dict with keys values, stderr, cov, corr, at_bound, status,
+    messages, warnings, tests, intervals, r, chi2, dof, identifiability.
+    """
+    if intervals not in (None, "profile"):
+        raise ValueError(f"intervals must be None or 'profile', got {intervals!r}")
+    spec, arrays = problem.spec, problem.arrays
+    params = [problem.params[i] for i in spec.free]
+    names = [p.name for p in params]
+    n = len(params)
+    u = np.array(u, float)
+    x = np.array(x, float)
+    r = np.array(r, float)
+    J = np.array(J, float)
+    N = int(r.size)
+    absolute = all(k == "sigma" for k in problem.kinds)
+    chi2 = float(r @ r)
+    messages, warnings = [], []
+    status = solver_status
+    held = np.zeros(n, bool)
+    tests, ivals = {}, {}
+    out = dict(at_bound=[], tests=tests, intervals=ivals, warnings=warnings, identifiability={})
+
+    def done(status, cov=None):
+        cov = np.full((n, n), np.nan) if cov is None else cov
+        se = np.sqrt(np.clip(np.diag(cov), 0, None)) if n else np.zeros(0)
+        se = np.where(np.isfinite(np.diag(cov)), se, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = cov / np.outer(se, se)
+        out.update(values=x, stderr=se, cov=cov, corr=corr, status=status, messages=messages,
+                   r=r, chi2=chi2, dof=N - int((~held).sum()), held=held)
+        return out
+
+    if not (np.isfinite(r).all() and np.isfinite(x).all()):
+        messages.append("non-finite residuals or parameters")
+        return done("nan")
+    runaway = [p.name for p, uj, kind in zip(params, u, spec.kinds)
+               if abs(uj) > U_RUNAWAY and not (kind == 3 or (kind in (1, 2) and uj < 0))]
+    if runaway:
+        messages.append("parameters ran away to infinity: " + ", ".join(runaway))
+        return done("diverged")
+    if N - n <= 0:
+        messages.append(f"{N} points for {n} free parameters")
+        return done("no_dof")
+    scale2 = 1.0 if absolute else chi2 / (N - n)
+
+    # ---- 1. physical bounds: held solves ---------------------------------
+    sides = [(j, side, b, phys) for j, p in enumerate(params) for side, b, phys in _bound_sides(p, spec.kinds[j])]
+    chi2_bound, sol_bound, chi2_box = {}, {}, {}
+    if sides:
+        starts = [start_points(spec, u, {j: b}) for j, side, b, phys in sides]
+        c = solve_held(spec, arrays, np.stack([s[0] for s in starts]), np.stack([s[1] for s in starts]))
+        for k, (j, side, b, phys) in enumerate(sides):
+            if int(c.status[k]) in ACCEPT and math.isfinite(float(c.chi2[k])):
+                if phys:
+                    chi2_bound[(j, side)] = float(c.chi2[k])
+                    sol_bound[(j, side)] = k
+                else:
+                    chi2_box[(j, side)] = float(c.chi2[k])
+    tol = 1e-6 * scale2 + 1e-12 * chi2
+    def kkt(cc, k, j, side) -> bool:
+        """The held solution is a minimum of the full problem: moving off the bound
+        (inwards) does not lower chi^2 to first order over one sigma."""
+        g = float(cc.grad_x(j)[k]) * (-side)            # d chi^2 along the inward direction
+        col = cc.J[k][:, j]
+        nrm = float(np.sqrt(col @ col)) if np.isfinite(col).all() else 0.0
+        if not math.isfinite(g) or nrm == 0.0:
+            return nrm == 0.0
+        return g * math.sqrt(scale2) / nrm >= -1e-3 * scale2
+
+    on_bound = {(j, side) for (j, side), cb in chi2_bound.items()
+                if cb <= chi2 + tol and kkt(c, sol_bound[(j, side)], j, side)}
+    adopted = None
+    if on_bound:
+        hold = {j: (params[j].min if side < 0 else params[j].max) for j, side in on_bound}
+        u0, mask = start_points(spec, u, hold)
+        cs = solve_held(spec, arrays, u0[None], mask[None])
+        best_single = min(on_bound, key=lambda js: chi2_bound[js])
+        if int(cs.status[0]) in ACCEPT and float(cs.chi2[0]) <= chi2 + tol * len(on_bound):
+            adopted = (cs, 0, set(hold))
+        else:                                   # hold only the best single one
+            j0 = best_single[0]
+            adopted = (c, sol_bound[best_single], {j0})
+    box, box_idx = [], set()
+    if adopted is not None:
+        cs, k, hj = adopted
+        for j in hj:
+            held[j] = True
+        u, x, r = cs.u[k].copy(), cs.x[k].copy(), cs.r[k].copy()
+        J = cs.J[k].copy()
+        chi2 = float(r @ r)
+        if status in ("max_steps", "stalled"):
+            status = "ok"          # the solver was creeping towards the bound; solved on it now
+        for j in hj:
+            x[j] = params[j].min if spec.kinds[j] == 1 or (spec.kinds[j] == 3 and u[j] < 0) else params[j].max
+    if status != "ok":
+        messages.append({"max_steps": "step limit reached", "stalled":
+                         "no further decrease possible but the gradient is not small"}.get(status, status))
+        return done(status)
+    for j, p in enumerate(params):
+        if held[j]:
+            continue
+        kind = spec.kinds[j]
+        cb_lo, cb_hi = chi2_box.get((j, -1)), chi2_box.get((j, 1))
+        on_lo = cb_lo is not None and cb_lo <= chi2 + tol
+        on_hi = cb_hi is not None and cb_hi <= chi2 + tol
+        if on_lo or on_hi:
+            box_idx.add(j)
+            box.append(f"{p.name} = {_fmt(x[j])} runs into its search limit "
+                       f"{_fmt(p.min if on_lo else p.max)}, which is not a physical bound; widen the bounds "
+                       "or fix it")
+            continue
+        near_lo = kind in (1, 3) and (u[j] < -U_RUNAWAY or (math.isfinite(p.min) and
+                                                            abs(x[j] - p.min) <= 1e-9 * max(abs(p.min), 1e-300)))
+        near_hi = (kind == 2 and u[j] < -U_RUNAWAY) or (kind == 3 and u[j] > U_RUNAWAY) or \
+            (math.isfinite(p.max) and abs(x[j] - p.max) <= 1e-9 * max(abs(p.max), 1e-300))
+        if (near_lo and not p.physical[0]) or (near_hi and not p.physical[1]):
+            box_idx.add(j)
+            box.append(f"{p.name} = {_fmt(x[j])} is on its search limit "
+                       f"{_fmt(p.min if near_lo else p.max)}, which is not a physical bound")
+    dof = N - int((~held).sum())
+    scale2 = 1.0 if absolute else (chi2 / dof if dof > 0 else math.nan)
+    if not absolute:
+        # an exact fit (chi^2 at rounding level) has no error scale: floor it at rounding level
+        ys = np.concatenate([pts.y for pts in problem.points]) if problem.points else np.zeros(1)
+        scale2 = max(scale2, (1e-13 * max(float(np.ptp(ys)), float(np.abs(ys).max()), 1e-300)) ** 2)
+
+    # ---- 2. identifiability and covariance --------------------------------
+    active = [j for j in range(n) if not held[j] and j not in box_idx]
+    unident = {}                       # name -> reason
+    cov = np.full((n, n), np.nan)
+    ident = {"singular_values": [], "information": {}}
+    if active:
+        Ja = J[:, active]
+        scale = np.array([_natural_scale(spec.kinds[j], x[j], params[j].min, params[j].max) for j in active])
+        Jn = Ja * scale[None, :]
+        info = np.sum(Jn * Jn, axis=0) / scale2
+        ident["information"] = {names[j]: float(v) for j, v in zip(active, info)}
+        finite_cols = np.isfinite(Jn).all(axis=0)
+        Jn = np.where(finite_cols[None, :], Jn, 0.0)
+        Ja = np.where(finite_cols[None, :], Ja, 0.0)
+        colnorm = np.sqrt(np.sum(Jn * Jn, axis=0))
+        # a parameter held on its bound whose column carries less than 1 sigma over its whole range
+        # (or, for one-sided ones, whose curve does not change at all) is not determined either
+        for j in range(n):
+            if not held[j]:
+                continue
+            col = J[:, j]
+            nrm = float(np.sqrt(col @ col)) if np.isfinite(col).all() else 0.0
+            p = params[j]
+            width = p.max - p.min
+            if nrm == 0.0 or (math.isfinite(width) and nrm * width < math.sqrt(scale2)) or \
+                    (not math.isfinite(width) and nrm * max(abs(x[j]), 1e-300) == 0.0):
+                unident[names[j]] = "the fitted curve does not depend on it (the term it shapes vanishes)"
+        biggest = float(colnorm.max()) if colnorm.size else 0.0
+        zero = [j for j, cn in zip(active, colnorm) if not (cn > 1e-12 * biggest)]
+        for j in zero:
+            unident[names[j]] = "the fitted curve does not depend on it"
+        keep = [j for j in active if j not in zero]
+        if keep:
+            idx = [active.index(j) for j in keep]
+            Jk = Jn[:, idx] / colnorm[idx][None, :]
+            sv_u, sv, vt = np.linalg.svd(Jk, full_matrices=False)
+            ident["singular_values"] = (sv * colnorm[idx].max()).tolist()
+            small = sv < RANK_RTOL * sv[0]
+            if small.any():
+                for v in vt[small]:
+                    part = [keep[i] for i in np.flatnonzero(np.abs(v) > 0.2)]
+                    for j in part:
+                        unident.setdefault(names[j], "it can be traded against " + ", ".join(
+                            names[i] for i in part if i != j) + " without changing the curve")
+            good = [j for j in keep if names[j] not in unident]
+            if good:
+                gi = [active.index(j) for j in good]
+                Jg = Ja[:, gi]
+                H = Jg.T @ Jg
+                d = np.sqrt(np.diag(H))
+                Hs = H / np.outer(d, d)
+                try:
+                    cg = np.linalg.inv(Hs) / np.outer(d, d) * scale2
+                except np.linalg.LinAlgError:
+                    cg = np.full_like(Hs, np.nan)
+                cov[np.ix_(good, good)] = cg
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    se = np.where(np.isfinite(np.diag(cov)), se, np.nan)
+
+    # parameters within 2 sigma of a physical bound get a profile interval instead
+    near_phys = []
+    for j in active:
+        p = params[j]
+        for side, b, phys in _bound_sides(p, spec.kinds[j]):
+            if phys and names[j] not in unident and (not math.isfinite(se[j]) or abs(x[j] - b) < 2 * se[j]):
+                near_phys.append(j)
+    for j in active:
+        if names[j] in unident or j in near_phys or not math.isfinite(se[j]):
+            continue
+        kind = spec.kinds[j]
+        rel = se[j] / abs(_natural_scale(kind, x[j], params[j].min, params[j].max))
+        if kind in (1, 2) and rel > UNIDENTIFIED_REL:
+            unident[names[j]] = f"its standard error is {rel:.3g} in ln({names[j]}): more than a factor 10"
+        elif kind == 3 and rel > UNIDENTIFIED_RANGE:
+            unident[names[j]] = (f"its standard error {_fmt(se[j])} exceeds half its allowed range "
+                                 f"[{_fmt(params[j].min)}, {_fmt(params[j].max)}]")
+
+    # ---- 3. profile intervals ---------------------------------------------
+    which = sorted(set([j for j in range(n) if held[j]] + near_phys +
+                       ([j for j in active if names[j] not in unident] if intervals == "profile" else [])))
+    which = [j for j in which if names[j] not in unident]
+    amp_zero = [names[j] for j in range(n) if held[j] and names[j] not in unident]
+    if which:
+        step = np.full(n, np.nan)
+        for j in range(n):
+            colx = J[:, j]
+            if held[j]:
+                nrm = float(np.sqrt(colx @ colx)) if np.isfinite(colx).all() else 0.0
+                step[j] = math.sqrt(scale2) / nrm if nrm > 0 else math.nan
+            elif math.isfinite(se[j]):
+                step[j] = se[j] / abs(_natural_scale(spec.kinds[j], x[j], params[j].min, params[j].max)) \
+                    if coordinate(spec, j, False) == "u" else se[j]
+        u_prof = u.copy()
+        for j in range(n):
+            if held[j]:
+                u_prof[j] = -U_BOUND if (spec.kinds[j] in (1, 2) or x[j] == params[j].min) else U_BOUND
+        inp = ProfileInput(spec, arrays, u_prof, held, chi2, scale2, step, params, chi2_bound)
+        prof = profile_intervals(inp, which)
+        for j, d in prof.items():
+            ivals[names[j]] = d
+            if d.get("lower_minimum"):
+                warnings.append(f"the profile of {names[j]} went below the fit's chi^2: "
+                                "the optimum found is not the best one")
+            for key, side_word in (("low", "below"), ("high", "above")):
+                kind = d.get(key + "_kind")
+                if kind in ("open", "limit"):
+                    what = ("up to its search limit" if kind == "limit" else "at any value")
+                    unident[names[j]] = (f"the data do not bound it from {side_word} (chi^2 stays within "
+                                         f"1 sigma {what})")
+                elif kind == "unreliable":
+                    warnings.append(f"profile interval of {names[j]}: constrained solves did not converge")
+                k95 = d.get(key + "95_kind")
+                if kind == "crossing" and k95 in ("open", "limit"):
+                    warnings.append(f"the 95% interval of {names[j]} is open {side_word}")
+
+    # ---- 4. boundary tests ------------------------------------------------
+    for (j, side), cb in chi2_bound.items():
+        b = params[j].min if side < 0 else params[j].max
+        t = 0.0 if held[j] else max(0.0, (cb - chi2) / scale2)
+        key = f"{names[j]}_zero" if b == 0 else f"{names[j]}_at_{b:g}"
+        tests[key] = {"statistic": t, "p_value": boundary_p_value(t, absolute, dof), "bound": b,
+                      "parameter": names[j],
+                      "distribution": "1/2 chi2_0 + 1/2 chi2_1" if absolute else "1/2 F(1, dof) mixture"}
+
+    # ---- 5. lack of fit ---------------------------------------------------
+    lof = {}
+    if absolute and dof > 0:
+        lof["chi2_p_value"] = float(stats.chi2.sf(chi2, dof))
+    start = 0
+    runs = []
+    for pts in problem.points:
+        m = pts.T.size
+        runs.append(runs_test(r[start:start + m]))
+        start += m
+    lof["runs_p_value"] = float(min(1.0, min(runs) * len(runs))) if runs else 1.0
+    tests["lack_of_fit"] = lof
+    if lof.get("chi2_p_value", 1.0) < LACK_OF_FIT_P:
+        warnings.append(f"lack of fit: chi^2 = {_fmt(chi2)} for {dof} degrees of freedom "
+                        f"(p = {lof['chi2_p_value']:.2g}); the model or the given sigma do not describe the data")
+    if lof["runs_p_value"] < LACK_OF_FIT_P:
+        warnings.append(f"lack of fit: the residuals deviate systematically (runs test on their signs, "
+                        f"p = {lof['runs_p_value']:.2g}); the uncertainties assume a model that fits")
+    if not absolute and N > 0:
+        ys = np.concatenate([pts.y for pts in problem.points])
+        spread = float(np.ptp(ys)) if ys.size > 1 else 0.0
+        if spread > 0 and math.sqrt(chi2 / N) < 1e-9 * spread:
+            warnings.append("the model reproduces the data to rounding precision: are these data computed "
+                            "rather than measured? (uncertainties scaled by the residual scatter are then "
+                            "meaningless)")
+
+    # ---- correlations ------------------------------------------------------
+    corr = cov / np.outer(se, se) if n else cov
+    for a in range(n):
+        for b_ in range(a + 1, n):
+            if math.isfinite(corr[a, b_]) and abs(corr[a, b_]) > CORR_WARN:
+                warnings.append(f"{names[a]} and {names[b_]} are nearly degenerate "
+                                f"(correlation {corr[a, b_]:+.4f})")
+
+    # ---- verdict -----------------------------------------------------------
+    for j in range(n):
+        if names[j] in unident:
+            se[j] = math.nan
+    cov = np.where(np.isfinite(np.outer(se, se)), cov, np.nan)
+    out["at_bound"] = [names[j] for j in range(n) if held[j] and names[j] not in unident]
+    out["identifiability"] = ident
+    if unident:
+        amp_zero = [k for k in amp_zero if k not in unident]
+        why = "; ".join(f"{k}: {v}" for k, v in unident.items())
+        extra = (f" ({', '.join(amp_zero)} on its bound, so the terms they control vanish)"
+                 if amp_zero else "")
+        messages.append(f"not determined by the data: {', '.join(unident)}{extra} -- {why}; "
+                        "fix them (--fix NAME=VALUE) or fit data that constrain them")
+        status = "unidentified"
+    if box:
+        messages.append("; ".join(box))
+        status = "at_limit" if status == "ok" else status
+    if out["at_bound"]:
+        messages.append("on a physical bound (one-sided interval): " + ", ".join(out["at_bound"]))
+    out["unidentified"] = list(unident)
+    out.update(values=x, stderr=se, cov=cov, corr=corr, status=status, messages=messages, r=r, chi2=chi2,
+               dof=dof, held=held)
+    return out
