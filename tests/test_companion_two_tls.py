@@ -3,7 +3,10 @@
 Reference values: hand-computed two- and three-site configurations, the
 paper's quoted TLS counts, and its qualitative statements (P_S rises from 0 to
 1, random fields shrink the gap, T_U ~ 0.2 <E_tau> weakly dependent on a~,
-C_o ~ kappa g).
+C_o ~ kappa g).  Windows set from this code's runs are labelled regression
+checks, each with the independent limit it stands in for (homogeneity in the
+coupling scale, the strong-field limit P_S -> 1, the DOS estimator on a known
+distribution).
 """
 import math
 
@@ -106,19 +109,36 @@ def test_reduction_factor_shape_and_gap(runs):
 
 
 def test_random_fields_make_the_gap_smaller(runs):
-    # App. B3: "the dipolar gap of the S TLSs indeed becomes smaller" with h^tau.
+    """App. B3: "the dipolar gap of the S TLSs indeed becomes smaller" with h^tau.
+
+    Limit: for h^tau >> every coupling, |E_tau_j| ~ |h_j| exceeds 2 U_ij for all pairs,
+    so E_S^min = max(0, 2 U_ij - |E_tau_j|) = 0 and P_S(E) -> 1 at all E > 0 (Eq. B7):
+    the gap disappears (at h^tau = 1000 <E_tau> all but ~0.1 % of the S spins survive)."""
     for at in (1.5, 6.0):
         E = np.array([0.1, 0.2, 0.5]) * runs[(0.0, at)].e_tau_mean.mean()
         P0 = st.reduction_factor(runs[(0.0, at)].e_min, E)
         P1 = st.reduction_factor(runs[(1.0, at)].e_min, E)
         assert np.all(P1 > P0)
+    strong = st.simulate(jax.random.PRNGKey(11), 4, 7, 0.5, 1.5, 1000.0, lattice="fcc", batch=4)
+    Et = runs[(0.0, 1.5)].e_tau_mean.mean()
+    assert st.reduction_factor(strong.e_min, [1e-9 * Et])[0] > 0.99
 
 
 def test_crossover_weakly_dependent_on_cutoff(runs):
-    # T_U from P_S(T_U) = 5 g with g = 0.02 (Fig. 2 caption).  The paper states
-    # T_U ~ 0.2 <E_tau> for 1 < a~ < 6; this implementation gives ~0.1 <E_tau> (see
-    # benchmarks/companion_results.md), so the test checks the order of magnitude
-    # (0.05..0.4) and the weak a~ dependence (ratio between a~ = 1.5 and 6 within 2).
+    """T_U from P_S(T_U) = 5 g with g = 0.02 (Fig. 2 caption).
+
+    Regression part: the paper states T_U ~ 0.2 <E_tau> for 1 < a~ < 6 (Fig. 2, 4
+    captions; x = 0.2 on 18^3 cells and x = 0.5 on 13^3); this implementation gives
+    ~0.1 <E_tau> at its small size (see benchmarks/companion_results.md), so the
+    windows -- order of magnitude 0.05..0.4 and an a~ = 1.5 / 6 ratio within 2 -- are
+    set from this code's runs, not from the paper.  The independent check they stand
+    in for is the form T_U ~ 0.2 g J_o: T_U / <E_tau> is a pure number, independent
+    of the coupling scale, because Eq. B7 is homogeneous of degree 1 in the
+    couplings (E_S^min and E_tau scale exactly with J_St)."""
+    scaled = st.simulate(jax.random.PRNGKey(11), 4, 7, 0.5, 1.5, 0.0, lattice="fcc", batch=4,
+                         J_st=7.3)
+    np.testing.assert_allclose(scaled.e_min, 7.3 * runs[(0.0, 1.5)].e_min, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(scaled.e_tau, 7.3 * runs[(0.0, 1.5)].e_tau, rtol=1e-12, atol=1e-13)
     vals = []
     for at in (1.5, 6.0):
         r = runs[(0.0, at)]
@@ -130,9 +150,18 @@ def test_crossover_weakly_dependent_on_cutoff(runs):
 
 
 def test_tunneling_strength_kappa_g(runs):
-    # Eq. 3: C_o ~ kappa g = 2e-3 for kappa = 0.1, g = 0.02; with the simulated tau DOS
-    # (per impurity, per <E_tau>) the O(1) factor p_tau0 lies between 1/3 and 3.
+    """Eq. 3: C_o ~ kappa g = 2e-3 for kappa = 0.1, g = 0.02 (the paper: kappa ~ 0.1 gives
+    C_o ~ 1e-3).  Regression part: with the simulated tau DOS (per impurity, per <E_tau>)
+    the O(1) factor p_tau0 lies between 1/3 and 3 -- a window, not a paper number.
+    Independent check of the estimator behind p_tau0: on half-normal energies its
+    density at 0 is the analytic sqrt(2/pi)/sigma within its Poisson error."""
     assert st.tunneling_strength(0.1, 0.02) == pytest.approx(2e-3)
+    sig = 0.7
+    e = np.abs(np.random.default_rng(0).normal(0.0, sig, 200000))
+    d, d_err = st.tau_dos_at_zero(e, e_max_frac=0.05)
+    w = 0.05 * e.mean()   # bin [0, w): the half-normal density falls by w^2/(6 sig^2) on average
+    exact = math.sqrt(2 / math.pi) / sig * (1 - w * w / (6 * sig * sig))
+    assert abs(d - exact) < 4 * d_err, (d, exact, d_err)
     r = runs[(0.0, 1.5)]
     Et = r.e_tau_mean.mean()
     p0, err = st.tau_dos_at_zero(r.e_tau, scale=Et)
