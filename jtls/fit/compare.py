@@ -1,0 +1,339 @@
+"""Rank candidate models of the SAME data: AICc, BIC, Akaike weights, nested boundary tests.
+
+``compare(results, nested=None)`` takes ``{label: FitResult}`` -- fits of
+different models to one and the same set of points -- and returns a
+:class:`Comparison`.
+
+Who competes
+------------
+Only fits whose status is ``"ok"`` (see :mod:`jtls.fit.inference`) are
+ranked.  Every other fit (``unidentified``, ``at_limit``, ``max_steps``,
+``stalled``, ``diverged``, ``nan``, ``no_dof``) is listed as *failed* with its
+status and message; it gets no AICc difference, no weight and is never
+called preferred, however low its chi^2.  A fit with too few points for the
+AICc correction (N - k - 1 <= 0) is listed as not ranked.
+
+Criteria
+--------
+N is the number of fitted points, k the number of estimated parameters.
+
+* With per-point sigma (``absolute_sigma``):  -2 ln L = chi^2 + const and
+  k = number of free parameters.
+* Without sigma (one common unknown error, e.g. residuals of ln kappa):
+  the error scale is estimated too, -2 ln L = N ln(chi^2 / N) + const and
+  k = number of free parameters + 1.
+
+(A free parameter that ends on a physical bound still counts: it was
+estimated.)  Then
+
+    AIC  = -2 ln L + 2 k
+    AICc = AIC + 2 k (k + 1) / (N - k - 1)
+    BIC  = -2 ln L + k ln N
+
+Delta AICc is taken from the lowest AICc among the ranked fits, and the
+Akaike weights are w_i = exp(-Delta_i / 2) / sum_j exp(-Delta_j / 2).  The
+preferred model is the one with the lowest AICc; ``decisive`` is False when
+the runner-up is within Delta AICc < 2 (the data then do not choose).
+
+Nested tests
+------------
+``nested`` names pairs where one model is the other with extra parameters
+held: ``{"Eq3": "STM"}`` (the larger model's label -> the smaller one's) or
+``{"Eq3": {"null": "STM", "boundary": True, "extra": 1, "parameter": "mu"}}``.
+The statistic is the drop in chi^2, t = chi^2(null) - chi^2(full) (tiny
+negative values from rounding are clipped to 0), and
+
+* ``boundary=True`` (default; the extra parameter switches off at a physical
+  bound, e.g. mu = 0, the standard tunneling model, with mu >= 0): the
+  likelihood-ratio statistic follows the mixture 1/2 chi2_0 + 1/2 chi2_1; without
+  sigma t is divided by s^2 = chi^2(full) / dof(full) and the
+  1/2 F(1, dof) mixture is used -- both via
+  :func:`jtls.fit.inference.boundary_p_value` (one extra parameter only);
+* ``boundary=False`` (the null value is inside the allowed range, e.g. a
+  mu allowed to be negative): p = P(chi2_extra > t) with sigma, and the F
+  test p = P(F(extra, dof) > (t / extra) / s^2) without.
+
+A test needs both fits to have converged to a valid optimum (status
+``"ok"``); otherwise it is reported as not done, with the reason.  A full
+model whose chi^2 is clearly above the null's did not find its optimum: the
+test is not done and a warning says so.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from scipy import stats
+
+from .inference import boundary_p_value
+from .result import json_safe
+
+#: Delta AICc below which the runner-up is "as good" (no decisive preference).
+DECISIVE_DELTA = 2.0
+
+
+def fmt_num(x, spec: str = ".4g") -> str:
+    """Format a number: None/NaN as '--', never '-0'."""
+    if x is None:
+        return "--"
+    x = float(x)
+    if not math.isfinite(x):
+        return "--" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    s = format(x + 0.0, spec)
+    return format(0.0, spec) if float(s) == 0.0 else s
+
+
+def clip_delta(d: float, scale: float) -> float:
+    """A chi^2 difference with rounding noise (|d| <= 1e-9 * scale + 1e-12) set to 0."""
+    if d is None or not math.isfinite(d):
+        return d
+    return 0.0 if abs(d) <= 1e-9 * abs(scale) + 1e-12 else float(d)
+
+
+@dataclasses.dataclass
+class Candidate:
+    """One model's line in a :class:`Comparison`."""
+    label: str
+    status: str
+    message: str
+    n_points: int
+    n_free: int
+    k: int
+    chi2: float
+    neg2lnL: float | None
+    aicc: float | None
+    bic: float | None
+    ranked: bool
+    delta_aicc: float | None = None
+    delta_bic: float | None = None
+    weight: float | None = None
+    at_bound: list = dataclasses.field(default_factory=list)
+    warnings: list = dataclasses.field(default_factory=list)
+    why_not_ranked: str = ""
+
+
+@dataclasses.dataclass
+class Comparison:
+    """Outcome of :func:`compare` (see the module docstring)."""
+    candidates: dict
+    preferred: str | None
+    decisive: bool
+    runner_up: str | None
+    nested: dict
+    absolute_sigma: bool
+    n_points: int
+    warnings: list
+
+    @property
+    def ranked(self) -> list:
+        """Labels of the ranked fits, best first."""
+        c = [v for v in self.candidates.values() if v.ranked]
+        return [v.label for v in sorted(c, key=lambda v: v.aicc)]
+
+    @property
+    def failed(self) -> dict:
+        """{label: status} of the fits that did not compete."""
+        return {k: v.status for k, v in self.candidates.items() if v.status != "ok"}
+
+    def to_dict(self) -> dict:
+        return json_safe({
+            "criterion": "AICc" + (" (-2 ln L = chi2, k = free parameters)" if self.absolute_sigma else
+                                   " (-2 ln L = N ln(chi2/N), k = free parameters + 1 for the unknown "
+                                   "error scale)"),
+            "preferred": self.preferred, "decisive": self.decisive, "runner_up": self.runner_up,
+            "ranked": self.ranked, "failed": self.failed, "absolute_sigma": self.absolute_sigma,
+            "n_points": self.n_points, "warnings": list(self.warnings),
+            "candidates": {k: dataclasses.asdict(v) for k, v in self.candidates.items()},
+            "nested": self.nested})
+
+    def table(self) -> str:
+        """Readable text: one row per model, the nested tests and the verdict."""
+        lines = [f"model comparison on {self.n_points} points "
+                 f"({'given sigma: -2 ln L = chi2' if self.absolute_sigma else 'no sigma: -2 ln L = N ln(chi2/N), k includes the error scale'})"]
+        w = max([5] + [len(k) for k in self.candidates])
+        lines.append(f"{'model':<{w}}  {'status':<12} {'k':>2} {'chi2':>11} {'AICc':>10} {'dAICc':>8} "
+                     f"{'weight':>7} {'BIC':>10} {'dBIC':>8}")
+        order = self.ranked + [k for k in self.candidates if k not in self.ranked]
+        for k in order:
+            c = self.candidates[k]
+            if c.ranked:
+                row = (f"{k:<{w}}  {c.status:<12} {c.k:>2} {fmt_num(c.chi2, '.5g'):>11} "
+                       f"{fmt_num(c.aicc, '.5g'):>10} {fmt_num(c.delta_aicc, '.3g'):>8} "
+                       f"{fmt_num(c.weight, '.3f'):>7} {fmt_num(c.bic, '.5g'):>10} "
+                       f"{fmt_num(c.delta_bic, '.3g'):>8}")
+                if k == self.preferred:
+                    row += "  <- preferred" + ("" if self.decisive else " (not decisive)")
+            else:
+                row = (f"{k:<{w}}  {c.status:<12} {c.k:>2} {fmt_num(c.chi2, '.5g'):>11}  "
+                       f"not ranked: {c.why_not_ranked}")
+            lines.append(row)
+        for name, t in self.nested.items():
+            if t.get("p_value") is None:
+                lines.append(f"nested {name}: not tested ({t.get('reason', '')})")
+            else:
+                lines.append(f"nested {name}: Delta chi2 = {fmt_num(t['delta_chi2'], '.4g')}, "
+                             f"statistic = {fmt_num(t['statistic'], '.4g')}, p = {fmt_num(t['p_value'], '.3g')} "
+                             f"[{t['distribution']}]")
+        if self.preferred is None:
+            lines.append("preferred: none (no fit with status ok)")
+        else:
+            c = self.candidates[self.preferred]
+            s = f"preferred (lowest AICc): {self.preferred}, Akaike weight {fmt_num(c.weight, '.3f')}"
+            if self.runner_up:
+                s += (f"; next {self.runner_up} at Delta AICc "
+                      f"{fmt_num(self.candidates[self.runner_up].delta_aicc, '.3g')}")
+                if not self.decisive:
+                    s += f" (< {DECISIVE_DELTA:g}: the data do not decide)"
+            lines.append(s)
+        for k, st in self.failed.items():
+            lines.append(f"failed (never preferred): {k} [{st}] {self.candidates[k].message}")
+        for wn in self.warnings:
+            lines.append(f"warning: {wn}")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.table()
+
+
+def _criteria(chi2, N, n_free, absolute):
+    """(k, -2 ln L, AICc, BIC, why-not) for one fit."""
+    k = n_free if absolute else n_free + 1
+    if not (chi2 is not None and math.isfinite(chi2) and chi2 >= 0):
+        return k, None, None, None, "non-finite chi2"
+    if absolute:
+        m2l = chi2
+    else:
+        if chi2 <= 0:
+            return k, None, None, None, "chi2 = 0 (exact fit): the error scale is not estimable"
+        m2l = N * math.log(chi2 / N)
+    bic = m2l + k * math.log(N)
+    if N - k - 1 <= 0:
+        return k, m2l, None, bic, f"N - k - 1 = {N - k - 1} <= 0 (AICc undefined)"
+    aicc = m2l + 2 * k + 2.0 * k * (k + 1) / (N - k - 1)
+    return k, m2l, aicc, bic, ""
+
+
+def _nested_spec(full, spec):
+    if isinstance(spec, str):
+        return {"null": spec, "boundary": True, "extra": 1, "parameter": None}
+    d = dict(spec)
+    if "null" not in d:
+        raise ValueError(f"nested[{full!r}]: needs 'null' (the label of the smaller model)")
+    return {"null": d["null"], "boundary": bool(d.get("boundary", True)), "extra": int(d.get("extra", 1)),
+            "parameter": d.get("parameter")}
+
+
+def nested_test(full, null, *, boundary=True, extra=1) -> dict:
+    """Likelihood-ratio test of ``null`` (FitResult, the smaller model) within ``full``."""
+    absolute = bool(full.absolute_sigma)
+    dof = int(full.dof)
+    d = clip_delta(null.chi2 - full.chi2, max(null.chi2, full.chi2))
+    out = {"delta_chi2": d, "extra": extra, "boundary": boundary, "dof": dof}
+    if boundary:
+        out["distribution"] = "1/2 chi2_0 + 1/2 chi2_1" if absolute else "1/2 F(1, dof) mixture"
+    else:
+        out["distribution"] = f"chi2_{extra}" if absolute else f"F({extra}, dof)"
+    bad = [f"{lab} is {r.status}" for lab, r in (("full", full), ("null", null)) if r.status != "ok"]
+    if bad:
+        return {**out, "statistic": None, "p_value": None, "reason": "; ".join(bad)}
+    if not math.isfinite(d):
+        return {**out, "statistic": None, "p_value": None, "reason": "non-finite chi2"}
+    scale2 = 1.0 if absolute else full.chi2 / dof if dof > 0 else math.nan
+    if d < 0:
+        # the larger model can always reproduce the smaller: it missed its optimum
+        if -d > 1e-6 * (scale2 if math.isfinite(scale2) else 1.0) + 1e-9 * null.chi2:
+            return {**out, "statistic": None, "p_value": None,
+                    "reason": "the larger model's chi2 is above the nested model's: its fit missed the optimum"}
+        d = 0.0
+        out["delta_chi2"] = 0.0
+    if not (scale2 > 0 and math.isfinite(scale2)):
+        return {**out, "statistic": None, "p_value": None, "reason": "no residual degrees of freedom"}
+    t = d / scale2
+    if boundary:
+        if extra != 1:
+            raise ValueError("the boundary mixture test is for one extra parameter")
+        p = boundary_p_value(t, absolute, dof)
+    elif absolute:
+        p = float(stats.chi2.sf(t, extra)) if t > 0 else 1.0
+    else:
+        p = float(stats.f.sf(t / extra, extra, dof)) if t > 0 else 1.0
+    return {**out, "statistic": t, "p_value": p}
+
+
+def compare(results: dict, nested: dict | None = None) -> Comparison:
+    """Rank ``{label: FitResult}`` fits of the same data (see the module docstring).
+
+    ``nested``: ``{full_label: null_label}`` or ``{full_label: {"null": ..., "boundary": bool,
+    "extra": int, "parameter": name}}``.  Raises ValueError when the fits are not of the same
+    points (different N or weighting) or a label is unknown.
+    """
+    if not results:
+        raise ValueError("compare: no fits given")
+    labels = list(results)
+    Ns = {k: int(r.n_points) for k, r in results.items()}
+    if len(set(Ns.values())) != 1:
+        raise ValueError(f"compare: the fits are not of the same data (points: {Ns})")
+    abs_ = {k: bool(r.absolute_sigma) for k, r in results.items()}
+    if len(set(abs_.values())) != 1:
+        raise ValueError(f"compare: mixed weighting (absolute sigma: {abs_}); compare fits of the same data "
+                         "with the same weighting")
+    N = Ns[labels[0]]
+    absolute = abs_[labels[0]]
+    warnings = []
+    datas = [r.data for r in results.values() if getattr(r, "data", None)]
+    if len(datas) > 1:
+        import numpy as np
+        def flat(d, key):
+            return np.concatenate([np.asarray(v[key], float).ravel() for v in d.values()])
+        ref = datas[0]
+        for d in datas[1:]:
+            same = all(flat(d, key).shape == flat(ref, key).shape and np.allclose(flat(d, key), flat(ref, key))
+                       for key in ("T", "y"))
+            if not same:
+                raise ValueError("compare: the fits are not of the same data points")
+    cands = {}
+    for k, r in results.items():
+        kk, m2l, aicc, bic, why = _criteria(float(r.chi2), N, len(r.free), absolute)
+        ok = r.status == "ok"
+        ranked = ok and aicc is not None
+        if not ok:
+            why = f"status {r.status}"
+        cands[k] = Candidate(label=k, status=r.status, message=r.message, n_points=N, n_free=len(r.free),
+                             k=kk, chi2=float(r.chi2), neg2lnL=m2l, aicc=aicc, bic=bic, ranked=ranked,
+                             at_bound=list(getattr(r, "at_bound", []) or []),
+                             warnings=list(getattr(r, "warnings", []) or []), why_not_ranked=why)
+    ranked = [c for c in cands.values() if c.ranked]
+    preferred = runner = None
+    decisive = False
+    if ranked:
+        a0 = min(c.aicc for c in ranked)
+        b0 = min(c.bic for c in ranked)
+        ws = {c.label: math.exp(-0.5 * (c.aicc - a0)) for c in ranked}
+        tot = sum(ws.values())
+        for c in ranked:
+            c.delta_aicc = clip_delta(c.aicc - a0, 1.0)
+            c.delta_bic = clip_delta(c.bic - b0, 1.0)
+            c.weight = ws[c.label] / tot
+        order = sorted(ranked, key=lambda c: c.aicc)
+        preferred = order[0].label
+        runner = order[1].label if len(order) > 1 else None
+        decisive = runner is None or cands[runner].delta_aicc >= DECISIVE_DELTA
+    else:
+        warnings.append("no fit has status ok: no model is preferred")
+    for k, c in cands.items():
+        if c.status != "ok" and ranked and c.chi2 < min(x.chi2 for x in ranked):
+            warnings.append(f"{k} has the lowest chi2 but its fit is {c.status}: not ranked")
+    tests = {}
+    for full, spec in (nested or {}).items():
+        s = _nested_spec(full, spec)
+        if full not in results or s["null"] not in results:
+            raise ValueError(f"nested: unknown label {full!r} or {s['null']!r} (have {labels})")
+        t = nested_test(results[full], results[s["null"]], boundary=s["boundary"], extra=s["extra"])
+        if s["parameter"]:
+            t["parameter"] = s["parameter"]
+        t["full"], t["null"] = full, s["null"]
+        if t.get("reason", "").startswith("the larger model"):
+            warnings.append(f"{full} vs {s['null']}: {t['reason']}")
+        tests[f"{full} vs {s['null']}"] = t
+    return Comparison(candidates=cands, preferred=preferred, decisive=decisive, runner_up=runner,
+                      nested=tests, absolute_sigma=absolute, n_points=N, warnings=warnings)
