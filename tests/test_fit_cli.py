@@ -40,11 +40,15 @@ def test_cli_real_file_json_and_outputs(tmp_path, capsys):
                "--json", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     obj = json.loads(out)  # exactly one JSON object on stdout
-    assert set(obj) == {"parameters", "chi2", "reduced_chi2", "status"}
+    assert {"parameters", "chi2", "reduced_chi2", "status", "warnings", "tests"} <= set(obj)
     assert set(obj["parameters"]) == {"B", "mu"}
     for v in obj["parameters"].values():
-        assert set(v) == {"value", "stderr"} and np.isfinite(v["value"])
-    assert rc == (0 if obj["status"] == "ok" else 1)
+        assert {"value", "stderr", "at_bound"} <= set(v) and np.isfinite(v["value"])
+    # Stycast 1266 below 1 K: mu is determined and clearly above 0 (Eq. 3 beats the STM)
+    assert rc == 0 and obj["status"] == "ok", obj
+    mu = obj["parameters"]["mu"]
+    assert not mu["at_bound"] and 0.02 < mu["value"] < 0.5 and 0 < mu["stderr"] < mu["value"] / 2
+    assert obj["tests"]["mu_zero"]["p_value"] < 0.01
     js = tmp_path / "olson1993_stycast1266_thermal_conductivity.json"
     png = tmp_path / "olson1993_stycast1266_thermal_conductivity.png"
     assert js.is_file() and png.is_file() and png.stat().st_size > 10_000
@@ -65,8 +69,11 @@ def test_cli_flags_spam_outlier_in_report(capsys):
     rc = main(["fit", str(path), "--observable", "thermal_conductivity", "--flag-outliers"])
     text = capsys.readouterr().out
     assert "excluded points (1)" in text and "T = 1.75 K" in text and "outlier" in text
+    # without the outlier SPAM is described by the STM: mu on its physical bound 0 is a
+    # result (one-sided upper limit), status ok, exit 0
     status = text.split("status: ", 1)[1].split()[0]
-    assert rc == (0 if status == "ok" else 1)
+    assert rc == 0 and status == "ok", text
+    assert "on a physical bound" in text and "< 0.0" in text
 
 
 def test_cli_fix_and_plain_csv_with_sigma(tmp_path, capsys):
@@ -94,7 +101,7 @@ def test_cli_fix_and_plain_csv_with_sigma(tmp_path, capsys):
         assert abs(p["value"] - true) < 3 * p["stderr"], (k, p)
     rc = main(["fit", str(f), "--observable", "specific_heat", "--fix", "mu=0.25", "--json"])
     obj = json.loads(capsys.readouterr().out)
-    assert obj["parameters"]["mu"] == {"value": 0.25, "stderr": 0.0}
+    assert obj["parameters"]["mu"] == {"value": 0.25, "stderr": None, "at_bound": False, "fixed": True}
 
 
 def test_cli_bad_input_exit_2(tmp_path, capsys):
@@ -149,3 +156,48 @@ def test_cli_resonator_options_validated(tmp_path, capsys):
     assert "--power-dbm" in capsys.readouterr().err
     assert main(["fit", str(f), "--observable", "velocity", "--omega", "1e5", "--A", "1e7"]) == 2
     assert "--A" in capsys.readouterr().err
+
+
+def _constant_velocity_file(tmp_path):
+    T = np.geomspace(0.05, 3.0, 40)
+    f = tmp_path / "const.csv"
+    f.write_text("T,value\n" + "".join(f"{t:.17g},-6.8e-4\n" for t in T))
+    return f
+
+
+def test_cli_constant_velocity_is_unidentified_not_ok(tmp_path, capsys):
+    """Constant dv/v (the issue's case): no zero errors presented, mu and A named."""
+    f = _constant_velocity_file(tmp_path)
+    rc = main(["fit", str(f), "--observable", "velocity", "--omega", "565486.7", "--json"])
+    obj = json.loads(capsys.readouterr().out)
+    assert rc == 1 and obj["status"] == "unidentified"
+    assert "mu" in obj["message"] and "A" in obj["message"]
+    for k in ("mu", "A"):
+        assert obj["parameters"][k]["stderr"] is None
+    for k, v in obj["parameters"].items():
+        assert v["stderr"] is None or v["stderr"] > 0, (k, v)
+
+
+def test_cli_rejects_bad_settings_and_outputs_before_work(tmp_path, capsys):
+    f = _constant_velocity_file(tmp_path)
+    for bad in ("-5", "0", "nan"):
+        assert main(["fit", str(f), "--observable", "velocity", "--omega", bad]) == 2
+        assert "--omega" in capsys.readouterr().err
+    # --out onto an existing file / existing outputs: refused unless --overwrite
+    (tmp_path / "afile").write_text("x")
+    assert main(["fit", str(f), "--observable", "velocity", "--omega", "1e5", "--out",
+                 str(tmp_path / "afile")]) == 2
+    assert "not a directory" in capsys.readouterr().err
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "const_velocity.json").write_text("{}")
+    assert main(["fit", str(f), "--observable", "velocity", "--omega", "1e5", "--out", str(out)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (out / "const_velocity.json").read_text() == "{}"
+
+
+def test_cli_warns_when_observable_contradicts_the_file(tmp_path, capsys):
+    path = _real("olson1993_corian.csv")
+    main(["fit", str(path), "--observable", "specific_heat", "--tmax", "1", "--json"])
+    obj = json.loads(capsys.readouterr().out)
+    assert any("thermal_conductivity" in w and "check --observable" in w for w in obj["warnings"])

@@ -5,15 +5,23 @@
              [--omega RAD_PER_S] [--T-ref K] [--A S^-1K^-3] [--power-dbm DBM]
              [--fix NAME=VALUE ...] [--free NAME ...]
              [--tmin K] [--tmax K] [--flag-outliers] [--method lm|lbfgs]
-             [--bootstrap N] [--json] [--out DIR]
+             [--bootstrap N] [--intervals profile] [--posterior nuts [--samples N]
+             [--chains K] [--seed S]] [--encoding ENC] [--json] [--out DIR [--overwrite]]
 
 FILE is read by :func:`jtls.data.read_csv`: plain ``T,value[,sigma]`` CSV
 (T in K), the annotated jtls format, or files as they come (title lines,
 ``;`` separators, decimal commas, units in the header).  The text report goes
 to stdout; with ``--json`` stdout is one JSON object
-``{"parameters": {NAME: {"value", "stderr"}}, "chi2", "reduced_chi2", "status"}``.
-With ``--out DIR`` the full result (JSON) and a figure (PNG) are written there.
-The exit code is 0 for status "ok", 1 for any other status, 2 for bad input.
+``{"parameters": {NAME: {"value", "stderr", "at_bound"[, "low", "high", "low95",
+"high95"]}}, "chi2", "reduced_chi2", "dof", "status", "message", "warnings",
+"tests": {"mu_zero": {"statistic", "p_value"}, "lack_of_fit": {...}},
+["posterior": {NAME: {"mean", "sd", "q025", "q16", "q50", "q84", "q975",
+"r_hat", "ess"}}]}`` (stderr is null where it is not a result: on a
+physical bound, undetermined, fixed).  With ``--out DIR`` the full result
+(JSON), a figure (PNG) and, with ``--posterior``, a corner plot are written
+there; existing files are not replaced unless ``--overwrite`` is given.
+The exit code is 0 for status "ok", 1 for any other status (vocabulary in
+:mod:`jtls.fit.inference`), 2 for bad input.
 
 Compilation cache: the CLI turns on JAX's persistent compilation cache in
 ``$JTLS_JAX_CACHE`` (default ``$XDG_CACHE_HOME/jtls/jax`` or
@@ -89,8 +97,19 @@ def register(subparsers):
                    help="solver: Levenberg-Marquardt (default) or optax L-BFGS")
     p.add_argument("--bootstrap", type=int, default=0, metavar="N",
                    help="add N-resample bootstrap 68%% percentile intervals")
+    p.add_argument("--intervals", choices=("profile",), default=None,
+                   help="profile-likelihood 68.3%% and 95%% intervals of every free parameter "
+                        "(parameters on a physical bound always get a one-sided one)")
+    p.add_argument("--posterior", choices=("nuts",), default=None,
+                   help="sample the posterior with NUTS (uniform priors within the physical bounds)")
+    p.add_argument("--samples", type=int, default=1000, metavar="N", help="posterior draws per chain")
+    p.add_argument("--chains", type=int, default=4, metavar="K", help="posterior chains")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="posterior random seed")
+    p.add_argument("--encoding", default=None, metavar="ENC",
+                   help="text encoding of FILE (default: detected: UTF-8/UTF-16 with BOM, else Latin-1)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     p.add_argument("--out", default=None, metavar="DIR", help="write <stem>_<observable>.json/.png here")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files in --out")
     p.set_defaults(func=run)
     return p
 
@@ -104,7 +123,10 @@ def run(args) -> int:
 
     fixed = dict(parse_assignment(f) for f in args.fix)
     free = [n for group in args.free for n in group]
-    ds = read_csv(args.file)
+    _check_numbers(args)
+    outputs = _check_outputs(args)            # before any work: never fit and then fail to write
+    kw = {"encoding": args.encoding} if args.encoding else {}
+    ds = read_csv(args.file, **kw)
     if args.flag_outliers:
         ds = ds.flag_outliers()
     ctx = {}
@@ -133,12 +155,15 @@ def run(args) -> int:
         raise ValueError(f"--A/--power-dbm do not apply to --observable {args.observable}")
     if args.observable in _NEEDS_OMEGA and "omega" not in ctx and ds.omega is None:
         raise ValueError(f"{args.file}: the probing frequency is unknown; give --omega RAD_PER_S")
-    if args.bootstrap < 0:
-        raise ValueError("--bootstrap must be >= 0")
     model = Model(args.observable, fixed=fixed, free=free, **ctx)
     label = ds.material or Path(args.file).stem
+    post_opts = {"num_samples": args.samples, "num_chains": args.chains, "seed": args.seed}
     res = fit(model, ds if not label else _Labelled(ds, label), tmin=args.tmin, tmax=args.tmax,
-              method=args.method, bootstrap=args.bootstrap)
+              method=args.method, bootstrap=args.bootstrap, intervals=args.intervals,
+              posterior=args.posterior, posterior_options=post_opts if args.posterior else None)
+    mismatch = _quantity_mismatch(ds, args.observable)
+    if mismatch:
+        res.warnings.append(mismatch)
     if args.json:
         print(json.dumps(res.summary_dict()))
     else:
@@ -146,16 +171,80 @@ def run(args) -> int:
         for n in getattr(ds, "notes", ()):
             print(f"  note: {n}")
         print(res.report())
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        stem = f"{Path(args.file).stem}_{args.observable}"
-        res.to_json(out / f"{stem}.json")
+        if mismatch:
+            print(f"warning: {mismatch}")
+    if outputs:
+        json_path, png_path, corner_path = outputs
+        res.to_json(json_path)
         from .plot import plot_result
-        plot_result(res, out / f"{stem}.png", title=f"{Path(args.file).name}: {args.observable}")
+        plot_result(res, png_path, title=f"{Path(args.file).name}: {args.observable}")
+        written = [json_path, png_path]
+        if args.posterior and "posterior" in res.extra:
+            from .corner import corner_plot
+            corner_plot(res.extra["posterior"], res, corner_path)
+            written.append(corner_path)
         if not args.json:
-            print(f"wrote {out / (stem + '.json')} and {out / (stem + '.png')}")
+            print("wrote " + ", ".join(str(w) for w in written))
     return 0 if res.ok else 1
+
+
+def _check_numbers(args):
+    """Reject settings that cannot be right, naming the option."""
+    import math
+    for name, v in (("--omega", args.omega), ("--T-ref", args.T_ref)):
+        if v is not None and not (math.isfinite(v) and v > 0):
+            raise ValueError(f"{name} must be a finite number > 0, got {v}")
+    if args.A is not None and not (math.isfinite(args.A) and args.A >= 0):
+        raise ValueError(f"--A must be a finite number >= 0, got {args.A}")
+    for name, v in (("--tmin", args.tmin), ("--tmax", args.tmax)):
+        if v is not None and not (math.isfinite(v) and v > 0):
+            raise ValueError(f"{name} must be a finite temperature > 0 K, got {v}")
+    if args.tmin is not None and args.tmax is not None and args.tmin >= args.tmax:
+        raise ValueError(f"--tmin ({args.tmin}) must be below --tmax ({args.tmax})")
+    if args.bootstrap < 0:
+        raise ValueError("--bootstrap must be >= 0")
+    if args.samples < 10:
+        raise ValueError(f"--samples must be >= 10, got {args.samples}")
+    if args.chains < 1:
+        raise ValueError(f"--chains must be >= 1, got {args.chains}")
+
+
+def _check_outputs(args):
+    """(json, png, corner) paths of --out, checked before any work: the folder is
+    creatable and writable, and no existing file is replaced without --overwrite."""
+    if not args.out:
+        return None
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out {out}: cannot create the directory ({exc.strerror})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out}: the directory is not writable")
+    stem = f"{Path(args.file).stem}_{args.observable}"
+    paths = (out / f"{stem}.json", out / f"{stem}.png", out / f"{stem}_corner.png")
+    existing = [str(p) for p in paths[:2 + bool(args.posterior)] if p.exists()]
+    if existing and not args.overwrite:
+        raise ValueError(f"--out {out}: {', '.join(existing)} already exist(s); pass --overwrite to "
+                         "replace, or choose another --out")
+    return paths
+
+
+#: Dataset quantities each observable can be fitted to (besides 'unknown').
+_COMPATIBLE = {"resonator_loss": ("resonator_loss", "quality_factor"),
+               "velocity": ("velocity",), "dielectric": ("dielectric",),
+               "thermal_conductivity": ("thermal_conductivity",), "specific_heat": ("specific_heat",),
+               "resonator_shift": ("resonator_shift",)}
+
+
+def _quantity_mismatch(ds, observable) -> str | None:
+    q = getattr(ds, "quantity", "unknown") or "unknown"
+    if q == "unknown" or q in _COMPATIBLE.get(observable, (observable,)):
+        return None
+    return (f"the file's header says its values are {q!r}, but they were fitted as {observable!r}; "
+            "check --observable")
 
 
 class _Labelled:

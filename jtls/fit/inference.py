@@ -380,13 +380,16 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
                 if kind == "crossing" and k95 in ("open", "limit"):
                     warnings.append(f"the 95% interval of {names[j]} is open {side_word}")
 
-    # ---- 4. boundary tests ------------------------------------------------
-    for (j, side), cb in chi2_bound.items():
+    # ---- 4. boundary tests (computed after the verdict on each parameter) ---
+    def bound_tests():
+      for (j, side), cb in chi2_bound.items():
         b = params[j].min if side < 0 else params[j].max
         t = 0.0 if held[j] else max(0.0, (cb - chi2) / scale2)
         key = f"{names[j]}_zero" if b == 0 else f"{names[j]}_at_{b:g}"
-        tests[key] = {"statistic": t, "p_value": boundary_p_value(t, absolute, dof), "bound": b,
-                      "parameter": names[j],
+        p_val = boundary_p_value(t, absolute, dof)
+        if names[j] in unident:                  # no test of a parameter the data do not determine
+            t, p_val = None, None
+        tests[key] = {"statistic": t, "p_value": p_val, "bound": b, "parameter": names[j],
                       "distribution": "1/2 chi2_0 + 1/2 chi2_1" if absolute else "1/2 F(1, dof) mixture"}
 
     # ---- 5. lack of fit ---------------------------------------------------
@@ -409,7 +412,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
                         f"p = {lof['runs_p_value']:.2g}); the uncertainties assume a model that fits")
     if not absolute and N > 0:
         ys = np.concatenate([pts.y for pts in problem.points])
-        spread = float(np.ptp(ys)) if ys.size > 1 else 0.0
+        spread = max(float(np.ptp(ys)), float(np.abs(ys).max())) if ys.size else 0.0
         if spread > 0 and math.sqrt(chi2 / N) < 1e-9 * spread:
             warnings.append("the model reproduces the data to rounding precision: are these data computed "
                             "rather than measured? (uncertainties scaled by the residual scatter are then "
@@ -424,6 +427,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
                                 f"(correlation {corr[a, b_]:+.4f})")
 
     # ---- verdict -----------------------------------------------------------
+    bound_tests()
     for j in range(n):
         if names[j] in unident:
             se[j] = math.nan

@@ -184,6 +184,9 @@ class FitResult:
             lines.append("")
             lines.append("bound tests (likelihood ratio, boundary mixture):")
             for k, t in tests.items():
+                if t["p_value"] is None:
+                    lines.append(f"  {t['parameter']} = {t['bound']:g}: not tested (undetermined)")
+                    continue
                 lines.append(f"  {t['parameter']} = {t['bound']:g}: statistic {t['statistic']:.4g}, "
                              f"p = {t['p_value']:.3g}")
         lof = self.tests.get("lack_of_fit")
