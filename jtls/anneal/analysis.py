@@ -6,6 +6,16 @@
   errors of the counts; the model is averaged over each bin (4-point
   Gauss-Legendre).  Errors are the 1-sigma errors from the covariance with
   the Poisson weights (not rescaled by chi^2).
+  Each row gets an honest ``status`` (``"ok"`` only when the row is a
+  result; ``ok`` True/False says the same): not "ok" when the fit failed,
+  when mu lies outside the range the fits allow, :data:`MU_RANGE` = [0, 1]
+  (mu >= 0 is Eq. 3's pseudogap, the physical bound of jtls.fit's mu; 1 is
+  its search limit), when mu's error exceeds half that range or B's error
+  exceeds a factor 10 (the unidentified rules of :mod:`jtls.fit.inference`),
+  when the errors are not finite, or when the window holds most TLSs (Eq. 3
+  is a low-energy form).  A chi^2 lack of fit (p < 0.01 with the Poisson
+  errors) or a |corr(B, mu)| > 0.99 is a warning in ``warnings``, as in
+  jtls.fit.
 * :func:`fit_table` -- the B(T), mu(T) table for every temperature of a run.
 * :func:`fit_gaussian` -- Gaussian norm exp(-E^2/2 s^2)/(s sqrt(2 pi)) over
   all energies (paper: s = 21.53 K at J0 = 2 K, lowest T, Fig. 1a).
@@ -23,8 +33,22 @@ import warnings
 
 import numpy as np
 from scipy.optimize import curve_fit
+from scipy.stats import chi2 as _chi2
+
+chi2_sf = _chi2.sf
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(4)
+
+#: Range of mu an Eq. (3) row may report as a result (jtls.fit's bounds of mu: 0 physical, 1 search limit).
+MU_RANGE = (0.0, 1.0)
+#: Rounding tolerance of the range test (a flat histogram gives mu = -1e-9).
+MU_TOL = 1e-6
+#: mu's standard error above this fraction of MU_RANGE's width: mu not determined (jtls.fit.inference rule).
+MU_ERR_MAX = 0.5
+#: B's relative error above this (standard error of ln B > ln 10): B not determined.
+LN_B_ERR_MAX = math.log(10.0)
+#: chi^2 p-value below which a row gets a lack-of-fit warning.
+LACK_OF_FIT_P = 0.01
 
 
 def load(path) -> dict:
@@ -84,10 +108,14 @@ def fit_eq3(T, edges, counts, n_tls, nbins=16, window=2.0, min_counts=20):
 
     edges (nF+1,) fine bin edges (K), counts (nF,) or (nF+1,) (overflow ignored),
     n_tls = number of TLSs in the histogram.  Returns a dict with T, B, B_err, mu,
-    mu_err, chi2_red, n_counts, bins and status ("ok" or why B, mu are None).
+    mu_err, chi2_red, chi2_p, corr, n_counts, bins, status ("ok", or a sentence
+    starting with why the row is not a result: "window", "too few counts",
+    "fit failed", "ill-conditioned", "out of range", "unidentified", "not applicable"),
+    ok (status == "ok") and warnings (list of sentences).
     """
     out = {"T": float(T), "B": None, "B_err": None, "mu": None, "mu_err": None,
-           "chi2_red": None, "n_counts": 0, "bins": 0, "status": "ok"}
+           "chi2_red": None, "chi2_p": None, "corr": None, "n_counts": 0, "bins": 0, "status": "ok",
+           "ok": False, "warnings": []}
     e, c = _regroup(edges, np.asarray(counts)[: len(edges) - 1], 0.0, window * T, nbins)
     out["n_counts"] = int(c.sum()) if c.size else 0
     out["bins"] = int(c.size)
@@ -111,18 +139,44 @@ def fit_eq3(T, edges, counts, n_tls, nbins=16, window=2.0, min_counts=20):
     except (RuntimeError, ValueError) as exc:
         out["status"] = f"fit failed: {exc}"
         return out
-    perr = np.sqrt(np.abs(np.diag(cov)))
+    with np.errstate(invalid="ignore"):
+        perr = np.sqrt(np.diag(cov))
     r = (model(None, *p) - n) / sig
-    dof = max(c.size - 2, 1)
+    dof = c.size - 2
+    chi2 = float(r @ r)
     out.update(B=float(p[0]), B_err=float(perr[0]), mu=float(p[1]), mu_err=float(perr[1]),
-               chi2_red=float(r @ r / dof))
+               chi2_red=float(chi2 / max(dof, 1)))
+    if dof > 0:
+        out["chi2_p"] = float(chi2_sf(chi2, dof))
+        if out["chi2_p"] < LACK_OF_FIT_P:
+            out["warnings"].append(f"lack of fit: chi^2 = {chi2:.4g} for {dof} degrees of freedom "
+                                   f"(p = {out['chi2_p']:.2g}) with the Poisson errors")
+    if np.all(np.isfinite(perr)) and np.all(perr > 0):
+        out["corr"] = float(cov[0, 1] / (perr[0] * perr[1]))
+        if abs(out["corr"]) > 0.99:
+            out["warnings"].append(f"B and mu are nearly degenerate (correlation {out['corr']:+.4f})")
     frac = c.sum() / n_tls
+    lo, hi = MU_RANGE
+    mu_s = f"mu = {p[1]:.3g} ± {perr[1]:.2g}"
     if frac > 0.5:
         # Eq. (3) describes the low-energy part of the DOS; a window holding most TLSs is not that
         out["status"] = (f"not applicable: 0 < E < {window:g} T holds {100 * frac:.0f} % of all TLSs "
                          "(Eq. 3 is a low-energy form)")
+    elif dof <= 0:
+        out["status"] = f"no_dof: {c.size} bins for 2 parameters"
     elif not (np.all(np.isfinite(p)) and np.all(np.isfinite(perr))):
         out["status"] = "ill-conditioned: non-finite parameter errors"
+    elif not p[0] > 0:
+        out["status"] = f"out of range: B = {p[0]:.3g} <= 0 (a density)"
+    elif not lo - MU_TOL <= p[1] <= hi + MU_TOL:
+        out["status"] = (f"out of range: {mu_s} outside {lo:g} <= mu <= {hi:g} (mu >= 0: Eq. 3's "
+                         f"pseudogap; mu <= {hi:g}: the range jtls.fit allows)")
+    elif perr[1] > MU_ERR_MAX * (hi - lo):
+        out["status"] = (f"unidentified: {mu_s}, error above {MU_ERR_MAX:g} of mu's range "
+                         f"[{lo:g}, {hi:g}]: the window does not determine mu")
+    elif perr[0] / p[0] > LN_B_ERR_MAX:
+        out["status"] = f"unidentified: B = {p[0]:.3g} ± {perr[0]:.2g}, error above a factor 10"
+    out["ok"] = out["status"] == "ok"
     return out
 
 

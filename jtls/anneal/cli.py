@@ -56,7 +56,9 @@ def register(subparsers) -> None:
         description="Fit n = B (T^2 + E^2)^(mu/2) (Eq. 3) in 0 < E < 2T at every temperature of a "
                     "jtls anneal output, as Table II of Churkin et al. 2021.")
     f.add_argument("path", help="output of jtls anneal (.npz)")
-    f.add_argument("--json", action="store_true", help="print a JSON list of {T, B, B_err, mu, mu_err, ...}")
+    f.add_argument("--json", action="store_true", help="print a JSON list of {T, B, B_err, mu, mu_err, chi2_red, chi2_p, corr, "
+                        "n_counts, bins, status, ok, warnings}; status is 'ok' only for a row that is a result "
+                        "(see jtls.anneal.analysis.fit_eq3)")
     f.add_argument("--bins", type=int, default=16, help="histogram bins in 0 < E < 2T (default 16)")
     f.set_defaults(func=_dos_fit)
 
@@ -97,6 +99,8 @@ def _dos_fit(args) -> int:
         print()
         return 0
     print(f"# {args.path}: Eq. (3) fits in 0 < E < 2T; errors 1 sigma (Poisson)")
+    print("# status 'ok' only for rows that are results: converged, 0 <= mu <= 1, mu_err <= 0.5, "
+          "B within a factor 10, window not holding most TLSs")
     print(f"{'T (K)':>10} {'B':>10} {'B_err':>9} {'mu':>8} {'mu_err':>7} {'chi2/dof':>8} {'counts':>8}  status")
     for r in rows:
         if r["B"] is None:
@@ -104,4 +108,8 @@ def _dos_fit(args) -> int:
         else:
             print(f"{r['T']:10.4g} {r['B']:10.4g} {r['B_err']:9.2g} {r['mu']:8.4f} {r['mu_err']:7.3f} "
                   f"{r['chi2_red']:8.2f} {r['n_counts']:8d}  {r['status']}")
+        for w in r.get("warnings", []):
+            print(f"{'':>10}   warning: {w}")
+    n_ok = sum(1 for r in rows if r.get("ok"))
+    print(f"# {n_ok} of {len(rows)} rows ok")
     return 0
