@@ -21,15 +21,28 @@ For every file in <data-dir>/thermal_conductivity the script
    ============  ==================================================  =========
 
    (E_b, E_R: crossover energies in K of jtls.observables.matthiessen),
-4. reports mu, beta = 2 - (effective exponent) both model-free (power-law fit
-   of the data) and from each model (log-log slope of the model over the
-   fitted range; beta = mu exactly for Eq3), delta chi^2 against the STM, and
-   the preferred model by the corrected Akaike criterion AICc
-   (Gaussian errors of ln kappa with unknown common variance:
-   AICc = n ln(chi^2/n) + 2k + 2k(k+1)/(n-k-1), k = free parameters + 1;
-   models with n - k - 1 <= 0 are not ranked),
+4. every fit asks the engine for profile-likelihood intervals
+   (``intervals="profile"``) and its verdict (status vocabulary of
+   jtls.fit.inference: only ``ok`` is a result); per material it reports
+
+   * mu of Eq3 with its 68 % / 95 % profile interval, or -- when mu sits on
+     its physical bound mu = 0 (the STM) -- the 95 % upper limit;
+   * the p-value of mu = 0: likelihood-ratio test Eq3 vs STM with the
+     boundary mixture 1/2 F(1, dof) (no sigma in the files), from
+     jtls.fit.compare; also STM+b vs STM (E_b = 0) and Eq3+b vs STM+b;
+   * lack-of-fit flags (runs test of the ln-kappa residuals; "lack of fit"
+     in a fit's warnings) and every other warning;
+   * the ranking of the models by AICc (jtls.fit.compare: only fits with
+     status ``ok`` compete; failed fits are listed with their status and are
+     never preferred; "not decisive" when the runner-up is within 2),
+   * beta = 2 - (effective exponent), model-free (power-law fit of the data)
+     and from each model,
 5. writes one PNG with all materials (data, flagged/excluded points, models,
-   residuals, parameter box) and a JSON with every fit.
+   residuals; the text box and the legend sit below the residual panel, never
+   on the data) and a JSON with every fit and comparison.
+
+Exit code 0 when every material has a preferred model (at least one fit
+with status ok), else 1.
 
 Usage::
 
@@ -52,6 +65,7 @@ import jtls  # noqa: F401  (float64)
 from jtls import data as D
 from jtls.fit import Model, fit, register_observable
 from jtls.fit.model import REGISTRY
+from jtls.fit.compare import _criteria, clip_delta, compare, fmt_num
 from jtls.fit.result import write_json
 from jtls.observables.matthiessen import thermal_conductivity_matthiessen
 
@@ -129,11 +143,10 @@ MODELS = {
 
 
 def aicc(chi2, n, n_free):
-    """AICc for Gaussian residuals of unknown common variance (k = n_free + 1); None if undefined."""
-    k = n_free + 1
-    if n - k - 1 <= 0 or not (chi2 > 0 and math.isfinite(chi2)):
-        return None
-    return n * math.log(chi2 / n) + 2 * k + 2 * k * (k + 1) / (n - k - 1)
+    """AICc for Gaussian residuals of unknown common variance (k = n_free + 1); None if undefined
+    (the formula of :mod:`jtls.fit.compare`, which ranks the fits)."""
+    k, _, a, _, _ = _criteria(chi2, n, n_free, False)
+    return a
 
 
 def power_law_exponent(T, y):
@@ -148,25 +161,6 @@ def power_law_exponent(T, y):
     return float(coef[1]), float(math.sqrt(cov[1, 1]))
 
 
-def mu_profile(T, y, mu_min=0.0, n_grid=201):
-    """68% interval of mu for Eq3 from the profile chi^2 (amplitude profiled out analytically).
-
-    For fixed mu the best ln(1/B) is mean(ln y - ln I(T; mu)); the interval is where
-    chi2(mu) <= chi2_min + s^2 with s^2 = chi2_min/(n - 2) (unknown common ln-error).
-    """
-    import jax
-    from jtls.observables import thermal_conductivity
-    grid = np.linspace(mu_min, 1.0, n_grid)
-    curves = np.asarray(jax.vmap(lambda m: thermal_conductivity(np.asarray(T), 1.0, m))(grid))
-    d = np.log(y)[None, :] - np.log(curves)
-    d = d - d.mean(axis=1, keepdims=True)
-    chi2 = (d * d).sum(axis=1)
-    s2 = chi2.min() / max(len(T) - 2, 1)
-    inside = grid[chi2 <= chi2.min() + s2]
-    return {"mu_best": float(grid[np.argmin(chi2)]), "mu_68_lo": float(inside.min()),
-            "mu_68_hi": float(inside.max()), "grid_step": float(grid[1] - grid[0])}
-
-
 def model_curve(label, values, T):
     obs, _ = MODELS[label]
     f = REGISTRY[obs].func
@@ -174,35 +168,87 @@ def model_curve(label, values, T):
     return np.asarray(f(np.asarray(T, float), **kw))
 
 
+#: nested pairs (larger model -> model with one parameter switched off at its physical bound)
+NESTED = {"Eq3": {"null": "STM", "parameter": "mu"},
+          "Eq3+b": {"null": "STM+b", "parameter": "mu"},
+          "STM+b": {"null": "STM", "parameter": "E_b"}}
+
+
+def param_summary(r, name) -> dict:
+    """What the fit says about one parameter: value, 68/95 % profile interval or upper limit, text."""
+    if name not in r.values:
+        return {}
+    if name in r.fixed:
+        return {"fixed": True, "value": r.values[name], "text": f"{name} = {r.values[name]:g} (fixed)"}
+    iv = r.intervals.get(name) or {}
+    d = {"value": r.values[name], "status": r.status, "at_bound": name in r.at_bound,
+         "unidentified": name in r.unidentified, "fixed": False,
+         "stderr": r.stderr[name] if math.isfinite(r.stderr[name]) and name not in r.at_bound else None,
+         "low68": iv.get("low"), "high68": iv.get("high"), "low95": iv.get("low95"),
+         "high95": iv.get("high95"), "low_kind": iv.get("low_kind"), "high_kind": iv.get("high_kind"),
+         "high95_kind": iv.get("high95_kind"), "upper_limit95": None}
+    one_sided = iv.get("low_kind") == "physical" or iv.get("low95_kind") == "physical"
+    if r.status != "ok":
+        d["text"] = f"{name}: not determined (fit {r.status})"
+    elif name in r.unidentified:
+        d["text"] = f"{name}: not determined by the data"
+    elif one_sided and iv.get("high95") is not None:
+        d["upper_limit95"] = iv["high95"]
+        d["text"] = (f"{name} = {r.values[name]:.3g}, < {iv['high95']:.3g} (95%)" if name not in r.at_bound
+                     else f"{name} = {r.values[name]:g} (on bound), < {iv['high95']:.3g} (95%)")
+    elif iv.get("low") is not None and iv.get("high") is not None:
+        d["text"] = f"{name} = {r.values[name]:.3g} [{iv['low']:.3g}, {iv['high']:.3g}] (68%)"
+    elif d["stderr"] is not None:
+        d["text"] = f"{name} = {r.values[name]:.3g} ± {d['stderr']:.2g}"
+    else:
+        d["text"] = f"{name} = {r.values[name]:.3g}"
+    return d
+
+
 def fit_material(ds, models, mu_min):
-    """All models on one dataset -> dict of results (JSON-ready) and FitResults."""
+    """All models on one dataset -> (JSON-ready dict per model, FitResults, Comparison)."""
     out, res_objs = {}, {}
-    n = len(ds)
     for label in models:
         obs, fixed = MODELS[label]
         bounds = {} if "mu" in fixed else {"mu": (mu_min, 1.0)}
         t0 = time.perf_counter()
-        r = fit(Model(obs, fixed=fixed, bounds=bounds), ds)
+        r = fit(Model(obs, fixed=fixed, bounds=bounds), ds, intervals="profile")
         dt = time.perf_counter() - t0
-        n_free = len(r.free)
-        curve = model_curve(label, r.values, ds.T)
-        slope, _ = power_law_exponent(ds.T, curve)
-        out[label] = {
-            "observable": obs, "fixed": fixed, "free": r.free,
-            "values": {k: r.values[k] for k in r.names},
-            "stderr": {k: r.stderr[k] for k in r.names},
-            "chi2": r.chi2, "reduced_chi2": r.reduced_chi2, "dof": r.dof, "status": r.status,
-            "message": r.message, "n_steps": r.n_steps, "aicc": aicc(r.chi2, n, n_free),
-            "beta_model": 2.0 - slope, "seconds": dt,
-        }
+        try:
+            slope, _ = power_law_exponent(ds.T, model_curve(label, r.values, ds.T))
+            beta = 2.0 - slope
+        except Exception:  # noqa: BLE001 -- a failed fit's curve may not evaluate
+            beta = None
+        d = {"observable": obs, "fixed": fixed, **r.summary_dict(), "free": r.free,
+             "ok": r.ok, "at_bound": list(r.at_bound), "unidentified": list(r.unidentified),
+             "intervals": r.intervals, "values": {k: r.values[k] for k in r.names},
+             "n_points": r.n_points, "n_steps": r.n_steps, "beta_model": beta, "seconds": dt,
+             "lack_of_fit": any("lack of fit" in w for w in r.warnings),
+             "params": {k: param_summary(r, k) for k in r.free}}
+        out[label] = d
         res_objs[label] = r
-    ranked = {k: v["aicc"] for k, v in out.items() if v["aicc"] is not None and v["status"] != "nan"}
-    best = min(ranked, key=ranked.get) if ranked else None
-    chi_stm = out.get("STM", {}).get("chi2")
+    nested = {k: v for k, v in NESTED.items() if k in res_objs and v["null"] in res_objs}
+    comp = compare(res_objs, nested=nested)
     for k, v in out.items():
-        v["delta_aicc"] = None if v["aicc"] is None or best is None else v["aicc"] - ranked[best]
-        v["delta_chi2_vs_STM"] = None if chi_stm is None else chi_stm - v["chi2"]
-    return out, res_objs, best
+        c = comp.candidates[k]
+        v.update(aicc=c.aicc, bic=c.bic, delta_aicc=c.delta_aicc, akaike_weight=c.weight,
+                 ranked=c.ranked, k=c.k)
+        v["delta_chi2_vs_STM"] = (clip_delta(res_objs["STM"].chi2 - res_objs[k].chi2, res_objs["STM"].chi2)
+                                  if "STM" in res_objs else None)
+    return out, res_objs, comp
+
+
+def mu_verdict(fits_, comp, label="Eq3") -> dict:
+    """mu of model ``label`` with its interval / upper limit and the mu = 0 test (nested, vs STM)."""
+    if label not in fits_:
+        return {}
+    m = dict(fits_[label]["params"].get("mu", {}))
+    null = NESTED.get(label, {}).get("null")
+    t = comp.nested.get(f"{label} vs {null}", {})
+    m.update(model=label, fit_status=fits_[label]["status"], p_mu0=t.get("p_value"),
+             p_mu0_note=t.get("reason", t.get("distribution")),
+             delta_chi2_mu0=t.get("delta_chi2"))
+    return m
 
 
 # ------------------------------------------------------------------ figure
@@ -211,22 +257,57 @@ STYLE = {"STM": ("tab:blue", "--"), "Eq3": ("tab:red", "-"), "STM+b": ("tab:cyan
          "Eq3+b": ("tab:green", "-"), "Eq3+R": ("tab:purple", ":"), "Eq3+b+R": ("tab:orange", "-")}
 
 
+def info_lines(r) -> list:
+    """Text of a material's info box: mu (Eq3, preferred), p(mu = 0), preference, failures, flags."""
+    lines = []
+    mu = r.get("mu") or {}
+    if mu:
+        p0 = mu.get("p_mu0")
+        lines.append(f"Eq3: {mu.get('text', '')}")
+        lines.append(f"  p(mu = 0) = {fmt_num(p0, '.2g')}" if p0 is not None else
+                     f"  mu = 0 not tested ({mu.get('p_mu0_note', '')})")
+    pm = r.get("mu_preferred") or {}
+    if pm and pm.get("model") != "Eq3":
+        lines.append(f"{pm['model']}: {pm.get('text', '')}, p(mu=0) = {fmt_num(pm.get('p_mu0'), '.2g')}")
+    pref = r["preferred"]
+    if pref is None:
+        lines.append("preferred: none (no fit ok)")
+    else:
+        w = r["models"][pref].get("akaike_weight")
+        lines.append(f"preferred (AICc): {pref}, weight {fmt_num(w, '.2f')}"
+                     + ("" if r["decisive"] else " (not decisive)"))
+        for k, d in r["models"][pref]["params"].items():
+            if k not in ("B", "mu"):
+                lines.append(f"  {d.get('text', k)}")
+    failed = {k: v["status"] for k, v in r["models"].items() if v["status"] != "ok"}
+    if failed:
+        lines.append("failed: " + ", ".join(f"{k} [{s}]" for k, s in failed.items()))
+    lof = [k for k, v in r["models"].items() if v["lack_of_fit"] and v["status"] == "ok"]
+    if lof:
+        lines.append("lack of fit: " + ", ".join(lof))
+    return lines
+
+
 def make_figure(results, path):
+    """One column per material: data + models, ln residuals, and below them (outside the data
+    axes, so they never cover points) the info text and the legend."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import matplotlib.ticker  # noqa: F401
     names = list(results)
-    ncol = 5
+    ncol = min(5, len(names))
     nrow = math.ceil(len(names) / ncol)
-    fig = plt.figure(figsize=(4.0 * ncol, 5.6 * nrow))
-    gs = fig.add_gridspec(3 * nrow, ncol, height_ratios=[3, 1, 0.55] * nrow, hspace=0.08,
+    fig = plt.figure(figsize=(4.3 * ncol, 7.4 * nrow))
+    gs = fig.add_gridspec(3 * nrow, ncol, height_ratios=[3, 1, 1.9] * nrow, hspace=0.12,
                           wspace=0.32)
     for i, name in enumerate(names):
         r = results[name]
         row, col = divmod(i, ncol)
         ax = fig.add_subplot(gs[3 * row, col])
         axr = fig.add_subplot(gs[3 * row + 1, col], sharex=ax)
+        axt = fig.add_subplot(gs[3 * row + 2, col])
+        axt.axis("off")
         T, y = np.array(r["data"]["T"]), np.array(r["data"]["value"])
         ax.loglog(T, y, "ko", ms=4, label="fitted data")
         for e in r["excluded"]:
@@ -236,44 +317,38 @@ def make_figure(results, path):
                 ax.loglog(e["T"], e["value"], "o", mfc="none", mec="0.6", ms=4,
                           label="outside T window")
         Tg = np.geomspace(T.min() / 1.3, T.max() * 1.3, 80)
-        show = ["STM", "Eq3"] + ([r["preferred"]] if r["preferred"] not in ("STM", "Eq3", None) else [])
+        pref = r["preferred"]
+        show = ["STM", "Eq3"] + ([pref] if pref not in ("STM", "Eq3", None) else [])
         for m in show:
-            if m not in r["models"]:
+            v = r["models"].get(m)
+            if v is None:
                 continue
             c, ls = STYLE[m]
-            v = r["models"][m]
-            ax.loglog(Tg, model_curve(m, v["values"], Tg), color=c, ls=ls, lw=1.4,
-                      label=f"{m}{' (preferred)' if m == r['preferred'] else ''}")
-            resid = np.log(y) - np.log(model_curve(m, v["values"], T))
-            axr.semilogx(T, resid, color=c, marker="o", ms=3, ls=ls, lw=0.8)
+            tag = " (preferred)" if m == pref else ("" if v["status"] == "ok" else f" [{v['status']}]")
+            try:
+                ax.loglog(Tg, model_curve(m, v["values"], Tg), color=c, ls=ls, lw=1.4,
+                          alpha=1.0 if v["status"] == "ok" else 0.4, label=f"{m}{tag}")
+                resid = np.log(y) - np.log(model_curve(m, v["values"], T))
+                axr.semilogx(T, resid, color=c, marker="o", ms=3, ls=ls, lw=0.8,
+                             alpha=1.0 if v["status"] == "ok" else 0.4)
+            except Exception:  # noqa: BLE001 -- a failed fit's curve may not evaluate
+                pass
         axr.axhline(0, color="0.5", lw=0.6)
         axr.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_title(r["material"], fontsize=10)
-        pm = r["models"].get(r["preferred"], {})
-        eq3 = r["models"].get("Eq3", {})
-        pr = r["mu_profile_Eq3"]
-        lines = [f"Eq3: mu = {eq3['values']['mu']:.3f} (68%: {pr['mu_68_lo']:.2f}..{pr['mu_68_hi']:.2f})"
-                 if eq3 else "",
-                 f"beta(data) = {r['beta_data']:.3f} ± {r['beta_data_err']:.3f}",
-                 f"dchi2(Eq3 vs STM) = {eq3.get('delta_chi2_vs_STM', float('nan')):.4f}",
-                 f"preferred (AICc): {r['preferred']}"]
-        if pm:
-            for k in pm["free"]:
-                if k != "B":
-                    lines.append(f"  {k} = {pm['values'][k]:.3g} ± {pm['stderr'][k]:.2g}")
-            lines.append(f"  status: {pm['status']}")
-        ax.text(0.03, 0.97, "\n".join(l for l in lines if l), transform=ax.transAxes, va="top",
-                fontsize=7, family="monospace", bbox=dict(fc="white", ec="0.7", alpha=0.85))
-        h, lab = ax.get_legend_handles_labels()
-        uniq = dict(zip(lab, h))
-        ax.legend(uniq.values(), uniq.keys(), fontsize=6.5, loc="lower right")
         ax.tick_params(axis="x", which="both", labelbottom=False)
         if col == 0:
             ax.set_ylabel("kappa (W/m/K)")
             axr.set_ylabel("ln(data/model)")
         axr.set_xlabel("T (K)")
-    fig.suptitle("Thermal conductivity below 1 K: Eq. (5) with the Eq. (3) DOS vs the STM, with "
-                 "boundary / Rayleigh scattering (Matthiessen); residuals of ln kappa below each panel",
+        axt.text(0.0, 0.80, "\n".join(info_lines(r)), transform=axt.transAxes, va="top", ha="left",
+                 fontsize=6.6, family="monospace", bbox=dict(fc="white", ec="0.7"))
+        h, lab = ax.get_legend_handles_labels()
+        uniq = dict(zip(lab, h))
+        axt.legend(uniq.values(), uniq.keys(), fontsize=6.5, loc="lower left", ncol=2, frameon=True,
+                   bbox_to_anchor=(0.0, -0.02))
+    fig.suptitle("Thermal conductivity below 1 K: Eq. (5) with the Eq. (3) DOS vs the STM (mu = 0),\n"
+                 "with boundary / Rayleigh scattering (Matthiessen); residuals of ln kappa below each panel",
                  fontsize=11)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -315,34 +390,50 @@ def main(argv=None):
         raw = D.read_csv(f, material=MATERIALS.get(f.stem, f.stem))
         ds = raw.flag_outliers().window(tmax=args.tmax).sorted()
         p, perr = power_law_exponent(ds.T, ds.value)
-        prof = mu_profile(ds.T, ds.value, args.mu_min)
-        fits_, _, best = fit_material(ds, models, args.mu_min)
+        fits_, _, comp = fit_material(ds, models, args.mu_min)
+        pref = comp.preferred
+        mu = mu_verdict(fits_, comp, "Eq3")
+        mu_pref = mu_verdict(fits_, comp, pref) if pref and "mu" in fits_[pref]["free"] else {}
         results[f.stem] = {
             "file": str(f), "material": ds.material, "provenance": ds.provenance,
             "n_points": len(ds), "T_range_K": [float(ds.T.min()), float(ds.T.max())],
             "excluded": [e._asdict() for e in ds.excluded], "notes": list(ds.notes),
-            "beta_data": 2.0 - p, "beta_data_err": perr, "mu_profile_Eq3": prof,
+            "beta_data": 2.0 - p, "beta_data_err": perr,
             "weighting": "no sigma in the files: constant relative errors (residuals of ln kappa), "
-                         "stderr scaled by sqrt(reduced chi2)",
-            "criterion": "AICc (Gaussian ln-kappa residuals, unknown variance, k = free + 1)",
-            "preferred": best, "models": fits_,
+                         "stderr and intervals scaled by the reduced chi2",
+            "criterion": "AICc (jtls.fit.compare: -2 ln L = N ln(chi2/N), k = free + 1); only fits "
+                         "with status ok are ranked",
+            "preferred": pref, "decisive": comp.decisive,
+            "failed": comp.failed, "mu": mu, "mu_preferred": mu_pref,
+            "lack_of_fit": {k: v["lack_of_fit"] for k, v in fits_.items()},
+            "comparison": comp.to_dict(), "comparison_table": comp.table(), "models": fits_,
             "data": {"T": ds.T.tolist(), "value": ds.value.tolist()},
         }
-        e3 = fits_.get("Eq3")
-        print(f"{ds.material:24s} n={len(ds):2d}  beta(data)={2 - p:+.3f}±{perr:.3f}  " +
-              (f"mu(Eq3)={e3['values']['mu']:.3f} (68%: {prof['mu_68_lo']:.3f}..{prof['mu_68_hi']:.3f})"
-               f" [{e3['status']}]  "
-               f"dchi2={e3['delta_chi2_vs_STM']:.3g}  " if e3 else "") + f"preferred: {best}")
+        print(f"{ds.material:24s} n={len(ds):2d}  beta(data)={2 - p:+.3f}±{perr:.3f}")
+        if mu:
+            print(f"    Eq3 [{mu['fit_status']}]: {mu.get('text', '')}; p(mu=0) = {fmt_num(mu['p_mu0'], '.3g')}")
+        print("    " + comp.table().replace("\n", "\n    "))
+        for k, v in fits_.items():
+            for w in v["warnings"]:
+                print(f"    warning [{k}]: {w}")
         for e in ds.excluded:
             if e.reason.startswith("outlier"):
                 print(f"    flagged: row {e.index} T = {e.T} K, kappa = {e.value}: {e.reason}")
+    no_pref = [k for k, v in results.items() if v["preferred"] is None]
     summary = {"script": "fits/thermal_conductivity.py", "argv": sys.argv[1:] if argv is None else argv,
                "tmax_K": args.tmax, "mu_min": args.mu_min, "models": {m: MODELS[m][0] for m in models},
-               "seconds": time.perf_counter() - t_all, "materials": results}
+               "nested_tests": {k: v for k, v in NESTED.items() if k in models and v["null"] in models},
+               "seconds": time.perf_counter() - t_all, "materials": results,
+               "materials_without_preferred_model": no_pref,
+               "exit_code_rule": "0 when every material has a preferred model (some fit with status ok), "
+                                 "else 1"}
     write_json(summary, out / "thermal_conductivity.json")
     make_figure(results, out / "thermal_conductivity.png")
     print(f"wrote {out / 'thermal_conductivity.json'} and {out / 'thermal_conductivity.png'} "
           f"({summary['seconds']:.0f} s)")
+    if no_pref:
+        print("no fit with status ok (nothing preferred) for: " + ", ".join(no_pref), file=sys.stderr)
+        return 1
     return 0
 
 

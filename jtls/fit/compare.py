@@ -321,7 +321,8 @@ def compare(results: dict, nested: dict | None = None) -> Comparison:
     else:
         warnings.append("no fit has status ok: no model is preferred")
     for k, c in cands.items():
-        if c.status != "ok" and ranked and c.chi2 < min(x.chi2 for x in ranked):
+        best = min(x.chi2 for x in ranked) if ranked else None
+        if c.status != "ok" and ranked and c.chi2 < best - 1e-6 * abs(best):
             warnings.append(f"{k} has the lowest chi2 but its fit is {c.status}: not ranked")
     tests = {}
     for full, spec in (nested or {}).items():

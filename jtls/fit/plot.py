@@ -3,8 +3,11 @@
 ``plot_result(result, path)`` draws one column per dataset of the fit: the
 data (error bars when sigma is given), the fitted curve on a fine grid, the
 excluded points (red crosses, labelled), and below it the weighted residuals;
-a text box lists the parameters with their standard errors, chi^2 and the
-status.  Extra curves (e.g. the mu = 0 fit) can be overlaid via ``extra``.
+a text box (outside the axes, never on the data) lists the parameters with
+their standard errors, profile intervals or upper limits (parameters on a
+physical bound), chi^2, the status, the bound tests and the warnings.  The
+legend goes to the corner with the fewest points (:func:`emptiest_corner`,
+also usable by scripts via :func:`place_text`).  Extra curves (e.g. the mu = 0 fit) can be overlaid via ``extra``.
 """
 from __future__ import annotations
 
@@ -20,18 +23,81 @@ def _mpl():
     return plt
 
 
-def param_box(result, names=None) -> str:
+def _interval_text(iv, level=""):
+    lo, hi = iv.get("low" + level), iv.get("high" + level)
+    if lo is None or hi is None:
+        return ""
+    if iv.get("low" + level + "_kind") == "physical" and iv.get("high" + level + "_kind") != "physical":
+        return f"< {hi:.3g}"
+    if iv.get("high" + level + "_kind") == "physical" and iv.get("low" + level + "_kind") != "physical":
+        return f"> {lo:.3g}"
+    return f"[{lo:.3g}, {hi:.3g}]"
+
+
+def param_line(result, k) -> str:
+    """One parameter as the fit determines it: value ± stderr, a profile interval, an upper limit
+    (on a physical bound), 'not determined' -- never '± nan'."""
+    v = result.values[k]
+    if k in result.fixed:
+        return f"{k} = {v:.4g} (fixed)"
+    if k in getattr(result, "unidentified", ()):
+        return f"{k} = {v:.4g} (not determined)"
+    iv = (getattr(result, "intervals", None) or {}).get(k) or {}
+    if k in getattr(result, "at_bound", ()):
+        lim = _interval_text(iv, "95")
+        return f"{k} = {v:.4g} (on bound" + (f"; 95%: {lim})" if lim else ")")
+    s = result.stderr[k]
+    txt = f"{k} = {v:.4g}" + (f" ± {s:.2g}" if math.isfinite(s) else "")
+    lim = _interval_text(iv, "")
+    return txt + (f"  68%: {lim}" if lim else "")
+
+
+def param_box(result, names=None, warnings=True) -> str:
+    """Text of the parameter box: parameters (see :func:`param_line`), chi^2/dof, the status with
+    its message, bound tests and (shortened) warnings."""
     names = names or result.names
-    lines = []
-    for k in names:
-        v, s = result.values[k], result.stderr[k]
-        if k in result.fixed:
-            lines.append(f"{k} = {v:.4g} (fixed)")
-        else:
-            lines.append(f"{k} = {v:.4g} ± {s:.2g}")
+    lines = [param_line(result, k) for k in names]
     lines.append(f"χ²/dof = {result.reduced_chi2:.3g}")
     lines.append(f"status: {result.status}")
+    if result.status != "ok" and result.message:
+        lines.append("  " + result.message[:70] + ("..." if len(result.message) > 70 else ""))
+    for key, t in (getattr(result, "tests", None) or {}).items():
+        if key != "lack_of_fit" and t.get("p_value") is not None:
+            lines.append(f"p({t['parameter']} = {t['bound']:g}) = {t['p_value']:.2g}")
+    if warnings:
+        for w in getattr(result, "warnings", None) or []:
+            lines.append("! " + (w[:70] + "..." if len(w) > 70 else w))
     return "\n".join(lines)
+
+
+CORNERS = {"upper left": (0.02, 0.98, "left", "top"), "upper right": (0.98, 0.98, "right", "top"),
+           "lower left": (0.02, 0.02, "left", "bottom"), "lower right": (0.98, 0.02, "right", "bottom")}
+
+
+def emptiest_corner(ax, x, y, width=0.45, height=0.35) -> str:
+    """The corner of ``ax`` ('upper left', ...) whose width x height box (axes fractions) holds the
+    fewest of the points (x, y) -- where a text box or legend covers no data.  Call after the
+    axis limits and scales are set."""
+    x, y = np.asarray(x, float).ravel(), np.asarray(y, float).ravel()
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        return "upper left"
+    pts = ax.transAxes.inverted().transform(ax.transData.transform(np.column_stack([x[ok], y[ok]])))
+    best, n_best = "upper left", None
+    for name, (cx, cy, _, _) in CORNERS.items():
+        xin = (pts[:, 0] <= width) if cx < 0.5 else (pts[:, 0] >= 1 - width)
+        yin = (pts[:, 1] <= height) if cy < 0.5 else (pts[:, 1] >= 1 - height)
+        n = int((xin & yin).sum())
+        if n_best is None or n < n_best:
+            best, n_best = name, n
+    return best
+
+
+def place_text(ax, text, x, y, **kw):
+    """Put ``text`` in the emptiest corner of ``ax`` (see :func:`emptiest_corner`)."""
+    corner = emptiest_corner(ax, x, y)
+    cx, cy, ha, va = CORNERS[corner]
+    return ax.text(cx, cy, text, transform=ax.transAxes, ha=ha, va=va, **kw)
 
 
 def plot_result(result, path=None, *, title=None, extra=None, logy=None, synthetic=False, fig=None):
@@ -79,10 +145,13 @@ def plot_result(result, path=None, *, title=None, extra=None, logy=None, synthet
         if use_logy:
             ax.set_yscale("log")
         ax.set_title(title if (title and n == 1) else f"{lab} ({result.observables[lab]})", fontsize=10)
-        ax.legend(fontsize=7, loc="best")
-        if synthetic:
-            ax.text(0.5, 0.02, "SYNTHETIC DATA", transform=ax.transAxes, ha="center", va="bottom",
-                    fontsize=11, color="tab:red", alpha=0.6, weight="bold")
+        ax.autoscale_view()
+        xs = np.concatenate([T, [e["T"] for e in exc]])
+        ys = np.concatenate([y, [e["value"] for e in exc]])
+        corner = emptiest_corner(ax, xs, ys)
+        ax.legend(fontsize=7, loc=corner)
+        if synthetic:   # the title carries the stamp: inside the axes it could cover points
+            ax.set_title(ax.get_title() + "  [SYNTHETIC DATA]", fontsize=10, color="tab:red")
         r = np.asarray(result.residuals[lab])
         axr.axhline(0.0, color="0.5", lw=0.8)
         axr.plot(T, r, "o", ms=3, color="k")
