@@ -1,0 +1,553 @@
+"""Posterior sampling of a jtls fit with NUTS (blackjax).
+
+:func:`sample_posterior` draws from the posterior of the free parameters of a
+fitted :class:`~jtls.fit.engine.Problem`, using the same compiled weighted
+residuals as the least-squares fit (:func:`jtls.fit.objective.residual_u`).
+
+Likelihood
+----------
+* Every dataset has per-point sigma (``result.absolute_sigma``):
+  ``log L = -chi^2 / 2``.
+* Otherwise the errors are known only up to one common unknown scale ``s``
+  (residuals ``r_i / s``).  ``s`` is marginalised with the scale-invariant
+  (Jeffreys) prior ``p(s) ∝ 1/s``:
+  ``∫ s^-N exp(-chi^2 / (2 s^2)) ds / s ∝ (chi^2)^(-N/2)``, so
+  ``log L = -(N/2) log chi^2`` with ``N`` the number of fitted points
+  (``result.n_points``).  This is the Bayesian counterpart of scaling the
+  least-squares covariance by the reduced chi^2.
+
+Variables and priors
+--------------------
+NUTS runs in the internal unbounded variables ``u`` of the free parameters
+(the bound transforms of :mod:`jtls.fit.params`); the draws are returned as
+physical values.  Default priors ("uniform within the physical bounds in the
+internal variables"):
+
+* kind 3, both bounds ``[lo, hi]`` (e.g. ``mu`` in [0, 1]): uniform in the
+  physical ``x`` on ``[lo, hi]``; the density in ``u`` carries the Jacobian
+  ``log|dx/du| = log((hi - lo) s(u) (1 - s(u)))`` (``s`` the logistic
+  function), so the posterior is proper.
+* kind 1 / 2, one bound (amplitudes ``C``, ``A``, ``B`` > 0): uniform in
+  ``u = ln(x - lo)`` (``ln(hi - x)``), i.e. log-uniform, on the window
+  ``u_hat ± 20 se_u``, with ``u_hat`` the least-squares optimum and ``se_u``
+  its standard error in ``u`` (the standard error of ``ln x`` by the delta
+  method, ``se_x / |x - lo|``); ``± ln(1e6)`` where that standard error is
+  not finite.
+* kind 0, no bound: uniform in ``x`` on ``x_hat ± 50 se_x``; ``x_hat ±
+  1e6 max(|x_hat|, 1)`` where ``se_x`` is not finite.
+
+The windows are wide enough that a well-determined posterior does not feel
+them; they keep the posterior proper when a parameter is poorly determined.
+``priors={name: ("uniform", lo, hi)}`` (uniform in physical ``x``) or
+``("loguniform", lo, hi)`` (uniform in ``ln x``, ``0 < lo``) overrides the
+default of a parameter; the window must overlap the parameter's bounds.
+The priors and windows used are returned (:meth:`PosteriorResult.summary_extra`).
+
+Sampler
+-------
+``num_chains`` NUTS chains, vmapped, start at the least-squares optimum
+jittered by its covariance (in ``u``; a fixed key from ``seed``).  Step size
+and mass matrix (dense for up to :data:`DENSE_MASS_MAX_FREE` free parameters,
+else diagonal; initialised from the least-squares covariance) are tuned per
+chain by :func:`blackjax.window_adaptation` over ``num_warmup`` steps, one
+jitted program; then ``num_samples`` draws per chain in one jitted
+``lax.scan``.  Both programs take the data and priors as arguments, so new
+data of the same problem structure reuses the compiled code.
+
+Diagnostics (numpy, :func:`rhat` and :func:`ess_bulk`): rank-normalised
+split-R-hat (the larger of bulk and folded, Vehtari et al. 2021) and bulk
+effective sample size (rank-normalised split chains, Geyer's initial monotone
+sequence as in Stan/ArviZ).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import time
+from typing import NamedTuple
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+from .objective import residual_u
+from .params import _KIND_BOTH, _KIND_FREE, _KIND_LOWER, _KIND_UPPER
+
+#: Dense mass matrix up to this many free parameters, diagonal above.
+DENSE_MASS_MAX_FREE = 20
+#: Chains vmapped (True: lockstep, one batched model evaluation per leapfrog step) or run one
+#: after the other inside the same compiled program (False, ``lax.map``).  None: vmapped on an
+#: accelerator, sequential on the CPU, where a batched evaluation costs as much as the separate
+#: ones, a vmapped NUTS step waits for the longest trajectory of all chains, and the vmapped
+#: program takes about twice as long to compile (measured: benchmarks/README.md).
+VECTORISE_CHAINS = None
+#: Target mean acceptance probability of the step-size adaptation.
+TARGET_ACCEPT = 0.8
+#: Default prior windows (see the module docstring).
+LOG_WINDOW_SE = 20.0
+LOG_WINDOW_FALLBACK = math.log(1e6)
+FREE_WINDOW_SE = 50.0
+FREE_WINDOW_FALLBACK = 1e6
+
+# prior modes: uniform in x, uniform in ln x, uniform in u
+_UNIFORM_X, _LOGUNIFORM_X, _UNIFORM_U = 0, 1, 2
+QUANTILES = (("q025", 0.025), ("q16", 0.16), ("q50", 0.5), ("q84", 0.84), ("q975", 0.975))
+
+
+class PriorArrays(NamedTuple):
+    """Per free parameter: mode (0 uniform in x, 1 uniform in ln x, 2 uniform in u) and window [a, b]
+    in that variable (x for modes 0 and 1, u for mode 2)."""
+    mode: jnp.ndarray
+    a: jnp.ndarray
+    b: jnp.ndarray
+
+
+# --------------------------------------------------------------------------
+# diagnostics (numpy)
+
+def _split(x):
+    """(chains, draws) -> (2 chains, draws // 2)."""
+    x = np.asarray(x, float)
+    h = x.shape[1] // 2
+    return np.concatenate([x[:, :h], x[:, h:2 * h]], axis=0)
+
+
+def _rank_normalise(x):
+    """Blom rank normal scores over the pooled draws (average rank for ties)."""
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+    r = rankdata(x, method="average").reshape(x.shape)
+    return ndtri((r - 0.375) / (x.size + 0.25))
+
+
+def _rhat_raw(x):
+    """Gelman-Rubin R-hat of (chains, draws) as they are."""
+    m, n = x.shape
+    w = x.var(axis=1, ddof=1).mean()
+    b = n * x.mean(axis=1).var(ddof=1)
+    if not w > 0:
+        return math.nan
+    return math.sqrt(((n - 1) / n * w + b / n) / w)
+
+
+def rhat(x) -> float:
+    """Rank-normalised split-R-hat of draws ``x`` (chains, draws): the larger of the
+    bulk (rank-normalised split chains) and tail (same of |x - median|) values."""
+    s = _split(x)
+    bulk = _rhat_raw(_rank_normalise(s))
+    tail = _rhat_raw(_rank_normalise(np.abs(s - np.median(s))))
+    return max(bulk, tail)
+
+
+def ess(x) -> float:
+    """Effective sample size of draws ``x`` (chains, draws) as they are (no split, no ranks):
+    multi-chain autocorrelations (Stan's combination with the between-chain variance),
+    Geyer's initial positive pairs truncated and made monotone."""
+    x = np.asarray(x, float)
+    m, n = x.shape
+    if n < 4:
+        return math.nan
+    xc = x - x.mean(axis=1, keepdims=True)
+    nfft = 1 << int(2 * n - 1).bit_length()
+    f = np.fft.rfft(xc, n=nfft, axis=1)
+    acov = np.fft.irfft(f * np.conjugate(f), n=nfft, axis=1)[:, :n] / n    # biased autocovariance
+    mean_acov = acov.mean(axis=0)
+    mean_var = mean_acov[0] * n / (n - 1.0)                                # mean within-chain variance
+    var_plus = mean_var * (n - 1.0) / n
+    if m > 1:
+        var_plus += x.mean(axis=1).var(ddof=1)
+    if not var_plus > 0 or not mean_var > 0:
+        return 0.0
+    rho = 1.0 - (mean_var - mean_acov) / var_plus
+    rho[0] = 1.0
+    # initial positive sequence: pairs rho[2k] + rho[2k+1] while > 0
+    rho_t = np.zeros(n)
+    rho_t[0] = 1.0
+    rho_t[1] = rho[1]
+    t = 1
+    even, odd = rho[0], rho[1]
+    while t < n - 3 and even + odd > 0.0:
+        even, odd = rho[t + 1], rho[t + 2]
+        if even + odd >= 0.0:
+            rho_t[t + 1], rho_t[t + 2] = even, odd
+        t += 2
+    max_t = t - 2
+    if even > 0.0:
+        rho_t[max_t + 1] = even
+    # initial monotone sequence
+    t = 1
+    while t <= max_t - 2:
+        if rho_t[t + 1] + rho_t[t + 2] > rho_t[t - 1] + rho_t[t]:
+            rho_t[t + 1] = rho_t[t + 2] = (rho_t[t - 1] + rho_t[t]) / 2.0
+        t += 2
+    total = m * n
+    tau = -1.0 + 2.0 * rho_t[:max_t + 1].sum() + rho_t[max_t + 1:max_t + 2].sum()
+    tau = max(tau, 1.0 / math.log10(total))
+    return total / tau
+
+
+def ess_bulk(x) -> float:
+    """Bulk effective sample size: :func:`ess` of the rank-normalised split chains."""
+    return ess(_rank_normalise(_split(x)))
+
+
+# --------------------------------------------------------------------------
+# result
+
+@dataclasses.dataclass
+class PosteriorResult:
+    """Draws of :func:`sample_posterior`.
+
+    Attributes
+    ----------
+    names : free parameter names (last axis of ``samples``).
+    samples : (num_chains, num_samples, n_free) physical values.
+    divergences : (num_chains,) divergent transitions per chain after warmup.
+    num_warmup : warmup (adaptation) steps per chain.
+    acceptance_rate : (num_chains,) mean NUTS acceptance statistic per chain.
+    step_size : (num_chains,) adapted step sizes.
+    num_integration_steps : (num_chains,) mean leapfrog steps per draw.
+    log_density : (num_chains, num_samples) log posterior (in u, up to a constant).
+    optimum : {name: least-squares value}.
+    likelihood : text of the likelihood used.
+    priors : {name: {"type", "variable", "lo", "hi"}} (windows in physical units).
+    window : {name: [lo, hi]} physical support of each prior.
+    timing : seconds: "warmup", "sampling" (each including its compilation on the first call).
+    """
+    names: list
+    samples: np.ndarray
+    divergences: np.ndarray
+    num_warmup: int
+    acceptance_rate: np.ndarray
+    step_size: np.ndarray
+    num_integration_steps: np.ndarray
+    log_density: np.ndarray
+    optimum: dict
+    likelihood: str
+    priors: dict
+    window: dict
+    warmup_divergences: np.ndarray | None = None
+    timing: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def num_chains(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def num_samples(self) -> int:
+        return int(self.samples.shape[1])
+
+    def draws(self, name) -> np.ndarray:
+        """(num_chains, num_samples) draws of one parameter."""
+        return self.samples[:, :, self.names.index(name)]
+
+    def summary(self) -> dict:
+        """{name: {"mean", "sd", "q025", "q16", "q50", "q84", "q975", "r_hat", "ess"}} with
+        rank-normalised split-R-hat and bulk ESS (NaN for R-hat with one chain)."""
+        out = {}
+        for j, name in enumerate(self.names):
+            x = self.samples[:, :, j]
+            flat = x.reshape(-1)
+            d = {"mean": float(flat.mean()), "sd": float(flat.std(ddof=1))}
+            for key, q in QUANTILES:
+                d[key] = float(np.quantile(flat, q))
+            d["r_hat"] = float(rhat(x)) if x.shape[0] > 1 or x.shape[1] >= 8 else math.nan
+            d["ess"] = float(ess_bulk(x))
+            out[name] = d
+        return out
+
+    def summary_extra(self) -> dict:
+        return {"divergences": int(np.sum(self.divergences)), "chains": self.num_chains,
+                "samples": self.num_samples, "warmup": int(self.num_warmup),
+                "acceptance_rate": float(np.mean(self.acceptance_rate)),
+                "step_size": [float(s) for s in self.step_size],
+                "likelihood": self.likelihood, "priors": self.priors, "window": self.window}
+
+
+# --------------------------------------------------------------------------
+# log density
+
+def _log_abs_dxdu(kinds, lo, hi, u):
+    """log|dx/du| of the bound transforms, elementwise."""
+    logistic = jax.nn.log_sigmoid(u) + jax.nn.log_sigmoid(-u) + jnp.log(jnp.where(kinds == _KIND_BOTH, hi - lo, 1.0))
+    return jnp.where(kinds == _KIND_FREE, 0.0,
+                     jnp.where((kinds == _KIND_LOWER) | (kinds == _KIND_UPPER), u, logistic))
+
+
+def log_prior(spec, u, prior: PriorArrays):
+    """Log prior density in the internal variables u (up to a constant)."""
+    tr = spec.transform()
+    kinds = jnp.asarray(tr.kinds)
+    x = tr.to_physical(u)
+    jac = _log_abs_dxdu(kinds, jnp.asarray(tr.lo), jnp.asarray(tr.hi), u)
+    xpos = jnp.where(x > 0, x, 1.0)
+    dens = jnp.where(prior.mode == _UNIFORM_X, jac,
+                     jnp.where(prior.mode == _LOGUNIFORM_X, jac - jnp.log(xpos), 0.0))
+    v = jnp.where(prior.mode == _UNIFORM_U, u, x)
+    inside = (v >= prior.a) & (v <= prior.b) & ((prior.mode != _LOGUNIFORM_X) | (x > 0))
+    return jnp.where(jnp.all(inside), jnp.sum(dens), -jnp.inf)
+
+
+def log_posterior(spec, absolute: bool, u, arrays, prior: PriorArrays, n_points):
+    """Log posterior in u (up to a constant): log-likelihood (see module docstring) + log prior."""
+    r = residual_u(spec, u, arrays)
+    chi2 = r @ r
+    ll = -0.5 * chi2 if absolute else -0.5 * n_points * jnp.log(chi2)
+    out = ll + log_prior(spec, u, prior)
+    return jnp.where(jnp.isnan(out), -jnp.inf, out)
+
+
+class Whitening(NamedTuple):
+    """u = shift + L z: NUTS runs in z, where the least-squares approximation of the
+    posterior is N(0, I) (blackjax regularises the adapted mass matrix towards a
+    multiple of the identity, which must be the right scale)."""
+    shift: jnp.ndarray
+    L: jnp.ndarray
+
+
+def _density_z(spec, absolute, arrays, prior, n_points, white):
+    return lambda z: log_posterior(spec, absolute, white.shift + white.L @ z, arrays, prior, n_points)
+
+
+# --------------------------------------------------------------------------
+# compiled phases
+
+def _nuts(logdensity, params):
+    import blackjax
+    return blackjax.nuts(logdensity, params["step_size"], params["inverse_mass_matrix"])
+
+
+def _over_chains(fn, vectorise, *args):
+    """fn applied to every chain: vmapped (lockstep) or one chain after the other (lax.map)."""
+    return jax.vmap(fn)(*args) if vectorise else jax.lax.map(lambda a: fn(*a), args)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4))
+def _warmup(spec, absolute, dense, num_warmup, vectorise, keys, z0, arrays, prior, n_points, white):
+    """Window adaptation of every chain: (last z, step sizes, inverse mass matrices,
+    divergent transitions during warmup)."""
+    import blackjax
+    from blackjax.adaptation.base import get_filter_adapt_info_fn
+    logdensity = _density_z(spec, absolute, arrays, prior, n_points, white)
+    n = z0.shape[1]
+    imm0 = jnp.eye(n) if dense else jnp.ones(n)
+
+    def one(key, z):
+        wa = blackjax.window_adaptation(
+            blackjax.nuts, logdensity, is_mass_matrix_diagonal=not dense,
+            initial_inverse_mass_matrix=imm0, target_acceptance_rate=TARGET_ACCEPT,
+            adaptation_info_fn=get_filter_adapt_info_fn(info_keys={"is_divergent"}))
+        (state, params), info = wa.run(key, z, num_warmup)
+        return state.position, params["step_size"], params["inverse_mass_matrix"], \
+            jnp.sum(info.info.is_divergent)
+
+    return _over_chains(one, vectorise, keys, z0)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def _sample(spec, absolute, num_samples, vectorise, keys, z0, step_size, imm, arrays, prior, n_points, white):
+    """num_samples NUTS draws of every chain, one lax.scan per chain: physical draws
+    (chains, draws, n), log densities, divergence flags, acceptance statistics, leapfrog steps."""
+    logdensity = _density_z(spec, absolute, arrays, prior, n_points, white)
+    tr = spec.transform()
+
+    def chain(key, z, eps, m):
+        kernel = _nuts(logdensity, {"step_size": eps, "inverse_mass_matrix": m})
+
+        def body(state, k):
+            state, info = kernel.step(k, state)
+            x = tr.to_physical(white.shift + white.L @ state.position)
+            return state, (x, state.logdensity, info.is_divergent, info.acceptance_rate,
+                           info.num_integration_steps)
+
+        _, out = jax.lax.scan(body, kernel.init(z), jax.random.split(key, num_samples))
+        return out
+
+    return _over_chains(chain, vectorise, keys, z0, step_size, imm)
+
+
+# --------------------------------------------------------------------------
+# priors
+
+def _prior_setup(problem, result, priors, x_hat, u_hat, se_x, se_u):
+    """-> (PriorArrays, description dict, window dict)."""
+    spec = problem.spec
+    tr = spec.transform()
+    names = list(problem.free_names)
+    priors = dict(priors or {})
+    unknown = sorted(set(priors) - set(names))
+    if unknown:
+        raise ValueError(f"priors: {unknown} are not free parameters (free: {names})")
+    mode, a, b, desc, window = [], [], [], {}, {}
+    for j, name in enumerate(names):
+        kind = int(tr.kinds[j])
+        lo = float(tr.lo[j]) if kind in (_KIND_LOWER, _KIND_BOTH) else -math.inf
+        hi = float(tr.hi[j]) if kind in (_KIND_UPPER, _KIND_BOTH) else math.inf
+        if name in priors:
+            spec_j = priors[name]
+            try:
+                ptype, plo, phi = spec_j
+                plo, phi = float(plo), float(phi)
+            except (TypeError, ValueError):
+                raise ValueError(f"priors[{name!r}]: expected (type, lo, hi), got {spec_j!r}") from None
+            if ptype not in ("uniform", "loguniform"):
+                raise ValueError(f"priors[{name!r}]: type must be 'uniform' or 'loguniform', got {ptype!r}")
+            if not (math.isfinite(plo) and math.isfinite(phi) and plo < phi):
+                raise ValueError(f"priors[{name!r}]: need finite lo < hi, got ({plo}, {phi})")
+            if ptype == "loguniform" and not plo > 0:
+                raise ValueError(f"priors[{name!r}]: loguniform needs lo > 0, got {plo}")
+            if not (plo < hi and phi > lo):
+                raise ValueError(f"priors[{name!r}]: window ({plo}, {phi}) does not overlap the "
+                                 f"bounds ({lo}, {hi}) of {name}")
+            mode.append(_UNIFORM_X if ptype == "uniform" else _LOGUNIFORM_X)
+            a.append(plo)
+            b.append(phi)
+            desc[name] = {"type": ptype, "variable": "x" if ptype == "uniform" else "ln x",
+                          "lo": plo, "hi": phi, "source": "user"}
+            window[name] = [max(plo, lo), min(phi, hi)]
+            continue
+        if kind == _KIND_BOTH:
+            mode.append(_UNIFORM_X)
+            a.append(lo)
+            b.append(hi)
+            desc[name] = {"type": "uniform", "variable": "x", "lo": lo, "hi": hi,
+                          "source": "default: bounds"}
+            window[name] = [lo, hi]
+        elif kind in (_KIND_LOWER, _KIND_UPPER):
+            half = LOG_WINDOW_SE * se_u[j] if math.isfinite(se_u[j]) and se_u[j] > 0 else LOG_WINDOW_FALLBACK
+            ua, ub = u_hat[j] - half, u_hat[j] + half
+            mode.append(_UNIFORM_U)
+            a.append(ua)
+            b.append(ub)
+            if kind == _KIND_LOWER:
+                xa, xb = lo + math.exp(ua), lo + math.exp(ub)
+                var = "ln x" if lo == 0 else f"ln(x - {lo:g})"
+            else:
+                xa, xb = hi - math.exp(ub), hi - math.exp(ua)
+                var = f"ln({hi:g} - x)"
+            how = (f"{LOG_WINDOW_SE:g} stderr of {var}" if math.isfinite(se_u[j]) and se_u[j] > 0
+                   else f"ln(1e6) in {var} (stderr not finite)")
+            desc[name] = {"type": "loguniform" if lo == 0 and kind == _KIND_LOWER else f"uniform in {var}",
+                          "variable": var, "lo": xa, "hi": xb, "source": f"default: optimum ± {how}"}
+            window[name] = [xa, xb]
+        else:
+            ok = math.isfinite(se_x[j]) and se_x[j] > 0
+            half = FREE_WINDOW_SE * se_x[j] if ok else FREE_WINDOW_FALLBACK * max(abs(x_hat[j]), 1.0)
+            xa, xb = x_hat[j] - half, x_hat[j] + half
+            mode.append(_UNIFORM_X)
+            a.append(xa)
+            b.append(xb)
+            how = f"{FREE_WINDOW_SE:g} stderr" if ok else "1e6 max(|x|, 1) (stderr not finite)"
+            desc[name] = {"type": "uniform", "variable": "x", "lo": xa, "hi": xb,
+                          "source": f"default: optimum ± {how}"}
+            window[name] = [xa, xb]
+    arr = PriorArrays(np.asarray(mode, np.int32), np.asarray(a, float), np.asarray(b, float))
+    return arr, desc, window
+
+
+# --------------------------------------------------------------------------
+# entry point
+
+def _start_points(key, u_hat, L, num_chains, ok_fn):
+    """Chain starts: u_hat + L z (L L^T = the least-squares covariance in u), z ~ N(0, 1);
+    a start with a non-finite log density is replaced by u_hat."""
+    n = u_hat.size
+    z = np.asarray(jax.random.normal(key, (num_chains, n)))
+    u0 = u_hat[None, :] + z @ L.T
+    good = ok_fn(u0)
+    u0[~good] = u_hat
+    return u0
+
+
+def sample_posterior(problem, result, *, num_samples=1000, num_chains=4, seed=0, num_warmup=500,
+                     priors=None) -> PosteriorResult:
+    """NUTS draws from the posterior of the free parameters of ``problem``.
+
+    Parameters
+    ----------
+    problem : :class:`jtls.fit.engine.Problem` (from :func:`jtls.fit.build_problem`).
+    result : the least-squares :class:`~jtls.fit.result.FitResult` of that problem
+        (start point, covariance, default prior windows, likelihood kind).
+    num_samples, num_chains, num_warmup : draws per chain, chains, adaptation steps per chain.
+    seed : integer seed of ``jax.random.PRNGKey`` (starts, adaptation, sampling).
+    priors : optional ``{name: ("uniform", lo, hi) | ("loguniform", lo, hi)}`` (physical
+        units) replacing the default prior of a parameter (module docstring).
+
+    Returns
+    -------
+    :class:`PosteriorResult`
+    """
+    spec = problem.spec
+    names = list(problem.free_names)
+    n = len(names)
+    if n == 0:
+        raise ValueError("sample_posterior: the problem has no free parameters")
+    if list(result.free) != names:
+        raise ValueError(f"sample_posterior: result is for free parameters {result.free}, "
+                         f"problem has {names}")
+    num_samples, num_chains, num_warmup = int(num_samples), int(num_chains), int(num_warmup)
+    if num_samples < 4 or num_chains < 1 or num_warmup < 0:
+        raise ValueError("sample_posterior: need num_samples >= 4, num_chains >= 1, num_warmup >= 0")
+    tr = spec.transform()
+    x_hat = np.array([result.values[k] for k in names], float)
+    u_hat = tr.to_internal(x_hat)
+    if not np.isfinite(u_hat).all():
+        raise ValueError(f"sample_posterior: least-squares values not finite/inside bounds: {x_hat}")
+    dxdu = np.asarray(jax.jvp(tr.to_physical, (jnp.asarray(u_hat),), (jnp.ones(n),))[1])
+    cov_x = np.asarray(result.covariance, float).reshape(n, n)
+    se_x = np.array([result.stderr.get(k, math.nan) for k in names], float)
+    se_u = np.abs(se_x / dxdu)
+    prior, desc, window = _prior_setup(problem, result, priors, x_hat, u_hat, se_x, se_u)
+
+    # covariance in u; where it is not usable, a diagonal guess
+    cov_u = cov_x / np.outer(dxdu, dxdu)
+    usable = np.isfinite(cov_u).all()
+    if usable:
+        try:
+            np.linalg.cholesky(cov_u)
+        except np.linalg.LinAlgError:
+            usable = False
+    if not usable:
+        d = np.where(np.isfinite(se_u) & (se_u > 0), se_u, 1e-2 * np.maximum(np.abs(u_hat), 1.0))
+        d = np.minimum(d, 0.1 * np.where(prior.mode == _UNIFORM_U, prior.b - prior.a, np.inf))
+        cov_u = np.diag(d ** 2)
+
+    absolute = bool(result.absolute_sigma)
+    arrays = problem.arrays
+    n_points = float(result.n_points)
+    dense = n <= DENSE_MASS_MAX_FREE
+    vectorise = VECTORISE_CHAINS if VECTORISE_CHAINS is not None else jax.default_backend() != "cpu"
+    key = jax.random.PRNGKey(int(seed))
+    k_start, k_warm, k_samp = jax.random.split(key, 3)
+
+    L = np.linalg.cholesky(cov_u)
+    white = Whitening(jnp.asarray(u_hat), jnp.asarray(L))
+    lp_batch = jax.jit(jax.vmap(lambda u, ar, pr, npt: log_posterior(spec, absolute, u, ar, pr, npt),
+                                in_axes=(0, None, None, None)))
+    u0 = _start_points(k_start, u_hat, L, num_chains,
+                       lambda U: np.isfinite(np.asarray(lp_batch(jnp.asarray(U), arrays, prior, n_points))))
+    z0 = jnp.asarray(np.linalg.solve(L, (u0 - u_hat).T).T)
+
+    t0 = time.perf_counter()
+    if num_warmup > 0:
+        z_w, eps, imm, warm_div = _warmup(spec, absolute, dense, num_warmup, vectorise, jax.random.split(k_warm, num_chains),
+                                          z0, arrays, prior, n_points, white)
+        z_w = jax.block_until_ready(z_w)
+    else:
+        z_w, eps, warm_div = z0, jnp.full(num_chains, 0.5), jnp.zeros(num_chains, int)
+        imm = jnp.broadcast_to(jnp.eye(n) if dense else jnp.ones(n), (num_chains,) + ((n, n) if dense else (n,)))
+    t1 = time.perf_counter()
+    xs, logd, div, acc, nsteps = _sample(spec, absolute, num_samples, vectorise, jax.random.split(k_samp, num_chains),
+                                         z_w, eps, imm, arrays, prior, n_points, white)
+    xs = np.asarray(jax.block_until_ready(xs))                           # (chains, draws, n)
+    t2 = time.perf_counter()
+    lik = ("-chi^2/2 (per-point sigma)" if absolute else
+           f"-(N/2) log chi^2, N = {int(n_points)} (unknown common error scale s marginalised, p(s) ∝ 1/s)")
+    return PosteriorResult(
+        names=names, samples=xs, divergences=np.asarray(div).sum(axis=1).astype(int),
+        num_warmup=num_warmup, acceptance_rate=np.asarray(acc).mean(axis=1),
+        step_size=np.asarray(eps, float), num_integration_steps=np.asarray(nsteps).mean(axis=1),
+        log_density=np.asarray(logd), optimum=dict(zip(names, x_hat.tolist())),
+        likelihood=lik, priors=desc, window=window, warmup_divergences=np.asarray(warm_div).astype(int),
+        timing={"warmup": t1 - t0, "sampling": t2 - t1})
