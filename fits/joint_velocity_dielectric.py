@@ -12,7 +12,13 @@ Fits (jtls.fit, Eqs. 7+8 with the Eq. 3 DOS; each dataset has its own offset,
 amplitude and A):
   * velocity alone, dielectric alone (mu free);
   * joint, shared mu;
-  * joint, shared mu = 0 (STM), for Delta chi^2.
+  * joint, shared mu = 0 (STM), for Delta chi^2 and the boundary
+    likelihood-ratio test of mu = 0 (jtls.fit.compare; mixture
+    1/2 chi2_0 + 1/2 chi2_1 with the given sigma), and the AICc ranking of the
+    two joint fits (only fits with status ok compete).
+mu is printed as the fit determines it (value ± error, a profile interval, or
+an upper limit when it sits on mu = 0); each fit's status and warnings are
+printed.  Exit code 0 only when the joint fit (the result) has status ok.
 A physicist's file can replace the synthetic curves: --velocity FILE and
 --dielectric FILE (read by jtls.data.read_csv; --omega-v / --omega-d in rad/s
 unless the files are annotated).
@@ -30,7 +36,8 @@ import numpy as np
 
 import jtls
 from jtls.fit import Model, fit
-from jtls.fit.plot import plot_result
+from jtls.fit.compare import compare
+from jtls.fit.plot import param_line, plot_result
 from jtls.fit.result import write_json
 
 U = jtls.units.paper_frequency
@@ -74,15 +81,24 @@ def main(argv=None):
     rv = fit(mv, dv)
     rd = fit(md, de)
     terms = [(mv, dv, "velocity"), (md, de, "dielectric")]
-    joint = fit(terms, share=["mu"])
+    joint = fit(terms, share=["mu"], intervals="profile")
     stm = fit(terms, share=["mu"], fix={"mu": 0.0})
+    comp = compare({"joint, mu free": joint, "joint, mu = 0": stm},
+                   nested={"joint, mu free": {"null": "joint, mu = 0", "parameter": "mu"}})
+    test = comp.nested["joint, mu free vs joint, mu = 0"]
     tag = "SYNTHETIC " if synthetic else ""
-    print(f"{tag}velocity alone:   mu = {rv['mu']:.4f} ± {rv.stderr['mu']:.4f}  ({rv.status})")
-    print(f"{tag}dielectric alone: mu = {rd['mu']:.4f} ± {rd.stderr['mu']:.4f}  ({rd.status})")
+    print(f"{tag}velocity alone:   {param_line(rv, 'mu')}  ({rv.status})")
+    print(f"{tag}dielectric alone: {param_line(rd, 'mu')}  ({rd.status})")
     print(joint.report())
-    print(f"joint shared mu = {joint['mu']:.4f} ± {joint.stderr['mu']:.4f}"
+    p0 = test.get("p_value")
+    print(f"joint shared {param_line(joint, 'mu')} [{joint.status}]"
           + (f" (true {args.mu_true})" if synthetic else "")
-          + f"; Delta chi^2 (mu = 0 minus mu free) = {stm.chi2 - joint.chi2:.4g} for 1 parameter")
+          + f"; Delta chi^2 (mu = 0 minus mu free) = {test['delta_chi2']:.4g}, p(mu = 0) = "
+          + (f"{p0:.3g}" if p0 is not None else f"not tested ({test.get('reason')})"))
+    print(comp.table())
+    for lab, r in (("velocity alone", rv), ("dielectric alone", rd), ("joint mu = 0", stm)):
+        for w in r.warnings:
+            print(f"warning [{lab}]: {w}")
     png = os.path.join(args.out, "joint_velocity_dielectric.png")
     plot_result(joint, png, title=f"{tag}joint velocity + dielectric fit, shared mu",
                 extra=[("STM (mu = 0)", stm)], synthetic=synthetic)
@@ -92,7 +108,8 @@ def main(argv=None):
            {"velocity": args.velocity, "dielectric": args.dielectric},
            "velocity_alone": rv.summary_dict(), "dielectric_alone": rd.summary_dict(),
            "joint": joint.to_dict(), "joint_mu0": stm.summary_dict(),
-           "delta_chi2_mu0_minus_free": stm.chi2 - joint.chi2}
+           "delta_chi2_mu0_minus_free": test["delta_chi2"], "p_mu0": p0,
+           "comparison": comp.to_dict()}
     js = os.path.join(args.out, "joint_velocity_dielectric.json")
     write_json(out, js)
     print(f"wrote {png} and {js}")

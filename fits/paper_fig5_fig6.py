@@ -16,7 +16,14 @@ fixed to 0.
 For Fig. 6 the two concentrations of each panel are fitted jointly with one
 shared mu (the paper's point: mu depends on the interaction ratio, not on the
 TLS concentration in panel b).  The report gives recovered vs true values
-(in units of the standard error) and Delta chi^2 between mu free and mu = 0.
+(in units of the standard error, None where the fit gives none), Delta
+chi^2 between mu free and mu = 0, the boundary likelihood-ratio p-value of
+mu = 0 (jtls.fit.compare: mixture 1/2 chi2_0 + 1/2 chi2_1, sigma known) and
+the model preferred by AICc among the fits with status ``ok`` (a failed fit
+is never preferred; the status vocabulary is jtls.fit.inference's).
+
+Exit code 0 when every synthetic fit (mu free, mu = 0, Fig. 6 joint) has
+status ok, else 1 (the figure and JSON are written either way).
 
 Usage:  python fits/paper_fig5_fig6.py [--out out] [--mu-true 0.1] [--noise 0.01] [--seed 0]
 Writes OUT/paper_fig5_fig6.png and OUT/paper_fig5_fig6.json.
@@ -33,6 +40,8 @@ import numpy as np
 import jtls
 from jtls.data import paper_table
 from jtls.fit import Model, fit, predict
+from jtls.fit.compare import compare
+from jtls.fit.plot import emptiest_corner, param_line
 from jtls.fit.result import write_json
 
 MU_CURVES = (0.0, 0.05, 0.1, 0.2)
@@ -92,6 +101,7 @@ def main(argv=None):
 
     # ---- single-panel synthetic fits (every panel, mu free and mu = 0)
     fits = {}
+    statuses = {}
     for j, p in enumerate(P):
         T, y, sig, T0 = synthetic(p, args.mu_true, args.noise, rng)
         model = Model(p["quantity"], omega=p["omega"])
@@ -99,17 +109,28 @@ def main(argv=None):
         stm = fit(model, (T, y, sig), fix={"mu": 0.0})
         fits[p["name"]] = (T, y, sig, free, stm)
         truth = {amp_name(p["quantity"]): p["C"], "mu": args.mu_true, "A": p["A"]}
-        pulls = {k: (free.values[k] - v) / free.stderr[k] for k, v in truth.items()}
+        pulls = {k: ((free.values[k] - v) / free.stderr[k] if free.ok and math.isfinite(free.stderr[k])
+                     and free.stderr[k] > 0 else None) for k, v in truth.items()}
+        comp = compare({"mu free": free, "mu = 0": stm}, nested={"mu free": {"null": "mu = 0", "parameter": "mu"}})
+        test = comp.nested["mu free vs mu = 0"]
+        statuses.update({f"{p['name']} mu free": free.status, f"{p['name']} mu = 0": stm.status})
         entry = dict(p, T0_K=T0, synthetic_fit_mu_free=free.summary_dict(),
                      synthetic_fit_mu0=stm.summary_dict(), truth=truth,
-                     pulls_sigma=pulls, delta_chi2_stm_minus_free=stm.chi2 - free.chi2,
-                     preferred="mu free" if stm.chi2 - free.chi2 > 4.0 else "mu = 0 (not excluded)")
+                     pulls_sigma=pulls, delta_chi2_stm_minus_free=test["delta_chi2"],
+                     p_mu0=test.get("p_value"), comparison=comp.to_dict(),
+                     preferred=comp.preferred, decisive=comp.decisive)
         report["panels"].append(entry)
-        print(f"{p['name']:<16} {p['quantity']:<10} T0={T0:.3f} K  mu = {free['mu']:.4f} ± "
-              f"{free.stderr['mu']:.4f} (true {args.mu_true})  C = {free[amp_name(p['quantity'])]:.3e} "
-              f"(true {p['C']:.2e})  A = {free['A']:.3e} (true {p['A']:.3e})  "
-              f"pulls {', '.join(f'{k}:{v:+.2f}' for k, v in pulls.items())}  "
-              f"chi2(mu=0)-chi2(free) = {stm.chi2 - free.chi2:.4g}  status {free.status}/{stm.status}")
+        pull_s = ", ".join(f"{k}:{v:+.2f}" if v is not None else f"{k}:--" for k, v in pulls.items())
+        p0 = test.get("p_value")
+        p0_s = f"{p0:.3g}" if p0 is not None else f"not tested ({test.get('reason')})"
+        print(f"{p['name']:<16} {p['quantity']:<10} T0={T0:.3f} K  {param_line(free, 'mu')} (true {args.mu_true})  "
+              f"C = {free[amp_name(p['quantity'])]:.3e} (true {p['C']:.2e})  A = {free['A']:.3e} "
+              f"(true {p['A']:.3e})  pulls {pull_s}  Delta chi2(mu=0) = {test['delta_chi2']:.4g}, "
+              f"p(mu=0) = {p0_s}")
+        print(f"{'':<16} status {free.status}/{stm.status}; preferred (AICc): {comp.preferred}"
+              + ("" if comp.decisive else " (not decisive)"))
+        for w in free.warnings:
+            print(f"{'':<16} warning (mu free): {w}")
 
         # top: curves at the quoted parameters
         ax = axes[0, j]
@@ -132,9 +153,9 @@ def main(argv=None):
         ax.plot(Tc, predict(stm, T=Tc) * 1e4, "--", color="C0", label="fit mu=0")
         ax.set_xscale("log")
         ax.set_xlabel("T (K)", fontsize=8)
-        ax.text(0.5, 0.02, "SYNTHETIC", transform=ax.transAxes, ha="center", color="tab:red",
-                alpha=0.6, weight="bold")
-        ax.legend(fontsize=6)
+        ax.set_title(f"SYNTHETIC  [{free.status}/{stm.status}]", fontsize=8, color="tab:red")
+        ax.autoscale_view()
+        ax.legend(fontsize=6, loc=emptiest_corner(ax, T, y * 1e4))
         if j == 0:
             ax.set_ylabel("synthetic dv/v or d eps/eps (1e-4)", fontsize=8)
 
@@ -152,10 +173,20 @@ def main(argv=None):
             terms.append((Model("velocity", omega=p["omega"]), (T, y, sig), lab))
         joint = fit(terms, share=["mu"])
         joint0 = fit(terms, share=["mu"], fix={"mu": 0.0})
-        print(f"Fig. 6{panel} joint (shared mu): mu = {joint['mu']:.4f} ± {joint.stderr['mu']:.4f} "
-              f"(true {args.mu_true}), chi2(mu=0)-chi2 = {joint0.chi2 - joint.chi2:.4g}, status {joint.status}")
+        comp = compare({"mu free": joint, "mu = 0": joint0},
+                       nested={"mu free": {"null": "mu = 0", "parameter": "mu"}})
+        test = comp.nested["mu free vs mu = 0"]
+        statuses.update({f"Fig. 6{panel} joint": joint.status, f"Fig. 6{panel} joint mu = 0": joint0.status})
+        print(f"Fig. 6{panel} joint (shared mu): {param_line(joint, 'mu')} "
+              f"(true {args.mu_true}), Delta chi2(mu=0) = {test['delta_chi2']:.4g}, "
+              f"p(mu=0) = {test['p_value'] if test.get('p_value') is not None else 'not tested'}, "
+              f"status {joint.status}/{joint0.status}, preferred (AICc): {comp.preferred}")
+        for w in joint.warnings:
+            print(f"    warning: {w}")
         report["fig6_joint"].append({"panel": panel, "fit": joint.to_dict(),
-                                     "delta_chi2_stm_minus_free": joint0.chi2 - joint.chi2})
+                                     "delta_chi2_stm_minus_free": test["delta_chi2"],
+                                     "p_mu0": test.get("p_value"), "preferred": comp.preferred,
+                                     "comparison": comp.to_dict()})
 
     fig.suptitle("Churkin et al. 2021 Figs. 5-6: top, curves at the quoted omega, A, C (mu not quoted); "
                  f"bottom, SYNTHETIC data (mu_true = {args.mu_true}) fitted with mu free / mu = 0",
@@ -164,8 +195,15 @@ def main(argv=None):
     png = os.path.join(args.out, "paper_fig5_fig6.png")
     fig.savefig(png, dpi=110)
     js = os.path.join(args.out, "paper_fig5_fig6.json")
+    not_ok = {k: v for k, v in statuses.items() if v != "ok"}
+    report["statuses"] = statuses
+    report["not_ok"] = not_ok
     write_json(report, js)
     print(f"wrote {png} and {js}")
+    if not_ok:
+        print("fits that are not results: " + ", ".join(f"{k} [{v}]" for k, v in not_ok.items()),
+              file=sys.stderr)
+        return 1
     return 0
 
 

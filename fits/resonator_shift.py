@@ -14,10 +14,21 @@ jtls.fit engine and the ``resonator_shift`` observable (jtls.resonator.models):
   =============  =======================================================  ===============
 
 No uncertainties are given in the file: residuals are absolute with one
-common unknown sigma, parameter errors are scaled by sqrt(chi2/dof).  Whether
-mu != 0 is supported is decided by the F-test for nested models with unknown
-common variance, F = (chi2_0 - chi2_1)/(chi2_1/dof_1) with (1, dof_1) degrees
-of freedom (primary), and reported also as delta AIC = n ln(chi2_1/chi2_0) + 2.
+common unknown sigma, parameter errors and the profile-likelihood intervals
+(``intervals="profile"``) are scaled by the reduced chi^2.  Every fit keeps
+its verdict (status vocabulary of jtls.fit.inference; only ``ok`` is a
+result) and its warnings -- e.g. Delta and alpha nearly degenerate
+(|correlation| > 0.99), lack of fit (runs test) -- which are printed, written
+to the JSON and shown in the figure.  Each pair (full_stm, full_mu) and
+(low_stm, low_mu) is ranked with jtls.fit.compare (AICc; only fits with
+status ok compete, a failed fit is never preferred); mu = 0 is inside the
+range allowed here (mu >= -0.5), so the nested test is the F test
+F = (chi2_0 - chi2_1)/(chi2_1/dof_1) with (1, dof_1) degrees of freedom, and
+"mu != 0 supported" is claimed only when both fits are ok and p < 0.05.
+mu is reported with its profile interval (or a one-sided limit).
+
+Exit code 0 when all four fits are ok, 1 otherwise (the JSON and figure are
+written either way).
 
 The relaxation term is off (A = 0) in the fits; the JSON records its size at
 the highest T for A = 2 pi x 7.9 MHz/K^3 (Churkin et al. Fig. 5b, a-SiO2 at 1 kHz)
@@ -34,7 +45,6 @@ OUT/resonator_shift.json.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -46,6 +56,9 @@ import jtls
 import jtls.resonator as res
 from jtls.data import read_csv, require_dataset
 from jtls.fit import Model, fit
+from jtls.fit.compare import compare
+from jtls.fit.plot import emptiest_corner, param_line
+from jtls.fit.result import write_json
 from jtls.resonator.models import resonator_shift_parts
 from scipy import stats
 
@@ -59,10 +72,30 @@ def f_test(chi2_0, chi2_1, dof_1, extra=1):
 
 
 def summarise(r):
-    return {"values": r.values, "stderr": r.stderr, "free": r.free, "chi2": r.chi2,
+    return {"values": r.values, "stderr": {k: (v if math.isfinite(v) else None) for k, v in r.stderr.items()},
+            "free": r.free, "chi2": r.chi2,
             "dof": r.dof, "n_points": r.n_points, "reduced_chi2": r.reduced_chi2,
-            "rms_residual": math.sqrt(r.chi2 / r.n_points), "status": r.status,
-            "message": r.message, "correlation": r.correlation}
+            "rms_residual": math.sqrt(r.chi2 / r.n_points), "status": r.status, "ok": r.ok,
+            "message": r.message, "warnings": list(r.warnings), "at_bound": list(r.at_bound),
+            "unidentified": list(r.unidentified), "intervals": r.intervals, "tests": r.tests,
+            "parameters": {k: param_line(r, k) for k in r.free}, "correlation": r.correlation}
+
+
+def mu_comparison(ra, rb, a, b):
+    """Rank mu = 0 (``ra``) against mu free (``rb``) on the same points; F test of mu = 0 (interior)."""
+    comp = compare({a: ra, b: rb}, nested={b: {"null": a, "boundary": False, "parameter": "mu"}})
+    t = comp.nested[f"{b} vs {a}"]
+    iv = rb.intervals.get("mu") or {}
+    return {"delta_chi2": t["delta_chi2"], "F": t.get("statistic"), "p_value": t.get("p_value"),
+            "not_tested_because": t.get("reason"),
+            "mu": rb.values["mu"], "mu_status": rb.status, "mu_text": param_line(rb, "mu"),
+            "mu_interval68": [iv.get("low"), iv.get("high")], "mu_interval95": [iv.get("low95"), iv.get("high95")],
+            "mu_interval_kinds": {k: iv.get(k) for k in ("low_kind", "high_kind", "low95_kind", "high95_kind")},
+            "mu_nonzero_supported": (bool(t["p_value"] < 0.05) if t.get("p_value") is not None else None),
+            "preferred_AICc": comp.preferred, "decisive": comp.decisive, "failed": comp.failed,
+            "comparison": comp.to_dict(), "table": comp.table(),
+            "test": "F test, nested models, unknown common sigma (mu = 0 inside the allowed range "
+                    "mu >= -0.5); only when both fits are ok"}
 
 
 def main(argv=None):
@@ -80,27 +113,18 @@ def main(argv=None):
     t0 = time.perf_counter()
     fits = {}
     m = lambda **kw: Model("resonator_shift", omega=omega, T_ref=T_ref, **kw)  # noqa: E731
-    fits["full_stm"] = fit(m(fixed={"mu": 0.0}), ds)
+    fits["full_stm"] = fit(m(fixed={"mu": 0.0}), ds, intervals="profile")
     start = dict(fits["full_stm"].values)
     start.pop("mu")
-    fits["full_mu"] = fit(m(initial={**start, "mu": 0.05}), ds)
+    fits["full_mu"] = fit(m(initial={**start, "mu": 0.05}), ds, intervals="profile")
     qp_off = {"alpha": 0.0, "Delta": 15.0}
-    fits["low_stm"] = fit(m(fixed={"mu": 0.0, **qp_off}), ds, tmax=args.tmax_tls)
-    fits["low_mu"] = fit(m(fixed=qp_off, initial={"mu": 0.05}), ds, tmax=args.tmax_tls)
+    fits["low_stm"] = fit(m(fixed={"mu": 0.0, **qp_off}), ds, tmax=args.tmax_tls, intervals="profile")
+    fits["low_mu"] = fit(m(fixed=qp_off, initial={"mu": 0.05}), ds, tmax=args.tmax_tls, intervals="profile")
     elapsed = time.perf_counter() - t0
 
     comparison = {}
     for a, b in (("full_stm", "full_mu"), ("low_stm", "low_mu")):
-        ra, rb = fits[a], fits[b]
-        F, p = f_test(ra.chi2, rb.chi2, rb.dof)
-        n = rb.n_points
-        comparison[f"{a} vs {b}"] = {
-            "delta_chi2": ra.chi2 - rb.chi2, "relative_delta_chi2": (ra.chi2 - rb.chi2) / ra.chi2,
-            "F": F, "p_value": p,
-            "delta_AIC": n * math.log(rb.chi2 / ra.chi2) + 2.0,
-            "mu": rb.values["mu"], "mu_stderr": rb.stderr["mu"],
-            "mu_nonzero_supported": bool(p < 0.05),
-            "test": "F-test, nested models, unknown common sigma (primary); delta_AIC = AIC(mu free) - AIC(mu=0)"}
+        comparison[f"{a} vs {b}"] = mu_comparison(fits[a], fits[b], a, b)
 
     # where would the relaxation term matter?
     fs = fits["full_stm"].values
@@ -123,13 +147,22 @@ def main(argv=None):
                      "uncertainties scaled by sqrt(chi2/dof)",
                      "Delta in K (k_B = 1); alpha is the kinetic-inductance fraction (thin-film, local limit)"]}
     jpath = os.path.join(args.out, "resonator_shift.json")
-    with open(jpath, "w") as fh:
-        json.dump(out, fh, indent=1, default=float)
+    write_json(out, jpath)
     _plot(ds, fits, omega, T_ref, args, os.path.join(args.out, "resonator_shift.png"))
     for k, v in fits.items():
         print(f"--- {k}\n{v.report()}")
-    print(json.dumps(comparison, indent=1))
+    for k, c in comparison.items():
+        print(f"=== {k}\n{c['table']}\n{c['mu_text']} [{c['mu_status']}]; mu != 0 supported: "
+              f"{c['mu_nonzero_supported'] if c['mu_nonzero_supported'] is not None else 'not tested'}")
+    not_ok = {k: v.status for k, v in fits.items() if not v.ok}
+    for k, v in fits.items():
+        for w in v.warnings:
+            print(f"warning [{k}]: {w}")
     print(f"wrote {jpath} and resonator_shift.png ({elapsed:.1f} s fitting)")
+    if not_ok:
+        print("fits that are not results: " + ", ".join(f"{k} [{s}]" for k, s in not_ok.items()),
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -138,15 +171,17 @@ def _plot(ds, fits, omega, T_ref, args, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     Tf = np.linspace(0.05, float(ds.T.max()) * 1.02, 300)
-    fig, (ax, ax2, axr) = plt.subplots(3, 1, figsize=(7.5, 10), sharex=True,
-                                       gridspec_kw={"height_ratios": [3, 2, 1.4]})
+    fig, (ax, ax2, axr, axt) = plt.subplots(4, 1, figsize=(7.5, 12.5),
+                                            gridspec_kw={"height_ratios": [3, 2, 1.4, 1.6]})
+    ax2.sharex(ax)
+    axr.sharex(ax)
     ax.plot(ds.T, ds.value * 1e6, "ko", label="data (freq_shift.csv)")
     styles = {"full_stm": ("C0", "-"), "full_mu": ("C3", "--"), "low_stm": ("C2", "-"), "low_mu": ("C1", ":")}
     for k in ("full_stm", "full_mu"):
         v = fits[k].values
         y = res.resonator_shift(Tf, v["F_delta0"], v["mu"], v["Delta"], v["alpha"], omega, T_ref) + v["offset"]
         ax.plot(Tf, np.asarray(y) * 1e6, color=styles[k][0], ls=styles[k][1],
-                label=f"{k}: F$\\delta_0$={v['F_delta0']:.3g}, $\\mu$={v['mu']:.2f}, "
+                label=f"{k} [{fits[k].status}]: F$\\delta_0$={v['F_delta0']:.3g}, $\\mu$={v['mu']:.2f}, "
                       f"$\\Delta$={v['Delta']:.2f} K, $\\alpha$={v['alpha']:.3g}")
     v = fits["full_stm"].values
     parts = resonator_shift_parts(Tf, v["F_delta0"], v["mu"], v["Delta"], v["alpha"], omega, T_ref)
@@ -155,7 +190,8 @@ def _plot(ds, fits, omega, T_ref, args, path):
     ax.plot(Tf, (np.asarray(parts["quasiparticle"]) + v["offset"]) * 1e6, color="C4", ls=":", lw=1,
             label="full_stm: quasiparticle component")
     ax.set_ylabel(r"$\delta f/f_0$ ($10^{-6}$)")
-    ax.legend(fontsize=7, loc="lower left")
+    ax.autoscale_view()
+    ax.legend(fontsize=7, loc=emptiest_corner(ax, ds.T, ds.value * 1e6, 0.6, 0.3))
     ax.set_title(f"Nb CPW resonator, f0 = {args.f0 / 1e9:.4f} GHz: TLS + Mattis-Bardeen")
     lo = ds.T <= args.tmax_tls
     ax2.plot(ds.T[lo], ds.value[lo] * 1e6, "ko")
@@ -165,11 +201,11 @@ def _plot(ds, fits, omega, T_ref, args, path):
         v = fits[k].values
         y = res.frequency_shift_tls(Tl, omega, v["F_delta0"], v["mu"], T_ref) + v["offset"]
         ax2.plot(Tl, np.asarray(y) * 1e6, color=styles[k][0], ls=styles[k][1],
-                 label=f"{k}: F$\\delta_0$={v['F_delta0']:.3g}, $\\mu$={v['mu']:.2f}")
+                 label=f"{k} [{fits[k].status}]: F$\\delta_0$={v['F_delta0']:.3g}, $\\mu$={v['mu']:.2f}")
     ylo = ds.value[lo] * 1e6
     ax2.set_ylim(ylo.min() - 0.3, ylo.max() + 0.3)
     ax2.set_ylabel(r"$\delta f/f_0$ ($10^{-6}$)")
-    ax2.legend(fontsize=7)
+    ax2.legend(fontsize=7, loc=emptiest_corner(ax2, ds.T, ds.value * 1e6, 0.6, 0.35))
     for k, r in fits.items():
         lab = r.labels[0]
         Tr = np.asarray(r.data[lab]["T"])
@@ -178,7 +214,20 @@ def _plot(ds, fits, omega, T_ref, args, path):
     axr.axhline(0, color="k", lw=0.5)
     axr.set_ylabel(r"residual ($10^{-6}$)")
     axr.set_xlabel("T (K)")
-    axr.legend(fontsize=7, ncol=4)
+    axr.autoscale_view()
+    allr = [(np.asarray(r.data[r.labels[0]]["T"]), np.asarray(r.residuals[r.labels[0]]) * 1e6) for r in fits.values()]
+    axr.legend(fontsize=7, ncol=4, loc=emptiest_corner(axr, np.concatenate([a for a, _ in allr]),
+                                                         np.concatenate([b for _, b in allr]), 0.6, 0.3))
+    # verdicts, intervals and warnings below the plots (never on the data)
+    axt.axis("off")
+    lines = []
+    for k, r in fits.items():
+        mu_s = param_line(r, "mu") if "mu" in r.free else "mu = 0 (fixed)"
+        lines.append(f"{k}: status {r.status}; {mu_s}")
+        for w in r.warnings:
+            lines.append("   ! " + (w[:95] + "..." if len(w) > 95 else w))
+    axt.text(0.0, 1.0, "\n".join(lines), transform=axt.transAxes, va="top", ha="left", fontsize=6.5,
+             family="monospace")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

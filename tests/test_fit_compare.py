@@ -152,3 +152,24 @@ def test_rounding_noise_and_refusals(fits_mu03):
     s2 = dataclasses.replace(stm, absolute_sigma=False, chi2=1.2)
     t = compare({"Eq3": e2, "STM": s2}, nested={"Eq3": {"null": "STM", "boundary": False}}).nested["Eq3 vs STM"]
     assert t["p_value"] == pytest.approx(stats.f.sf(0.2 / (1.0 / 23), 1, 23), rel=1e-12)
+
+
+def test_annotation_corner_avoids_data():
+    """jtls.fit.plot.emptiest_corner (used for legends / text boxes next to compare() results)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from jtls.fit.plot import CORNERS, emptiest_corner
+    fig, ax = plt.subplots()
+    x = np.linspace(0, 1, 50)
+    ax.plot(x, x, "o")                          # diagonal: upper left and lower right are empty
+    ax.autoscale_view()
+    assert emptiest_corner(ax, x, x) in ("upper left", "lower right")
+    ax2 = fig.add_subplot(2, 2, 4)
+    xs = np.concatenate([np.linspace(0, 1, 30), np.linspace(0, 0.3, 10)])
+    ys = np.concatenate([np.full(30, 0.9), np.linspace(0, 0.3, 10)])   # top row and lower-left cluster
+    ax2.plot(xs, ys, "o")
+    ax2.autoscale_view()
+    assert emptiest_corner(ax2, xs, ys) == "lower right"
+    assert set(CORNERS) == {"upper left", "upper right", "lower left", "lower right"}
+    plt.close(fig)
