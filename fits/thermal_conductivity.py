@@ -411,7 +411,9 @@ def main(argv=None):
         }
         print(f"{ds.material:24s} n={len(ds):2d}  beta(data)={2 - p:+.3f}±{perr:.3f}")
         if mu:
-            print(f"    Eq3 [{mu['fit_status']}]: {mu.get('text', '')}; p(mu=0) = {fmt_num(mu['p_mu0'], '.3g')}")
+            p0 = (fmt_num(mu['p_mu0'], '.3g') if mu['p_mu0'] is not None
+                  else f"not tested ({mu.get('p_mu0_note')})")
+            print(f"    Eq3 [{mu['fit_status']}]: {mu.get('text', '')}; p(mu=0) = {p0}")
         print("    " + comp.table().replace("\n", "\n    "))
         for k, v in fits_.items():
             for w in v["warnings"]:
