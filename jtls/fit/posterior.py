@@ -72,7 +72,7 @@ import jax
 import jax.numpy as jnp
 
 from .objective import residual_u
-from .params import _KIND_BOTH, _KIND_FREE, _KIND_LOWER, _KIND_UPPER
+from .params import _KIND_BOTH, _KIND_FREE, _KIND_LOWER, _KIND_UPPER, nudge_inside
 
 #: Dense mass matrix up to this many free parameters, diagonal above.
 DENSE_MASS_MAX_FREE = 20
@@ -289,11 +289,14 @@ def log_prior(spec, u, prior: PriorArrays):
     return jnp.where(jnp.all(inside), jnp.sum(dens), -jnp.inf)
 
 
-def log_posterior(spec, absolute: bool, u, arrays, prior: PriorArrays, n_points):
-    """Log posterior in u (up to a constant): log-likelihood (see module docstring) + log prior."""
+def log_posterior(spec, absolute, u, arrays, prior: PriorArrays, n_points):
+    """Log posterior in u (up to a constant): log-likelihood (see module docstring) + log prior.
+
+    ``absolute`` (bool, may be traced): per-point sigma (-chi^2/2) or the marginalised
+    unknown error scale (-(n_points/2) log chi^2)."""
     r = residual_u(spec, u, arrays)
     chi2 = r @ r
-    ll = -0.5 * chi2 if absolute else -0.5 * n_points * jnp.log(chi2)
+    ll = jnp.where(absolute, -0.5 * chi2, -0.5 * n_points * jnp.log(chi2))
     out = ll + log_prior(spec, u, prior)
     return jnp.where(jnp.isnan(out), -jnp.inf, out)
 
@@ -323,7 +326,7 @@ def _over_chains(fn, vectorise, *args):
     return jax.vmap(fn)(*args) if vectorise else jax.lax.map(lambda a: fn(*a), args)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4))
+@functools.partial(jax.jit, static_argnums=(0, 2, 3, 4))
 def _warmup(spec, absolute, dense, num_warmup, vectorise, keys, z0, arrays, prior, n_points, white):
     """Window adaptation of every chain: (last z, step sizes, inverse mass matrices,
     divergent transitions during warmup)."""
@@ -345,7 +348,7 @@ def _warmup(spec, absolute, dense, num_warmup, vectorise, keys, z0, arrays, prio
     return _over_chains(one, vectorise, keys, z0)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+@functools.partial(jax.jit, static_argnums=(0, 2, 3))
 def _sample(spec, absolute, num_samples, vectorise, keys, z0, step_size, imm, arrays, prior, n_points, white):
     """num_samples NUTS draws of every chain, one lax.scan per chain: physical draws
     (chains, draws, n), log densities, divergence flags, acceptance statistics, leapfrog steps."""
@@ -449,6 +452,55 @@ def _prior_setup(problem, result, priors, x_hat, u_hat, se_x, se_u):
 # --------------------------------------------------------------------------
 # entry point
 
+def _centre(tr, u_hat, prior, window, names):
+    """(centre u, moved flags, width of the prior support in u) with the centre the optimum
+    clipped into the prior support shrunk by 1 % of its width (in the prior's variable)."""
+    u = np.array(u_hat, float)
+    moved = np.zeros(u.size, bool)
+    width = np.empty(u.size)
+    for j, name in enumerate(names):
+        m, a, b = int(prior.mode[j]), float(prior.a[j]), float(prior.b[j])
+        if m == _UNIFORM_U:
+            lo, hi = a + 0.01 * (b - a), b - 0.01 * (b - a)
+            width[j] = b - a
+            uj = min(max(u[j], lo), hi)
+        else:
+            xa, xb = window[name]
+            x = float(np.asarray(tr.to_physical(jnp.asarray(u)))[j])
+            if m == _LOGUNIFORM_X:
+                la, lb = math.log(xa), math.log(xb)
+                lx = math.log(x) if x > 0 else la
+                x = math.exp(min(max(lx, la + 0.01 * (lb - la)), lb - 0.01 * (lb - la)))
+                ends = (math.exp(la + 0.01 * (lb - la)), math.exp(lb - 0.01 * (lb - la)))
+            else:
+                x = min(max(x, xa + 0.01 * (xb - xa)), xb - 0.01 * (xb - xa))
+                ends = (xa + 0.01 * (xb - xa), xb - 0.01 * (xb - xa))
+            one = lambda v: _to_internal_one(tr, j, v)  # noqa: E731
+            uj = one(x)
+            width[j] = abs(one(ends[1]) - one(ends[0]))
+        if uj != u[j]:
+            moved[j] = abs(uj - u[j]) > 1e-12 * max(abs(u[j]), 1.0)
+            u[j] = uj
+    return u, moved, np.maximum(width, 1e-300)
+
+
+def _to_internal_one(tr, j, x):
+    kind, lo, hi = int(tr.kinds[j]), float(tr.lo[j]), float(tr.hi[j])
+    if kind == _KIND_FREE:
+        return x
+    if kind == _KIND_LOWER:
+        return math.log(x - lo)
+    if kind == _KIND_UPPER:
+        return math.log(hi - x)
+    f = (x - lo) / (hi - lo)
+    return math.log(f) - math.log1p(-f)
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _log_posterior_batch(spec, absolute, U, arrays, prior, n_points):
+    return jax.vmap(lambda u: log_posterior(spec, absolute, u, arrays, prior, n_points))(U)
+
+
 def _start_points(key, u_hat, L, num_chains, ok_fn):
     """Chain starts: u_hat + L z (L L^T = the least-squares covariance in u), z ~ N(0, 1);
     a start with a non-finite log density is replaced by u_hat."""
@@ -491,7 +543,13 @@ def sample_posterior(problem, result, *, num_samples=1000, num_chains=4, seed=0,
         raise ValueError("sample_posterior: need num_samples >= 4, num_chains >= 1, num_warmup >= 0")
     tr = spec.transform()
     x_hat = np.array([result.values[k] for k in names], float)
-    u_hat = tr.to_internal(x_hat)
+    lo_b = [float(tr.lo[j]) if k in (_KIND_LOWER, _KIND_BOTH) else -math.inf for j, k in enumerate(tr.kinds)]
+    hi_b = [float(tr.hi[j]) if k in (_KIND_UPPER, _KIND_BOTH) else math.inf for j, k in enumerate(tr.kinds)]
+    x_in = np.array([x if lo < x < hi else nudge_inside(x, lo, hi) for x, lo, hi in zip(x_hat, lo_b, hi_b)])
+    try:
+        u_hat = tr.to_internal(x_in)
+    except ValueError:
+        u_hat = np.full(n, np.nan)
     if not np.isfinite(u_hat).all():
         raise ValueError(f"sample_posterior: least-squares values not finite/inside bounds: {x_hat}")
     dxdu = np.asarray(jax.jvp(tr.to_physical, (jnp.asarray(u_hat),), (jnp.ones(n),))[1])
@@ -500,18 +558,20 @@ def sample_posterior(problem, result, *, num_samples=1000, num_chains=4, seed=0,
     se_u = np.abs(se_x / dxdu)
     prior, desc, window = _prior_setup(problem, result, priors, x_hat, u_hat, se_x, se_u)
 
-    # covariance in u; where it is not usable, a diagonal guess
+    # the chains' centre: the optimum, moved inside the prior support where it lies outside
+    # (or within 1 % of its edge); then its covariance in u, or a diagonal guess where that is
+    # not usable (not finite, not positive definite, or the centre was moved)
+    u_c, moved, u_width = _centre(tr, u_hat, prior, window, names)
     cov_u = cov_x / np.outer(dxdu, dxdu)
-    usable = np.isfinite(cov_u).all()
+    usable = np.isfinite(cov_u).all() and not moved.any()
     if usable:
         try:
             np.linalg.cholesky(cov_u)
         except np.linalg.LinAlgError:
             usable = False
     if not usable:
-        d = np.where(np.isfinite(se_u) & (se_u > 0), se_u, 1e-2 * np.maximum(np.abs(u_hat), 1.0))
-        d = np.minimum(d, 0.1 * np.where(prior.mode == _UNIFORM_U, prior.b - prior.a, np.inf))
-        cov_u = np.diag(d ** 2)
+        d = np.where(np.isfinite(se_u) & (se_u > 0) & ~moved, se_u, 0.1 * u_width)
+        cov_u = np.diag(np.minimum(d, 0.1 * u_width) ** 2)
 
     absolute = bool(result.absolute_sigma)
     arrays = problem.arrays
@@ -522,12 +582,10 @@ def sample_posterior(problem, result, *, num_samples=1000, num_chains=4, seed=0,
     k_start, k_warm, k_samp = jax.random.split(key, 3)
 
     L = np.linalg.cholesky(cov_u)
-    white = Whitening(jnp.asarray(u_hat), jnp.asarray(L))
-    lp_batch = jax.jit(jax.vmap(lambda u, ar, pr, npt: log_posterior(spec, absolute, u, ar, pr, npt),
-                                in_axes=(0, None, None, None)))
-    u0 = _start_points(k_start, u_hat, L, num_chains,
-                       lambda U: np.isfinite(np.asarray(lp_batch(jnp.asarray(U), arrays, prior, n_points))))
-    z0 = jnp.asarray(np.linalg.solve(L, (u0 - u_hat).T).T)
+    white = Whitening(jnp.asarray(u_c), jnp.asarray(L))
+    u0 = _start_points(k_start, u_c, L, num_chains, lambda U: np.isfinite(np.asarray(
+        _log_posterior_batch(spec, absolute, jnp.asarray(U), arrays, prior, n_points))))
+    z0 = jnp.asarray(np.linalg.solve(L, (u0 - u_c).T).T)
 
     t0 = time.perf_counter()
     if num_warmup > 0:
