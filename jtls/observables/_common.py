@@ -17,11 +17,16 @@ _UNITS = {"T": "K", "T_ref": "K", "A": "s^-1 K^-3", "omega": "rad/s", "v_l": "m/
           "v_t": "m/s", "B": "K^-(1+mu)", "E": "K"}
 
 
+#: Wider ranges for arguments that enter only through their logarithm (A: ln(omega tau_min)),
+#: so that e.g. a runaway fit's A = 1e102 can still be evaluated and plotted.
+_RANGES = {"A": (1e-300, 1e300)}
+
+
 def check(T=None, mu=None, **positive):
     """Validate concrete inputs; raises ValueError naming the argument.
 
     T and every keyword must be finite and inside [V.VALUE_MIN, V.VALUE_MAX]
-    (> 0); mu inside [V.MU_MIN, V.MU_MAX].
+    (> 0; A inside [1e-300, 1e300]); mu inside [V.MU_MIN, V.MU_MAX].
     """
     if T is not None:
         V.in_domain("T", T, _UNITS["T"])
@@ -29,7 +34,7 @@ def check(T=None, mu=None, **positive):
         V.mu_in_range("mu", mu)
     for name, value in positive.items():
         if value is not None:
-            V.in_domain(name, value, _UNITS.get(name, ""))
+            V.in_domain(name, value, _UNITS.get(name, ""), *_RANGES.get(name, ()))
 
 
 def amplitudes(**values):
