@@ -33,7 +33,6 @@ OUT/resonator_loss.json.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -46,8 +45,10 @@ import jtls
 import jtls.resonator as res
 from jtls.data import DataWarning, read_csv, require_dataset
 from jtls.fit import Model, fit
+from jtls.fit.compare import compare
+from jtls.fit.plot import param_line
+from jtls.fit.result import write_json
 from jtls.resonator.models import loss_joint_guess, resonator_loss_parts
-from scipy import stats
 
 F0_DEFAULT = 5.619901372e9
 POWERS = (80, 100, 120, 140, 160)
@@ -67,18 +68,22 @@ def load(data_dir, power_source):
     return out, notes
 
 
-def joint_fit(sets, omega, fix=None, initial=None):
+def joint_fit(sets, omega, fix=None, initial=None, intervals=None):
     terms = [(Model("resonator_loss", omega=omega, P_dBm=ds.meta["power_dBm"]), ds, lab)
              for lab, ds in sets]
-    return fit(terms, share=list(SHARED), fix=fix, initial=initial)
+    return fit(terms, share=list(SHARED), fix=fix, initial=initial, intervals=intervals)
 
 
 def summarise(r):
     shared = {k: r.values[k] for k in SHARED}
-    return {"values": shared, "stderr": {k: r.stderr[k] for k in SHARED}, "free": r.free,
+    return {"values": shared, "stderr": {k: (r.stderr[k] if math.isfinite(r.stderr[k]) else None)
+                                         for k in SHARED}, "free": r.free,
             "chi2": r.chi2, "dof": r.dof, "n_points": r.n_points, "reduced_chi2": r.reduced_chi2,
-            "rms_ln_residual": math.sqrt(r.chi2 / r.n_points), "status": r.status,
-            "message": r.message, "correlation": r.correlation, "context": r.context}
+            "rms_ln_residual": math.sqrt(r.chi2 / r.n_points), "status": r.status, "ok": r.ok,
+            "message": r.message, "warnings": list(r.warnings), "at_bound": list(r.at_bound),
+            "unidentified": list(r.unidentified), "intervals": r.intervals, "tests": r.tests,
+            "parameters": {k: param_line(r, k) for k in r.free},
+            "correlation": r.correlation, "context": r.context}
 
 
 def relaxation_check(v, omega):
@@ -115,20 +120,33 @@ def main(argv=None):
     # mu free: the chi2 surface has separate minima (e.g. mu at its lower bound); start from
     # several mu and keep the best
     tries = {m0: joint_fit(sets, omega, initial={**start, "mu": m0}) for m0 in (-0.3, 0.05, 0.4, 0.8)}
-    m_best = min(tries, key=lambda m0: tries[m0].chi2 if np.isfinite(tries[m0].chi2) else np.inf)
-    fits["mu_free"] = tries[m_best]
+    ok_tries = [m0 for m0 in tries if tries[m0].ok]
+    pool = ok_tries or list(tries)
+    m_best = min(pool, key=lambda m0: tries[m0].chi2 if np.isfinite(tries[m0].chi2) else np.inf)
     multistart = {str(m0): {"mu": r.values["mu"], "chi2": r.chi2, "status": r.status}
                   for m0, r in tries.items()}
+    # the kept start, again with profile intervals (mu's interval or limit)
+    fits["mu_free"] = joint_fit(sets, omega, initial={**start, **{k: tries[m_best].values[k] for k in SHARED}},
+                                intervals="profile")
     elapsed = time.perf_counter() - t0
     ra, rb = fits["stm"], fits["mu_free"]
-    F = (ra.chi2 - rb.chi2) / (rb.chi2 / rb.dof)
-    comparison = {"delta_chi2": ra.chi2 - rb.chi2, "F": F, "p_value": float(stats.f.sf(F, 1, rb.dof)),
-                  "delta_AIC": rb.n_points * math.log(rb.chi2 / ra.chi2) + 2.0,
-                  "mu": rb.values["mu"], "mu_stderr": rb.stderr["mu"],
-                  "mu_at_bound": "mu" in rb.message,
-                  "test": "F-test, nested models, unknown common sigma (primary); "
-                          "delta_AIC = AIC(mu free) - AIC(mu=0)"}
-    comparison["mu_nonzero_supported"] = bool(comparison["p_value"] < 0.05)
+    comp = compare({"stm": ra, "mu_free": rb},
+                   nested={"mu_free": {"null": "stm", "boundary": False, "parameter": "mu"}})
+    t = comp.nested["mu_free vs stm"]
+    iv = rb.intervals.get("mu") or {}
+    comparison = {"delta_chi2": t["delta_chi2"], "F": t.get("statistic"), "p_value": t.get("p_value"),
+                  "not_tested_because": t.get("reason"),
+                  "mu": rb.values["mu"], "mu_status": rb.status, "mu_text": param_line(rb, "mu"),
+                  "mu_interval68": [iv.get("low"), iv.get("high")],
+                  "mu_interval95": [iv.get("low95"), iv.get("high95")],
+                  "mu_at_bound": "mu" in rb.at_bound,
+                  "preferred_AICc": comp.preferred, "decisive": comp.decisive, "failed": comp.failed,
+                  "comparison": comp.to_dict(),
+                  "test": "F test, nested models, unknown common sigma (mu = 0 inside mu >= -0.5); "
+                          "only when both fits are ok"}
+    comparison["mu_nonzero_supported"] = (bool(t["p_value"] < 0.05) if t.get("p_value") is not None
+                                          else None)
+    comparison["caveats"] = [w for w in rb.warnings if "lack of fit" in w or "degenerate" in w]
 
     alternative = None
     if not args.no_alternative:
@@ -138,7 +156,7 @@ def main(argv=None):
         alternative = {"power_source": other,
                        "powers_dBm": {lab: ds.meta["power_dBm"] for lab, ds in alt_sets},
                        "stm_chi2": alt.chi2, "stm_chi2_with_chosen_source": ra.chi2,
-                       "status": alt.status, "values": {k: alt.values[k] for k in SHARED}}
+                       "status": alt.status, "warnings": list(alt.warnings), "values": {k: alt.values[k] for k in SHARED}}
 
     out = {"datasets": {lab: ds.source for lab, ds in sets},
            "power_source": args.power_source,
@@ -155,16 +173,27 @@ def main(argv=None):
                      "relaxation term off (A = 0) in the fits; relaxation_check gives its size"]}
     out["relaxation_check"] = relaxation_check(fits["stm"].values, omega)
     jpath = os.path.join(args.out, "resonator_loss.json")
-    with open(jpath, "w") as fh:
-        json.dump(out, fh, indent=1, default=float)
+    write_json(out, jpath)
     _plot(sets, fits, omega, os.path.join(args.out, "resonator_loss.png"), args)
     for k, v in fits.items():
         print(f"--- {k}\n{v.report()}")
-    print(json.dumps(comparison, indent=1))
+    print(comp.table())
+    print(f"{comparison['mu_text']} [{rb.status}]; mu != 0 supported: "
+          f"{comparison['mu_nonzero_supported'] if comparison['mu_nonzero_supported'] is not None else 'not tested'}")
+    for w in comparison["caveats"]:
+        print(f"  caveat (mu free fit): {w}")
+    for k, v in fits.items():
+        for w in v.warnings:
+            print(f"warning [{k}]: {w}")
     if alternative:
         print(f"power reading '{alternative['power_source']}': chi2 = {alternative['stm_chi2']:.4g} "
               f"vs {ra.chi2:.4g} with '{args.power_source}' (mu = 0 fits)")
     print(f"wrote {jpath} and resonator_loss.png ({elapsed:.1f} s fitting)")
+    not_ok = {k: v.status for k, v in fits.items() if not v.ok}
+    if not_ok:
+        print("fits that are not results: " + ", ".join(f"{k} [{s}]" for k, s in not_ok.items()),
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -172,8 +201,10 @@ def _plot(sets, fits, omega, path, args):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, (ax, axc, axr) = plt.subplots(3, 1, figsize=(7.5, 11), sharex=True,
-                                       gridspec_kw={"height_ratios": [3, 2.2, 1.4]})
+    fig, (ax, axc, axr, axt) = plt.subplots(4, 1, figsize=(7.5, 13.8),
+                                            gridspec_kw={"height_ratios": [3, 2.2, 1.4, 2.0]})
+    axc.sharex(ax)
+    axr.sharex(ax)
     Tf = np.linspace(0.05, 1.75, 300)
     best = fits["mu_free"]
     v0 = fits["stm"].values
@@ -188,12 +219,13 @@ def _plot(sets, fits, omega, path, args):
         rr = np.asarray(fits["stm"].residuals[lab])
         axr.plot(ds.T if len(rr) == len(ds.T) else np.asarray(fits["stm"].data[lab]["T"]), rr,
                  "o-", color=c, ms=3, lw=0.6)
-    ax.plot([], [], "k-", label=f"mu = 0: F$\\delta_0$={v0['F_delta0']:.3g}, P_c={v0['P_c_dBm']:.1f} dBm, "
-                                f"$\\beta$={v0['beta']:.2f}")
+    ax.plot([], [], "k-", label=f"mu = 0 [{fits['stm'].status}]: F$\\delta_0$={v0['F_delta0']:.3g}, "
+                                f"P_c={v0['P_c_dBm']:.1f} dBm, $\\beta$={v0['beta']:.2f}")
     vb = best.values
-    ax.plot([], [], "k--", label=f"mu free: $\\mu$={vb['mu']:.2f}, F$\\delta_0$={vb['F_delta0']:.3g}")
+    ax.plot([], [], "k--", label=f"mu free [{best.status}]: $\\mu$={vb['mu']:.2f}, F$\\delta_0$={vb['F_delta0']:.3g}")
     ax.set_ylabel("Qi")
-    ax.legend(fontsize=7, loc="lower center")
+    # the legend goes below the plots (five curves leave no empty corner)
+    h, lab = ax.get_legend_handles_labels()
     ax.set_title(f"Nb CPW resonator, f0 = {args.f0 / 1e9:.4f} GHz: joint Qi fit, 5 powers "
                  f"(power from {args.power_source})", fontsize=9)
     # loss components of the mu = 0 fit at the lowest and highest power
@@ -210,6 +242,16 @@ def _plot(sets, fits, omega, path, args):
     axr.axhline(0, color="k", lw=0.5)
     axr.set_ylabel("ln Qi residual (mu = 0)")
     axr.set_xlabel("T (K)")
+    axt.axis("off")
+    lines = []
+    for k, r in fits.items():
+        mu_s = param_line(r, "mu") if "mu" in r.free else "mu = 0 (fixed)"
+        lines.append(f"{k}: status {r.status}; {mu_s}")
+        for w in r.warnings:
+            lines.append("   ! " + (w[:95] + "..." if len(w) > 95 else w))
+    axt.text(0.0, 1.0, "\n".join(lines), transform=axt.transAxes, va="top", ha="left", fontsize=6.5,
+             family="monospace")
+    axt.legend(h, lab, fontsize=7, ncol=2, loc="lower left", title="top panel", title_fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

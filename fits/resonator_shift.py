@@ -92,6 +92,7 @@ def mu_comparison(ra, rb, a, b):
             "mu_interval68": [iv.get("low"), iv.get("high")], "mu_interval95": [iv.get("low95"), iv.get("high95")],
             "mu_interval_kinds": {k: iv.get(k) for k in ("low_kind", "high_kind", "low95_kind", "high95_kind")},
             "mu_nonzero_supported": (bool(t["p_value"] < 0.05) if t.get("p_value") is not None else None),
+            "caveats": [w for w in rb.warnings if "lack of fit" in w or "degenerate" in w],
             "preferred_AICc": comp.preferred, "decisive": comp.decisive, "failed": comp.failed,
             "comparison": comp.to_dict(), "table": comp.table(),
             "test": "F test, nested models, unknown common sigma (mu = 0 inside the allowed range "

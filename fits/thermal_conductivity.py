@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import textwrap
 import sys
 import time
 from pathlib import Path
@@ -244,10 +245,18 @@ def mu_verdict(fits_, comp, label="Eq3") -> dict:
         return {}
     m = dict(fits_[label]["params"].get("mu", {}))
     null = NESTED.get(label, {}).get("null")
-    t = comp.nested.get(f"{label} vs {null}", {})
-    m.update(model=label, fit_status=fits_[label]["status"], p_mu0=t.get("p_value"),
-             p_mu0_note=t.get("reason", t.get("distribution")),
-             delta_chi2_mu0=t.get("delta_chi2"))
+    t = comp.nested.get(f"{label} vs {null}")
+    if t is not None:
+        m.update(p_mu0=t.get("p_value"), p_mu0_note=t.get("reason", f"{label} vs {null}: {t.get('distribution')}"),
+                 delta_chi2_mu0=t.get("delta_chi2"))
+    else:                        # no nested partner: the fit's own held-at-mu=0 solve (same mixture test)
+        own = (fits_[label].get("tests") or {}).get("mu_zero") or {}
+        ok = fits_[label]["status"] == "ok"
+        m.update(p_mu0=own.get("p_value") if ok else None,
+                 p_mu0_note=(f"{label} held at mu = 0: {own.get('distribution')}" if ok and own
+                             else f"{label} is {fits_[label]['status']}"),
+                 delta_chi2_mu0=None)
+    m.update(model=label, fit_status=fits_[label]["status"])
     return m
 
 
@@ -285,7 +294,7 @@ def info_lines(r) -> list:
     lof = [k for k, v in r["models"].items() if v["lack_of_fit"] and v["status"] == "ok"]
     if lof:
         lines.append("lack of fit: " + ", ".join(lof))
-    return lines
+    return [w for ln in lines for w in textwrap.wrap(ln, 50, subsequent_indent="    ")]
 
 
 def make_figure(results, path):
