@@ -25,7 +25,6 @@ import jax.numpy as jnp
 
 from .objective import Arrays, Spec, residual_x
 from .solvers import SolverOptions, levenberg_marquardt
-from .._xla import single_function, single_function_available
 
 #: Internal value that puts a bounded parameter on its bound (|u| beyond which
 #: :meth:`jtls.fit.params.Transform.to_physical` clips).
@@ -81,26 +80,6 @@ def _solve_program(spec: Spec, u0s, masks, arrays: Arrays, opts: SolverOptions):
     return jax.lax.map(one, (u0s, masks))
 
 
-@partial(jax.jit, static_argnums=(0, 4))
-def _solve_kernel(spec: Spec, u0s, masks, arrays: Arrays, opts: SolverOptions):
-    """:func:`_solve_program` compiled as one XLA:CPU function (see :mod:`jtls._xla`)."""
-    return single_function(_solve_program(spec, u0s, masks, arrays, opts))
-
-
-#: Structures whose single-function compilation failed (they use the ordinary program).
-_KERNEL_FAILED: set = set()
-
-
-def _solve_batch(spec, u0s, masks, arrays, opts):
-    key = (spec, u0s.shape, opts)
-    if single_function_available() and key not in _KERNEL_FAILED:
-        try:
-            return _solve_kernel(spec, u0s, masks, arrays, opts)
-        except Exception:  # noqa: BLE001 -- an operation the single-function emitter lacks
-            _KERNEL_FAILED.add(key)
-    return _solve_program(spec, u0s, masks, arrays, opts)
-
-
 def internal(spec: Spec, j: int, x: float) -> float:
     """Internal value u_j of physical value ``x`` of free parameter ``j`` (bounds -> +-U_BOUND)."""
     kind, lo, hi = spec.kinds[j], spec.lo[j], spec.hi[j]
@@ -120,10 +99,13 @@ def internal(spec: Spec, j: int, x: float) -> float:
     return max(-U_BOUND, min(U_BOUND, math.log(f) - math.log1p(-f)))
 
 
-#: Rows per compiled call: a batch is padded to the smallest of these sizes
-#: that holds it (larger ones are cut into chunks of the largest), so a few
-#: compiled programs serve batches of any length.
-CHUNKS = (1, 4, 16)
+#: Rows per compiled call: batches are cut into chunks of this size, the last
+#: padded with rows that hold every parameter (they converge at once), so one
+#: compiled program per problem structure serves batches of any length.
+#: (The single-function XLA:CPU build of :mod:`jtls._xla` does not compile
+#: these programs for the acoustic observables -- "Fusion kind not
+#: implemented", JAX 0.10 -- so the ordinary program is used.)
+CHUNK = 8
 
 
 def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPTIONS) -> Constrained:
@@ -134,13 +116,12 @@ def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPT
     if u0s.ndim != 2 or u0s.shape != masks.shape:
         raise ValueError(f"solve_held: u0s {u0s.shape} and masks {masks.shape} must be (batch, n_free)")
     b = u0s.shape[0]
-    size = next((c for c in CHUNKS if c >= b), CHUNKS[-1])
-    pad = (-b) % size
+    pad = (-b) % CHUNK
     if pad:
         u0s = np.concatenate([u0s, np.repeat(u0s[-1:], pad, axis=0)])
-        masks = np.concatenate([masks, np.repeat(masks[-1:], pad, axis=0)])
-    parts = [_solve_batch(spec, jnp.asarray(u0s[i:i + size]), jnp.asarray(masks[i:i + size]), arrays, opts)
-             for i in range(0, u0s.shape[0], size)]
+        masks = np.concatenate([masks, np.zeros((pad, masks.shape[1]))])
+    parts = [_solve_program(spec, jnp.asarray(u0s[i:i + CHUNK]), jnp.asarray(masks[i:i + CHUNK]), arrays, opts)
+             for i in range(0, u0s.shape[0], CHUNK)]
     out = [np.concatenate([np.asarray(p[k]) for p in parts])[:b] for k in range(7)]
     return Constrained(*out)
 

@@ -208,8 +208,10 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
             return nrm == 0.0
         return g * math.sqrt(scale2) / nrm >= -1e-3 * scale2
 
+    ys_all = np.concatenate([pts.y for pts in problem.points]) if problem.points else np.zeros(1)
+    exact = N * (1e-12 * max(float(np.abs(ys_all).max()), 1e-12)) ** 2   # data reproduced to rounding
     on_bound = {(j, side) for (j, side), cb in chi2_bound.items()
-                if cb <= chi2 + tol and kkt(c, sol_bound[(j, side)], j, side)}
+                if cb <= chi2 + tol and (cb <= exact or kkt(c, sol_bound[(j, side)], j, side))}
     adopted = None
     if on_bound:
         hold = {j: (params[j].min if side < 0 else params[j].max) for j, side in on_bound}
@@ -283,7 +285,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
         # a parameter held on its bound whose column carries less than 1 sigma over its whole range
         # (or, for one-sided ones, whose curve does not change at all) is not determined either
         for j in range(n):
-            if not held[j]:
+            if not held[j] and j not in box_idx:
                 continue
             col = J[:, j]
             nrm = float(np.sqrt(col @ col)) if np.isfinite(col).all() else 0.0
@@ -442,6 +444,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
         messages.append(f"not determined by the data: {', '.join(unident)}{extra} -- {why}; "
                         "fix them (--fix NAME=VALUE) or fit data that constrain them")
         status = "unidentified"
+    box = [b for j, b in zip(sorted(box_idx), box) if names[j] not in unident] if box else box
     if box:
         messages.append("; ".join(box))
         status = "at_limit" if status == "ok" else status

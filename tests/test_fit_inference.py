@@ -1,0 +1,164 @@
+"""Verdicts of jtls.fit (jtls.fit.inference): degenerate data, physical bounds, intervals, tests.
+
+Each degenerate case of the inference issue is a test: constant data, pure
+noise, the standard tunneling model (mu = 0) as the truth.  Statistical
+properties (coverage, test size) use fixed seeds and tolerances from the
+binomial standard error of the number of draws (stated at each assertion).
+Profile endpoints are checked against iminuit's MINOS on the same chi^2.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import jtls
+from jtls.fit import Model, build_problem, fit
+from jtls.fit.inference import boundary_p_value, runs_test
+
+T40 = np.geomspace(0.05, 3.0, 40)
+OMEGA = jtls.units.paper_frequency(90e3)
+A_SILICA = jtls.units.paper_frequency(9.4e6)
+SIG = 3e-6
+
+
+def _velocity(mu, C=3.2e-4, offset=1e-4):
+    return np.asarray(jtls.velocity_shift(T40, C, mu, A_SILICA, OMEGA)) + offset
+
+
+MODEL = Model("velocity", omega=OMEGA)
+
+
+@pytest.mark.parametrize("level", [-6.8e-4, 0.0, 2.5e-3])
+def test_constant_data_not_ok_and_names_unidentified(level):
+    res = fit(MODEL, (T40, np.full(40, level)))
+    assert res.status == "unidentified", res.report()
+    assert not res.ok
+    assert set(res.unidentified) >= {"mu", "A"}
+    assert "mu" in res.message and "A" in res.message
+    for k in res.free:                     # never a zero error presented as a result
+        s = res.stderr[k]
+        assert not (math.isfinite(s) and s == 0.0), (k, s)
+    assert res.summary_dict()["parameters"]["mu"]["stderr"] is None
+
+
+def test_pure_noise_never_ok_with_tiny_errors():
+    """Noise without any TLS signal: over 20 seeds no fit is 'ok' with a zero or
+    tiny (< 1 % relative) error on a shape parameter; most are not ok at all."""
+    not_ok = 0
+    for seed in range(20):
+        y = 1e-5 * np.random.default_rng(seed).normal(size=40)
+        res = fit(MODEL, (T40, y))
+        if res.ok:
+            for k in ("mu", "A"):
+                if k in res.at_bound:
+                    continue
+                s = res.stderr[k]
+                assert math.isfinite(s) and s > 0.01 * abs(res.values[k]), (seed, k, res.report())
+        else:
+            not_ok += 1
+    assert not_ok >= 15, not_ok
+
+
+def test_stm_truth_is_ok_with_upper_limit_on_mu(tmp_path):
+    """mu = 0 (standard tunneling model) as the truth, sigma given: ok, mu on its
+    physical bound with a one-sided interval [0, high], A and C determined."""
+    y = _velocity(0.0) + SIG * np.random.default_rng(3).normal(size=40)
+    res = fit(MODEL, (T40, y, np.full(40, SIG)))
+    assert res.ok, res.report()
+    if "mu" in res.at_bound:
+        assert res["mu"] == 0.0
+        iv = res.intervals["mu"]
+        assert iv["low"] == 0.0 and iv["low_kind"] == "physical" and 0 < iv["high"] < iv["high95"] < 0.05
+        assert res.tests["mu_zero"]["p_value"] == 1.0
+    for k in ("C", "A"):
+        assert 0 < res.stderr[k] < 0.1 * res[k]
+    # the CLI: exit 0 and the JSON contract
+    f = tmp_path / "stm.csv"
+    f.write_text("T,value,sigma\n" + "".join(f"{float(t)!r},{float(v)!r},{SIG!r}\n" for t, v in zip(T40, y)))
+    import json
+    from jtls.cli import main
+    import contextlib, io
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = main(["fit", str(f), "--observable", "velocity", "--omega", repr(OMEGA), "--json"])
+    obj = json.loads(buf.getvalue())
+    assert rc == 0 and obj["status"] == "ok"
+    assert "statistic" in obj["tests"]["mu_zero"] and "p_value" in obj["tests"]["mu_zero"]
+    mu = obj["parameters"]["mu"]
+    assert mu["at_bound"] == ("mu" in res.at_bound)
+
+
+def test_search_limit_is_a_failure_physical_bound_is_not():
+    y = _velocity(0.1) + SIG * np.random.default_rng(4).normal(size=40)
+    res = fit(MODEL, (T40, y), bounds={"mu": (0.2, 1.0)})   # truth below the user's search box
+    assert res.status == "at_limit" and "search limit" in res.message
+    assert not res.ok
+
+
+def test_profile_intervals_agree_with_minos():
+    """Profile endpoints vs iminuit MINOS (errordef 1 on chi^2 / s^2) to 1e-3 relative."""
+    iminuit = pytest.importorskip("iminuit")
+    import jax
+    from jtls.fit.objective import residual_x
+    y = _velocity(0.1) + SIG * np.random.default_rng(7).normal(size=40)
+    for data in ((T40, y, np.full(40, SIG)), (T40, y)):
+        res = fit(MODEL, data, intervals="profile")
+        assert res.ok, res.report()
+        p = build_problem(MODEL, data)
+        chi2 = jax.jit(lambda v: (lambda r: r @ r)(residual_x(p.spec, v, p.arrays)))
+        s2 = 1.0 if res.absolute_sigma else res.chi2 / res.dof
+        m = iminuit.Minuit(lambda *v: float(chi2(np.array(v))) / s2, *[res[k] for k in res.free],
+                           name=res.free)
+        m.errordef, m.strategy, m.tol = 1.0, 2, 1e-8
+        m.limits["C"], m.limits["A"], m.limits["mu"] = (0, None), (0, None), (0, 1)
+        m.migrad()
+        m.minos()
+        for k in res.free:
+            me = m.merrors[k]
+            lo, hi = m.values[k] + me.lower, m.values[k] + me.upper
+            iv = res.intervals[k]
+            assert iv["low"] == pytest.approx(lo, rel=1e-3), k
+            assert iv["high"] == pytest.approx(hi, rel=1e-3), k
+            assert iv["low95"] < iv["low"] < res[k] < iv["high"] < iv["high95"]
+
+
+def test_near_degenerate_pair_warns():
+    """A model whose two amplitudes multiply the same curve (a*b): corr -> +-1 warned, not silent."""
+    from jtls.fit import register_observable
+    from jtls.fit.model import REGISTRY
+    if "_prod" not in REGISTRY:
+        register_observable("_prod", lambda T, a, b, c: a * b * T + c * T**2, ("a", "b", "c"),
+                            defaults={"a": 1.0, "b": 1.0, "c": 1.0})
+    T = np.linspace(0.1, 2.0, 30)
+    y = 2.0 * T + 0.5 * T**2 + 0.01 * np.random.default_rng(1).normal(size=30)
+    res = fit("_prod", (T, y))
+    assert res.status == "unidentified" and {"a", "b"} <= set(res.unidentified), res.report()
+    assert "traded against" in res.message
+
+
+def test_lack_of_fit_flagged():
+    """Systematic residuals (the wrong model shape) are flagged; a good fit is not."""
+    rng = np.random.default_rng(2)
+    sig = np.full(40, SIG)
+    bad = fit(MODEL, (T40, _velocity(0.1) + 4e-5 * np.sin(6 * np.log(T40)) + SIG * rng.normal(size=40), sig))
+    assert any("lack of fit" in w for w in bad.warnings), bad.report()
+    assert bad.tests["lack_of_fit"]["chi2_p_value"] < 0.01
+    good = fit(MODEL, (T40, _velocity(0.1) + SIG * rng.normal(size=40), sig))
+    assert not any("lack of fit" in w for w in good.warnings), good.report()
+
+
+def test_runs_test_and_boundary_p_value_against_definitions():
+    # alternating signs: many runs -> p near 1; two blocks: 2 runs -> p tiny
+    assert runs_test(np.tile([1.0, -1.0], 20)) > 0.99
+    assert runs_test(np.r_[np.ones(20), -np.ones(20)]) < 1e-6
+    # Chernoff mixture: P(T > 2.706) = 0.05 for 1/2 chi2_0 + 1/2 chi2_1 (2.706 = chi2_1 90% point)
+    assert boundary_p_value(2.705543454095404, True, 10) == pytest.approx(0.05, rel=1e-9)
+    assert boundary_p_value(0.0, True, 10) == 1.0
+    # F(1, dof) version -> chi2 version as dof -> infinity
+    assert boundary_p_value(2.7055, False, 10**7) == pytest.approx(boundary_p_value(2.7055, True, 0), rel=1e-4)
+
+
+def test_joint_fit_mixing_sigma_and_no_sigma_refused():
+    y = _velocity(0.1)
+    with pytest.raises(ValueError, match="mixes datasets with per-point sigma"):
+        fit([(MODEL, (T40, y, np.full(40, SIG)), "a"), (MODEL, (T40, y), "b")], share=["mu"])
