@@ -5,7 +5,7 @@ data (error bars when sigma is given), the fitted curve on a fine grid, the
 excluded points (red crosses, labelled), and below it the weighted residuals;
 a text box (outside the axes, never on the data) lists the parameters with
 their standard errors, profile intervals or upper limits (parameters on a
-physical bound), chi^2, the status, the bound tests and the warnings.  The
+physical bound), chi^2, the status, the mu = 0 test and the warnings.  The
 legend goes to the corner with the fewest points (:func:`emptiest_corner`,
 also usable by scripts via :func:`place_text`).  Extra curves (e.g. the mu = 0 fit) can be overlaid via ``extra``.
 """
@@ -54,15 +54,15 @@ def param_line(result, k) -> str:
 
 def param_box(result, names=None, warnings=True) -> str:
     """Text of the parameter box: parameters (see :func:`param_line`), chi^2/dof, the status with
-    its message, bound tests and (shortened) warnings."""
+    its message, the mu = 0 test and (shortened) warnings."""
     names = names or result.names
     lines = [param_line(result, k) for k in names]
     lines.append(f"χ²/dof = {result.reduced_chi2:.3g}")
     lines.append(f"status: {result.status}")
     if result.status != "ok" and result.message:
         lines.append("  " + result.message[:70] + ("..." if len(result.message) > 70 else ""))
-    for key, t in (getattr(result, "tests", None) or {}).items():
-        if key != "lack_of_fit" and t.get("p_value") is not None:
+    for key, t in (getattr(result, "tests", None) or {}).items():   # the mu = 0 (STM) test
+        if key.startswith("mu") and t.get("p_value") is not None:
             lines.append(f"p({t['parameter']} = {t['bound']:g}) = {t['p_value']:.2g}")
     if warnings:
         for w in getattr(result, "warnings", None) or []:
@@ -151,7 +151,7 @@ def plot_result(result, path=None, *, title=None, extra=None, logy=None, synthet
         corner = emptiest_corner(ax, xs, ys)
         ax.legend(fontsize=7, loc=corner)
         if synthetic:   # the title carries the stamp: inside the axes it could cover points
-            ax.set_title(ax.get_title() + "  [SYNTHETIC DATA]", fontsize=10, color="tab:red")
+            ax.set_title(ax.get_title() + "\nSYNTHETIC DATA", fontsize=10, color="tab:red")
         r = np.asarray(result.residuals[lab])
         axr.axhline(0.0, color="0.5", lw=0.8)
         axr.plot(T, r, "o", ms=3, color="k")
