@@ -162,3 +162,56 @@ def test_joint_fit_mixing_sigma_and_no_sigma_refused():
     y = _velocity(0.1)
     with pytest.raises(ValueError, match="mixes datasets with per-point sigma"):
         fit([(MODEL, (T40, y, np.full(40, SIG)), "a"), (MODEL, (T40, y), "b")], share=["mu"])
+
+
+# --------------------------------------------------------------------------
+# statistical properties over many synthetic draws (fixed seeds).  The
+# specific heat (Eq. 6, B and mu) is used because a fit costs ~1/10 of a
+# velocity fit, which lets 200 draws run in seconds; the bound handling,
+# profile and tests are the same code for every observable.  Tolerances:
+# three binomial standard errors of a proportion over n draws.
+
+def _binom_tol(p, n):
+    return 3.0 * math.sqrt(p * (1.0 - p) / n)
+
+
+T30 = np.geomspace(0.05, 1.0, 30)
+
+
+def _cv_draws(mu_true, n, seed, intervals=None):
+    y0 = np.asarray(jtls.specific_heat(T30, 0.5, mu_true))
+    sig = 0.02 * y0
+    rng = np.random.default_rng(seed)
+    return [fit(Model("specific_heat"), (T30, y0 + sig * rng.normal(size=T30.size), sig), intervals=intervals)
+            for _ in range(n)]
+
+
+def test_stm_truth_over_200_draws_size_of_mu_zero_test_and_upper_limits():
+    """mu = 0 true: every fit ok; mu on the bound in about half the draws
+    (Chernoff); the 95 % interval reaches down to 0 in >= 95 %; the boundary
+    LR test of mu = 0 rejects at 5 % in 5 % of the draws."""
+    n = 200
+    res = _cv_draws(0.0, n, seed=11)
+    assert all(r.ok for r in res), [r.status for r in res if not r.ok][:5]
+    at = np.mean(["mu" in r.at_bound for r in res])
+    assert abs(at - 0.5) <= _binom_tol(0.5, n), at
+    covers0 = np.mean([r.intervals.get("mu", {}).get("low95_kind") == "physical" for r in res])
+    assert covers0 >= 0.95 - _binom_tol(0.95, n), covers0
+    rej = np.mean([r.tests["mu_zero"]["p_value"] < 0.05 for r in res])
+    assert abs(rej - 0.05) <= _binom_tol(0.05, n), rej
+    for r in res:
+        if "mu" in r.at_bound:
+            assert r["mu"] == 0.0 and r.intervals["mu"]["low"] == 0.0 and r.intervals["mu"]["high"] > 0
+
+
+def test_profile_interval_coverage_over_200_draws():
+    """mu = 0.2 true: the 68.3 % and 95 % profile intervals of mu and B cover the
+    truth in 68.3 % and 95 % of the draws (within three binomial errors)."""
+    n = 200
+    res = _cv_draws(0.2, n, seed=1, intervals="profile")
+    assert all(r.ok for r in res)
+    for name, true in (("mu", 0.2), ("B", 0.5)):
+        c68 = np.mean([r.intervals[name]["low"] <= true <= r.intervals[name]["high"] for r in res])
+        c95 = np.mean([r.intervals[name]["low95"] <= true <= r.intervals[name]["high95"] for r in res])
+        assert abs(c68 - 0.683) <= _binom_tol(0.683, n), (name, c68)
+        assert abs(c95 - 0.95) <= _binom_tol(0.95, n), (name, c95)
