@@ -215,3 +215,39 @@ def test_profile_interval_coverage_over_200_draws():
         c95 = np.mean([r.intervals[name]["low95"] <= true <= r.intervals[name]["high95"] for r in res])
         assert abs(c68 - 0.683) <= _binom_tol(0.683, n), (name, c68)
         assert abs(c95 - 0.95) <= _binom_tol(0.95, n), (name, c95)
+
+
+def test_bootstrap_of_constant_data_is_not_presented_as_intervals():
+    res = fit(MODEL, (T40, np.full(40, -6.8e-4)), bootstrap=50)
+    assert res.status == "unidentified"
+    assert res.bootstrap["n"] == 0 and "skipped" in res.bootstrap
+    assert "intervals" not in res.bootstrap
+    assert any("bootstrap skipped" in w for w in res.warnings)
+
+
+def test_posterior_through_fit_and_cli_contract(tmp_path):
+    """fit(..., posterior='nuts') fills result.posterior with the documented keys, and
+    the CLI writes them plus a corner plot; the sampler's own tests are in test_fit_posterior.py."""
+    import json, contextlib, io
+    from jtls.cli import main
+    y0 = np.asarray(jtls.specific_heat(T30, 0.5, 0.2))
+    s = 0.02 * y0
+    y = y0 + s * np.random.default_rng(5).normal(size=T30.size)
+    f = tmp_path / "cv.csv"
+    f.write_text("T,value,sigma\n" + "".join(f"{float(a)!r},{float(b)!r},{float(c)!r}\n"
+                                            for a, b, c in zip(T30, y, s)))
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = main(["fit", str(f), "--observable", "specific_heat", "--posterior", "nuts", "--samples", "300",
+                   "--chains", "2", "--seed", "3", "--json", "--out", str(tmp_path / "o")])
+    obj = json.loads(buf.getvalue())
+    assert rc == 0 and obj["status"] == "ok"
+    keys = {"mean", "sd", "q025", "q16", "q50", "q84", "q975", "r_hat", "ess"}
+    assert set(obj["posterior"]) == {"B", "mu"}
+    for name, true in (("B", 0.5), ("mu", 0.2)):
+        d = obj["posterior"][name]
+        assert set(d) == keys
+        assert d["q025"] < d["q16"] < d["q50"] < d["q84"] < d["q975"]
+        # posterior sd and least-squares standard error agree for this near-linear problem
+        assert d["sd"] == pytest.approx(obj["parameters"][name]["stderr"], rel=0.25)
+    assert (tmp_path / "o" / "cv_specific_heat_corner.png").stat().st_size > 10_000

@@ -448,14 +448,36 @@ def fit(model, data=None, *, share: Sequence[str] = (), fix=None, initial=None, 
         if not problem.free_names:
             raise ValueError("posterior: the fit has no free parameters")
         post = sample_posterior(problem, res, **dict(posterior_options or {}))
-        res.posterior = {**post.summary(), "_sampler": post.summary_extra()}
+        res.posterior = post.summary()
+        info = post.summary_extra()
         res.extra["posterior"] = post
+        res.extra["posterior_info"] = info
+        if info["divergences"]:
+            res.warnings.append(f"posterior: {info['divergences']} divergent NUTS transitions; the "
+                                "posterior summaries may be biased")
+        bad = [k for k, d in res.posterior.items() if d["r_hat"] > 1.01 or d["ess"] < 100]
+        if bad:
+            res.warnings.append("posterior: chains not converged for " + ", ".join(bad) +
+                                " (R-hat > 1.01 or effective sample size < 100); draw more samples")
     if bootstrap:
+        if not res.ok:
+            # resampling a fit whose parameters are not determined only repeats the degeneracy
+            res.bootstrap = {"n": 0, "skipped": f"the fit's status is {res.status!r}, not 'ok'"}
+            res.warnings.append(f"bootstrap skipped: the fit's status is {res.status!r}")
+            return res
         from .batch import bootstrap_problem
         if key is None:
             key = jax.random.PRNGKey(0)
         bs = bootstrap_problem(key, problem, res, int(bootstrap), level=level, method=method)
         res.bootstrap = bs.summary()
+        degenerate = [k for k, (lo, hi) in res.bootstrap["intervals"].items()
+                      if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo]
+        if degenerate:
+            res.warnings.append("bootstrap intervals of zero width or undefined for " +
+                                ", ".join(degenerate) + ": the resamples do not vary them")
+        if res.bootstrap["n_ok"] < 0.9 * res.bootstrap["n"]:
+            res.warnings.append(f"bootstrap: only {res.bootstrap['n_ok']} of {res.bootstrap['n']} "
+                                "resamples converged")
     return res
 
 

@@ -201,8 +201,6 @@ class FitResult:
             lines.append(f"posterior (NUTS): {'parameter':<14}{'mean':>12}{'sd':>11}{'2.5%':>12}"
                          f"{'97.5%':>12}{'r_hat':>8}{'ess':>8}")
             for k, d in self.posterior.items():
-                if not isinstance(d, dict) or "mean" not in d:
-                    continue
                 lines.append(f"  {'':<16}{k:<14}{d['mean']:>12.5g}{d['sd']:>11.3g}{d['q025']:>12.5g}"
                              f"{d['q975']:>12.5g}{d['r_hat']:>8.3f}{d['ess']:>8.0f}")
         if len(self.free) > 1:
@@ -212,7 +210,10 @@ class FitResult:
             for i, k in enumerate(self.free):
                 lines.append(f"{k:<16.15}" + "".join(f"{c:>10.3f}" if math.isfinite(c) else f"{'--':>10}"
                                                       for c in self.correlation[i]))
-        if self.bootstrap:
+        if self.bootstrap and self.bootstrap.get("skipped"):
+            lines.append("")
+            lines.append(f"bootstrap: skipped ({self.bootstrap['skipped']})")
+        elif self.bootstrap:
             b = self.bootstrap
             lines.append("")
             lines.append(f"bootstrap: {b['n']} resamples, {b.get('n_ok', b['n'])} converged, "
@@ -250,7 +251,12 @@ class FitResult:
         return out
 
     def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
+        extra = self.extra
+        try:   # the sampler object (all draws) stays in memory, not in the JSON
+            self.extra = {k: v for k, v in extra.items() if k != "posterior"}
+            d = dataclasses.asdict(self)
+        finally:
+            self.extra = extra
         d["parameters"] = self.parameter_dict()
         return json_safe(d)
 
@@ -269,6 +275,9 @@ class FitResult:
              "absolute_sigma": self.absolute_sigma}
         if self.posterior is not None:
             d["posterior"] = self.posterior
+            info = self.extra.get("posterior_info")
+            if info:
+                d["posterior_info"] = info
         if self.bootstrap:
             d["bootstrap"] = self.bootstrap
         return json_safe(d)
