@@ -128,6 +128,31 @@ def finite_result(where: str, out, **args):
         f"representable; rescale them (e.g. other units)")
 
 
+def dos_positive(dos, T, name: str = "dos"):
+    """Raise ValueError unless the DOS model is > 0 and finite on a probe grid.
+
+    Probes n(T, E) at the smallest and largest concrete T and E = 0, T/2, T,
+    10 T (what every thermal integral samples).  Skipped when the model's
+    parameters or T are traced (e.g. ``jax.vmap`` over models).
+    """
+    leaves = jax.tree_util.tree_leaves(dos)
+    if not (is_concrete(T) and all(is_concrete(x) for x in leaves)):
+        return
+    t = np.asarray(T, dtype=float).ravel()
+    if t.size == 0 or not np.all(np.isfinite(t)):
+        return
+    ts = np.unique([t.min(), t.max()])
+    E = ts[:, None] * np.array([0.0, 0.5, 1.0, 10.0])
+    n = np.asarray(dos(E, ts[:, None]), dtype=float)
+    bad = ~(np.isfinite(n) & (n > 0))
+    if np.any(bad):
+        i, j = np.argwhere(bad)[0]
+        raise ValueError(
+            f"argument {name!r}: the density of states must be finite and > 0, got "
+            f"n(T={ts[i]:g} K, E={E[i, j]:g} K) = {float(n[i, j])!r} (e.g. a PowerLawDOS needs B > 0, "
+            f"a ConstantDOS n0 > 0)")
+
+
 def mu_in_range(name: str, mu):
     """Raise ValueError unless MU_MIN <= mu <= MU_MAX."""
     if not is_concrete(mu):

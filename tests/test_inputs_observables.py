@@ -53,6 +53,29 @@ def test_out_of_domain_input_names_argument(call, arg):
         call()
 
 
+@pytest.mark.parametrize("call", [
+    lambda: jtls.specific_heat_dos(0.1, jtls.PowerLawDOS(-1.0, 0.1)),
+    lambda: jtls.thermal_conductivity_dos(np.array([0.1, 1.0]), jtls.ConstantDOS(-2.0)),
+    lambda: jtls.thermal_conductivity_matthiessen_dos(0.1, jtls.ConstantDOS(0.0)),
+    lambda: jtls.velocity_shift_dos(0.1, jtls.PowerLawDOS(-1.0, 0.0), A0, W0),
+    lambda: jtls.dielectric_shift_resonant_dos(0.1, jtls.ConstantDOS(-1.0)),
+    lambda: R.frequency_shift_tls_dos(0.1, jtls.ConstantDOS(-1.0), OMEGA_GHZ, 1e-6),
+    lambda: R.loss_tls_dos(0.1, jtls.ConstantDOS(-1.0), OMEGA_GHZ, 1e-6),
+    lambda: R.loss_relaxation_dos(0.1, jtls.ConstantDOS(-1.0), OMEGA_GHZ, 1e-6, 1e8),
+])
+def test_nonpositive_dos_model_is_named(call):
+    # a DOS model with B <= 0 (or n0 <= 0) would give negative C_v, kappa < 0 or inf
+    with pytest.raises(ValueError, match=r"argument 'dos': the density of states must be finite "
+                                         r"and > 0, got n\(T=0.1 K, E=0 K\) = "):
+        call()
+
+
+def test_dos_check_skipped_for_traced_models():
+    f = jax.vmap(lambda b: jtls.specific_heat_dos(0.3, jtls.PowerLawDOS(b, 0.1)))
+    np.testing.assert_allclose(f(jnp.array([1.0, 2.0])),
+                               jtls.specific_heat(0.3, np.array([1.0, 2.0]), 0.1), rtol=1e-13)
+
+
 def test_overflowing_combination_is_an_error_not_inf():
     # each argument in range, the result T^(2-mu)/B = 1e250/1e-100 is not representable
     with pytest.raises(ValueError, match=r"thermal_conductivity: the result is not finite .*T=1e\+100"):

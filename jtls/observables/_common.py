@@ -68,6 +68,8 @@ def batched(fn, dos=None, **arrays):
     arrays = {k: (np.asarray(v, dtype=float) if isinstance(v, (list, tuple)) else v)
               for k, v in arrays.items()}
     V.broadcastable(**arrays)
+    if dos is not None and "T" in arrays:
+        V.dos_positive(dos, arrays["T"])
     dtype = jnp.result_type(*arrays.values(), float)
     args = jnp.broadcast_arrays(*[jnp.asarray(a, dtype=dtype) for a in arrays.values()])
     shape = args[0].shape

@@ -162,6 +162,8 @@ _kappa_dos_vmapped = jax.jit(jax.vmap(lambda dos, t, gb, gr: _kappa_extra_1(t, d
 def _broadcast_apply(fn, dos, **arrays):
     """Broadcast the arrays (common float dtype), apply the vmapped ``fn`` elementwise, reshape."""
     V.broadcastable(**arrays)
+    if dos is not None and "T" in arrays:
+        V.dos_positive(dos, arrays["T"])
     dtype = jnp.result_type(*arrays.values(), float)
     args = jnp.broadcast_arrays(*[jnp.asarray(a, dtype=dtype) for a in arrays.values()])
     shape = args[0].shape

@@ -142,6 +142,7 @@ def resonant_response_dos(T, dos, omega, T_ref=1.0):
     V.in_domain("T_ref", T_ref, "K")
     V.in_domain("omega", omega, "rad/s")
     V.broadcastable(T=T, T_ref=T_ref, omega=omega)
+    V.dos_positive(dos, T)
     T = jnp.asarray(T, dtype=float)
     w = omega_to_kelvin(jnp.asarray(omega, dtype=float))
     _check_e_max(dos, w)
@@ -229,6 +230,7 @@ def loss_tls_dos(T, dos, omega, F_delta0, P=0.0, P_c=1.0, beta=1.0, n0=None):
     V.positive_finite("P_c", P_c)
     V.finite("beta", beta)
     _check_n0(n0)
+    V.dos_positive(dos, T)
     T = jnp.asarray(T, dtype=float)
     w = omega_to_kelvin(jnp.asarray(omega, dtype=float))
     n0 = default_n0(dos, omega) if n0 is None else n0
@@ -292,6 +294,7 @@ def frequency_shift_relaxation_dos(T, dos, omega, F_delta0, A, n0=None):
     A: relaxation constant (s^-1 K^-3), tau_min^-1 = A E^3 coth(E/2T); A = 0 gives 0.
     """
     _check_relaxation_args(T, omega, F_delta0, A, n0)
+    V.dos_positive(dos, T)
     n0 = default_n0(dos, omega) if n0 is None else n0
     return -(F_delta0 / math.pi) * jnp.real(_relaxation_R(T, dos, omega, A)) / n0
 
@@ -299,5 +302,6 @@ def frequency_shift_relaxation_dos(T, dos, omega, F_delta0, A, n0=None):
 def loss_relaxation_dos(T, dos, omega, F_delta0, A, n0=None):
     """Relaxation TLS loss 1/Q_rel = (2 F delta0/pi) Im R(T)/n0 (STM plateau F delta0/2)."""
     _check_relaxation_args(T, omega, F_delta0, A, n0)
+    V.dos_positive(dos, T)
     n0 = default_n0(dos, omega) if n0 is None else n0
     return (2.0 * F_delta0 / math.pi) * jnp.imag(_relaxation_R(T, dos, omega, A)) / n0
