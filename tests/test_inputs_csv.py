@@ -100,3 +100,12 @@ def test_quoted_commas_ambiguous_or_grouped(tmp_path):
     with pytest.raises(ValueError, match=r"grp\.csv, line 2, column 2 \('value'\): cell '1,234,567' "
                                          r"uses digit grouping.*'1234567'"):
         D.read_csv(grp)
+
+
+def test_spreadsheet_and_binary_files_are_named(tmp_path):
+    xlsx = _write(tmp_path, "probe.xlsx", raw=b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)))
+    with pytest.raises(ValueError, match=r"probe\.xlsx: this is a spreadsheet .* save it as CSV"):
+        D.read_csv(xlsx)
+    binary = _write(tmp_path, "probe.bin", raw=b"T,value\n0.1,\x00\xff\x13\n")
+    with pytest.raises(ValueError, match=r"probe\.bin, line 2, column 5 \(byte\): NUL byte"):
+        D.read_csv(binary)

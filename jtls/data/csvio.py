@@ -67,6 +67,10 @@ def _decode(path, raw: bytes, encoding):
                 f"'cp1252' for Western European files), or leave encoding unset to detect it"
             ) from None
         return text.lstrip("\ufeff"), None
+    if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise ValueError(f"{path}: this is a spreadsheet (Excel .xlsx/.xls or another zip/OLE "
+                         f"file), not CSV text; save it as CSV (comma or semicolon separated) "
+                         f"and read that file")
     for bom, enc in _BOMS:
         if raw.startswith(bom):
             try:
@@ -88,6 +92,11 @@ def _decode(path, raw: bytes, encoding):
                     return raw.decode(enc), f"encoding {enc} detected (no byte-order mark)"
                 except UnicodeDecodeError:
                     break
+    if b"\x00" in raw:
+        ln, col = _line_col(raw, raw.index(b"\x00"))
+        raise ValueError(f"{path}, line {ln}, column {col} (byte): NUL byte in a file that is "
+                         f"not UTF-16/32 text -- a binary file? Give a CSV text file, or pass "
+                         f"its encoding=")
     try:
         return raw.decode("cp1252"), ("not UTF-8: decoded as cp1252 (Windows Latin-1); pass "
                                       "encoding= if that is wrong")
