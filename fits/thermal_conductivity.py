@@ -284,7 +284,8 @@ def info_lines(r) -> list:
     else:
         w = r["models"][pref].get("akaike_weight")
         lines.append(f"preferred (AICc): {pref}, weight {fmt_num(w, '.2f')}"
-                     + ("" if r["decisive"] else " (not decisive)"))
+                     + ("" if r["decisive"] else " (not decisive)" if r.get("runner_up")
+                        else " (the only fit with status ok)"))
         for k, d in r["models"][pref]["params"].items():
             if k not in ("B", "mu"):
                 lines.append(f"  {d.get('text', k)}")
@@ -412,7 +413,7 @@ def main(argv=None):
                          "stderr and intervals scaled by the reduced chi2",
             "criterion": "AICc (jtls.fit.compare: -2 ln L = N ln(chi2/N), k = free + 1); only fits "
                          "with status ok are ranked",
-            "preferred": pref, "decisive": comp.decisive,
+            "preferred": pref, "decisive": comp.decisive, "runner_up": comp.runner_up,
             "failed": comp.failed, "mu": mu, "mu_preferred": mu_pref,
             "lack_of_fit": {k: v["lack_of_fit"] for k, v in fits_.items()},
             "comparison": comp.to_dict(), "comparison_table": comp.table(), "models": fits_,

@@ -123,6 +123,9 @@ def test_failed_fit_never_preferred(informative, fits_mu03):
     assert "bad" not in text.split("preferred (lowest AICc):")[1].split("\n")[0]
     only_bad = compare({"bad": bad})
     assert only_bad.preferred is None and only_bad.ranked == []
+    one = compare({"bad": bad, "STM": stm})          # one ok fit: preferred by default, not decisive
+    assert one.preferred == "STM" and not one.decisive and "only fit with status ok" in " ".join(one.warnings)
+    assert "the only ranked fit" in one.table()
     assert only_bad.to_dict()["preferred"] is None
 
 

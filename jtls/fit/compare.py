@@ -33,7 +33,8 @@ estimated.)  Then
 Delta AICc is taken from the lowest AICc among the ranked fits, and the
 Akaike weights are w_i = exp(-Delta_i / 2) / sum_j exp(-Delta_j / 2).  The
 preferred model is the one with the lowest AICc; ``decisive`` is False when
-the runner-up is within Delta AICc < 2 (the data then do not choose).
+the runner-up is within Delta AICc < 2 (the data then do not choose) or when
+only one fit is ranked (nothing to choose from).
 
 Nested tests
 ------------
@@ -184,6 +185,8 @@ class Comparison:
                       f"{fmt_num(self.candidates[self.runner_up].delta_aicc, '.3g')}")
                 if not self.decisive:
                     s += f" (< {DECISIVE_DELTA:g}: the data do not decide)"
+            else:
+                s += " (the only ranked fit: nothing to choose from)"
             lines.append(s)
         for k, st in self.failed.items():
             lines.append(f"failed (never preferred): {k} [{st}] {self.candidates[k].message}")
@@ -317,7 +320,9 @@ def compare(results: dict, nested: dict | None = None) -> Comparison:
         order = sorted(ranked, key=lambda c: c.aicc)
         preferred = order[0].label
         runner = order[1].label if len(order) > 1 else None
-        decisive = runner is None or cands[runner].delta_aicc >= DECISIVE_DELTA
+        decisive = runner is not None and cands[runner].delta_aicc >= DECISIVE_DELTA
+        if runner is None and len(cands) > 1:
+            warnings.append(f"{preferred} is the only fit with status ok: preferred by default, not by the data")
     else:
         warnings.append("no fit has status ok: no model is preferred")
     for k, c in cands.items():
