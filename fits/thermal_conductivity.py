@@ -308,8 +308,8 @@ def make_figure(results, path):
     names = list(results)
     ncol = min(5, len(names))
     nrow = math.ceil(len(names) / ncol)
-    fig = plt.figure(figsize=(4.3 * ncol, 7.4 * nrow))
-    gs = fig.add_gridspec(3 * nrow, ncol, height_ratios=[3, 1, 1.9] * nrow, hspace=0.12,
+    fig = plt.figure(figsize=(4.3 * ncol, 8.2 * nrow))
+    gs = fig.add_gridspec(3 * nrow, ncol, height_ratios=[3, 1, 2.7] * nrow, hspace=0.12,
                           wspace=0.32)
     for i, name in enumerate(names):
         r = results[name]
@@ -351,7 +351,7 @@ def make_figure(results, path):
             ax.set_ylabel("kappa (W/m/K)")
             axr.set_ylabel("ln(data/model)")
         axr.set_xlabel("T (K)")
-        axt.text(0.0, 0.80, "\n".join(info_lines(r)), transform=axt.transAxes, va="top", ha="left",
+        axt.text(0.0, 0.86, "\n".join(info_lines(r)), transform=axt.transAxes, va="top", ha="left",
                  fontsize=6.6, family="monospace", bbox=dict(fc="white", ec="0.7"))
         h, lab = ax.get_legend_handles_labels()
         uniq = dict(zip(lab, h))
