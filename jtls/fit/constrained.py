@@ -67,7 +67,9 @@ class Constrained(NamedTuple):
 def _solve_program(spec: Spec, u0s, masks, arrays: Arrays, opts: SolverOptions):
     tr = spec.transform()
 
-    def one(args):
+    m = sum(t.T.shape[0] for t in arrays.terms)
+
+    def solve(args):
         u0, mask = args
         out = levenberg_marquardt(spec, u0, arrays, opts, mask=mask)
         x = tr.to_physical(out.u)
@@ -75,7 +77,16 @@ def _solve_program(spec: Spec, u0s, masks, arrays: Arrays, opts: SolverOptions):
         r, Jt = jax.vmap(lambda e: jax.jvp(lambda v: residual_x(spec, v, arrays), (x,), (e,)),
                          out_axes=(None, 0))(basis)
         dxdu = jax.jvp(tr.to_physical, (out.u,), (jnp.ones_like(out.u),))[1]
-        return out.u, x, r @ r, out.status, r, Jt.T, dxdu
+        return out.u, x, r @ r, jnp.asarray(out.status, jnp.int32), r, Jt.T, dxdu
+
+    def padding(args):            # a row holding everything: not solved (see solve_held)
+        u0, _ = args
+        n = u0.shape[0]
+        return (u0, u0, jnp.asarray(0.0, u0.dtype), jnp.asarray(0, jnp.int32), jnp.zeros(m, u0.dtype),
+                jnp.zeros((m, n), u0.dtype), jnp.zeros(n, u0.dtype))
+
+    def one(args):
+        return jax.lax.cond(jnp.any(args[1] > 0), solve, padding, args)
 
     return jax.lax.map(one, (u0s, masks))
 

@@ -132,6 +132,26 @@ def _natural_scale(kind, x, lo, hi):
     return 1.0
 
 
+#: Bounds farther than this many linearised standard errors need no held solve.
+Z_FAR = 5.0
+
+
+def _linear_stderr(J, scale2) -> np.ndarray:
+    """Standard errors from (J^T J)^-1 scale2 (NaN where singular or not finite)."""
+    n = J.shape[1]
+    if n == 0 or not np.isfinite(J).all() or not math.isfinite(scale2):
+        return np.full(n, np.nan)
+    H = J.T @ J
+    d = np.sqrt(np.diag(H))
+    if np.any(d == 0):
+        return np.full(n, np.nan)
+    Hs = H / np.outer(d, d)
+    w = np.linalg.eigvalsh(Hs)
+    if not w[0] > 1e-13 * w[-1]:
+        return np.full(n, np.nan)
+    return np.sqrt(np.diag(np.linalg.inv(Hs)) * scale2) / d
+
+
 def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
     """Judge a solved problem (see the module docstring).
 
@@ -185,8 +205,20 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
     scale2 = 1.0 if absolute else chi2 / (N - n)
 
     # ---- 1. physical bounds: held solves ---------------------------------
-    sides = [(j, side, b, phys) for j, p in enumerate(params) for side, b, phys in _bound_sides(p, spec.kinds[j])]
-    chi2_bound, sol_bound, chi2_box = {}, {}, {}
+    # linearised distance of each bound in standard errors: bounds far away (> Z_FAR
+    # sigma) need no held solve; their test is the Wald approximation (p < 3e-7)
+    z_far = {}
+    se_lin = _linear_stderr(J, scale2)
+    all_sides = [(j, side, b, phys) for j, p in enumerate(params) for side, b, phys in _bound_sides(p, spec.kinds[j])]
+    sides = []
+    for j, side, b, phys in all_sides:
+        z = abs(x[j] - b) / se_lin[j] if se_lin[j] > 0 else math.nan
+        always = phys and (names[j] == "mu" or names[j].startswith("mu["))
+        if always or not (math.isfinite(z) and z > Z_FAR and abs(u[j]) < U_RUNAWAY):
+            sides.append((j, side, b, phys))
+        elif phys:
+            z_far[(j, side)] = z
+    chi2_bound, sol_bound, chi2_box, box_col = {}, {}, {}, {}
     if sides:
         starts = [start_points(spec, u, {j: b}) for j, side, b, phys in sides]
         c = solve_held(spec, arrays, np.stack([s[0] for s in starts]), np.stack([s[1] for s in starts]))
@@ -197,6 +229,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
                     sol_bound[(j, side)] = k
                 else:
                     chi2_box[(j, side)] = float(c.chi2[k])
+                    box_col[j] = c.J[k][:, j].copy()      # exact d r / d x_j on the limit
     tol = 1e-6 * scale2 + 1e-12 * chi2
     def kkt(cc, k, j, side) -> bool:
         """The held solution is a minimum of the full problem: moving off the bound
@@ -287,7 +320,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
         for j in range(n):
             if not held[j] and j not in box_idx:
                 continue
-            col = J[:, j]
+            col = box_col[j] if (j in box_idx and j in box_col) else J[:, j]
             nrm = float(np.sqrt(col @ col)) if np.isfinite(col).all() else 0.0
             p = params[j]
             width = p.max - p.min
@@ -384,6 +417,12 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
 
     # ---- 4. boundary tests (computed after the verdict on each parameter) ---
     def bound_tests():
+      for (j, side), z in z_far.items():          # far from the bound: Wald statistic z^2
+        b = params[j].min if side < 0 else params[j].max
+        key = f"{names[j]}_zero" if b == 0 else f"{names[j]}_at_{b:g}"
+        t, p_val = (None, None) if names[j] in unident else (z * z, boundary_p_value(z * z, absolute, dof))
+        tests[key] = {"statistic": t, "p_value": p_val, "bound": b, "parameter": names[j],
+                      "distribution": "Wald z^2 (bound more than 5 standard errors away)"}
       for (j, side), cb in chi2_bound.items():
         b = params[j].min if side < 0 else params[j].max
         t = 0.0 if held[j] else max(0.0, (cb - chi2) / scale2)
