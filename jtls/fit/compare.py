@@ -163,7 +163,8 @@ class Comparison:
                        f"{fmt_num(c.weight, '.3f'):>7} {fmt_num(c.bic, '.5g'):>10} "
                        f"{fmt_num(c.delta_bic, '.3g'):>8}")
                 if k == self.preferred:
-                    row += "  <- preferred" + ("" if self.decisive else " (not decisive)")
+                    row += "  <- preferred" + ("" if self.decisive else " (not decisive)" if self.runner_up
+                                               else " (only ranked fit)")
             else:
                 row = (f"{k:<{w}}  {c.status:<12} {c.k:>2} {fmt_num(c.chi2, '.5g'):>11}  "
                        f"not ranked: {c.why_not_ranked}")
