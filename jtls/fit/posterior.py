@@ -221,8 +221,10 @@ class PosteriorResult:
     likelihood : text of the likelihood used.
     priors : {name: {"type", "variable", "lo", "hi"}} (windows in physical units).
     window : {name: [lo, hi]} physical support of each prior.
-    timing : seconds: "compile" (0 when the compiled programs were reused), "warmup",
-        "sampling" (run times without compilation).
+    timing : seconds: "compile" (ahead-of-time lowering and compilation of the two
+        programs; 0 when they were reused), "warmup", "sampling" (run times; XLA:CPU
+        finishes part of the code generation during the first run of a new program, which
+        shows in "warmup" of a first call -- benchmarks time a second call).
     """
     names: list
     samples: np.ndarray
@@ -338,7 +340,7 @@ def _compiled(fn, static: tuple, args: tuple):
     """(compiled ``fn`` for these static values and argument shapes, seconds spent compiling
     now): ahead-of-time compilation, so that compile time is measured apart from run time."""
     leaves, tree = jax.tree.flatten(args)
-    key = (fn, static, tree, tuple((np.shape(x), np.result_type(x)) for x in leaves))
+    key = (fn, static, tree, tuple((np.shape(x), str(getattr(x, "dtype", type(x).__name__))) for x in leaves))
     ex = _EXECUTABLES.get(key)
     if ex is not None:
         return ex, 0.0
