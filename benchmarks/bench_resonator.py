@@ -30,12 +30,13 @@ medians are reported, with the median of the first jtls call of each round
 (the one right after the scipy call) listed separately.  The load average is
 read before and after.
 
-CPU dispatch: importing jtls sets ``jax_cpu_enable_async_dispatch = False``
-(see jtls/_config.py): XLA:CPU then runs each compiled call on the calling
+CPU dispatch: ``--sync-dispatch`` calls ``jtls.use_synchronous_cpu_dispatch()``
+(``jax_cpu_enable_async_dispatch = False``, see jtls/_config.py; importing
+jtls no longer does it): XLA:CPU then runs each compiled call on the calling
 thread instead of handing it to a worker thread and waiting for it, which
-removes two thread switches per fit.  ``--async-dispatch`` measures with
-JAX's default (asynchronous) instead; ``--sync-dispatch`` is kept as a no-op
-alias of the default.
+removes two thread switches per fit.  Without it (or with the old
+``--async-dispatch``) JAX's default asynchronous dispatch is measured, so the
+cost of leaving the process setting alone is the ratio of the two runs.
 
 Usage::
 
@@ -85,17 +86,19 @@ def main(argv=None):
     ap.add_argument("--ordinary", action="store_true",
                     help="also time fit() with the solve compiled as an ordinary XLA program")
     ap.add_argument("--sync-dispatch", action="store_true",
-                    help="synchronous CPU dispatch (jtls's default; kept for old command lines)")
+                    help="opt in to synchronous CPU dispatch (jtls.use_synchronous_cpu_dispatch())")
     ap.add_argument("--async-dispatch", action="store_true",
-                    help="JAX's default asynchronous CPU dispatch instead of jtls's synchronous one")
+                    help="JAX's default asynchronous CPU dispatch (the default now; kept for old command lines)")
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args(argv)
     if args.rounds < 1 or args.per_round < 1:
         raise ValueError("--rounds and --per-round must be >= 1")
-    if args.async_dispatch:
-        os.environ["JTLS_CPU_ASYNC_DISPATCH"] = "1"
+    if args.sync_dispatch and args.async_dispatch:
+        raise ValueError("--sync-dispatch and --async-dispatch exclude each other")
     import jax
-    import jtls  # noqa: F401  (sets the dispatch mode)
+    import jtls  # noqa: F401
+    if args.sync_dispatch:
+        jtls.use_synchronous_cpu_dispatch()
     import jtls.resonator as res
     from jtls.data import read_csv, require_dataset
     from jtls.fit import Model, build_problem, fit, kernel

@@ -4,6 +4,7 @@ Importing jtls enables float64 in JAX once (see :mod:`jtls._config`).
 Units and conventions: :mod:`jtls.units`.
 """
 from . import _config  # noqa: F401  (must come first: enables float64)
+from ._config import use_synchronous_cpu_dispatch
 from . import data, units
 from .data import Dataset, paper_table, read_csv, require_dataset, shared_data_dir, write_csv
 from .dos import (ConstantDOS, DipolarGapDOS, GaussianDOS, PowerLawDOS,
@@ -28,4 +29,5 @@ __all__ = [
     "units", "data", "observables", "fit", "anneal", "resonator", "companion", "Dataset", "read_csv", "write_csv", "paper_table",
     "require_dataset", "shared_data_dir",
     "ConstantDOS", "DipolarGapDOS", "GaussianDOS", "PowerLawDOS", "TabulatedDOS",
+    "use_synchronous_cpu_dispatch",
 ] + list(observables.__all__)

@@ -8,14 +8,13 @@ explicitly; the observables then stay in float32 (see README, "Precision").
 Set the environment variable ``JTLS_NO_X64=1`` before importing jtls to leave
 the global JAX setting untouched.
 
-It also makes CPU dispatch synchronous (``jax_cpu_enable_async_dispatch =
-False``): a compiled call then runs on the calling thread instead of being
-handed to a worker thread that the caller waits for.  jtls's calls are either
-tiny (a fit: ~0.2 ms, where the two thread switches cost 60-120 us on a loaded
-2-core machine) or long (an annealing chunk), so nothing is lost by not
-overlapping Python with them.  ``JTLS_CPU_ASYNC_DISPATCH=1`` keeps JAX's
-default; the setting only takes effect if jtls is imported before the first
-JAX computation of the process.
+Nothing else of the process is changed on import.  Synchronous CPU dispatch
+(``jax_cpu_enable_async_dispatch = False``: a compiled call runs on the
+calling thread instead of a worker thread the caller waits for) makes tiny
+fits faster -- 22.5x instead of 15.6-16.3x scipy for the warm resonator fit,
+``benchmarks/resonator_results.md`` -- but it is a process-wide JAX setting,
+so jtls only applies it when asked: call :func:`use_synchronous_cpu_dispatch`
+(or set ``JTLS_CPU_SYNC_DISPATCH=1``) before the first JAX computation.
 """
 from __future__ import annotations
 
@@ -31,10 +30,18 @@ def _env_set(name: str) -> bool:
 if not _env_set("JTLS_NO_X64"):
     jax.config.update("jax_enable_x64", True)
 
-if not _env_set("JTLS_CPU_ASYNC_DISPATCH"):
+
+def use_synchronous_cpu_dispatch() -> bool:
+    """Opt in to synchronous CPU dispatch for the whole process (see the module
+    docstring).  Returns False when this JAX version has no such option."""
     try:
         jax.config.update("jax_cpu_enable_async_dispatch", False)
-    except Exception:  # noqa: BLE001 - unknown option in another JAX version, or too late
-        pass
+    except Exception:  # noqa: BLE001 - unknown option in another JAX version
+        return False
+    return True
 
-__all__: list[str] = []
+
+if _env_set("JTLS_CPU_SYNC_DISPATCH"):
+    use_synchronous_cpu_dispatch()
+
+__all__ = ["use_synchronous_cpu_dispatch"]

@@ -210,15 +210,22 @@ def test_problem_arrays_built_on_demand_match_the_flat_vector():
     assert res_a.values == res_b.values and math.isclose(res_a.chi2, res_b.chi2, rel_tol=0, abs_tol=0)
 
 
-def test_import_makes_cpu_dispatch_synchronous_unless_opted_out():
-    """jtls/_config.py: synchronous CPU dispatch by default; JTLS_CPU_ASYNC_DISPATCH=1 keeps JAX's."""
+def test_import_leaves_cpu_dispatch_alone_unless_asked():
+    """Importing jtls changes no JAX setting but float64; synchronous CPU dispatch
+    only through jtls.use_synchronous_cpu_dispatch() or JTLS_CPU_SYNC_DISPATCH=1."""
     import os
     import subprocess
     import sys
-    code = "import jtls, jax; print(jax.config.read('jax_cpu_enable_async_dispatch'))"
-    env = {k: v for k, v in os.environ.items() if k != "JTLS_CPU_ASYNC_DISPATCH"}
+    env = {k: v for k, v in os.environ.items() if k not in ("JTLS_CPU_SYNC_DISPATCH", "JTLS_CPU_ASYNC_DISPATCH")}
+    code = ("import jax; before = jax.config.read('jax_cpu_enable_async_dispatch'); import jtls; "
+            "print(before, jax.config.read('jax_cpu_enable_async_dispatch'))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    before, after = out.stdout.split()
+    assert before == after == "True", out.stderr[-2000:]
+    code = "import jtls, jax; jtls.use_synchronous_cpu_dispatch(); print(jax.config.read('jax_cpu_enable_async_dispatch'))"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr[-2000:]
-    out = subprocess.run([sys.executable, "-c", code], env=env | {"JTLS_CPU_ASYNC_DISPATCH": "1"},
+    code = "import jtls, jax; print(jax.config.read('jax_cpu_enable_async_dispatch'))"
+    out = subprocess.run([sys.executable, "-c", code], env=env | {"JTLS_CPU_SYNC_DISPATCH": "1"},
                          capture_output=True, text=True, timeout=120)
-    assert out.stdout.strip() == "True", out.stderr[-2000:]
+    assert out.stdout.strip() == "False", out.stderr[-2000:]

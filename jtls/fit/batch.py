@@ -21,10 +21,10 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
-from .engine import Problem, _solve_and_jacobian, build_problem, finish
+from .engine import Problem, build_problem, finish, run_problem
 from .objective import Arrays, TermArrays
 from .result import FitResult
-from .solvers import SOLVERS, SolverOptions
+from .solvers import SOLVERS, SolverOptions, solve_and_jacobian
 
 
 # --------------------------------------------------------------------------
@@ -33,7 +33,7 @@ from .solvers import SOLVERS, SolverOptions
 @partial(jax.jit, static_argnums=(0, 1, 4))
 def _solve_many(method, spec, u0, arrays, opts):
     n = u0.shape[0]
-    return jax.lax.map(lambda ua: _solve_and_jacobian(method, spec, ua[0], ua[1], opts), (u0, arrays),
+    return jax.lax.map(lambda ua: solve_and_jacobian(method, spec, ua[0], ua[1], opts), (u0, arrays),
                        batch_size=_batch_size(n))
 
 
@@ -192,7 +192,6 @@ def bootstrap(key, model, data=None, n: int = 1000, *, level: float = 0.68, meth
     summary in ``.bootstrap``.
     """
     problem = build_problem(model, data, **kw)
-    from .engine import run_problem
     res = run_problem(problem, method)
     bs = bootstrap_problem(key, problem, res, n, level=level, method=method)
     res.bootstrap = bs.summary()

@@ -23,6 +23,7 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
+from .params import KIND_FREE, KIND_LOWER, KIND_UPPER
 from .objective import Arrays, Spec, residual_x
 from .solvers import SolverOptions, levenberg_marquardt
 
@@ -94,12 +95,12 @@ def _solve_program(spec: Spec, u0s, masks, arrays: Arrays, opts: SolverOptions):
 def internal(spec: Spec, j: int, x: float) -> float:
     """Internal value u_j of physical value ``x`` of free parameter ``j`` (bounds -> +-U_BOUND)."""
     kind, lo, hi = spec.kinds[j], spec.lo[j], spec.hi[j]
-    if kind == 0:
+    if kind == KIND_FREE:
         return float(x)
-    if kind == 1:
+    if kind == KIND_LOWER:
         d = x - lo
         return math.log(d) if d > 0 else -U_BOUND
-    if kind == 2:
+    if kind == KIND_UPPER:
         d = hi - x
         return math.log(d) if d > 0 else -U_BOUND
     f = (x - lo) / (hi - lo)

@@ -309,28 +309,6 @@ def build_problem(model, data=None, *, share: Sequence[str] = (), fix=None, init
     return Problem(st.spec, None, params, u0, models, points, contexts, kinds, flat, sizes)
 
 
-# --------------------------------------------------------------------------
-# compiled pieces
-
-def _solve_and_jacobian(method, spec, u0, arrays, opts):
-    """Solve; return (out, x, r, J_x) with J_x = d r / d x (physical values).
-
-    For LM the Jacobian of the last accepted step is reused (J_x = J_u /
-    (dx/du)), so the model is compiled only once; for L-BFGS it is computed.
-    """
-    out = SOLVERS[method](spec, u0, arrays, opts)
-    tr = spec.transform()
-    x = tr.to_physical(out.u)
-    if out.J is not None:
-        # the transform acts elementwise: dx/du is the tangent along ones
-        dxdu = jax.jvp(tr.to_physical, (out.u,), (jnp.ones_like(out.u),))[1]
-        return out._replace(r=None, J=None), x, out.r, out.J / dxdu
-    r = residual_x(spec, x, arrays)
-    J = jax.jacfwd(lambda v: residual_x(spec, v, arrays))(x)
-    return out, x, r, J
-
-
-solve_and_jacobian = jax.jit(_solve_and_jacobian, static_argnums=(0, 1, 4))
 
 
 def result_parts(problem: Problem, method: str) -> dict:

@@ -57,8 +57,9 @@ import math
 import numpy as np
 from scipy import stats
 
+from .params import KIND_BOTH, KIND_LOWER, KIND_UPPER
 from .constrained import ACCEPT, U_BOUND, solve_held, start_points
-from .profile import LEVELS, ProfileInput, coordinate, profile_intervals
+from .profile import ProfileInput, coordinate, profile_intervals
 
 #: Relative singular value below which a direction counts as undetermined.
 RANK_RTOL = 1e-7
@@ -83,9 +84,9 @@ def _fmt(v) -> str:
 def _bound_sides(p, kind):
     """[(side, bound, physical)] of the finite bounds of a free parameter."""
     out = []
-    if kind in (1, 3):
+    if kind in (KIND_LOWER, KIND_BOTH):
         out.append((-1, p.min, p.physical[0]))
-    if kind in (2, 3):
+    if kind in (KIND_UPPER, KIND_BOTH):
         out.append((1, p.max, p.physical[1]))
     return out
 
@@ -123,11 +124,11 @@ def boundary_p_value(t: float, absolute: bool, dof: int) -> float:
 
 def _natural_scale(kind, x, lo, hi):
     """d x / d (natural coordinate): x - bound for one-sided, the range for two-sided, 1 otherwise."""
-    if kind == 1:
+    if kind == KIND_LOWER:
         return x - lo
-    if kind == 2:
+    if kind == KIND_UPPER:
         return hi - x
-    if kind == 3:
+    if kind == KIND_BOTH:
         return hi - lo
     return 1.0
 
@@ -195,7 +196,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
         messages.append("non-finite residuals or parameters")
         return done("nan")
     runaway = [p.name for p, uj, kind in zip(params, u, spec.kinds)
-               if abs(uj) > U_RUNAWAY and not (kind == 3 or (kind in (1, 2) and uj < 0))]
+               if abs(uj) > U_RUNAWAY and not (kind == KIND_BOTH or (kind in (KIND_LOWER, KIND_UPPER) and uj < 0))]
     if runaway:
         messages.append("parameters ran away to infinity: " + ", ".join(runaway))
         return done("diverged")
@@ -267,7 +268,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
         if status in ("max_steps", "stalled"):
             status = "ok"          # the solver was creeping towards the bound; solved on it now
         for j in hj:
-            x[j] = params[j].min if spec.kinds[j] == 1 or (spec.kinds[j] == 3 and u[j] < 0) else params[j].max
+            x[j] = params[j].min if spec.kinds[j] == KIND_LOWER or (spec.kinds[j] == KIND_BOTH and u[j] < 0) else params[j].max
     if status != "ok":
         messages.append({"max_steps": "step limit reached", "stalled":
                          "no further decrease possible but the gradient is not small"}.get(status, status))
@@ -285,9 +286,9 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
                        f"{_fmt(p.min if on_lo else p.max)}, which is not a physical bound; widen the bounds "
                        "or fix it")
             continue
-        near_lo = kind in (1, 3) and (u[j] < -U_RUNAWAY or (math.isfinite(p.min) and
+        near_lo = kind in (KIND_LOWER, KIND_BOTH) and (u[j] < -U_RUNAWAY or (math.isfinite(p.min) and
                                                             abs(x[j] - p.min) <= 1e-9 * max(abs(p.min), 1e-300)))
-        near_hi = (kind == 2 and u[j] < -U_RUNAWAY) or (kind == 3 and u[j] > U_RUNAWAY) or \
+        near_hi = (kind == KIND_UPPER and u[j] < -U_RUNAWAY) or (kind == KIND_BOTH and u[j] > U_RUNAWAY) or \
             (math.isfinite(p.max) and abs(x[j] - p.max) <= 1e-9 * max(abs(p.max), 1e-300))
         if (near_lo and not p.physical[0]) or (near_hi and not p.physical[1]):
             box_idx.add(j)
@@ -371,9 +372,9 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
             continue
         kind = spec.kinds[j]
         rel = se[j] / abs(_natural_scale(kind, x[j], params[j].min, params[j].max))
-        if kind in (1, 2) and rel > UNIDENTIFIED_REL:
+        if kind in (KIND_LOWER, KIND_UPPER) and rel > UNIDENTIFIED_REL:
             unident[names[j]] = f"its standard error is {rel:.3g} in ln({names[j]}): more than a factor 10"
-        elif kind == 3 and rel > UNIDENTIFIED_RANGE:
+        elif kind == KIND_BOTH and rel > UNIDENTIFIED_RANGE:
             unident[names[j]] = (f"its standard error {_fmt(se[j])} exceeds half its allowed range "
                                  f"[{_fmt(params[j].min)}, {_fmt(params[j].max)}]")
 
@@ -395,7 +396,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
         u_prof = u.copy()
         for j in range(n):
             if held[j]:
-                u_prof[j] = -U_BOUND if (spec.kinds[j] in (1, 2) or x[j] == params[j].min) else U_BOUND
+                u_prof[j] = -U_BOUND if (spec.kinds[j] in (KIND_LOWER, KIND_UPPER) or x[j] == params[j].min) else U_BOUND
         inp = ProfileInput(spec, arrays, u_prof, held, chi2, scale2, step, params, chi2_bound)
         prof = profile_intervals(inp, which)
         for j, d in prof.items():

@@ -37,6 +37,7 @@ import jax
 import jax.numpy as jnp
 
 from .objective import Arrays, TermArrays
+from .solvers import SolverOut, solve_and_jacobian
 
 from .._xla import single_function, single_function_available
 
@@ -71,9 +72,8 @@ def unflatten_inputs(flat, sizes):
 
 
 def _solve(method, spec, sizes, flat, opts):
-    from .engine import _solve_and_jacobian
     u0, arrays = unflatten_inputs(flat, sizes)
-    out, x, r, J = _solve_and_jacobian(method, spec, u0, arrays, opts)
+    out, x, r, J = solve_and_jacobian(method, spec, u0, arrays, opts)
     f = lambda a: jnp.ravel(jnp.asarray(a, dtype=jnp.float64))  # noqa: E731
     return jnp.concatenate([f(out.u), f(x), f(out.n_steps), f(out.status), f(r), f(J)])
 
@@ -132,7 +132,6 @@ def wait_ready(v, spin_seconds=None):
 
 def _unpack(v, n):
     """-> (out, x, r, J, None) from the vector of :func:`_solve`."""
-    from .solvers import SolverOut
     v = np.asarray(wait_ready(v))
     o = 2 * n + 2
     m = (v.size - o) // (n + 1)
@@ -141,9 +140,3 @@ def _unpack(v, n):
     r = v[o:o + m]
     J = v[o + m:].reshape(m, n)
     return SolverOut(u, None, n_steps, status), x, r, J, None
-
-
-def solve_flat(method, spec, u0, arrays: Arrays, opts):
-    """:func:`dispatch_solve` and wait: numpy ``(out, x, r, J)``."""
-    flat, sizes = flatten_inputs(u0, arrays)
-    return dispatch_solve(method, spec, sizes, flat, opts)()[:4]

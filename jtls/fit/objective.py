@@ -26,7 +26,6 @@ arguments, so fits of new data or new fixed values reuse the compiled code
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import NamedTuple
 
 import numpy as np
@@ -210,18 +209,6 @@ def residual_of_curve(term: TermSpec, x_all, ta: TermArrays, p0):
     return r * ta.inv_sigma * ta.sqrt_w
 
 
-def term_prediction(term: TermSpec, x_all, ta: TermArrays):
-    """Model curve of one term at its temperatures, from the global vector."""
-    y = _curve(term, x_all, ta)
-    if term.offset:
-        y = y + x_all[term.index[len(term.observable.params)]]
-    return y
-
-
-def term_residual(term: TermSpec, x_all, ta: TermArrays):
-    return residual_of_curve(term, x_all, ta, _curve(term, x_all, ta))
-
-
 def param_list(spec: Spec, x_free, arrays: Arrays) -> list:
     """Every global parameter as a scalar, in order: free ones from ``x_free``
     (a vector or a sequence of scalars), fixed ones from ``arrays.x_all``.
@@ -285,16 +272,6 @@ def weighting_text(kind: str) -> str:
     return {"sigma": "per-point sigma from the data (chi^2 in absolute units)",
             "absolute": "no sigma given: constant absolute errors (residuals y - f)",
             "log": "no sigma given: constant relative errors (residuals ln y - ln f)"}[kind]
-
-
-def chi2_of(spec: Spec, x_free, arrays: Arrays) -> float:
-    r = residual_x(spec, jnp.asarray(x_free), arrays)
-    return float(r @ r)
-
-
-def finite_or_nan(x) -> float:
-    x = float(x)
-    return x if math.isfinite(x) else math.nan
 
 
 jax_residual_x = jax.jit(residual_x, static_argnums=0)

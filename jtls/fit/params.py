@@ -43,7 +43,10 @@ import jax.numpy as jnp
 #: counts as sitting on its bound.
 BOUND_RTOL = 1e-6
 
-_KIND_FREE, _KIND_LOWER, _KIND_UPPER, _KIND_BOTH = 0, 1, 2, 3
+#: Transform kinds (``Spec.kinds``, ``Transform.kinds``): unbounded, lower
+#: bound only, upper bound only, both bounds.
+KIND_FREE, KIND_LOWER, KIND_UPPER, KIND_BOTH = 0, 1, 2, 3
+_KIND_FREE, _KIND_LOWER, _KIND_UPPER, _KIND_BOTH = KIND_FREE, KIND_LOWER, KIND_UPPER, KIND_BOTH
 
 
 @dataclasses.dataclass(frozen=True)

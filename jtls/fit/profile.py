@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from .params import KIND_FREE, KIND_LOWER, KIND_UPPER
 from .constrained import ACCEPT, U_BOUND, internal, solve_held
 
 #: Delta chi^2 / s^2 of the 68.3 % and 95 % intervals (one parameter).
@@ -60,17 +61,17 @@ class ProfileInput:
 
 def coordinate(spec, j, held) -> str:
     """'u' (ln distance to a one-sided bound) or 'x' (the value itself)."""
-    return "u" if spec.kinds[j] in (1, 2) and not held else "x"
+    return "u" if spec.kinds[j] in (KIND_LOWER, KIND_UPPER) and not held else "x"
 
 
 def _x_of(spec, j, u):
     kind, lo, hi = spec.kinds[j], spec.lo[j], spec.hi[j]
     u = max(-U_BOUND, min(U_BOUND, u))
-    if kind == 0:
+    if kind == KIND_FREE:
         return u
-    if kind == 1:
+    if kind == KIND_LOWER:
         return lo + math.exp(u)
-    if kind == 2:
+    if kind == KIND_UPPER:
         return hi - math.exp(u)
     return lo + (hi - lo) / (1.0 + math.exp(-u))
 
@@ -84,7 +85,7 @@ class _Target:
         self.coord = coordinate(spec, j, inp.held[j])
         kind = spec.kinds[j]
         # direction of increasing x in the coordinate
-        self.dirn = side * (-1 if (self.coord == "u" and kind == 2) else 1)
+        self.dirn = side * (-1 if (self.coord == "u" and kind == KIND_UPPER) else 1)
         u_hat = inp.u_hat[j]
         self.t_hat = u_hat if self.coord == "u" else _x_of(spec, j, u_hat)
         p = inp.params[j]
@@ -244,8 +245,8 @@ def _on_side(inp, j, side) -> bool:
     """Whether the held parameter j sits on its bound on ``side``."""
     u = inp.u_hat[j]
     kind = inp.spec.kinds[j]
-    if kind == 1:
+    if kind == KIND_LOWER:
         return side < 0
-    if kind == 2:
+    if kind == KIND_UPPER:
         return side > 0
     return (u < 0) == (side < 0)

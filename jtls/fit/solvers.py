@@ -16,7 +16,6 @@ residuals, 3 stalled (damping exhausted with a gradient that is not small).
 """
 from __future__ import annotations
 
-from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -24,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from .objective import Spec, param_list, residual_u, residuals
+from .objective import Spec, param_list, residual_u, residual_x, residuals
 
 STATUS = {0: "ok", 1: "max_steps", 2: "nan", 3: "stalled"}
 
@@ -321,13 +320,19 @@ def lbfgs(spec: Spec, u0, arrays, opts: SolverOptions = SolverOptions(max_steps=
 SOLVERS = {"lm": levenberg_marquardt, "lbfgs": lbfgs}
 
 
-@partial(jax.jit, static_argnums=(0, 1, 4))
-def solve(method: str, spec: Spec, u0, arrays, opts: SolverOptions) -> SolverOut:
-    """Compiled solve; ``method`` is 'lm' or 'lbfgs'."""
-    return SOLVERS[method](spec, u0, arrays, opts)
+def solve_and_jacobian(method: str, spec: Spec, u0, arrays, opts: SolverOptions):
+    """Solve; return (out, x, r, J_x) with J_x = d r / d x (physical values).  Pure JAX.
 
-
-@partial(jax.jit, static_argnums=(0, 1, 4))
-def solve_batch(method: str, spec: Spec, u0, arrays, opts: SolverOptions) -> SolverOut:
-    """vmapped compiled solve over a leading batch axis of ``u0`` and ``arrays``."""
-    return jax.vmap(lambda u, a: SOLVERS[method](spec, u, a, opts))(u0, arrays)
+    For LM the Jacobian of the last accepted step is reused (J_x = J_u /
+    (dx/du)), so the model is compiled only once; for L-BFGS it is computed.
+    """
+    out = SOLVERS[method](spec, u0, arrays, opts)
+    tr = spec.transform()
+    x = tr.to_physical(out.u)
+    if out.J is not None:
+        # the transform acts elementwise: dx/du is the tangent along ones
+        dxdu = jax.jvp(tr.to_physical, (out.u,), (jnp.ones_like(out.u),))[1]
+        return out._replace(r=None, J=None), x, out.r, out.J / dxdu
+    r = residual_x(spec, x, arrays)
+    J = jax.jacfwd(lambda v: residual_x(spec, v, arrays))(x)
+    return out, x, r, J
