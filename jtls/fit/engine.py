@@ -394,9 +394,10 @@ def fit(model, data=None, *, share: Sequence[str] = (), fix=None, initial=None, 
     bootstrap : number of bootstrap resamples (0: none); adds percentile
         intervals at ``level`` to the result.  ``key``: PRNG key (default key 0).
     intervals : ``None`` (standard errors; profile intervals only for
-        parameters on or near a physical bound) or ``"profile"``
+        parameters on or near a physical bound), ``"profile"``
         (profile-likelihood 68.3 % and 95 % intervals of every free
-        parameter, see :mod:`jtls.fit.profile`).
+        parameter, see :mod:`jtls.fit.profile`) or a list of names (only
+        those parameters).
     posterior : ``None`` or ``"nuts"``: sample the posterior with NUTS
         (:mod:`jtls.fit.posterior`); ``posterior_options`` are passed to
         :func:`jtls.fit.posterior.sample_posterior` (num_samples,

@@ -20,7 +20,8 @@ determine (:func:`infer`), in this order:
    profile that does not close on a side that is not a physical bound.
    Pairs with |correlation| > :data:`CORR_WARN` give a warning.
 3. **Intervals.**  Profile-likelihood intervals (:mod:`jtls.fit.profile`) for
-   every free parameter with ``intervals="profile"``; always for parameters
+   every free parameter with ``intervals="profile"`` (or the parameters named
+   in ``intervals=[...]``); always for parameters
    on or within 2 sigma of a physical bound (where a symmetric error is
    meaningless).
 4. **Boundary tests.**  For each parameter with a physical bound the
@@ -158,13 +159,18 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
 
     ``u, x`` : (n,) internal and physical optimum of the free parameters;
     ``r`` : (m,) weighted residuals; ``J`` : (m, n) d r / d x;
-    ``solver_status`` : the solver's verdict; ``intervals`` : None or "profile".
+    ``solver_status`` : the solver's verdict; ``intervals`` : None, "profile"
+    (every free parameter) or a list of free parameter names.
 
     Returns a dict with keys values, stderr, cov, corr, at_bound, status,
     messages, warnings, tests, intervals, r, chi2, dof, identifiability.
     """
-    if intervals not in (None, "profile"):
-        raise ValueError(f"intervals must be None or 'profile', got {intervals!r}")
+    if intervals is not None and intervals != "profile":
+        if isinstance(intervals, str) or not all(isinstance(k, str) for k in intervals):
+            raise ValueError(f"intervals must be None, 'profile' or a list of parameter names, got {intervals!r}")
+        unknown = [k for k in intervals if k not in [problem.params[i].name for i in problem.spec.free]]
+        if unknown:
+            raise ValueError(f"intervals: {unknown} are not free parameters of this fit")
     spec, arrays = problem.spec, problem.arrays
     params = [problem.params[i] for i in spec.free]
     names = [p.name for p in params]
@@ -380,7 +386,8 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
 
     # ---- 3. profile intervals ---------------------------------------------
     which = sorted(set([j for j in range(n) if held[j]] + near_phys +
-                       ([j for j in active if names[j] not in unident] if intervals == "profile" else [])))
+                       [j for j in active if names[j] not in unident and
+                        (intervals == "profile" or (intervals is not None and names[j] in intervals))]))
     which = [j for j in which if names[j] not in unident]
     amp_zero = [names[j] for j in range(n) if held[j] and names[j] not in unident]
     if which:
