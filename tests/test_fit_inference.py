@@ -251,3 +251,17 @@ def test_posterior_through_fit_and_cli_contract(tmp_path):
         # posterior sd and least-squares standard error agree for this near-linear problem
         assert d["sd"] == pytest.approx(obj["parameters"][name]["stderr"], rel=0.25)
     assert (tmp_path / "o" / "cv_specific_heat_corner.png").stat().st_size > 10_000
+
+
+def test_profile_of_a_single_free_parameter():
+    """One free parameter: its profile holds every parameter (regression: such rows
+    were once mistaken for padding and returned chi^2 = 0)."""
+    y0 = np.asarray(jtls.specific_heat(T30, 0.5, 0.0))
+    y = y0 * (1 + 0.02 * np.random.default_rng(8).normal(size=T30.size))
+    res = fit(Model("specific_heat", fixed={"mu": 0.0}), (T30, y), intervals="profile")
+    assert res.ok, res.report()
+    iv = res.intervals["B"]
+    assert iv["low95"] < iv["low"] < res["B"] < iv["high"] < iv["high95"] < 1.0
+    assert not iv["lower_minimum"]
+    # one parameter, log weighting: the 68 % profile interval ~ B exp(+-stderr/B)
+    assert iv["high"] / res["B"] == pytest.approx(math.exp(res.stderr["B"] / res["B"]), rel=0.02)

@@ -64,14 +64,14 @@ class Constrained(NamedTuple):
         return self.grad_x(j) * self.dxdu[:, j]
 
 
-@partial(jax.jit, static_argnums=(0, 4))
-def _solve_program(spec: Spec, u0s, masks, arrays: Arrays, opts: SolverOptions):
+@partial(jax.jit, static_argnums=(0, 5))
+def _solve_program(spec: Spec, u0s, masks, live, arrays: Arrays, opts: SolverOptions):
     tr = spec.transform()
 
     m = sum(t.T.shape[0] for t in arrays.terms)
 
     def solve(args):
-        u0, mask = args
+        u0, mask, _ = args
         out = levenberg_marquardt(spec, u0, arrays, opts, mask=mask)
         x = tr.to_physical(out.u)
         basis = jnp.eye(x.shape[0], dtype=x.dtype)
@@ -80,16 +80,16 @@ def _solve_program(spec: Spec, u0s, masks, arrays: Arrays, opts: SolverOptions):
         dxdu = jax.jvp(tr.to_physical, (out.u,), (jnp.ones_like(out.u),))[1]
         return out.u, x, r @ r, jnp.asarray(out.status, jnp.int32), r, Jt.T, dxdu
 
-    def padding(args):            # a row holding everything: not solved (see solve_held)
-        u0, _ = args
+    def padding(args):            # a padding row: not solved (see solve_held)
+        u0, _, _ = args
         n = u0.shape[0]
         return (u0, u0, jnp.asarray(0.0, u0.dtype), jnp.asarray(0, jnp.int32), jnp.zeros(m, u0.dtype),
                 jnp.zeros((m, n), u0.dtype), jnp.zeros(n, u0.dtype))
 
     def one(args):
-        return jax.lax.cond(jnp.any(args[1] > 0), solve, padding, args)
+        return jax.lax.cond(args[2] > 0, solve, padding, args)
 
-    return jax.lax.map(one, (u0s, masks))
+    return jax.lax.map(one, (u0s, masks, live))
 
 
 def internal(spec: Spec, j: int, x: float) -> float:
@@ -112,7 +112,7 @@ def internal(spec: Spec, j: int, x: float) -> float:
 
 
 #: Rows per compiled call: batches are cut into chunks of this size, the last
-#: padded with rows that hold every parameter (they converge at once), so one
+#: padded with rows that are not solved (a branch skips them), so one
 #: compiled program per problem structure serves batches of any length.
 #: (The single-function XLA:CPU build of :mod:`jtls._xla` does not compile
 #: these programs for the acoustic observables -- "Fusion kind not
@@ -129,10 +129,12 @@ def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPT
         raise ValueError(f"solve_held: u0s {u0s.shape} and masks {masks.shape} must be (batch, n_free)")
     b = u0s.shape[0]
     pad = (-b) % CHUNK
+    live = np.r_[np.ones(b), np.zeros(pad)]
     if pad:
         u0s = np.concatenate([u0s, np.repeat(u0s[-1:], pad, axis=0)])
         masks = np.concatenate([masks, np.zeros((pad, masks.shape[1]))])
-    parts = [_solve_program(spec, jnp.asarray(u0s[i:i + CHUNK]), jnp.asarray(masks[i:i + CHUNK]), arrays, opts)
+    parts = [_solve_program(spec, jnp.asarray(u0s[i:i + CHUNK]), jnp.asarray(masks[i:i + CHUNK]),
+                            jnp.asarray(live[i:i + CHUNK]), arrays, opts)
              for i in range(0, u0s.shape[0], CHUNK)]
     out = [np.concatenate([np.asarray(p[k]) for p in parts])[:b] for k in range(7)]
     return Constrained(*out)
