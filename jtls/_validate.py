@@ -122,10 +122,12 @@ def finite_result(where: str, out, **args):
         except ValueError:
             ai = a
         vals.append(f"{k}={float(ai) if np.ndim(ai) == 0 and np.asarray(ai).dtype.kind in 'fiu' else ai!r}")
-    raise ValueError(
-        f"{where}: the result is not finite (overflow/underflow of float{o.dtype.itemsize * 8}) "
-        f"at {', '.join(vals)}: the arguments are each in range but their combination is not "
-        f"representable; rescale them (e.g. other units)")
+    bits = o.real.dtype.itemsize * 8
+    fix = ("pass float64 inputs (float32 squares leave its range beyond ~1e19 / below ~1e-19)"
+           if bits < 64 else "the arguments are each in range but their combination is not "
+           "representable; rescale them (e.g. other units)")
+    raise ValueError(f"{where}: the result is not finite (overflow/underflow of float{bits}) "
+                     f"at {', '.join(vals)}: {fix}")
 
 
 def dos_positive(dos, T, name: str = "dos"):

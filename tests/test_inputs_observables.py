@@ -82,6 +82,12 @@ def test_overflowing_combination_is_an_error_not_inf():
         jtls.thermal_conductivity(1e100, 1e-100, -0.5)
 
 
+def test_float32_overflow_is_named_with_the_fix():
+    with pytest.raises(ValueError, match=r"specific_heat: the result is not finite .*float32.* "
+                                         r"at T=1.0\d*e\+20.*pass float64 inputs"):
+        jtls.specific_heat(np.float32(1e20), 1.0, 0.0)
+
+
 def test_edges_of_the_domain_are_finite():
     for T in (1e-100, 1e100):
         assert np.isfinite(float(jtls.specific_heat(T, 1.0, 0.0)))
