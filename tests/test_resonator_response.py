@@ -262,3 +262,18 @@ def test_tabulated_dos_constant_table_reproduces_stm():
     got = np.asarray(R.frequency_shift_tls_dos(Ts, tab, OMEGA, 1.0, 0.1))
     ref = np.asarray(R.frequency_shift_tls_stm(Ts, OMEGA, 1.0, 0.1))
     np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-13)
+
+
+def test_shared_geometric_edges_hit_their_end_points_exactly():
+    """The principal value on [0, 2w] needs the last edge to be 2w exactly (the quadrature
+    is symmetric about the pole); quadrature.geometric_edges (shared with the core
+    observables, replacing response's private _geom) pins both ends."""
+    from jtls.quadrature import geometric_edges
+    lo = np.geomspace(1e-3, 1e3, 50)
+    hi = 2.0 * np.geomspace(3e-3, 7e3, 50)
+    e = np.asarray(geometric_edges(lo, hi, R.PV_PANELS))
+    assert e.shape == (50, R.PV_PANELS + 2) and np.all(e[:, 0] == 0.0)
+    np.testing.assert_array_equal(e[:, 1], lo)
+    np.testing.assert_array_equal(e[:, -1], hi)
+    assert np.all(np.diff(e, axis=-1) > 0)
+    assert not hasattr(R, "_geom")
