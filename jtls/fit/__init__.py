@@ -11,8 +11,13 @@ Modules: :mod:`~jtls.fit.params` (parameters, bound transforms),
 :mod:`~jtls.fit.model` (observable registry, models, automatic guesses),
 :mod:`~jtls.fit.objective` (weighted residuals, joint problems),
 :mod:`~jtls.fit.solvers` (compiled Levenberg-Marquardt and L-BFGS),
-:mod:`~jtls.fit.result` (FitResult, uncertainties, JSON),
-:mod:`~jtls.fit.engine` (``fit``), :mod:`~jtls.fit.batch` (vmapped batches,
+:mod:`~jtls.fit.constrained` (batched solves with parameters held),
+:mod:`~jtls.fit.profile` (profile-likelihood intervals),
+:mod:`~jtls.fit.inference` (physical bounds, identifiability, tests, the
+status vocabulary), :mod:`~jtls.fit.result` (FitResult, JSON),
+:mod:`~jtls.fit.engine` (``fit``), :mod:`~jtls.fit.posterior` and
+:mod:`~jtls.fit.corner` (NUTS, corner plots), :mod:`~jtls.fit.compare`
+(AICc/BIC ranking of ok fits), :mod:`~jtls.fit.batch` (vmapped batches,
 bootstrap), :mod:`~jtls.fit.cli` (``jtls fit``).
 """
 from .params import Parameter
@@ -20,6 +25,7 @@ from .model import REGISTRY, Model, Observable, get_observable, register_observa
 from .solvers import SolverOptions
 from .result import FitResult
 from .engine import build_problem, fit, predict
+from .compare import Comparison, compare
 
 __all__ = ["Parameter", "REGISTRY", "Model", "Observable", "get_observable", "register_observable",
-           "SolverOptions", "FitResult", "build_problem", "fit", "predict"]
+           "SolverOptions", "FitResult", "build_problem", "fit", "predict", "compare", "Comparison"]
