@@ -407,3 +407,11 @@ def test_realizations_have_independent_random_streams():
             assert not np.any(w[i] == w[j])
             bits = np.unpackbits((w[i] ^ w[j]).view(np.uint8))
             assert abs(bits.mean() - 0.5) < 5 * 0.5 / np.sqrt(bits.size)
+
+
+def test_empty_schedule_is_an_error_not_the_default(tmp_path, capsys):
+    from jtls.cli import main
+    for bad in ("", "  "):
+        assert main(["anneal", "--L", "4", "--schedule", bad, "--out", str(tmp_path / "r.npz")]) == 2
+        assert "--schedule is empty" in capsys.readouterr().err
+    assert not (tmp_path / "r.npz").exists()

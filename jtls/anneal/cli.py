@@ -67,7 +67,10 @@ def _anneal(args) -> int:
     from .lattice import ModelParams
     from .run import RunConfig, run, use_cpu_cores
     use_cpu_cores(args.cpu_devices)
-    T = parse_temperatures(args.schedule) if args.schedule else list(PAPER_TEMPERATURES) + [ZERO_T]
+    if args.schedule is not None and not args.schedule.strip():
+        raise ValueError("--schedule is empty; give comma-separated temperatures in K, or leave the option "
+                         "out for the paper's schedule")
+    T = parse_temperatures(args.schedule) if args.schedule is not None else list(PAPER_TEMPERATURES) + [ZERO_T]
     cfg = RunConfig(params=ModelParams(L=args.L, x=args.x, J0=args.J0, h0=args.h0, C=args.C),
                     schedule=make_schedule(T, args.sweeps), realizations=args.realizations,
                     seed=args.seed, chunk=args.chunk, dtype=args.dtype, relax=not args.no_relax)
