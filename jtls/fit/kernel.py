@@ -82,10 +82,21 @@ def _solve(method, spec, sizes, flat, opts):
 solve_program = jax.jit(_solve, static_argnums=(0, 1, 2, 4))
 
 
-@partial(jax.jit, static_argnums=(0, 1, 2, 4))
-def solve_kernel(method, spec, sizes, flat, opts):
-    """:data:`solve_program` compiled as one XLA:CPU kernel (see module docstring)."""
+#: Options of the single-kernel executable only: XLA:CPU wraps reductions
+#: (the quadrature sums of the observables) in "YNN" fusions, which the
+#: single-function emitter cannot build ("Fusion kind not implemented on
+#: CPU", logged as "Compute function stack is not empty"); turned off for this
+#: executable, the reductions are emitted inline.  The option is experimental:
+#: a jaxlib that rejects it lands in the ordinary-program fallback.
+SINGLE_KERNEL_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}
+
+
+def _solve_kernel(method, spec, sizes, flat, opts):
     return single_function(solve_program(method, spec, sizes, flat, opts))
+
+
+#: :data:`solve_program` compiled as one XLA:CPU kernel (see module docstring).
+solve_kernel = jax.jit(_solve_kernel, static_argnums=(0, 1, 2, 4), compiler_options=SINGLE_KERNEL_OPTIONS)
 
 
 def _single_kernel_ok(key) -> bool:
