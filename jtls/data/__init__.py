@@ -11,8 +11,10 @@ optional uncertainty column and any further columns kept as ``extra``) from
   automatically: the header is the line just above the first row whose first
   cell is a number), ``;`` / tab / whitespace separators, decimal commas,
   German headers (``Temperatur``), units in the header (``T(K)``,
-  ``Temperature (mK)``, ``k(W/m/K)``; mK and uK are converted to K), a UTF-8
-  byte-order mark and CRLF line ends;
+  ``Temperature (mK)``, ``k(W/m/K)``; mK and uK are converted to K), any
+  line ends (LF, CRLF, CR), quoted decimal commas, and text encodings
+  detected in the order byte-order mark (UTF-8/16/32), UTF-8, UTF-16,
+  cp1252, Latin-1 (``encoding=`` to say which; the choice is noted);
 * the annotated format written by :func:`write_csv` (below).
 
 Nothing is guessed silently: every choice the reader makes (unit assumed,

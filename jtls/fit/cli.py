@@ -106,7 +106,8 @@ def register(subparsers):
     p.add_argument("--chains", type=int, default=4, metavar="K", help="posterior chains")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="posterior random seed")
     p.add_argument("--encoding", default=None, metavar="ENC",
-                   help="text encoding of FILE (default: detected: UTF-8/UTF-16 with BOM, else Latin-1)")
+                   help="text encoding of FILE (default: detected -- byte-order mark, UTF-8, UTF-16, "
+                        "cp1252, Latin-1 -- and noted in the report)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     p.add_argument("--out", default=None, metavar="DIR", help="write <stem>_<observable>.json/.png here")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files in --out")
