@@ -97,7 +97,7 @@ def test_search_limit_is_a_failure_physical_bound_is_not():
 
 def test_profile_intervals_agree_with_minos():
     """Profile endpoints vs iminuit MINOS (errordef 1 on chi^2 / s^2) to 1e-3 relative."""
-    iminuit = pytest.importorskip("iminuit")
+    import iminuit  # a test dependency (pyproject [test]); a missing one fails, never skips
     import jax
     from jtls.fit.objective import residual_x
     y = _velocity(0.1) + SIG * np.random.default_rng(7).normal(size=40)
