@@ -15,7 +15,10 @@ solver loop, Jacobian at the optimum) in such a call, tagged by
 :func:`jtls._xla.single_function` (JAX's public ``set_xla_metadata``).
 Nothing is changed globally (no XLA flags): it applies to this executable only.
 
-The single-kernel emitter supports fewer operations than the thunk runtime
+Datasets longer than the observables' evaluation chunk
+(:data:`jtls.observables._common.CHUNK`, evaluated by a ``lax.map`` over
+chunks) use the ordinary program: XLA:CPU's single-function emitter fails on
+that loop.  The single-kernel emitter supports fewer operations than the thunk runtime
 (no custom calls -- hence the plain-jnp 7 x 7 solves of
 :func:`jtls.fit.solvers.spd_solve` -- and no scatter -- hence the parameter lists of
 :func:`jtls.fit.objective.param_list` instead of ``.at[].set``); if compiling a model this way fails, the
@@ -40,6 +43,7 @@ from .objective import Arrays, TermArrays
 from .solvers import SolverOut, solve_and_jacobian
 
 from .._xla import single_function, single_function_available
+from ..observables import _common as _observables_common
 
 #: Problem structures (method, spec, sizes, options) whose single-kernel
 #: compilation failed; they use the ordinary compiled program.
@@ -100,7 +104,14 @@ solve_kernel = jax.jit(_solve_kernel, static_argnums=(0, 1, 2, 4), compiler_opti
 
 
 def _single_kernel_ok(key) -> bool:
-    return USE_SINGLE_KERNEL and key not in KERNEL_FAILED and single_function_available()
+    return (USE_SINGLE_KERNEL and key not in KERNEL_FAILED and single_function_available()
+            and _max_term_points(key[2]) <= _observables_common.CHUNK)
+
+
+def _max_term_points(sizes) -> int:
+    """Largest dataset of a problem from the layout ``sizes`` of :func:`flatten_inputs`."""
+    k = (len(sizes) - 2) // len(TermArrays._fields)
+    return max(sizes[2:2 + k], default=0)
 
 
 def dispatch_solve(method, spec, sizes, flat, opts):

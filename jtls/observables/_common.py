@@ -48,11 +48,26 @@ def finite_args(**values):
         V.finite(name, value)
 
 
+#: Points evaluated together: longer inputs run in chunks of this many (a
+#: ``lax.map`` over chunks, each vmapped), so the quadrature's intermediates
+#: (points x nodes, times the tangents of a Jacobian) stay bounded whatever
+#: the number of temperatures; shorter inputs are one vmapped call as before.
+CHUNK = 1024
+
+
+def _map_points(one, arrays):
+    """``one`` applied to every element of the equal-length 1-d ``arrays``."""
+    n = arrays[0].shape[0]
+    if n <= CHUNK:
+        return jax.vmap(one)(*arrays)
+    return jax.lax.map(lambda xs: one(*xs), tuple(arrays), batch_size=CHUNK)
+
+
 @lru_cache(maxsize=None)
 def _compiled(fn, with_dos: bool):
     if with_dos:
-        return jax.jit(lambda dos, *a: jax.vmap(lambda *x: fn(dos, *x))(*a))
-    return jax.jit(jax.vmap(fn))
+        return jax.jit(lambda dos, *a: _map_points(lambda *x: fn(dos, *x), a))
+    return jax.jit(lambda *a: _map_points(fn, a))
 
 
 def batched(fn, dos=None, **arrays):
