@@ -423,24 +423,6 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
                 if kind == "crossing" and k95 in ("open", "limit"):
                     warnings.append(f"the 95% interval of {names[j]} is open {side_word}")
 
-    # ---- 4. boundary tests (computed after the verdict on each parameter) ---
-    def bound_tests():
-      for (j, side), z in z_far.items():          # far from the bound: Wald statistic z^2
-        b = params[j].min if side < 0 else params[j].max
-        key = f"{names[j]}_zero" if b == 0 else f"{names[j]}_at_{b:g}"
-        t, p_val = (None, None) if names[j] in unident else (z * z, boundary_p_value(z * z, absolute, dof))
-        tests[key] = {"statistic": t, "p_value": p_val, "bound": b, "parameter": names[j],
-                      "distribution": "Wald z^2 (bound more than 5 standard errors away)"}
-      for (j, side), cb in chi2_bound.items():
-        b = params[j].min if side < 0 else params[j].max
-        t = 0.0 if held[j] else max(0.0, (cb - chi2) / scale2)
-        key = f"{names[j]}_zero" if b == 0 else f"{names[j]}_at_{b:g}"
-        p_val = boundary_p_value(t, absolute, dof)
-        if names[j] in unident:                  # no test of a parameter the data do not determine
-            t, p_val = None, None
-        tests[key] = {"statistic": t, "p_value": p_val, "bound": b, "parameter": names[j],
-                      "distribution": "1/2 chi2_0 + 1/2 chi2_1" if absolute else "1/2 F(1, dof) mixture"}
-
     # ---- 5. lack of fit ---------------------------------------------------
     lof = {}
     if absolute and dof > 0:
@@ -475,8 +457,21 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
                 warnings.append(f"{names[a]} and {names[b_]} are nearly degenerate "
                                 f"(correlation {corr[a, b_]:+.4f})")
 
+    # ---- 4. boundary tests (after the verdict: none for undetermined parameters)
+    mixture = "1/2 chi2_0 + 1/2 chi2_1" if absolute else "1/2 F(1, dof) mixture"
+    stat = [((j, side), z * z, "Wald z^2 (bound more than 5 standard errors away)")
+            for (j, side), z in z_far.items()]
+    stat += [((j, side), 0.0 if held[j] else max(0.0, (cb - chi2) / scale2), mixture)
+             for (j, side), cb in chi2_bound.items()]
+    for (j, side), t, dist in stat:
+        b = params[j].min if side < 0 else params[j].max
+        key = f"{names[j]}_zero" if b == 0 else f"{names[j]}_at_{b:g}"
+        determined = names[j] not in unident
+        tests[key] = {"statistic": t if determined else None,
+                      "p_value": boundary_p_value(t, absolute, dof) if determined else None,
+                      "bound": b, "parameter": names[j], "distribution": dist}
+
     # ---- verdict -----------------------------------------------------------
-    bound_tests()
     for j in range(n):
         if names[j] in unident:
             se[j] = math.nan
