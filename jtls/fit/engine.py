@@ -332,14 +332,13 @@ def result_parts(problem: Problem, method: str) -> dict:
 
 
 def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = None,
-           cov_parts=None, intervals=None) -> FitResult:
+           intervals=None) -> FitResult:
     """Turn solver output into a :class:`FitResult`: the verdict of
     :func:`jtls.fit.inference.infer` (physical bounds, identifiability,
     intervals, tests) on the solution.
 
     ``parts``: :func:`result_parts` of the problem, if already built;
-    ``cov_parts`` is accepted for the compiled solve's interface and unused
-    (the covariance is formed after the bound and identifiability checks)."""
+    ``intervals``: see :func:`fit`."""
     spec = problem.spec
     params = problem.params
     n_points = int(sum(p.T.size for p in problem.points))
@@ -475,8 +474,8 @@ def run_problem(problem: Problem, method="lm", opts: SolverOptions | None = None
         flat, sizes = flatten_inputs(problem.u0, problem.arrays)
     pending = dispatch_solve(method, problem.spec, sizes, flat, opts)
     parts = result_parts(problem, method)   # Python work while the compiled solve runs
-    out, x, r, J, cov_parts = pending()
-    return finish(problem, out, x, r, J, method, parts, cov_parts, intervals=intervals)
+    out, x, r, J = pending()
+    return finish(problem, out, x, r, J, method, parts, intervals=intervals)
 
 
 def predict(result: FitResult, label=None, T=None, model: Model | None = None):

@@ -117,8 +117,8 @@ def _max_term_points(sizes) -> int:
 def dispatch_solve(method, spec, sizes, flat, opts):
     """Start the compiled solve of the inputs ``flat`` (layout ``sizes``, see
     :func:`flatten_inputs`) asynchronously and return a function that waits
-    for it and returns numpy ``(out, x, r, J, cov_parts)`` (``out``: SolverOut
-    with u, n_steps, status; ``cov_parts`` for :func:`jtls.fit.engine.finish`).  The caller can do Python work in between."""
+    for it and returns numpy ``(out, x, r, J)`` (``out``: SolverOut with u,
+    n_steps, status).  The caller can do Python work in between."""
     key = (method, spec, sizes, opts)
     v = None
     if _single_kernel_ok(key):
@@ -153,7 +153,7 @@ def wait_ready(v, spin_seconds=None):
 
 
 def _unpack(v, n):
-    """-> (out, x, r, J, None) from the vector of :func:`_solve`."""
+    """-> (out, x, r, J) from the vector of :func:`_solve`."""
     v = np.asarray(wait_ready(v))
     o = 2 * n + 2
     m = (v.size - o) // (n + 1)
@@ -161,4 +161,4 @@ def _unpack(v, n):
     n_steps, status = int(v[2 * n]), int(v[2 * n + 1])
     r = v[o:o + m]
     J = v[o + m:].reshape(m, n)
-    return SolverOut(u, None, n_steps, status), x, r, J, None
+    return SolverOut(u, None, n_steps, status), x, r, J

@@ -250,12 +250,9 @@ class FitResult:
         return out
 
     def to_dict(self) -> dict:
-        extra = self.extra
-        try:   # the sampler object (all draws) stays in memory, not in the JSON
-            self.extra = {k: v for k, v in extra.items() if k != "posterior"}
-            d = dataclasses.asdict(self)
-        finally:
-            self.extra = extra
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        # the sampler object (all draws) stays in memory, not in the JSON
+        d["extra"] = {k: v for k, v in self.extra.items() if k != "posterior"}
         d["parameters"] = self.parameter_dict()
         return json_safe(d)
 
