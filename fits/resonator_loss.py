@@ -46,7 +46,7 @@ import jtls.resonator as res
 from jtls.data import DataWarning, read_csv, require_dataset
 from jtls.fit import Model, fit
 from jtls.fit.compare import compare
-from jtls.fit.plot import param_line
+from jtls.fit.plot import param_line, verdict_panel
 from jtls.fit.result import write_json
 from jtls.resonator.models import loss_joint_guess, resonator_loss_parts
 
@@ -242,15 +242,7 @@ def _plot(sets, fits, omega, path, args):
     axr.axhline(0, color="k", lw=0.5)
     axr.set_ylabel("ln Qi residual (mu = 0)")
     axr.set_xlabel("T (K)")
-    axt.axis("off")
-    lines = []
-    for k, r in fits.items():
-        mu_s = param_line(r, "mu") if "mu" in r.free else "mu = 0 (fixed)"
-        lines.append(f"{k}: status {r.status}; {mu_s}")
-        for w in r.warnings:
-            lines.append("   ! " + (w[:95] + "..." if len(w) > 95 else w))
-    axt.text(0.0, 1.0, "\n".join(lines), transform=axt.transAxes, va="top", ha="left", fontsize=6.5,
-             family="monospace")
+    verdict_panel(axt, fits)
     axt.legend(h, lab, fontsize=7, ncol=2, loc="lower left", title="top panel", title_fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -57,7 +57,7 @@ import jtls.resonator as res
 from jtls.data import read_csv, require_dataset
 from jtls.fit import Model, fit
 from jtls.fit.compare import compare
-from jtls.fit.plot import emptiest_corner, param_line
+from jtls.fit.plot import emptiest_corner, param_line, verdict_panel
 from jtls.fit.result import write_json
 from jtls.resonator.models import resonator_shift_parts
 from scipy import stats
@@ -220,15 +220,7 @@ def _plot(ds, fits, omega, T_ref, args, path):
     axr.legend(fontsize=7, ncol=4, loc=emptiest_corner(axr, np.concatenate([a for a, _ in allr]),
                                                          np.concatenate([b for _, b in allr]), 0.6, 0.3))
     # verdicts, intervals and warnings below the plots (never on the data)
-    axt.axis("off")
-    lines = []
-    for k, r in fits.items():
-        mu_s = param_line(r, "mu") if "mu" in r.free else "mu = 0 (fixed)"
-        lines.append(f"{k}: status {r.status}; {mu_s}")
-        for w in r.warnings:
-            lines.append("   ! " + (w[:95] + "..." if len(w) > 95 else w))
-    axt.text(0.0, 1.0, "\n".join(lines), transform=axt.transAxes, va="top", ha="left", fontsize=6.5,
-             family="monospace")
+    verdict_panel(axt, fits)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -74,6 +74,20 @@ CORNERS = {"upper left": (0.02, 0.98, "left", "top"), "upper right": (0.98, 0.98
            "lower left": (0.02, 0.02, "left", "bottom"), "lower right": (0.98, 0.02, "right", "bottom")}
 
 
+def verdict_panel(ax, fits: dict, width: int = 95) -> None:
+    """Write each fit's status, its mu (interval, upper limit or 'fixed') and its
+    warnings into ``ax`` (an axis turned off, below the plots: never on the data)."""
+    ax.axis("off")
+    lines = []
+    for k, r in fits.items():
+        mu_s = param_line(r, "mu") if "mu" in r.free else "mu = 0 (fixed)"
+        lines.append(f"{k}: status {r.status}; {mu_s}")
+        for w in r.warnings:
+            lines.append("   ! " + (w[:width] + "..." if len(w) > width else w))
+    ax.text(0.0, 1.0, "\n".join(lines), transform=ax.transAxes, va="top", ha="left", fontsize=6.5,
+            family="monospace")
+
+
 def emptiest_corner(ax, x, y, width=0.45, height=0.35) -> str:
     """The corner of ``ax`` ('upper left', ...) whose width x height box (axes fractions) holds the
     fewest of the points (x, y) -- where a text box or legend covers no data.  Call after the
