@@ -8,39 +8,19 @@ above; STM slope C well below it, as in the paper's 1 : -0.5)."""
 import json
 import math
 
-import numpy as np
 import pytest
-from scipy.integrate import quad
 
 from jtls import units
 from jtls.cli import main
+
+from scipy_reference import velocity_shift_scipy
 
 C, A, W = 3.2e-4, units.paper_frequency(9.4e6), units.paper_frequency(90e3)
 
 
 def _dv_scipy(T, mu, T_ref=1.0):
-    """dv/v of Eqs. (7) + (8) with the Eq. (3) DOS, by scipy quadrature (resonant part
-    relative to T_ref)."""
-    f = lambda E: ((T * T + E * E) ** (mu / 2) * math.tanh(E / (2 * T))
-                   - (T_ref**2 + E * E) ** (mu / 2) * math.tanh(E / (2 * T_ref))) / E
-    hi = 200 * max(T, T_ref)
-    res = quad(f, 0, hi, points=sorted({T, T_ref}), limit=200, epsabs=0, epsrel=1e-12)[0]
-    if mu:
-        res += quad(lambda E: ((T * T + E * E) ** (mu / 2) - (T_ref**2 + E * E) ** (mu / 2)) / E,
-                    hi, np.inf, epsrel=1e-12)[0]
-
-    def x_int(b):   # int_0^1 sqrt(1-x^2)/x / (1 + b^2/x^4) dx
-        s = math.sqrt(b)
-        pts = [p for p in (0.1 * s, s, 10 * s) if p < 1]
-        return quad(lambda x: x**3 * math.sqrt(1 - x * x) / (x**4 + b * b), 0, 1,
-                    points=pts or None, limit=200, epsabs=0, epsrel=1e-11)[0]
-
-    def rel(u):
-        E = T * u
-        return ((T * T + E * E) ** (mu / 2) / (2 * math.cosh(u / 2) ** 2)
-                * x_int(W / (A * E**3 / math.tanh(u / 2))))
-    return -C * res - C * quad(rel, 0, 80, points=[0.5, 2, 5, 10], limit=200, epsabs=0,
-                               epsrel=1e-10)[0]
+    """dv/v of Eqs. (7) + (8) at the demo's Fig. 5a parameters, by scipy quadrature."""
+    return velocity_shift_scipy(T, C, mu, A, W, T_ref)
 
 
 def test_demo_figure_and_numbers(tmp_path):

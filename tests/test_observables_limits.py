@@ -12,10 +12,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from scipy.integrate import quad
 
 import jtls
 from jtls import units
+
+from scipy_reference import velocity_shift_scipy
 
 T_GRID = np.geomspace(1e-3, 10.0, 9)
 OMEGA = units.paper_frequency(90e3)      # Fig. 5a, vitreous silica
@@ -112,27 +113,7 @@ def _eps_scipy(T, C_dip, mu, A, omega, T_ref):
     """d eps/eps written out from the paper (Eqs. 7 + 8 with gamma^2/(rho v^2) -> C_dip and
     the opposite sign: eps has a minimum where v has its maximum), by scipy quadrature --
     independent of jtls' closed forms, kernels and panels."""
-    f = lambda E: ((T * T + E * E) ** (mu / 2) * math.tanh(E / (2 * T))
-                   - (T_ref**2 + E * E) ** (mu / 2) * math.tanh(E / (2 * T_ref))) / E
-    hi = 200 * max(T, T_ref)
-    res = quad(f, 0, hi, points=sorted({T, T_ref}), limit=200, epsabs=0, epsrel=1e-12)[0]
-    if mu != 0:   # E > hi: tanh = 1
-        res += quad(lambda E: ((T * T + E * E) ** (mu / 2) - (T_ref**2 + E * E) ** (mu / 2)) / E,
-                    hi, np.inf, epsrel=1e-12)[0]
-
-    def x_integral(b):   # int_0^1 sqrt(1-x^2)/x / (1 + b^2/x^4) dx
-        s = math.sqrt(b)
-        pts = [p for p in (0.1 * s, s, 10 * s) if p < 1]
-        return quad(lambda x: x**3 * math.sqrt(1 - x * x) / (x**4 + b * b), 0, 1,
-                    points=pts or None, limit=200, epsabs=0, epsrel=1e-11)[0]
-
-    def rel(u):   # E = T u; omega tau_min = omega / (A E^3 coth(E/2T))
-        E = T * u
-        b = omega / (A * E**3 / math.tanh(u / 2))
-        return (T * T + E * E) ** (mu / 2) / (2 * math.cosh(u / 2) ** 2) * x_integral(b)
-    rel_int = quad(rel, 0, 80, points=[0.5, 2, 5, 10], limit=200, epsabs=0, epsrel=1e-10)[0]
-    dv = -C_dip * res - C_dip * rel_int
-    return -dv
+    return -velocity_shift_scipy(T, C_dip, mu, A, omega, T_ref)
 
 
 def test_dielectric_against_independent_quadrature_and_stm_limits():
