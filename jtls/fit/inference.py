@@ -182,6 +182,9 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
     N = int(r.size)
     absolute = all(k == "sigma" for k in problem.kinds)
     chi2 = float(r @ r)
+    # the magnitude of the data values, for the rules that recognise fits exact to rounding
+    ys = np.concatenate([pts.y for pts in problem.points]) if problem.points else np.zeros(1)
+    y_scale = max(float(np.ptp(ys)), float(np.abs(ys).max())) if ys.size else 0.0
     messages, warnings = [], []
     status = solver_status
     held = np.zeros(n, bool)
@@ -248,8 +251,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
             return nrm == 0.0
         return g * math.sqrt(scale2) / nrm >= -1e-3 * scale2
 
-    ys_all = np.concatenate([pts.y for pts in problem.points]) if problem.points else np.zeros(1)
-    exact = N * (1e-12 * max(float(np.abs(ys_all).max()), 1e-12)) ** 2   # data reproduced to rounding
+    exact = N * (1e-12 * max(float(np.abs(ys).max()), 1e-12)) ** 2   # data reproduced to rounding
     on_bound = {(j, side) for (j, side), cb in chi2_bound.items()
                 if cb <= chi2 + tol and (cb <= exact or kkt(c, sol_bound[(j, side)], j, side))}
     adopted = None
@@ -304,8 +306,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
     scale2 = 1.0 if absolute else (chi2 / dof if dof > 0 else math.nan)
     if not absolute:
         # an exact fit (chi^2 at rounding level) has no error scale: floor it at rounding level
-        ys = np.concatenate([pts.y for pts in problem.points]) if problem.points else np.zeros(1)
-        scale2 = max(scale2, (1e-13 * max(float(np.ptp(ys)), float(np.abs(ys).max()), 1e-300)) ** 2)
+        scale2 = max(scale2, (1e-13 * max(y_scale, 1e-300)) ** 2)
 
     # ---- 2. identifiability and covariance --------------------------------
     active = [j for j in range(n) if not held[j] and j not in box_idx]
@@ -442,9 +443,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
         warnings.append(f"lack of fit: the residuals deviate systematically (runs test on their signs, "
                         f"p = {lof['runs_p_value']:.2g}); the uncertainties assume a model that fits")
     if not absolute and N > 0:
-        ys = np.concatenate([pts.y for pts in problem.points])
-        spread = max(float(np.ptp(ys)), float(np.abs(ys).max())) if ys.size else 0.0
-        if spread > 0 and math.sqrt(chi2 / N) < 1e-9 * spread:
+        if y_scale > 0 and math.sqrt(chi2 / N) < 1e-9 * y_scale:
             warnings.append("the model reproduces the data to rounding precision: are these data computed "
                             "rather than measured? (uncertainties scaled by the residual scatter are then "
                             "meaningless)")
