@@ -20,7 +20,10 @@ COMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
     parser = argparse.ArgumentParser(prog="jtls", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"jtls {__version__}",
+                        help="print the version of jtls and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
