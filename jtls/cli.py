@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "jtls.demo",          # jtls demo: the README main job
     "jtls.fit.cli",       # jtls fit
     "jtls.anneal.cli",    # jtls anneal, jtls dos-fit
+    "jtls.simulated.cli",  # jtls library build / pack / info
 ]
 
 

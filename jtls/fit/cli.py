@@ -73,6 +73,11 @@ def register(subparsers):
     p.add_argument("file", metavar="FILE", help="CSV file (T in K unless the header says otherwise)")
     p.add_argument("--observable", required=True, choices=CHOICES,
                    help="what the value column is (Delta v/v, Delta eps/eps, kappa, C_v)")
+    p.add_argument("--dos", choices=("power_law", "simulated"), default="power_law",
+                   help="density of states: power_law = Eq. (3), parameter mu (default); simulated = the "
+                        "annealed DOS of Hamiltonian (2) from the shipped library, parameters J0_h0 (free) and "
+                        "h0 (held at 10 K; --free h0 fits it) -- velocity, dielectric, thermal_conductivity, "
+                        "specific_heat")
     p.add_argument("--omega", type=float, default=None,
                    help="probing angular frequency in rad/s (velocity, dielectric); "
                         "default: from the file's annotation")
@@ -156,7 +161,8 @@ def run(args) -> int:
         raise ValueError(f"--A/--power-dbm do not apply to --observable {args.observable}")
     if args.observable in _NEEDS_OMEGA and "omega" not in ctx and ds.omega is None:
         raise ValueError(f"{args.file}: the probing frequency is unknown; give --omega RAD_PER_S")
-    model = Model(args.observable, fixed=fixed, free=free, **ctx)
+    model = Model(args.observable, fixed=fixed, free=free,
+                  dos=None if args.dos == "power_law" else args.dos, **ctx)
     label = ds.material or Path(args.file).stem
     post_opts = {"num_samples": args.samples, "num_chains": args.chains, "seed": args.seed}
     res = fit(model, ds if not label else _Labelled(ds, label), tmin=args.tmin, tmax=args.tmax,
@@ -224,7 +230,7 @@ def _check_outputs(args):
         raise ValueError(f"--out {out}: cannot create the directory ({exc.strerror})") from None
     if not os.access(out, os.W_OK | os.X_OK):
         raise ValueError(f"--out {out}: the directory is not writable")
-    stem = f"{Path(args.file).stem}_{args.observable}"
+    stem = f"{Path(args.file).stem}_{args.observable}" + ("_simulated" if getattr(args, "dos", "power_law") == "simulated" else "")
     paths = (out / f"{stem}.json", out / f"{stem}.png", out / f"{stem}_corner.png")
     existing = [str(p) for p in paths[:2 + bool(args.posterior)] if p.exists()]
     if existing and not args.overwrite:

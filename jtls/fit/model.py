@@ -74,6 +74,7 @@ class Observable:
     held: Mapping = dataclasses.field(default_factory=dict)
     static_context: tuple = ()
     physical: Mapping = dataclasses.field(default_factory=dict)
+    validate: Callable | None = None
 
     def __hash__(self):
         return hash(("jtls.fit.Observable", self.name, id(self.func)))
@@ -93,7 +94,8 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
                         grid: Mapping | None = None, guess: Callable | None = None,
                         quantity: str = "", description: str = "",
                         held: Mapping | None = None, static_context: Sequence[str] = (),
-                        physical: Mapping | None = None, overwrite: bool = False) -> Observable:
+                        physical: Mapping | None = None, validate: Callable | None = None,
+                        overwrite: bool = False) -> Observable:
     """Register an observable for fitting under ``name``.
 
     Parameters
@@ -133,6 +135,10 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
         (True) rather than search limits (False); see :mod:`jtls.fit.params`.
         Default: a lower bound of 0 is physical (amplitudes, exponents that
         switch a term off at 0), every other bound is a search limit.
+    validate : optional ``validate(T, values, context)`` raising ValueError
+        (naming the argument) for data the observable cannot describe, e.g.
+        temperatures outside a tabulated range; called before every fit with
+        the fixed parameter values and the settings.
     overwrite : replace an existing registration of ``name``.
     """
     if not isinstance(name, str) or not name:
@@ -167,7 +173,8 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
                      grid=dict(grid or {}), guess=guess, quantity=quantity,
                      description=description, held={k: float(v) for k, v in (held or {}).items()},
                      static_context=tuple(static_context),
-                     physical={k: (bool(a), bool(b)) for k, (a, b) in (physical or {}).items()})
+                     physical={k: (bool(a), bool(b)) for k, (a, b) in (physical or {}).items()},
+                     validate=validate)
     REGISTRY[name] = obs
     return obs
 
@@ -278,6 +285,10 @@ class Model:
     weighting : ``"auto"`` (sigma if given, else the observable's default),
         ``"absolute"`` (constant absolute errors) or ``"log"`` (constant
         relative errors) -- the latter two apply when no sigma is given.
+    dos : ``None`` (the observable as registered, Eq. (3) for the built-in
+        ones) or ``"simulated"``: the same observable with the simulated DOS
+        of Hamiltonian (2) from the shipped library, parameters ``J0_h0`` and
+        ``h0`` instead of ``mu`` (see :mod:`jtls.simulated.observables`).
     context : settings such as ``omega`` (rad/s) and ``T_ref`` (K).
     """
     observable: Observable
@@ -289,7 +300,13 @@ class Model:
     context: Mapping = dataclasses.field(default_factory=dict)
 
     def __init__(self, observable, *, fixed=None, free=(), initial=None, bounds=None, offset=None,
-                 weighting="auto", **context):
+                 weighting="auto", dos=None, **context):
+        if dos is not None:
+            if dos not in ("simulated", "power_law"):
+                raise ValueError(f"argument 'dos' must be None, 'power_law' or 'simulated', got {dos!r}")
+            if dos == "simulated":
+                from ..simulated.observables import register as _register_simulated
+                observable = _register_simulated(getattr(observable, "name", observable))
         obs = get_observable(observable)
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
         set_("observable", obs)
@@ -496,6 +513,8 @@ class Model:
 
     def parameters(self, T, y, context) -> list:
         """List of :class:`Parameter` with automatic guesses, bounds and fixed flags."""
+        if self.observable.validate is not None:
+            self.observable.validate(np.asarray(T, dtype=float), dict(self.fixed), dict(context))
         vals = self.guess(T, y, context)
         out = []
         for k in self.param_names:

@@ -1,0 +1,143 @@
+"""Build the simulated-DOS library: annealer runs over a grid of J0/h0.
+
+The library is a set of ordinary :func:`jtls.anneal.run` outputs, one per
+grid point and *batch* of realizations, in one directory:
+
+    DIR/manifest.json                    build settings (a second build with
+                                         other settings into DIR is refused)
+    DIR/r0.2000_b003.npz                 J0/h0 = 0.2, batch 3 (seed recorded)
+    DIR/r0.2000_b003.npz.ckpt.npz        while that batch runs (resumable)
+
+Batches are visited pass by pass (batch 0 of every ratio, then batch 1, ...),
+so an interrupted build covers the grid evenly, and extending a library to
+more realizations means more passes.  Every batch is an independent run
+with its own seed, lock and verified checkpoint (see :mod:`jtls.anneal.files`),
+so a killed build resumes where it stopped (``resume`` per batch) and a
+finished batch is never recomputed or overwritten.  :func:`jtls.simulated.pack.pack`
+turns the directory into the compact library shipped in ``jtls/simulated/``.
+
+Protocol (Churkin et al. 2021, Sec. III A, with extra recorded temperatures):
+h0 = 10 K, x = 0.5, cutoff C = 1, the paper's 42 temperatures 300 K -> 20 mK
+plus 15, 10, 7 and 5 mK (so 5 mK - 10 K has >= 4 recorded temperatures per
+decade), 257 sweeps each, then 2 uK and a greedy relaxation.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from ..anneal.lattice import ModelParams
+from ..anneal.run import RunConfig, checkpoint_path, run
+from ..anneal.schedule import PAPER_SWEEPS, PAPER_TEMPERATURES, ZERO_T, make_schedule
+
+#: Default grid of J0/h0: 0.02, 0.035, then steps of 0.05 from 0.05 to 1.0 (22 points).
+DEFAULT_RATIOS = (0.02, 0.035) + tuple(round(0.05 * k, 4) for k in range(1, 21))
+#: Recorded temperatures added below the paper's 20 mK (K).
+EXTRA_TEMPERATURES = (0.015, 0.01, 0.007, 0.005)
+#: Random-field scale of the library runs (K); the library is stored in units of it.
+H0 = 10.0
+MANIFEST = "manifest.json"
+FORMAT = "jtls simulated-DOS build v1"
+
+
+def library_schedule(sweeps: int = PAPER_SWEEPS):
+    """The paper's schedule with the extra low temperatures, then 2 uK."""
+    return make_schedule(list(PAPER_TEMPERATURES) + list(EXTRA_TEMPERATURES) + [ZERO_T], sweeps)
+
+
+def batch_seed(seed: int, point: int, batch: int) -> int:
+    """Seed of batch ``batch`` of grid point ``point``: distinct for every (point, batch) of a build."""
+    return int(seed) + 100_000 * int(batch) + int(point)
+
+
+def batch_name(ratio: float, batch: int) -> str:
+    return f"r{ratio:.4f}_b{batch:03d}.npz"
+
+
+def point_config(ratio: float, point: int, batch: int, *, L: int, batch_size: int, seed: int,
+                 sweeps: int = PAPER_SWEEPS, chunk: int = 64) -> RunConfig:
+    """The annealer configuration of one batch at J0/h0 = ``ratio``."""
+    return RunConfig(params=ModelParams(L=int(L), x=0.5, J0=float(ratio) * H0, h0=H0, C=1.0),
+                     schedule=library_schedule(sweeps), realizations=int(batch_size),
+                     seed=batch_seed(seed, point, batch), chunk=int(chunk))
+
+
+def _check_ratios(ratios):
+    r = np.asarray(ratios, dtype=float)
+    if r.ndim != 1 or r.size < 4:
+        raise ValueError("argument 'ratios' needs at least 4 values of J0/h0 (a cubic interpolation)")
+    if not np.all(np.isfinite(r)) or np.any(r <= 0):
+        raise ValueError("argument 'ratios': every J0/h0 must be finite and > 0")
+    if np.any(np.diff(r) <= 0):
+        raise ValueError("argument 'ratios' must be strictly increasing")
+    return tuple(float(x) for x in r)
+
+
+def manifest(ratios, L, batch_size, seed, sweeps) -> dict:
+    return {"format": FORMAT, "ratios": list(ratios), "L": int(L), "batch_size": int(batch_size),
+            "seed": int(seed), "sweeps": int(sweeps), "h0": H0, "x": 0.5, "C": 1.0,
+            "schedule_T": list(library_schedule(sweeps).T)}
+
+
+def _ensure_manifest(directory, want: dict):
+    path = os.path.join(directory, MANIFEST)
+    if os.path.exists(path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                have = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"library directory {directory}: unreadable {MANIFEST} ({exc})") from None
+        diff = [k for k in want if have.get(k) != want[k]]
+        if diff:
+            raise ValueError(f"library directory {directory} was built with other settings (differs in: "
+                             f"{', '.join(diff)}); use another directory or the same settings")
+        return
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(want, f, indent=1)
+    os.replace(tmp, path)
+
+
+def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, batch_size: int = 1000,
+          seed: int = 0, sweeps: int = PAPER_SWEEPS, progress: bool = True, log=sys.stderr,
+          checkpoint_seconds: float = 60.0, deadline: float | None = None) -> dict:
+    """Run every missing batch ``0 .. batches-1`` at every ratio, pass by pass.
+
+    Finished batches (their output exists) are skipped; a batch with a
+    checkpoint is resumed.  ``deadline`` (a ``time.time()`` value) stops
+    before starting a batch after it.  Returns ``{"done": n, "missing": m}``
+    counted in batches.
+    """
+    ratios = _check_ratios(ratios)
+    for name, v in (("L", L), ("batches", batches), ("batch_size", batch_size), ("sweeps", sweeps)):
+        if int(v) != v or v < 1:
+            raise ValueError(f"argument {name!r} must be an integer >= 1, got {v!r}")
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise ValueError(f"library directory {directory} exists and is not a directory")
+    os.makedirs(directory, exist_ok=True)
+    _ensure_manifest(directory, manifest(ratios, L, batch_size, seed, sweeps))
+    done = missing = 0
+    for b in range(int(batches)):
+        for i, r in enumerate(ratios):
+            out = os.path.join(directory, batch_name(r, b))
+            if os.path.exists(out) and not os.path.exists(checkpoint_path(out)):
+                done += 1
+                continue
+            if deadline is not None and time.time() > deadline:
+                missing += 1
+                continue
+            cfg = point_config(r, i, b, L=L, batch_size=batch_size, seed=seed, sweeps=sweeps)
+            if progress:
+                print(f"[library] J0/h0 = {r:g}, batch {b + 1}/{batches} -> {out}", file=log, flush=True)
+            t0 = time.perf_counter()
+            run(cfg, out, resume=os.path.exists(checkpoint_path(out)), progress=progress, log=log,
+                checkpoint_seconds=checkpoint_seconds)
+            if progress:
+                print(f"[library] J0/h0 = {r:g}, batch {b + 1}: {time.perf_counter() - t0:.0f} s",
+                      file=log, flush=True)
+            done += 1
+    return {"done": done, "missing": missing}

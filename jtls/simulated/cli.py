@@ -1,0 +1,85 @@
+"""Command line: ``jtls library build`` / ``pack`` / ``info`` (the simulated-DOS library)."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from .build import DEFAULT_RATIOS
+
+
+def register(subparsers) -> None:
+    lib = subparsers.add_parser(
+        "library", help="build, pack and inspect the simulated-DOS library (fits for J0/h0)",
+        description="The simulated-DOS library: annealer runs of Hamiltonian (2) over a grid of J0/h0 "
+                    "(build), smoothed into the compact table used by --dos simulated (pack).")
+    sub = lib.add_subparsers(dest="library_command", metavar="ACTION")
+    b = sub.add_parser("build", help="run (or resume) every missing annealer batch of the grid",
+                       description="Anneal L^3 lattices at every J0/h0 of the grid, batch by batch and pass "
+                                   "by pass; finished batches are kept, interrupted ones resumed from their "
+                                   "checkpoints.  Run it again to continue.")
+    b.add_argument("directory", help="build directory (created; holds one .npz per ratio and batch)")
+    b.add_argument("--ratios", default=None,
+                   help="comma-separated J0/h0 values (default: 0.02, 0.035, 0.05 .. 1.0 in steps of 0.05)")
+    b.add_argument("--L", type=int, default=10, help="lattice size (default 10)")
+    b.add_argument("--batches", type=int, default=10, help="batches per ratio (default 10)")
+    b.add_argument("--batch-size", type=int, default=1000, help="realizations per batch (default 1000)")
+    b.add_argument("--seed", type=int, default=0, help="base seed (default 0; batch seeds are derived from it)")
+    b.add_argument("--hours", type=float, default=None, help="start no new batch after this many hours")
+    b.add_argument("--cpu-devices", type=int, default=0, help="as jtls anneal (default: one device per core)")
+    b.add_argument("--quiet", action="store_true")
+    b.set_defaults(func=_build)
+    p = sub.add_parser("pack", help="smooth a build directory into a library file",
+                       description="Smooth the histograms of every complete pass into ln F tables with "
+                                   "standard errors (jtls.simulated.pack) and write the library .npz.")
+    p.add_argument("directory")
+    p.add_argument("--out", required=True, help="library file to write (.npz)")
+    p.add_argument("--passes", type=int, default=None, help="use this many passes (default: all complete)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.set_defaults(func=_pack)
+    i = sub.add_parser("info", help="describe a library file (default: the shipped one)")
+    i.add_argument("path", nargs="?", default=None)
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=_info)
+    lib.set_defaults(func=lambda args: (lib.print_help(), 2)[1])
+
+
+def _build(args) -> int:
+    from ..anneal.run import use_cpu_cores
+    from ..anneal.schedule import parse_temperatures
+    from .build import build
+    use_cpu_cores(args.cpu_devices)
+    ratios = DEFAULT_RATIOS if args.ratios is None else parse_temperatures(args.ratios.replace(";", ","))
+    deadline = None if args.hours is None else time.time() + 3600.0 * args.hours
+    try:
+        res = build(args.directory, ratios=ratios, L=args.L, batches=args.batches, batch_size=args.batch_size,
+                    seed=args.seed, progress=not args.quiet, deadline=deadline)
+    except KeyboardInterrupt:
+        print("jtls library build: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    print(f"{res['done']} batch(es) finished, {res['missing']} not started (deadline)")
+    return 0 if res["missing"] == 0 else 3
+
+
+def _pack(args) -> int:
+    from .pack import pack
+    arr = pack(args.directory, args.out, passes=args.passes, overwrite=args.overwrite)
+    meta = json.loads(str(arr["meta"]))
+    print(f"wrote {args.out}: {len(arr['ratios'])} ratios x {len(arr['t'])} temperatures x "
+          f"{len(arr['q_knots'])} energies; {meta['realizations_per_ratio'][0]} realizations per ratio")
+    return 0
+
+
+def _info(args) -> int:
+    from .dos import load_library
+    lib = load_library(args.path)
+    m = lib.meta
+    info = {"path": lib.path, "ratios": [float(r) for r in lib.ratios], "T_over_h0": list(lib.t_range),
+            "E_max_over_h0": lib.e_max, "L": m["build"]["L"], "realizations_per_ratio": m["realizations_per_ratio"],
+            "jtls_version": m["jtls_version"], "created_utc": m["created_utc"], "regenerate": m["regenerate"]}
+    if args.json:
+        print(json.dumps(info, indent=1))
+    else:
+        for k, v in info.items():
+            print(f"{k}: {v}")
+    return 0

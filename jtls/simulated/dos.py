@@ -1,0 +1,228 @@
+"""The simulated DOS n(T, E; J0/h0, h0) from the shipped library.
+
+Hamiltonian (2) of Churkin et al. (2021) has two energy scales, the random
+field h0 and the coupling J0; the annealing schedule is a list of
+temperatures.  Scaling every energy and temperature by h0 maps the model and
+its schedule onto itself, so the annealed single-particle DOS obeys exactly
+
+    n(T, E; J0, h0) = (1 / h0) F(T / h0, E / h0; J0 / h0)                (*)
+
+(n per TLS per K over signed energies).  The library (see
+:mod:`jtls.simulated.pack`) tabulates ln F on a grid of r = J0/h0, t = T/h0
+(the recorded annealing temperatures, 5 mK - 20 K at h0 = 10 K) and
+q = asinh(e / e_scale), e = E/h0.  :class:`SimulatedDOS` interpolates ln F
+with natural cubic splines in r, in ln t and (even) in q, so n is positive,
+C^2 inside the table, and differentiable with respect to J0/h0, h0, T and E.
+
+Range: r and t are clamped to the table inside compiled code; concrete
+inputs outside it raise ValueError (:meth:`SimulatedDOS.check`), and the
+fit model bounds J0_h0 and h0 so that the data stay inside.  Beyond
+``e_max`` (the largest energy with histogram counts in every row, ~70 K at
+h0 = 10 K, where n is ~1e-5 of its peak) the observables' integrals stop.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import os
+from typing import Any
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+from ..dos import _natural_spline_matrix, _spline_eval
+from ..data.tables import repo_data_dir
+
+#: File name of the shipped library in the repository's data/ folder.
+LIBRARY_FILE = "simulated_dos_library.npz"
+
+
+def default_library_path() -> str:
+    """$JTLS_SIMULATED_LIBRARY if set, else <repo>/data/simulated_dos_library.npz."""
+    return os.environ.get("JTLS_SIMULATED_LIBRARY") or str(repo_data_dir() / LIBRARY_FILE)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Library:
+    """A loaded simulated-DOS table (numpy arrays; see :mod:`jtls.simulated.pack`).
+
+    ratios (nR,) J0/h0; t (nT,) T/h0; q_knots (nQ,); log_F, sd_log_F (nR, nT, nQ);
+    e_scale, e_max in units of h0; meta the provenance dict.
+    """
+    ratios: np.ndarray
+    t: np.ndarray
+    q_knots: np.ndarray
+    log_F: np.ndarray
+    sd_log_F: np.ndarray
+    e_scale: float
+    e_max: float
+    meta: dict
+    path: str = ""
+
+    @property
+    def ratio_range(self):
+        return float(self.ratios[0]), float(self.ratios[-1])
+
+    @property
+    def t_range(self):
+        return float(self.t[0]), float(self.t[-1])
+
+    def T_range(self, h0: float):
+        """Temperatures (K) covered at random-field scale ``h0`` (K)."""
+        a, b = self.t_range
+        return a * float(h0), b * float(h0)
+
+    def __hash__(self):
+        return hash(("jtls.simulated.Library", self.path, self.log_F.shape))
+
+    def dos(self, J0_h0, h0=10.0) -> "SimulatedDOS":
+        """The interpolated DOS at J0/h0 = ``J0_h0`` and random-field scale ``h0`` (K)."""
+        return SimulatedDOS.create(self, J0_h0, h0)
+
+
+_REQUIRED = ("ratios", "t", "q_knots", "log_F", "sd_log_F", "e_scale", "e_max", "meta")
+
+
+def load_library(path=None) -> Library:
+    """Load (and cache) a library file; ValueError naming the file when it is missing or malformed."""
+    path = str(path) if path is not None else default_library_path()
+    return _load(os.path.abspath(path))
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path) -> Library:
+    if not os.path.isfile(path):
+        raise ValueError(f"simulated-DOS library {path} not found (build one with 'jtls library build' and "
+                         f"'jtls library pack', or set JTLS_SIMULATED_LIBRARY)")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            names = set(f.files)
+            arr = {k: np.asarray(f[k]) for k in _REQUIRED if k in names}
+    except Exception as exc:  # noqa: BLE001 - zip/format errors: name the file
+        raise ValueError(f"simulated-DOS library {path}: unreadable, not a library .npz "
+                         f"({type(exc).__name__}: {exc})") from None
+    missing = [k for k in _REQUIRED if k not in arr]
+    if missing:
+        raise ValueError(f"simulated-DOS library {path}: missing array(s) {', '.join(missing)}")
+    nR, nT, nQ = len(arr["ratios"]), len(arr["t"]), len(arr["q_knots"])
+    if arr["log_F"].shape != (nR, nT, nQ) or arr["sd_log_F"].shape != (nR, nT, nQ):
+        raise ValueError(f"simulated-DOS library {path}: log_F has shape {arr['log_F'].shape}, expected "
+                         f"{(nR, nT, nQ)}")
+    if not np.all(np.isfinite(arr["log_F"])):
+        raise ValueError(f"simulated-DOS library {path}: log_F holds non-finite values")
+    if nR < 4:
+        raise ValueError(f"simulated-DOS library {path}: {nR} ratio(s); at least 4 are needed")
+    for k in ("ratios", "t", "q_knots"):
+        if np.any(np.diff(arr[k]) <= 0):
+            raise ValueError(f"simulated-DOS library {path}: {k} is not strictly increasing")
+    return Library(ratios=arr["ratios"].astype(float), t=arr["t"].astype(float),
+                   q_knots=arr["q_knots"].astype(float), log_F=arr["log_F"].astype(float),
+                   sd_log_F=arr["sd_log_F"].astype(float), e_scale=float(arr["e_scale"]),
+                   e_max=float(arr["e_max"]), meta=json.loads(str(arr["meta"])), path=path)
+
+
+def _mirror_index(n):
+    return np.concatenate([np.arange(n - 1, 0, -1), np.arange(n)])
+
+
+class SimulatedDOS:
+    """n(T, E) = F(T/h0, E/h0; J0/h0) / h0 from a :class:`Library` (Eq. (*) of the module docstring).
+
+    Called as ``dos(E, T)`` (K, broadcasting) like every DOS model of :mod:`jtls.dos`; returns n per
+    TLS per K over signed energies.  ``J0_h0`` (dimensionless) and ``h0`` (K) are pytree leaves, so
+    ``jax.grad`` and ``jax.vmap`` work through them.  Build with :meth:`create` or
+    :meth:`Library.dos`.
+    """
+    J0_h0: Any
+    h0: Any
+    log_F: Any          # (nR, nT, nQ)
+    S_r: Any
+    S_t: Any
+    S_q: Any
+    ratios: Any
+    ln_t: Any
+    q_mirror: Any
+    e_scale: float = 2.5e-4
+    e_max_unit: float = 8.0
+    ratio_range: tuple = (0.0, 1.0)
+    t_range: tuple = (0.0, 1.0)
+
+    @classmethod
+    def create(cls, library: Library, J0_h0, h0=10.0):
+        ln_t = np.log(library.t)
+        qm = np.concatenate([-library.q_knots[:0:-1], library.q_knots])
+        return cls(J0_h0=jnp.asarray(J0_h0, dtype=float), h0=jnp.asarray(h0, dtype=float),
+                   log_F=jnp.asarray(library.log_F), S_r=jnp.asarray(_natural_spline_matrix(library.ratios)),
+                   S_t=jnp.asarray(_natural_spline_matrix(ln_t)), S_q=jnp.asarray(_natural_spline_matrix(qm)),
+                   ratios=jnp.asarray(library.ratios), ln_t=jnp.asarray(ln_t), q_mirror=jnp.asarray(qm),
+                   e_scale=library.e_scale, e_max_unit=library.e_max,
+                   ratio_range=library.ratio_range, t_range=library.t_range)
+
+    @property
+    def e_max(self):
+        """Largest energy (K) of the table: e_max (units of h0) times h0."""
+        return self.e_max_unit * self.h0
+
+    def ratio_weights(self):
+        """Weights w (nR,) with spline(J0/h0) = w @ values: the natural cubic spline across the r grid."""
+        n = self.ratios.shape[0]
+        eye = jnp.eye(n)
+        r = jnp.broadcast_to(jnp.asarray(self.J0_h0, dtype=float), (n,))
+        return _spline_eval(self.ratios, eye, self.S_r.T, r)   # row j: the spline through e_j
+
+    def table_at_ratio(self):
+        """ln F at J0/h0 on the (t, q) knots, shape (nT, nQ)."""
+        return jnp.tensordot(self.ratio_weights(), self.log_F, axes=1)
+
+    def log_F_at(self, e, t):
+        """ln F(t, e; J0/h0) for e = E/h0, t = T/h0 (broadcasting)."""
+        e = jnp.abs(jnp.asarray(e, dtype=float))
+        t = jnp.asarray(t, dtype=float)
+        tab = self.table_at_ratio()                      # (nT, nQ)
+        y = tab.T                                        # (nQ, nT)
+        M = y @ self.S_t.T
+        lt = jnp.log(t)
+        t_b, e_b = jnp.broadcast_arrays(lt, e)
+        rows = _spline_eval(self.ln_t, y, M, t_b[..., None])   # t_b.shape + (nQ,)
+        rows = rows[..., _mirror_index(self.log_F.shape[-1])]
+        Mq = rows @ self.S_q.T
+        q = jnp.arcsinh(e_b / self.e_scale)
+        return _spline_eval(self.q_mirror, rows, Mq, q)
+
+    def __call__(self, E, T):
+        h0 = self.h0
+        return jnp.exp(self.log_F_at(jnp.asarray(E, dtype=float) / h0, jnp.asarray(T, dtype=float) / h0)) / h0
+
+    def check(self, T, name: str = "T"):
+        """Raise ValueError when concrete J0/h0 or T/h0 lie outside the library (names the argument)."""
+        try:
+            r = float(self.J0_h0)
+            h0 = float(self.h0)
+        except (TypeError, jax.errors.ConcretizationTypeError):
+            return
+        lo, hi = self.ratio_range
+        if not (lo - 1e-12 <= r <= hi + 1e-12):
+            raise ValueError(f"argument 'J0_h0' = {r:g} is outside the simulated-DOS library ({lo:g} .. {hi:g})")
+        if not (math.isfinite(h0) and h0 > 0):
+            raise ValueError(f"argument 'h0' must be finite and > 0 (K), got {h0!r}")
+        try:
+            t = np.asarray(T, dtype=float) / h0
+        except (TypeError, jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
+            return
+        a, b = self.t_range
+        if t.size and (t.min() < a * (1 - 1e-9) or t.max() > b * (1 + 1e-9)):
+            raise ValueError(f"argument {name!r}: temperatures {t.min() * h0:g} .. {t.max() * h0:g} K are outside "
+                             f"the simulated-DOS library at h0 = {h0:g} K ({a * h0:g} .. {b * h0:g} K, "
+                             f"T/h0 = {a:g} .. {b:g})")
+
+
+def _pytree(cls, data, meta):
+    cls = dataclasses.dataclass(frozen=True)(cls)
+    return jax.tree_util.register_dataclass(cls, data_fields=list(data), meta_fields=list(meta))
+
+
+SimulatedDOS = _pytree(SimulatedDOS, ["J0_h0", "h0", "log_F", "S_r", "S_t", "S_q", "ratios", "ln_t", "q_mirror"],
+                       ["e_scale", "e_max_unit", "ratio_range", "t_range"])

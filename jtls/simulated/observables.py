@@ -1,0 +1,148 @@
+"""Fit observables with the simulated DOS: parameter ``J0_h0`` instead of ``mu``.
+
+``Model("velocity", dos="simulated", omega=...)`` (and ``jtls fit ... --dos
+simulated``) selects the observable ``"velocity@simulated"`` registered here
+on first use.  Each replaces the Eq. (3) DOS of its constant-mu twin by
+:class:`jtls.simulated.dos.SimulatedDOS` from the shipped library:
+
+====================================  ======================  =========================
+observable                            parameters              prediction
+====================================  ======================  =========================
+velocity@simulated                    C, J0_h0, h0, A         velocity_shift_dos(T, C n)
+dielectric@simulated                  C_dip, J0_h0, h0, A     dielectric_shift_dos(T, C_dip n)
+thermal_conductivity@simulated        B, J0_h0, h0            thermal_conductivity_dos(T, B n)
+specific_heat@simulated               B, J0_h0, h0            specific_heat_dos(T, B n)
+====================================  ======================  =========================
+
+n = n(T, E; J0/h0, h0) is per TLS per K (its integral over signed energies is
+1), so the amplitude multiplies a normalized DOS: C = n_TLS gamma^2 / (rho v^2)
+with n_TLS the number density of TLSs (likewise C_dip, and B = n_TLS for
+kappa and C_v in the units of the data).  ``h0`` (K) is held at 10 K unless
+freed (``free=["h0"]``, ``--free h0``); ``J0_h0`` is bounded by the library's
+range -- its ends are search limits of the library, not physical bounds, so a
+fit that runs into them is reported as a failure (``at_limit``), never as a
+result.  A data temperature (or ``T_ref``) with T/h0 outside the library gives
+a non-finite prediction, which the solvers never step into: with h0 held the
+fit refuses such data up front (:func:`check_data`).
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import jax.numpy as jnp
+
+from .dos import SimulatedDOS, load_library
+
+INF = math.inf
+#: Default random-field scale (K), the paper's h0.
+H0_DEFAULT = 10.0
+SUFFIX = "@simulated"
+_BASE = ("velocity", "dielectric", "thermal_conductivity", "specific_heat")
+
+
+@functools.lru_cache(maxsize=1)
+def _dos_template():
+    return SimulatedDOS.create(load_library(), 0.2, H0_DEFAULT)
+
+
+def _dos(J0_h0, h0):
+    t = _dos_template()
+    return t.__class__(J0_h0=jnp.asarray(J0_h0, dtype=float), h0=jnp.asarray(h0, dtype=float),
+                       log_F=t.log_F, S_r=t.S_r, S_t=t.S_t, S_q=t.S_q, ratios=t.ratios, ln_t=t.ln_t,
+                       q_mirror=t.q_mirror, e_scale=t.e_scale, e_max_unit=t.e_max_unit,
+                       ratio_range=t.ratio_range, t_range=t.t_range)
+
+
+def _inside(T, h0, *more):
+    """NaN where T/h0 (or any of ``more``) leaves the library's temperature range, else 1."""
+    a, b = _dos_template().t_range
+    ok = jnp.ones_like(jnp.asarray(T, dtype=float), dtype=bool)
+    for x in (T,) + more:
+        t = jnp.asarray(x, dtype=float) / h0
+        ok = ok & (t >= a * (1 - 1e-9)) & (t <= b * (1 + 1e-9))
+    return jnp.where(ok, 1.0, jnp.nan)
+
+
+def _core(name):
+    from .. import observables as obs
+    return getattr(obs, name)
+
+
+def _velocity(T, C, J0_h0, h0, A, omega, T_ref=1.0):
+    f = _core("velocity_shift_dos")(T, _dos(J0_h0, h0), A, omega, C, T_ref)
+    return f * _inside(T, h0, T_ref)
+
+
+def _dielectric(T, C_dip, J0_h0, h0, A, omega, T_ref=1.0):
+    f = _core("dielectric_shift_dos")(T, _dos(J0_h0, h0), A, omega, C_dip, T_ref)
+    return f * _inside(T, h0, T_ref)
+
+
+def _kappa(T, B, J0_h0, h0):
+    return _core("thermal_conductivity_dos")(T, _dos(J0_h0, h0)) / B * _inside(T, h0)
+
+
+def _cv(T, B, J0_h0, h0):
+    return _core("specific_heat_dos")(T, _dos(J0_h0, h0)) * B * _inside(T, h0)
+
+
+def _ratio_grid(T, ctx):
+    lo, hi = _dos_template().ratio_range
+    return tuple(x for x in (0.05, 0.15, 0.3, 0.5, 0.8) if lo <= x <= hi)
+
+
+def _a_grid(T, ctx):
+    import numpy as np
+    T = np.asarray(T)
+    return ctx["omega"] / np.geomspace(T.min() / 3.0, T.max() * 3.0, 8) ** 3
+
+
+def register(name: str):
+    """Register ``name + '@simulated'`` (idempotent) and return its registered name."""
+    from ..fit.model import REGISTRY, register_observable
+    if name not in _BASE:
+        raise ValueError(f"dos='simulated' is available for {', '.join(_BASE)}; not for {name!r}")
+    full = name + SUFFIX
+    if full in REGISTRY:
+        return full
+    lib = load_library()
+    lo, hi = lib.ratio_range
+    common = dict(held={"h0": H0_DEFAULT}, validate=_validate, physical={"J0_h0": (False, False), "h0": (False, False)})
+    rb = {"J0_h0": (lo, hi), "h0": (0.1, 1000.0)}
+    if name in ("velocity", "dielectric"):
+        amp = "C" if name == "velocity" else "C_dip"
+        register_observable(
+            full, _velocity if name == "velocity" else _dielectric, (amp, "J0_h0", "h0", "A"),
+            context=("omega", "T_ref"), context_defaults={"T_ref": 1.0}, relative=True,
+            bounds={amp: (0.0, INF), "A": (0.0, INF), **rb},
+            defaults={amp: 1e-3, "J0_h0": 0.2, "h0": H0_DEFAULT, "A": 1e8}, amplitude=amp,
+            grid={"J0_h0": _ratio_grid, "A": _a_grid},
+            quantity="Delta v / v" if name == "velocity" else "Delta eps / eps",
+            description=("sound velocity" if name == "velocity" else "dielectric constant")
+            + ", Eqs. (7)+(8) with the simulated DOS of Hamiltonian (2)", **common)
+    else:
+        register_observable(
+            full, _kappa if name == "thermal_conductivity" else _cv, ("B", "J0_h0", "h0"), positive=True,
+            bounds={"B": (0.0, INF), **rb}, defaults={"B": 1.0, "J0_h0": 0.2, "h0": H0_DEFAULT},
+            amplitude="B", amplitude_power=-1.0 if name == "thermal_conductivity" else 1.0,
+            grid={"J0_h0": _ratio_grid},
+            quantity="kappa" if name == "thermal_conductivity" else "C_v",
+            description=("thermal conductivity, Eq. (5)" if name == "thermal_conductivity"
+                         else "specific heat, Eq. (6)") + " with the simulated DOS of Hamiltonian (2)",
+            **common)
+    return full
+
+
+def _validate(T, fixed, context):
+    if "h0" in fixed:
+        check_data(T, fixed["h0"], context.get("T_ref"))
+
+
+def check_data(T, h0=H0_DEFAULT, T_ref=None, name="T"):
+    """ValueError naming ``name`` when temperatures (K) lie outside the library at ``h0``."""
+    d = _dos_template()
+    d = d.__class__(**{**d.__dict__, "h0": jnp.asarray(float(h0))})
+    d.check(T, name)
+    if T_ref is not None:
+        d.check([T_ref], "T_ref")

@@ -1,0 +1,269 @@
+"""Pack a library build directory into the compact simulated-DOS table.
+
+Input: the batch files written by :func:`jtls.simulated.build.build`.  Output
+(one ``.npz``, a few hundred kB): for every grid ratio r = J0/h0 and recorded
+temperature t = T/h0 in [T_MIN, T_MAX] / h0, the smoothed logarithm of the
+dimensionless DOS
+
+    F(t, e; r) = h0 n(T, E),   e = E / h0,
+
+at fixed knots of q = asinh(e / E_SCALE), with its statistical standard error.
+n is the paper's normalization: per TLS per kelvin over signed energies
+(int n dE = 1 over -inf..inf).
+
+Smoothing (per r and t; no information is shared between grid points, so the
+interpolation error across r can be checked against held-out runs):
+
+1. the fine histogram (2.5 mK bins to 2.5 K, 50 mK to 10 K, 0.5 K beyond) is
+   regrouped into bins about DQ_BIN wide in q, merged until each holds at
+   least MIN_COUNTS TLS energies;
+2. ln n of every bin (Poisson weight = its count) is fitted by a penalised
+   regression spline: knot values y of the even natural cubic spline in q on
+   the mirrored knots, minimising sum_k c_k (B y - z)_k^2 + lam |D2 y|^2 (D2
+   the second differences along the mirrored knots), with lam chosen by
+   generalised cross-validation;
+3. the standard error of every knot value is the square root of the diagonal
+   of (A^-1 B^T W B A^-1), A = B^T W B + lam D2^T D2 (statistical only; the
+   smoothing bias is judged by the held-out checks in fits/).
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import time
+
+import numpy as np
+
+from ..anneal import histogram as H
+from ..dos import _natural_spline_matrix
+from .build import FORMAT, MANIFEST, H0
+
+#: Energy scale of the q coordinate, in units of h0 (2.5 mK at h0 = 10 K: the fine bin width).
+E_SCALE = 2.5e-4
+#: Largest tabulated energy, units of h0 (80 K at h0 = 10 K; the DOS there is ~1e-5 of its peak).
+E_MAX = 8.0
+#: Knot spacing in q.
+DQ = 0.15
+#: Target bin width in q before merging, and the least count per bin.
+DQ_BIN = 0.08
+MIN_COUNTS = 20
+#: Recorded temperatures kept (K, at h0 = 10 K): 5 mK .. 20 K.
+T_MIN, T_MAX = 0.005, 20.0
+LIBRARY_FORMAT = "jtls simulated-DOS library v1"
+
+
+def q_of(e):
+    """q = asinh(e / E_SCALE) for e = E/h0 (array)."""
+    return np.arcsinh(np.asarray(e, float) / E_SCALE)
+
+
+def q_knots() -> np.ndarray:
+    """Non-negative q knots 0, DQ, ..., q(E_MAX) (the last one exactly at E_MAX)."""
+    qmax = float(q_of(E_MAX))
+    n = int(np.ceil(qmax / DQ))
+    return np.linspace(0.0, qmax, n + 1)
+
+
+def mirrored(knots):
+    return np.concatenate([-knots[:0:-1], knots])
+
+
+def spline_basis(knots, x):
+    """B (len(x), len(knots)): the even natural cubic spline in q on the mirrored knots, as a linear map of the
+    non-negative knot values, evaluated at |x|."""
+    mk = mirrored(knots)
+    S = _natural_spline_matrix(mk)
+    nk = len(knots)
+    mirror = np.concatenate([np.arange(nk - 1, 0, -1), np.arange(nk)])
+    x = np.clip(np.abs(np.asarray(x, float)), 0, knots[-1])
+    k = np.clip(np.searchsorted(mk, x, side="right") - 1, 0, len(mk) - 2)
+    h = mk[k + 1] - mk[k]
+    b = (x - mk[k]) / h
+    a = 1.0 - b
+    # value = a y_k + b y_k+1 + ((a^3-a) M_k + (b^3-b) M_k+1) h^2/6,  M = S y_mirrored
+    Bm = np.zeros((len(x), len(mk)))
+    rows = np.arange(len(x))
+    Bm[rows, k] += a
+    Bm[rows, k + 1] += b
+    Bm += ((a ** 3 - a) * h * h / 6.0)[:, None] * S[k] + ((b ** 3 - b) * h * h / 6.0)[:, None] * S[k + 1]
+    B = np.zeros((len(x), nk))
+    np.add.at(B.T, mirror, Bm.T)
+    return B
+
+
+def regroup(counts_fine, edges_e):
+    """Merge fine bins (edges in units of h0) into bins ~DQ_BIN wide in q with >= MIN_COUNTS each.
+
+    Returns (lo, hi, counts) of the kept bins, all below E_MAX; bins holding the overflow are dropped.
+    """
+    c = np.asarray(counts_fine[: len(edges_e) - 1], np.int64)
+    q = q_of(edges_e)
+    # first pass: cut at q targets
+    groups, start = [], 0
+    for j in range(1, len(edges_e)):
+        if q[j] - q[start] >= DQ_BIN - 1e-12 or j == len(edges_e) - 1:
+            groups.append((start, j))
+            start = j
+    lo, hi, cnt = [], [], []
+    for a, b in groups:
+        lo.append(edges_e[a]); hi.append(edges_e[b]); cnt.append(int(c[a:b].sum()))
+    lo, hi, cnt = np.array(lo), np.array(hi), np.array(cnt)
+    keep = hi <= E_MAX * (1 + 1e-12)
+    lo, hi, cnt = lo[keep], hi[keep], cnt[keep]
+    # merge until each bin has enough counts (left to right; a short tail joins its left neighbour)
+    out_lo, out_hi, out_c = [], [], []
+    cur_lo, cur_c = None, 0
+    for a, b, k in zip(lo, hi, cnt):
+        if cur_lo is None:
+            cur_lo = a
+        cur_c += k
+        if cur_c >= MIN_COUNTS:
+            out_lo.append(cur_lo); out_hi.append(b); out_c.append(cur_c)
+            cur_lo, cur_c = None, 0
+    if cur_lo is not None and cur_c > 0 and out_hi:
+        out_hi[-1] = hi[-1]
+        out_c[-1] += cur_c
+    return np.array(out_lo), np.array(out_hi), np.array(out_c, float)
+
+
+def _second_differences(nk):
+    """D2 along the mirrored knot sequence, as a map of the non-negative knot values."""
+    m = 2 * nk - 1
+    mirror = np.concatenate([np.arange(nk - 1, 0, -1), np.arange(nk)])
+    D = np.zeros((m - 2, m))
+    for i in range(m - 2):
+        D[i, i:i + 3] = (1.0, -2.0, 1.0)
+    P = np.zeros((m, nk))
+    P[np.arange(m), mirror] = 1.0
+    return D @ P
+
+
+def smooth_row(counts_fine, edges_e, n_tls, knots, lams=None):
+    """Penalised-spline fit of ln F for one (r, t) histogram.
+
+    Returns (y, sd, info): knot values of ln F (len(knots),), their standard errors, and a dict with the
+    chosen lam, effective degrees of freedom, the number of bins and the reduced chi^2 of the fit.
+    """
+    lo, hi, cnt = regroup(counts_fine, edges_e)
+    if len(cnt) < 8:
+        raise ValueError(f"too few populated energy bins ({len(cnt)}) to smooth the DOS")
+    width = hi - lo
+    z = np.log(cnt / (2.0 * n_tls * width))         # ln F: counts / (2 N width_e) is h0 n
+    qc = 0.5 * (q_of(lo) + q_of(hi))
+    B = spline_basis(knots, qc)
+    W = cnt
+    BtWB = B.T @ (W[:, None] * B)
+    BtWz = B.T @ (W * z)
+    D = _second_differences(len(knots))
+    DtD = D.T @ D
+    lams = np.logspace(-4, 5, 37) if lams is None else lams
+    best = None
+    for lam in lams:
+        A = BtWB + lam * DtD
+        y = np.linalg.solve(A, BtWz)
+        Hm = np.linalg.solve(A, BtWB)
+        edf = float(np.trace(Hm))
+        r = z - B @ y
+        rss = float(np.sum(W * r * r))
+        n = len(z)
+        gcv = n * rss / max(n - edf, 1.0) ** 2
+        if best is None or gcv < best[0]:
+            best = (gcv, lam, y, A, edf, rss)
+    _, lam, y, A, edf, rss = best
+    Ainv = np.linalg.inv(A)
+    cov = Ainv @ BtWB @ Ainv
+    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    return y, sd, {"e_data": float(hi[-1]), "lam": float(lam), "edf": edf, "bins": int(len(z)),
+                   "chi2_red": rss / max(len(z) - edf, 1.0)}
+
+
+def _batches(directory):
+    files = sorted(glob.glob(os.path.join(directory, "r*_b*.npz")))
+    out = {}
+    for p in files:
+        m = re.fullmatch(r"r([0-9.]+)_b(\d+)\.npz", os.path.basename(p))
+        if m and not os.path.exists(p + ".ckpt.npz"):
+            out.setdefault(float(m.group(1)), {})[int(m.group(2))] = p
+    return out
+
+
+def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, progress=True) -> dict:
+    """Smooth the batches of ``directory`` into the library file ``out`` (npz).
+
+    Uses batches 0 .. passes-1 of every ratio (default: every pass complete for all ratios), so all grid
+    points hold the same number of realizations.  Refuses to replace ``out`` unless ``overwrite``.
+    """
+    if os.path.exists(out) and not overwrite:
+        raise ValueError(f"output {out} exists; pass overwrite=True (--overwrite) to replace it")
+    mpath = os.path.join(directory, MANIFEST)
+    if not os.path.exists(mpath):
+        raise ValueError(f"{directory} is not a library build directory (no {MANIFEST})")
+    with open(mpath, encoding="utf-8") as f:
+        man = json.load(f)
+    if man.get("format") != FORMAT:
+        raise ValueError(f"{mpath}: unknown format {man.get('format')!r}")
+    ratios = [float(r) for r in man["ratios"]]
+    have = _batches(directory)
+    def leading(bs):
+        k = 0
+        while k in bs:
+            k += 1
+        return k
+    complete = min(leading(have.get(r, {})) for r in ratios)
+    npass = complete if passes is None else int(passes)
+    if npass < 1 or npass > complete:
+        raise ValueError(f"{directory}: {complete} complete pass(es) over all {len(ratios)} ratios; "
+                         f"cannot pack {npass}")
+    knots = q_knots()
+    edges_e = H.fine_edges() / H0
+    T_sched = None
+    logF, sdF, info_rows, realizations, seeds = [], [], [], [], []
+    for r in ratios:
+        tot, n_tls = None, 0
+        for b in range(npass):
+            with np.load(have[r][b], allow_pickle=False) as f:
+                meta = json.loads(str(f["meta"]))
+                if abs(meta["params"]["J0"] - r * H0) > 1e-9 or meta["params"]["h0"] != H0:
+                    raise ValueError(f"{have[r][b]}: J0/h0 does not match its name")
+                T = np.asarray(f["T"])
+                c = np.asarray(f["counts"], np.int64)
+                tot = c if tot is None else tot + c
+                n_tls += int(f["n_tls_total"])
+                seeds.append(int(meta["seed"]))
+            if T_sched is None:
+                T_sched = T
+            elif not np.array_equal(T_sched, T):
+                raise ValueError(f"{have[r][b]}: recorded temperatures differ from the other batches")
+        rows = np.nonzero((T_sched >= T_MIN * (1 - 1e-9)) & (T_sched <= T_MAX * (1 + 1e-9)))[0]
+        Ys, Ss, Is = [], [], []
+        for i in rows:
+            y, sd, info = smooth_row(tot[i], edges_e, n_tls, knots)
+            Ys.append(y); Ss.append(sd); Is.append(info)
+        logF.append(Ys); sdF.append(Ss); info_rows.append(Is)
+        realizations.append(n_tls // int(round(0.5 * man["L"] ** 3)))
+        if progress:
+            worst = max(i["chi2_red"] for i in Is)
+            print(f"[pack] J0/h0 = {r:g}: {n_tls} TLS energies per temperature, {len(rows)} temperatures, "
+                  f"largest reduced chi2 of the smoothing {worst:.2f}", flush=True)
+    t = T_sched[rows] / H0
+    from .. import __version__
+    prov = {
+        "format": LIBRARY_FORMAT, "build": man, "passes": npass, "seeds": sorted(seeds),
+        "realizations_per_ratio": realizations, "jtls_version": __version__,
+        "smoothing": {"E_SCALE": E_SCALE, "E_MAX": E_MAX, "DQ": DQ, "DQ_BIN": DQ_BIN,
+                      "MIN_COUNTS": MIN_COUNTS, "method": "penalised even natural cubic spline in "
+                      "q = asinh(e/E_SCALE), lam by GCV, Poisson weights"},
+        "smoothing_rows": info_rows,
+        "regenerate": (f"jtls library build DIR --L {man['L']} --batches {npass} --batch-size "
+                       f"{man['batch_size']} --seed {man['seed']} && jtls library pack DIR --out OUT"),
+        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "units": "t = T/h0, e = E/h0, F = h0 n(T, E) per TLS over signed energies; ln F tabulated",
+    }
+    from ..anneal.files import atomic_savez
+    arrays = {"ratios": np.asarray(ratios), "t": t, "q_knots": knots, "e_scale": np.float64(E_SCALE),
+              "e_max": np.float64(min(E_MAX, min(i["e_data"] for rows_ in info_rows for i in rows_))), "log_F": np.asarray(logF), "sd_log_F": np.asarray(sdF),
+              "meta": json.dumps(prov)}
+    atomic_savez(out, **arrays)
+    return arrays

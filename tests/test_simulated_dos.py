@@ -1,0 +1,192 @@
+"""The simulated-DOS library: packing (smoothing) and the interpolated model n(T, E; J0/h0, h0).
+
+Synthetic inputs with a known answer: histograms drawn from a known density
+(the smoothing must recover it within its own standard errors), and tables
+of an analytic ln F (the interpolation must reproduce it and obey the exact
+h0 scaling of Hamiltonian (2)).
+"""
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+import jax
+import jax.numpy as jnp
+
+from jtls.anneal import histogram as H
+from jtls.simulated import build as B
+from jtls.simulated import pack as P
+from jtls.simulated.dos import SimulatedDOS, load_library
+
+
+def _true_log_F(r, t, e):
+    """A smooth ln F: Gaussian in e of width 2 (units of h0), depleted at low e by r, warmed by t."""
+    sig = 2.0 + 0.3 * r
+    depl = r * 0.8 * np.exp(-e / (0.02 + t))
+    return -0.5 * (e / sig) ** 2 - math.log(sig * math.sqrt(2 * math.pi)) + np.log1p(-depl * 0.9)
+
+
+def _fake_build(tmp_path, ratios=(0.1, 0.2, 0.3, 0.4), n_tls=400_000, batches=2, seed=3):
+    """A build directory whose batch files hold multinomial counts from _true_log_F."""
+    d = tmp_path / "build"
+    d.mkdir()
+    man = B.manifest(ratios, 10, n_tls // 500, 0, 257)
+    (d / B.MANIFEST).write_text(json.dumps(man))
+    T = np.array([0.005, 0.05, 0.5, 5.0])
+    edges = H.fine_edges() / B.H0
+    rng = np.random.default_rng(seed)
+    for b in range(batches):
+        for i, r in enumerate(ratios):
+            counts = []
+            for tt in T:
+                # probability of each fine bin for E >= 0 (2x the signed density), by midpoint quadrature
+                sub = np.linspace(0, 1, 9)
+                lo, hi = edges[:-1], edges[1:]
+                x = lo[:, None] + (hi - lo)[:, None] * (0.5 * (sub[1:] + sub[:-1]))[None, :]
+                dens = 2 * np.exp(_true_log_F(r, tt / B.H0, x))
+                p = dens.mean(axis=1) * (hi - lo)
+                p = np.append(p, max(0.0, 1 - p.sum()))
+                counts.append(rng.multinomial(n_tls, p / p.sum()))
+            meta = {"params": {"J0": r * B.H0, "h0": B.H0}, "seed": B.batch_seed(0, i, b)}
+            np.savez(d / B.batch_name(r, b), T=T, counts=np.array(counts), n_tls_total=np.int64(n_tls),
+                     meta=json.dumps(meta))
+    return d
+
+
+@pytest.fixture(scope="module")
+def packed(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("lib")
+    d = _fake_build(tmp)
+    out = tmp / "lib.npz"
+    arr = P.pack(str(d), str(out), progress=False)
+    return arr, out
+
+
+def test_pack_recovers_known_density_within_its_errors(packed):
+    arr, _ = packed
+    t = arr["t"]
+    q = arr["q_knots"]
+    e = np.sinh(q) * P.E_SCALE
+    keep = e < 5.0                    # where the synthetic histograms hold counts
+    z = []
+    for i, r in enumerate(arr["ratios"]):
+        for j, tt in enumerate(t):
+            truth = _true_log_F(r, tt, e[keep])
+            z.append((arr["log_F"][i, j, keep] - truth) / arr["sd_log_F"][i, j, keep])
+    z = np.concatenate(z)
+    # statistical errors only: most knots within 2 sd, none absurdly off; the errors are not inflated
+    assert np.mean(np.abs(z) < 2.0) > 0.85
+    assert np.max(np.abs(z)) < 6.0
+    assert np.mean(np.abs(z) < 0.3) < 0.6
+
+
+def test_pack_refuses_overwrite_and_incomplete_passes(packed, tmp_path):
+    _, out = packed
+    d = _fake_build(tmp_path, batches=1)
+    with pytest.raises(ValueError, match="exists"):
+        P.pack(str(d), str(out), progress=False)
+    with pytest.raises(ValueError, match="complete pass"):
+        P.pack(str(d), str(tmp_path / "x.npz"), passes=2, progress=False)
+    os.remove(d / B.batch_name(0.3, 0))
+    with pytest.raises(ValueError, match="0 complete pass"):
+        P.pack(str(d), str(tmp_path / "y.npz"), progress=False)
+
+
+def test_pack_provenance(packed):
+    arr, _ = packed
+    meta = json.loads(str(arr["meta"]))
+    assert meta["passes"] == 2
+    assert meta["realizations_per_ratio"] == [1600] * 4
+    assert len(meta["seeds"]) == 8 and len(set(meta["seeds"])) == 8
+    assert "jtls library build" in meta["regenerate"]
+
+
+def _analytic_library(tmp_path):
+    """A library file whose ln F is a smooth analytic function of (r, ln t, q)."""
+    r = np.linspace(0.05, 1.0, 20)
+    t = np.geomspace(5e-4, 2.0, 30)
+    q = P.q_knots()
+    e = np.sinh(q) * P.E_SCALE
+    R, Tt, E = np.meshgrid(r, t, e, indexing="ij")
+    logF = -0.5 * (E / 2.0) ** 2 - 0.3 * R * np.exp(-E / (0.01 + Tt)) + 0.05 * np.log(Tt) * R
+    path = tmp_path / "analytic.npz"
+    np.savez(path, ratios=r, t=t, q_knots=q, log_F=logF, sd_log_F=0.01 + 0 * logF,
+             e_scale=np.float64(P.E_SCALE), e_max=np.float64(7.0), meta=json.dumps({"test": True}))
+
+    def truth(rr, tt, ee):
+        return -0.5 * (ee / 2.0) ** 2 - 0.3 * rr * np.exp(-ee / (0.01 + tt)) + 0.05 * np.log(tt) * rr
+    return load_library(path), truth
+
+
+def test_interpolation_between_knots(tmp_path):
+    lib, truth = _analytic_library(tmp_path)
+    rng = np.random.default_rng(0)
+    rr = rng.uniform(0.06, 0.99, 40)
+    tt = np.exp(rng.uniform(np.log(6e-4), np.log(1.9), 40))
+    ee = np.concatenate([rng.uniform(0, 0.01, 20), rng.uniform(0.01, 5.0, 20)])
+    for r, t, e in zip(rr, tt, ee):
+        d = SimulatedDOS.create(lib, r, 1.0)
+        got = float(d.log_F_at(e, t))
+        assert abs(got - truth(r, t, e)) < 3e-3, (r, t, e)
+
+
+def test_exact_h0_scaling_positivity_evenness(tmp_path):
+    lib, _ = _analytic_library(tmp_path)
+    E = jnp.array([0.0, 0.003, 0.1, 2.0, 25.0])
+    T = 0.3
+    n10 = lib.dos(0.37, 10.0)(E, T)
+    for lam in (0.5, 3.0):
+        nl = lib.dos(0.37, 10.0 * lam)(lam * E, lam * T)
+        np.testing.assert_allclose(np.asarray(nl) * lam, np.asarray(n10), rtol=1e-12)
+    assert np.all(np.asarray(n10) > 0)
+    np.testing.assert_allclose(np.asarray(lib.dos(0.37, 10.0)(-E, T)), np.asarray(n10), rtol=0, atol=0)
+
+
+def test_derivatives_match_finite_differences(tmp_path):
+    lib, _ = _analytic_library(tmp_path)
+
+    def n(r, h0, E, T):
+        return SimulatedDOS.create(lib, r, h0)(E, T)
+    for args in ((0.33, 10.0, 0.4, 0.2), (0.71, 7.0, 3.0, 1.1)):
+        g = jax.grad(n, argnums=(0, 1, 2, 3))(*args)
+        for k in range(4):
+            h = 1e-6 * max(1.0, abs(args[k]))
+            a = list(args); b = list(args)
+            a[k] += h; b[k] -= h
+            fd = (n(*a) - n(*b)) / (2 * h)
+            assert abs(float(g[k]) - float(fd)) <= 1e-5 * abs(float(fd)) + 1e-12, (k, args)
+    # C1 across a knot of r: one-sided slopes agree
+    r0 = float(lib.ratios[7])
+    f = lambda r: float(jnp.log(n(r, 10.0, 0.5, 0.3)))  # noqa: E731
+    h = 1e-5
+    left = (f(r0) - f(r0 - h)) / h
+    right = (f(r0 + h) - f(r0)) / h
+    assert abs(left - right) < 1e-3 * max(1.0, abs(left))
+
+
+def test_range_errors_name_the_argument(tmp_path):
+    lib, _ = _analytic_library(tmp_path)
+    d = lib.dos(0.3, 10.0)
+    d.check([0.005, 1.0, 20.0])
+    with pytest.raises(ValueError, match="'T'.*outside"):
+        d.check([0.001, 1.0])
+    with pytest.raises(ValueError, match="'T'.*outside"):
+        d.check([30.0])
+    with pytest.raises(ValueError, match="J0_h0"):
+        lib.dos(1.5, 10.0).check([1.0])
+    with pytest.raises(ValueError, match="h0"):
+        lib.dos(0.3, -1.0).check([1.0])
+
+
+def test_library_file_errors_name_the_file(tmp_path):
+    with pytest.raises(ValueError, match="not found"):
+        load_library(tmp_path / "nope.npz")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="bad.npz.*unreadable"):
+        load_library(bad)
+    part = tmp_path / "part.npz"
+    np.savez(part, ratios=np.arange(4.0))
+    with pytest.raises(ValueError, match="part.npz.*missing"):
+        load_library(part)
