@@ -130,13 +130,28 @@ def finite_result(where: str, out, **args):
                      f"at {', '.join(vals)}: {fix}")
 
 
+def dos_T_range(dos, T, name: str = "T"):
+    """Raise ValueError naming ``name`` when a concrete T lies outside the model's T range.
+
+    For models with a ``check_T(T, name)`` method (a :class:`jtls.dos.TabulatedDOS`
+    is valid only inside its table's temperatures); a no-op for the analytic
+    models and for traced T.
+    """
+    check = getattr(dos, "check_T", None)
+    if callable(check) and is_concrete(T):
+        check(T, name)
+
+
 def dos_positive(dos, T, name: str = "dos"):
     """Raise ValueError unless the DOS model is > 0 and finite on a probe grid.
 
-    Probes n(T, E) at the smallest and largest concrete T and E = 0, T/2, T,
-    10 T (what every thermal integral samples).  Skipped when the model's
-    parameters or T are traced (e.g. ``jax.vmap`` over models).
+    First checks that concrete T lie inside the model's temperature range
+    (:func:`dos_T_range`, ValueError naming 'T').  Probes n(T, E) at the
+    smallest and largest concrete T and E = 0, T/2, T, 10 T (what every
+    thermal integral samples).  Skipped when the model's parameters or T are
+    traced (e.g. ``jax.vmap`` over models).
     """
+    dos_T_range(dos, T, "T")
     leaves = jax.tree_util.tree_leaves(dos)
     if not (is_concrete(T) and all(is_concrete(x) for x in leaves)):
         return

@@ -13,18 +13,20 @@ Models
   (lattice constant R0 = 1), n0 above J0.
 * :class:`GaussianDOS` -- norm * exp(-E^2 / 2 sigma^2) / (sigma sqrt(2 pi)).
 * :class:`TabulatedDOS` -- n(T, E) on a (T, E) grid (e.g. the annealer's
-  output), a natural cubic spline in ln T and an even cubic spline in E.  The
-  interpolant is linear in the tabulated values, hence differentiable with
-  respect to them, and C^2 in both variables inside the grid.
+  output), a natural cubic spline in ln T and an even cubic spline in E, of n
+  (linear in the tabulated values) or of ln n (``log=True``: positive
+  everywhere); C^2 in both variables inside the grid, differentiable with
+  respect to the table.  Outside its T range the observables raise.
 
 Attribute ``e_max`` (K) is the largest energy at which the model is defined
-(infinity for the analytic models); integrals that would otherwise run to
-infinity stop there.
+(infinity for the analytic models); the energy integrals of
+:mod:`jtls.observables` that would otherwise run to infinity stop there.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -152,38 +154,110 @@ def _spline_eval(knots, y, M, x):
     return a * y0 + b * y1 + ((a**3 - a) * m0 + (b**3 - b) * m1) * h * h / 6.0
 
 
+def _fold_signed(E_grid):
+    """One-sided grid and index pairs (ia, ib) for a signed grid (increasing, some E < 0).
+
+    Returns (E_one, ia, ib) with E_one >= 0 increasing and n_one = (n[:, ia] + n[:, ib]) / 2.
+    """
+    if np.all(E_grid <= 0.0):                      # one-sided, negative energies
+        idx = np.arange(len(E_grid))[::-1]
+        return -E_grid[::-1], idx, idx
+    neg = np.flatnonzero(E_grid < 0.0)
+    pos = np.flatnonzero(E_grid >= 0.0)
+    pos_nz = pos[E_grid[pos] > 0.0]
+    scale = float(np.max(np.abs(E_grid)))
+    mirrored = -E_grid[neg][::-1]
+    if len(mirrored) != len(pos_nz) or np.any(np.abs(mirrored - E_grid[pos_nz]) > 1e-9 * scale):
+        raise ValueError(
+            "argument 'E_grid' holds negative and positive energies that are not mirror images "
+            "of each other: a signed grid must be symmetric about E = 0 (n(E) and n(-E) are then "
+            "averaged) or one-sided (all E >= 0 or all E <= 0)")
+    ib = neg[::-1]                                 # -E of every E > 0, in the same order
+    if len(pos) > len(pos_nz):                     # E = 0 is on the grid: its own mirror image
+        ib = np.concatenate([[pos[0]], ib])
+    return E_grid[pos], pos, ib
+
+
 class TabulatedDOS:
     """n(T, E) tabulated at temperatures ``T_grid`` (nT,) and energies ``E_grid`` (nE,).
 
-    ``values`` has shape (nT, nE): n per TLS per K at E_grid[j] >= 0 (the DOS
-    is even in E).  Between grid temperatures: natural cubic spline in ln T;
-    outside the T range the nearest tabulated temperature is used.  In E: a
-    natural cubic spline through the mirrored grid (-E, E), hence even and
-    smooth at E = 0; beyond E_grid[-1] the last value is kept and
-    ``e_max = E_grid[-1]``.  Values below ``floor`` (default 1e-12 of the
-    largest value) are raised to it so that 1/n stays finite.
+    Units: T and E in K; ``values`` (nT, nE) in the units of the DOS (per TLS,
+    or per volume, per K); calling ``dos(E, T)`` broadcasts E and T and returns
+    n of their broadcast shape (fastest when T has a trailing singleton axis
+    against E).  The DOS is even in E: ``dos(-E, T) = dos(E, T)``.
 
-    Build with :meth:`create` (or :meth:`from_file` for annealer output);
-    calling is fastest when T has a trailing singleton axis against E.
+    Interpolation (two modes, chosen by ``log`` at :meth:`create`):
+
+    * ``log=False`` (default): natural cubic spline of n in ln T, then an even
+      natural cubic spline of n in E through the mirrored grid (-E, E), smooth
+      at E = 0.  The interpolant is *linear* in the tabulated values (so
+      derivatives with respect to them are exact and C(T) is linear in the
+      table), C^2 in both variables, exact at the knots -- but a cubic spline
+      overshoots near sharp features and may go below zero there; such values
+      are raised to the floor, where 1/n (thermal conductivity) becomes huge.
+    * ``log=True``: the same splines applied to ln n, then exponentiated: the
+      interpolant is positive everywhere (the choice for kappa and for noisy
+      tables with steep drops), still C^2 and exact at the knots, and
+      differentiable (not linear) in the values.  Zeros (empty histogram bins)
+      are raised to the floor before the logarithm: a zero bin becomes a
+      narrow dip to ~floor, around which the log spline rings; prefer a table
+      without zeros (merge or smooth sparse bins).  A concrete table with
+      zeros in log mode gives a RuntimeWarning.
+
+    Floor: values below ``max(floor, floor_rel * max(values))`` (and never
+    below the dtype's smallest normal number) are raised to it, so 1/n stays
+    finite.  The rule is evaluated at every call from the values themselves,
+    so eager and jitted evaluations agree (also when the table is traced).
+    Default: ``floor_rel = 1e-12``; an explicit ``floor`` (absolute, units of
+    n) replaces the relative rule.
+
+    Ranges.  Energies: ``e_max = max |E_grid|``; thermal integrals of
+    :mod:`jtls.observables` stop at e_max; a direct call beyond e_max keeps
+    the last tabulated value.  Temperatures: the table is valid on
+    ``T_range = (T_grid[0], T_grid[-1])``.  The observables raise a ValueError
+    naming the argument ('T', 'T_ref') for concrete temperatures outside it; a
+    direct eager call outside it holds the nearest tabulated temperature
+    (dn/dT = 0 there) and gives a RuntimeWarning (inside ``jit`` it cannot
+    warn: it clamps).  A one-temperature table is T-independent (valid at
+    every T).
+
+    Build with :meth:`create` (or :meth:`from_file` for annealer output).
     """
-    values: Any
-    T_knots: Any      # ln T grid
+    values: Any       # (nT, nE) one-sided table (signed input grids folded)
+    T_knots: Any      # ln T grid (nT,)
     E_knots: Any      # mirrored E grid
     S_T: Any
     S_E: Any
-    floor: Any
+    floor: Any        # absolute floor (units of n); 0: the relative rule only
     e_max: float = math.inf
+    log: bool = False
+    floor_rel: float = 1e-12
+    T_range: tuple = (0.0, math.inf)
 
     @classmethod
-    def create(cls, T_grid, E_grid, values, floor=None):
+    def create(cls, T_grid, E_grid, values, floor=None, log=False):
+        """Build the interpolant.
+
+        Args:
+          T_grid: (nT,) strictly increasing temperatures in K (> 0).
+          E_grid: (nE,) strictly increasing energies in K.  One-sided (all
+            >= 0, or all <= 0: mirrored) or signed and symmetric about 0
+            (every -E on the grid with its E); for a signed grid the table is
+            folded, n(|E|) = (n(E) + n(-E)) / 2, the even part (the models
+            are even in E).  A signed grid that is not symmetric is a
+            ValueError naming 'E_grid'.
+          values: (nT, nE) DOS at the grid points, finite and >= 0 (units of
+            n); may be a JAX array (traced: differentiable).
+          floor: absolute lower bound of the returned n (units of n); None:
+            1e-12 times the largest value.
+          log: interpolate ln n (positive interpolant) instead of n.
+        """
         T_grid = np.asarray(T_grid, dtype=float)
         E_grid = np.asarray(E_grid, dtype=float)
         if T_grid.ndim != 1 or E_grid.ndim != 1:
             raise ValueError("arguments 'T_grid' and 'E_grid' must be one-dimensional")
         V.positive_finite("T_grid", T_grid)
-        V.nonnegative_finite("E_grid", E_grid)
-        if len(E_grid) < 2:
-            raise ValueError("argument 'E_grid' needs at least 2 energies")
+        V.finite("E_grid", E_grid)
         if np.any(np.diff(T_grid) <= 0):
             raise ValueError("argument 'T_grid' must be strictly increasing")
         if np.any(np.diff(E_grid) <= 0):
@@ -194,18 +268,33 @@ class TabulatedDOS:
                              f"(len(T_grid), len(E_grid)) = {(len(T_grid), len(E_grid))}")
         if V.is_concrete(values):
             V.nonnegative_finite("values", values)
+        if floor is not None:
+            V.nonnegative_finite("floor", floor)
+        values = jnp.asarray(values)
+        if not jnp.issubdtype(values.dtype, jnp.floating):
+            values = values.astype(float)
+        if np.any(E_grid < 0):
+            E_grid, ia, ib = _fold_signed(E_grid)
+            values = 0.5 * (values[:, ia] + values[:, ib])
+        if len(E_grid) < 2:
+            raise ValueError("argument 'E_grid' needs at least 2 distinct energies |E|")
+        if log and V.is_concrete(values) and np.any(np.asarray(values) == 0):
+            warnings.warn("TabulatedDOS(log=True): the table holds zeros; they are raised to the "
+                          "floor before the logarithm (narrow dips, spline ringing around them)",
+                          RuntimeWarning, stacklevel=2)
         if E_grid[0] == 0.0:
             knots = np.concatenate([-E_grid[:0:-1], E_grid])
         else:
             knots = np.concatenate([-E_grid[::-1], E_grid])
-        values = jnp.asarray(values)
-        if floor is None:
-            floor = (1e-12 * float(np.max(np.asarray(values))) if V.is_concrete(values)
-                     else float(jnp.finfo(values.dtype).tiny))
+        T_range = ((0.0, math.inf) if len(T_grid) == 1
+                   else (float(T_grid[0]), float(T_grid[-1])))
         return cls(values=values, T_knots=jnp.asarray(np.log(T_grid)),
-                  E_knots=jnp.asarray(knots), S_T=jnp.asarray(_natural_spline_matrix(np.log(T_grid))),
-                  S_E=jnp.asarray(_natural_spline_matrix(knots)), floor=jnp.asarray(floor),
-                  e_max=float(E_grid[-1]))
+                   E_knots=jnp.asarray(knots),
+                   S_T=jnp.asarray(_natural_spline_matrix(np.log(T_grid))),
+                   S_E=jnp.asarray(_natural_spline_matrix(knots)),
+                   floor=jnp.asarray(0.0 if floor is None else floor, dtype=values.dtype),
+                   e_max=float(E_grid[-1]), log=bool(log),
+                   floor_rel=1e-12 if floor is None else 0.0, T_range=T_range)
 
     @property
     def mirror_index(self):
@@ -214,35 +303,85 @@ class TabulatedDOS:
             return np.concatenate([np.arange(n - 1, -1, -1), np.arange(n)])
         return np.concatenate([np.arange(n - 1, 0, -1), np.arange(n)])
 
-    def rows(self, T):
-        """DOS on the E grid at temperature(s) T: shape T.shape + (nE,)."""
-        T = jnp.asarray(T, dtype=float)
-        y = self.values.T  # (nE, nT): spline over T for every energy
+    def floor_value(self):
+        """The effective floor (0-d, units of n): max(floor, floor_rel max(values), tiny)."""
+        v = self.values
+        f = jnp.maximum(self.floor, self.floor_rel * jnp.max(v))
+        return jnp.maximum(f, jnp.finfo(v.dtype).tiny)
+
+    def _knot_values(self):
+        """(y, floor): the splined quantity at the knots (n, or ln max(n, floor)) and the floor."""
+        fl = self.floor_value()
+        if self.log:
+            return jnp.log(jnp.maximum(self.values, fl)), fl
+        return self.values, fl
+
+    def _rows(self, y, T):
+        """Spline over ln T of the knot quantity y (nT, nE) at T: shape T.shape + (nE,)."""
         if self.T_knots.shape[0] == 1:
-            return jnp.broadcast_to(self.values[0], T.shape + (self.values.shape[1],))
-        M = y @ self.S_T.T
-        lt = jnp.log(T)[..., None]
-        out = _spline_eval(self.T_knots, y, M, lt)  # T.shape + (nE,)
-        return out
+            return jnp.broadcast_to(y[0], T.shape + (y.shape[1],))
+        yt = y.T  # (nE, nT): spline over T for every energy
+        M = yt @ self.S_T.T
+        return _spline_eval(self.T_knots, yt, M, jnp.log(T)[..., None])
+
+    def rows(self, T):
+        """DOS on the (one-sided) E grid at temperature(s) T (K): shape T.shape + (nE,)."""
+        T = jnp.asarray(T, dtype=float)
+        self._warn_outside(T)
+        y, fl = self._knot_values()
+        r = self._rows(y, T)
+        return jnp.maximum(jnp.exp(r) if self.log else r, fl)
+
+    def _outside(self, T):
+        """First concrete T (K) outside :attr:`T_range` (relative slack 1e-12), else None."""
+        if not V.is_concrete(T):
+            return None
+        t = np.asarray(T, dtype=float)
+        lo, hi = self.T_range
+        bad = t[(t < lo * (1 - 1e-12)) | (t > hi * (1 + 1e-12))]
+        return float(bad.flat[0]) if bad.size else None
+
+    def check_T(self, T, name="T"):
+        """ValueError naming ``name`` when a concrete T (K) lies outside :attr:`T_range`."""
+        bad = self._outside(T)
+        if bad is not None:
+            lo, hi = self.T_range
+            raise ValueError(
+                f"argument {name!r} = {bad:g} K is outside the temperature range [{lo:g}, {hi:g}] K "
+                f"of the TabulatedDOS: n(T, E) is not extrapolated in T (evaluate inside the "
+                f"table or extend its T_grid)")
+
+    def _warn_outside(self, T):
+        bad = self._outside(T)
+        if bad is not None:
+            lo, hi = self.T_range
+            warnings.warn(f"TabulatedDOS evaluated at T = {bad:g} K, outside its temperature range "
+                          f"[{lo:g}, {hi:g}] K: the nearest tabulated temperature is used "
+                          f"(dn/dT = 0 there)", RuntimeWarning, stacklevel=3)
 
     def __call__(self, E, T):
         E = jnp.abs(jnp.asarray(E, dtype=float))
         T = jnp.asarray(T, dtype=float)
+        self._warn_outside(T)
         T, E = jnp.broadcast_arrays(T, E) if T.ndim > E.ndim else (T, E)
-        rows = self.rows(T)[..., self.mirror_index]  # T.shape + (n_knots,)
+        y, fl = self._knot_values()
+        rows = self._rows(y, T)[..., self.mirror_index]  # T.shape + (n_knots,)
         M = rows @ self.S_E.T
         val = _spline_eval(self.E_knots, rows, M, E)
-        return jnp.maximum(val, self.floor)
+        return jnp.maximum(jnp.exp(val) if self.log else val, fl)
 
     @classmethod
-    def from_file(cls, path, floor=None):
-        """Load an annealer output file (``.npz``) with arrays ``T``, ``E_centers``, ``dos``."""
+    def from_file(cls, path, floor=None, log=False):
+        """Load an annealer output file (``.npz``) with arrays ``T``, ``E_centers``, ``dos``.
+
+        ``floor`` and ``log`` as in :meth:`create`.
+        """
         with np.load(path, allow_pickle=False) as f:
             for key in ("T", "E_centers", "dos"):
                 if key not in f:
                     raise ValueError(f"file {path!s}: missing array {key!r} (expected annealer output)")
-            return cls.create(f["T"], f["E_centers"], f["dos"], floor=floor)
+            return cls.create(f["T"], f["E_centers"], f["dos"], floor=floor, log=log)
 
 
 TabulatedDOS = _pytree(TabulatedDOS, ["values", "T_knots", "E_knots", "S_T", "S_E", "floor"],
-                       ["e_max"])
+                       ["e_max", "log", "floor_rel", "T_range"])

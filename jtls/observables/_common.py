@@ -1,6 +1,7 @@
 """Shared plumbing of the observables: validation, broadcasting, batching, nodes."""
 from __future__ import annotations
 
+import math
 import sys
 from functools import lru_cache
 
@@ -9,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as V
-from ..quadrature import reduced_grid
+from ..quadrature import ORDER, REDUCED_EDGES, panel_nodes, reduced_grid
 
 
 #: Units named in the messages of :func:`check`.
@@ -85,6 +86,8 @@ def batched(fn, dos=None, **arrays):
     V.broadcastable(**arrays)
     if dos is not None and "T" in arrays:
         V.dos_positive(dos, arrays["T"])
+    if dos is not None and "T_ref" in arrays:
+        V.dos_T_range(dos, arrays["T_ref"], "T_ref")
     dtype = jnp.result_type(*arrays.values(), float)
     args = jnp.broadcast_arrays(*[jnp.asarray(a, dtype=dtype) for a in arrays.values()])
     shape = args[0].shape
@@ -103,3 +106,31 @@ def nodes(dtype):
     """Reduced-energy nodes u and weights w of quadrature.reduced_grid, as ``dtype``."""
     u, w = reduced_grid()
     return jnp.asarray(u, dtype=dtype), jnp.asarray(w, dtype=dtype)
+
+
+def u_max(T, dos):
+    """Upper end e_max/T of a reduced-energy integral (None when ``dos.e_max`` is infinite).
+
+    Energy integrals stop at the model's largest energy ``dos.e_max`` (K; a
+    TabulatedDOS's largest tabulated energy); T (K) is a 0-d array.
+    """
+    e_max = getattr(dos, "e_max", math.inf)
+    if isinstance(e_max, (int, float)) and math.isinf(e_max):
+        return None
+    return e_max / T
+
+
+def nodes_to_e_max(T, dos):
+    """Nodes u and weights w (in u = E/T) of :func:`nodes`, on [0, min(80, e_max/T)].
+
+    The panel edges of :data:`jtls.quadrature.REDUCED_EDGES` are clipped at
+    e_max/T (panels beyond collapse to zero width and contribute nothing; the
+    panel holding e_max/T keeps its Gauss nodes), so the integral stops at
+    dos.e_max and d/dT includes the moving end point.  For e_max = inf this is
+    exactly :func:`nodes`.  T (K) is a 0-d array; shapes (n,) each.
+    """
+    top = u_max(T, dos)
+    if top is None:
+        return nodes(T.dtype)
+    edges = jnp.minimum(jnp.asarray(REDUCED_EDGES, dtype=T.dtype), top)
+    return panel_nodes(edges, ORDER)

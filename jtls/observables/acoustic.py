@@ -21,8 +21,9 @@ Relaxation term, Eq. (8) (absolute, -> 0 as T -> 0):
     dv_rel(T) = -C int_0^inf shape(T,E) / (2T cosh^2(E/2T)) Re G(b) dE,
     b = omega tau_min(E) = omega / (A E^3 coth(E/2T)),
 
-where Re G(b) is the closed form of the x-integral of Eq. (8)
-(:func:`jtls.observables._kernels.relaxation_kernel`).  The relaxation
+(stopping at the model's largest energy dos.e_max for a TabulatedDOS, like
+every energy integral here), where Re G(b) is the closed form of the
+x-integral of Eq. (8) (:func:`jtls.observables._kernels.relaxation_kernel`).  The relaxation
 absorption uses Im G: Q^-1_rel = 2 C int shape/(2T cosh^2) Im G dE (the
 factor 2 is dv/v = (1/2) dM/M), with the STM plateau (pi/2) C for
 omega tau_min << 1.  The resonant absorption is Q^-1_res =
@@ -150,27 +151,33 @@ _REL_UPPER = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 40.0, 4
 _REL_LOG_PANELS = 12
 
 
-def _relaxation_nodes(T, A, omega):
+def _relaxation_nodes(T, A, omega, u_max=None):
     """Nodes/weights in u for the relaxation integral, following its feature scale.
 
     omega tau_min = 1 near u* = sqrt(omega / (2 A T^3)); below 1e-2 u* the
     integrand is ~ (u/u*)^4 and contributes < 1e-10.  Log panels run from
     u_lo = clip(1e-2 u*, 1e-14, 1) to 1 (they collapse to zero width when
-    u* > 100), fixed panels from 1 to 64.  Edges carry no gradient.
+    u* > 100), fixed panels from 1 to 64.  These edges carry no gradient;
+    ``u_max`` (= e_max/T, None: no limit) clips every edge, so that the
+    integral stops at the DOS's largest energy (with its T-derivative).
     """
     dt = T.dtype
     u_star = jnp.exp(0.5 * (jnp.log(omega) - jnp.log(2.0 * A) - 3.0 * jnp.log(T)))
     u_lo = jax.lax.stop_gradient(jnp.clip(1e-2 * u_star, 1e-14, 1.0))
     s = jnp.linspace(0.0, 1.0, _REL_LOG_PANELS + 1, dtype=dt)
     log_edges = jnp.concatenate([jnp.zeros(1, dt), jnp.exp(jnp.log(u_lo) * (1.0 - s))])
+    upper = jnp.asarray(_REL_UPPER, dtype=dt)
+    if u_max is not None:
+        log_edges = jnp.minimum(log_edges, u_max)
+        upper = jnp.minimum(upper, u_max)
     u1, w1 = panel_nodes(log_edges, 12)
-    u2, w2 = panel_nodes(jnp.asarray(_REL_UPPER, dtype=dt), 12)
+    u2, w2 = panel_nodes(upper, 12)
     return jnp.concatenate([u1, u2]), jnp.concatenate([w1, w2])
 
 
 def _relaxation_1(T, dos, A, omega):
-    """int n(T,E)/(2T cosh^2(E/2T)) G(b) dE as a complex number (Re: velocity, Im: loss)."""
-    u, w = _relaxation_nodes(T, A, omega)
+    """int_0^e_max n(T,E)/(2T cosh^2(E/2T)) G(b) dE as a complex number (Re: velocity, Im: loss)."""
+    u, w = _relaxation_nodes(T, A, omega, c.u_max(T, dos))
     u = jnp.maximum(u, jnp.finfo(T.dtype).tiny)  # zero-width panels: finite log, weight 0
     g = relaxation_kernel(_log_b(T, u, A, omega))
     n = dos(T * u, T)
@@ -225,7 +232,7 @@ def _theta_edges(log_b):
 
 
 def _relaxation_a2_1(T, dos, A, omega):
-    u, w = c.nodes(T.dtype)
+    u, w = c.nodes_to_e_max(T, dos)
     log_b = _log_b(T, u, A, omega)                           # (n_u,)
     theta, wt = panel_nodes(_theta_edges(log_b), _THETA_ORDER)  # (n_u, n_t)
     # degenerate (zero-width) panels put nodes at theta = 0 with weight 0: keep them finite

@@ -84,7 +84,7 @@ __all__ = ["thermal_conductivity_matthiessen", "thermal_conductivity_matthiessen
 
 def _kappa_extra_1(T, dos, gamma_b, gamma_r4):
     """One temperature: Eq. (5) integrand times 1/(1 + (Gamma_b + g_R E^4)/Gamma_TLS)."""
-    u, w = c.nodes(T.dtype)
+    u, w = c.nodes_to_e_max(T, dos)
     n = dos(T * u, T)
     E = T * u
     tls = T * u * u * tanh_half_over_u(u) * n  # E tanh(E/2T) n, stable at u -> 0
@@ -177,7 +177,8 @@ def thermal_conductivity_matthiessen_dos(T, dos, *, boundary_rate=0.0, rayleigh_
 
     kappa(T) = int E^3 dE / (T^2 sinh^2 tanh n) / (1 + (boundary_rate +
     rayleigh_rate E^4) / (E tanh(E/2T) n(T, E))), same units as
-    :func:`jtls.observables.thermal_conductivity_dos` (equal to it for zero rates).
+    :func:`jtls.observables.thermal_conductivity_dos` (equal to it for zero rates);
+    like it, the integral stops at the model's largest energy ``dos.e_max``.
 
     Args:
       T: temperature(s) in K.

@@ -7,7 +7,9 @@ with scalar parameters (use ``jax.vmap`` over models for batches).
 
 Integrals are computed in the reduced energy u = E/T on the fixed
 Gauss-Legendre panels of :data:`jtls.quadrature.REDUCED_EDGES`
-(0 < u < 80); the neglected tail is below 1e-25 of the integral.
+(0 < u < 80); the neglected tail is below 1e-25 of the integral.  For a
+model with a finite largest energy ``dos.e_max`` (a TabulatedDOS) the
+integrals stop there: u < min(80, e_max/T) (panels clipped at e_max/T).
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from ._kernels import kappa_weight, sech2_half
 
 def _specific_heat_1(T, dos):
     # Eq. (6): C = int n E^2/(4 T^2 cosh^2(E/2T)) dE = T int n(T,Tu) u^2 sech^2(u/2)/4 du
-    u, w = c.nodes(T.dtype)
+    u, w = c.nodes_to_e_max(T, dos)
     n = dos(T * u, T)
     return T * jnp.sum(w * n * u * u * 0.25 * sech2_half(u))
 
@@ -34,7 +36,8 @@ def _specific_heat_1(T, dos):
 def specific_heat_dos(T, dos):
     """Specific heat C(T) of Eq. (6) for any DOS model (k_B = 1).
 
-    C(T) = int_0^inf n(T, E) E^2 / (4 T^2 cosh^2(E/2T)) dE, in the units of n
+    C(T) = int_0^e_max n(T, E) E^2 / (4 T^2 cosh^2(E/2T)) dE (e_max = dos.e_max,
+    infinite for the analytic models), in the units of n
     times K (per TLS, or per volume, per K of temperature).
 
     Args:
@@ -62,7 +65,7 @@ def specific_heat(T, B, mu):
 
 def _kappa_1(T, dos):
     # Eq. (5): int E^3 dE/(T^2 sinh^2 tanh n) = T^2 int u^3/(sinh^2 tanh) / n(T, Tu) du
-    u, w = c.nodes(T.dtype)
+    u, w = c.nodes_to_e_max(T, dos)
     n = dos(T * u, T)
     return T * T * jnp.sum(w * kappa_weight(u) / n)
 
@@ -70,7 +73,7 @@ def _kappa_1(T, dos):
 def thermal_conductivity_dos(T, dos):
     """Thermal conductivity of Eq. (5) for any DOS model, in arbitrary units.
 
-    kappa(T) = int_0^inf E^3 dE / (T^2 sinh^2(E/2T) tanh(E/2T) n(T, E)),
+    kappa(T) = int_0^e_max E^3 dE / (T^2 sinh^2(E/2T) tanh(E/2T) n(T, E)),
     the integral of Eq. (5) with P0(E) -> n(T, E) (units K^2 / [n]).
     """
     c.check(T=T)
@@ -94,7 +97,7 @@ _INNER_EDGES = [0.0] + [10.0 ** (-8.0 + 8.0 * k / 12.0) for k in range(13)]
 
 
 def _kappa_a1_1(T, dos):
-    u, w = c.nodes(T.dtype)
+    u, w = c.nodes_to_e_max(T, dos)
     s, ws = panel_nodes(jnp.asarray(_INNER_EDGES, dtype=T.dtype), 16)
     # N(T u)/T = u int_0^1 n(T, T u s) ds for every outer node u
     N = u * jnp.sum(ws * dos(T * u[:, None] * s, T), axis=-1)
@@ -104,7 +107,7 @@ def _kappa_a1_1(T, dos):
 def thermal_conductivity_A1_dos(T, dos):
     """Thermal conductivity of App. A, Eq. (A1), for any DOS model (arbitrary units).
 
-    kappa(T) = int_0^inf E^4 dE / (T^2 sinh^2(E/2T) tanh(E/2T) N(E)),
+    kappa(T) = int_0^e_max E^4 dE / (T^2 sinh^2(E/2T) tanh(E/2T) N(E)),
     N(E) = int_0^E n(T, E') dE' (the DOS read as n(Delta)).  Same units as
     :func:`thermal_conductivity_dos`, with which it coincides for a constant DOS.
     """

@@ -143,6 +143,7 @@ def resonant_response_dos(T, dos, omega, T_ref=1.0):
     V.in_domain("omega", omega, "rad/s")
     V.broadcastable(T=T, T_ref=T_ref, omega=omega)
     V.dos_positive(dos, T)
+    V.dos_T_range(dos, T_ref, "T_ref")
     T = jnp.asarray(T, dtype=float)
     w = omega_to_kelvin(jnp.asarray(omega, dtype=float))
     _check_e_max(dos, w)
