@@ -193,11 +193,23 @@ def test_thermal_integrals_stop_at_e_max(T):
         return N0 / (2 * T * math.cosh(e / (2 * T)) ** 2) * _re_G(b)
 
     vrel = -_quad(rel, T)
+
+    def rel_im(e):
+        b = OMEGA / (A_REL * e**3 / math.tanh(e / (2 * T)))
+        d = np.sqrt(1 - 1j * b)
+        return N0 / (2 * T * math.cosh(e / (2 * T)) ** 2) * (d * np.arctanh(1 / d) - 1).imag
+
+    w = jtls.units.HBAR_OVER_KB * OMEGA
+    q_inv = 2 * _quad(rel_im, T) + math.pi * N0 * math.tanh(w / (2 * T))
     assert float(jtls.specific_heat_dos(T, tab)) == pytest.approx(cv, rel=1e-9)
     assert float(jtls.thermal_conductivity_dos(T, tab)) == pytest.approx(kap, rel=1e-9)
     assert float(jtls.thermal_conductivity_A1_dos(T, tab)) == pytest.approx(ka1, rel=1e-9)
     assert float(jtls.thermal_conductivity_matthiessen_dos(T, tab)) == pytest.approx(kap, rel=1e-9)
     assert float(jtls.velocity_shift_relaxation_dos(T, tab, A_REL, OMEGA)) == pytest.approx(vrel, rel=1e-8)
+    assert float(jtls.internal_friction_dos(T, tab, A_REL, OMEGA)) == pytest.approx(q_inv, rel=1e-8)
+    # App. A (A2): for a constant DOS it equals Eq. (8), also when both stop at e_max
+    assert float(jtls.velocity_shift_relaxation_A2_dos(T, tab, A_REL, OMEGA)) == pytest.approx(
+        vrel, rel=1e-8)
     # the full integral (constant extension) differs: the cut matters at these T
     assert abs(N0 * math.pi**2 / 6 * T - cv) > 1e-3 * cv
 
