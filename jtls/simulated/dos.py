@@ -185,16 +185,21 @@ class SimulatedDOS:
         y = tab.T                                        # (nQ, nT)
         M = y @ self.S_t.T
         lt = jnp.log(t)
-        t_b, e_b = jnp.broadcast_arrays(lt, e)
-        rows = _spline_eval(self.ln_t, y, M, t_b[..., None])   # t_b.shape + (nQ,)
+        # one row of ln F over the q knots (and its spline coefficients) per temperature, then
+        # evaluated at every energy: T.shape + (nQ,) rows broadcast against E.shape
+        rows = _spline_eval(self.ln_t, y, M, lt[..., None])     # lt.shape + (nQ,)
         rows = rows[..., _mirror_index(self.log_F.shape[-1])]
         Mq = rows @ self.S_q.T
-        q = jnp.arcsinh(e_b / self.e_scale)
+        q = jnp.arcsinh(e / self.e_scale)
         return _spline_eval(self.q_mirror, rows, Mq, q)
 
     def __call__(self, E, T):
         h0 = self.h0
         return jnp.exp(self.log_F_at(jnp.asarray(E, dtype=float) / h0, jnp.asarray(T, dtype=float) / h0)) / h0
+
+    def check_T(self, T, name: str = "T"):
+        """The hook every observable calls on concrete inputs (see jtls._validate.dos_T_range)."""
+        self.check(T, name)
 
     def check(self, T, name: str = "T"):
         """Raise ValueError when concrete J0/h0 or T/h0 lie outside the library (names the argument)."""
