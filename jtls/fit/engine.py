@@ -284,6 +284,10 @@ def build_problem(model, data=None, *, share: Sequence[str] = (), fix=None, init
     bounds = dict(bounds or {})
     models = [t[0] for t in terms]
     st = _structure(models, points, contexts, kinds, single, share, fix, initial, bounds)
+    for k, (m, pts, ctx) in enumerate(zip(models, points, contexts)):
+        if m.observable.validate is not None:      # e.g. data outside a tabulated DOS (names T)
+            held = {**m.fixed, **{local: fix[g] for local, g in st.gnames[k] if g in fix}}
+            m.observable.validate(np.asarray(pts.T, dtype=float), held, dict(ctx))
     guesses = []
     for k, (m, pts, ctx) in enumerate(zip(models, points, contexts)):
         if st.complete[k]:   # every free parameter has a start value: no automatic guess

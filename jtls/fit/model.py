@@ -513,8 +513,6 @@ class Model:
 
     def parameters(self, T, y, context) -> list:
         """List of :class:`Parameter` with automatic guesses, bounds and fixed flags."""
-        if self.observable.validate is not None:
-            self.observable.validate(np.asarray(T, dtype=float), dict(self.fixed), dict(context))
         vals = self.guess(T, y, context)
         out = []
         for k in self.param_names:

@@ -110,13 +110,14 @@ def register(name: str):
     lo, hi = lib.ratio_range
     common = dict(held={"h0": H0_DEFAULT}, validate=_validate, physical={"J0_h0": (False, False), "h0": (False, False)})
     rb = {"J0_h0": (lo, hi), "h0": (0.1, 1000.0)}
+    r0 = min(max(0.2, lo), hi)
     if name in ("velocity", "dielectric"):
         amp = "C" if name == "velocity" else "C_dip"
         register_observable(
             full, _velocity if name == "velocity" else _dielectric, (amp, "J0_h0", "h0", "A"),
             context=("omega", "T_ref"), context_defaults={"T_ref": 1.0}, relative=True,
             bounds={amp: (0.0, INF), "A": (0.0, INF), **rb},
-            defaults={amp: 1e-3, "J0_h0": 0.2, "h0": H0_DEFAULT, "A": 1e8}, amplitude=amp,
+            defaults={amp: 1e-3, "J0_h0": r0, "h0": H0_DEFAULT, "A": 1e8}, amplitude=amp,
             grid={"J0_h0": _ratio_grid, "A": _a_grid},
             quantity="Delta v / v" if name == "velocity" else "Delta eps / eps",
             description=("sound velocity" if name == "velocity" else "dielectric constant")
@@ -124,7 +125,7 @@ def register(name: str):
     else:
         register_observable(
             full, _kappa if name == "thermal_conductivity" else _cv, ("B", "J0_h0", "h0"), positive=True,
-            bounds={"B": (0.0, INF), **rb}, defaults={"B": 1.0, "J0_h0": 0.2, "h0": H0_DEFAULT},
+            bounds={"B": (0.0, INF), **rb}, defaults={"B": 1.0, "J0_h0": r0, "h0": H0_DEFAULT},
             amplitude="B", amplitude_power=-1.0 if name == "thermal_conductivity" else 1.0,
             grid={"J0_h0": _ratio_grid},
             quantity="kappa" if name == "thermal_conductivity" else "C_v",
@@ -142,7 +143,8 @@ def _validate(T, fixed, context):
 def check_data(T, h0=H0_DEFAULT, T_ref=None, name="T"):
     """ValueError naming ``name`` when temperatures (K) lie outside the library at ``h0``."""
     d = _dos_template()
-    d = d.__class__(**{**d.__dict__, "h0": jnp.asarray(float(h0))})
+    lo, hi = d.ratio_range
+    d = d.__class__(**{**d.__dict__, "h0": jnp.asarray(float(h0)), "J0_h0": jnp.asarray(0.5 * (lo + hi))})
     d.check(T, name)
     if T_ref is not None:
         d.check([T_ref], "T_ref")

@@ -1,0 +1,232 @@
+"""Fits for J0/h0 with the simulated DOS (issue 11): recovery, the paper's Fig. 3, and mu_eff(J0/h0).
+
+Three checks of the shipped library (data/simulated_dos_library.npz, or
+$JTLS_SIMULATED_LIBRARY) and of ``Model(..., dos="simulated")``:
+
+1. **Recovery from fresh runs.**  The annealer is run anew (seeds the library
+   never used) at J0/h0 between grid points (0.125, 0.275) and at the Fig. 3
+   values (0.2, 0.3), with the library's protocol and L.  From each run's DOS
+   (``TabulatedDOS(..., log=True)``) we compute dv/v at 90 kHz (A of the
+   paper's Fig. 5a) at 40 temperatures 30-2000 mK, add Gaussian noise of
+   0.3 % of the curve's range (what measured curves reach), and fit the
+   simulated family (C, J0_h0, A, offset free; h0 = 10 K held) to ``--draws``
+   noise draws in one batched call (``fit_many``).  The scatter of the fitted
+   J0/h0 over the draws is sigma_noise; the fresh run's own Monte-Carlo noise
+   is estimated by splitting it into halves (sigma_run).  Pass when
+   |median - truth| <= 2 sqrt(sigma_noise^2 + sigma_run^2).  The same for
+   kappa(T) (0.05-2 K, 1 % relative noise, B and J0_h0 free).
+2. **Fig. 3.**  The noiseless dv/v of the fresh J0 = 2 and 3 K runs at the 12
+   temperatures 0.1-1 K fitted with the constant-mu Eq. (3) model (paper:
+   mu = 0.13 and 0.2) and with the simulated family (should give 0.2, 0.3).
+3. **mu_eff(J0/h0).**  The library's own dv/v (same settings, 30-2000 mK)
+   and kappa (0.05-2 K) at every grid ratio fitted with constant-mu Eq. (3):
+   the map from the paper's phenomenological mu to the microscopic ratio.
+
+Writes OUT/simulated_dos.json and OUT/simulated_dos.png.  Fresh runs are
+cached in OUT/runs (``jtls.anneal.cache.cached_run``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+FRESH = (0.125, 0.275, 0.2, 0.3)
+FIG3 = (0.2, 0.3)
+T12 = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
+
+
+def fresh_run(ratio, args, lib_meta):
+    """A new annealer run at ``ratio`` with the library's protocol (seed 900_000 + index: unused by builds)."""
+    from jtls.anneal.cache import cached_run
+    from jtls.simulated.build import point_config
+    b = lib_meta["build"]
+    cfg = point_config(ratio, FRESH.index(ratio) if ratio in FRESH else 99, 0, L=b["L"],
+                       batch_size=args.realizations, seed=900_000, sweeps=b["sweeps"])
+    return cached_run(cfg, os.path.join(args.out, "runs"), progress=not args.quiet)
+
+
+def halves(path):
+    """TabulatedDOS of the whole run and of its two halves (by realization parity is not stored: by
+    a binomial split of the counts, which has the statistics of two independent half-size runs)."""
+    from jtls.anneal import histogram as H
+    from jtls.dos import TabulatedDOS
+    with np.load(path) as f:
+        T, c, n = f["T"], f["counts"], int(f["n_tls_total"])
+    rng = np.random.default_rng(12345)
+    a = rng.binomial(c, 0.5)
+    out = []
+    for counts, ntls in ((c, n), (a, n / 2), (c - a, n / 2)):
+        dos = H.normalize(H.coarse_counts(counts), H.coarse_edges(), ntls)
+        keep = (T >= 0.004) & (T <= 25.0)
+        Ec = 0.5 * (H.coarse_edges()[1:] + H.coarse_edges()[:-1])
+        out.append(TabulatedDOS.create(T[keep], Ec, np.maximum(dos[keep], 0.0), log=True))
+    return out
+
+
+def velocity_curve(dos, T, omega, A, C=1e-3):
+    import jtls
+    return np.asarray(jtls.velocity_shift_dos(T, dos, A, omega, C, 1.0))
+
+
+def kappa_curve(dos, T, B=1.0):
+    import jtls
+    return np.asarray(jtls.thermal_conductivity_dos(T, dos)) / B
+
+
+def recover(kind, doses, truth, args, omega, A):
+    """Fit noise draws of the whole-run curve and the two half-run curves; returns a summary dict."""
+    from jtls.data import Dataset
+    from jtls.fit import Model, fit
+    from jtls.fit.batch import fit_many
+    rng = np.random.default_rng(int(truth * 1000) + (0 if kind == "velocity" else 1))
+    if kind == "velocity":
+        T = np.geomspace(0.03, 2.0, 40)
+        curves = [velocity_curve(d, T, omega, A) for d in doses]
+        sd = 0.003 * np.ptp(curves[0])
+        model = Model("velocity", dos="simulated", omega=omega)
+        noisy = [curves[0] + sd * rng.standard_normal(T.size) for _ in range(args.draws)]
+        sets = [Dataset(T=T, value=y, omega=omega) for y in noisy]
+        half = [fit(model, Dataset(T=T, value=c, omega=omega)) for c in curves[1:]]
+    else:
+        T = np.geomspace(0.05, 2.0, 30)
+        curves = [kappa_curve(d, T) for d in doses]
+        model = Model("thermal_conductivity", dos="simulated")
+        noisy = [curves[0] * np.exp(0.01 * rng.standard_normal(T.size)) for _ in range(args.draws)]
+        sets = [Dataset(T=T, value=y) for y in noisy]
+        half = [fit(model, Dataset(T=T, value=c)) for c in curves[1:]]
+    t0 = time.perf_counter()
+    res = fit_many(model, sets, start="first")
+    secs = time.perf_counter() - t0
+    ok = [r for r in res if r.ok]
+    est = np.array([r.values["J0_h0"] for r in ok])
+    se = np.array([r.stderr["J0_h0"] for r in ok])
+    s_noise = float(np.std(est, ddof=1)) if len(est) > 1 else float("nan")
+    hv = [r.values["J0_h0"] for r in half if r.ok]
+    # two independent half-size runs: their difference has variance 2 * (2 var_full) -> var_full = d^2 / 4
+    s_run = float(abs(hv[0] - hv[1]) / 2.0) if len(hv) == 2 else float("nan")
+    med = float(np.median(est)) if len(est) else float("nan")
+    tot = float(np.hypot(s_noise, s_run))
+    return {"truth": truth, "draws": args.draws, "ok_fits": len(ok), "median": med,
+            "sigma_noise": s_noise, "mean_reported_stderr": float(np.mean(se)) if len(se) else None,
+            "sigma_run": s_run, "half_run_estimates": hv, "sigma_total": tot,
+            "pass": bool(len(ok) == args.draws and abs(med - truth) <= 2 * tot),
+            "seconds_batched_fits": secs}
+
+
+def mu_eff_map(lib, omega, A):
+    """Constant-mu Eq. (3) fits of the library's own curves at every grid ratio."""
+    from jtls.data import Dataset
+    from jtls.fit import Model, fit
+    Tv = np.geomspace(0.03, 2.0, 40)
+    Tk = np.geomspace(0.05, 2.0, 30)
+    rows = []
+    for r in lib.ratios:
+        d = lib.dos(float(r), 10.0)
+        yv = velocity_curve(d, Tv, omega, A)
+        fv = fit(Model("velocity", omega=omega, fixed={"A": A}), Dataset(T=Tv, value=yv, omega=omega),
+                 intervals="profile")
+        fk = fit(Model("thermal_conductivity"), Dataset(T=Tk, value=kappa_curve(d, Tk)), intervals="profile")
+        rows.append({"J0_h0": float(r),
+                     "velocity": {"status": fv.status, "mu": fv.values["mu"] if fv.ok else None,
+                                  "reduced_chi2": fv.reduced_chi2 if hasattr(fv, "reduced_chi2") else None},
+                     "kappa": {"status": fk.status, "mu": fk.values["mu"] if fk.ok else None}})
+    return rows
+
+
+def fig3(runs, omega, A):
+    from jtls.data import Dataset
+    from jtls.fit import Model, fit
+    T = np.asarray(T12)
+    out = {}
+    for r in FIG3:
+        y = velocity_curve(runs[r][0], T, omega, A)
+        ds = Dataset(T=T, value=y, omega=omega)
+        f3 = fit(Model("velocity", omega=omega, fixed={"A": A}), ds)
+        fs = fit(Model("velocity", dos="simulated", omega=omega, fixed={"A": A}), ds)
+        out[str(r)] = {"J0_K": 10 * r, "paper_mu": {0.2: 0.13, 0.3: 0.2}[r],
+                       "eq3": {"status": f3.status, "mu": f3.values["mu"], "mu_stderr": f3.stderr["mu"]},
+                       "simulated": {"status": fs.status, "J0_h0": fs.values["J0_h0"],
+                                     "J0_h0_stderr": fs.stderr["J0_h0"]}}
+    return out
+
+
+def plot(res, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+    rows = res["mu_eff"]
+    r = [x["J0_h0"] for x in rows]
+    for key, mk in (("velocity", "o"), ("kappa", "s")):
+        ax[0].plot([a for a, x in zip(r, rows) if x[key]["mu"] is not None],
+                   [x[key]["mu"] for x in rows if x[key]["mu"] is not None], mk + "-", label=key)
+    for k, v in res["fig3"].items():
+        ax[0].plot([float(k)], [v["paper_mu"]], "k*", ms=10)
+    ax[0].plot([], [], "k*", label="paper Fig. 3 (velocity)")
+    ax[0].set_xlabel("J0 / h0")
+    ax[0].set_ylabel("mu_eff (constant-mu Eq. 3 fit)")
+    ax[0].legend(loc="upper left")
+    for i, (key, rec) in enumerate(sorted(res["recovery"].items())):
+        ax[1].errorbar([i], [rec["median"] - rec["truth"]], yerr=[2 * rec["sigma_total"]], fmt="o",
+                       color="C2" if rec["pass"] else "C3")
+    ax[1].axhline(0, color="k", lw=0.5)
+    ax[1].set_xticks(range(len(res["recovery"])))
+    ax[1].set_xticklabels(sorted(res["recovery"]), rotation=30, fontsize=7)
+    ax[1].set_ylabel("fitted - true J0/h0 (2 sigma bars)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="out")
+    ap.add_argument("--realizations", type=int, default=2000, help="fresh-run realizations (default 2000)")
+    ap.add_argument("--draws", type=int, default=40, help="noise draws per recovery case (default 40)")
+    ap.add_argument("--ratios", type=float, nargs="*", default=list(FRESH), help="fresh-run J0/h0 values")
+    ap.add_argument("--skip-map", action="store_true", help="skip the mu_eff map")
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args(argv)
+    from jtls.anneal.run import use_cpu_cores
+    use_cpu_cores()
+    import jtls
+    from jtls.simulated.dos import load_library
+    os.makedirs(args.out, exist_ok=True)
+    for name in ("simulated_dos.json", "simulated_dos.png"):
+        p = os.path.join(args.out, name)
+        if os.path.exists(p):
+            os.replace(p, p + ".previous")
+    lib = load_library()
+    omega = jtls.units.paper_frequency(90e3)
+    A = jtls.units.paper_frequency(9.4e6)
+    res = {"library": {"path": lib.path, "ratios": [float(x) for x in lib.ratios],
+                       "realizations_per_ratio": lib.meta.get("realizations_per_ratio"),
+                       "L": lib.meta.get("build", {}).get("L")},
+           "settings": {"omega_rad_s": omega, "A_per_s_K3": A, "fresh_realizations": args.realizations,
+                        "draws": args.draws}, "recovery": {}, "fig3": {}, "mu_eff": []}
+    runs = {}
+    for r in args.ratios:
+        runs[r] = halves(fresh_run(r, args, lib.meta))
+        for kind in ("velocity", "kappa"):
+            key = f"{kind} J0/h0={r:g}"
+            res["recovery"][key] = recover(kind, runs[r], r, args, omega, A)
+            print(key, json.dumps(res["recovery"][key]), flush=True)
+    if all(r in runs for r in FIG3):
+        res["fig3"] = fig3(runs, omega, A)
+        print("fig3", json.dumps(res["fig3"]), flush=True)
+    if not args.skip_map:
+        res["mu_eff"] = mu_eff_map(lib, omega, A)
+    with open(os.path.join(args.out, "simulated_dos.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    plot(res, os.path.join(args.out, "simulated_dos.png"))
+    bad = [k for k, v in res["recovery"].items() if not v["pass"]]
+    print("recovery:", "all pass" if not bad else f"FAILED: {bad}")
+    return 0 if not bad else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
