@@ -8,7 +8,13 @@ Markdown before mkdocstrings renders them.
 * a paragraph ending in ``::`` (an RST literal block follows) ends in ``:``; the
   indented block after it is already a Markdown code block;
 * doctest lines (``>>> ...``) become a fenced ``pycon`` block, without their
-  ``# doctest:`` directives.
+  ``# doctest:`` directives;
+* numpy-style sections written with the description on the entry line
+  (``name : what it is``, the house style of ``jtls.fit``) get the
+  description on the next line, where the numpy parser expects it (a short
+  type such as ``name : str`` stays a type); a ``Returns`` entry
+  ``Type -- description`` is split the same way; ``Example`` becomes
+  ``Examples``.
 
 Nothing in the package changes: only the text the site shows.
 """
@@ -93,9 +99,58 @@ def _table(lines, start):
     return md, end + 1
 
 
+_NP_HEAD = re.compile(r"^(\s*)(Parameters|Other Parameters|Attributes|Returns|Yields|Raises|Example|Examples)\s*$")
+_NP_ENTRY = re.compile(r"^(\s*)([\w*][\w*, ]*?) : (.+)$")
+_TYPE_LIKE = re.compile(r"^[\w\[\]().,|`~* ]+$")
+_RETURN_SPLIT = re.compile(r"^(\s*)`?([\w.\[\], |]+?)`?\s+--\s+(.*)$")
+
+
+def _type_like(text: str) -> bool:
+    return len(text) <= 30 and len(text.split()) <= 3 and not text.endswith(".") and bool(_TYPE_LIKE.match(text))
+
+
+def numpy_inline_entries(text: str) -> str:
+    """Move descriptions written on numpy entry lines to the next line (see module docstring)."""
+    lines = text.split("\n")
+    out, i = [], 0
+    while i < len(lines):
+        m = _NP_HEAD.match(lines[i])
+        if not (m and i + 1 < len(lines) and re.fullmatch(r"\s*-{3,}\s*", lines[i + 1])):
+            out.append(lines[i])
+            i += 1
+            continue
+        base, title = m.group(1), m.group(2)
+        out += [base + ("Examples" if title == "Example" else title), lines[i + 1]]
+        i += 2
+        first = True
+        while i < len(lines) and not (lines[i].strip() and not lines[i].startswith(base)):
+            line = lines[i]
+            if i + 1 < len(lines) and _NP_HEAD.match(line) and re.fullmatch(r"\s*-{3,}\s*", lines[i + 1]):
+                break
+            at_base = line.startswith(base) and not line[len(base):].startswith(" ") and line.strip()
+            e = _NP_ENTRY.match(line) if at_base and title not in ("Returns", "Yields", "Example",
+                                                                      "Examples") else None
+            r = _RETURN_SPLIT.match(line) if at_base and first and title in ("Returns", "Yields") else None
+            if e and not _type_like(e.group(3)):
+                out += [base + e.group(2), base + "    " + e.group(3)]
+            elif r:
+                out += [base + r.group(2).strip(), base + "    " + r.group(3)]
+                i += 1
+                while i < len(lines) and lines[i].strip():       # the rest of the paragraph is its description
+                    out.append(base + "    " + lines[i].strip())
+                    i += 1
+                continue
+            else:
+                out.append(line)
+            if line.strip():
+                first = False
+            i += 1
+    return "\n".join(out)
+
+
 def rst_to_markdown(text: str) -> str:
     """The docstring ``text`` with roles, simple tables and ``::`` converted (see module docstring)."""
-    text = _ROLE.sub(_role, text)
+    text = numpy_inline_entries(_ROLE.sub(_role, text))
     lines = text.split("\n")
     out, i = [], 0
     while i < len(lines):

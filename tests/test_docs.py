@@ -52,8 +52,7 @@ def _nav_paths(items):
 
 # -- navigation ------------------------------------------------------------------
 def test_nav_lists_every_page_and_only_pages_that_exist():
-    nav = _load("optional_pages").add_optional_pages(_mkdocs()["nav"], DOCS)
-    listed = _nav_paths(nav)
+    listed = _nav_paths(_mkdocs()["nav"])
     assert len(listed) == len(set(listed)), "a page is listed twice in the nav"
     missing = [p for p in listed if p not in GENERATED and not (DOCS / p).exists()]
     assert not missing, f"nav entries without a file: {missing}"
@@ -62,21 +61,10 @@ def test_nav_lists_every_page_and_only_pages_that_exist():
     assert GENERATED <= set(listed)
 
 
-def test_optional_pages_join_the_nav_only_when_they_exist(tmp_path):
-    op = _load("optional_pages")
-    nav = [{"User guide": [{"a": "guide/annealing.md"}, {"b": "guide/companion.md"}]}]
-    assert op.add_optional_pages([dict(x) for x in nav], tmp_path) == nav
-    (tmp_path / "guide").mkdir()
-    (tmp_path / "guide" / "simulated-dos.md").write_text("# x\n")
-    got = op.add_optional_pages(nav, tmp_path)
-    assert _nav_paths(got) == ["guide/annealing.md", "guide/simulated-dos.md", "guide/companion.md"]
-    assert _nav_paths(op.add_optional_pages(got, tmp_path)).count("guide/simulated-dos.md") == 1
-
-
 def test_mkdocs_config_is_strict_with_the_api_reference_and_the_gallery():
     cfg = _mkdocs()
     assert cfg["strict"] is True
-    assert "docs/gen_gallery.py" in cfg["hooks"] and "docs/optional_pages.py" in cfg["hooks"]
+    assert cfg["hooks"] == ["docs/gen_gallery.py"]
     plugins = {next(iter(p)) if isinstance(p, dict) else p for p in cfg["plugins"]}
     assert {"search", "mkdocstrings"} <= plugins
     assert all(v == "warn" for v in cfg["validation"].values())
@@ -90,7 +78,8 @@ def test_every_public_observable_is_on_the_reference_pages():
         assert fn.__module__ in shown or f"jtls.observables.{name}" in shown, name
     ref = "".join(p.read_text() for p in (DOCS / "reference").glob("*.md"))
     for mod in ("jtls.dos", "jtls.units", "jtls.fit", "jtls.resonator", "jtls.anneal", "jtls.data",
-                "jtls.companion.meanfield", "jtls.companion.two_tls", "jtls.companion.strength"):
+                "jtls.companion.meanfield", "jtls.companion.two_tls", "jtls.companion.strength",
+                "jtls.simulated.dos", "jtls.simulated.observables"):
         assert f"::: {mod}" in ref, mod
 
 
@@ -260,3 +249,13 @@ def test_rst_roles_tables_and_doctests_become_markdown():
     assert conv("Quick start::\n\n    x = 1") == "Quick start:\n\n    x = 1"
     doc = conv("Example\n\n>>> fit(m, d)  # doctest: +SKIP\n>>> x\n")
     assert "```pycon\n>>> fit(m, d)\n>>> x\n```" in doc
+
+
+def test_numpy_entries_with_inline_descriptions_are_split_for_the_parser():
+    conv = _load("griffe_rst").rst_to_markdown
+    doc = ("Fit.\n\nParameters\n----------\nmodel : a model or an observable name,\n    or a list.\n"
+           "name : str\n    Its name.\n\nReturns\n-------\n:class:`FitResult` -- its status says\nwhat it found.\n")
+    out = conv(doc).split("\n")
+    assert out[4:8] == ["model", "    a model or an observable name,", "    or a list.", "name : str"]
+    assert out[-4:] == ["FitResult", "    its status says", "    what it found.", ""]
+    assert conv("Example\n-------\n>>> f()\n").startswith("Examples\n-------")
