@@ -178,7 +178,8 @@ def page(skipped: bool = False) -> str:
     if skipped:
         out += ["!!! note", "    This build skipped the gallery (`JTLS_DOCS_GALLERY=skip`).", ""]
     for e in GALLERY:
-        shown = " ".join(("python",) + tuple(a.replace("{out}", "out") for a in e.command))
+        args = tuple(a.replace("{out}", "out") for a in e.command)
+        shown = " ".join(("jtls",) + args[2:] if args[:2] == ("-m", "jtls") else ("python",) + args)
         out += [f"## {e.title}", "", e.caption, "", f"Made by `{shown}`.", ""]
         if not skipped:
             out += [f"![{e.title}](gallery/{f})" + "{ loading=lazy }" for f in e.figures] + [""]

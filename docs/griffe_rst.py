@@ -14,7 +14,11 @@ Markdown before mkdocstrings renders them.
   description on the next line, where the numpy parser expects it (a short
   type such as ``name : str`` stays a type); a ``Returns`` entry
   ``Type -- description`` is split the same way; ``Example`` becomes
-  ``Examples``.
+  ``Examples``;
+* Google-style ``Args:`` blocks written compactly -- several ``name: text``
+  entries on one line, continuation lines not indented deeper than the
+  entries -- are put one entry per line with indented continuations, as the
+  Google parser expects.
 
 Nothing in the package changes: only the text the site shows.
 """
@@ -148,9 +152,55 @@ def numpy_inline_entries(text: str) -> str:
     return "\n".join(out)
 
 
+_G_HEAD = re.compile(r"^(\s*)(Args|Arguments|Parameters|Attributes|Keyword Args|Other Parameters):\s*$")
+_G_ENTRY = r"[A-Za-z_*][\w*]*(?:, ?[A-Za-z_*][\w*]*)*(?: \([^)]*\))?:(?:\s|$)"
+_G_IS_ENTRY = re.compile(_G_ENTRY)
+_G_SPLIT = re.compile(r"(?<=[.)])\s{2,}(?=" + _G_ENTRY + ")")
+
+
+def google_compact_args(text: str) -> str:
+    """One Google ``Args:`` entry per line, continuations indented (see module docstring)."""
+    lines = text.split("\n")
+    out, i = [], 0
+    while i < len(lines):
+        m = _G_HEAD.match(lines[i])
+        out.append(lines[i])
+        i += 1
+        if not m:
+            continue
+        head = len(m.group(1))
+        indent = None
+        while i < len(lines):
+            line = lines[i]
+            width = len(line) - len(line.lstrip())
+            if line.strip() and width <= head:
+                break
+            if not line.strip():
+                nxt = next((x for x in lines[i + 1:] if x.strip()), "")
+                if len(nxt) - len(nxt.lstrip()) <= head:
+                    break
+                out.append(line)
+                i += 1
+                continue
+            if indent is None:
+                indent = width
+            body = line[width:]
+            if width == indent:
+                pieces = _G_SPLIT.split(body)
+                for k, piece in enumerate(pieces):
+                    if k == 0 and not _G_IS_ENTRY.match(piece):
+                        out.append(" " * (indent + 4) + piece)   # a continuation written at entry level
+                    else:
+                        out.append(" " * indent + piece)
+            else:
+                out.append(line)
+            i += 1
+    return "\n".join(out)
+
+
 def rst_to_markdown(text: str) -> str:
     """The docstring ``text`` with roles, simple tables and ``::`` converted (see module docstring)."""
-    text = numpy_inline_entries(_ROLE.sub(_role, text))
+    text = google_compact_args(numpy_inline_entries(_ROLE.sub(_role, text)))
     lines = text.split("\n")
     out, i = [], 0
     while i < len(lines):

@@ -259,3 +259,13 @@ def test_numpy_entries_with_inline_descriptions_are_split_for_the_parser():
     assert out[4:8] == ["model", "    a model or an observable name,", "    or a list.", "name : str"]
     assert out[-4:] == ["FitResult", "    its status says", "    what it found.", ""]
     assert conv("Example\n-------\n>>> f()\n").startswith("Examples\n-------")
+
+
+def test_compact_google_args_are_one_entry_per_line():
+    conv = _load("griffe_rst").rst_to_markdown
+    doc = ("Shift.\n\nArgs:\n  T: temperatures (K).  dos: a DOS model.  omega: resonance\n"
+           "  angular frequency (rad/s).\nReturns: an array.")
+    assert conv(doc).split("\n")[2:7] == ["Args:", "  T: temperatures (K).", "  dos: a DOS model.",
+                                          "  omega: resonance", "      angular frequency (rad/s)."]
+    tidy = "Args:\n    T: temperature in K,\n        any shape.\n    mu: DOS power.\n"
+    assert conv(tidy) == tidy
