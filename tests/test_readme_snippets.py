@@ -11,7 +11,8 @@ Rules (also in docs/developer.md, "Snippets are tested"):
   ``<!-- not executed: REASON -->``, with a reason; a shell block with other
   commands (pip, python, mkdocs) must have one;
 * blocks of other languages (text, json, yaml, toml, csv) are output or file
-  contents and are not run; an unknown language fails the test, so that
+  contents and are not run (a text block made only of commands fails: it
+  would escape the test); an unknown language fails the test, so that
   nothing that looks like code escapes by accident.
 
 Snippets use only files of the repository reached through the package
@@ -134,6 +135,12 @@ def test_page_snippets_run(path, tmp_path, monkeypatch):
     run_page(path, tmp_path, monkeypatch)
 
 
+def looks_like_commands(block: Block) -> bool:
+    """A non-code block whose lines are all shell commands (jtls, python, pip, $ ...)."""
+    lines = [x.strip() for x in block.code.split("\n") if x.strip()]
+    return bool(lines) and all(re.match(r"(\$ |jtls |python3? |pip |\.venv/|mkdocs )", x) for x in lines)
+
+
 def test_every_skipped_block_gives_a_reason_and_shell_blocks_are_runnable_or_marked():
     for path in pages():
         for b in blocks(path):
@@ -141,6 +148,10 @@ def test_every_skipped_block_gives_a_reason_and_shell_blocks_are_runnable_or_mar
                 assert len(b.skip) >= 10, f"{b.where()}: give a reason why the block is not executed"
             elif b.lang in ("bash", "sh", "console", "shell"):
                 shell_commands(b)                      # raises for a non-jtls command
+            elif b.lang in NOT_CODE:
+                assert not looks_like_commands(b), (
+                    f"{b.where()}: commands in a ```{b.lang} block escape the snippet test; make it "
+                    "```bash (run) or mark it '<!-- not executed: REASON -->'")
 
 
 # -- the extractor itself must be able to fail --------------------------------
@@ -158,6 +169,12 @@ def test_a_failing_snippet_fails(tmp_path, monkeypatch):
     md.write_text("```python\nundefined_name + 1\n```\n")
     with pytest.raises(AssertionError, match="NameError"):
         run_page(md, tmp_path, monkeypatch)
+
+
+def test_commands_hidden_in_a_text_block_are_recognised(tmp_path):
+    md = tmp_path / "x.md"
+    md.write_text("```text\njtls fit a.csv --observable velocity\n```\n\n```text\nstatus: ok\n```\n")
+    assert [looks_like_commands(b) for b in blocks(md)] == [True, False]
 
 
 def test_an_unmarked_non_jtls_shell_line_fails(tmp_path):
