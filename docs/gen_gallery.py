@@ -161,6 +161,9 @@ def run_gallery(cache: Path = CACHE, log=print) -> dict:
                 continue
             shutil.rmtree(folders[e.key], ignore_errors=True)
             tmp.rename(folders[e.key])
+            for old in cache.glob(f"{e.key}-*"):            # figures of older sources
+                if old != folders[e.key] and old.suffix != ".tmp":
+                    shutil.rmtree(old, ignore_errors=True)
             log(f"gallery: {e.key} done in {time.perf_counter() - started:.0f} s")
     if errors:
         raise RuntimeError("gallery scripts failed:\n" + "\n".join(errors))
