@@ -191,6 +191,7 @@ class SimulatedDOS:
         rows = rows[..., _mirror_index(self.log_F.shape[-1])]
         Mq = rows @ self.S_q.T
         q = jnp.arcsinh(e / self.e_scale)
+        q = jnp.broadcast_to(q, jnp.broadcast_shapes(lt.shape, q.shape))
         return _spline_eval(self.q_mirror, rows, Mq, q)
 
     def __call__(self, E, T):

@@ -12,6 +12,11 @@ velocity@simulated                    C, J0_h0, h0, A         velocity_shift_dos
 dielectric@simulated                  C_dip, J0_h0, h0, A     dielectric_shift_dos(T, C_dip n)
 thermal_conductivity@simulated        B, J0_h0, h0            thermal_conductivity_dos(T, B n)
 specific_heat@simulated               B, J0_h0, h0            specific_heat_dos(T, B n)
+resonator_shift@simulated             F_delta0, J0_h0, h0,    see jtls.simulated.resonator
+                                      Delta, alpha
+resonator_loss@simulated              F_delta0, J0_h0, h0,    see jtls.simulated.resonator
+                                      P_c_dBm, beta, Delta,
+                                      alpha, loss_bg
 ====================================  ======================  =========================
 
 n = n(T, E; J0/h0, h0) is per TLS per K (its integral over signed energies is
@@ -38,7 +43,7 @@ INF = math.inf
 #: Default random-field scale (K), the paper's h0.
 H0_DEFAULT = 10.0
 SUFFIX = "@simulated"
-_BASE = ("velocity", "dielectric", "thermal_conductivity", "specific_heat")
+_BASE = ("velocity", "dielectric", "thermal_conductivity", "specific_heat", "resonator_shift", "resonator_loss")
 
 
 @functools.lru_cache(maxsize=1)
@@ -111,7 +116,11 @@ def register(name: str):
     common = dict(held={"h0": H0_DEFAULT}, validate=_validate, physical={"J0_h0": (False, False), "h0": (False, False)})
     rb = {"J0_h0": (lo, hi), "h0": (0.1, 1000.0)}
     r0 = min(max(0.2, lo), hi)
-    if name in ("velocity", "dielectric"):
+    if name.startswith("resonator_"):
+        from .. import resonator  # noqa: F401  (the constant-mu twins and their guesses)
+        from .resonator import register_resonator
+        register_resonator(name, full, common, rb)
+    elif name in ("velocity", "dielectric"):
         amp = "C" if name == "velocity" else "C_dip"
         register_observable(
             full, _velocity if name == "velocity" else _dielectric, (amp, "J0_h0", "h0", "A"),
