@@ -25,6 +25,7 @@ def register(subparsers) -> None:
     b.add_argument("--batches", type=int, default=10, help="batches per ratio (default 10)")
     b.add_argument("--batch-size", type=int, default=1000, help="realizations per batch (default 1000)")
     b.add_argument("--seed", type=int, default=0, help="base seed (default 0; batch seeds are derived from it)")
+    b.add_argument("--sweeps", type=int, default=257, help="sweeps per temperature (default 257, the paper's)")
     b.add_argument("--hours", type=float, default=None, help="start no new batch after this many hours")
     b.add_argument("--cpu-devices", type=int, default=0, help="as jtls anneal (default: one device per core)")
     b.add_argument("--quiet", action="store_true")
@@ -53,7 +54,7 @@ def _build(args) -> int:
     deadline = None if args.hours is None else time.time() + 3600.0 * args.hours
     try:
         res = build(args.directory, ratios=ratios, L=args.L, batches=args.batches, batch_size=args.batch_size,
-                    seed=args.seed, progress=not args.quiet, deadline=deadline)
+                    seed=args.seed, sweeps=args.sweeps, progress=not args.quiet, deadline=deadline)
     except KeyboardInterrupt:
         print("jtls library build: interrupted; run the same command again to resume", file=sys.stderr)
         return 130

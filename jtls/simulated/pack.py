@@ -256,8 +256,9 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
                       "MIN_COUNTS": MIN_COUNTS, "method": "penalised even natural cubic spline in "
                       "q = asinh(e/E_SCALE), lam by GCV, Poisson weights"},
         "smoothing_rows": info_rows,
-        "regenerate": (f"jtls library build DIR --L {man['L']} --batches {npass} --batch-size "
-                       f"{man['batch_size']} --seed {man['seed']} && jtls library pack DIR --out OUT"),
+        "regenerate": (f"jtls library build DIR --ratios {','.join(f'{r:g}' for r in ratios)} --L {man['L']} "
+                       f"--batches {npass} --batch-size {man['batch_size']} --seed {man['seed']} --sweeps "
+                       f"{man['sweeps']} && jtls library pack DIR --passes {npass} --out OUT"),
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "units": "t = T/h0, e = E/h0, F = h0 n(T, E) per TLS over signed energies; ln F tabulated",
     }
