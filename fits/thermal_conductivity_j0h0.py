@@ -24,7 +24,8 @@ reason, and the material's ``window`` says so.
 Per material the JSON reports mu (68/95 % interval or 95 % upper limit and
 p(mu = 0)), J0_h0 with its 68/95 % profile interval -- or why there is none
 ("unconstrained", or the failed fit's status) --, both fit statuses, both
-chi^2, and one sentence saying whether the data constrain J0/h0.  They do
+chi^2 (ok fits only), lack-of-fit flags (from the fits' warnings), and one
+sentence saying whether the data constrain J0/h0.  They do
 when the simulated fit has status ``ok`` and its 95 % interval is closed
 (both ends crossings of the profile) strictly inside the library's range.
 A fit whose status is not ``ok`` is never reported with values: its last
@@ -108,6 +109,7 @@ def fit_record(label, model, ds):
                 "message": f"{type(exc).__name__}: {exc}", "values": None, "chi2": None, "reduced_chi2": None,
                 "stderr": None, "intervals": None, "tests": None, "params": {}, "free": [], "fixed": {},
                 "at_bound": [], "unidentified": [], "warnings": [], "last_iterate_not_a_result": None,
+                "lack_of_fit": False,
                 "seconds": time.perf_counter() - t0}, None
     ok = r.ok
     rec = {"label": label, "observable": model.name, "status": r.status, "ok": ok,
@@ -119,6 +121,7 @@ def fit_record(label, model, ds):
            "intervals": r.intervals if ok else None,
            "at_bound": list(r.at_bound), "unidentified": list(r.unidentified),
            "warnings": list(r.warnings), "tests": r.tests if ok else None, "n_steps": r.n_steps,
+           "lack_of_fit": ok and any("lack of fit" in w for w in r.warnings),
            "seconds": time.perf_counter() - t0,
            "params": {k: TC.param_summary(r, k) for k in r.free}}
     if not ok:
@@ -234,6 +237,9 @@ def panel_text(m) -> str:
     c = m["chi2"]
     lines.append("chi2 (ln kappa): " + ", ".join(
         f"{k} " + (f"{c[k]:.3g}" if c.get(k) is not None else "- (no ok fit)") for k in LABELS))
+    lof = [k for k in LABELS if (m["fits"].get(k) or {}).get("lack_of_fit")]
+    if lof:
+        lines.append("lack of fit flagged (fit warning): " + ", ".join(lof))
     if m["window"]["restricted_by_library"]:
         lines.append("  " + m["window"]["note"])
     return "\n".join(w for ln in lines for w in textwrap.wrap(ln, 52, subsequent_indent="    "))

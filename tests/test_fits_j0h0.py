@@ -57,6 +57,7 @@ def test_contract(run):
         for label, f in m["fits"].items():
             assert f["status"] in STATUSES and f["ok"] == (f["status"] == "ok")
             assert m["statuses"][label] == f["status"]
+            assert f["lack_of_fit"] == (f["ok"] and any("lack of fit" in w for w in f["warnings"]))
         assert m["fits"]["simulated"]["observable"] == "thermal_conductivity@simulated"
         assert m["fits"]["simulated"]["fixed"] == {"h0": 10.0}
         assert set(m["fits"]["simulated"]["free"]) == {"B", "J0_h0"}
