@@ -12,8 +12,13 @@ Rules (also in docs/developer.md, "Snippets are tested"):
   commands (pip, python, mkdocs) must have one;
 * blocks of other languages (text, json, yaml, toml, csv) are output or file
   contents and are not run (a text block made only of commands fails: it
-  would escape the test); an unknown language fails the test, so that
-  nothing that looks like code escapes by accident.
+  would escape the test); a block without a language or of any other
+  language fails the test, so that nothing that looks like code escapes by
+  accident.
+
+All pages run one after the other in one separate Python process (one import
+of jax and jtls, nothing left behind in the test process), compiled with
+XLA's backend optimisation off (cheaper compiles for run-once snippets).
 
 Snippets use only files of the repository reached through the package
 (``jtls.paper_table``) or files they create themselves.
@@ -22,8 +27,15 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -94,45 +106,89 @@ def shell_commands(block: Block) -> list:
     return cmds
 
 
-def run_page(path: Path, tmp_path, monkeypatch):
+def run_page(path: Path, workdir: Path) -> int:
+    """Run the snippets of one page in ``workdir``; AssertionError (with the place) on failure."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from jtls.cli import main
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("JTLS_JAX_CACHE", "off")       # no persistent cache written by CLI snippets
+    here = os.getcwd()
+    os.chdir(workdir)
     namespace = {"__name__": "__snippet__"}
     ran = 0
-    for b in blocks(path):
-        if b.skip or b.lang in NOT_CODE:
-            continue
-        assert b.lang in EXECUTED, f"{b.where()}: unknown code block language {b.lang!r}"
-        if b.lang == "python":
-            try:
-                exec(compile(b.code, b.where(), "exec"), namespace)
-            except Exception as exc:
-                raise AssertionError(f"{b.where()}: python snippet failed: {exc!r}") from exc
-            finally:
-                plt.close("all")
-        else:
-            for argv, expected in shell_commands(b):
-                out = io.StringIO()
-                with contextlib.redirect_stdout(out):
-                    try:
-                        rc = main(argv)
-                    except SystemExit as exc:          # argparse: --help, --version, usage errors
-                        rc = exc.code or 0
-                assert rc == expected, (f"{b.where()}: 'jtls {' '.join(argv)}' exited {rc}, "
-                                        f"expected {expected}\n{out.getvalue()[-2000:]}")
-        ran += 1
+    try:
+        for b in blocks(path):
+            if b.skip or b.lang in NOT_CODE:
+                continue
+            assert b.lang in EXECUTED, f"{b.where()}: unknown code block language {b.lang!r}"
+            if b.lang == "python":
+                try:
+                    exec(compile(b.code, b.where(), "exec"), namespace)
+                except Exception as exc:
+                    raise AssertionError(f"{b.where()}: python snippet failed: {exc!r}") from exc
+                finally:
+                    plt.close("all")
+            else:
+                for argv, expected in shell_commands(b):
+                    out = io.StringIO()
+                    with contextlib.redirect_stdout(out):
+                        try:
+                            rc = main(argv)
+                        except SystemExit as exc:          # argparse: --help, --version, usage errors
+                            rc = exc.code or 0
+                    assert rc == expected, (f"{b.where()}: 'jtls {' '.join(argv)}' exited {rc}, "
+                                            f"expected {expected}\n{out.getvalue()[-2000:]}")
+            ran += 1
+    finally:
+        os.chdir(here)
     return ran
 
 
+def _run_pages_here(paths, report: Path) -> None:
+    """Run pages one after the other in this process; write {page: error or None, ...} to ``report``."""
+    results = {}
+    for path in paths:
+        work = Path(tempfile.mkdtemp(prefix="jtls-snippets-"))
+        out = io.StringIO()
+        t0 = time.process_time()
+        try:
+            with contextlib.redirect_stdout(out):
+                run_page(Path(path), work)
+            error = None
+        except BaseException as exc:                   # noqa: BLE001 - reported per page
+            error = f"{exc}\n--- output of the page so far ---\n{out.getvalue()[-3000:]}"
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        results[str(path)] = {"error": error, "cpu_s": round(time.process_time() - t0, 2)}
+        report.write_text(json.dumps(results))
+
+
+#: XLA settings of the snippet process: compiling without LLVM's optimisation passes
+#: is about a third cheaper for these small, run-once programs (results unchanged).
+SNIPPET_ENV = {"XLA_FLAGS": "--xla_backend_optimization_level=0", "JTLS_JAX_CACHE": "off",
+               "MPLBACKEND": "Agg"}
+
+
+@pytest.fixture(scope="module")
+def page_results(tmp_path_factory):
+    """Every page run once, all in one fresh Python process (one import of jax and jtls)."""
+    report = tmp_path_factory.mktemp("snippets") / "report.json"
+    env = {**os.environ, **SNIPPET_ENV}
+    env["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + SNIPPET_ENV["XLA_FLAGS"]).strip()
+    proc = subprocess.run([sys.executable, __file__, str(report)] + [str(p) for p in pages()],
+                          env=env, capture_output=True, text=True, timeout=900)
+    results = json.loads(report.read_text()) if report.exists() else {}
+    if proc.returncode != 0 and len(results) < len(pages()):
+        pytest.fail(f"the snippet process stopped (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    return results
+
+
 @pytest.mark.parametrize("path", pages(), ids=lambda p: str(p.relative_to(ROOT)))
-def test_page_snippets_run(path, tmp_path, monkeypatch):
-    run_page(path, tmp_path, monkeypatch)
+def test_page_snippets_run(path, page_results):
+    result = page_results[str(path)]
+    assert result["error"] is None, result["error"]
 
 
 def looks_like_commands(block: Block) -> bool:
@@ -164,11 +220,11 @@ def test_extractor_sees_blocks_marks_and_languages(tmp_path):
     assert bs[2].code == "y = x + 1"
 
 
-def test_a_failing_snippet_fails(tmp_path, monkeypatch):
+def test_a_failing_snippet_fails(tmp_path):
     md = tmp_path / "bad.md"
     md.write_text("```python\nundefined_name + 1\n```\n")
     with pytest.raises(AssertionError, match="NameError"):
-        run_page(md, tmp_path, monkeypatch)
+        run_page(md, tmp_path)
 
 
 def test_commands_hidden_in_a_text_block_are_recognised(tmp_path):
@@ -184,8 +240,23 @@ def test_an_unmarked_non_jtls_shell_line_fails(tmp_path):
         shell_commands(blocks(md)[0])
 
 
-def test_a_jtls_command_with_the_wrong_exit_code_fails(tmp_path, monkeypatch):
+def test_a_jtls_command_with_the_wrong_exit_code_fails(tmp_path):
     md = tmp_path / "bad.md"
     md.write_text("```bash\njtls fit missing.csv --observable velocity --omega 1\n```\n")
     with pytest.raises(AssertionError, match="exited 2"):
-        run_page(md, tmp_path, monkeypatch)
+        run_page(md, tmp_path)
+
+
+def test_the_page_runner_reports_each_page(tmp_path):
+    good, bad = tmp_path / "good.md", tmp_path / "bad.md"
+    good.write_text("```python\nx = 1\nprint(x)\n```\n")
+    bad.write_text("```python\nprint('before')\nraise RuntimeError('boom')\n```\n")
+    report = tmp_path / "r.json"
+    _run_pages_here([good, bad], report)
+    res = json.loads(report.read_text())
+    assert res[str(good)]["error"] is None
+    assert "boom" in res[str(bad)]["error"] and "before" in res[str(bad)]["error"]
+
+
+if __name__ == "__main__":          # the snippet process of the page_results fixture
+    _run_pages_here(sys.argv[2:], Path(sys.argv[1]))
