@@ -81,7 +81,9 @@ def test_row_statuses(crafted):
 def test_cli_text_and_json(crafted, capsys):
     from jtls.cli import main
     assert main(["dos-fit", str(crafted), "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"meta", "rows"}
+    rows = doc["rows"]
     assert [r["ok"] for r in rows] == [False, False, True, True, False, False]
     assert sum(r["status"] == "ok" for r in rows) == 2
     assert main(["dos-fit", str(crafted)]) == 0

@@ -166,7 +166,12 @@ def test_cli_anneal_and_dos_fit(tmp_path, capsys):
     def no_nan(c):
         raise AssertionError(f"non-standard JSON constant {c}")
 
-    rows = json.loads(capsys.readouterr().out, parse_constant=no_nan)
+    doc = json.loads(capsys.readouterr().out, parse_constant=no_nan)
+    # the run's parameters travel with the rows
+    run_ = doc["meta"]["run"]
+    assert run_["params"]["L"] == 4 and run_["seed"] == 3 and run_["realizations"] == 5
+    assert doc["meta"]["input"] == str(out.resolve()) and doc["meta"]["bins"] == 16
+    rows = doc["rows"]
     assert [r["T"] for r in rows] == [1e-3, 0.5, 2.0, 20.0]
     for r in rows:
         assert {"T", "B", "B_err", "mu", "mu_err", "status"} <= set(r)

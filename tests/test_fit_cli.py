@@ -52,7 +52,10 @@ def test_cli_real_file_json_and_outputs(tmp_path, capsys):
     js = tmp_path / "olson1993_stycast1266_thermal_conductivity.json"
     png = tmp_path / "olson1993_stycast1266_thermal_conductivity.png"
     assert js.is_file() and png.is_file() and png.stat().st_size > 10_000
-    res = FitResult.from_json(str(js))
+    # the written file is the printed document; its complete result reads back as a FitResult
+    doc = json.loads(js.read_text())
+    assert doc == obj and doc["meta"]["observable"] == "thermal_conductivity"
+    res = FitResult.from_dict(doc["result"])
     assert res.values["mu"] == obj["parameters"]["mu"]["value"]
     # chi2 is the sum of the squared log residuals it lists (no sigma in the file)
     r = np.concatenate([np.asarray(v) for v in res.residuals.values()])

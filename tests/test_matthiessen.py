@@ -145,7 +145,7 @@ def test_si_version_limits():
     # deficit 0 < 1 - kappa/kappa_C <= max_alpha pi C_a l_b k_B T <u> / (hbar v_a)  (mu = 0,
     # 1/(1+x) >= 1 - x, x <= pi C l_b omega / v, <u> = 5 zeta(5)/zeta(4) under u^4/sinh^2(u/2))
     l_b = 1e-6
-    k = np.asarray(thermal_conductivity_si_matthiessen(*args, 0.0, l_b=l_b))
+    k = np.asarray(thermal_conductivity_si_matthiessen(*args, 0.0, boundary=l_b))
     deficit = 1 - k / np.asarray(casimir_limit_si(T, 5800.0, 3800.0, l_b))
     mean_u = 5 * float(mp.zeta(5)) / float(mp.zeta(4))
     bound = np.maximum(*[math.pi * C * l_b * units.K_B * np.asarray(T) * mean_u / (units.HBAR * v)
@@ -153,10 +153,10 @@ def test_si_version_limits():
     assert np.all(deficit > 0) and np.all(deficit <= bound)
     assert deficit[0] < 2e-3  # the limit is actually reached at 10 mK
     # Rayleigh scattering only lowers kappa, more at high T
-    kr = np.asarray(thermal_conductivity_si_matthiessen(*args, 0.1, a_R=1e-42))
+    kr = np.asarray(thermal_conductivity_si_matthiessen(*args, 0.1, rayleigh=1e-42))
     k0 = np.asarray(thermal_conductivity_si(*args, 0.1))
     assert np.all(kr < k0) and np.all(np.diff(kr / k0) < 0)
-    with pytest.raises(ValueError, match="l_b"):
-        thermal_conductivity_si_matthiessen(*args, 0.1, l_b=0.0)
-    with pytest.raises(ValueError, match="a_R"):
-        thermal_conductivity_si_matthiessen(*args, 0.1, a_R=-1.0)
+    with pytest.raises(ValueError, match="boundary"):
+        thermal_conductivity_si_matthiessen(*args, 0.1, boundary=0.0)
+    with pytest.raises(ValueError, match="rayleigh"):
+        thermal_conductivity_si_matthiessen(*args, 0.1, rayleigh=-1.0)

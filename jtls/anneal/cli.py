@@ -1,8 +1,18 @@
-"""Command line: ``jtls anneal`` (run the annealer) and ``jtls dos-fit`` (Eq. 3 fits of a run)."""
+"""Command line: ``jtls anneal`` (run the annealer) and ``jtls dos-fit`` (Eq. 3 fits of a run).
+
+``jtls anneal`` without ``--out`` writes ``anneal_L{L}_J0_{J0}_h0_{h0}_x{x}_r{realizations}_s{seed}.npz``
+in the current directory (:func:`default_out`), and says so.
+
+``jtls dos-fit --json`` prints one object ``{"meta": {"jtls_version", "date", "command",
+"input", "sha256", "bins", "run": {the annealer run's parameters, as stored in the file}},
+"rows": [{T, B, B_err, mu, mu_err, chi2_red, chi2_p, corr, n_counts, bins, status, ok,
+warnings}, ...]}``.
+"""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from .schedule import PAPER_SWEEPS, ZERO_T, PAPER_TEMPERATURES, make_schedule, parse_temperatures
@@ -34,8 +44,9 @@ def register(subparsers) -> None:
                    help="on CPU, split the host into this many devices and shard realizations "
                         "over them (default 0 = one per core; 1 = a single device)")
     a.add_argument("--no-relax", action="store_true", help="skip the final greedy relaxation")
-    a.add_argument("--out", required=True,
-                   help="output .npz file; an existing file is not replaced without --overwrite.  While "
+    a.add_argument("--out", default=None,
+                   help="output .npz file (default: anneal_L{L}_J0_{J0}_h0_{h0}_x{x}_r{realizations}_s{seed}.npz "
+                        "in the current directory); an existing file is not replaced without --overwrite.  While "
                         "running, OUT.lock (a second run with the same --out is refused) and the "
                         "checkpoint OUT.ckpt.npz sit next to it")
     a.add_argument("--resume", action="store_true",
@@ -49,23 +60,34 @@ def register(subparsers) -> None:
                         "compiled batches are made smaller when needed), so a killed run loses at most "
                         "about that much work")
     a.add_argument("--quiet", action="store_true", help="no progress lines")
-    a.set_defaults(func=_anneal)
+    a.set_defaults(func=_anneal, _parser=a)
 
     f = subparsers.add_parser(
         "dos-fit", help="Eq. (3) fits B(T), mu(T) of an annealer output file",
         description="Fit n = B (T^2 + E^2)^(mu/2) (Eq. 3) in 0 < E < 2T at every temperature of a "
                     "jtls anneal output, as Table II of Churkin et al. 2021.")
     f.add_argument("path", help="output of jtls anneal (.npz)")
-    f.add_argument("--json", action="store_true", help="print a JSON list of {T, B, B_err, mu, mu_err, chi2_red, chi2_p, corr, "
-                        "n_counts, bins, status, ok, warnings}; status is 'ok' only for a row that is a result "
-                        "(see jtls.anneal.analysis.fit_eq3)")
+    f.add_argument("--json", action="store_true",
+                   help="print a JSON object {\"meta\": {jtls_version, date, command, input, sha256, bins, "
+                        "run: the annealer's parameters}, \"rows\": [{T, B, B_err, mu, mu_err, chi2_red, "
+                        "chi2_p, corr, n_counts, bins, status, ok, warnings}]}; status is 'ok' only for a row "
+                        "that is a result (see jtls.anneal.analysis.fit_eq3)")
     f.add_argument("--bins", type=int, default=16, help="histogram bins in 0 < E < 2T (default 16)")
-    f.set_defaults(func=_dos_fit)
+    f.set_defaults(func=_dos_fit, _parser=f)
+
+
+def default_out(args) -> str:
+    """The output file of ``jtls anneal`` without ``--out`` (named after the model parameters)."""
+    return (f"anneal_L{args.L}_J0_{args.J0:g}_h0_{args.h0:g}_x{args.x:g}_r{args.realizations}"
+            f"_s{args.seed}.npz")
 
 
 def _anneal(args) -> int:
     from .lattice import ModelParams
     from .run import RunConfig, run, use_cpu_cores
+    if args.out is None:
+        args.out = default_out(args)
+        print(f"jtls anneal: no --out given; writing {args.out} (in {os.getcwd()})", file=sys.stderr)
     use_cpu_cores(args.cpu_devices)
     if args.schedule is not None and not args.schedule.strip():
         raise ValueError("--schedule is empty; give comma-separated temperatures in K, or leave the option "
@@ -97,8 +119,11 @@ def _dos_fit(args) -> int:
     data = load(args.path)
     rows = fit_table(data, nbins=args.bins)
     if args.json:
+        from ..fit.cli import command_line, run_meta
         from ..fit.result import json_safe            # non-finite numbers as strings: valid JSON
-        json.dump(json_safe(rows), sys.stdout, indent=1, allow_nan=False)
+        meta = run_meta(args, args.path, command_line(args, args._parser, positional=("path",)))
+        meta.update(bins=args.bins, run=data.get("meta", {}))
+        json.dump(json_safe({"meta": meta, "rows": rows}), sys.stdout, indent=1, allow_nan=False)
         print()
         return 0
     print(f"# {args.path}: Eq. (3) fits in 0 < E < 2T; errors 1 sigma (Poisson)")

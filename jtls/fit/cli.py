@@ -1,7 +1,9 @@
 """``jtls fit``: fit one measured curve from the command line.
 
-    jtls fit FILE --observable {velocity,dielectric,thermal_conductivity,specific_heat,
+    jtls fit FILE --observable {velocity,dielectric,thermal_conductivity,
+                                thermal_conductivity_matthiessen,specific_heat,
                                 resonator_shift,resonator_loss}
+             [--scattering boundary,rayleigh] [--dos power_law|simulated]
              [--omega RAD_PER_S] [--T-ref K] [--A S^-1K^-3] [--power-dbm DBM]
              [--fix NAME=VALUE ...] [--free NAME ...]
              [--tmin K] [--tmax K] [--flag-outliers] [--method lm|lbfgs]
@@ -11,17 +13,39 @@
 FILE is read by :func:`jtls.data.read_csv`: plain ``T,value[,sigma]`` CSV
 (T in K), the annotated jtls format, or files as they come (title lines,
 ``;`` separators, decimal commas, units in the header).  The text report goes
-to stdout; with ``--json`` stdout is one JSON object
-``{"parameters": {NAME: {"value", "stderr", "at_bound"[, "low", "high", "low95",
-"high95"]}}, "chi2", "reduced_chi2", "dof", "status", "message", "warnings",
-"tests": {"mu_zero": {"statistic", "p_value"}, "lack_of_fit": {...}},
-["posterior": {NAME: {"mean", "sd", "q025", "q16", "q50", "q84", "q975",
-"r_hat", "ess"}}]}`` (stderr is null where it is not a result: on a
-physical bound, undetermined, fixed).  With ``--out DIR`` the full result
-(JSON), a figure (PNG) and, with ``--posterior``, a corner plot are written
-there; existing files are not replaced unless ``--overwrite`` is given.
-The exit code is 0 for status "ok", 1 for any other status (vocabulary in
-:mod:`jtls.fit.inference`), 2 for bad input.
+to stdout.  ``--json`` prints, and ``--out DIR`` writes (as
+``<stem>_<observable>[_<channels>].json``, beside a figure and, with
+``--posterior``, a corner plot), one and the same JSON document::
+
+    {"meta": {"jtls_version", "date", "command", "input", "sha256", "observable",
+              "weighting"},
+     "parameters": {NAME: {"value", "stderr", "at_bound", "fixed"[, "low", "high",
+                    "low95", "high95"]}},
+     "chi2", "reduced_chi2", "dof", "status", "message", "warnings", "absolute_sigma",
+     "tests": {"mu_zero": {"statistic", "p_value", ...}, "lack_of_fit": {...}},
+     ["posterior": {NAME: {"mean", "sd", "q025", "q16", "q50", "q84", "q975",
+                   "r_hat", "ess"}}, "posterior_info"], ["bootstrap": {...}],
+     "result": {... the complete FitResult: FitResult.from_dict(doc["result"])}}
+
+``meta`` says what produced it: the jtls version, the UTC date, the command
+(``jtls fit ...`` with every option that differs from its default), the
+input file (absolute path) and its SHA-256, the fitted observable and the
+weighting of the residuals.  stderr is null where it is not a result (on a
+physical bound, undetermined, fixed).  Existing files in ``--out`` are not
+replaced unless ``--overwrite`` is given.
+
+Thermal conductivity with extra phonon scattering (Matthiessen's rule):
+``--scattering boundary``, ``rayleigh`` or ``boundary,rayleigh`` fits the
+observable ``thermal_conductivity_matthiessen`` with the chosen channels
+free (``E_b1`` in K, ``r_R``; see :func:`jtls.observables.matthiessen.kappa_scattering`);
+the report adds the crossover energies E_b, E_R (K) of
+:func:`jtls.thermal_conductivity_matthiessen` and the tests ``E_b1_zero``,
+``r_R_zero`` say whether each channel is needed.
+
+Warnings (e.g. a file whose name and power column disagree) are printed as
+one line each, ``warning: ...`` (stderr with ``--json``), and listed in the
+JSON's ``warnings``.  The exit code is 0 for status "ok", 1 for any other
+status (vocabulary in :mod:`jtls.fit.inference`), 2 for bad input.
 
 Compilation cache: the CLI turns on JAX's persistent compilation cache in
 ``$JTLS_JAX_CACHE`` (default ``$XDG_CACHE_HOME/jtls/jax`` or
@@ -31,12 +55,27 @@ compilation; ``JTLS_JAX_CACHE=off`` disables it.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from pathlib import Path
 
-CHOICES = ("velocity", "dielectric", "thermal_conductivity", "specific_heat",
-           "resonator_shift", "resonator_loss")
+CHOICES = ("velocity", "dielectric", "thermal_conductivity", "thermal_conductivity_matthiessen",
+           "specific_heat", "resonator_shift", "resonator_loss")
+#: Parameter names of every observable (what --fix/--free accept; the offset of relative data
+#: included); tests/test_cli_workflows.py checks this table against the registry.
+PARAMETERS = {
+    "velocity": ("C", "mu", "A", "offset"),
+    "dielectric": ("C_dip", "mu", "A", "offset"),
+    "thermal_conductivity": ("B", "mu"),
+    "thermal_conductivity_matthiessen": ("B", "mu", "E_b1", "r_R"),
+    "specific_heat": ("B", "mu"),
+    "resonator_shift": ("F_delta0", "mu", "Delta", "alpha", "offset"),
+    "resonator_loss": ("F_delta0", "mu", "P_c_dBm", "beta", "Delta", "alpha", "loss_bg"),
+}
+#: --dos simulated: these replace mu (h0 held at 10 K unless --free h0)
+SIMULATED_PARAMETERS = ("J0_h0", "h0")
+SCATTERING = ("boundary", "rayleigh")
 #: observables whose model needs the probing frequency (and optionally T_ref)
 _NEEDS_OMEGA = ("velocity", "dielectric", "resonator_shift", "resonator_loss")
 
@@ -68,11 +107,18 @@ def enable_compilation_cache(path: str | None = None) -> str | None:
 
 def register(subparsers):
     p = subparsers.add_parser(
-        "fit", help="fit a measured curve (velocity, dielectric, thermal conductivity, specific heat)",
+        "fit", help="fit a measured curve; --observable " + ", ".join(CHOICES),
         description=__doc__.split("\n\n")[0])
     p.add_argument("file", metavar="FILE", help="CSV file (T in K unless the header says otherwise)")
     p.add_argument("--observable", required=True, choices=CHOICES,
-                   help="what the value column is (Delta v/v, Delta eps/eps, kappa, C_v)")
+                   help="what the value column is: velocity (Delta v/v), dielectric (Delta eps/eps), "
+                        "thermal_conductivity (kappa; --scattering adds phonon channels), "
+                        "thermal_conductivity_matthiessen (kappa with boundary/Rayleigh parameters), "
+                        "specific_heat (C_v), resonator_shift (delta f/f0), resonator_loss (Qi)")
+    p.add_argument("--scattering", default=None, metavar="CHANNELS",
+                   help="thermal_conductivity: add phonon scattering by Matthiessen's rule, a comma-"
+                        "separated subset of boundary,rayleigh (fits E_b1 and/or r_R; the report gives "
+                        "the crossover energies E_b, E_R in K and the test of each channel)")
     p.add_argument("--dos", choices=("power_law", "simulated"), default="power_law",
                    help="density of states: power_law = Eq. (3), parameter mu (default); simulated = the "
                         "annealed DOS of Hamiltonian (2) from the shipped library, parameters J0_h0 (free) and "
@@ -91,7 +137,10 @@ def register(subparsers):
                    help="resonator_loss: drive power in dBm (default: from the file name / column, "
                         "as jtls.data.read_csv decides and reports)")
     p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE",
-                   help="hold a parameter (C, C_dip, mu, A, B, offset), e.g. --fix mu=0 for the STM")
+                   help="hold a parameter, e.g. --fix mu=0 for the STM.  Names: " +
+                        "; ".join(f"{k}: {', '.join(v)}" for k, v in PARAMETERS.items()) +
+                        "; with --dos simulated " + " and ".join(SIMULATED_PARAMETERS) +
+                        " replace mu")
     p.add_argument("--free", action="append", default=[], nargs="+", metavar="NAME",
                    help="fit a parameter the observable holds fixed by default")
     p.add_argument("--tmin", type=float, default=None, help="lowest temperature fitted (K)")
@@ -113,14 +162,40 @@ def register(subparsers):
     p.add_argument("--encoding", default=None, metavar="ENC",
                    help="text encoding of FILE (default: detected -- byte-order mark, UTF-8, UTF-16, "
                         "cp1252, Latin-1 -- and noted in the report)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
-    p.add_argument("--out", default=None, metavar="DIR", help="write <stem>_<observable>.json/.png here")
+    p.add_argument("--json", action="store_true",
+                   help="print the result document (the same JSON as --out writes, with 'meta') instead "
+                        "of the report")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="write <stem>_<observable>.json (the --json document) and .png here")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files in --out")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, _fit_parser=p)
     return p
 
 
 def run(args) -> int:
+    """``jtls fit``: warnings of the reading and fitting come out as one clean line each."""
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:   # the filters in force still apply
+        try:
+            return _run(args, caught)
+        finally:
+            _flush_warnings(caught, getattr(args, "_printed_warnings", set()))
+
+
+def _flush_warnings(caught, printed):
+    """Warnings not yet shown (e.g. before an error): one line each on stderr."""
+    for w in caught:
+        msg = _one_line(w.message)
+        if msg not in printed:
+            printed.add(msg)
+            print(f"warning: {msg}", file=sys.stderr)
+
+
+def _one_line(message) -> str:
+    return " ".join(str(message).split())
+
+
+def _run(args, caught) -> int:
     enable_compilation_cache()
     from ..data import read_csv
     from .engine import fit
@@ -130,6 +205,8 @@ def run(args) -> int:
     fixed = dict(parse_assignment(f) for f in args.fix)
     free = [n for group in args.free for n in group]
     _check_numbers(args)
+    channels = _scattering(args)
+    observable = "thermal_conductivity_matthiessen" if channels else args.observable
     outputs = _check_outputs(args)            # before any work: never fit and then fail to write
     kw = {"encoding": args.encoding} if args.encoding else {}
     ds = read_csv(args.file, **kw)
@@ -161,7 +238,9 @@ def run(args) -> int:
         raise ValueError(f"--A/--power-dbm do not apply to --observable {args.observable}")
     if args.observable in _NEEDS_OMEGA and "omega" not in ctx and ds.omega is None:
         raise ValueError(f"{args.file}: the probing frequency is unknown; give --omega RAD_PER_S")
-    model = Model(args.observable, fixed=fixed, free=free,
+    from .model import SCATTERING_CHANNELS
+    free = free + [SCATTERING_CHANNELS[c] for c in channels if SCATTERING_CHANNELS[c] not in free]
+    model = Model(observable, fixed=fixed, free=free,
                   dos=None if args.dos == "power_law" else args.dos, **ctx)
     label = ds.material or Path(args.file).stem
     post_opts = {"num_samples": args.samples, "num_chains": args.chains, "seed": args.seed}
@@ -171,20 +250,37 @@ def run(args) -> int:
     mismatch = _quantity_mismatch(ds, args.observable)
     if mismatch:
         res.warnings.append(mismatch)
+    # warnings raised while reading or fitting: into the result (once), printed as one line
+    printed = args._printed_warnings = set()
+    notes = [_one_line(n) for n in getattr(ds, "notes", ())]
+    for w in caught:
+        msg = _one_line(w.message)
+        if issubclass(w.category, UserWarning) and msg not in res.warnings:
+            res.warnings.append(msg)       # about the data or the fit (not library deprecations)
+        printed.add(msg)
+    if observable == "thermal_conductivity_matthiessen":
+        res.extra["scattering"] = _crossovers(res, channels)
+    doc = result_document(res, args, model)
     if args.json:
-        print(json.dumps(res.summary_dict()))
+        print(json.dumps(doc))
+        for w in caught:       # stdout is the JSON: the warnings (also in it) go to stderr
+            print(f"warning: {_one_line(w.message)}", file=sys.stderr)
     else:
         print(f"file: {args.file}")
-        for n in getattr(ds, "notes", ()):
-            print(f"  note: {n}")
+        for n in notes:
+            if n not in printed:       # a note that is also a warning is listed once, as a warning
+                print(f"  note: {n}")
         print(res.report())
-        if mismatch:
-            print(f"warning: {mismatch}")
+        if "scattering" in res.extra:
+            print(_crossover_text(res.extra["scattering"]))
+        for w in caught:
+            if not issubclass(w.category, UserWarning):
+                print(f"warning: {_one_line(w.message)}", file=sys.stderr)
     if outputs:
         json_path, png_path, corner_path = outputs
-        res.to_json(json_path)
+        json_path.write_text(json.dumps(doc, indent=1) + "\n")
         from .plot import plot_result
-        plot_result(res, png_path, title=f"{Path(args.file).name}: {args.observable}")
+        plot_result(res, png_path, title=f"{Path(args.file).name}: {observable}")
         written = [json_path, png_path]
         if args.posterior and "posterior" in res.extra:
             from .corner import corner_plot
@@ -193,6 +289,102 @@ def run(args) -> int:
         if not args.json:
             print("wrote " + ", ".join(str(w) for w in written))
     return 0 if res.ok else 1
+
+
+def result_document(res, args, model) -> dict:
+    """The JSON document of ``jtls fit`` (printed by --json, written by --out): ``meta``, the
+    summary keys of :meth:`FitResult.summary_dict` and the complete result under ``result``."""
+    weighting = list(res.weighting.values())
+    meta = run_meta(args, args.file, command=command_line(args))
+    meta["observable"] = model.name
+    meta["weighting"] = weighting[0] if len(weighting) == 1 else res.weighting
+    return {"meta": meta, **res.summary_dict(), "result": res.to_dict()}
+
+
+def run_meta(args, path, command: str) -> dict:
+    """``{"jtls_version", "date", "command", "input", "sha256"}`` of a command run on ``path``."""
+    import datetime
+    import hashlib
+    from .. import __version__
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return {"jtls_version": __version__,
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "command": command, "input": os.path.abspath(path), "sha256": h.hexdigest()}
+
+
+def command_line(args, parser=None, positional=("file",)) -> str:
+    """``jtls COMMAND ...`` reproducing ``args``: the positionals and every option that differs
+    from its default (shell-quoted)."""
+    import shlex
+    parser = parser or getattr(args, "_fit_parser", None)
+    words = ["jtls", parser.prog.split()[-1] if parser else "fit"]
+    words += [str(getattr(args, k)) for k in positional]
+    for a in (parser._actions if parser else ()):
+        if not a.option_strings or a.dest in ("help",) or a.dest.startswith("_"):
+            continue
+        v = getattr(args, a.dest, None)
+        if v is None or v is False or v == a.default:
+            continue
+        opt = max(a.option_strings, key=len)
+        if v is True:
+            words.append(opt)
+        elif isinstance(v, list):
+            for item in v:
+                words += [opt] + ([str(x) for x in item] if isinstance(item, list) else [str(item)])
+        else:
+            words += [opt, str(v)]
+    return shlex.join(words)
+
+
+def _scattering(args) -> list:
+    """The --scattering channels (validated), [] without the option."""
+    if args.scattering is None:
+        return []
+    channels = [c.strip().lower() for c in args.scattering.split(",") if c.strip()]
+    bad = [c for c in channels if c not in SCATTERING]
+    if bad or not channels:
+        raise ValueError(f"--scattering takes a comma-separated subset of {','.join(SCATTERING)}, "
+                         f"got {args.scattering!r}")
+    if args.observable not in ("thermal_conductivity", "thermal_conductivity_matthiessen"):
+        raise ValueError(f"--scattering applies to --observable thermal_conductivity, not "
+                         f"{args.observable}")
+    if args.dos != "power_law":
+        raise ValueError("--scattering is available with the Eq. (3) DOS (--dos power_law) only")
+    return sorted(set(channels), key=SCATTERING.index)
+
+
+def _crossovers(res, channels) -> dict:
+    """Crossover energies (K) of the fitted channels, for the report and the JSON."""
+    from ..observables.matthiessen import crossover_energies
+    Eb, ER = crossover_energies(res.values["mu"], res.values["E_b1"], res.values["r_R"])
+    out = {"channels": list(channels) or [k for k, p in (("boundary", "E_b1"), ("rayleigh", "r_R"))
+                                          if p in res.free],
+           "E_b_K": Eb, "E_R_K": ER}
+    for name, key in (("E_b1", "E_b_upper95_K"), ("r_R", "E_R_lower95_K")):
+        iv = res.intervals.get(name) or {}
+        if name in res.at_bound and iv.get("high95") is not None and math.isfinite(iv["high95"]):
+            e = crossover_energies(res.values["mu"], **{name: iv["high95"]})
+            out[key] = e[0] if name == "E_b1" else e[1]
+    return out
+
+
+def _crossover_text(d) -> str:
+    parts = []
+    if "boundary" in d["channels"]:
+        s = f"E_b = {d['E_b_K']:.4g} K" if d["E_b_K"] > 0 else "no boundary scattering (E_b = 0)"
+        if "E_b_upper95_K" in d:
+            s += f", E_b < {d['E_b_upper95_K']:.3g} K (95%)"
+        parts.append(s)
+    if "rayleigh" in d["channels"]:
+        s = f"E_R = {d['E_R_K']:.4g} K" if math.isfinite(d["E_R_K"]) else "no Rayleigh scattering (E_R = inf)"
+        if "E_R_lower95_K" in d:
+            s += f", E_R > {d['E_R_lower95_K']:.3g} K (95%)"
+        parts.append(s)
+    return ("crossover energies (boundary = E_b, rayleigh = E_R of jtls.thermal_conductivity_matthiessen): "
+            + "; ".join(parts))
 
 
 def _check_numbers(args):
@@ -231,6 +423,8 @@ def _check_outputs(args):
     if not os.access(out, os.W_OK | os.X_OK):
         raise ValueError(f"--out {out}: the directory is not writable")
     stem = f"{Path(args.file).stem}_{args.observable}" + ("_simulated" if getattr(args, "dos", "power_law") == "simulated" else "")
+    if getattr(args, "scattering", None):
+        stem += "_" + "_".join(_scattering(args))
     paths = (out / f"{stem}.json", out / f"{stem}.png", out / f"{stem}_corner.png")
     existing = [str(p) for p in paths[:2 + bool(args.posterior)] if p.exists()]
     if existing and not args.overwrite:
@@ -243,6 +437,7 @@ def _check_outputs(args):
 _COMPATIBLE = {"resonator_loss": ("resonator_loss", "quality_factor"),
                "velocity": ("velocity",), "dielectric": ("dielectric",),
                "thermal_conductivity": ("thermal_conductivity",), "specific_heat": ("specific_heat",),
+               "thermal_conductivity_matthiessen": ("thermal_conductivity",),
                "resonator_shift": ("resonator_shift",)}
 
 

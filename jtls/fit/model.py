@@ -17,6 +17,16 @@ thermal_conductivity   Eq. (5), Eq. (3) DOS        B, mu       kappa (any units;
 specific_heat          Eq. (6), Eq. (3) DOS        B, mu       C_v (any units; positive)
 =====================  ==========================  ==========  =============
 
+``thermal_conductivity_matthiessen`` is Eq. (5) plus boundary and Rayleigh
+phonon scattering (Matthiessen's rule, :func:`jtls.observables.matthiessen.kappa_scattering`):
+parameters ``B``, ``mu``, ``E_b1`` (K: at T = 1 K phonons below E_b1 are
+boundary-limited) and ``r_R`` (Rayleigh-to-TLS rate ratio of a 1 K phonon),
+the last two held at 0 (channel off) unless freed --
+``Model("thermal_conductivity_matthiessen", free=["E_b1"])``, ``jtls fit
+--observable thermal_conductivity --scattering boundary,rayleigh``.  0 is
+their physical lower bound, so a fit reports the tests ``E_b1_zero`` and
+``r_R_zero`` (is the channel needed?).
+
 *Relative* observables get an additive ``offset`` parameter (data measured
 against an arbitrary reference) and are weighted, without per-point sigma,
 with constant absolute errors.  *Positive* observables spanning decades are
@@ -256,6 +266,38 @@ register_observable(
     amplitude="B", amplitude_power=1.0, grid={"mu": (0.01, 0.05, 0.1, 0.2, 0.4, 0.7)},
     quantity="C_v", description="specific heat, Eq. (6) with the Eq. (3) DOS")
 
+
+def _kappa_scattering(T, B, mu, E_b1, r_R):
+    from ..observables.matthiessen import kappa_scattering
+    _core("thermal_conductivity")   # builds the quadrature table outside any trace
+    return kappa_scattering(T, B, mu, E_b1, r_R)
+
+
+def _eb1_grid(T, ctx):
+    """Candidate E_b1 (K): from negligible to boundary-dominated across the data."""
+    return np.geomspace(1e-3, 3.0, 9) * max(1.0, float(np.max(T)))
+
+
+def _rr_grid(T, ctx):
+    """Candidate r_R ~ E_R^-(3-mu): Rayleigh crossover from below to far above the data."""
+    return np.geomspace(0.5 * np.min(T), 50.0 * np.max(T), 9) ** -2.8
+
+
+#: ``jtls fit --scattering`` channel -> parameter of thermal_conductivity_matthiessen
+SCATTERING_CHANNELS = {"boundary": "E_b1", "rayleigh": "r_R"}
+
+register_observable(
+    "thermal_conductivity_matthiessen", _kappa_scattering, ("B", "mu", "E_b1", "r_R"),
+    positive=True,
+    bounds={"B": (0.0, INF), "mu": (0.0, 1.0), "E_b1": (0.0, INF), "r_R": (0.0, INF)},
+    defaults={"B": 1.0, "mu": 0.1, "E_b1": 0.1, "r_R": 0.1},
+    held={"E_b1": 0.0, "r_R": 0.0},
+    amplitude="B", amplitude_power=-1.0,
+    grid={"mu": (0.01, 0.05, 0.1, 0.2, 0.4), "E_b1": _eb1_grid, "r_R": _rr_grid},
+    quantity="kappa",
+    description="thermal conductivity, Eq. (5) with the Eq. (3) DOS plus boundary (E_b1, K) and "
+                "Rayleigh (r_R) phonon scattering by Matthiessen's rule; both held at 0 (off) "
+                "unless freed (jtls fit --scattering boundary,rayleigh)")
 
 # --------------------------------------------------------------------------
 

@@ -40,10 +40,22 @@ General DOS (:func:`thermal_conductivity_matthiessen_dos`): rates in the
 units of Gamma_TLS, Gamma_b = ``boundary_rate`` ([n] K) and
 Gamma_R = ``rayleigh_rate`` * E^4 ([n] K^-3).
 
-Absolute units (:func:`thermal_conductivity_si_matthiessen`): W/(m K) from
-the tunneling strengths and sound velocities, with the boundary mean free
-path l_b in m and the Rayleigh coefficient a_R (l_R^-1 = a_R omega^4) in
-m^-1 s^4.
+Absolute units (:func:`thermal_conductivity_si_matthiessen`; any DOS:
+:func:`thermal_conductivity_si_dos`): W/(m K) from the tunneling strengths
+and sound velocities.  The channel keywords have the same names as above,
+``boundary`` (here the boundary mean free path l_b in m) and ``rayleigh``
+(here the Rayleigh coefficient a_R in m^-1 s^4, l_R^-1 = a_R omega^4); the
+old names ``l_b`` and ``a_R`` still work with a DeprecationWarning.
+
+Fitting (:func:`kappa_scattering`): the registered observable
+``thermal_conductivity_matthiessen`` of :mod:`jtls.fit` (``jtls fit
+--observable thermal_conductivity --scattering boundary,rayleigh``) has the
+parameters ``B``, ``mu``, ``E_b1`` (K) and ``r_R`` (dimensionless), with
+E_b1^2 / 2 = E_b^(1+mu) and r_R = E_R^-(3-mu) (energies in K).  Both are 0
+when their channel is off and kappa depends on them with a finite slope
+there, so 0 is a regular physical lower bound and the fit reports the
+likelihood-ratio tests ``E_b1_zero`` and ``r_R_zero`` ("is the channel
+needed?"); :func:`crossover_energies` converts back to E_b and E_R.
 
 Numerics: reduced energy u = E/T on the fixed panels of
 :func:`jtls.quadrature.reduced_grid` (like Eq. 5 itself); the phonon weight is
@@ -79,7 +91,8 @@ from ._kernels import kappa_weight, tanh_half_over_u
 reduced_grid()
 
 __all__ = ["thermal_conductivity_matthiessen", "thermal_conductivity_matthiessen_dos",
-           "thermal_conductivity_si_matthiessen", "casimir_limit_si", "matthiessen_rates"]
+           "thermal_conductivity_si_matthiessen", "thermal_conductivity_si_dos", "casimir_limit_si",
+           "matthiessen_rates", "kappa_scattering", "crossover_energies"]
 
 
 def _kappa_extra_1(T, dos, gamma_b, gamma_r4):
@@ -153,6 +166,80 @@ def _one_power_law(t, b, m, eb, er):
     return _kappa_extra_1(t, PowerLawDOS(b, m), gb, gr)
 
 
+def _kappa_rates(T, B, mu, gamma_b, gamma_r4):
+    """Eq. (5) with the Eq. (3) DOS and extra rates Gamma_b, g_R (scalars); T any shape."""
+    dos = PowerLawDOS(B, mu)
+    flat = jax.vmap(lambda t: _kappa_extra_1(t, dos, gamma_b, gamma_r4))(T.reshape(-1))
+    return flat.reshape(T.shape)
+
+
+@jax.custom_jvp
+def _kappa_fit(T, B, mu, E_b1, r_R):
+    return _kappa_rates(T, B, mu, 0.5 * B * E_b1 * E_b1, B * r_R)
+
+
+@_kappa_fit.defjvp
+def _kappa_fit_jvp(primals, tangents):
+    # kappa is smooth in E_b1 except at E_b1 = 0, where the chain rule through E_b1^2 gives 0
+    # although the slope is finite: the deficit comes from the phonons with u < u_x ~ E_b1, and is
+    # T^2 (8 / n(T, 0)) (pi / 2) u_x with u_x = E_b1 sqrt(B / (T n(T, 0))) (u -> 0 expansion of
+    # the integrand, exact in the limit; the quadrature's log panels reach u = 1e-12).
+    T, B, mu, E_b1, r_R = primals
+    dT, dB, dmu, dEb, drR = tangents
+    Tf = jnp.asarray(T, dtype=float)
+    y, dy = jax.jvp(lambda t, b, m, r: _kappa_rates(t, b, m, 0.5 * b * E_b1 * E_b1, b * r),
+                    (Tf, B, mu, r_R), (jnp.asarray(dT, dtype=float), dB, dmu, drR))
+    n0 = B * jnp.exp(mu * jnp.log(Tf))                            # n(T, 0) = B T^mu
+    root = jnp.sqrt(B / (Tf * n0))
+    limit = -Tf * Tf * (8.0 / n0) * (0.5 * math.pi) * root
+    # below u_x = 1e-8 the slope is the limit (to ~1e-8 relative); a value held "on" the bound
+    # by the fit engine arrives as 1e-304, not 0
+    on = E_b1 * root > 1e-8
+    safe = jnp.where(jnp.any(on), E_b1, 1.0)
+    _, numeric = jax.jvp(lambda e: _kappa_rates(Tf, B, mu, 0.5 * B * e * e, B * r_R),
+                         (safe,), (jnp.ones_like(safe),))
+    return y, dy + jnp.where(on, numeric, limit) * dEb
+
+
+def kappa_scattering(T, B, mu, E_b1=0.0, r_R=0.0):
+    """:func:`thermal_conductivity_matthiessen` in the form fitted by :mod:`jtls.fit`.
+
+    Both extra channels are off at 0 and enter regularly there (a finite,
+    non-zero slope: what the likelihood-ratio test of "channel off" and the
+    profile intervals assume):
+
+    * ``E_b1`` (K): at T = 1 K, phonons with energies below E_b1 are limited by
+      boundary scattering rather than by TLSs.  Gamma_b = B E_b1^2 / 2, i.e.
+      ``boundary`` E_b = (E_b1^2 / 2)^(1/(1+mu)) K.  (The TLS rate of
+      E tanh(E/2T) n vanishes like E^2/2T for E -> 0, so any boundary rate wins
+      for the softest phonons: kappa drops linearly in E_b1, not in Gamma_b.)
+    * ``r_R`` (dimensionless): Rayleigh-to-TLS rate ratio of a 1 K phonon at
+      T -> 0, Gamma_R = B r_R E^4, i.e. ``rayleigh`` E_R = r_R^(-1/(3-mu)) K.
+
+    Arbitrary units (K^2/[B]); exactly :func:`jtls.observables.thermal_conductivity`
+    at E_b1 = r_R = 0.  Pure JAX (jit/vmap/jacfwd/grad).
+
+    Args:
+      T: temperatures in K, any shape.  B: K^-(1+mu).  mu: DOS power (scalars).
+      E_b1: boundary crossover energy at 1 K (K, >= 0; 0 = off).
+      r_R: Rayleigh ratio (>= 0; 0 = off).
+    Returns:
+      kappa, shape of T.
+    """
+    V.nonnegative_finite("E_b1", E_b1)
+    V.nonnegative_finite("r_R", r_R)
+    return _kappa_fit(jnp.asarray(T, dtype=float), B, mu, E_b1, r_R)
+
+
+def crossover_energies(mu, E_b1=0.0, r_R=0.0):
+    """(E_b, E_R) in K -- the ``boundary``/``rayleigh`` arguments of
+    :func:`thermal_conductivity_matthiessen` -- of the (E_b1, r_R) of
+    :func:`kappa_scattering`; E_b = 0 and E_R = inf for a channel that is off."""
+    Eb = (0.5 * float(E_b1) ** 2) ** (1.0 / (1.0 + mu)) if E_b1 > 0 else 0.0
+    ER = float(r_R) ** (-1.0 / (3.0 - mu)) if r_R > 0 else math.inf
+    return Eb, ER
+
+
 # compiled once per input shape/dtype; validation happens before, on concrete values
 _kappa_pl_vmapped = jax.jit(jax.vmap(lambda dos, *a: _one_power_law(*a), in_axes=(None, 0, 0, 0, 0, 0)))
 _kappa_dos_vmapped = jax.jit(jax.vmap(lambda dos, t, gb, gr: _kappa_extra_1(t, dos, gb, gr),
@@ -195,10 +282,8 @@ def thermal_conductivity_matthiessen_dos(T, dos, *, boundary_rate=0.0, rayleigh_
 
 # ------------------------------------------------------------------------------ absolute SI
 
-def _kappa_si_extra_1(t, cl, ct, vl, vt, m, inv_lb, a_r):
-    """One temperature of :func:`thermal_conductivity_si_matthiessen` (W/m/K)."""
-    u, w = c.nodes(t.dtype)
-    n = jnp.exp(0.5 * m * jnp.log(t * t * (1.0 + u * u)))       # (T^2 + E^2)^(mu/2), E = T u
+def _kappa_si_sum(t, u, w, n, cl, ct, vl, vt, inv_lb, a_r):
+    """kappa (W/m/K) at one temperature from nodes u, weights w and the DOS factor n at E = t u."""
     omega_tanh = (units.K_B * t / units.HBAR) * u * u * tanh_half_over_u(u)   # omega tanh(u/2)
     omega = units.K_B * t * u / units.HBAR
     extra = inv_lb + a_r * omega**4                               # m^-1
@@ -210,11 +295,52 @@ def _kappa_si_extra_1(t, cl, ct, vl, vt, m, inv_lb, a_r):
     return units.K_B**3 / (24.0 * math.pi**3 * units.HBAR**2) * total
 
 
+def _kappa_si_extra_1(t, cl, ct, vl, vt, m, inv_lb, a_r):
+    """One temperature of :func:`thermal_conductivity_si_matthiessen` (W/m/K)."""
+    u, w = c.nodes(t.dtype)
+    n = jnp.exp(0.5 * m * jnp.log(t * t * (1.0 + u * u)))       # (T^2 + E^2)^(mu/2), E = T u
+    return _kappa_si_sum(t, u, w, n, cl, ct, vl, vt, inv_lb, a_r)
+
+
+def _kappa_si_dos_1(t, dos, cl, ct, vl, vt, inv_lb, a_r):
+    """One temperature of :func:`thermal_conductivity_si_dos` (W/m/K)."""
+    u, w = c.nodes_to_e_max(t, dos)
+    return _kappa_si_sum(t, u, w, dos(t * u, t), cl, ct, vl, vt, inv_lb, a_r)
+
+
 _kappa_si_vmapped = jax.jit(jax.vmap(lambda dos, *a: _kappa_si_extra_1(*a),
                                      in_axes=(None,) + (0,) * 8))
+_kappa_si_dos_vmapped = jax.jit(jax.vmap(lambda dos, t, *a: _kappa_si_dos_1(t, dos, *a),
+                                         in_axes=(None,) + (0,) * 7))
 
 
-def thermal_conductivity_si_matthiessen(T, C_l, C_t, v_l, v_t, mu=0.0, *, l_b=None, a_R=None):
+def _si_channels(boundary, rayleigh, l_b, a_R, where):
+    """(1/l_b, a_R) arrays of the SI channels; the keywords l_b/a_R are deprecated aliases."""
+    import warnings
+    if l_b is not None:
+        if boundary is not None:
+            raise ValueError(f"{where}: give the boundary mean free path once, as 'boundary' "
+                             "(l_b is its deprecated name)")
+        warnings.warn(f"{where}: the keyword 'l_b' is deprecated; use 'boundary' (the boundary mean "
+                      "free path in m, same meaning)", DeprecationWarning, stacklevel=3)
+        boundary = l_b
+    if a_R is not None:
+        if rayleigh is not None:
+            raise ValueError(f"{where}: give the Rayleigh coefficient once, as 'rayleigh' "
+                             "(a_R is its deprecated name)")
+        warnings.warn(f"{where}: the keyword 'a_R' is deprecated; use 'rayleigh' (the Rayleigh "
+                      "coefficient in m^-1 s^4, same meaning)", DeprecationWarning, stacklevel=3)
+        rayleigh = a_R
+    if boundary is not None:
+        V.positive_finite("boundary", boundary)
+    if rayleigh is not None:
+        V.nonnegative_finite("rayleigh", rayleigh)
+    inv_lb = 0.0 if boundary is None else 1.0 / jnp.asarray(boundary, dtype=float)
+    return inv_lb, (0.0 if rayleigh is None else rayleigh)
+
+
+def thermal_conductivity_si_matthiessen(T, C_l, C_t, v_l, v_t, mu=0.0, *, boundary=None,
+                                        rayleigh=None, l_b=None, a_R=None):
     """Thermal conductivity in W/(m K): resonant TLS + boundary + Rayleigh scattering, SI units.
 
     Per polarization alpha (longitudinal l, transverse t; the same polarization
@@ -229,25 +355,56 @@ def thermal_conductivity_si_matthiessen(T, C_l, C_t, v_l, v_t, mu=0.0, *, l_b=No
     scattering dominates this tends to Casimir's kappa = sum_alpha (1/3)
     C_Debye,alpha v_alpha l_b = sum_alpha (2 pi^2/45) k_B^4 T^3 l_b / (hbar^3 v_alpha^2).
 
+    The channel keywords are named as in :func:`thermal_conductivity_matthiessen`
+    (``boundary``, ``rayleigh``); here they carry SI quantities.
+
     Args:
       T: temperature in K.  C_l, C_t: tunneling strengths P0 gamma^2/(rho v^2)
         (dimensionless).  v_l, v_t: sound velocities (m/s).  mu: DOS power.
-      l_b: boundary mean free path in m (> 0; None = no boundary scattering),
-        common to both polarizations (e.g. ~ the sample's smallest dimension).
-      a_R: Rayleigh coefficient in m^-1 s^4 (>= 0; None = off):
+      boundary: boundary mean free path l_b in m (> 0; None = no boundary
+        scattering), common to both polarizations (e.g. ~ the sample's
+        smallest dimension).
+      rayleigh: Rayleigh coefficient a_R in m^-1 s^4 (>= 0; None = off):
         l_R^-1 = a_R omega^4 with omega in rad/s, common to both polarizations.
+      l_b, a_R: deprecated names of ``boundary`` and ``rayleigh``
+        (DeprecationWarning).
     Returns:
       kappa in W m^-1 K^-1, broadcast shape of the arguments.
     """
     c.check(T=T, mu=mu, C_l=C_l, C_t=C_t, v_l=v_l, v_t=v_t)
-    if l_b is not None:
-        V.positive_finite("l_b", l_b)
-    if a_R is not None:
-        V.nonnegative_finite("a_R", a_R)
-    inv_lb = 0.0 if l_b is None else 1.0 / jnp.asarray(l_b, dtype=float)
-    a_r = 0.0 if a_R is None else a_R
+    inv_lb, a_r = _si_channels(boundary, rayleigh, l_b, a_R, "thermal_conductivity_si_matthiessen")
     return _broadcast_apply(_kappa_si_vmapped, None, T=T, C_l=C_l, C_t=C_t, v_l=v_l, v_t=v_t,
                             mu=mu, inv_lb=inv_lb, a_R=a_r)
+
+
+def thermal_conductivity_si_dos(T, dos, C_l, C_t, v_l, v_t, *, boundary=None, rayleigh=None):
+    """Thermal conductivity in W/(m K) for any DOS model: the ``*_dos`` twin of
+    :func:`jtls.observables.thermal_conductivity_si` (optionally with the extra
+    channels of :func:`thermal_conductivity_si_matthiessen`).
+
+    The tunneling strengths carry the DOS's energy and temperature dependence,
+    C_alpha(T, E) = C_alpha n(T, E) with n dimensionless (E, T in K), so
+
+        l_alpha^-1 = pi C_alpha n(T, E) omega tanh(hbar omega / 2 k_B T) / v_alpha
+                     + 1/l_b + a_R omega^4.
+
+    With ``dos = PowerLawDOS(1.0, mu)`` this is ``thermal_conductivity_si(T, C_l,
+    C_t, v_l, v_t, mu)`` (channels off) or :func:`thermal_conductivity_si_matthiessen`.
+    Like the other ``*_dos`` functions the integral stops at ``dos.e_max``.
+
+    Args:
+      T: temperature(s) in K.  dos: a jtls.dos model (scalar parameters), n
+        dimensionless (a DOS normalised at a reference energy).  C_l, C_t:
+        tunneling strengths (dimensionless).  v_l, v_t: sound velocities (m/s).
+      boundary: boundary mean free path l_b in m (> 0; None = off).
+      rayleigh: Rayleigh coefficient a_R in m^-1 s^4 (>= 0; None = off).
+    Returns:
+      kappa in W m^-1 K^-1, broadcast shape of the arguments.
+    """
+    c.check(T=T, C_l=C_l, C_t=C_t, v_l=v_l, v_t=v_t)
+    inv_lb, a_r = _si_channels(boundary, rayleigh, None, None, "thermal_conductivity_si_dos")
+    return _broadcast_apply(_kappa_si_dos_vmapped, dos, T=T, C_l=C_l, C_t=C_t, v_l=v_l, v_t=v_t,
+                            inv_lb=inv_lb, a_R=a_r)
 
 
 def casimir_limit_si(T, v_l, v_t, l_b):
