@@ -59,7 +59,7 @@ def packed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("lib")
     d = _fake_build(tmp)
     out = tmp / "lib.npz"
-    arr = P.pack(str(d), str(out), progress=False)
+    arr = P.pack(str(d), str(out), progress=False, include_zero=False)
     return arr, out
 
 
@@ -79,6 +79,32 @@ def test_pack_recovers_known_density_within_its_errors(packed):
     assert np.mean(np.abs(z) < 2.0) > 0.85
     assert np.max(np.abs(z)) < 6.0
     assert np.mean(np.abs(z) < 0.3) < 0.6
+
+
+def test_zero_ratio_row_is_the_noninteracting_gaussian_and_the_annealer_agrees(tmp_path):
+    """J0 = 0: pack adds ln F of a Gaussian of width 2 h0 (exact); an annealer run at J0 = 0 samples it."""
+    d = _fake_build(tmp_path, batches=1)
+    arr = P.pack(str(d), str(tmp_path / "z.npz"), progress=False)
+    assert arr["ratios"][0] == 0.0 and np.all(arr["sd_log_F"][0] == 0)
+    from scipy.stats import norm
+    lib = load_library(tmp_path / "z.npz")
+    E = np.array([0.0, 0.01, 1.0, 7.3, 20.0, 45.0])
+    # interpolation accuracy required of the library: well below 1 % (here 5e-4, the tail is the worst)
+    np.testing.assert_allclose(np.asarray(lib.dos(0.0, B.H0)(E, 0.3)), norm.pdf(E, scale=2 * B.H0), rtol=5e-4)
+    from jtls.anneal.lattice import ModelParams
+    from jtls.anneal.run import RunConfig, run
+    from jtls.anneal.schedule import make_schedule
+    cfg = RunConfig(params=ModelParams(L=6, J0=0.0, h0=B.H0), schedule=make_schedule([1.0, 0.1], 2),
+                    realizations=200, seed=5, chunk=64)
+    res = run(cfg, str(tmp_path / "j0.npz"), progress=False)
+    edges = res["E_edges"]
+    counts = res["counts_coarse"][0].astype(float)
+    N = int(res["n_tls_total"])
+    p = 2 * (norm.cdf(edges[1:] / (2 * B.H0)) - norm.cdf(edges[:-1] / (2 * B.H0)))
+    keep = N * p > 20
+    chi2 = np.sum((counts[keep] - N * p[keep]) ** 2 / (N * p[keep]))
+    dof = int(keep.sum())
+    assert chi2 < dof + 4 * math.sqrt(2 * dof)      # ~4 sigma of the chi^2 distribution
 
 
 def test_pack_refuses_overwrite_and_incomplete_passes(packed, tmp_path):

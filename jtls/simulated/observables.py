@@ -24,9 +24,11 @@ n = n(T, E; J0/h0, h0) is per TLS per K (its integral over signed energies is
 with n_TLS the number density of TLSs (likewise C_dip, and B = n_TLS for
 kappa and C_v in the units of the data).  ``h0`` (K) is held at 10 K unless
 freed (``free=["h0"]``, ``--free h0``); ``J0_h0`` is bounded by the library's
-range -- its ends are search limits of the library, not physical bounds, so a
-fit that runs into them is reported as a failure (``at_limit``), never as a
-result.  A data temperature (or ``T_ref``) with T/h0 outside the library gives
+range.  The shipped library starts at J0/h0 = 0, the non-interacting model
+(tabulated exactly): that end is a physical bound, so a fit that ends there is
+``ok`` with J0_h0 marked ``at_bound`` and a one-sided interval (an upper
+limit), like mu = 0 of Eq. (3).  The upper end is a search limit of the
+library: a fit that runs into it is a failure (``at_limit``), never a result.  A data temperature (or ``T_ref``) with T/h0 outside the library gives
 a non-finite prediction, which the solvers never step into: with h0 held the
 fit refuses such data up front (:func:`check_data`).
 """
@@ -94,7 +96,7 @@ def _cv(T, B, J0_h0, h0):
 
 def _ratio_grid(T, ctx):
     lo, hi = _dos_template().ratio_range
-    return tuple(x for x in (0.05, 0.15, 0.3, 0.5, 0.8) if lo <= x <= hi)
+    return tuple(x for x in (0.01, 0.05, 0.15, 0.3, 0.5, 0.8) if lo <= x <= hi)
 
 
 def _a_grid(T, ctx):
@@ -113,7 +115,9 @@ def register(name: str):
         return full
     lib = load_library()
     lo, hi = lib.ratio_range
-    common = dict(held={"h0": H0_DEFAULT}, validate=_validate, physical={"J0_h0": (False, False), "h0": (False, False)})
+    # J0_h0 = 0 (no TLS-TLS interaction) is physical when the library starts there; its upper end is not
+    common = dict(held={"h0": H0_DEFAULT}, validate=_validate,
+                  physical={"J0_h0": (lo == 0.0, False), "h0": (False, False)})
     rb = {"J0_h0": (lo, hi), "h0": (0.1, 1000.0)}
     r0 = min(max(0.2, lo), hi)
     if name.startswith("resonator_"):

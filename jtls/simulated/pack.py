@@ -189,11 +189,20 @@ def _batches(directory):
     return out
 
 
-def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, progress=True) -> dict:
+def log_F_noninteracting(e):
+    """ln F at J0 = 0: n over signed energies is a Gaussian of width 2 h0, F = exp(-e^2/8) / (2 sqrt(2 pi))."""
+    e = np.asarray(e, float)
+    return -e * e / 8.0 - np.log(2.0 * np.sqrt(2.0 * np.pi))
+
+
+def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, progress=True,
+         include_zero: bool = True) -> dict:
     """Smooth the batches of ``directory`` into the library file ``out`` (npz).
 
     Uses batches 0 .. passes-1 of every ratio (default: every pass complete for all ratios), so all grid
     points hold the same number of realizations.  Refuses to replace ``out`` unless ``overwrite``.
+    ``include_zero`` adds the exact non-interacting row J0/h0 = 0 (see :func:`log_F_noninteracting`), so
+    that J0_h0 = 0 -- no TLS-TLS interaction -- is a physical bound of the fits rather than a library edge.
     """
     if os.path.exists(out) and not overwrite:
         raise ValueError(f"output {out} exists; pass overwrite=True (--overwrite) to replace it")
@@ -263,8 +272,17 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
         "units": "t = T/h0, e = E/h0, F = h0 n(T, E) per TLS over signed energies; ln F tabulated",
     }
     from ..anneal.files import atomic_savez
+    logF, sdF = np.asarray(logF), np.asarray(sdF)
+    if include_zero and ratios[0] > 0:
+        # J0 = 0 exactly: E_i = 2|h_i| whatever the spins, so F = Gaussian of width 2 (units of h0)
+        z = np.broadcast_to(log_F_noninteracting(np.sinh(knots) * E_SCALE), logF.shape[1:])
+        logF = np.concatenate([z[None], logF])
+        sdF = np.concatenate([np.zeros_like(z)[None], sdF])
+        ratios = [0.0] + list(ratios)
+        prov["zero_ratio"] = ("J0/h0 = 0 tabulated exactly (no annealing): with J0 = 0 the single-particle "
+                              "energies 2|h_i| do not depend on the spins, h_i ~ N(0, h0^2)")
     arrays = {"ratios": np.asarray(ratios), "t": t, "q_knots": knots, "e_scale": np.float64(E_SCALE),
-              "e_max": np.float64(min(E_MAX, min(i["e_data"] for rows_ in info_rows for i in rows_))), "log_F": np.asarray(logF), "sd_log_F": np.asarray(sdF),
-              "meta": json.dumps(prov)}
+              "e_max": np.float64(min(E_MAX, min(i["e_data"] for rows_ in info_rows for i in rows_))),
+              "log_F": logF, "sd_log_F": sdF, "meta": json.dumps(prov)}
     atomic_savez(out, **arrays)
     return arrays
