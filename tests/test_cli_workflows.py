@@ -242,3 +242,79 @@ def test_data_warning_is_one_clean_line(tmp_path, capsys):
         if fmt:
             doc = json.loads(cap.out)
             assert any("-140 dBm but the file name says -160" in w for w in doc["warnings"])
+
+
+# ------------------------------------------------------------------ 4. resonators
+
+F0_HZ = 5.62e9
+OMEGA0 = 2 * math.pi * F0_HZ
+
+
+@pytest.fixture(scope="module")
+def frequency_file(tmp_path_factory):
+    """Absolute resonance frequency in GHz vs T in mK: STM TLS shift, no quasiparticles, 2e-9 noise."""
+    from jtls.resonator import resonator_shift
+    Tr = np.geomspace(0.05, 0.8, 25)
+    shift = np.asarray(resonator_shift(Tr, 1.5e-6, 0.0, 15.0, 0.0, OMEGA0, 0.05))
+    f = F0_HZ * (1.0 + shift + 2e-9 * np.random.default_rng(4).normal(size=Tr.size))
+    path = tmp_path_factory.mktemp("res") / "fr.csv"
+    path.write_text("T (mK),f (GHz)\n" + "".join(f"{1e3 * t:.12g},{v / 1e9:.15g}\n" for t, v in zip(Tr, f)))
+    return path, Tr, f
+
+
+def test_frequency_file_is_converted_and_qp_switched_off(frequency_file, capsys):
+    path, Tr, f = frequency_file
+    ds = jtls.read_csv(path)
+    assert ds.quantity == "resonance_frequency" and ds.units == "GHz"
+    rel = ds.as_frequency_shift()
+    f_ref = float(np.round(f[0] / 1e9, 15 - 1)) * 1e9       # as written (15 significant digits)
+    assert rel.quantity == "resonator_shift" and rel.T_ref == pytest.approx(0.05) and rel.value[0] == 0.0
+    assert rel.omega == pytest.approx(2 * math.pi * f_ref, rel=1e-12)
+    np.testing.assert_allclose(rel.value, (ds.value - ds.value[0]) / ds.value[0], rtol=1e-12)
+    rc = main(["fit", str(path), "--observable", "resonator_shift", "--no-qp", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0 and doc["status"] == "ok", doc["message"]
+    conv = doc["result"]["extra"]["input_conversion"]
+    assert conv["f_ref_Hz"] == pytest.approx(f_ref, rel=1e-12) and conv["T_ref_K"] == pytest.approx(0.05)
+    assert "lowest-temperature point" in conv["note"]
+    p = doc["parameters"]
+    assert p["alpha"] == {"value": 0.0, "stderr": None, "at_bound": False, "fixed": True}
+    assert p["Delta"]["fixed"] and doc["result"]["extra"]["quasiparticles"].startswith("quasiparticle term off")
+    # the same as the library fit of the converted numbers; F delta0 recovered
+    from jtls.fit import Model, fit
+    from jtls.resonator import QP_OFF
+    lib = fit(Model("resonator_shift", omega=rel.omega, T_ref=rel.T_ref, fixed=QP_OFF), (rel.T, rel.value))
+    for k in ("F_delta0", "mu"):
+        assert p[k]["value"] == pytest.approx(lib.values[k], rel=1e-8, abs=1e-12)
+    assert abs(p["F_delta0"]["value"] / 1.5e-6 - 1) < 0.05
+    # --fix alpha=0 does the same; the text report states the conversion and the switch
+    rc = main(["fit", str(path), "--observable", "resonator_shift", "--fix", "alpha=0"])
+    text = capsys.readouterr().out
+    assert rc == 0
+    assert "note: converted absolute resonance frequency (GHz) to delta f/f = (f - f_ref)/f_ref with " \
+           "f_ref = f(T_ref = 0.05 K)" in text
+    assert "quasiparticle term off (alpha = 0): Delta is not fitted" in text
+
+
+def test_absolute_frequencies_are_never_fitted_as_a_shift(tmp_path, capsys):
+    f = tmp_path / "raw.csv"
+    f.write_text("T,value\n0.05,5.62\n0.1,5.6200001\n0.2,5.6200003\n0.4,5.620001\n")
+    assert main(["fit", str(f), "--observable", "resonator_shift", "--omega", "3.5e10"]) == 2
+    err = capsys.readouterr().err
+    assert "not a relative frequency shift" in err and "f (GHz)" in err
+
+
+def test_alpha_zero_never_makes_a_singular_fit(frequency_file, capsys):
+    path, _, _ = frequency_file
+    for extra, msg in ((["--no-qp", "--free", "Delta"], "cannot be freed"),
+                       (["--fix", "alpha=0", "--free", "Delta"], "cannot be freed"),
+                       (["--no-qp", "--fix", "alpha=0.01"], "--no-qp contradicts --fix alpha=0.01")):
+        assert main(["fit", str(path), "--observable", "resonator_shift", *extra]) == 2
+        assert msg in capsys.readouterr().err
+    assert main(["fit", str(path), "--observable", "specific_heat", "--no-qp"]) == 2
+    assert "--no-qp applies to" in capsys.readouterr().err
+    # the library: alpha held at 0 with Delta free is refused with the way out, before any work
+    from jtls.fit import Model, fit
+    rel = jtls.read_csv(path).as_frequency_shift()
+    with pytest.raises(ValueError, match="hold Delta too"):
+        fit(Model("resonator_shift", omega=rel.omega, fixed={"alpha": 0.0}), (rel.T, rel.value))

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .dataset import POSITIVE_QUANTITIES, QUANTITIES, DataWarning, Dataset, ExcludedPoint
+from .dataset import FREQUENCY_UNITS, POSITIVE_QUANTITIES, QUANTITIES, DataWarning, Dataset, ExcludedPoint
 
 _NUM = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 #: A number written with a decimal comma (a digit on both sides of the comma).
@@ -20,6 +20,9 @@ _T_NAMES = {"t", "temp", "temperature", "temperatur", "temperatura", "températu
 _SIGMA_NAMES = {"sigma", "err", "error", "errors", "uncertainty", "unc", "std", "stderr",
                 "dvalue", "dy", "fehler", "unsicherheit", "sigma_value"}
 _POWER_NAMES = {"power", "leistung", "p", "drive power", "p_in", "pin"}
+#: Column names of an absolute resonance frequency (also recognised by a unit Hz/kHz/MHz/GHz).
+_FREQUENCY_NAMES = {"f", "fr", "f_r", "f0", "f_0", "fres", "f_res", "frequency", "resonance frequency",
+                    "resonant frequency", "frequenz", "resonanzfrequenz"}
 _T_UNITS = {"k": 1.0, "mk": 1e-3, "uk": 1e-6, "µk": 1e-6, "μk": 1e-6}
 _QUANTITY_BY_NAME = [
     ({"k", "kappa", "κ", "thermal conductivity", "lambda", "wärmeleitfähigkeit"}, "thermal_conductivity"),
@@ -441,6 +444,8 @@ def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
     q_inf = next((q for ns, q in _QUANTITY_BY_NAME if vname in ns), None)
     if q_inf is None and vunit and re.sub(r"[\s()·*]", "", vunit).lower() in ("w/m/k", "w/mk", "w/m-k"):
         q_inf = "thermal_conductivity"
+    if q_inf is None and (vname in _FREQUENCY_NAMES or (vunit or "").strip().lower() in FREQUENCY_UNITS):
+        q_inf = "resonance_frequency"      # absolute f(T): Dataset.as_frequency_shift gives delta f/f
     q = pick("quantity", quantity, q_inf)
     if q is None:
         q = "unknown"

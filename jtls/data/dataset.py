@@ -11,10 +11,12 @@ import numpy as np
 #: Known physical quantities (``Dataset.quantity``).
 QUANTITIES = ("velocity", "dielectric", "thermal_conductivity", "specific_heat",
               "resonator_shift", "resonator_loss", "quality_factor", "internal_friction",
-              "unknown")
+              "resonance_frequency", "unknown")
 #: Quantities that must be > 0 (fitted on a log scale).
 POSITIVE_QUANTITIES = frozenset({"thermal_conductivity", "specific_heat", "resonator_loss",
-                                 "quality_factor", "internal_friction"})
+                                 "quality_factor", "internal_friction", "resonance_frequency"})
+#: Units of an absolute resonance frequency (quantity 'resonance_frequency'), in Hz.
+FREQUENCY_UNITS = {"hz": 1.0, "khz": 1e3, "mhz": 1e6, "ghz": 1e9}
 
 
 class DataWarning(UserWarning):
@@ -244,6 +246,50 @@ class Dataset:
             sigma=None if self.sigma is None else self.sigma / self.value**2,
             excluded=tuple(e._replace(value=1.0 / e.value) for e in self.excluded),
             notes=self.notes + ("converted quality factor Q to loss 1/Q",))
+
+    def as_frequency_shift(self, omega: float | None = None) -> "Dataset":
+        """Absolute resonance frequency f(T) -> relative shift delta f/f = (f - f_ref) / f_ref.
+
+        The reference point is the lowest temperature of the dataset: f_ref =
+        f(T_min), T_ref = T_min (the shift is 0 there; the fitted models carry a
+        free offset, so the choice does not bias them).  sigma becomes
+        sigma / f_ref; excluded points are converted too.  ``omega`` (rad/s):
+        given, else the dataset's, else 2 pi f_ref when ``units`` is Hz, kHz,
+        MHz or GHz (f_ref stands for the resonance frequency f0: they differ
+        by the shift, ~1e-5, which does not matter for hbar omega / k_B T).
+        A note states the conversion; ``meta`` records ``f_ref`` (in
+        ``units``), ``f_ref_Hz`` (None without a frequency unit) and
+        ``frequency_units``.
+
+        Returns:
+          Dataset with quantity 'resonator_shift', units "1".
+        """
+        if self.quantity != "resonance_frequency":
+            raise ValueError(f"as_frequency_shift: needs quantity 'resonance_frequency', got "
+                             f"{self.quantity!r}")
+        i = int(np.argmin(self.T))
+        f_ref, T_ref = float(self.value[i]), float(self.T[i])
+        scale = FREQUENCY_UNITS.get((self.units or "").strip().lower())
+        f_hz = None if scale is None else f_ref * scale
+        if omega is None:
+            omega = self.omega
+        how = "given"
+        if omega is None and f_hz is not None:
+            omega, how = 2.0 * math.pi * f_hz, "2 pi f_ref"
+        unit = self.units or "(no unit stated)"
+        note = (f"converted absolute resonance frequency ({unit}) to delta f/f = (f - f_ref)/f_ref with "
+                f"f_ref = f(T_ref = {T_ref:g} K) = {f_ref:.12g} {self.units or ''}".rstrip() +
+                " (the lowest-temperature point)")
+        if omega is not None:
+            note += f"; omega = {omega:.9g} rad/s ({how})"
+        else:
+            note += "; omega unknown (no frequency unit): give it"
+        return dataclasses.replace(
+            self, value=(self.value - f_ref) / f_ref, quantity="resonator_shift", units="1",
+            sigma=None if self.sigma is None else self.sigma / f_ref, T_ref=T_ref, omega=omega,
+            excluded=tuple(e._replace(value=(e.value - f_ref) / f_ref) for e in self.excluded),
+            meta={**self.meta, "f_ref": f_ref, "f_ref_Hz": f_hz, "frequency_units": self.units},
+            notes=self.notes + (note,))
 
     def excluded_lines(self) -> list[str]:
         """One readable line per excluded point."""

@@ -34,6 +34,16 @@ weighting of the residuals.  stderr is null where it is not a result (on a
 physical bound, undetermined, fixed).  Existing files in ``--out`` are not
 replaced unless ``--overwrite`` is given.
 
+Resonators: ``--no-qp`` (or ``--fix alpha=0``) switches the Mattis-Bardeen
+quasiparticle term off -- alpha = 0 and its gap Delta is not fitted.  A
+``resonator_shift`` file may hold absolute resonance frequencies (a column
+``f``/``fr``/``f0``/``frequency``, or any column in Hz, kHz, MHz or GHz): they
+are converted to delta f/f = (f - f_ref)/f_ref with the reference point
+f_ref = f at the lowest temperature (T_ref), omega = 2 pi f_ref unless
+``--omega`` is given; the report's notes and the JSON's
+``result.extra.input_conversion`` state the conversion.  Values of
+|delta f/f| >= 0.1 are refused (they cannot be a relative shift).
+
 Thermal conductivity with extra phonon scattering (Matthiessen's rule):
 ``--scattering boundary``, ``rayleigh`` or ``boundary,rayleigh`` fits the
 observable ``thermal_conductivity_matthiessen`` with the chosen channels
@@ -136,6 +146,9 @@ def register(subparsers):
     p.add_argument("--power-dbm", dest="power_dbm", type=float, default=None,
                    help="resonator_loss: drive power in dBm (default: from the file name / column, "
                         "as jtls.data.read_csv decides and reports)")
+    p.add_argument("--no-qp", dest="no_qp", action="store_true",
+                   help="resonator_*: no quasiparticle term (alpha = 0, Delta not fitted); --fix alpha=0 "
+                        "does the same")
     p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE",
                    help="hold a parameter, e.g. --fix mu=0 for the STM.  Names: " +
                         "; ".join(f"{k}: {', '.join(v)}" for k, v in PARAMETERS.items()) +
@@ -212,6 +225,10 @@ def _run(args, caught) -> int:
     ds = read_csv(args.file, **kw)
     if args.flag_outliers:
         ds = ds.flag_outliers()
+    conversion = None
+    if args.observable == "resonator_shift":
+        ds, conversion = _relative_shift(ds, args)
+    qp_off = _quasiparticles_off(args, fixed, free)
     ctx = {}
     if args.observable.startswith("resonator_"):
         from .. import resonator  # noqa: F401  (registers resonator_shift / resonator_loss)
@@ -260,6 +277,10 @@ def _run(args, caught) -> int:
         printed.add(msg)
     if observable == "thermal_conductivity_matthiessen":
         res.extra["scattering"] = _crossovers(res, channels)
+    if conversion:
+        res.extra["input_conversion"] = conversion
+    if qp_off:
+        res.extra["quasiparticles"] = qp_off
     doc = result_document(res, args, model)
     if args.json:
         print(json.dumps(doc))
@@ -273,6 +294,8 @@ def _run(args, caught) -> int:
         print(res.report())
         if "scattering" in res.extra:
             print(_crossover_text(res.extra["scattering"]))
+        if qp_off:
+            print(qp_off)
         for w in caught:
             if not issubclass(w.category, UserWarning):
                 print(f"warning: {_one_line(w.message)}", file=sys.stderr)
@@ -337,6 +360,45 @@ def command_line(args, parser=None, positional=("file",)) -> str:
         else:
             words += [opt, str(v)]
     return shlex.join(words)
+
+
+def _relative_shift(ds, args):
+    """resonator_shift data as delta f/f: absolute resonance frequencies are converted
+    (reference: the lowest-temperature point, stated in a note and returned); values that cannot
+    be a relative shift are refused rather than fitted."""
+    import numpy as np
+    conversion = None
+    if ds.quantity == "resonance_frequency":
+        ds = ds.as_frequency_shift(omega=args.omega)
+        conversion = {"from": f"absolute resonance frequency ({ds.meta['frequency_units'] or 'no unit'})",
+                      "to": "delta f/f = (f - f_ref)/f_ref", "f_ref": ds.meta["f_ref"],
+                      "f_ref_Hz": ds.meta["f_ref_Hz"], "T_ref_K": ds.T_ref, "omega_rad_s": ds.omega,
+                      "note": ds.notes[-1]}
+    top = float(np.max(np.abs(ds.value)))
+    if top >= 0.1:
+        raise ValueError(f"{args.file}: values up to {top:.6g} are not a relative frequency shift delta f/f0 "
+                         "(|delta f/f0| << 0.1); if the column holds absolute resonance frequencies, give its "
+                         "unit in the header, e.g. 'f (GHz)', or name it 'frequency'")
+    return ds, conversion
+
+
+def _quasiparticles_off(args, fixed, free) -> str | None:
+    """--no-qp or --fix alpha=0: hold alpha = 0 and Delta (no effect then); the report line."""
+    if not (args.no_qp or (args.observable.startswith("resonator_") and fixed.get("alpha") == 0.0)):
+        return None
+    if not args.observable.startswith("resonator_"):
+        raise ValueError(f"--no-qp applies to --observable resonator_shift/resonator_loss, not {args.observable}")
+    if "Delta" in free or "alpha" in free:
+        raise ValueError("--no-qp (or --fix alpha=0) switches the quasiparticle term off: Delta and alpha "
+                         "cannot be freed then")
+    if fixed.get("alpha", 0.0) != 0.0:
+        raise ValueError(f"--no-qp contradicts --fix alpha={fixed['alpha']:g}")
+    from ..resonator.models import QP_OFF
+    fixed["alpha"] = 0.0
+    given = "Delta" in fixed
+    fixed.setdefault("Delta", QP_OFF["Delta"])
+    return ("quasiparticle term off (alpha = 0): Delta is not fitted" +
+            ("" if given else f" (held at {QP_OFF['Delta']:g} K, which has no effect)"))
 
 
 def _scattering(args) -> list:
@@ -438,7 +500,7 @@ _COMPATIBLE = {"resonator_loss": ("resonator_loss", "quality_factor"),
                "velocity": ("velocity",), "dielectric": ("dielectric",),
                "thermal_conductivity": ("thermal_conductivity",), "specific_heat": ("specific_heat",),
                "thermal_conductivity_matthiessen": ("thermal_conductivity",),
-               "resonator_shift": ("resonator_shift",)}
+               "resonator_shift": ("resonator_shift", "resonance_frequency")}
 
 
 def _quantity_mismatch(ds, observable) -> str | None:

@@ -15,8 +15,8 @@ from .response import (default_n0, frequency_shift_relaxation_dos, frequency_shi
                        frequency_shift_tls_dos, frequency_shift_tls_stm, loss_relaxation_dos,
                        loss_tls, loss_tls_dos, resonant_response_dos, resonator_power_law_dos,
                        saturation, stm_phi)
-from .models import (register, resonator_loss, resonator_loss_parts, resonator_shift,
-                     resonator_shift_parts)
+from .models import (QP_OFF, check_quasiparticles, register, resonator_loss, resonator_loss_parts,
+                     resonator_shift, resonator_shift_parts)
 
 try:  # make `jtls fit --observable resonator_shift|resonator_loss` available
     register()
@@ -29,5 +29,5 @@ __all__ = [
     "resonator_power_law_dos", "saturation", "loss_tls_dos", "loss_tls",
     "frequency_shift_relaxation_dos", "loss_relaxation_dos", "frequency_shift_qp", "loss_qp",
     "delta_bcs", "k0e", "resonator_shift", "resonator_shift_parts", "resonator_loss",
-    "resonator_loss_parts", "register", "conversions",
+    "resonator_loss_parts", "register", "conversions", "QP_OFF", "check_quasiparticles",
 ]

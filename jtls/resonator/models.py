@@ -7,8 +7,9 @@ resonator_shift(T; F_delta0, mu, Delta, alpha | omega, T_ref, A)
     DOS normalised at hbar omega (mu = 0: standard tunneling model, digamma
     form), plus the relaxation term (A in s^-1 K^-3; A = 0, the default,
     switches it off), plus the Mattis-Bardeen quasiparticle shift (gap Delta
-    in K, kinetic-inductance fraction alpha; alpha = 0 switches it off).  The
-    fit engine adds a free ``offset`` (relative data).
+    in K, kinetic-inductance fraction alpha; alpha = 0 switches it off, and a
+    fit then holds Delta too: :data:`QP_OFF`).  The fit engine adds a free
+    ``offset`` (relative data).
 
 resonator_loss(T; F_delta0, mu, P_c_dBm, beta, Delta, alpha, loss_bg | omega, P_dBm, A)
     Internal quality factor Qi = 1 / (1/Q_TLS + 1/Q_rel + 1/Q_qp + loss_bg) with
@@ -168,6 +169,20 @@ def _loss_guess(T, y, ctx):
 
 # ---------------------------------------------------------------- registration
 
+#: Settings that switch the quasiparticle term off: alpha = 0 makes it vanish identically
+#: (whatever Delta), so Delta is held too -- at a value without effect -- instead of being a
+#: parameter the data cannot determine (``jtls fit --no-qp`` or ``--fix alpha=0``).
+QP_OFF = {"alpha": 0.0, "Delta": 15.0}
+
+
+def check_quasiparticles(T, held, context):
+    """``validate`` hook: alpha held at 0 with Delta free would be a singular fit; say what to do."""
+    if held.get("alpha") == 0.0 and "Delta" not in held:
+        raise ValueError("alpha = 0 switches the quasiparticle term off, so its gap Delta cannot be "
+                         f"fitted: hold Delta too, e.g. fixed={QP_OFF} (jtls.resonator.QP_OFF; on the "
+                         "command line --no-qp or --fix alpha=0 do this)")
+
+
 def register(overwrite: bool = True):
     """Register ``resonator_shift`` and ``resonator_loss`` with :mod:`jtls.fit`."""
     from ..fit import register_observable
@@ -179,6 +194,7 @@ def register(overwrite: bool = True):
                 "alpha": (0.0, 1.0)},
         defaults={"F_delta0": 1e-6, "mu": 0.1, "Delta": 15.0, "alpha": 0.01},
         guess=_shift_guess, quantity="delta f / f0", static_context=("A",),
+        validate=check_quasiparticles,
         description="resonator frequency shift: TLS (Eq. 3 DOS, finite hbar omega) + relaxation "
                     "+ Mattis-Bardeen quasiparticles", overwrite=overwrite)
     register_observable(
@@ -190,6 +206,7 @@ def register(overwrite: bool = True):
         defaults={"F_delta0": 1e-6, "mu": 0.1, "P_c_dBm": -120.0, "beta": 1.0, "Delta": 15.0,
                   "alpha": 0.01, "loss_bg": 1e-8},
         guess=_loss_guess, quantity="Qi", static_context=("A",),
+        validate=check_quasiparticles,
         description="resonator internal quality factor: TLS loss (Eq. 3 DOS, power saturation) "
                     "+ relaxation + Mattis-Bardeen quasiparticles + background", overwrite=overwrite)
 
