@@ -208,6 +208,7 @@ def test_anneal_without_out_uses_the_documented_default(tmp_path, monkeypatch, c
 
     def fake_run(cfg, out, **kw):
         seen["out"] = out
+        warnings.warn("jtls.anneal: a warning\nover two lines", UserWarning)
         raise KeyboardInterrupt          # stop before any annealing
 
     monkeypatch.setattr(R, "run", fake_run)
@@ -217,6 +218,8 @@ def test_anneal_without_out_uses_the_documented_default(tmp_path, monkeypatch, c
     assert rc == 130
     assert seen["out"] == "anneal_L4_J0_2_h0_12.5_x0.5_r7_s5.npz"
     assert "no --out given; writing anneal_L4_J0_2_h0_12.5_x0.5_r7_s5.npz" in err
+    # a warning during the run: one clean line
+    assert "warning: jtls.anneal: a warning over two lines\n" in err and "warnings.warn" not in err
     sub = build_parser()._subparsers._group_actions[0].choices["anneal"]
     out_help = next(a.help for a in sub._actions if a.dest == "out")
     assert "default: anneal_L{L}_J0_{J0}_h0_{h0}_x{x}_r{realizations}_s{seed}.npz" in out_help

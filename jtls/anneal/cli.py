@@ -60,7 +60,7 @@ def register(subparsers) -> None:
                         "compiled batches are made smaller when needed), so a killed run loses at most "
                         "about that much work")
     a.add_argument("--quiet", action="store_true", help="no progress lines")
-    a.set_defaults(func=_anneal, _parser=a)
+    a.set_defaults(func=_one_line_warnings(_anneal), _parser=a)
 
     f = subparsers.add_parser(
         "dos-fit", help="Eq. (3) fits B(T), mu(T) of an annealer output file",
@@ -73,7 +73,24 @@ def register(subparsers) -> None:
                         "chi2_p, corr, n_counts, bins, status, ok, warnings}]}; status is 'ok' only for a row "
                         "that is a result (see jtls.anneal.analysis.fit_eq3)")
     f.add_argument("--bins", type=int, default=16, help="histogram bins in 0 < E < 2T (default 16)")
-    f.set_defaults(func=_dos_fit, _parser=f)
+    f.set_defaults(func=_one_line_warnings(_dos_fit), _parser=f)
+
+
+def _one_line_warnings(command):
+    """Run ``command(args)`` with every warning shown when it happens as one line on stderr,
+    ``warning: MESSAGE`` (no Python source line)."""
+    import functools
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"warning: {' '.join(str(message).split())}", file=sys.stderr, flush=True)
+
+    @functools.wraps(command)
+    def wrapped(args):
+        with warnings.catch_warnings():
+            warnings.showwarning = show
+            return command(args)
+    return wrapped
 
 
 def default_out(args) -> str:
