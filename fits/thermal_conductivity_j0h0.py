@@ -161,7 +161,9 @@ def j0h0_summary(rec, ratio_range) -> dict:
     """J0_h0 of the simulated fit: status, value and 68/95 % profile interval, and the verdict.
 
     ``constrained`` is True only for status ok with a 95 % interval whose ends are both profile
-    crossings strictly inside the library's ratio range."""
+    crossings strictly inside the library's ratio range, or -- J0/h0 = 0, no interaction, being a
+    physical bound -- a one-sided 95 % interval from 0 to a crossing below the library's upper end
+    (an upper limit)."""
     lo_lib, hi_lib = ratio_range
     out = {"library_range": [lo_lib, hi_lib], "constrained": False, "value": None, "low68": None,
            "high68": None, "low95": None, "high95": None}
@@ -192,7 +194,14 @@ def j0h0_summary(rec, ratio_range) -> dict:
     inside = closed95 and lo_lib < iv["low95"] and iv["high95"] < hi_lib
     i68 = (f"[{iv['low']:.3g}, {iv['high']:.3g}]" if iv.get("low") is not None and iv.get("high") is not None
            else "not available")
-    if inside:
+    upper = (iv.get("low95_kind") == "physical" and iv.get("high95_kind") == "crossing"
+             and iv.get("high95") is not None and iv["high95"] < hi_lib)
+    if upper:
+        # J0/h0 = 0 (no TLS-TLS interaction) is a physical bound: a one-sided interval is a result
+        out.update(status="upper limit", constrained=True,
+                   sentence=f"The data give an upper limit J0/h0 < {iv['high95']:.3g} (95%; best fit {v:.3g} on the "
+                            f"physical bound 0, no interaction), 68% {i68}.")
+    elif inside:
         out.update(status="constrained", constrained=True,
                    sentence=f"The data constrain J0/h0 = {v:.3g}: 68% {i68}, 95% [{iv['low95']:.3g}, "
                             f"{iv['high95']:.3g}], closed inside the library range {lo_lib:g}-{hi_lib:g}.")
@@ -419,7 +428,8 @@ def main(argv=None):
         "weighting": "no sigma in the files: constant relative errors (residuals of ln kappa); stderr and "
                      "profile intervals scaled by the reduced chi2",
         "constrained_rule": "status ok and a closed 95% profile interval (both ends crossings) strictly inside "
-                            "the library's J0/h0 range",
+                            "the library's J0/h0 range, or an upper limit: the 95% interval from the physical "
+                            "bound J0/h0 = 0 to a crossing below the library's upper end",
         "failed_fits": "a fit whose status is not ok has no values, intervals or curve; its last iterate is "
                        "under last_iterate_not_a_result",
         "caveat": "library statistical uncertainty (sd_log_F) not propagated into the intervals",

@@ -95,14 +95,16 @@ def _cv(T, B, J0_h0, h0):
 
 
 def _ratio_grid(T, ctx):
-    lo, hi = _dos_template().ratio_range
-    return tuple(x for x in (0.01, 0.05, 0.15, 0.3, 0.5, 0.8) if lo <= x <= hi)
+    """Start values of J0_h0 scanned by the automatic guess: every grid ratio of the library (the curves
+    of neighbouring ratios differ by a few % of their range, and coarser scans were seen to start LM in
+    a secondary minimum of the (J0_h0, A) valley)."""
+    return tuple(float(r) for r in load_library().ratios)
 
 
 def _a_grid(T, ctx):
     import numpy as np
     T = np.asarray(T)
-    return ctx["omega"] / np.geomspace(T.min() / 3.0, T.max() * 3.0, 8) ** 3
+    return ctx["omega"] / np.geomspace(T.min() / 3.0, T.max() * 3.0, 20) ** 3
 
 
 def register(name: str):
