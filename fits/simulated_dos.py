@@ -6,8 +6,9 @@ $JTLS_SIMULATED_LIBRARY) and of ``Model(..., dos="simulated")``:
 1. **Recovery from fresh runs.**  The annealer is run anew (seeds the library
    never used) at J0/h0 between grid points (0.125, 0.275) and at the Fig. 3
    values (0.2, 0.3), with the library's protocol and L.  From each run's DOS
-   (``TabulatedDOS(..., log=True)``) we compute dv/v at 90 kHz (A of the
-   paper's Fig. 5a) at 40 temperatures 30-2000 mK, add Gaussian noise of
+   we compute dv/v at 90 kHz (A of the
+   paper's Fig. 5a) at 40 temperatures 30-2000 mK -- the run's histograms
+   smoothed exactly as the library's are (``halves``) --, add Gaussian noise of
    0.3 % of the curve's range (what measured curves reach), and fit the
    simulated family (C, J0_h0, A, offset free; h0 = 10 K held) to ``--draws``
    noise draws in one batched call (``fit_many``).  The scatter of the fitted
@@ -50,21 +51,38 @@ def fresh_run(ratio, args, lib_meta):
     return cached_run(cfg, os.path.join(args.out, "runs"), progress=not args.quiet)
 
 
-def halves(path):
-    """TabulatedDOS of the whole run and of its two halves (by realization parity is not stored: by
-    a binomial split of the counts, which has the statistics of two independent half-size runs)."""
+def halves(path, tmpdir):
+    """The DOS of the whole run and of two halves, smoothed exactly as the library is.
+
+    Each histogram goes through :func:`jtls.simulated.pack.smooth_row` (same q knots, same
+    penalised spline), is written as a one-ratio table (repeated on four dummy ratios, since the
+    model needs a grid) and read back as a :class:`SimulatedDOS`, so fresh run and library differ only
+    by Monte-Carlo noise and by the library's smoothing and interpolation across J0/h0.  The halves
+    are a binomial split of the counts, with the statistics of two independent half-size runs."""
+    import json as _json
     from jtls.anneal import histogram as H
-    from jtls.dos import TabulatedDOS
+    from jtls.simulated import pack as P
+    from jtls.simulated.dos import load_library
     with np.load(path) as f:
         T, c, n = f["T"], f["counts"], int(f["n_tls_total"])
     rng = np.random.default_rng(12345)
     a = rng.binomial(c, 0.5)
+    rows = np.nonzero((T >= P.T_MIN * (1 - 1e-9)) & (T <= P.T_MAX * (1 + 1e-9)))[0]
+    knots = P.q_knots()
+    edges = H.fine_edges() / 10.0
     out = []
-    for counts, ntls in ((c, n), (a, n / 2), (c - a, n / 2)):
-        dos = H.normalize(H.coarse_counts(counts), H.coarse_edges(), ntls)
-        keep = (T >= 0.004) & (T <= 25.0)
-        Ec = 0.5 * (H.coarse_edges()[1:] + H.coarse_edges()[:-1])
-        out.append(TabulatedDOS.create(T[keep], Ec, np.maximum(dos[keep], 0.0), log=True))
+    for tag, (counts, ntls) in zip(("full", "half1", "half2"), ((c, n), (a, n / 2), (c - a, n / 2))):
+        Y, S = [], []
+        for i in rows:
+            y, sd, _ = P.smooth_row(counts[i], edges, ntls, knots)
+            Y.append(y)
+            S.append(sd)
+        Y, S = np.asarray(Y), np.asarray(S)
+        fn = os.path.join(tmpdir, f"{os.path.basename(path)}.{tag}.npz")
+        np.savez(fn, ratios=np.array([0.1, 0.2, 0.3, 0.4]), t=T[rows] / 10.0, q_knots=knots,
+                 log_F=np.repeat(Y[None], 4, 0), sd_log_F=np.repeat(S[None], 4, 0),
+                 e_scale=np.float64(P.E_SCALE), e_max=np.float64(P.E_MAX), meta=_json.dumps({"fresh": path}))
+        out.append(load_library(fn).dos(0.25, 10.0))
     return out
 
 
@@ -209,8 +227,10 @@ def main(argv=None):
            "settings": {"omega_rad_s": omega, "A_per_s_K3": A, "fresh_realizations": args.realizations,
                         "draws": args.draws}, "recovery": {}, "fig3": {}, "mu_eff": []}
     runs = {}
+    tmpdir = os.path.join(args.out, "runs", "smoothed")
+    os.makedirs(tmpdir, exist_ok=True)
     for r in args.ratios:
-        runs[r] = halves(fresh_run(r, args, lib.meta))
+        runs[r] = halves(fresh_run(r, args, lib.meta), tmpdir)
         for kind in ("velocity", "kappa"):
             key = f"{kind} J0/h0={r:g}"
             res["recovery"][key] = recover(kind, runs[r], r, args, omega, A)

@@ -208,7 +208,7 @@ def _divided_second_differences(x):
     return D * np.mean(h) ** 2
 
 
-def smooth_across_ratios(ratios, logF, sdF, lams=None):
+def smooth_across_ratios(ratios, logF, sdF, lams=None, slack=2.0):
     """Smooth ln F across the J0/h0 grid: one penalised least-squares fit per (t, q) knot.
 
     Independent Monte-Carlo noise at neighbouring grid points would otherwise be interpolated as
@@ -235,7 +235,7 @@ def smooth_across_ratios(ratios, logF, sdF, lams=None):
                 y = H @ z
                 rss = float(np.sum(w * (z - y) ** 2))
                 dof = max(nR - float(np.trace(H)), 1.0)
-                if best is None or rss <= dof + 2.0 * np.sqrt(2.0 * dof):
+                if best is None or rss <= dof + slack * np.sqrt(2.0 * dof):
                     best = (rss, lam, H, y)
             _, lam, H, y = best
             out[:, j, k] = y
