@@ -7,7 +7,7 @@
     * velocity: 40 temperatures 0.05-10 K, omega = paper_frequency(90 kHz),
       A = paper_frequency(9.4 MHz), C = 3.2e-4, offset 1e-4; Gaussian noise of 0.5 % of the
       curve's span, no sigma given.  Free: C, J0_h0, A, offset (simulated DOS, h0 held at 10 K,
-      J0/h0 true = the geometric centre of the library's range) against C, mu, A, offset
+      J0/h0 true = the geometric centre of the library's positive ratios) against C, mu, A, offset
       (Eq. 3, mu true = 0.12).
     * kappa: 40 temperatures 0.06-1 K, B = 1, 1 % relative noise; free B, J0_h0 against B, mu
       (constant relative errors).
@@ -60,8 +60,10 @@ def uptime() -> str:
 
 
 def centre_ratio(lib) -> float:
-    lo, hi = lib.ratio_range
-    return math.sqrt(lo * hi)
+    """A J0/h0 inside the library, between grid points: the geometric centre of its positive ratios
+    (the shipped library starts at the exact J0/h0 = 0 row, a physical bound, not a typical value)."""
+    pos = [float(r) for r in lib.ratios if r > 0]
+    return math.sqrt(pos[0] * pos[-1])
 
 
 def _noisy(y, kind, rng):

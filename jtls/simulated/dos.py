@@ -128,21 +128,38 @@ def _mirror_index(n):
     return np.concatenate([np.arange(n - 1, 0, -1), np.arange(n)])
 
 
+@functools.lru_cache(maxsize=8)
+def _tables(library: "Library") -> dict:
+    """The library's arrays as JAX constants, with the spline matrices (one set per library)."""
+    ln_t = np.log(library.t)
+    qm = np.concatenate([-library.q_knots[:0:-1], library.q_knots])
+    return {"log_F": jnp.asarray(library.log_F), "ratios": jnp.asarray(library.ratios),
+            "S_r": jnp.asarray(_natural_spline_matrix(library.ratios)),
+            "S_t": jnp.asarray(_natural_spline_matrix(ln_t)), "S_q": jnp.asarray(_natural_spline_matrix(qm)),
+            "ln_t": jnp.asarray(ln_t), "q_mirror": jnp.asarray(qm)}
+
+
+def ratio_weights(ratios, S_r, J0_h0):
+    """Weights w (nR,) with spline(J0/h0) = w @ values: the natural cubic spline across the r grid."""
+    n = ratios.shape[0]
+    r = jnp.broadcast_to(jnp.asarray(J0_h0, dtype=float), (n,))
+    return _spline_eval(ratios, jnp.eye(n), S_r.T, r)     # row j: the spline through e_j
+
+
 class SimulatedDOS:
     """n(T, E) = F(T/h0, E/h0; J0/h0) / h0 from a :class:`Library` (Eq. (*) of the module docstring).
 
     Called as ``dos(E, T)`` (K, broadcasting) like every DOS model of :mod:`jtls.dos`; returns n per
     TLS per K over signed energies.  ``J0_h0`` (dimensionless) and ``h0`` (K) are pytree leaves, so
     ``jax.grad`` and ``jax.vmap`` work through them.  Build with :meth:`create` or
-    :meth:`Library.dos`.
+    :meth:`Library.dos`: the interpolation across the J0/h0 grid (and the spline coefficients in
+    ln T) is done once there, so every call interpolates only in T and E.
     """
     J0_h0: Any
     h0: Any
-    log_F: Any          # (nR, nT, nQ)
-    S_r: Any
-    S_t: Any
+    y_t: Any            # (nQ, nT): ln F at J0/h0 on the (q, t) knots
+    M_t: Any            # (nQ, nT): its natural-spline second derivatives in ln t
     S_q: Any
-    ratios: Any
     ln_t: Any
     q_mirror: Any
     e_scale: float = 2.5e-4
@@ -152,12 +169,12 @@ class SimulatedDOS:
 
     @classmethod
     def create(cls, library: Library, J0_h0, h0=10.0):
-        ln_t = np.log(library.t)
-        qm = np.concatenate([-library.q_knots[:0:-1], library.q_knots])
-        return cls(J0_h0=jnp.asarray(J0_h0, dtype=float), h0=jnp.asarray(h0, dtype=float),
-                   log_F=jnp.asarray(library.log_F), S_r=jnp.asarray(_natural_spline_matrix(library.ratios)),
-                   S_t=jnp.asarray(_natural_spline_matrix(ln_t)), S_q=jnp.asarray(_natural_spline_matrix(qm)),
-                   ratios=jnp.asarray(library.ratios), ln_t=jnp.asarray(ln_t), q_mirror=jnp.asarray(qm),
+        tb = _tables(library)
+        J0_h0 = jnp.asarray(J0_h0, dtype=float)
+        w = ratio_weights(tb["ratios"], tb["S_r"], J0_h0)
+        y = jnp.tensordot(w, tb["log_F"], axes=1).T             # (nQ, nT)
+        return cls(J0_h0=J0_h0, h0=jnp.asarray(h0, dtype=float), y_t=y, M_t=y @ tb["S_t"].T,
+                   S_q=tb["S_q"], ln_t=tb["ln_t"], q_mirror=tb["q_mirror"],
                    e_scale=library.e_scale, e_max_unit=library.e_max,
                    ratio_range=library.ratio_range, t_range=library.t_range)
 
@@ -166,29 +183,14 @@ class SimulatedDOS:
         """Largest energy (K) of the table: e_max (units of h0) times h0."""
         return self.e_max_unit * self.h0
 
-    def ratio_weights(self):
-        """Weights w (nR,) with spline(J0/h0) = w @ values: the natural cubic spline across the r grid."""
-        n = self.ratios.shape[0]
-        eye = jnp.eye(n)
-        r = jnp.broadcast_to(jnp.asarray(self.J0_h0, dtype=float), (n,))
-        return _spline_eval(self.ratios, eye, self.S_r.T, r)   # row j: the spline through e_j
-
-    def table_at_ratio(self):
-        """ln F at J0/h0 on the (t, q) knots, shape (nT, nQ)."""
-        return jnp.tensordot(self.ratio_weights(), self.log_F, axes=1)
-
     def log_F_at(self, e, t):
         """ln F(t, e; J0/h0) for e = E/h0, t = T/h0 (broadcasting)."""
         e = jnp.abs(jnp.asarray(e, dtype=float))
-        t = jnp.asarray(t, dtype=float)
-        tab = self.table_at_ratio()                      # (nT, nQ)
-        y = tab.T                                        # (nQ, nT)
-        M = y @ self.S_t.T
-        lt = jnp.log(t)
+        lt = jnp.log(jnp.asarray(t, dtype=float))
         # one row of ln F over the q knots (and its spline coefficients) per temperature, then
         # evaluated at every energy: T.shape + (nQ,) rows broadcast against E.shape
-        rows = _spline_eval(self.ln_t, y, M, lt[..., None])     # lt.shape + (nQ,)
-        rows = rows[..., _mirror_index(self.log_F.shape[-1])]
+        rows = _spline_eval(self.ln_t, self.y_t, self.M_t, lt[..., None])     # lt.shape + (nQ,)
+        rows = rows[..., _mirror_index(self.y_t.shape[0])]
         Mq = rows @ self.S_q.T
         q = jnp.arcsinh(e / self.e_scale)
         q = jnp.broadcast_to(q, jnp.broadcast_shapes(lt.shape, q.shape))
@@ -230,5 +232,5 @@ def _pytree(cls, data, meta):
     return jax.tree_util.register_dataclass(cls, data_fields=list(data), meta_fields=list(meta))
 
 
-SimulatedDOS = _pytree(SimulatedDOS, ["J0_h0", "h0", "log_F", "S_r", "S_t", "S_q", "ratios", "ln_t", "q_mirror"],
+SimulatedDOS = _pytree(SimulatedDOS, ["J0_h0", "h0", "y_t", "M_t", "S_q", "ln_t", "q_mirror"],
                        ["e_scale", "e_max_unit", "ratio_range", "t_range"])
