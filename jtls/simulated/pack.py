@@ -331,7 +331,10 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
         prov["zero_ratio"] = ("J0/h0 = 0 tabulated exactly (no annealing): with J0 = 0 the single-particle "
                               "energies 2|h_i| do not depend on the spins, h_i ~ N(0, h0^2)")
     if smooth_ratios:
+        exact = logF[0].copy() if ratios[0] == 0.0 else None
         logF, sdF, lam_r = smooth_across_ratios(np.asarray(ratios), logF, sdF)
+        if exact is not None:       # the exact J0/h0 = 0 row stays exact (the smoother moved it by < 1e-6)
+            logF[0], sdF[0] = exact, 0.0
         prov["smoothing_across_ratios"] = {
             "method": "penalised least squares across the J0/h0 grid at every (t, q) knot: second divided "
                       "differences, weights 1/sd^2 (the exact J0/h0 = 0 row held), one lam per (t, q) knot "
