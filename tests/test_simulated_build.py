@@ -37,7 +37,7 @@ def test_build_resume_extend_pack_info(tmp_path, capsys):
     assert main(["library", "pack", str(d), "--out", str(out)]) == 0
     assert main(["library", "pack", str(d), "--out", str(out)]) == 2          # exists: refused
     lib = load_library(out)
-    assert list(lib.ratios) == [0.1, 0.2, 0.3, 0.4]
+    assert list(lib.ratios) == [0.0, 0.1, 0.2, 0.3, 0.4]      # pack adds the exact J0/h0 = 0 row
     assert lib.meta["passes"] == 2 and lib.meta["realizations_per_ratio"] == [32] * 4
     assert "--ratios 0.1,0.2,0.3,0.4" in lib.meta["regenerate"]
     assert np.all(np.isfinite(lib.log_F)) and np.all(lib.sd_log_F > 0)
