@@ -40,7 +40,7 @@ def test_build_resume_extend_pack_info(tmp_path, capsys):
     assert list(lib.ratios) == [0.0, 0.1, 0.2, 0.3, 0.4]      # pack adds the exact J0/h0 = 0 row
     assert lib.meta["passes"] == 2 and lib.meta["realizations_per_ratio"] == [32] * 4
     assert "--ratios 0.1,0.2,0.3,0.4" in lib.meta["regenerate"]
-    assert np.all(np.isfinite(lib.log_F)) and np.all(lib.sd_log_F > 0)
+    assert np.all(np.isfinite(lib.log_F)) and np.all(lib.sd_log_F[1:] > 0) and np.all(lib.sd_log_F[0] == 0)
     capsys.readouterr()
     assert main(["library", "info", str(out), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
