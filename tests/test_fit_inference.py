@@ -96,7 +96,8 @@ def test_search_limit_is_a_failure_physical_bound_is_not():
 
 
 def test_profile_intervals_agree_with_minos():
-    """Profile endpoints vs iminuit MINOS (errordef 1 on chi^2 / s^2) to 1e-3 relative."""
+    """Profile endpoints vs iminuit MINOS (errordef 1 on chi^2, or the F(1, dof) quantile on chi^2 / s^2
+    when the scale is estimated) to 1e-3 relative."""
     import iminuit  # a test dependency (pyproject [test]); a missing one fails, never skips
     import jax
     from jtls.fit.objective import residual_x
@@ -109,7 +110,10 @@ def test_profile_intervals_agree_with_minos():
         s2 = 1.0 if res.absolute_sigma else res.chi2 / res.dof
         m = iminuit.Minuit(lambda *v: float(chi2(np.array(v))) / s2, *[res[k] for k in res.free],
                            name=res.free)
-        m.errordef, m.strategy, m.tol = 1.0, 2, 1e-8
+        # sigma known: Delta chi^2 = 1; estimated from the scatter: the F(1, dof) quantile at 68.3 %
+        from scipy.stats import f as f_dist
+        m.errordef = 1.0 if res.absolute_sigma else float(f_dist.ppf(0.6826894921370859, 1, res.dof))
+        m.strategy, m.tol = 2, 1e-8
         m.limits["C"], m.limits["A"], m.limits["mu"] = (0, None), (0, None), (0, 1)
         m.migrad()
         m.minos()

@@ -405,7 +405,8 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
         for j in range(n):
             if held[j]:
                 u_prof[j] = -U_BOUND if (spec.kinds[j] in (KIND_LOWER, KIND_UPPER) or x[j] == params[j].min) else U_BOUND
-        inp = ProfileInput(spec, arrays, u_prof, held, chi2, scale2, step, params, chi2_bound)
+        inp = ProfileInput(spec, arrays, u_prof, held, chi2, scale2, step, params, chi2_bound,
+                           dof=None if absolute else N - n)
         prof = profile_intervals(inp, which)
         for j, d in prof.items():
             ivals[names[j]] = d

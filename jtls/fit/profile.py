@@ -3,9 +3,11 @@
 For a free parameter theta the profile is chi2_p(theta) = min over the other
 free parameters of chi^2 with theta held.  The interval at level Delta is
 {theta : chi2_p(theta) - chi2_min <= Delta * s^2} with Delta = 1 (68.3 %)
-and 3.84 (95 %); s^2 = 1 when every dataset carries per-point sigma, else
-s^2 = chi2_min / dof (the errors are unknown up to one constant, estimated
-from the scatter: the same rule as the reported standard errors).
+and 3.84 (95 %) and s^2 = 1 when every dataset carries per-point sigma;
+else s^2 = chi2_min / dof (the errors are unknown up to one constant,
+estimated from the scatter: the same rule as the reported standard errors)
+and Delta the F(1, dof) quantile at 68.3 % and 95 % (1.03 and 4.11 at
+dof = 36, 161 for 95 % at dof = 1), which accounts for the estimated scale.
 
 Each endpoint is found by a safeguarded Newton iteration on
 f(theta) = (chi2_p(theta) - chi2_min) / s^2 - Delta, whose slope is known
@@ -30,8 +32,19 @@ import numpy as np
 from .params import KIND_FREE, KIND_LOWER, KIND_UPPER
 from .constrained import ACCEPT, U_BOUND, internal, solve_held
 
-#: Delta chi^2 / s^2 of the 68.3 % and 95 % intervals (one parameter).
+#: Delta chi^2 / s^2 of the 68.3 % and 95 % intervals (one parameter) when sigma is known.
 LEVELS = {"68": 1.0, "95": 3.841458820694124}
+#: Their probabilities; with the noise estimated from the residuals (no sigma), the thresholds are
+#: the F(1, dof) quantiles at these probabilities instead (-> LEVELS as dof -> infinity).
+PROBABILITIES = {"68": 0.6826894921370859, "95": 0.95}
+
+
+def level_delta(level: str, dof=None) -> float:
+    """Delta chi^2 / s^2 of an interval: chi^2_1 quantile (sigma known, dof None) or F(1, dof)."""
+    if dof is None:
+        return LEVELS[level]
+    from scipy.stats import f as f_dist
+    return float(f_dist.ppf(PROBABILITIES[level], 1, int(dof)))
 
 #: Convergence of an endpoint: |f| below this (in units of Delta chi^2 / s^2).
 F_TOL = 1e-6
@@ -57,6 +70,7 @@ class ProfileInput:
     step: np.ndarray
     params: list
     chi2_bound: dict
+    dof: int | None = None      # None: sigma known (chi^2_1 levels); else F(1, dof) levels
 
 
 def coordinate(spec, j, held) -> str:
@@ -200,7 +214,7 @@ def profile_intervals(inp: ProfileInput, which, levels=("68", "95")) -> dict:
     for j in which:
         for side in (-1, 1):
             for lev in levels:
-                t = _Target(inp, j, side, lev, LEVELS[lev])
+                t = _Target(inp, j, side, lev, level_delta(lev, inp.dof))
                 if inp.held[j] and inp.params[j].physical[0 if side < 0 else 1] and \
                         _on_side(inp, j, side):
                     t.finish(t.limit_x, "physical")      # held on this bound: the interval starts here

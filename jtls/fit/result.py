@@ -8,8 +8,9 @@ The covariance of the free parameters that are not on a bound is
 carries per-point sigma (``absolute_sigma``), this is the covariance as it
 stands; otherwise the errors are unknown up to a constant and the covariance
 is multiplied by the reduced chi^2 (chi^2 / dof): the scatter of the
-residuals sets the error scale.  The same rule scales the profile intervals
-(Delta chi^2 = 1 and 3.84 times the reduced chi^2).  ``stderr`` is NaN for a
+residuals sets the error scale.  The same rule scales the profile intervals:
+Delta chi^2 = 1 and 3.84 with sigma, else the F(1, dof) quantiles at 68.3 % and
+95 % times the reduced chi^2 (the scale is estimated; 1.03 and 4.11 at dof = 36).  ``stderr`` is NaN for a
 parameter on a physical bound (see ``intervals``: one-sided) and for one the
 data do not determine (status ``"unidentified"``).
 
@@ -171,8 +172,10 @@ class FitResult:
                        f"{_interval_text(self.intervals.get(k), '95'):>26}"
             lines.append(row + f"  [{lo:.3g}, {hi:.3g}]")
         if self.intervals:
-            lines.append("intervals: profile likelihood, Delta chi^2 = 1 (68.3%) and 3.84 (95%)" +
-                         ("" if self.absolute_sigma else " in units of the reduced chi^2") +
+            lines.append(("intervals: profile likelihood, Delta chi^2 = 1 (68.3%) and 3.84 (95%)"
+                          if self.absolute_sigma else
+                          f"intervals: profile likelihood, Delta chi^2 = F(1, {self.dof}) quantiles at 68.3% "
+                          "and 95% in units of the reduced chi^2 (scale estimated from the residuals)") +
                          "; '<' marks an upper limit from a physical bound")
         if self.fixed:
             lines.append("fixed: " + ", ".join(f"{k}={v:.6g}" for k, v in self.fixed.items()))
