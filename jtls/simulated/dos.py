@@ -33,7 +33,7 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
-from ..dos import _natural_spline_matrix, _spline_eval
+from ..dos import _natural_spline_matrix, _pytree, _spline_eval
 from ..data.tables import repo_data_dir
 
 #: File name of the shipped library in the repository's data/ folder.
@@ -225,11 +225,6 @@ class SimulatedDOS:
             raise ValueError(f"argument {name!r}: temperatures {t.min() * h0:g} .. {t.max() * h0:g} K are outside "
                              f"the simulated-DOS library at h0 = {h0:g} K ({a * h0:g} .. {b * h0:g} K, "
                              f"T/h0 = {a:g} .. {b:g})")
-
-
-def _pytree(cls, data, meta):
-    cls = dataclasses.dataclass(frozen=True)(cls)
-    return jax.tree_util.register_dataclass(cls, data_fields=list(data), meta_fields=list(meta))
 
 
 SimulatedDOS = _pytree(SimulatedDOS, ["J0_h0", "h0", "y_t", "M_t", "S_q", "ln_t", "q_mirror"],

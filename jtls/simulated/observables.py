@@ -50,11 +50,6 @@ SUFFIX = "@simulated"
 _BASE = ("velocity", "dielectric", "thermal_conductivity", "specific_heat", "resonator_shift", "resonator_loss")
 
 
-@functools.lru_cache(maxsize=1)
-def _dos_template():
-    return SimulatedDOS.create(load_library(), 0.2, H0_DEFAULT)
-
-
 def _dos(J0_h0, h0):
     """The simulated DOS at (J0_h0, h0) from the shipped library (interpolated across J0/h0 once)."""
     return SimulatedDOS.create(load_library(), J0_h0, h0)
@@ -62,7 +57,7 @@ def _dos(J0_h0, h0):
 
 def _inside(T, h0, *more):
     """NaN where T/h0 (or any of ``more``) leaves the library's temperature range, else 1."""
-    a, b = _dos_template().t_range
+    a, b = load_library().t_range
     ok = jnp.ones_like(jnp.asarray(T, dtype=float), dtype=bool)
     for x in (T,) + more:
         t = jnp.asarray(x, dtype=float) / h0
@@ -197,9 +192,8 @@ def _validate(T, fixed, context):
 
 def check_data(T, h0=H0_DEFAULT, T_ref=None, name="T"):
     """ValueError naming ``name`` when temperatures (K) lie outside the library at ``h0``."""
-    d = _dos_template()
-    lo, hi = d.ratio_range
-    d = d.__class__(**{**d.__dict__, "h0": jnp.asarray(float(h0)), "J0_h0": jnp.asarray(0.5 * (lo + hi))})
+    lib = load_library()
+    d = lib.dos(0.5 * sum(lib.ratio_range), float(h0))
     d.check(T, name)
     if T_ref is not None:
         d.check([T_ref], "T_ref")

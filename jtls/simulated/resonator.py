@@ -15,12 +15,12 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
-from ..resonator.models import _if_relaxation, _loss_guess, _shift_guess, _delta_grid
+from ..resonator.models import _if_relaxation, _loss_guess, _shift_guess
 from ..resonator.quasiparticle import frequency_shift_qp, loss_qp
 from ..resonator.response import (frequency_shift_relaxation_dos, frequency_shift_tls_dos, loss_relaxation_dos,
                                   loss_tls_dos)
 from ..units import omega_to_kelvin
-from .observables import _dos, _dos_template, _inside, _ratio_grid
+from .observables import _dos, _inside, _ratio_grid
 
 
 def _n0(dos, omega, h0):
@@ -137,4 +137,4 @@ def register_resonator(name, full, common, rb):
                     "+ quasiparticles + background", **common)
 
 
-__all__ = ["resonator_shift", "resonator_loss", "register_resonator", "_dos_template", "_delta_grid"]
+__all__ = ["resonator_shift", "resonator_loss", "register_resonator"]
