@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 #: Modules that contribute sub-commands, in the order they appear in --help.
@@ -20,9 +21,23 @@ COMMAND_MODULES = [
 ]
 
 
+_ROLE = re.compile(r":(?:py:)?(?:func|mod|class|meth|data|attr|obj|exc|ref|doc):`~?([^`<]*?)(?:\s*<[^>]*>)?`")
+
+
+def plain_text(text: str) -> str:
+    """reST of a docstring as plain text for ``--help``: a literal in double backquotes
+    loses them (punctuation-only literals get single quotes), a role such as
+    ``:func:`~jtls.x``` becomes ``jtls.x``, a trailing ``::`` becomes ``:``."""
+    text = _ROLE.sub(lambda m: m.group(1), text)
+    # a literal of punctuation only (e.g. ``;``) keeps quotes, or it would vanish into the prose
+    text = re.sub(r"``([^`]*)``", lambda m: m.group(1) if re.search(r"\w", m.group(1))
+                  else f"'{m.group(1)}'", text)
+    return re.sub(r"::$", ":", text, flags=re.M)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
-    parser = argparse.ArgumentParser(prog="jtls", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="jtls", description=plain_text(__doc__.splitlines()[0]))
     parser.add_argument("--version", action="version", version=f"jtls {__version__}",
                         help="print the version of jtls and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -116,9 +116,15 @@ def enable_compilation_cache(path: str | None = None) -> str | None:
 
 
 def register(subparsers):
+    import argparse
+    from ..cli import plain_text
+    paragraphs = __doc__.split("\n\n")
     p = subparsers.add_parser(
         "fit", help="fit a measured curve; --observable " + ", ".join(CHOICES),
-        description=__doc__.split("\n\n")[0])
+        description=plain_text(paragraphs[0]),
+        # the module docstring after the synopsis (formats, JSON schema, resonators, exit codes)
+        epilog=plain_text("\n\n".join(paragraphs[2:])),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", metavar="FILE", help="CSV file (T in K unless the header says otherwise)")
     p.add_argument("--observable", required=True, choices=CHOICES,
                    help="what the value column is: velocity (Delta v/v), dielectric (Delta eps/eps), "
