@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import warnings
 from typing import Any
 
 import numpy as np
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from . import _validate as V
 
@@ -42,12 +44,34 @@ def _pytree(cls, data, meta=()):
 
 
 class PowerLawDOS:
-    """Eq. (3): n(T, E) = B (T^2 + E^2)^(mu/2).  B in K^-(1+mu), mu dimensionless."""
+    """The power-law DOS of Churkin et al. 2021, Eq. (3): n(T, E) = B (T^2 + E^2)^(mu/2).
+
+    Parameters
+    ----------
+    B : float or 0-d array
+        Prefactor in K^-(1+mu) (per TLS, or per volume, as the data).
+    mu : float or 0-d array
+        Dimensionless power; mu = 0 is the standard tunneling model's
+        constant DOS n = B.
+
+    Notes
+    -----
+    ``dos(E, T)`` takes energies E and temperatures T in K (shapes
+    broadcast) and returns n(T, E) in K^-1 (times the unit of B's
+    "per TLS / per volume"), of the broadcast shape.  ``e_max`` is infinite.
+
+    Examples
+    --------
+    >>> from jtls.dos import PowerLawDOS
+    >>> dos = PowerLawDOS(B=2.0, mu=0.2)
+    >>> print(dos([0.0, 1.0], 1.0))          # B T^mu at E = 0; B 2^(mu/2) at E = T
+    [2.         2.14354693]
+    """
     B: Any = 1.0
     mu: Any = 0.0
     e_max = math.inf
 
-    def __call__(self, E, T):
+    def __call__(self, E: ArrayLike, T: ArrayLike) -> jax.Array:
         E = jnp.asarray(E)
         T = jnp.asarray(T)
         return self.B * jnp.exp(0.5 * self.mu * jnp.log(T * T + E * E))
@@ -57,11 +81,30 @@ PowerLawDOS = _pytree(PowerLawDOS, ["B", "mu"])
 
 
 class ConstantDOS:
-    """Standard tunneling model: n(T, E) = n0 (per K)."""
+    """The standard tunneling model's DOS, n(T, E) = n0, independent of T and E.
+
+    Equal to ``PowerLawDOS(n0, 0.0)``: Eq. (3) at mu = 0.
+
+    Parameters
+    ----------
+    n0 : float or 0-d array
+        The DOS in K^-1 (per TLS, or per volume).
+
+    Notes
+    -----
+    ``dos(E, T)`` (E, T in K, shapes broadcast) returns n0 with the
+    broadcast shape of E and T.
+
+    Examples
+    --------
+    >>> from jtls.dos import ConstantDOS
+    >>> print(ConstantDOS(0.5)([0.0, 1.0, 2.0], 0.1))
+    [0.5 0.5 0.5]
+    """
     n0: Any = 1.0
     e_max = math.inf
 
-    def __call__(self, E, T):
+    def __call__(self, E: ArrayLike, T: ArrayLike) -> jax.Array:
         E, T = jnp.broadcast_arrays(jnp.asarray(E, dtype=float), jnp.asarray(T, dtype=float))
         return self.n0 * jnp.ones_like(E + T)
 
@@ -70,17 +113,39 @@ ConstantDOS = _pytree(ConstantDOS, ["n0"])
 
 
 class DipolarGapDOS:
-    """Eq. (9) dipolar gap at T = 0, lattice constant R0 = 1.
+    """The dipolar gap of Churkin et al. 2021, Eq. (9), at T = 0 (lattice constant R0 = 1).
 
-    n(E) = n0 / (1 + c J0 n0 ln(J0/E)) for 0 < E < J0 and n0 for E >= J0;
-    n0 = 1/h0 per site per K, J0 in K, c = 2 pi / 3.  T-independent.
+    n(E) = n0 / (1 + c J0 n0 ln(J0/|E|)) for |E| < J0 and n0 for |E| >= J0.
+    Independent of T (the argument T only sets the broadcast shape).
+
+    Parameters
+    ----------
+    n0 : float or 0-d array
+        DOS above the gap, n0 = 1/h0, per site per K.
+    J0 : float or 0-d array
+        Interaction energy in K: the gap closes at |E| = J0.
+    c : float or 0-d array
+        Dimensionless constant of Eq. (9), 2 pi / 3.
+
+    Notes
+    -----
+    ``dos(E, T)`` (E, T in K, shapes broadcast) returns n in K^-1 per site.
+    The product J0 n0 = J0/h0 is the interaction-to-disorder ratio of
+    Hamiltonian (2).
+
+    Examples
+    --------
+    >>> from jtls.dos import DipolarGapDOS
+    >>> dos = DipolarGapDOS(n0=0.1, J0=2.0)              # J0/h0 = 0.2
+    >>> print(dos([0.01, 1.0, 2.0, 5.0], 0.1))           # depleted below J0, n0 above
+    [0.03106213 0.07749866 0.1        0.1       ]
     """
     n0: Any = 0.1
     J0: Any = 2.0
     c: Any = 2.0 * math.pi / 3.0
     e_max = math.inf
 
-    def __call__(self, E, T):
+    def __call__(self, E: ArrayLike, T: ArrayLike) -> jax.Array:
         E = jnp.abs(jnp.asarray(E, dtype=float)) + 0.0 * jnp.asarray(T)
         tiny = jnp.finfo(E.dtype).tiny
         log_ratio = jnp.maximum(jnp.log(self.J0) - jnp.log(jnp.maximum(E, tiny)), 0.0)
@@ -91,16 +156,37 @@ DipolarGapDOS = _pytree(DipolarGapDOS, ["n0", "J0", "c"])
 
 
 class GaussianDOS:
-    """n(E) = norm exp(-E^2 / (2 sigma^2)) / (sigma sqrt(2 pi)); sigma in K.
+    """Gaussian DOS n(E) = norm exp(-E^2 / (2 sigma^2)) / (sigma sqrt(2 pi)).
 
-    With norm = 1 this is normalized per TLS over signed energies, the
-    non-interacting limit of Hamiltonian (2) (Fig. 1a: sigma ~ 21.5 K).
+    With norm = 1 this is normalized per TLS over signed energies: the
+    non-interacting limit of Hamiltonian (2) of Churkin et al. 2021 (the
+    Gaussian of Fig. 1a, standard deviation 21.53 K).  Independent of T.
+
+    Parameters
+    ----------
+    sigma : float or 0-d array
+        Standard deviation in K.
+    norm : float or 0-d array
+        Integral of n over signed energies (dimensionless per TLS, or a
+        number density).
+
+    Notes
+    -----
+    ``dos(E, T)`` (E, T in K, shapes broadcast) returns n in units of
+    ``norm`` per K.
+
+    Examples
+    --------
+    >>> from jtls.dos import GaussianDOS
+    >>> dos = GaussianDOS(sigma=21.53)
+    >>> print(f"{float(dos(0.0, 1.0)):.6f} K^-1")        # 1 / (sigma sqrt(2 pi))
+    0.018530 K^-1
     """
     sigma: Any = 21.53
     norm: Any = 1.0
     e_max = math.inf
 
-    def __call__(self, E, T):
+    def __call__(self, E: ArrayLike, T: ArrayLike) -> jax.Array:
         E = jnp.asarray(E, dtype=float) + 0.0 * jnp.asarray(T)
         z = E / self.sigma
         return self.norm * jnp.exp(-0.5 * z * z) / (self.sigma * math.sqrt(2.0 * math.pi))
@@ -222,6 +308,29 @@ class TabulatedDOS:
     every T).
 
     Build with :meth:`create` (or :meth:`from_file` for annealer output).
+
+    Attributes
+    ----------
+    e_max : float
+        Largest tabulated energy max |E_grid|, K.
+    T_range : (float, float)
+        Tabulated temperatures (T_grid[0], T_grid[-1]), K.
+    log : bool
+        Whether ln n is interpolated.
+
+    Examples
+    --------
+    The interpolant is exact at the knots; like every model it can be called
+    inside ``jax.jit`` (the first eager call dispatches many small operations):
+
+    >>> import jax
+    >>> import numpy as np
+    >>> from jtls.dos import TabulatedDOS
+    >>> E = np.linspace(0.0, 5.0, 6)
+    >>> dos = TabulatedDOS.create(T_grid=[0.1, 1.0], E_grid=E, values=[0.3 + 0.1 * E] * 2)
+    >>> n = jax.jit(lambda E, T: dos(E, T))
+    >>> print(n(np.array([1.0, 4.0]), 0.5), dos.e_max, dos.T_range)
+    [0.4 0.7] 5.0 (0.1, 1.0)
     """
     values: Any       # (nT, nE) one-sided table (signed input grids folded)
     T_knots: Any      # ln T grid (nT,)
@@ -235,22 +344,44 @@ class TabulatedDOS:
     T_range: tuple = (0.0, math.inf)
 
     @classmethod
-    def create(cls, T_grid, E_grid, values, floor=None, log=False):
-        """Build the interpolant.
+    def create(cls, T_grid: ArrayLike, E_grid: ArrayLike, values: ArrayLike,
+               floor: float | None = None, log: bool = False) -> "TabulatedDOS":
+        """Build the interpolant from a table n(T, E).
 
-        Args:
-          T_grid: (nT,) strictly increasing temperatures in K (> 0).
-          E_grid: (nE,) strictly increasing energies in K.  One-sided (all
-            >= 0, or all <= 0: mirrored) or signed and symmetric about 0
-            (every -E on the grid with its E); for a signed grid the table is
-            folded, n(|E|) = (n(E) + n(-E)) / 2, the even part (the models
-            are even in E).  A signed grid that is not symmetric is a
-            ValueError naming 'E_grid'.
-          values: (nT, nE) DOS at the grid points, finite and >= 0 (units of
-            n); may be a JAX array (traced: differentiable).
-          floor: absolute lower bound of the returned n (units of n); None:
+        Parameters
+        ----------
+        T_grid : array_like, shape (nT,)
+            Strictly increasing temperatures in K (> 0).
+        E_grid : array_like, shape (nE,)
+            Strictly increasing energies in K.  One-sided (all >= 0, or all
+            <= 0: mirrored) or signed and symmetric about 0 (every -E on the
+            grid with its E); for a signed grid the table is folded,
+            n(|E|) = (n(E) + n(-E)) / 2, the even part (the models are even
+            in E).  A signed grid that is not symmetric is a ValueError
+            naming 'E_grid'.
+        values : array_like, shape (nT, nE)
+            DOS at the grid points, finite and >= 0 (units of n, e.g. K^-1
+            per TLS); may be a JAX array (traced: differentiable).
+        floor : float, optional
+            Absolute lower bound of the returned n (units of n); None:
             1e-12 times the largest value.
-          log: interpolate ln n (positive interpolant) instead of n.
+        log : bool
+            Interpolate ln n (positive interpolant) instead of n.
+
+        Returns
+        -------
+        TabulatedDOS
+            The interpolant; ``e_max = max |E_grid|``, ``T_range`` the
+            tabulated temperatures.
+
+        Examples
+        --------
+        >>> from jtls.dos import TabulatedDOS
+        >>> dos = TabulatedDOS.create([0.5], [-1.0, 0.0, 1.0], [[1.0, 2.0, 3.0]])
+        >>> print(dos.values)            # the signed grid folded: n(1 K) = (1 + 3) / 2
+        [[2. 2.]]
+        >>> print(dos.e_max, dos.T_range)           # one temperature: valid at every T
+        1.0 (0.0, inf)
         """
         T_grid = np.asarray(T_grid, dtype=float)
         E_grid = np.asarray(E_grid, dtype=float)
@@ -297,13 +428,14 @@ class TabulatedDOS:
                    floor_rel=1e-12 if floor is None else 0.0, T_range=T_range)
 
     @property
-    def mirror_index(self):
+    def mirror_index(self) -> np.ndarray:
+        """Indices mapping the one-sided table columns onto the mirrored knots (-E .. E)."""
         n = self.values.shape[-1]
         if self.E_knots.shape[0] == 2 * n:
             return np.concatenate([np.arange(n - 1, -1, -1), np.arange(n)])
         return np.concatenate([np.arange(n - 1, 0, -1), np.arange(n)])
 
-    def floor_value(self):
+    def floor_value(self) -> jax.Array:
         """The effective floor (0-d, units of n): max(floor, floor_rel max(values), tiny)."""
         v = self.values
         f = jnp.maximum(self.floor, self.floor_rel * jnp.max(v))
@@ -324,7 +456,7 @@ class TabulatedDOS:
         M = yt @ self.S_T.T
         return _spline_eval(self.T_knots, yt, M, jnp.log(T)[..., None])
 
-    def rows(self, T):
+    def rows(self, T: ArrayLike) -> jax.Array:
         """DOS on the (one-sided) E grid at temperature(s) T (K): shape T.shape + (nE,)."""
         T = jnp.asarray(T, dtype=float)
         self._warn_outside(T)
@@ -341,7 +473,7 @@ class TabulatedDOS:
         bad = t[(t < lo * (1 - 1e-12)) | (t > hi * (1 + 1e-12))]
         return float(bad.flat[0]) if bad.size else None
 
-    def check_T(self, T, name="T"):
+    def check_T(self, T: ArrayLike, name: str = "T") -> None:
         """ValueError naming ``name`` when a concrete T (K) lies outside :attr:`T_range`."""
         bad = self._outside(T)
         if bad is not None:
@@ -359,7 +491,7 @@ class TabulatedDOS:
                           f"[{lo:g}, {hi:g}] K: the nearest tabulated temperature is used "
                           f"(dn/dT = 0 there)", RuntimeWarning, stacklevel=3)
 
-    def __call__(self, E, T):
+    def __call__(self, E: ArrayLike, T: ArrayLike) -> jax.Array:
         E = jnp.abs(jnp.asarray(E, dtype=float))
         T = jnp.asarray(T, dtype=float)
         self._warn_outside(T)
@@ -371,10 +503,33 @@ class TabulatedDOS:
         return jnp.maximum(jnp.exp(val) if self.log else val, fl)
 
     @classmethod
-    def from_file(cls, path, floor=None, log=False):
+    def from_file(cls, path: str | os.PathLike, floor: float | None = None,
+                  log: bool = False) -> "TabulatedDOS":
         """Load an annealer output file (``.npz``) with arrays ``T``, ``E_centers``, ``dos``.
 
-        ``floor`` and ``log`` as in :meth:`create`.
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.npz`` file: ``T`` (nT,) in K, ``E_centers`` (nE,) in K and
+            ``dos`` (nT, nE) in K^-1 per TLS, as written by ``jtls anneal``.
+        floor, log
+            As in :meth:`create`.
+
+        Returns
+        -------
+        TabulatedDOS
+            ValueError naming the file when an array is missing.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from jtls.dos import TabulatedDOS
+        >>> path = os.path.join(tempfile.mkdtemp(), "anneal.npz")
+        >>> np.savez(path, T=[0.1, 1.0], E_centers=[0.5, 1.5, 2.5], dos=np.full((2, 3), 0.02))
+        >>> dos = TabulatedDOS.from_file(path)
+        >>> print(dos.T_range, dos.e_max, dos.values.shape)
+        (0.1, 1.0) 2.5 (2, 3)
         """
         with np.load(path, allow_pickle=False) as f:
             for key in ("T", "E_centers", "dos"):
