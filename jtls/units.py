@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import math
 
+from numpy.typing import ArrayLike
+
 #: Boltzmann constant, J/K (CODATA 2018, exact).
 K_B = 1.380649e-23
 #: Planck constant, J s (CODATA 2018, exact).
@@ -57,43 +59,161 @@ AMU = 1.66053906660e-27
 HBAR_OVER_KB = HBAR / K_B
 
 
-def hz_to_omega(f_hz):
-    """Angular frequency (rad/s) of a frequency in Hz: omega = 2 pi f."""
+def hz_to_omega(f_hz: ArrayLike) -> ArrayLike:
+    """Angular frequency of a frequency in Hz: omega = 2 pi f.
+
+    Parameters
+    ----------
+    f_hz : float or array
+        Frequency f in Hz, any shape.
+
+    Returns
+    -------
+    float or array
+        omega in rad/s, shape of ``f_hz``.
+
+    Examples
+    --------
+    >>> from jtls import units
+    >>> units.hz_to_omega(1e3)
+    6283.185307179586
+    """
     return 2.0 * math.pi * f_hz
 
 
-def paper_frequency(value_hz):
+def paper_frequency(value_hz: ArrayLike) -> ArrayLike:
     """Map a frequency-like value quoted by Churkin et al. 2021 to SI.
 
     Both the probing frequency ("90 kHz") and the relaxation constant A
-    ("9.4 MHz") are multiplied by 2 pi, so ``paper_frequency(90e3)`` is omega
-    in rad/s and ``paper_frequency(9.4e6)`` is A in s^-1 K^-3 with the paper's
-    ratio omega/A preserved.
+    ("9.4 MHz", Eq. 8: A = omega / T0^3) are multiplied by 2 pi, so
+    ``paper_frequency(90e3)`` is omega in rad/s and ``paper_frequency(9.4e6)``
+    is A in s^-1 K^-3 with the paper's ratio omega/A preserved.
+
+    Parameters
+    ----------
+    value_hz : float or array
+        The value as quoted in the paper (Hz, or "Hz" per K^3 for A).
+
+    Returns
+    -------
+    float or array
+        2 pi ``value_hz``: omega in rad/s or A in s^-1 K^-3.
+
+    Examples
+    --------
+    >>> from jtls import units
+    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
+    >>> print(f"omega = {omega:.6g} rad/s, A = {A:.6g} s^-1 K^-3")
+    omega = 565487 rad/s, A = 5.90619e+07 s^-1 K^-3
     """
     return 2.0 * math.pi * value_hz
 
 
-def omega_to_kelvin(omega):
-    """Energy hbar*omega/k_B in kelvin of an angular frequency in rad/s."""
+def omega_to_kelvin(omega: ArrayLike) -> ArrayLike:
+    """Energy hbar omega / k_B in kelvin of an angular frequency.
+
+    Parameters
+    ----------
+    omega : float or array
+        Angular frequency in rad/s, any shape.
+
+    Returns
+    -------
+    float or array
+        hbar omega / k_B in K, shape of ``omega``.
+
+    Examples
+    --------
+    >>> from jtls import units
+    >>> print(f"{units.omega_to_kelvin(units.hz_to_omega(5e9)):.4f} K")   # a 5 GHz photon
+    0.2400 K
+    """
     return HBAR_OVER_KB * omega
 
 
-def crossover_temperature(omega, A):
-    """T0 = (omega/A)^(1/3) in K, where omega * tau_min(E=T) ~ 1."""
+def crossover_temperature(omega: ArrayLike, A: ArrayLike) -> ArrayLike:
+    """Crossover temperature T0 = (omega/A)^(1/3) of Churkin et al. 2021 (A = omega/T0^3, Eq. 8).
+
+    Near T0 the fastest relaxation rate of thermal TLSs equals the probing
+    frequency, omega tau_min(E = T) ~ 1: the sound velocity has its maximum
+    (and the dielectric constant its minimum) there.
+
+    Parameters
+    ----------
+    omega : float or array
+        Angular probing frequency in rad/s.
+    A : float or array
+        Relaxation constant in s^-1 K^-3 (broadcasts with ``omega``).
+
+    Returns
+    -------
+    float or array
+        T0 in K.
+
+    Examples
+    --------
+    >>> from jtls import units
+    >>> T0 = units.crossover_temperature(units.paper_frequency(90e3), units.paper_frequency(9.4e6))
+    >>> print(f"{T0:.4f} K")
+    0.2123 K
+    """
     return (omega / A) ** (1.0 / 3.0)
 
 
-def dipolar_strength_si(P0, p, eps_r):
-    """C_dip = 2 P0 p^2 / (3 eps0 eps_r) (dimensionless log slope of eps(T)).
+def dipolar_strength_si(P0: ArrayLike, p: ArrayLike, eps_r: ArrayLike) -> ArrayLike:
+    """Dielectric tunneling strength C_dip = 2 P0 p^2 / (3 eps0 eps_r) (dimensionless).
 
-    P0 in J^-1 m^-3, p in C m, eps_r the relative permittivity.
+    C_dip is the magnitude of the logarithmic slope of eps(T) in the resonant
+    regime, the dielectric analogue of C (see the module docstring); the
+    resonant loss tangent is delta0 = (pi/2) C_dip.
+
+    Parameters
+    ----------
+    P0 : float or array
+        TLS density of states in J^-1 m^-3.
+    p : float or array
+        Dipole moment in C m (``DEBYE`` is one debye).
+    eps_r : float or array
+        Relative permittivity of the host.
+
+    Returns
+    -------
+    float or array
+        C_dip, broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> from jtls import units
+    >>> print(f"{units.dipolar_strength_si(1e45, 1.0 * units.DEBYE, 3.8):.3g}")
+    0.00022
     """
     return 2.0 * P0 * p**2 / (3.0 * EPS0 * eps_r)
 
 
-def elastic_strength_si(P0, gamma, rho, v):
-    """C = P0 gamma^2 / (rho v^2) (dimensionless).
+def elastic_strength_si(P0: ArrayLike, gamma: ArrayLike, rho: ArrayLike,
+                        v: ArrayLike) -> ArrayLike:
+    """Tunneling strength C = P0 gamma^2 / (rho v^2) (dimensionless) of Eqs. (7)-(8).
 
-    P0 in J^-1 m^-3, gamma in J, rho in kg/m^3, v in m/s.
+    Parameters
+    ----------
+    P0 : float or array
+        TLS density of states in J^-1 m^-3.
+    gamma : float or array
+        Deformation potential in J (``EV`` is one electron volt).
+    rho : float or array
+        Mass density in kg/m^3.
+    v : float or array
+        Sound velocity in m/s.
+
+    Returns
+    -------
+    float or array
+        C, broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> from jtls import units
+    >>> print(f"{units.elastic_strength_si(1e45, 1.0 * units.EV, 2200.0, 3800.0):.3g}")
+    0.000808
     """
     return P0 * gamma**2 / (rho * v**2)
