@@ -14,27 +14,61 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 #: Default Gauss-Legendre order per panel.
 ORDER = 16
 
 
 @lru_cache(maxsize=None)
-def gauss_legendre(n: int = ORDER):
-    """Nodes and weights of the n-point Gauss-Legendre rule on [-1, 1] (numpy)."""
+def gauss_legendre(n: int = ORDER) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of the n-point Gauss-Legendre rule on [-1, 1] (cached).
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes; the rule is exact for polynomials of degree 2n - 1.
+
+    Returns
+    -------
+    (x, w) : numpy arrays, shape (n,) each
+
+    Examples
+    --------
+    >>> from jtls.quadrature import gauss_legendre
+    >>> x, w = gauss_legendre(3)
+    >>> print(x, w)
+    [-0.77459667  0.          0.77459667] [0.55555556 0.88888889 0.55555556]
+    """
     x, w = np.polynomial.legendre.leggauss(n)
     return x, w
 
 
-def panel_nodes(edges, n: int = ORDER):
+def panel_nodes(edges: ArrayLike, n: int = ORDER) -> tuple[jax.Array, jax.Array]:
     """Nodes and weights of n-point Gauss-Legendre rules on consecutive panels.
 
-    Args:
-      edges: (..., P + 1) panel boundaries (non-decreasing).
-      n: nodes per panel.
-    Returns:
-      (x, w), each of shape (..., P * n).
+    Parameters
+    ----------
+    edges : array_like, shape (..., P + 1)
+        Panel boundaries, non-decreasing along the last axis (any unit; may
+        be traced).  A zero-width panel gets zero weights.
+    n : int
+        Nodes per panel.
+
+    Returns
+    -------
+    (x, w) : arrays, shape (..., P * n) each
+        Nodes (unit of ``edges``) and weights, in the dtype of ``edges``.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from jtls.quadrature import panel_nodes
+    >>> x, w = panel_nodes(jnp.array([0.0, 1.0, 3.0]), 4)
+    >>> print(x.shape, float(jnp.sum(w * x**2)))        # int_0^3 x^2 dx
+    (8,) 9.0
     """
     edges = jnp.asarray(edges)
     if not jnp.issubdtype(edges.dtype, jnp.floating):
@@ -67,8 +101,31 @@ REDUCED_EDGES = _reduced_edges()
 
 
 @lru_cache(maxsize=None)
-def reduced_grid(n: int = ORDER):
-    """Fixed nodes/weights in u = E/T on [0, 80] for thermally weighted integrands (numpy)."""
+def reduced_grid(n: int = ORDER) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed nodes and weights in the reduced energy u = E/T on [0, 80] (cached).
+
+    The panels are :data:`REDUCED_EDGES` (logarithmic from 1e-12 to 1, then
+    wider up to 80); the thermal integrals of Eqs. (5), (6) and (8) are sums
+    over these nodes.
+
+    Parameters
+    ----------
+    n : int
+        Gauss-Legendre nodes per panel.
+
+    Returns
+    -------
+    (u, w) : numpy arrays, shape (n * (len(REDUCED_EDGES) - 1),) each
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from jtls.quadrature import reduced_grid
+    >>> u, w = reduced_grid()
+    >>> C = np.sum(w * u**2 / (4 * np.cosh(u / 2)**2))   # Eq. (6) for n = 1, T = 1 K
+    >>> print(u.shape, f"{C:.12f}", f"{np.pi**2 / 6:.12f}")
+    (656,) 1.644934066848 1.644934066848
+    """
     t, wt = gauss_legendre(n)
     a, b = REDUCED_EDGES[:-1], REDUCED_EDGES[1:]
     x = (0.5 * (a + b))[:, None] + (0.5 * (b - a))[:, None] * t
@@ -76,13 +133,28 @@ def reduced_grid(n: int = ORDER):
     return x.reshape(-1), w.reshape(-1)
 
 
-def geometric_edges(lo, hi, n_panels: int):
+def geometric_edges(lo: ArrayLike, hi: ArrayLike, n_panels: int) -> jax.Array:
     """Edges [0, lo, ..., hi] with geometric spacing between lo and hi (traceable).
 
     ``lo`` and ``hi`` are reproduced exactly.  Drop the leading 0 (``[..., 1:]``)
     for edges starting at ``lo``.
 
-    ``lo`` and ``hi`` may be arrays (broadcast); output shape (..., n_panels + 2).
+    Parameters
+    ----------
+    lo, hi : array_like
+        First and last non-zero edge, 0 < lo < hi (any unit; arrays broadcast).
+    n_panels : int
+        Number of geometric panels between lo and hi.
+
+    Returns
+    -------
+    array, shape (..., n_panels + 2)
+
+    Examples
+    --------
+    >>> from jtls.quadrature import geometric_edges
+    >>> print(geometric_edges(1e-3, 1.0, 3))
+    [0.    0.001 0.01  0.1   1.   ]
     """
     lo = jnp.asarray(lo)
     hi = jnp.asarray(hi, dtype=lo.dtype)
