@@ -28,7 +28,7 @@ import dataclasses
 import math
 import os
 import warnings
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import jax
@@ -36,6 +36,50 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from . import _validate as V
+
+
+class DOSModel(Protocol):
+    """What every observable needs of a DOS model: a call ``dos(E, T)`` and ``e_max``.
+
+    The models of this module, :class:`jtls.simulated.dos.SimulatedDOS` and
+    any user class with the two members below fit.  The observables pass
+    the model through ``jax.jit``, so it must be a JAX pytree (e.g. a frozen
+    dataclass registered with ``jax.tree_util.register_dataclass``) whose
+    array parameters are its leaves.
+
+    Attributes
+    ----------
+    e_max : float
+        Largest energy (K) at which the model is defined; energy integrals
+        stop there (``math.inf``: no limit).
+
+    Notes
+    -----
+    ``__call__(E, T)`` takes energies E and temperatures T in K (shapes
+    broadcast; the observables call it with E of shape (n,) and 0-d T) and
+    returns n(T, E) >= 0, even in E, per K (per TLS or per volume).
+
+    Examples
+    --------
+    A DOS growing linearly with |E|, used in the specific heat of Eq. (6):
+
+    >>> import dataclasses, math
+    >>> import jax, jax.numpy as jnp
+    >>> import jtls
+    >>> @jax.tree_util.register_dataclass
+    ... @dataclasses.dataclass(frozen=True)
+    ... class LinearDOS:
+    ...     n0: float
+    ...     slope: float
+    ...     e_max = math.inf
+    ...     def __call__(self, E, T):
+    ...         return self.n0 + self.slope * jnp.abs(E) + 0.0 * T
+    >>> print(f"{float(jtls.specific_heat_dos(1.0, LinearDOS(1.0, 0.0))):.6f}")   # pi^2/6
+    1.644934
+    """
+    e_max: float
+
+    def __call__(self, E: ArrayLike, T: ArrayLike) -> jax.Array: ...
 
 
 def _pytree(cls, data, meta=()):

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import math
 
+import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from .. import units
-from ..dos import PowerLawDOS
+from ..dos import DOSModel, PowerLawDOS
 from ..quadrature import panel_nodes
 from . import _common as c
 from ._kernels import kappa_weight, sech2_half
@@ -33,29 +35,66 @@ def _specific_heat_1(T, dos):
     return T * jnp.sum(w * n * u * u * 0.25 * sech2_half(u))
 
 
-def specific_heat_dos(T, dos):
-    """Specific heat C(T) of Eq. (6) for any DOS model (k_B = 1).
+def specific_heat_dos(T: ArrayLike, dos: DOSModel) -> jax.Array:
+    """Specific heat C(T) of Churkin et al. 2021, Eq. (6), for any DOS model (k_B = 1).
 
-    C(T) = int_0^e_max n(T, E) E^2 / (4 T^2 cosh^2(E/2T)) dE (e_max = dos.e_max,
-    infinite for the analytic models), in the units of n
-    times K (per TLS, or per volume, per K of temperature).
+    C(T) = int_0^e_max n(T, E) E^2 / (4 T^2 cosh^2(E/2T)) dE, with e_max =
+    ``dos.e_max`` (infinite for the analytic models).
 
-    Args:
-      T: temperature(s) in K, any shape.
-      dos: a jtls.dos model called as dos(E, T), scalar parameters.
-    Returns:
-      array of T's shape.
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K, any shape.
+    dos : DOSModel
+        A model of :mod:`jtls.dos` (or any :class:`jtls.dos.DOSModel`) with
+        scalar parameters, n(T, E) in K^-1 per TLS or per volume.
+
+    Returns
+    -------
+    jax.Array
+        C in units of k_B times the unit of n times K (e.g. k_B per TLS when
+        n is per TLS per K), shape of ``T``.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> from jtls.dos import PowerLawDOS
+    >>> print(jtls.specific_heat_dos([0.1, 1.0], PowerLawDOS(B=1.0, mu=0.2)))
+    [0.13096777 2.0756993 ]
     """
     c.check(T=T)
     return c.batched(_specific_heat_dos_1, dos, T=T)
 
 
-def specific_heat(T, B, mu):
-    """Eq. (6) with the Eq. (3) DOS n = B (T^2 + E^2)^(mu/2).
+def specific_heat(T: ArrayLike, B: ArrayLike, mu: ArrayLike) -> jax.Array:
+    """Specific heat of Eq. (6) with the Eq. (3) DOS n = B (T^2 + E^2)^(mu/2) (k_B = 1).
 
     C(T) = B T^(1+mu) int_0^inf (1+u^2)^(mu/2) u^2 / (4 cosh^2(u/2)) du; for
-    mu = 0 this is (pi^2/6) B T exactly.  T in K, B in K^-(1+mu); shapes of
-    T, B, mu broadcast.
+    mu = 0 this is (pi^2/6) B T exactly, the standard tunneling model's
+    linear specific heat.
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K.
+    B : array_like
+        DOS prefactor of Eq. (3) in K^-(1+mu) (per TLS or per volume).
+    mu : array_like
+        DOS power of Eq. (3), dimensionless.  T, B and mu broadcast.
+
+    Returns
+    -------
+    jax.Array
+        C in k_B times the unit of B times K^(1+mu) (k_B per TLS for B per
+        TLS), broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> print(jtls.specific_heat([0.1, 1.0], B=1.0, mu=0.0))       # (pi^2/6) B T
+    [0.16449341 1.64493407]
+    >>> print(jtls.specific_heat([0.1, 1.0], B=1.0, mu=0.2))       # ~ T^(1 + mu)
+    [0.13096777 2.0756993 ]
     """
     c.check(T=T, mu=mu, B=B)
     return c.batched(_specific_heat_pl_1, T=T, B=B, mu=mu)
@@ -70,21 +109,65 @@ def _kappa_1(T, dos):
     return T * T * jnp.sum(w * kappa_weight(u) / n)
 
 
-def thermal_conductivity_dos(T, dos):
-    """Thermal conductivity of Eq. (5) for any DOS model, in arbitrary units.
+def thermal_conductivity_dos(T: ArrayLike, dos: DOSModel) -> jax.Array:
+    """Thermal conductivity of Churkin et al. 2021, Eq. (5), for any DOS model (arbitrary units).
 
     kappa(T) = int_0^e_max E^3 dE / (T^2 sinh^2(E/2T) tanh(E/2T) n(T, E)),
-    the integral of Eq. (5) with P0(E) -> n(T, E) (units K^2 / [n]).
+    the integral of Eq. (5) with P0(E) -> n(T, E); the material prefactor
+    is left out.  The integral stops at ``dos.e_max``.
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K, any shape.
+    dos : DOSModel
+        A model of :mod:`jtls.dos` with scalar parameters, n > 0 in K^-1.
+
+    Returns
+    -------
+    jax.Array
+        kappa in K^2 / [n] (arbitrary units: fit an amplitude), shape of ``T``.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> from jtls.dos import PowerLawDOS
+    >>> print(jtls.thermal_conductivity_dos([0.1, 1.0], PowerLawDOS(B=1.0, mu=0.1)))
+    [ 0.45145461 35.86031419]
     """
     c.check(T=T)
     return c.batched(_kappa_dos_1, dos, T=T)
 
 
-def thermal_conductivity(T, B, mu):
-    """Eq. (5) with the Eq. (3) DOS, arbitrary units (K^2 / [B]).
+def thermal_conductivity(T: ArrayLike, B: ArrayLike, mu: ArrayLike) -> jax.Array:
+    """Thermal conductivity of Eq. (5) with the Eq. (3) DOS, arbitrary units.
 
     kappa(T) = (T^(2-mu)/B) int_0^inf u^3 (1+u^2)^(-mu/2) / (sinh^2(u/2) tanh(u/2)) du;
-    for mu = 0 this is 4 pi^2 T^2 / B.
+    for mu = 0 this is 4 pi^2 T^2 / B (the standard tunneling model's T^2),
+    for mu > 0 kappa grows like T^(2-mu) (Fig. 4: vitreous silica).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K.
+    B : array_like
+        DOS prefactor of Eq. (3), K^-(1+mu).
+    mu : array_like
+        DOS power of Eq. (3).  T, B and mu broadcast.
+
+    Returns
+    -------
+    jax.Array
+        kappa in K^2 / [B] (arbitrary units), broadcast shape of the arguments.
+        For absolute units see :func:`thermal_conductivity_si`.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> print(jtls.thermal_conductivity([0.1, 1.0], B=1.0, mu=0.0))   # 4 pi^2 T^2
+    [ 0.39478418 39.4784176 ]
+    >>> print(jtls.thermal_conductivity([0.1, 1.0], B=1.0, mu=0.1))
+    [ 0.45145461 35.86031419]
     """
     c.check(T=T, mu=mu, B=B)
     return c.batched(_kappa_pl_1, T=T, B=B, mu=mu)
@@ -104,26 +187,73 @@ def _kappa_a1_1(T, dos):
     return T * T * jnp.sum(w * kappa_weight(u) * u / N)
 
 
-def thermal_conductivity_A1_dos(T, dos):
-    """Thermal conductivity of App. A, Eq. (A1), for any DOS model (arbitrary units).
+def thermal_conductivity_A1_dos(T: ArrayLike, dos: DOSModel) -> jax.Array:
+    """Thermal conductivity of Churkin et al. 2021, App. A, Eq. (A1), for any DOS model.
 
     kappa(T) = int_0^e_max E^4 dE / (T^2 sinh^2(E/2T) tanh(E/2T) N(E)),
-    N(E) = int_0^E n(T, E') dE' (the DOS read as n(Delta)).  Same units as
-    :func:`thermal_conductivity_dos`, with which it coincides for a constant DOS.
+    N(E) = int_0^E n(T, E') dE' (the DOS read as n(Delta) instead of n(E)).
+    It coincides with :func:`thermal_conductivity_dos` for a constant DOS
+    and differs negligibly otherwise (Fig. 7a).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K, any shape.
+    dos : DOSModel
+        A model of :mod:`jtls.dos` with scalar parameters, n > 0 in K^-1.
+
+    Returns
+    -------
+    jax.Array
+        kappa in the arbitrary units of :func:`thermal_conductivity_dos`
+        (K^2 / [n]), shape of ``T``.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> from jtls.dos import PowerLawDOS
+    >>> print(jtls.thermal_conductivity_A1_dos([0.1, 1.0], PowerLawDOS(B=1.0, mu=0.1)))
+    [ 0.47245765 37.52864549]
     """
     c.check(T=T)
     return c.batched(_kappa_a1_dos_1, dos, T=T)
 
 
-def thermal_conductivity_A1(T, B, mu):
-    """Eq. (A1) with the Eq. (3) DOS (arbitrary units, same as :func:`thermal_conductivity`)."""
+def thermal_conductivity_A1(T: ArrayLike, B: ArrayLike, mu: ArrayLike) -> jax.Array:
+    """Thermal conductivity of App. A, Eq. (A1), with the Eq. (3) DOS (arbitrary units).
+
+    The DOS is read as n(Delta): 1/n(T, E) of Eq. (5) becomes
+    E / int_0^E n(T, E') dE'.  Equal to :func:`thermal_conductivity` at mu = 0.
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K.
+    B : array_like
+        DOS prefactor of Eq. (3), K^-(1+mu).
+    mu : array_like
+        DOS power of Eq. (3).  T, B and mu broadcast.
+
+    Returns
+    -------
+    jax.Array
+        kappa in K^2 / [B] (the units of :func:`thermal_conductivity`),
+        broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> print(jtls.thermal_conductivity_A1([0.1, 1.0], B=1.0, mu=0.1))
+    [ 0.47245765 37.52864549]
+    """
     c.check(T=T, mu=mu, B=B)
     return c.batched(_kappa_a1_pl_1, T=T, B=B, mu=mu)
 
 
 # ------------------------------------------------------------------ absolute SI
 
-def thermal_conductivity_si(T, C_l, C_t, v_l, v_t, mu=0.0):
+def thermal_conductivity_si(T: ArrayLike, C_l: ArrayLike, C_t: ArrayLike, v_l: ArrayLike,
+                            v_t: ArrayLike, mu: ArrayLike = 0.0) -> jax.Array:
     """Thermal conductivity in W/(m K) limited by resonant TLS scattering.
 
     kappa = sum_alpha (1/3) int C_ph,alpha(E) v_alpha l_alpha(E) dE with the
@@ -137,11 +267,36 @@ def thermal_conductivity_si(T, C_l, C_t, v_l, v_t, mu=0.0):
 
     with K5(0) = 4 pi^2, i.e. kappa = k_B^3 T^2/(6 pi hbar^2) sum 1/(v C) at mu = 0.
 
-    Args:
-      T: temperature in K.  C_l, C_t: longitudinal/transverse tunneling
-      strengths (dimensionless).  v_l, v_t: sound velocities in m/s.  mu: DOS power.
-    Returns:
-      kappa in W m^-1 K^-1, broadcast shape of the arguments.
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K.
+    C_l, C_t : array_like
+        Longitudinal and transverse tunneling strengths P0 gamma^2/(rho v^2)
+        (dimensionless).
+    v_l, v_t : array_like
+        Longitudinal and transverse sound velocities in m/s.
+    mu : array_like
+        DOS power of Eq. (3) (0: the standard tunneling model).  All
+        arguments broadcast.
+
+    Returns
+    -------
+    jax.Array
+        kappa in W m^-1 K^-1, broadcast shape of the arguments.
+
+    Examples
+    --------
+    At mu = 0 the closed form k_B^3 T^2 / (6 pi hbar^2) sum 1/(v C):
+
+    >>> import math
+    >>> import jtls
+    >>> from jtls.units import HBAR, K_B
+    >>> k = jtls.thermal_conductivity_si([0.1, 1.0], 3e-4, 3e-4, 5800.0, 3800.0)
+    >>> print(k)
+    [0.00018228 0.01822782]
+    >>> print(f"{K_B**3 / (6 * math.pi * HBAR**2) * (1 / 1.74 + 1 / 1.14):.5f}")
+    0.01823
     """
     c.check(T=T, mu=mu, C_l=C_l, C_t=C_t, v_l=v_l, v_t=v_t)
     return c.batched(_kappa_si_1, T=T, C_l=C_l, C_t=C_t, v_l=v_l, v_t=v_t, mu=mu)
