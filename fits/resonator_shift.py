@@ -21,11 +21,13 @@ result) and its warnings -- e.g. Delta and alpha nearly degenerate
 (|correlation| > 0.99), lack of fit (runs test) -- which are printed, written
 to the JSON and shown in the figure.  Each pair (full_stm, full_mu) and
 (low_stm, low_mu) is ranked with jtls.fit.compare (AICc; only fits with
-status ok compete, a failed fit is never preferred); mu = 0 is inside the
-range allowed here (mu >= -0.5), so the nested test is the F test
-F = (chi2_0 - chi2_1)/(chi2_1/dof_1) with (1, dof_1) degrees of freedom, and
-"mu != 0 supported" is claimed only when both fits are ok and p < 0.05.
-mu is reported with its profile interval (or a one-sided limit).
+status ok compete, a failed fit is never preferred); mu is bounded to [0, 1]
+as for every observable, and mu = 0 (the standard tunneling model) is its
+physical lower bound, so the nested test is the boundary test: the statistic
+F = (chi2_0 - chi2_1)/(chi2_1/dof_1) against the mixture 1/2 (0) + 1/2 F(1, dof_1)
+(jtls.fit.compare, boundary=True), and "mu > 0 supported" is claimed only when
+both fits are ok and p < 0.05.  mu is reported with its profile interval (or
+a one-sided upper limit when it sits on mu = 0).
 
 Exit code 0 when all four fits are ok, 1 otherwise (the JSON and figure are
 written either way).
@@ -82,8 +84,8 @@ def summarise(r):
 
 
 def mu_comparison(ra, rb, a, b):
-    """Rank mu = 0 (``ra``) against mu free (``rb``) on the same points; F test of mu = 0 (interior)."""
-    comp = compare({a: ra, b: rb}, nested={b: {"null": a, "boundary": False, "parameter": "mu"}})
+    """Rank mu = 0 (``ra``) against mu free (``rb``) on the same points; boundary test of mu = 0."""
+    comp = compare({a: ra, b: rb}, nested={b: {"null": a, "boundary": True, "parameter": "mu"}})
     t = comp.nested[f"{b} vs {a}"]
     iv = rb.intervals.get("mu") or {}
     return {"delta_chi2": t["delta_chi2"], "F": t.get("statistic"), "p_value": t.get("p_value"),
@@ -95,8 +97,8 @@ def mu_comparison(ra, rb, a, b):
             "caveats": [w for w in rb.warnings if "lack of fit" in w or "degenerate" in w],
             "preferred_AICc": comp.preferred, "decisive": comp.decisive, "failed": comp.failed,
             "comparison": comp.to_dict(), "table": comp.table(),
-            "test": "F test, nested models, unknown common sigma (mu = 0 inside the allowed range "
-                    "mu >= -0.5); only when both fits are ok"}
+            "test": "boundary test, nested models, unknown common sigma: 1/2 F(1, dof) mixture "
+                    "(mu = 0 is the physical lower bound of mu in [0, 1]); only when both fits are ok"}
 
 
 def main(argv=None):

@@ -29,6 +29,13 @@ def test_observables_registered():
     assert REGISTRY["resonator_shift"].relative and REGISTRY["resonator_loss"].positive
 
 
+def test_mu_bounds_as_every_observable():
+    """mu in [0, 1] with 0 a physical bound (the STM), as for velocity, dielectric, kappa, C_v."""
+    for name, ctx in (("resonator_shift", {}), ("resonator_loss", {"P_dBm": -100.0})):
+        assert REGISTRY[name].bounds["mu"] == REGISTRY["velocity"].bounds["mu"] == (0.0, 1.0)
+        assert Model(name, omega=OMEGA, **ctx).physical_of("mu") == (True, False)
+
+
 def test_shift_parameter_recovery():
     rng = np.random.default_rng(20240605)
     T = np.linspace(0.08, 1.7, 24)

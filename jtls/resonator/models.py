@@ -16,6 +16,11 @@ resonator_loss(T; F_delta0, mu, P_c_dBm, beta, Delta, alpha, loss_bg | omega, P_
     1/Q_TLS = F delta0 [n(T, w)/n0] tanh(w/2T) / (1 + 10^((P_dBm - P_c_dBm)/10))^(beta/2).
     Positive data spanning decades: the engine fits ln Qi.
 
+mu is bounded to [0, 1] in both registrations, as for every observable of
+:mod:`jtls.fit` (velocity, dielectric, thermal_conductivity, ...), and mu = 0
+(the standard tunneling model) is a physical bound: a fit that ends there
+reports an upper limit of mu and the boundary test of mu = 0.
+
 All functions are pure JAX (jit/vmap/jacfwd-safe); T in K, omega in rad/s.
 """
 from __future__ import annotations
@@ -190,7 +195,7 @@ def register(overwrite: bool = True):
         "resonator_shift", resonator_shift, ("F_delta0", "mu", "Delta", "alpha"),
         context=("omega", "T_ref", "A"), context_defaults={"T_ref": 0.1, "A": 0.0},
         relative=True,
-        bounds={"F_delta0": (0.0, INF), "mu": (-0.5, 1.0), "Delta": (0.0, INF),
+        bounds={"F_delta0": (0.0, INF), "mu": (0.0, 1.0), "Delta": (0.0, INF),
                 "alpha": (0.0, 1.0)},
         defaults={"F_delta0": 1e-6, "mu": 0.1, "Delta": 15.0, "alpha": 0.01},
         guess=_shift_guess, quantity="delta f / f0", static_context=("A",),
@@ -201,7 +206,7 @@ def register(overwrite: bool = True):
         "resonator_loss", resonator_loss,
         ("F_delta0", "mu", "P_c_dBm", "beta", "Delta", "alpha", "loss_bg"),
         context=("omega", "P_dBm", "A"), context_defaults={"A": 0.0}, positive=True,
-        bounds={"F_delta0": (0.0, INF), "mu": (-0.5, 1.0), "beta": (0.0, 2.0),
+        bounds={"F_delta0": (0.0, INF), "mu": (0.0, 1.0), "beta": (0.0, 2.0),
                 "Delta": (0.0, INF), "alpha": (0.0, 1.0), "loss_bg": (0.0, INF)},
         defaults={"F_delta0": 1e-6, "mu": 0.1, "P_c_dBm": -120.0, "beta": 1.0, "Delta": 15.0,
                   "alpha": 0.01, "loss_bg": 1e-8},
