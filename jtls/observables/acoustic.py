@@ -43,9 +43,10 @@ import math
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from .. import units
-from ..dos import PowerLawDOS
+from ..dos import DOSModel, PowerLawDOS
 from ..quadrature import panel_nodes, reduced_grid, geometric_edges
 from . import _common as c
 from ._kernels import (fermi_tail, relaxation_kernel, sech2_half, tanh_half_over_u,
@@ -57,13 +58,34 @@ from ._kernels import (fermi_tail, relaxation_kernel, sech2_half, tanh_half_over
 _U_TAIL = 80.0
 
 
-def resonant_constant(mu):
+def resonant_constant(mu: ArrayLike) -> jax.Array:
     """K(mu) = int_0^inf (1+u^2)^(mu/2) [tanh(u/2)/u - u/(1+u^2)] du (dimensionless).
 
+    The constant of the closed form of Eq. (7) with the Eq. (3) DOS,
+    dv_res(T) - dv_res(T_ref) = C (T^mu - T_ref^mu) (1/mu - K(mu)).
     The bracket is rewritten as [tanh(u/2) - u^2 (1 - tanh(u/2))] / (u (1+u^2))
     to avoid cancellation; [0, 80] by quadrature, the tail analytically as
-    sum_k binom(mu/2-1, k) t0^(2-mu+2k)/(2-mu+2k), t0 = 1/80.  K(0) = ln 2 + gamma_E - ln pi + ...
-    (checked against mpmath in the tests).
+    sum_k binom(mu/2-1, k) t0^(2-mu+2k)/(2-mu+2k), t0 = 1/80.
+    K(0) = ln 2 + gamma_E - ln pi (checked against mpmath in the tests).
+
+    Parameters
+    ----------
+    mu : array_like
+        DOS power of Eq. (3), any shape.
+
+    Returns
+    -------
+    jax.Array
+        K(mu), shape of ``mu``.
+
+    Examples
+    --------
+    >>> import math
+    >>> import jtls
+    >>> print(jtls.resonant_constant([0.0, 0.2]))
+    [0.12563296 0.13360451]
+    >>> print(f"{math.log(2) + 0.5772156649015329 - math.log(math.pi):.8f}")
+    0.12563296
     """
     mu = jnp.asarray(mu)
     u_np, w_np = reduced_grid()
@@ -100,11 +122,38 @@ def _resonant_power_1(T, C, mu, T_ref):
     return C * scale * (e - mu * e * resonant_constant(mu))
 
 
-def velocity_shift_resonant(T, C, mu, T_ref=1.0):
-    """Eq. (7), dv_res(T)/v - dv_res(T_ref)/v, for the Eq. (3) DOS (dimensionless).
+def velocity_shift_resonant(T: ArrayLike, C: ArrayLike, mu: ArrayLike,
+                            T_ref: ArrayLike = 1.0) -> jax.Array:
+    """Resonant sound-velocity shift of Eq. (7) with the Eq. (3) DOS, relative to T_ref.
 
-    Equals C (T^mu - T_ref^mu)(1/mu - K(mu)); for mu = 0 exactly C ln(T/T_ref).
-    T, T_ref in K; C = P0 gamma^2/(rho v^2); shapes broadcast.
+    dv_res(T)/v - dv_res(T_ref)/v = C (T^mu - T_ref^mu) (1/mu - K(mu))
+    (:func:`resonant_constant`); for mu = 0 exactly C ln(T/T_ref), the
+    standard tunneling model's logarithm.
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K.
+    C : array_like
+        Tunneling strength P0 gamma^2/(rho v^2) (dimensionless, >= 0).
+    mu : array_like
+        DOS power of Eq. (3).
+    T_ref : array_like
+        Reference temperature in K where the shift is 0.  All arguments broadcast.
+
+    Returns
+    -------
+    jax.Array
+        Delta v / v (dimensionless), broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> print(jtls.velocity_shift_resonant([0.05, 0.5], C=3.2e-4, mu=0.0))
+    [-0.00095863 -0.00022181]
+    >>> print(3.2e-4 * np.log([0.05, 0.5]))                       # C ln(T / T_ref)
+    [-0.00095863 -0.00022181]
     """
     c.check(T=T, mu=mu, T_ref=T_ref)
     c.amplitudes(C=C)
@@ -124,13 +173,40 @@ def _resonant_dos_1(T, dos, C, T_ref):
     return -C * jnp.sum(w * f)
 
 
-def velocity_shift_resonant_dos(T, dos, C=1.0, T_ref=1.0):
-    """Eq. (7) for any DOS model, relative to T_ref (dimensionless).
+def velocity_shift_resonant_dos(T: ArrayLike, dos: DOSModel, C: ArrayLike = 1.0,
+                                T_ref: ArrayLike = 1.0) -> jax.Array:
+    """Resonant sound-velocity shift of Eq. (7) for any DOS model, relative to T_ref.
 
     -C int_0^Emax [n(T,E) tanh(E/2T) - n(T_ref,E) tanh(E/2T_ref)] dE/E with
     Emax = min(dos.e_max, 1e8 max(T, T_ref)) (for a tabulated DOS its largest
     energy; for analytic models the integrand beyond is negligible unless n
-    grows like E^mu with mu >= 1).  ``dos`` is scaled by C.
+    grows like E^mu with mu >= 1).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K, any shape.
+    dos : DOSModel
+        A model of :mod:`jtls.dos` (scalar parameters); C n(T, E) plays the
+        role of (1/L0)(gamma^2/rho v^2) n(T, E) of Eq. (7).
+    C : array_like
+        Scale of the DOS (dimensionless, >= 0; scalar).
+    T_ref : array_like
+        Reference temperature in K (scalar).
+
+    Returns
+    -------
+    jax.Array
+        Delta v / v (dimensionless), shape of ``T``.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> from jtls.dos import PowerLawDOS
+    >>> print(jtls.velocity_shift_resonant_dos([0.05, 0.5], PowerLawDOS(1.0, 0.1), C=3.2e-4))
+    [-0.00081768 -0.00021153]
+    >>> print(jtls.velocity_shift_resonant([0.05, 0.5], 3.2e-4, 0.1))     # the same DOS
+    [-0.00081768 -0.00021153]
     """
     c.check(T=T, T_ref=T_ref)
     c.amplitudes(C=C)
@@ -184,31 +260,166 @@ def _relaxation_1(T, dos, A, omega):
     return jnp.sum(w * n * 0.5 * sech2_half(u) * g)
 
 
-def velocity_shift_relaxation_dos(T, dos, A, omega, C=1.0):
-    """Eq. (8) for any DOS model (dimensionless, absolute; -> 0 as T -> 0)."""
+def velocity_shift_relaxation_dos(T: ArrayLike, dos: DOSModel, A: ArrayLike, omega: ArrayLike,
+                                  C: ArrayLike = 1.0) -> jax.Array:
+    """Relaxation sound-velocity shift of Eq. (8) for any DOS model (absolute; -> 0 as T -> 0).
+
+    -C int_0^e_max n(T,E) / (2T cosh^2(E/2T)) Re G(omega tau_min(E)) dE with
+    tau_min^-1 = A E^3 coth(E/2T) and Re G the x-integral of Eq. (8) in
+    closed form (see the module docstring).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K, any shape.
+    dos : DOSModel
+        A model of :mod:`jtls.dos` (scalar parameters).
+    A : array_like
+        Relaxation constant in s^-1 K^-3 (scalar).
+    omega : array_like
+        Angular probing frequency in rad/s (scalar).
+    C : array_like
+        Scale of the DOS (dimensionless, >= 0; scalar).
+
+    Returns
+    -------
+    jax.Array
+        Delta v / v (dimensionless), shape of ``T``.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> from jtls import units
+    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
+    >>> print(jtls.velocity_shift_relaxation_dos([0.05, 0.5], PowerLawDOS(1.0, 0.1), A, omega,
+    ...                                          C=3.2e-4))
+    [-3.16734630e-06 -4.68526565e-04]
+    """
     c.check(T=T, A=A, omega=omega)
     c.amplitudes(C=C)
     return c.batched(_relaxation_dos_e, dos, T=T, C=C, A=A, omega=omega)
 
 
-def velocity_shift_relaxation(T, C, mu, A, omega):
-    """Eq. (8) with the Eq. (3) DOS: dv_rel/v (dimensionless, -> 0 as T -> 0).
+def velocity_shift_relaxation(T: ArrayLike, C: ArrayLike, mu: ArrayLike, A: ArrayLike,
+                              omega: ArrayLike) -> jax.Array:
+    """Relaxation sound-velocity shift of Eq. (8) with the Eq. (3) DOS (-> 0 as T -> 0).
 
-    T in K, C = P0 gamma^2/(rho v^2), mu the DOS power, A in s^-1 K^-3,
-    omega in rad/s; shapes broadcast.
+    Well above the crossover T0 = (omega/A)^(1/3) it falls like
+    -(3/2) C ln T for mu = 0 (together with the resonant +C ln T: the
+    slope ratio 1 : -1/2 of the standard tunneling model).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K.
+    C : array_like
+        Tunneling strength P0 gamma^2/(rho v^2) (dimensionless, >= 0).
+    mu : array_like
+        DOS power of Eq. (3).
+    A : array_like
+        Relaxation constant in s^-1 K^-3 (tau_min^-1 = A E^3 coth(E/2T)).
+    omega : array_like
+        Angular probing frequency in rad/s.  All arguments broadcast.
+
+    Returns
+    -------
+    jax.Array
+        Delta v / v (dimensionless), broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> from jtls import units
+    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
+    >>> print(jtls.velocity_shift_relaxation([0.05, 0.5], 3.2e-4, 0.1, A, omega))
+    [-3.16734630e-06 -4.68526565e-04]
     """
     c.check(T=T, mu=mu, A=A, omega=omega)
     c.amplitudes(C=C)
     return c.batched(_relaxation_pl_e, T=T, C=C, mu=mu, A=A, omega=omega)
 
 
-def velocity_shift(T, C, mu, A, omega, T_ref=1.0):
-    """Total dv/v(T) = [dv_res(T) - dv_res(T_ref)] + dv_rel(T), Eqs. (7) + (8), Eq. (3) DOS."""
+def velocity_shift(T: ArrayLike, C: ArrayLike, mu: ArrayLike, A: ArrayLike, omega: ArrayLike,
+                   T_ref: ArrayLike = 1.0) -> jax.Array:
+    """Sound-velocity shift dv/v(T) of Eqs. (7) + (8) with the Eq. (3) DOS (Figs. 3, 5, 6).
+
+    dv/v(T) = [dv_res(T) - dv_res(T_ref)] + dv_rel(T): the resonant part of
+    :func:`velocity_shift_resonant` (zero at T_ref) plus the relaxation part
+    of :func:`velocity_shift_relaxation`.  The maximum lies near the
+    crossover temperature T0 = (omega/A)^(1/3)
+    (:func:`jtls.units.crossover_temperature`).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K.
+    C : array_like
+        Tunneling strength P0 gamma^2/(rho v^2) (dimensionless, >= 0).
+    mu : array_like
+        DOS power of Eq. (3) (0: the standard tunneling model).
+    A : array_like
+        Relaxation constant in s^-1 K^-3.
+    omega : array_like
+        Angular probing frequency in rad/s.
+    T_ref : array_like
+        Reference temperature of the resonant part in K.  All arguments broadcast.
+
+    Returns
+    -------
+    jax.Array
+        Delta v / v (dimensionless), broadcast shape of the arguments.
+        Measured data carry an unknown offset: fits add one
+        (:class:`jtls.fit.Model`).
+
+    Examples
+    --------
+    The vitreous-silica fit of Fig. 5a (90 kHz, A = 9.4 MHz, C = 3.2e-4):
+
+    >>> import jtls
+    >>> from jtls import units
+    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
+    >>> print(jtls.velocity_shift([0.05, 0.5], C=3.2e-4, mu=0.1, A=A, omega=omega))
+    [-0.00082085 -0.00068006]
+    """
     return velocity_shift_resonant(T, C, mu, T_ref) + velocity_shift_relaxation(T, C, mu, A, omega)
 
 
-def velocity_shift_dos(T, dos, A, omega, C=1.0, T_ref=1.0):
-    """Total dv/v(T) of Eqs. (7) + (8) for any DOS model (resonant part relative to T_ref)."""
+def velocity_shift_dos(T: ArrayLike, dos: DOSModel, A: ArrayLike, omega: ArrayLike,
+                       C: ArrayLike = 1.0, T_ref: ArrayLike = 1.0) -> jax.Array:
+    """Sound-velocity shift dv/v(T) of Eqs. (7) + (8) for any DOS model.
+
+    :func:`velocity_shift_resonant_dos` (zero at T_ref) plus
+    :func:`velocity_shift_relaxation_dos`.
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K, any shape.
+    dos : DOSModel
+        A model of :mod:`jtls.dos` (scalar parameters).
+    A : array_like
+        Relaxation constant in s^-1 K^-3 (scalar).
+    omega : array_like
+        Angular probing frequency in rad/s (scalar).
+    C : array_like
+        Scale of the DOS (dimensionless, >= 0; scalar).
+    T_ref : array_like
+        Reference temperature of the resonant part in K (scalar).
+
+    Returns
+    -------
+    jax.Array
+        Delta v / v (dimensionless), shape of ``T``.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> from jtls import units
+    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
+    >>> from jtls.dos import PowerLawDOS
+    >>> print(jtls.velocity_shift_dos([0.05, 0.5], PowerLawDOS(1.0, 0.1), A, omega, C=3.2e-4))
+    [-0.00082085 -0.00068006]
+    """
     return (velocity_shift_resonant_dos(T, dos, C, T_ref)
             + velocity_shift_relaxation_dos(T, dos, A, omega, C))
 
@@ -245,15 +456,76 @@ def _relaxation_a2_1(T, dos, A, omega):
     return jnp.sum(w * 0.5 * sech2_half(u) * inner)
 
 
-def velocity_shift_relaxation_A2_dos(T, dos, A, omega, C=1.0):
-    """App. A, Eq. (A2): the relaxation term with n(T, E sqrt(1-x^2)) inside the x-integral."""
+def velocity_shift_relaxation_A2_dos(T: ArrayLike, dos: DOSModel, A: ArrayLike,
+                                     omega: ArrayLike, C: ArrayLike = 1.0) -> jax.Array:
+    """Relaxation shift of App. A, Eq. (A2), for any DOS model: n(T, E sqrt(1-x^2)) in the x-integral.
+
+    The DOS read as n(Delta) instead of n(E); differs negligibly from
+    :func:`velocity_shift_relaxation_dos` (Eq. 8; Fig. 7b).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K, any shape.
+    dos : DOSModel
+        A model of :mod:`jtls.dos` (scalar parameters).
+    A : array_like
+        Relaxation constant in s^-1 K^-3 (scalar).
+    omega : array_like
+        Angular probing frequency in rad/s (scalar).
+    C : array_like
+        Scale of the DOS (dimensionless, >= 0; scalar).
+
+    Returns
+    -------
+    jax.Array
+        Delta v / v (dimensionless), shape of ``T``.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> from jtls import units
+    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
+    >>> from jtls.dos import PowerLawDOS
+    >>> print(jtls.velocity_shift_relaxation_A2_dos([0.05, 0.5], PowerLawDOS(1.0, 0.1), A, omega,
+    ...                                             C=3.2e-4))
+    [-3.05607211e-06 -4.65412877e-04]
+    """
     c.check(T=T, A=A, omega=omega)
     c.amplitudes(C=C)
     return c.batched(_relaxation_a2_dos_e, dos, T=T, C=C, A=A, omega=omega)
 
 
-def velocity_shift_relaxation_A2(T, C, mu, A, omega):
-    """Eq. (A2) with the Eq. (3) DOS (dimensionless); equals Eq. (8) for mu = 0."""
+def velocity_shift_relaxation_A2(T: ArrayLike, C: ArrayLike, mu: ArrayLike, A: ArrayLike,
+                                 omega: ArrayLike) -> jax.Array:
+    """Relaxation shift of App. A, Eq. (A2), with the Eq. (3) DOS; equals Eq. (8) for mu = 0.
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K.
+    C : array_like
+        Tunneling strength P0 gamma^2/(rho v^2) (dimensionless, >= 0).
+    mu : array_like
+        DOS power of Eq. (3).
+    A : array_like
+        Relaxation constant in s^-1 K^-3.
+    omega : array_like
+        Angular probing frequency in rad/s.  All arguments broadcast.
+
+    Returns
+    -------
+    jax.Array
+        Delta v / v (dimensionless), broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> from jtls import units
+    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
+    >>> print(jtls.velocity_shift_relaxation_A2([0.05, 0.5], 3.2e-4, 0.1, A, omega))
+    [-3.05607211e-06 -4.65412877e-04]
+    """
     c.check(T=T, mu=mu, A=A, omega=omega)
     c.amplitudes(C=C)
     return c.batched(_relaxation_a2_pl_e, T=T, C=C, mu=mu, A=A, omega=omega)
@@ -268,17 +540,81 @@ def _loss_1(T, dos, A, omega):
     return rel + res
 
 
-def internal_friction_dos(T, dos, A, omega, C=1.0):
-    """Acoustic absorption Q^-1(T) = relaxation + resonant (low intensity), any DOS model."""
+def internal_friction_dos(T: ArrayLike, dos: DOSModel, A: ArrayLike, omega: ArrayLike,
+                          C: ArrayLike = 1.0) -> jax.Array:
+    """Acoustic absorption Q^-1(T) (relaxation + resonant, low intensity) for any DOS model.
+
+    Q^-1 = 2 C int_0^e_max n/(2T cosh^2(E/2T)) Im G dE
+    + pi C n(T, hbar omega) tanh(hbar omega / 2T): the imaginary part
+    that goes with the real part of Eqs. (7)-(8) (see the module docstring).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K, any shape.
+    dos : DOSModel
+        A model of :mod:`jtls.dos` (scalar parameters).
+    A : array_like
+        Relaxation constant in s^-1 K^-3 (scalar).
+    omega : array_like
+        Angular probing frequency in rad/s (scalar).
+    C : array_like
+        Scale of the DOS (dimensionless, >= 0; scalar).
+
+    Returns
+    -------
+    jax.Array
+        Q^-1 (dimensionless), shape of ``T``.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> from jtls import units
+    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
+    >>> from jtls.dos import ConstantDOS
+    >>> print(jtls.internal_friction_dos([0.05, 0.5], ConstantDOS(1.0), A, omega, C=3.2e-4))
+    [2.74624819e-05 4.13590002e-04]
+    """
     c.check(T=T, A=A, omega=omega)
     c.amplitudes(C=C)
     return c.batched(_loss_dos_e, dos, T=T, C=C, A=A, omega=omega)
 
 
-def internal_friction(T, C, mu, A, omega):
-    """Q^-1(T) with the Eq. (3) DOS: 2C int shape/(2T cosh^2) Im G dE + pi C shape(T, hbar w) tanh.
+def internal_friction(T: ArrayLike, C: ArrayLike, mu: ArrayLike, A: ArrayLike,
+                      omega: ArrayLike) -> jax.Array:
+    """Acoustic absorption Q^-1(T) with the Eq. (3) DOS (low intensity).
 
-    STM (mu = 0) plateau for omega tau_min << 1: (pi/2) C.
+    Q^-1 = 2C int shape/(2T cosh^2(E/2T)) Im G dE + pi C shape(T, hbar omega)
+    tanh(hbar omega/2T); the standard tunneling model (mu = 0) has the
+    plateau (pi/2) C where omega tau_min << 1 (T >> T0).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K.
+    C : array_like
+        Tunneling strength P0 gamma^2/(rho v^2) (dimensionless, >= 0).
+    mu : array_like
+        DOS power of Eq. (3).
+    A : array_like
+        Relaxation constant in s^-1 K^-3.
+    omega : array_like
+        Angular probing frequency in rad/s.  All arguments broadcast.
+
+    Returns
+    -------
+    jax.Array
+        Q^-1 (dimensionless), broadcast shape of the arguments.
+
+    Examples
+    --------
+    Rising as T^3 below T0 = 0.21 K towards the plateau (pi/2) C = 5.0e-4:
+
+    >>> import jtls
+    >>> from jtls import units
+    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
+    >>> print(jtls.internal_friction([0.05, 0.5, 5.0], 3.2e-4, 0.0, A, omega))
+    [2.74624819e-05 4.13590002e-04 4.99241275e-04]
     """
     c.check(T=T, mu=mu, A=A, omega=omega)
     c.amplitudes(C=C)
@@ -287,54 +623,292 @@ def internal_friction(T, C, mu, A, omega):
 
 # ---------------------------------------------------------------- dielectric
 
-def dielectric_shift_resonant(T, C_dip, mu, T_ref=1.0):
-    """d eps/eps resonant part relative to T_ref: -velocity_shift_resonant with C -> C_dip."""
+def dielectric_shift_resonant(T: ArrayLike, C_dip: ArrayLike, mu: ArrayLike,
+                              T_ref: ArrayLike = 1.0) -> jax.Array:
+    """Resonant part of Delta eps/eps(T), relative to T_ref: Eq. (7) with C -> C_dip, sign reversed.
+
+    Equals -:func:`velocity_shift_resonant` (T, C_dip, mu, T_ref); for
+    mu = 0 exactly -C_dip ln(T/T_ref).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K.
+    C_dip : array_like
+        Dielectric tunneling strength (dimensionless, >= 0): the magnitude
+        of the logarithmic slope of eps(T) (:func:`jtls.units.dipolar_strength_si`).
+    mu : array_like
+        DOS power of Eq. (3).
+    T_ref : array_like
+        Reference temperature in K.  All arguments broadcast.
+
+    Returns
+    -------
+    jax.Array
+        Delta eps / eps (dimensionless), broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> print(jtls.dielectric_shift_resonant([0.05, 0.5], C_dip=8e-4, mu=0.0))   # -C_dip ln T
+    [0.00239659 0.00055452]
+    """
     c.amplitudes(C_dip=C_dip)
     return -velocity_shift_resonant(T, C_dip, mu, T_ref)
 
 
-def dielectric_shift_relaxation(T, C_dip, mu, A, omega):
-    """d eps/eps relaxation part: -velocity_shift_relaxation with C -> C_dip."""
+def dielectric_shift_relaxation(T: ArrayLike, C_dip: ArrayLike, mu: ArrayLike, A: ArrayLike,
+                                omega: ArrayLike) -> jax.Array:
+    """Relaxation part of Delta eps/eps(T): Eq. (8) with C -> C_dip, sign reversed.
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K.
+    C_dip : array_like
+        Dielectric tunneling strength (dimensionless, >= 0).
+    mu : array_like
+        DOS power of Eq. (3).
+    A : array_like
+        Relaxation constant in s^-1 K^-3.
+    omega : array_like
+        Angular probing frequency in rad/s.  All arguments broadcast.
+
+    Returns
+    -------
+    jax.Array
+        Delta eps / eps (dimensionless, >= 0), broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> from jtls import units
+    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
+    >>> print(jtls.dielectric_shift_relaxation([0.05, 0.5], 8e-4, 0.1, A, omega))
+    [7.91836576e-06 1.17131641e-03]
+    """
     c.amplitudes(C_dip=C_dip)
     return -velocity_shift_relaxation(T, C_dip, mu, A, omega)
 
 
-def dielectric_shift(T, C_dip, mu, A, omega, T_ref=1.0):
-    """Total d eps/eps(T) (minimum where the velocity has its maximum)."""
+def dielectric_shift(T: ArrayLike, C_dip: ArrayLike, mu: ArrayLike, A: ArrayLike,
+                     omega: ArrayLike, T_ref: ArrayLike = 1.0) -> jax.Array:
+    """Dielectric-constant shift Delta eps/eps(T) of Eqs. (7) + (8) with C -> C_dip (Fig. 5b).
+
+    Equals -:func:`velocity_shift` (T, C_dip, mu, A, omega, T_ref): the
+    minimum lies where the velocity has its maximum, near T0 = (omega/A)^(1/3).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K.
+    C_dip : array_like
+        Dielectric tunneling strength (dimensionless, >= 0).
+    mu : array_like
+        DOS power of Eq. (3).
+    A : array_like
+        Relaxation constant in s^-1 K^-3.
+    omega : array_like
+        Angular probing frequency in rad/s.
+    T_ref : array_like
+        Reference temperature of the resonant part in K.  All arguments broadcast.
+
+    Returns
+    -------
+    jax.Array
+        Delta eps / eps (dimensionless), broadcast shape of the arguments.
+
+    Examples
+    --------
+    The vitreous-silica fit of Fig. 5b (1 kHz, A = 7.9 MHz, C_dip = 8e-4):
+
+    >>> import jtls
+    >>> from jtls import units
+    >>> omega, A = units.paper_frequency(1e3), units.paper_frequency(7.9e6)
+    >>> print(jtls.dielectric_shift([0.02, 0.2], C_dip=8e-4, mu=0.1, A=A, omega=omega))
+    [0.00260024 0.00274794]
+    """
     c.amplitudes(C_dip=C_dip)
     return -velocity_shift(T, C_dip, mu, A, omega, T_ref)
 
 
-def dielectric_shift_dos(T, dos, A, omega, C_dip=1.0, T_ref=1.0):
-    """Total d eps/eps(T) for any DOS model."""
+def dielectric_shift_dos(T: ArrayLike, dos: DOSModel, A: ArrayLike, omega: ArrayLike,
+                         C_dip: ArrayLike = 1.0, T_ref: ArrayLike = 1.0) -> jax.Array:
+    """Dielectric-constant shift Delta eps/eps(T) for any DOS model: -:func:`velocity_shift_dos`.
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K, any shape.
+    dos : DOSModel
+        A model of :mod:`jtls.dos` (scalar parameters).
+    A : array_like
+        Relaxation constant in s^-1 K^-3 (scalar).
+    omega : array_like
+        Angular probing frequency in rad/s (scalar).
+    C_dip : array_like
+        Scale of the DOS (dimensionless, >= 0; scalar).
+    T_ref : array_like
+        Reference temperature of the resonant part in K (scalar).
+
+    Returns
+    -------
+    jax.Array
+        Delta eps / eps (dimensionless), shape of ``T``.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> from jtls import units
+    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
+    >>> from jtls.dos import PowerLawDOS
+    >>> print(jtls.dielectric_shift_dos([0.05, 0.5], PowerLawDOS(1.0, 0.1), A, omega, C_dip=8e-4))
+    [0.00205212 0.00170014]
+    """
     c.amplitudes(C_dip=C_dip)
     return -velocity_shift_dos(T, dos, A, omega, C_dip, T_ref)
 
 
-def dielectric_shift_resonant_dos(T, dos, C_dip=1.0, T_ref=1.0):
-    """d eps/eps resonant part relative to T_ref, any DOS model."""
+def dielectric_shift_resonant_dos(T: ArrayLike, dos: DOSModel, C_dip: ArrayLike = 1.0,
+                                  T_ref: ArrayLike = 1.0) -> jax.Array:
+    """Resonant part of Delta eps/eps(T) for any DOS model, relative to T_ref (Eq. 7, sign reversed).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K, any shape.
+    dos : DOSModel
+        A model of :mod:`jtls.dos` (scalar parameters).
+    C_dip : array_like
+        Scale of the DOS (dimensionless, >= 0; scalar).
+    T_ref : array_like
+        Reference temperature in K (scalar).
+
+    Returns
+    -------
+    jax.Array
+        Delta eps / eps (dimensionless), shape of ``T``.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> from jtls.dos import ConstantDOS
+    >>> print(jtls.dielectric_shift_resonant_dos([0.05, 0.5], ConstantDOS(1.0), C_dip=8e-4))
+    [0.00239659 0.00055452]
+    """
     c.amplitudes(C_dip=C_dip)
     return -velocity_shift_resonant_dos(T, dos, C_dip, T_ref)
 
 
-def dielectric_shift_relaxation_dos(T, dos, A, omega, C_dip=1.0):
-    """d eps/eps relaxation part, any DOS model."""
+def dielectric_shift_relaxation_dos(T: ArrayLike, dos: DOSModel, A: ArrayLike,
+                                    omega: ArrayLike, C_dip: ArrayLike = 1.0) -> jax.Array:
+    """Relaxation part of Delta eps/eps(T) for any DOS model (Eq. 8, sign reversed).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K, any shape.
+    dos : DOSModel
+        A model of :mod:`jtls.dos` (scalar parameters).
+    A : array_like
+        Relaxation constant in s^-1 K^-3 (scalar).
+    omega : array_like
+        Angular probing frequency in rad/s (scalar).
+    C_dip : array_like
+        Scale of the DOS (dimensionless, >= 0; scalar).
+
+    Returns
+    -------
+    jax.Array
+        Delta eps / eps (dimensionless), shape of ``T``.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> from jtls import units
+    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
+    >>> from jtls.dos import PowerLawDOS
+    >>> print(jtls.dielectric_shift_relaxation_dos([0.05, 0.5], PowerLawDOS(1.0, 0.1), A, omega,
+    ...                                            C_dip=8e-4))
+    [7.91836576e-06 1.17131641e-03]
+    """
     c.amplitudes(C_dip=C_dip)
     return -velocity_shift_relaxation_dos(T, dos, A, omega, C_dip)
 
 
-def loss_tangent_dos(T, dos, A, omega, C_dip=1.0):
-    """Dielectric loss tan delta(T) = Im(d eps/eps) for any DOS model (half the Q^-1 form)."""
+def loss_tangent_dos(T: ArrayLike, dos: DOSModel, A: ArrayLike, omega: ArrayLike,
+                     C_dip: ArrayLike = 1.0) -> jax.Array:
+    """Dielectric loss tangent tan delta(T) = Im(Delta eps/eps) for any DOS model.
+
+    Half of :func:`internal_friction_dos` with C -> C_dip (eps enters
+    linearly, v ~ sqrt(modulus); see the module docstring).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K, any shape.
+    dos : DOSModel
+        A model of :mod:`jtls.dos` (scalar parameters).
+    A : array_like
+        Relaxation constant in s^-1 K^-3 (scalar).
+    omega : array_like
+        Angular probing frequency in rad/s (scalar).
+    C_dip : array_like
+        Scale of the DOS (dimensionless, >= 0; scalar).
+
+    Returns
+    -------
+    jax.Array
+        tan delta (dimensionless), shape of ``T``.
+
+    Examples
+    --------
+    >>> import jtls
+    >>> from jtls import units
+    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
+    >>> from jtls.dos import ConstantDOS
+    >>> print(jtls.loss_tangent_dos([0.05, 0.5], ConstantDOS(1.0), A, omega, C_dip=8e-4))
+    [3.43281024e-05 5.16987502e-04]
+    """
     c.amplitudes(C_dip=C_dip)
     return 0.5 * internal_friction_dos(T, dos, A, omega, C_dip)
 
 
-def loss_tangent(T, C_dip, mu, A, omega):
-    """Dielectric loss tan delta(T) = Im(d eps/eps), Eq. (3) DOS.
+def loss_tangent(T: ArrayLike, C_dip: ArrayLike, mu: ArrayLike, A: ArrayLike,
+                 omega: ArrayLike) -> jax.Array:
+    """Dielectric loss tangent tan delta(T) = Im(Delta eps/eps) with the Eq. (3) DOS.
 
     Half the Q^-1 expression with C -> C_dip: resonant part
     (pi/2) C_dip shape(T, hbar w) tanh(hbar w/2T) (-> delta0 = (pi/2) C_dip at
     low T, the tan delta of the paper's App. C), relaxation plateau (pi/4) C_dip.
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K.
+    C_dip : array_like
+        Dielectric tunneling strength (dimensionless, >= 0).
+    mu : array_like
+        DOS power of Eq. (3).
+    A : array_like
+        Relaxation constant in s^-1 K^-3.
+    omega : array_like
+        Angular probing frequency in rad/s.  All arguments broadcast.
+
+    Returns
+    -------
+    jax.Array
+        tan delta (dimensionless), broadcast shape of the arguments.
+
+    Examples
+    --------
+    Towards the relaxation plateau (pi/4) C_dip = 6.3e-4:
+
+    >>> import jtls
+    >>> from jtls import units
+    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
+    >>> print(jtls.loss_tangent([0.05, 0.5, 5.0], 8e-4, 0.0, A, omega))
+    [3.43281024e-05 5.16987502e-04 6.24051594e-04]
     """
     c.amplitudes(C_dip=C_dip)
     return 0.5 * internal_friction(T, C_dip, mu, A, omega)
