@@ -187,6 +187,8 @@ def register(subparsers):
     p.add_argument("--out", default=None, metavar="DIR",
                    help="write <stem>_<observable>.json (the --json document) and .png here")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files in --out")
+    from ..progress import add_progress_argument
+    add_progress_argument(p)
     p.set_defaults(func=run, _fit_parser=p)
     return p
 
@@ -267,9 +269,12 @@ def _run(args, caught) -> int:
                   dos=None if args.dos == "power_law" else args.dos, **ctx)
     label = ds.material or Path(args.file).stem
     post_opts = {"num_samples": args.samples, "num_chains": args.chains, "seed": args.seed}
-    res = fit(model, ds if not label else _Labelled(ds, label), tmin=args.tmin, tmax=args.tmax,
-              method=args.method, bootstrap=args.bootstrap, intervals=args.intervals,
-              posterior=args.posterior, posterior_options=post_opts if args.posterior else None)
+    from ..progress import from_args
+    progress = from_args(args)
+    with progress.step(_step_text(observable, ds, args)):
+        res = fit(model, ds if not label else _Labelled(ds, label), tmin=args.tmin, tmax=args.tmax,
+                  method=args.method, bootstrap=args.bootstrap, intervals=args.intervals,
+                  posterior=args.posterior, posterior_options=post_opts if args.posterior else None)
     mismatch = _quantity_mismatch(ds, args.observable)
     if mismatch:
         res.warnings.append(mismatch)
@@ -309,7 +314,8 @@ def _run(args, caught) -> int:
         json_path, png_path, corner_path = outputs
         json_path.write_text(json.dumps(doc, indent=1) + "\n")
         from .plot import plot_result
-        plot_result(res, png_path, title=f"{Path(args.file).name}: {observable}")
+        with progress.step(f"writing {png_path.name}"):
+            plot_result(res, png_path, title=f"{Path(args.file).name}: {observable}")
         written = [json_path, png_path]
         if args.posterior and "posterior" in res.extra:
             from .corner import corner_plot
@@ -318,6 +324,21 @@ def _run(args, caught) -> int:
         if not args.json:
             print("wrote " + ", ".join(str(w) for w in written))
     return 0 if res.ok else 1
+
+
+def _step_text(observable, ds, args) -> str:
+    """What the fit call does, for the progress line (compilation included)."""
+    import numpy as np
+    T = np.asarray(ds.T, float)
+    n = int(np.sum((T >= (args.tmin or -np.inf)) & (T <= (args.tmax or np.inf))))
+    extra = [f"{n} points"]
+    if args.intervals:
+        extra.append(f"{args.intervals} intervals")
+    if args.posterior:
+        extra.append(f"{args.posterior.upper()} {args.chains} x {args.samples} draws")
+    if args.bootstrap:
+        extra.append(f"{args.bootstrap} bootstrap resamples")
+    return f"fitting {observable} ({', '.join(extra)})"
 
 
 def result_document(res, args, model) -> dict:
@@ -352,7 +373,7 @@ def command_line(args, parser=None, positional=("file",)) -> str:
     words = ["jtls", parser.prog.split()[-1] if parser else "fit"]
     words += [str(getattr(args, k)) for k in positional]
     for a in (parser._actions if parser else ()):
-        if not a.option_strings or a.dest in ("help",) or a.dest.startswith("_"):
+        if not a.option_strings or a.dest in ("help", "progress") or a.dest.startswith("_"):
             continue
         v = getattr(args, a.dest, None)
         if v is None or v is False or v == a.default:
