@@ -2,19 +2,21 @@
 
 * :mod:`.thermal` -- specific heat (Eq. 6), thermal conductivity (Eq. 5, A1, SI).
 * :mod:`.matthiessen` -- extra phonon scattering (boundary, Rayleigh) by Matthiessen's rule.
-* :mod:`.acoustic` -- sound velocity (Eqs. 7, 8, A2), dielectric constant,
-  internal friction and loss tangent.
+* :mod:`.acoustic` -- sound velocity (Eqs. 7, 8, A2) and internal friction.
+* :mod:`.dielectric` -- dielectric constant (Eqs. 7, 8 with C -> C_dip) and
+  loss tangent.
 
 Power-law functions take the Eq. (3) parameters; ``*_dos`` variants take any
 model of :mod:`jtls.dos`.
 """
-from .acoustic import (dielectric_shift, dielectric_shift_dos, dielectric_shift_relaxation, dielectric_shift_relaxation_dos,
-                          dielectric_shift_resonant_dos, loss_tangent_dos,
-                       dielectric_shift_resonant, internal_friction, internal_friction_dos,
-                       loss_tangent, resonant_constant, velocity_shift, velocity_shift_dos,
-                       velocity_shift_relaxation, velocity_shift_relaxation_A2,
-                       velocity_shift_relaxation_A2_dos, velocity_shift_relaxation_dos,
-                       velocity_shift_resonant, velocity_shift_resonant_dos)
+from .acoustic import (internal_friction, internal_friction_dos, resonant_constant,
+                       velocity_shift, velocity_shift_dos, velocity_shift_relaxation,
+                       velocity_shift_relaxation_A2, velocity_shift_relaxation_A2_dos,
+                       velocity_shift_relaxation_dos, velocity_shift_resonant,
+                       velocity_shift_resonant_dos)
+from .dielectric import (dielectric_shift, dielectric_shift_dos, dielectric_shift_relaxation,
+                         dielectric_shift_relaxation_dos, dielectric_shift_resonant,
+                         dielectric_shift_resonant_dos, loss_tangent, loss_tangent_dos)
 from .matthiessen import (thermal_conductivity_matthiessen, thermal_conductivity_matthiessen_dos,
                           thermal_conductivity_si_matthiessen)
 from .thermal import (specific_heat, specific_heat_dos, thermal_conductivity,

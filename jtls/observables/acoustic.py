@@ -1,4 +1,4 @@
-"""Sound velocity, dielectric constant and losses (Churkin et al. 2021, Eqs. 7, 8, A2).
+"""Sound velocity and acoustic absorption (Churkin et al. 2021, Eqs. 7, 8, A2).
 
 Convention (see :mod:`jtls.units`): (1/L0)(gamma^2/rho v^2) n(T, E) is written
 C * shape(T, E) with C = P0 gamma^2/(rho v^2) the dimensionless tunneling
@@ -29,13 +29,8 @@ factor 2 is dv/v = (1/2) dM/M), with the STM plateau (pi/2) C for
 omega tau_min << 1.  The resonant absorption is Q^-1_res =
 pi C shape(T, hbar omega) tanh(hbar omega/2T).
 
-Dielectric constant: d eps/eps = -(the velocity expression) with C -> C_dip,
-the magnitude of the logarithmic slope of eps(T) (the paper's App. C and
-Fig. 5b).  The loss tangent is Im(d eps/eps): because eps enters linearly
-while v ~ sqrt(M) (dv/v = (1/2) dM/M), tan delta is *half* the Q^-1
-expression with C -> C_dip: resonant tan delta = (pi/2) C_dip tanh(hbar w/2T)
-(the low-temperature, low-power loss delta0 = (pi/2) C_dip that App. C
-writes as tan delta), relaxation plateau (pi/4) C_dip.
+Dielectric constant and loss tangent (Eqs. 7, 8 with C -> C_dip):
+:mod:`jtls.observables.dielectric`.
 """
 from __future__ import annotations
 
@@ -274,10 +269,8 @@ def velocity_shift_relaxation_dos(T: ArrayLike, dos: DOSModel, A: ArrayLike, ome
         Temperature(s) in K, any shape.
     dos : DOSModel
         A model of :mod:`jtls.dos` (scalar parameters).
-    A : array_like
-        Relaxation constant in s^-1 K^-3 (scalar).
-    omega : array_like
-        Angular probing frequency in rad/s (scalar).
+    A, omega : array_like
+        Relaxation constant (s^-1 K^-3) and angular probing frequency (rad/s), scalars.
     C : array_like
         Scale of the DOS (dimensionless, >= 0; scalar).
 
@@ -316,10 +309,9 @@ def velocity_shift_relaxation(T: ArrayLike, C: ArrayLike, mu: ArrayLike, A: Arra
         Tunneling strength P0 gamma^2/(rho v^2) (dimensionless, >= 0).
     mu : array_like
         DOS power of Eq. (3).
-    A : array_like
-        Relaxation constant in s^-1 K^-3 (tau_min^-1 = A E^3 coth(E/2T)).
-    omega : array_like
-        Angular probing frequency in rad/s.  All arguments broadcast.
+    A, omega : array_like
+        Relaxation constant (s^-1 K^-3; tau_min^-1 = A E^3 coth(E/2T)) and angular
+        probing frequency (rad/s).  All arguments broadcast.
 
     Returns
     -------
@@ -357,10 +349,8 @@ def velocity_shift(T: ArrayLike, C: ArrayLike, mu: ArrayLike, A: ArrayLike, omeg
         Tunneling strength P0 gamma^2/(rho v^2) (dimensionless, >= 0).
     mu : array_like
         DOS power of Eq. (3) (0: the standard tunneling model).
-    A : array_like
-        Relaxation constant in s^-1 K^-3.
-    omega : array_like
-        Angular probing frequency in rad/s.
+    A, omega : array_like
+        Relaxation constant (s^-1 K^-3) and angular probing frequency (rad/s).
     T_ref : array_like
         Reference temperature of the resonant part in K.  All arguments broadcast.
 
@@ -397,10 +387,8 @@ def velocity_shift_dos(T: ArrayLike, dos: DOSModel, A: ArrayLike, omega: ArrayLi
         Temperature(s) in K, any shape.
     dos : DOSModel
         A model of :mod:`jtls.dos` (scalar parameters).
-    A : array_like
-        Relaxation constant in s^-1 K^-3 (scalar).
-    omega : array_like
-        Angular probing frequency in rad/s (scalar).
+    A, omega : array_like
+        Relaxation constant (s^-1 K^-3) and angular probing frequency (rad/s), scalars.
     C : array_like
         Scale of the DOS (dimensionless, >= 0; scalar).
     T_ref : array_like
@@ -469,10 +457,8 @@ def velocity_shift_relaxation_A2_dos(T: ArrayLike, dos: DOSModel, A: ArrayLike,
         Temperature(s) in K, any shape.
     dos : DOSModel
         A model of :mod:`jtls.dos` (scalar parameters).
-    A : array_like
-        Relaxation constant in s^-1 K^-3 (scalar).
-    omega : array_like
-        Angular probing frequency in rad/s (scalar).
+    A, omega : array_like
+        Relaxation constant (s^-1 K^-3) and angular probing frequency (rad/s), scalars.
     C : array_like
         Scale of the DOS (dimensionless, >= 0; scalar).
 
@@ -508,10 +494,9 @@ def velocity_shift_relaxation_A2(T: ArrayLike, C: ArrayLike, mu: ArrayLike, A: A
         Tunneling strength P0 gamma^2/(rho v^2) (dimensionless, >= 0).
     mu : array_like
         DOS power of Eq. (3).
-    A : array_like
-        Relaxation constant in s^-1 K^-3.
-    omega : array_like
-        Angular probing frequency in rad/s.  All arguments broadcast.
+    A, omega : array_like
+        Relaxation constant (s^-1 K^-3; tau_min^-1 = A E^3 coth(E/2T)) and angular
+        probing frequency (rad/s).  All arguments broadcast.
 
     Returns
     -------
@@ -554,10 +539,8 @@ def internal_friction_dos(T: ArrayLike, dos: DOSModel, A: ArrayLike, omega: Arra
         Temperature(s) in K, any shape.
     dos : DOSModel
         A model of :mod:`jtls.dos` (scalar parameters).
-    A : array_like
-        Relaxation constant in s^-1 K^-3 (scalar).
-    omega : array_like
-        Angular probing frequency in rad/s (scalar).
+    A, omega : array_like
+        Relaxation constant (s^-1 K^-3) and angular probing frequency (rad/s), scalars.
     C : array_like
         Scale of the DOS (dimensionless, >= 0; scalar).
 
@@ -596,10 +579,9 @@ def internal_friction(T: ArrayLike, C: ArrayLike, mu: ArrayLike, A: ArrayLike,
         Tunneling strength P0 gamma^2/(rho v^2) (dimensionless, >= 0).
     mu : array_like
         DOS power of Eq. (3).
-    A : array_like
-        Relaxation constant in s^-1 K^-3.
-    omega : array_like
-        Angular probing frequency in rad/s.  All arguments broadcast.
+    A, omega : array_like
+        Relaxation constant (s^-1 K^-3; tau_min^-1 = A E^3 coth(E/2T)) and angular
+        probing frequency (rad/s).  All arguments broadcast.
 
     Returns
     -------
@@ -619,299 +601,6 @@ def internal_friction(T: ArrayLike, C: ArrayLike, mu: ArrayLike, A: ArrayLike,
     c.check(T=T, mu=mu, A=A, omega=omega)
     c.amplitudes(C=C)
     return c.batched(_loss_pl_e, T=T, C=C, mu=mu, A=A, omega=omega)
-
-
-# ---------------------------------------------------------------- dielectric
-
-def dielectric_shift_resonant(T: ArrayLike, C_dip: ArrayLike, mu: ArrayLike,
-                              T_ref: ArrayLike = 1.0) -> jax.Array:
-    """Resonant part of Delta eps/eps(T), relative to T_ref: Eq. (7) with C -> C_dip, sign reversed.
-
-    Equals -:func:`velocity_shift_resonant` (T, C_dip, mu, T_ref); for
-    mu = 0 exactly -C_dip ln(T/T_ref).
-
-    Parameters
-    ----------
-    T : array_like
-        Temperature(s) in K.
-    C_dip : array_like
-        Dielectric tunneling strength (dimensionless, >= 0): the magnitude
-        of the logarithmic slope of eps(T) (:func:`jtls.units.dipolar_strength_si`).
-    mu : array_like
-        DOS power of Eq. (3).
-    T_ref : array_like
-        Reference temperature in K.  All arguments broadcast.
-
-    Returns
-    -------
-    jax.Array
-        Delta eps / eps (dimensionless), broadcast shape of the arguments.
-
-    Examples
-    --------
-    >>> import jtls
-    >>> print(jtls.dielectric_shift_resonant([0.05, 0.5], C_dip=8e-4, mu=0.0))   # -C_dip ln T
-    [0.00239659 0.00055452]
-    """
-    c.amplitudes(C_dip=C_dip)
-    return -velocity_shift_resonant(T, C_dip, mu, T_ref)
-
-
-def dielectric_shift_relaxation(T: ArrayLike, C_dip: ArrayLike, mu: ArrayLike, A: ArrayLike,
-                                omega: ArrayLike) -> jax.Array:
-    """Relaxation part of Delta eps/eps(T): Eq. (8) with C -> C_dip, sign reversed.
-
-    Parameters
-    ----------
-    T : array_like
-        Temperature(s) in K.
-    C_dip : array_like
-        Dielectric tunneling strength (dimensionless, >= 0).
-    mu : array_like
-        DOS power of Eq. (3).
-    A : array_like
-        Relaxation constant in s^-1 K^-3.
-    omega : array_like
-        Angular probing frequency in rad/s.  All arguments broadcast.
-
-    Returns
-    -------
-    jax.Array
-        Delta eps / eps (dimensionless, >= 0), broadcast shape of the arguments.
-
-    Examples
-    --------
-    >>> import jtls
-    >>> from jtls import units
-    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
-    >>> print(jtls.dielectric_shift_relaxation([0.05, 0.5], 8e-4, 0.1, A, omega))
-    [7.91836576e-06 1.17131641e-03]
-    """
-    c.amplitudes(C_dip=C_dip)
-    return -velocity_shift_relaxation(T, C_dip, mu, A, omega)
-
-
-def dielectric_shift(T: ArrayLike, C_dip: ArrayLike, mu: ArrayLike, A: ArrayLike,
-                     omega: ArrayLike, T_ref: ArrayLike = 1.0) -> jax.Array:
-    """Dielectric-constant shift Delta eps/eps(T) of Eqs. (7) + (8) with C -> C_dip (Fig. 5b).
-
-    Equals -:func:`velocity_shift` (T, C_dip, mu, A, omega, T_ref): the
-    minimum lies where the velocity has its maximum, near T0 = (omega/A)^(1/3).
-
-    Parameters
-    ----------
-    T : array_like
-        Temperature(s) in K.
-    C_dip : array_like
-        Dielectric tunneling strength (dimensionless, >= 0).
-    mu : array_like
-        DOS power of Eq. (3).
-    A : array_like
-        Relaxation constant in s^-1 K^-3.
-    omega : array_like
-        Angular probing frequency in rad/s.
-    T_ref : array_like
-        Reference temperature of the resonant part in K.  All arguments broadcast.
-
-    Returns
-    -------
-    jax.Array
-        Delta eps / eps (dimensionless), broadcast shape of the arguments.
-
-    Examples
-    --------
-    The vitreous-silica fit of Fig. 5b (1 kHz, A = 7.9 MHz, C_dip = 8e-4):
-
-    >>> import jtls
-    >>> from jtls import units
-    >>> omega, A = units.paper_frequency(1e3), units.paper_frequency(7.9e6)
-    >>> print(jtls.dielectric_shift([0.02, 0.2], C_dip=8e-4, mu=0.1, A=A, omega=omega))
-    [0.00260024 0.00274794]
-    """
-    c.amplitudes(C_dip=C_dip)
-    return -velocity_shift(T, C_dip, mu, A, omega, T_ref)
-
-
-def dielectric_shift_dos(T: ArrayLike, dos: DOSModel, A: ArrayLike, omega: ArrayLike,
-                         C_dip: ArrayLike = 1.0, T_ref: ArrayLike = 1.0) -> jax.Array:
-    """Dielectric-constant shift Delta eps/eps(T) for any DOS model: -:func:`velocity_shift_dos`.
-
-    Parameters
-    ----------
-    T : array_like
-        Temperature(s) in K, any shape.
-    dos : DOSModel
-        A model of :mod:`jtls.dos` (scalar parameters).
-    A : array_like
-        Relaxation constant in s^-1 K^-3 (scalar).
-    omega : array_like
-        Angular probing frequency in rad/s (scalar).
-    C_dip : array_like
-        Scale of the DOS (dimensionless, >= 0; scalar).
-    T_ref : array_like
-        Reference temperature of the resonant part in K (scalar).
-
-    Returns
-    -------
-    jax.Array
-        Delta eps / eps (dimensionless), shape of ``T``.
-
-    Examples
-    --------
-    >>> import jtls
-    >>> from jtls import units
-    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
-    >>> from jtls.dos import PowerLawDOS
-    >>> print(jtls.dielectric_shift_dos([0.05, 0.5], PowerLawDOS(1.0, 0.1), A, omega, C_dip=8e-4))
-    [0.00205212 0.00170014]
-    """
-    c.amplitudes(C_dip=C_dip)
-    return -velocity_shift_dos(T, dos, A, omega, C_dip, T_ref)
-
-
-def dielectric_shift_resonant_dos(T: ArrayLike, dos: DOSModel, C_dip: ArrayLike = 1.0,
-                                  T_ref: ArrayLike = 1.0) -> jax.Array:
-    """Resonant part of Delta eps/eps(T) for any DOS model, relative to T_ref (Eq. 7, sign reversed).
-
-    Parameters
-    ----------
-    T : array_like
-        Temperature(s) in K, any shape.
-    dos : DOSModel
-        A model of :mod:`jtls.dos` (scalar parameters).
-    C_dip : array_like
-        Scale of the DOS (dimensionless, >= 0; scalar).
-    T_ref : array_like
-        Reference temperature in K (scalar).
-
-    Returns
-    -------
-    jax.Array
-        Delta eps / eps (dimensionless), shape of ``T``.
-
-    Examples
-    --------
-    >>> import jtls
-    >>> from jtls.dos import ConstantDOS
-    >>> print(jtls.dielectric_shift_resonant_dos([0.05, 0.5], ConstantDOS(1.0), C_dip=8e-4))
-    [0.00239659 0.00055452]
-    """
-    c.amplitudes(C_dip=C_dip)
-    return -velocity_shift_resonant_dos(T, dos, C_dip, T_ref)
-
-
-def dielectric_shift_relaxation_dos(T: ArrayLike, dos: DOSModel, A: ArrayLike,
-                                    omega: ArrayLike, C_dip: ArrayLike = 1.0) -> jax.Array:
-    """Relaxation part of Delta eps/eps(T) for any DOS model (Eq. 8, sign reversed).
-
-    Parameters
-    ----------
-    T : array_like
-        Temperature(s) in K, any shape.
-    dos : DOSModel
-        A model of :mod:`jtls.dos` (scalar parameters).
-    A : array_like
-        Relaxation constant in s^-1 K^-3 (scalar).
-    omega : array_like
-        Angular probing frequency in rad/s (scalar).
-    C_dip : array_like
-        Scale of the DOS (dimensionless, >= 0; scalar).
-
-    Returns
-    -------
-    jax.Array
-        Delta eps / eps (dimensionless), shape of ``T``.
-
-    Examples
-    --------
-    >>> import jtls
-    >>> from jtls import units
-    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
-    >>> from jtls.dos import PowerLawDOS
-    >>> print(jtls.dielectric_shift_relaxation_dos([0.05, 0.5], PowerLawDOS(1.0, 0.1), A, omega,
-    ...                                            C_dip=8e-4))
-    [7.91836576e-06 1.17131641e-03]
-    """
-    c.amplitudes(C_dip=C_dip)
-    return -velocity_shift_relaxation_dos(T, dos, A, omega, C_dip)
-
-
-def loss_tangent_dos(T: ArrayLike, dos: DOSModel, A: ArrayLike, omega: ArrayLike,
-                     C_dip: ArrayLike = 1.0) -> jax.Array:
-    """Dielectric loss tangent tan delta(T) = Im(Delta eps/eps) for any DOS model.
-
-    Half of :func:`internal_friction_dos` with C -> C_dip (eps enters
-    linearly, v ~ sqrt(modulus); see the module docstring).
-
-    Parameters
-    ----------
-    T : array_like
-        Temperature(s) in K, any shape.
-    dos : DOSModel
-        A model of :mod:`jtls.dos` (scalar parameters).
-    A : array_like
-        Relaxation constant in s^-1 K^-3 (scalar).
-    omega : array_like
-        Angular probing frequency in rad/s (scalar).
-    C_dip : array_like
-        Scale of the DOS (dimensionless, >= 0; scalar).
-
-    Returns
-    -------
-    jax.Array
-        tan delta (dimensionless), shape of ``T``.
-
-    Examples
-    --------
-    >>> import jtls
-    >>> from jtls import units
-    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
-    >>> from jtls.dos import ConstantDOS
-    >>> print(jtls.loss_tangent_dos([0.05, 0.5], ConstantDOS(1.0), A, omega, C_dip=8e-4))
-    [3.43281024e-05 5.16987502e-04]
-    """
-    c.amplitudes(C_dip=C_dip)
-    return 0.5 * internal_friction_dos(T, dos, A, omega, C_dip)
-
-
-def loss_tangent(T: ArrayLike, C_dip: ArrayLike, mu: ArrayLike, A: ArrayLike,
-                 omega: ArrayLike) -> jax.Array:
-    """Dielectric loss tangent tan delta(T) = Im(Delta eps/eps) with the Eq. (3) DOS.
-
-    Half the Q^-1 expression with C -> C_dip: resonant part
-    (pi/2) C_dip shape(T, hbar w) tanh(hbar w/2T) (-> delta0 = (pi/2) C_dip at
-    low T, the tan delta of the paper's App. C), relaxation plateau (pi/4) C_dip.
-
-    Parameters
-    ----------
-    T : array_like
-        Temperature(s) in K.
-    C_dip : array_like
-        Dielectric tunneling strength (dimensionless, >= 0).
-    mu : array_like
-        DOS power of Eq. (3).
-    A : array_like
-        Relaxation constant in s^-1 K^-3.
-    omega : array_like
-        Angular probing frequency in rad/s.  All arguments broadcast.
-
-    Returns
-    -------
-    jax.Array
-        tan delta (dimensionless), broadcast shape of the arguments.
-
-    Examples
-    --------
-    Towards the relaxation plateau (pi/4) C_dip = 6.3e-4:
-
-    >>> import jtls
-    >>> from jtls import units
-    >>> omega, A = units.paper_frequency(90e3), units.paper_frequency(9.4e6)   # Fig. 5a
-    >>> print(jtls.loss_tangent([0.05, 0.5, 5.0], 8e-4, 0.0, A, omega))
-    [3.43281024e-05 5.16987502e-04 6.24051594e-04]
-    """
-    c.amplitudes(C_dip=C_dip)
-    return 0.5 * internal_friction(T, C_dip, mu, A, omega)
 
 
 # element functions handed to _common.batched (module level so compilations are cached)
