@@ -9,6 +9,9 @@
 Power-law functions take the Eq. (3) parameters; ``*_dos`` variants take any
 model of :mod:`jtls.dos`.
 """
+import jax
+from jax.typing import ArrayLike
+
 from .acoustic import (internal_friction, internal_friction_dos, resonant_constant,
                        velocity_shift, velocity_shift_dos, velocity_shift_relaxation,
                        velocity_shift_relaxation_A2, velocity_shift_relaxation_A2_dos,
@@ -24,8 +27,34 @@ from .thermal import (specific_heat, specific_heat_dos, thermal_conductivity,
                       thermal_conductivity_dos, thermal_conductivity_si)
 
 
-def power_law_dos(E, T, B, mu):
-    """Eq. (3): n(T, E) = B (T^2 + E^2)^(mu/2); E, T in K, B in K^-(1+mu).  Shapes broadcast."""
+def power_law_dos(E: ArrayLike, T: ArrayLike, B: ArrayLike, mu: ArrayLike) -> jax.Array:
+    """The DOS of Churkin et al. 2021, Eq. (3): n(T, E) = B (T^2 + E^2)^(mu/2), checked.
+
+    The function form of :class:`jtls.dos.PowerLawDOS`, with the argument
+    checks of the observables (ValueError naming a bad argument).
+
+    Parameters
+    ----------
+    E : array_like
+        Energies in K.
+    T : array_like
+        Temperatures in K (> 0).
+    B : array_like
+        Prefactor in K^-(1+mu).
+    mu : array_like
+        Dimensionless power.  All arguments broadcast.
+
+    Returns
+    -------
+    jax.Array
+        n in K^-1 (per TLS or per volume, as B), broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> from jtls.observables import power_law_dos
+    >>> print(power_law_dos([0.0, 1.0], T=1.0, B=2.0, mu=0.2))
+    [2.         2.14354693]
+    """
     from . import _common as c
     from ..dos import PowerLawDOS
     c.check(T=T, mu=mu, B=B)

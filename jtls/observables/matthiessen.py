@@ -78,10 +78,11 @@ import sys
 import numpy as np
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from .. import _validate as V
 from .. import units
-from ..dos import PowerLawDOS
+from ..dos import DOSModel, PowerLawDOS
 from ..quadrature import reduced_grid
 from . import _common as c
 from ._kernels import kappa_weight, tanh_half_over_u
@@ -111,10 +112,36 @@ def _pow_or_zero(x, p, on):
     return jnp.where(on, jnp.exp(p * jnp.log(xs)), 0.0)
 
 
-def matthiessen_rates(B, mu, boundary, rayleigh):
-    """(Gamma_b, g_R) of the crossover parameterization: Gamma_b = B E_b^(1+mu), g_R = B/E_R^(3-mu).
+def matthiessen_rates(B: ArrayLike, mu: ArrayLike, boundary: ArrayLike,
+                      rayleigh: ArrayLike) -> tuple[jax.Array, jax.Array]:
+    """Extra scattering rates of the crossover parameterization (see the module docstring).
 
-    ``boundary`` E_b >= 0 (K, 0 = off), ``rayleigh`` E_R > 0 (K, inf = off); arrays broadcast.
+    Gamma_b = B E_b^(1+mu) and g_R = B / E_R^(3-mu) (Gamma_R = g_R E^4), in
+    the units of the TLS rate Gamma_TLS = E tanh(E/2T) n(T, E).
+
+    Parameters
+    ----------
+    B : array_like
+        DOS prefactor of Eq. (3), K^-(1+mu).
+    mu : array_like
+        DOS power of Eq. (3).
+    boundary : array_like
+        Boundary crossover energy E_b in K (>= 0; 0 = off).
+    rayleigh : array_like
+        Rayleigh crossover energy E_R in K (> 0; inf = off).  Arrays broadcast.
+
+    Returns
+    -------
+    (Gamma_b, g_R) : jax.Array
+        Gamma_b in [B] K^(1+mu) (the unit of Gamma_TLS), g_R in [B] K^(mu-3);
+        broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> from jtls.observables.matthiessen import matthiessen_rates
+    >>> gb, gr = matthiessen_rates(B=1.0, mu=0.0, boundary=0.1, rayleigh=5.0)
+    >>> print(f"{float(gb):.6g} {float(gr):.6g}")        # E_b, 1 / E_R^3
+    0.1 0.008
     """
     Eb = jnp.asarray(boundary, dtype=float)
     ER = jnp.asarray(rayleigh, dtype=float)
@@ -137,22 +164,43 @@ def _check_channels(boundary, rayleigh):
                              f"(use None or inf to switch it off), got {rayleigh!r}")
 
 
-def thermal_conductivity_matthiessen(T, B, mu, *, boundary=None, rayleigh=None):
+def thermal_conductivity_matthiessen(T: ArrayLike, B: ArrayLike, mu: ArrayLike, *,
+                                     boundary: ArrayLike | None = None,
+                                     rayleigh: ArrayLike | None = None) -> jax.Array:
     """Eq. (5) with the Eq. (3) DOS plus boundary and Rayleigh scattering (Matthiessen's rule).
 
     Arbitrary units, the same as :func:`jtls.observables.thermal_conductivity`
     (K^2 / [B]), to which it is identical when both channels are off.
 
-    Args:
-      T: temperature(s) in K, any shape.
-      B: DOS prefactor of Eq. (3) (K^-(1+mu)); broadcasts with T.
-      mu: DOS power of Eq. (3); broadcasts with T.
-      boundary: crossover energy E_b in K (>= 0; None or 0 = no boundary
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K, any shape (an array; a Python list is refused).
+    B : array_like
+        DOS prefactor of Eq. (3) (K^-(1+mu)); broadcasts with T.
+    mu : array_like
+        DOS power of Eq. (3); broadcasts with T.
+    boundary : array_like, optional
+        Crossover energy E_b in K (>= 0; None or 0 = no boundary
         scattering): Gamma_b = B E_b^(1+mu).  Broadcasts with T.
-      rayleigh: crossover energy E_R in K (> 0; None or inf = no Rayleigh
+    rayleigh : array_like, optional
+        Crossover energy E_R in K (> 0; None or inf = no Rayleigh
         scattering): Gamma_R = B E^4 / E_R^(3-mu).  Broadcasts with T.
-    Returns:
-      kappa, broadcast shape of the arguments.
+
+    Returns
+    -------
+    jax.Array
+        kappa in K^2 / [B] (arbitrary units), broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> T = np.array([0.1, 1.0])
+    >>> print(jtls.thermal_conductivity_matthiessen(T, 1.0, 0.0))     # = thermal_conductivity
+    [ 0.39478418 39.4784176 ]
+    >>> print(jtls.thermal_conductivity_matthiessen(T, 1.0, 0.0, boundary=0.1, rayleigh=5.0))
+    [ 0.23000344 25.23738361]
     """
     c.check(T=T, mu=mu, B=B)
     _check_channels(boundary, rayleigh)
@@ -201,7 +249,8 @@ def _kappa_fit_jvp(primals, tangents):
     return y, dy + jnp.where(on, numeric, limit) * dEb
 
 
-def kappa_scattering(T, B, mu, E_b1=0.0, r_R=0.0):
+def kappa_scattering(T: ArrayLike, B: ArrayLike, mu: ArrayLike, E_b1: ArrayLike = 0.0,
+                     r_R: ArrayLike = 0.0) -> jax.Array:
     """:func:`thermal_conductivity_matthiessen` in the form fitted by :mod:`jtls.fit`.
 
     Both extra channels are off at 0 and enter regularly there (a finite,
@@ -219,22 +268,70 @@ def kappa_scattering(T, B, mu, E_b1=0.0, r_R=0.0):
     Arbitrary units (K^2/[B]); exactly :func:`jtls.observables.thermal_conductivity`
     at E_b1 = r_R = 0.  Pure JAX (jit/vmap/jacfwd/grad).
 
-    Args:
-      T: temperatures in K, any shape.  B: K^-(1+mu).  mu: DOS power (scalars).
-      E_b1: boundary crossover energy at 1 K (K, >= 0; 0 = off).
-      r_R: Rayleigh ratio (>= 0; 0 = off).
-    Returns:
-      kappa, shape of T.
+    Parameters
+    ----------
+    T : array_like
+        Temperatures in K, any shape.
+    B : array_like
+        DOS prefactor of Eq. (3), K^-(1+mu) (scalar).
+    mu : array_like
+        DOS power of Eq. (3) (scalar).
+    E_b1 : array_like
+        Boundary crossover energy at 1 K (K, >= 0; 0 = off).
+    r_R : array_like
+        Rayleigh ratio (dimensionless, >= 0; 0 = off).
+
+    Returns
+    -------
+    jax.Array
+        kappa in K^2 / [B], shape of ``T``.
+
+    Examples
+    --------
+    The channels of the :func:`thermal_conductivity_matthiessen` example
+    (E_b = 0.1 K, E_R = 5 K at mu = 0):
+
+    >>> import math
+    >>> import numpy as np
+    >>> from jtls.observables.matthiessen import kappa_scattering
+    >>> print(kappa_scattering(np.array([0.1, 1.0]), 1.0, 0.0, E_b1=math.sqrt(0.2), r_R=1 / 125))
+    [ 0.23000344 25.23738361]
     """
     V.nonnegative_finite("E_b1", E_b1)
     V.nonnegative_finite("r_R", r_R)
     return _kappa_fit(jnp.asarray(T, dtype=float), B, mu, E_b1, r_R)
 
 
-def crossover_energies(mu, E_b1=0.0, r_R=0.0):
-    """(E_b, E_R) in K -- the ``boundary``/``rayleigh`` arguments of
-    :func:`thermal_conductivity_matthiessen` -- of the (E_b1, r_R) of
-    :func:`kappa_scattering`; E_b = 0 and E_R = inf for a channel that is off."""
+def crossover_energies(mu: float, E_b1: float = 0.0, r_R: float = 0.0) -> tuple[float, float]:
+    """Crossover energies (E_b, E_R) of the fit parameters (E_b1, r_R) of :func:`kappa_scattering`.
+
+    E_b = (E_b1^2 / 2)^(1/(1+mu)) and E_R = r_R^(-1/(3-mu)): the ``boundary``
+    and ``rayleigh`` arguments of :func:`thermal_conductivity_matthiessen`.
+
+    Parameters
+    ----------
+    mu : float
+        DOS power of Eq. (3).
+    E_b1 : float
+        Boundary parameter in K (>= 0; 0 = off).
+    r_R : float
+        Rayleigh ratio (>= 0; 0 = off).
+
+    Returns
+    -------
+    (E_b, E_R) : float
+        In K; E_b = 0 and E_R = inf for a channel that is off.
+
+    Examples
+    --------
+    >>> import math
+    >>> from jtls.observables.matthiessen import crossover_energies
+    >>> E_b, E_R = crossover_energies(0.0, E_b1=math.sqrt(0.2), r_R=1 / 125)
+    >>> print(f"{E_b:.6f} K, {E_R:.6f} K")
+    0.100000 K, 5.000000 K
+    >>> crossover_energies(0.0)
+    (0.0, inf)
+    """
     Eb = (0.5 * float(E_b1) ** 2) ** (1.0 / (1.0 + mu)) if E_b1 > 0 else 0.0
     ER = float(r_R) ** (-1.0 / (3.0 - mu)) if r_R > 0 else math.inf
     return Eb, ER
@@ -259,7 +356,9 @@ def _broadcast_apply(fn, dos, **arrays):
     return out
 
 
-def thermal_conductivity_matthiessen_dos(T, dos, *, boundary_rate=0.0, rayleigh_rate=0.0):
+def thermal_conductivity_matthiessen_dos(T: ArrayLike, dos: DOSModel, *,
+                                         boundary_rate: ArrayLike = 0.0,
+                                         rayleigh_rate: ArrayLike = 0.0) -> jax.Array:
     """Eq. (5) for any DOS model with extra rates added to E tanh(E/2T) n(T, E).
 
     kappa(T) = int E^3 dE / (T^2 sinh^2 tanh n) / (1 + (boundary_rate +
@@ -267,11 +366,32 @@ def thermal_conductivity_matthiessen_dos(T, dos, *, boundary_rate=0.0, rayleigh_
     :func:`jtls.observables.thermal_conductivity_dos` (equal to it for zero rates);
     like it, the integral stops at the model's largest energy ``dos.e_max``.
 
-    Args:
-      T: temperature(s) in K.
-      dos: a jtls.dos model (scalar parameters).
-      boundary_rate: Gamma_b >= 0 in units of [n] K.
-      rayleigh_rate: g_R >= 0 in units of [n] K^-3 (Gamma_R = g_R E^4).
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K (an array; a Python list is refused).
+    dos : DOSModel
+        A model of :mod:`jtls.dos` (scalar parameters).
+    boundary_rate : array_like
+        Gamma_b >= 0 in units of [n] K; broadcasts with T.
+    rayleigh_rate : array_like
+        g_R >= 0 in units of [n] K^-3 (Gamma_R = g_R E^4); broadcasts with T.
+
+    Returns
+    -------
+    jax.Array
+        kappa in K^2 / [n] (arbitrary units), broadcast shape of the arguments.
+
+    Examples
+    --------
+    The rates of E_b = 0.1 K and E_R = 5 K for n = 1 (:func:`matthiessen_rates`):
+
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls.dos import PowerLawDOS
+    >>> print(jtls.thermal_conductivity_matthiessen_dos(np.array([0.1, 1.0]), PowerLawDOS(1.0, 0.0),
+    ...                                                 boundary_rate=0.1, rayleigh_rate=1 / 125))
+    [ 0.23000344 25.23738361]
     """
     c.check(T=T)
     V.nonnegative_finite("boundary_rate", boundary_rate)
@@ -339,8 +459,12 @@ def _si_channels(boundary, rayleigh, l_b, a_R, where):
     return inv_lb, (0.0 if rayleigh is None else rayleigh)
 
 
-def thermal_conductivity_si_matthiessen(T, C_l, C_t, v_l, v_t, mu=0.0, *, boundary=None,
-                                        rayleigh=None, l_b=None, a_R=None):
+def thermal_conductivity_si_matthiessen(T: ArrayLike, C_l: ArrayLike, C_t: ArrayLike,
+                                        v_l: ArrayLike, v_t: ArrayLike, mu: ArrayLike = 0.0, *,
+                                        boundary: ArrayLike | None = None,
+                                        rayleigh: ArrayLike | None = None,
+                                        l_b: ArrayLike | None = None,
+                                        a_R: ArrayLike | None = None) -> jax.Array:
     """Thermal conductivity in W/(m K): resonant TLS + boundary + Rayleigh scattering, SI units.
 
     Per polarization alpha (longitudinal l, transverse t; the same polarization
@@ -358,18 +482,43 @@ def thermal_conductivity_si_matthiessen(T, C_l, C_t, v_l, v_t, mu=0.0, *, bounda
     The channel keywords are named as in :func:`thermal_conductivity_matthiessen`
     (``boundary``, ``rayleigh``); here they carry SI quantities.
 
-    Args:
-      T: temperature in K.  C_l, C_t: tunneling strengths P0 gamma^2/(rho v^2)
-        (dimensionless).  v_l, v_t: sound velocities (m/s).  mu: DOS power.
-      boundary: boundary mean free path l_b in m (> 0; None = no boundary
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K (an array; a Python list is refused).
+    C_l, C_t : array_like
+        Tunneling strengths P0 gamma^2/(rho v^2) (dimensionless).
+    v_l, v_t : array_like
+        Sound velocities (m/s).
+    mu : array_like
+        DOS power of Eq. (3).
+    boundary : array_like, optional
+        Boundary mean free path l_b in m (> 0; None = no boundary
         scattering), common to both polarizations (e.g. ~ the sample's
         smallest dimension).
-      rayleigh: Rayleigh coefficient a_R in m^-1 s^4 (>= 0; None = off):
+    rayleigh : array_like, optional
+        Rayleigh coefficient a_R in m^-1 s^4 (>= 0; None = off):
         l_R^-1 = a_R omega^4 with omega in rad/s, common to both polarizations.
-      l_b, a_R: deprecated names of ``boundary`` and ``rayleigh``
-        (DeprecationWarning).
-    Returns:
-      kappa in W m^-1 K^-1, broadcast shape of the arguments.
+    l_b, a_R : array_like, optional
+        Deprecated names of ``boundary`` and ``rayleigh`` (DeprecationWarning).
+
+    Returns
+    -------
+    jax.Array
+        kappa in W m^-1 K^-1, broadcast shape of the arguments.
+
+    Examples
+    --------
+    A 1 mm boundary mean free path: Casimir's limit at the lowest temperatures,
+    TLS scattering above:
+
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls.observables.matthiessen import casimir_limit_si
+    >>> T = np.array([1e-4, 1e-2, 1.0])
+    >>> k = jtls.thermal_conductivity_si_matthiessen(T, 3e-4, 3e-4, 5800.0, 3800.0, boundary=1e-3)
+    >>> print(k / casimir_limit_si(T, 5800.0, 3800.0, 1e-3))
+    [0.98676712 0.47099021 0.01236921]
     """
     c.check(T=T, mu=mu, C_l=C_l, C_t=C_t, v_l=v_l, v_t=v_t)
     inv_lb, a_r = _si_channels(boundary, rayleigh, l_b, a_R, "thermal_conductivity_si_matthiessen")
@@ -377,7 +526,10 @@ def thermal_conductivity_si_matthiessen(T, C_l, C_t, v_l, v_t, mu=0.0, *, bounda
                             mu=mu, inv_lb=inv_lb, a_R=a_r)
 
 
-def thermal_conductivity_si_dos(T, dos, C_l, C_t, v_l, v_t, *, boundary=None, rayleigh=None):
+def thermal_conductivity_si_dos(T: ArrayLike, dos: DOSModel, C_l: ArrayLike, C_t: ArrayLike,
+                                v_l: ArrayLike, v_t: ArrayLike, *,
+                                boundary: ArrayLike | None = None,
+                                rayleigh: ArrayLike | None = None) -> jax.Array:
     """Thermal conductivity in W/(m K) for any DOS model: the ``*_dos`` twin of
     :func:`jtls.observables.thermal_conductivity_si` (optionally with the extra
     channels of :func:`thermal_conductivity_si_matthiessen`).
@@ -392,14 +544,38 @@ def thermal_conductivity_si_dos(T, dos, C_l, C_t, v_l, v_t, *, boundary=None, ra
     C_t, v_l, v_t, mu)`` (channels off) or :func:`thermal_conductivity_si_matthiessen`.
     Like the other ``*_dos`` functions the integral stops at ``dos.e_max``.
 
-    Args:
-      T: temperature(s) in K.  dos: a jtls.dos model (scalar parameters), n
-        dimensionless (a DOS normalised at a reference energy).  C_l, C_t:
-        tunneling strengths (dimensionless).  v_l, v_t: sound velocities (m/s).
-      boundary: boundary mean free path l_b in m (> 0; None = off).
-      rayleigh: Rayleigh coefficient a_R in m^-1 s^4 (>= 0; None = off).
-    Returns:
-      kappa in W m^-1 K^-1, broadcast shape of the arguments.
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K (an array; a Python list is refused).
+    dos : DOSModel
+        A model of :mod:`jtls.dos` (scalar parameters), n dimensionless (a
+        DOS normalised at a reference energy).
+    C_l, C_t : array_like
+        Tunneling strengths (dimensionless).
+    v_l, v_t : array_like
+        Sound velocities (m/s).
+    boundary : array_like, optional
+        Boundary mean free path l_b in m (> 0; None = off).
+    rayleigh : array_like, optional
+        Rayleigh coefficient a_R in m^-1 s^4 (>= 0; None = off).
+
+    Returns
+    -------
+    jax.Array
+        kappa in W m^-1 K^-1, broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls.dos import PowerLawDOS
+    >>> from jtls.observables.matthiessen import thermal_conductivity_si_dos
+    >>> T = np.array([0.1, 1.0])
+    >>> print(thermal_conductivity_si_dos(T, PowerLawDOS(1.0, 0.0), 3e-4, 3e-4, 5800.0, 3800.0))
+    [0.00018228 0.01822782]
+    >>> print(jtls.thermal_conductivity_si(T, 3e-4, 3e-4, 5800.0, 3800.0))
+    [0.00018228 0.01822782]
     """
     c.check(T=T, C_l=C_l, C_t=C_t, v_l=v_l, v_t=v_t)
     inv_lb, a_r = _si_channels(boundary, rayleigh, None, None, "thermal_conductivity_si_dos")
@@ -407,8 +583,32 @@ def thermal_conductivity_si_dos(T, dos, C_l, C_t, v_l, v_t, *, boundary=None, ra
                             inv_lb=inv_lb, a_R=a_r)
 
 
-def casimir_limit_si(T, v_l, v_t, l_b):
-    """Boundary-limited (Casimir) kappa = sum_alpha (2 pi^2/45) k_B^4 T^3 l_b/(hbar^3 v_alpha^2), W/m/K."""
+def casimir_limit_si(T: ArrayLike, v_l: ArrayLike, v_t: ArrayLike, l_b: ArrayLike) -> jax.Array:
+    """Boundary-limited (Casimir) thermal conductivity, sum_alpha (2 pi^2/45) k_B^4 T^3 l_b/(hbar^3 v_alpha^2).
+
+    The limit of :func:`thermal_conductivity_si_matthiessen` when boundary
+    scattering dominates (same polarization sum, alpha = l, t).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K.
+    v_l, v_t : array_like
+        Sound velocities in m/s.
+    l_b : array_like
+        Boundary mean free path in m.  All arguments broadcast.
+
+    Returns
+    -------
+    jax.Array
+        kappa in W m^-1 K^-1, proportional to T^3.
+
+    Examples
+    --------
+    >>> from jtls.observables.matthiessen import casimir_limit_si
+    >>> print(casimir_limit_si([0.01, 0.1], 5800.0, 3800.0, 1e-3))
+    [1.34512658e-06 1.34512658e-03]
+    """
     T = jnp.asarray(T, dtype=float)
     return (2.0 * math.pi**2 / 45.0) * units.K_B**4 * T**3 * l_b / units.HBAR**3 * (
         1.0 / v_l**2 + 1.0 / v_t**2)
