@@ -41,10 +41,12 @@ import jtls
 from jtls.data import paper_table
 from jtls.fit import Model, fit, predict
 from jtls.fit.compare import compare
-from jtls.fit.plot import emptiest_corner, param_line
+from jtls.fit.plot import param_line
 from jtls.fit.result import write_json
+from jtls.progress import add_progress_argument, from_args
 
 MU_CURVES = (0.0, 0.05, 0.1, 0.2)
+QUANTITY_LABEL = {"velocity": r"$\delta v/v$", "dielectric": r"$\delta\varepsilon/\varepsilon$"}
 
 
 def curve(quantity, T, C, mu, A, omega):
@@ -84,7 +86,9 @@ def main(argv=None):
     ap.add_argument("--mu-true", type=float, default=0.1)
     ap.add_argument("--noise", type=float, default=0.01, help="noise sigma / curve span")
     ap.add_argument("--seed", type=int, default=0)
+    add_progress_argument(ap)
     args = ap.parse_args(argv)
+    progress = from_args(args, "paper_fig5_fig6")
     os.makedirs(args.out, exist_ok=True)
     import matplotlib
     matplotlib.use("Agg")
@@ -97,7 +101,19 @@ def main(argv=None):
                              "recovery demonstration (not measured data)",
               "mu_true_synthetic": args.mu_true, "noise_fraction_of_span": args.noise,
               "seed": args.seed, "panels": []}
-    fig, axes = plt.subplots(2, len(P), figsize=(3.2 * len(P), 6.4), squeeze=False)
+    # two blocks of panels, four columns each: curves at the quoted parameters (top), synthetic
+    # fits (bottom); the spare axes of each block hold its legend
+    ncol = 4
+    nrow = -(-len(P) // ncol)
+    fig = plt.figure(figsize=(15, 7.0 * nrow + 1.0), layout="constrained")
+    top, bottom = fig.subfigures(2, 1)
+    axes_top = np.atleast_2d(top.subplots(nrow, ncol)).ravel()
+    axes_bot = np.atleast_2d(bottom.subplots(nrow, ncol)).ravel()
+    top.suptitle("Curves at the parameters quoted by Churkin et al. 2021 (omega, A, C; mu not quoted), "
+                 "relative to their value at T0 = (omega/A)^(1/3)", fontsize=12)
+    bottom.suptitle(f"SYNTHETIC data (mu_true = {args.mu_true}, noise {args.noise:g} of the span, seed "
+                    f"{args.seed}) fitted with mu free and mu = 0 -- not measured data",
+                    fontsize=12, color="tab:red")
 
     # ---- single-panel synthetic fits (every panel, mu free and mu = 0)
     fits = {}
@@ -105,8 +121,9 @@ def main(argv=None):
     for j, p in enumerate(P):
         T, y, sig, T0 = synthetic(p, args.mu_true, args.noise, rng)
         model = Model(p["quantity"], omega=p["omega"])
-        free = fit(model, (T, y, sig))
-        stm = fit(model, (T, y, sig), fix={"mu": 0.0})
+        with progress.step(f"panel {j + 1}/{len(P)} {p['name']}: fits mu free and mu = 0"):
+            free = fit(model, (T, y, sig))
+            stm = fit(model, (T, y, sig), fix={"mu": 0.0})
         fits[p["name"]] = (T, y, sig, free, stm)
         truth = {amp_name(p["quantity"]): p["C"], "mu": args.mu_true, "A": p["A"]}
         pulls = {k: ((free.values[k] - v) / free.stderr[k] if free.ok and math.isfinite(free.stderr[k])
@@ -133,31 +150,28 @@ def main(argv=None):
             print(f"{'':<16} warning (mu free): {w}")
 
         # top: curves at the quoted parameters
-        ax = axes[0, j]
+        ylab = QUANTITY_LABEL[p["quantity"]]
+        ax = axes_top[j]
         Tc = np.geomspace(T0 / 6.0, 20.0 * T0, 200)
         for k, mu in enumerate(MU_CURVES):
             yc = curve(p["quantity"], Tc, p["C"], mu, p["A"], p["omega"])
             y_ref = curve(p["quantity"], np.array([T0]), p["C"], mu, p["A"], p["omega"])[0]
             ax.plot(Tc, (yc - y_ref) * 1e4, "--" if mu == 0 else "-", color=f"C{k}",
-                    label=f"mu = {mu:g}" + (" (STM)" if mu == 0 else ""))
+                    label=f"mu = {mu:g}" + (" (STM, dashed in the paper)" if mu == 0 else ""))
         ax.set_xscale("log")
-        ax.set_title(f"{p['name']}\n{p['material'][:28]}", fontsize=8)
-        ax.set_xlabel("T (K)", fontsize=8)
-        if j == 0:
-            ax.set_ylabel("quoted params: shift - shift(T0)  (1e-4)", fontsize=8)
-            ax.legend(fontsize=6)
+        ax.set_title(f"{p['name']}: {p['material']}", fontsize=10)
+        ax.set_xlabel("T (K)", fontsize=10)
+        ax.set_ylabel(f"{ylab} - value at T0 ($10^{{-4}}$)", fontsize=10)
         # bottom: synthetic data and fits
-        ax = axes[1, j]
-        ax.plot(T, y * 1e4, "o", ms=2.5, color="k", label="SYNTHETIC data")
-        ax.plot(Tc, predict(free, T=Tc) * 1e4, "-", color="C3", label=f"fit mu={free['mu']:.3f}")
-        ax.plot(Tc, predict(stm, T=Tc) * 1e4, "--", color="C0", label="fit mu=0")
+        ax = axes_bot[j]
+        ax.plot(T, y * 1e4, "o", ms=3, color="k", label="SYNTHETIC data")
+        ax.plot(Tc, predict(free, T=Tc) * 1e4, "-", color="C3", label="fit, mu free")
+        ax.plot(Tc, predict(stm, T=Tc) * 1e4, "--", color="C0", label="fit, mu = 0")
         ax.set_xscale("log")
-        ax.set_xlabel("T (K)", fontsize=8)
-        ax.set_title(f"SYNTHETIC  [{free.status}/{stm.status}]", fontsize=8, color="tab:red")
-        ax.autoscale_view()
-        ax.legend(fontsize=6, loc=emptiest_corner(ax, T, y * 1e4))
-        if j == 0:
-            ax.set_ylabel("synthetic dv/v or d eps/eps (1e-4)", fontsize=8)
+        ax.set_xlabel("T (K)", fontsize=10)
+        ax.set_ylabel(f"{ylab} ($10^{{-4}}$)", fontsize=10)
+        mu_txt = param_line(free, "mu") if free.ok else f"mu free: FAILED [{free.status}]"
+        ax.set_title(f"{p['name']}  [{free.status} / {stm.status}]\n{mu_txt}", fontsize=9)
 
     # ---- Fig. 6: joint fits of the two concentrations of each panel, shared mu
     report["fig6_joint"] = []
@@ -171,8 +185,9 @@ def main(argv=None):
             lab = p["name"].split(" ", 1)[1].replace(" ", "")
             T, y, sig, _, _ = fits[p["name"]]
             terms.append((Model("velocity", omega=p["omega"]), (T, y, sig), lab))
-        joint = fit(terms, share=["mu"])
-        joint0 = fit(terms, share=["mu"], fix={"mu": 0.0})
+        with progress.step(f"Fig. 6{panel}: joint fits mu free and mu = 0"):
+            joint = fit(terms, share=["mu"])
+            joint0 = fit(terms, share=["mu"], fix={"mu": 0.0})
         comp = compare({"mu free": joint, "mu = 0": joint0},
                        nested={"mu free": {"null": "mu = 0", "parameter": "mu"}})
         test = comp.nested["mu free vs mu = 0"]
@@ -188,12 +203,19 @@ def main(argv=None):
                                      "p_mu0": test.get("p_value"), "preferred": comp.preferred,
                                      "comparison": comp.to_dict()})
 
-    fig.suptitle("Churkin et al. 2021 Figs. 5-6: top, curves at the quoted omega, A, C (mu not quoted); "
-                 f"bottom, SYNTHETIC data (mu_true = {args.mu_true}) fitted with mu free / mu = 0",
-                 fontsize=9)
-    fig.tight_layout()
+    # the spare axes: one legend per block (curves of every panel share its styles)
+    for axes, spare in ((axes_top, axes_top[len(P):]), (axes_bot, axes_bot[len(P):])):
+        handles, labels = axes[0].get_legend_handles_labels()
+        for ax in spare:
+            ax.axis("off")
+        if len(spare):
+            spare[0].legend(handles, labels, loc="center", fontsize=11, frameon=False)
+        else:
+            axes[0].legend(fontsize=8)
+    for ax in list(axes_top) + list(axes_bot):
+        ax.tick_params(labelsize=9)
     png = os.path.join(args.out, "paper_fig5_fig6.png")
-    fig.savefig(png, dpi=110)
+    fig.savefig(png, dpi=100)
     js = os.path.join(args.out, "paper_fig5_fig6.json")
     not_ok = {k: v for k, v in statuses.items() if v != "ok"}
     report["statuses"] = statuses

@@ -50,6 +50,7 @@ from jtls.fit import Model, fit
 from jtls.fit.compare import compare
 from jtls.fit.plot import param_line, verdict_panel
 from jtls.fit.result import write_json
+from jtls.progress import add_progress_argument, from_args
 from jtls.resonator.models import loss_joint_guess, resonator_loss_parts
 
 F0_DEFAULT = 5.619901372e9
@@ -111,25 +112,31 @@ def main(argv=None):
                     help="which drive power to trust when file name and column disagree")
     ap.add_argument("--no-alternative", action="store_true",
                     help="skip the refit with the other power reading")
+    add_progress_argument(ap)
     args = ap.parse_args(argv)
+    progress = from_args(args, "resonator_loss")
     os.makedirs(args.out, exist_ok=True)
     omega = float(res.conversions.omega_from_f0(args.f0))
     sets, notes = load(args.data_dir, args.power_source)
     t0 = time.perf_counter()
     g0 = loss_joint_guess([(ds.T, ds.value, ds.meta["power_dBm"]) for _, ds in sets], omega, mu=0.0)
-    fits = {"stm": joint_fit(sets, omega, fix={"mu": 0.0}, initial={k: v for k, v in g0.items() if k != "mu"})}
+    with progress.step("joint fit mu = 0"):
+        fits = {"stm": joint_fit(sets, omega, fix={"mu": 0.0},
+                                 initial={k: v for k, v in g0.items() if k != "mu"})}
     start = {k: v for k, v in fits["stm"].values.items() if k in SHARED and k != "mu"}
     # mu free: the chi2 surface has separate minima (e.g. mu at its lower bound); start from
     # several mu and keep the best
-    tries = {m0: joint_fit(sets, omega, initial={**start, "mu": m0}) for m0 in (0.02, 0.2, 0.4, 0.8)}
+    with progress.step("joint fits mu free from 4 starts"):
+        tries = {m0: joint_fit(sets, omega, initial={**start, "mu": m0}) for m0 in (0.02, 0.2, 0.4, 0.8)}
     ok_tries = [m0 for m0 in tries if tries[m0].ok]
     pool = ok_tries or list(tries)
     m_best = min(pool, key=lambda m0: tries[m0].chi2 if np.isfinite(tries[m0].chi2) else np.inf)
     multistart = {str(m0): {"mu": r.values["mu"], "chi2": r.chi2, "status": r.status}
                   for m0, r in tries.items()}
     # the kept start, again with profile intervals (mu's interval or limit)
-    fits["mu_free"] = joint_fit(sets, omega, initial={**start, **{k: tries[m_best].values[k] for k in SHARED}},
-                                intervals="profile")
+    with progress.step("joint fit mu free (profile intervals)"):
+        fits["mu_free"] = joint_fit(sets, omega, initial={**start, **{k: tries[m_best].values[k] for k in SHARED}},
+                                    intervals="profile")
     elapsed = time.perf_counter() - t0
     ra, rb = fits["stm"], fits["mu_free"]
     comp = compare({"stm": ra, "mu_free": rb},
@@ -154,7 +161,8 @@ def main(argv=None):
     if not args.no_alternative:
         other = "column" if args.power_source == "filename" else "filename"
         alt_sets, _ = load(args.data_dir, other)
-        alt = joint_fit(alt_sets, omega, fix={"mu": 0.0}, initial=start)
+        with progress.step(f"joint fit mu = 0 with the power from the {other}"):
+            alt = joint_fit(alt_sets, omega, fix={"mu": 0.0}, initial=start)
         alternative = {"power_source": other,
                        "powers_dBm": {lab: ds.meta["power_dBm"] for lab, ds in alt_sets},
                        "stm_chi2": alt.chi2, "stm_chi2_with_chosen_source": ra.chi2,

@@ -61,6 +61,7 @@ from jtls.fit import Model, fit
 from jtls.fit.compare import compare
 from jtls.fit.plot import emptiest_corner, param_line, verdict_panel
 from jtls.fit.result import write_json
+from jtls.progress import add_progress_argument, from_args
 from jtls.resonator.models import resonator_shift_parts
 from scipy import stats
 
@@ -107,7 +108,9 @@ def main(argv=None):
     ap.add_argument("--out", default="out", help="output folder (default out/)")
     ap.add_argument("--f0", type=float, default=F0_DEFAULT, help="resonance frequency in Hz")
     ap.add_argument("--tmax-tls", type=float, default=1.0, help="upper T (K) of the TLS-only fits")
+    add_progress_argument(ap)
     args = ap.parse_args(argv)
+    progress = from_args(args, "resonator_shift")
     os.makedirs(args.out, exist_ok=True)
     path = require_dataset("resonator_nb_cpw/freq_shift.csv", args.data_dir)
     ds = read_csv(path)
@@ -116,13 +119,18 @@ def main(argv=None):
     t0 = time.perf_counter()
     fits = {}
     m = lambda **kw: Model("resonator_shift", omega=omega, T_ref=T_ref, **kw)  # noqa: E731
-    fits["full_stm"] = fit(m(fixed={"mu": 0.0}), ds, intervals="profile")
+    with progress.step("fit 1/4 full_stm (profile intervals)"):
+        fits["full_stm"] = fit(m(fixed={"mu": 0.0}), ds, intervals="profile")
     start = dict(fits["full_stm"].values)
     start.pop("mu")
-    fits["full_mu"] = fit(m(initial={**start, "mu": 0.05}), ds, intervals="profile")
+    with progress.step("fit 2/4 full_mu (profile intervals)"):
+        fits["full_mu"] = fit(m(initial={**start, "mu": 0.05}), ds, intervals="profile")
     qp_off = {"alpha": 0.0, "Delta": 15.0}
-    fits["low_stm"] = fit(m(fixed={"mu": 0.0, **qp_off}), ds, tmax=args.tmax_tls, intervals="profile")
-    fits["low_mu"] = fit(m(fixed=qp_off, initial={"mu": 0.05}), ds, tmax=args.tmax_tls, intervals="profile")
+    with progress.step("fit 3/4 low_stm (profile intervals)"):
+        fits["low_stm"] = fit(m(fixed={"mu": 0.0, **qp_off}), ds, tmax=args.tmax_tls, intervals="profile")
+    with progress.step("fit 4/4 low_mu (profile intervals)"):
+        fits["low_mu"] = fit(m(fixed=qp_off, initial={"mu": 0.05}), ds, tmax=args.tmax_tls,
+                             intervals="profile")
     elapsed = time.perf_counter() - t0
 
     comparison = {}
@@ -151,7 +159,8 @@ def main(argv=None):
                      "Delta in K (k_B = 1); alpha is the kinetic-inductance fraction (thin-film, local limit)"]}
     jpath = os.path.join(args.out, "resonator_shift.json")
     write_json(out, jpath)
-    _plot(ds, fits, omega, T_ref, args, os.path.join(args.out, "resonator_shift.png"))
+    with progress.step("figure"):
+        _plot(ds, fits, omega, T_ref, args, os.path.join(args.out, "resonator_shift.png"))
     for k, v in fits.items():
         print(f"--- {k}\n{v.report()}")
     for k, c in comparison.items():

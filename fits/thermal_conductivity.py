@@ -68,6 +68,7 @@ from jtls.fit import Model, fit, register_observable
 from jtls.fit.model import REGISTRY
 from jtls.fit.compare import _criteria, clip_delta, compare, fmt_num
 from jtls.fit.result import write_json
+from jtls.progress import add_progress_argument, from_args
 from jtls.observables.matthiessen import thermal_conductivity_matthiessen
 
 INF = math.inf
@@ -378,7 +379,9 @@ def main(argv=None):
     ap.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of " +
                     ",".join(MODELS))
     ap.add_argument("--files", default=None, help="comma-separated file stems (default: all)")
+    add_progress_argument(ap)
     args = ap.parse_args(argv)
+    progress = from_args(args, "thermal_conductivity")
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     for m in models:
         if m not in MODELS:
@@ -396,11 +399,12 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     results = {}
     t_all = time.perf_counter()
-    for f in files:
+    for i, f in enumerate(files):
         raw = D.read_csv(f, material=MATERIALS.get(f.stem, f.stem))
         ds = raw.flag_outliers().window(tmax=args.tmax).sorted()
         p, perr = power_law_exponent(ds.T, ds.value)
-        fits_, _, comp = fit_material(ds, models, args.mu_min)
+        with progress.step(f"{i + 1}/{len(files)} {f.stem}: {len(models)} fits with profile intervals"):
+            fits_, _, comp = fit_material(ds, models, args.mu_min)
         pref = comp.preferred
         mu = mu_verdict(fits_, comp, "Eq3")
         mu_pref = mu_verdict(fits_, comp, pref) if pref and "mu" in fits_[pref]["free"] else {}
@@ -440,7 +444,8 @@ def main(argv=None):
                "exit_code_rule": "0 when every material has a preferred model (some fit with status ok), "
                                  "else 1"}
     write_json(summary, out / "thermal_conductivity.json")
-    make_figure(results, out / "thermal_conductivity.png")
+    with progress.step("figure"):
+        make_figure(results, out / "thermal_conductivity.png")
     print(f"wrote {out / 'thermal_conductivity.json'} and {out / 'thermal_conductivity.png'} "
           f"({summary['seconds']:.0f} s)")
     if no_pref:

@@ -70,6 +70,7 @@ import jtls  # noqa: F401  (float64)
 from jtls import data as D
 from jtls.fit import Model, fit, predict
 from jtls.fit.result import write_json
+from jtls.progress import add_progress_argument, from_args
 
 HERE = Path(__file__).resolve().parent
 
@@ -356,7 +357,9 @@ def main(argv=None):
     ap.add_argument("--files", default=None, help="comma-separated file stems (default: all)")
     ap.add_argument("--library", default=None,
                     help="simulated-DOS library .npz (default $JTLS_SIMULATED_LIBRARY or the shipped one)")
+    add_progress_argument(ap)
     args = ap.parse_args(argv)
+    progress = from_args(args, "thermal_conductivity_j0h0")
     if args.library:
         os.environ["JTLS_SIMULATED_LIBRARY"] = str(Path(args.library).resolve())
     from jtls.simulated.dos import load_library
@@ -378,14 +381,15 @@ def main(argv=None):
 
     results, curves, errors = {}, {}, []
     t_all = time.perf_counter()
-    for f in files:
+    for i, f in enumerate(files):
         raw = D.read_csv(f, material=TC.MATERIALS.get(f.stem, f.stem))
         ds = raw.flag_outliers().window(tmin=args.tmin, tmax=args.tmax).sorted()
         ds, note = restrict_to_library(ds, T_lo, T_hi, h0)
         recs, objs = {}, {}
         if len(ds):
-            for label in LABELS:
-                recs[label], objs[label] = fit_record(label, make_model(label, h0), ds)
+            with progress.step(f"{i + 1}/{len(files)} {f.stem}: {', '.join(LABELS)} fits with profile intervals"):
+                for label in LABELS:
+                    recs[label], objs[label] = fit_record(label, make_model(label, h0), ds)
         else:
             errors.append(f"{f.stem}: no points inside the library range")
         errors += [f"{f.stem} {k}: {v['message']}" for k, v in recs.items() if v["status"] == "error"]
@@ -415,7 +419,8 @@ def main(argv=None):
         print(f"    simulated [{j['fit_status']}]: {j['sentence']}")
         if note:
             print(f"    {note}")
-    covered = make_figure(results, curves, out / "thermal_conductivity_j0h0.png")
+    with progress.step("figure"):
+        covered = make_figure(results, curves, out / "thermal_conductivity_j0h0.png")
     summary = {
         "script": "fits/thermal_conductivity_j0h0.py", "argv": sys.argv[1:] if argv is None else argv,
         "library": {"path": lib.path, "ratio_range": list(ratio_range), "t_range_T_over_h0": list(lib.t_range),
