@@ -65,7 +65,37 @@ INF = math.inf
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Observable:
-    """A registered observable (see :func:`register_observable`)."""
+    """A registered observable: a prediction function and its fit metadata.
+
+    Made by :func:`register_observable` (whose parameters are its
+    attributes) and looked up by name with :func:`get_observable`; the
+    built-in ones are ``velocity``, ``dielectric``, ``thermal_conductivity``
+    (and ``thermal_conductivity_matthiessen``), ``specific_heat``, and the
+    resonator observables once :mod:`jtls.resonator` is imported.
+
+    Attributes
+    ----------
+    name : str
+        The registered name.
+    func : callable
+        ``func(T, **params, **context)``: T in K, the prediction of T's shape.
+    params : tuple of str
+        Fittable parameter names, in report order.
+    context : tuple of str
+        Settings passed to ``func`` but never fitted (``omega`` in rad/s,
+        ``T_ref`` in K, ...).
+    quantity, description : str
+        Text for reports and plot labels.
+
+    The other attributes are those of :func:`register_observable`.
+
+    Examples
+    --------
+    >>> from jtls.fit import get_observable
+    >>> obs = get_observable("velocity")
+    >>> obs.params, obs.context, obs.relative
+    (('C', 'mu', 'A'), ('omega', 'T_ref'), True)
+    """
     name: str
     func: Callable
     params: tuple
@@ -150,6 +180,29 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
         temperatures outside a tabulated range; called before every fit with
         the fixed parameter values and the settings.
     overwrite : replace an existing registration of ``name``.
+
+    Returns
+    -------
+    Observable
+        The registered observable (also in :data:`REGISTRY`).
+
+    Examples
+    --------
+    A Schottky-like specific heat C = n (E0/T)^2 e^(E0/T) / (1 + e^(E0/T))^2
+    (T, E0 in K), fitted like the built-in observables:
+
+    >>> import jax.numpy as jnp
+    >>> from jtls.fit import REGISTRY, Model, register_observable
+    >>> def schottky(T, n, E0):
+    ...     x = E0 / T
+    ...     return n * x**2 / (4 * jnp.cosh(x / 2)**2)
+    >>> obs = register_observable("schottky_doc", schottky, ("n", "E0"), positive=True,
+    ...                           bounds={"n": (0, jnp.inf), "E0": (0, jnp.inf)},
+    ...                           defaults={"n": 1.0, "E0": 1.0}, amplitude="n",
+    ...                           quantity="C_v", overwrite=True)
+    >>> Model("schottky_doc").param_names
+    ['n', 'E0']
+    >>> del REGISTRY["schottky_doc"]
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"observable name must be a non-empty string, got {name!r}")
@@ -189,7 +242,26 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
     return obs
 
 
-def get_observable(name) -> Observable:
+def get_observable(name: str | Observable) -> Observable:
+    """The registered :class:`Observable` of this name (an Observable is returned as is).
+
+    Parameters
+    ----------
+    name : str or Observable
+        A name in :data:`REGISTRY`.
+
+    Returns
+    -------
+    Observable
+        ValueError listing the registered names when ``name`` is unknown.
+
+    Examples
+    --------
+    >>> from jtls.fit import get_observable
+    >>> obs = get_observable("thermal_conductivity")
+    >>> obs.params, obs.quantity
+    (('B', 'mu'), 'kappa')
+    """
     if isinstance(name, Observable):
         return name
     try:
@@ -332,6 +404,25 @@ class Model:
         of Hamiltonian (2) from the shipped library, parameters ``J0_h0`` and
         ``h0`` instead of ``mu`` (see :mod:`jtls.simulated.observables`).
     context : settings such as ``omega`` (rad/s) and ``T_ref`` (K).
+
+    Parameter units are those of the observable's function: for the built-in
+    ones ``C``, ``C_dip`` and ``mu`` dimensionless, ``A`` in s^-1 K^-3,
+    ``B`` in K^-(1+mu) and ``offset`` in the unit of the data.
+
+    Examples
+    --------
+    The vitreous-silica velocity of Fig. 5a, once with the standard
+    tunneling model (mu held at 0):
+
+    >>> import jtls
+    >>> from jtls.fit import Model
+    >>> m = Model("velocity", omega=jtls.units.paper_frequency(90e3), fixed={"mu": 0.0})
+    >>> m.name, m.param_names, m.fixed
+    ('velocity', ['C', 'mu', 'A', 'offset'], {'mu': 0.0})
+    >>> print(f"{m.context['omega']:.6g} rad/s")
+    565487 rad/s
+
+    ``jtls.fit.fit(m, (T, dv_over_v))`` then fits it (see :class:`FitResult`).
     """
     observable: Observable
     fixed: Mapping = dataclasses.field(default_factory=dict)
@@ -341,8 +432,11 @@ class Model:
     weighting: str = "auto"
     context: Mapping = dataclasses.field(default_factory=dict)
 
-    def __init__(self, observable, *, fixed=None, free=(), initial=None, bounds=None, offset=None,
-                 weighting="auto", dos=None, **context):
+    def __init__(self, observable: str | Observable, *, fixed: Mapping[str, float] | None = None,
+                 free: Sequence[str] = (), initial: Mapping[str, float] | None = None,
+                 bounds: Mapping[str, tuple[float, float]] | None = None,
+                 offset: bool | None = None, weighting: str = "auto", dos: str | None = None,
+                 **context: float):
         if dos is not None:
             if dos not in ("simulated", "power_law"):
                 raise ValueError(f"argument 'dos' must be None, 'power_law' or 'simulated', got {dos!r}")
@@ -381,13 +475,16 @@ class Model:
 
     @property
     def name(self) -> str:
+        """The observable's registered name."""
         return self.observable.name
 
     @property
     def param_names(self) -> list:
+        """The observable's parameters, then ``offset`` when the model has one."""
         return list(self.observable.params) + (["offset"] if self.offset else [])
 
     def replace(self, **changes) -> "Model":
+        """A copy with keyword arguments of the constructor changed."""
         held = self.observable.held
         kw = dict(fixed=self.fixed, initial=self.initial, bounds=self.bounds, offset=self.offset,
                   weighting=self.weighting, free=[k for k in held if k not in self.fixed], **self.context)

@@ -66,6 +66,20 @@ class Parameter:
     physical : (bool, bool)
         Whether ``min`` / ``max`` is a physical bound (True) or a search
         limit (False); see the module docstring.
+
+    Values are in the units of the observable's parameter (``A`` in
+    s^-1 K^-3, ``B`` in K^-(1+mu), ``C`` and ``mu`` dimensionless, ...).
+    A ValueError names the parameter when a value is not a number, the
+    bounds are not ordered or a free value is not strictly inside them.
+
+    Examples
+    --------
+    >>> from jtls.fit import Parameter
+    >>> mu = Parameter("mu", 0.1, min=0.0, max=1.0, physical=(True, False))
+    >>> mu.at_bound(0.0), mu.at_bound(0.1)
+    (True, False)
+    >>> mu.replace(value=0.0, fixed=True).fixed
+    True
     """
     name: str
     value: float
@@ -97,6 +111,7 @@ class Parameter:
                              f"inside the bounds ({self.min}, {self.max})")
 
     def replace(self, **changes) -> "Parameter":
+        """A copy with the given fields changed (checked again)."""
         return dataclasses.replace(self, **changes)
 
     @property

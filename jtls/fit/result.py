@@ -89,6 +89,27 @@ class FitResult:
     unidentified : free parameters the data do not determine.
     identifiability : {"singular_values": [...], "information": {name: value}}.
     posterior : optional {name: {"mean", "sd", "q025", "q16", "q50", "q84", "q975", "r_hat", "ess"}}.
+
+    Values and standard errors are in the units of the observable's
+    parameters (for the built-in ones: ``C``, ``mu`` dimensionless, ``A`` in
+    s^-1 K^-3, ``B`` in K^-(1+mu)); temperatures in K.  ``res["mu"]`` is
+    ``res.values["mu"]``; :meth:`report` is the text report,
+    :meth:`to_dict` / :meth:`from_dict` the JSON form.
+
+    Examples
+    --------
+    A fit of Eq. (6) to a specific heat with 1 % noise (B = 2, mu = 0.1):
+
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls.fit import Model, fit
+    >>> T = np.geomspace(0.1, 1.0, 12)
+    >>> noise = 1 + 0.01 * np.random.default_rng(0).standard_normal(12)
+    >>> res = fit(Model("specific_heat"), (T, jtls.specific_heat(T, 2.0, 0.1) * noise))
+    >>> res.status, res.free, res.dof
+    ('ok', ['B', 'mu'], 10)
+    >>> print(f"mu = {res['mu']:.3f} +- {res.stderr['mu']:.3f}")
+    mu = 0.097 +- 0.003
     """
     names: list
     values: dict
