@@ -35,8 +35,15 @@ def register(subparsers) -> None:
     a.add_argument("--schedule", type=str, default=None,
                    help="comma-separated temperatures in K, in the order visited "
                         "(default: the paper's 42 from 300 K to 0.02 K, then 2 uK)")
-    a.add_argument("--chunk", type=int, default=64, help="realizations per compiled batch, at most (default 64; smaller when a batch "
-                        "would take longer than --checkpoint-every)")
+    a.add_argument("--chunk", type=int, default=0,
+                   help="realizations per compiled batch, at most (default 0 = chosen from memory: the largest "
+                        "batch whose arrays fit in --memory, counting per realization the couplings J (n^2 x 4 "
+                        "bytes in float32, n = x L^3: 3 MB at L = 12), fields and the histograms of every "
+                        "temperature; at most 64 on CPU, at least one per device; batches are made smaller "
+                        "when one would take longer than --checkpoint-every)")
+    a.add_argument("--memory", type=float, default=None, metavar="GB",
+                   help="memory budget of a batch's arrays for the default --chunk (default 0.5 GB on CPU, "
+                        "half the device memory on a GPU); the JAX runtime (~0.3 GB) comes on top")
     a.add_argument("--dtype", choices=("float64", "float32"), default="float32",
                    help="precision of J, local fields and thresholds during the chain (default "
                         "float32; recorded energies always from fields recomputed in float64)")
@@ -60,6 +67,22 @@ def register(subparsers) -> None:
                         "compiled batches are made smaller when needed), so a killed run loses at most "
                         "about that much work")
     a.add_argument("--quiet", action="store_true", help="no progress lines")
+    d = a.add_argument_group(
+        "several processes or hosts (jax.distributed)",
+        "Start one jtls anneal per process with the same settings and --out; realizations are split over "
+        "the devices of all processes and the histograms are bitwise those of one process with the same "
+        "seed.  Process 0 alone writes OUT, its checkpoint and lock.  See docs/guide/annealing.md for "
+        "SLURM and multi-GPU recipes.")
+    d.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                   help="address of process 0 (it listens on PORT), the same for every process")
+    d.add_argument("--num-processes", type=int, default=None, metavar="N", help="number of processes")
+    d.add_argument("--process-id", type=int, default=None, metavar="I", help="this process: 0 ... N-1")
+    d.add_argument("--distributed", choices=("auto",), default=None,
+                   help="'auto': take the coordinator, N and I from the cluster environment where "
+                        "jax.distributed.initialize() can (SLURM, Open MPI); explicit flags take precedence")
+    d.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+                   help="how long a process waits for the others (to connect, or to finish a batch) before "
+                        "it stops with an error (default 300); a process that dies stops the others sooner")
     a.set_defaults(func=_one_line_warnings(_anneal), _parser=a)
 
     f = subparsers.add_parser(
@@ -106,13 +129,22 @@ def _anneal(args) -> int:
         args.out = default_out(args)
         print(f"jtls anneal: no --out given; writing {args.out} (in {os.getcwd()})", file=sys.stderr)
     use_cpu_cores(args.cpu_devices)
+    multi = args.distributed or any(v is not None for v in (args.coordinator, args.num_processes,
+                                                            args.process_id))
+    if multi:
+        from .distributed import initialize
+        initialize(args.coordinator, args.num_processes, args.process_id, auto=args.distributed == "auto",
+                   timeout=args.timeout, log=None if args.quiet else sys.stderr)
+        import jax
+        lead = jax.process_index() == 0
     if args.schedule is not None and not args.schedule.strip():
         raise ValueError("--schedule is empty; give comma-separated temperatures in K, or leave the option "
                          "out for the paper's schedule")
     T = parse_temperatures(args.schedule) if args.schedule is not None else list(PAPER_TEMPERATURES) + [ZERO_T]
     cfg = RunConfig(params=ModelParams(L=args.L, x=args.x, J0=args.J0, h0=args.h0, C=args.C),
                     schedule=make_schedule(T, args.sweeps), realizations=args.realizations,
-                    seed=args.seed, chunk=args.chunk, dtype=args.dtype, relax=not args.no_relax)
+                    seed=args.seed, chunk=args.chunk, memory_gb=args.memory, dtype=args.dtype,
+                    relax=not args.no_relax)
     try:
         res = run(cfg, args.out, resume=args.resume, progress=not args.quiet, overwrite=args.overwrite,
                   checkpoint_seconds=args.checkpoint_every)
@@ -124,6 +156,9 @@ def _anneal(args) -> int:
         msg = str(exc.strerror or exc)
         name = str(exc.filename or args.out)
         raise ValueError(msg if name in msg else f"{name}: {msg}") from None
+    if res is None and multi and not lead:
+        print(f"jtls anneal: process {jax.process_index()} done (process 0 writes {args.out})", file=sys.stderr)
+        return 0
     print(f"wrote {args.out}: {int(res['realizations'])} realizations x {cfg.params.n} TLSs, "
           f"{len(res['T'])} temperatures; final state: {int(res['unstable_single'])} unstable single "
           f"and {int(res['unstable_pair'])} unstable pair flips before relaxation "

@@ -15,7 +15,9 @@ A run writing ``OUT`` uses, next to it:
 Every file is written to a temporary name in the same directory, fsync'ed
 and renamed over the target (:func:`atomic_savez`), so a kill never leaves a
 half-written checkpoint or output; temporaries of killed runs are removed by
-the next run that holds the lock.
+the next run that holds the lock.  In a run of several processes
+(:mod:`jtls.anneal.distributed`) process 0 alone takes the lock and writes
+these files.
 """
 from __future__ import annotations
 
@@ -248,6 +250,41 @@ def atomic_savez(path, **arrays):
 
 
 # ----------------------------------------------------------------------------------------- checkpoint
+
+def start(out, meta: dict, empty: dict, check, realizations: int, resume: bool, overwrite: bool,
+          progress: bool = False, log=None):
+    """(realizations done, totals) a run of ``out`` starts from; call while holding the lock.
+
+    Refuses (:class:`OutputExists`) an existing ``out`` without ``overwrite``
+    and an existing checkpoint without ``resume`` or ``overwrite``; with
+    ``resume`` loads and verifies the checkpoint (:func:`load_checkpoint` with
+    ``meta``, ``empty`` and ``check``), with ``overwrite`` alone deletes it.
+    """
+    ck = checkpoint_path(out)
+    done, tot = 0, empty
+    have_ck = os.path.exists(ck)
+    if resume and not have_ck:
+        if os.path.exists(out):
+            raise ValueError(f"nothing to resume: {out!s} is complete (no checkpoint {ck!s})")
+        raise ValueError(f"nothing to resume: checkpoint {ck!s} not found")
+    if os.path.exists(out) and not overwrite:
+        how = "pass --overwrite (overwrite=True) to replace it"
+        if resume:
+            how = "pass --overwrite (overwrite=True) with --resume to finish the checkpointed run and replace it"
+        raise OutputExists(f"output {out} exists; {how}")
+    if resume:
+        done, tot = load_checkpoint(ck, meta, tot, check)
+        if progress:
+            print(f"resuming from {ck}: {done}/{realizations} realizations done", file=log)
+    elif have_ck:
+        if not overwrite:
+            raise OutputExists(f"checkpoint {ck} of an unfinished run exists: pass --resume (resume=True) to "
+                               f"continue it, or --overwrite (overwrite=True) to discard it and start from 0")
+        os.remove(ck)
+        if progress:
+            print(f"discarded checkpoint {ck} (overwrite)", file=log)
+    return done, tot
+
 
 def digest(arrays: dict) -> str:
     """SHA-256 over the arrays in sorted-name order (name, dtype, shape and bytes of each)."""

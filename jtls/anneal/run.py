@@ -30,18 +30,23 @@ file, fsync, rename).  Compiled calls are sized so that a checkpoint is written
 at least about every ``checkpoint_seconds`` (default 60 s).  See
 :mod:`jtls.anneal.files`.
 
-Parallelism
------------
-A chunk of realizations is vmapped and sharded over every visible device with
+Parallelism and memory
+----------------------
+A call's realizations are sharded over every visible device with
 ``jax.shard_map`` on a 1-D mesh (axis ``"r"``); each device runs its own
-realizations with no communication.  The chunk size is rounded up to a
-multiple of the device count (extra realizations are computed and discarded).
-On CPU, ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` gives N
-devices; on several GPUs or hosts, call ``jax.distributed.initialize()``
-before ``run`` and every process takes part in the same global mesh
-(``jax.devices()`` lists all of them).  :func:`use_cpu_cores` (what
-``jtls anneal`` and the fits/ scripts call first) splits the host CPU into one
-device per core, so a CPU run uses every core by default.
+realizations with no communication and returns the (exact, integer) sums of
+their results.  The call size is rounded up to a multiple of the device count
+(extra realizations are computed and discarded).  On CPU,
+:func:`use_cpu_cores` (what ``jtls anneal`` and the fits/ scripts call first)
+splits the host into one device per core, so a CPU run uses every core by
+default.  Several processes or hosts (``jtls anneal --coordinator ...
+--num-processes N --process-id I``, or ``--distributed auto`` on SLURM) join
+one run through :mod:`jtls.anneal.distributed`: the mesh then spans every
+process's devices, process 0 alone writes the files, and the histograms are
+bitwise those of one process.  The default batch (``chunk=0``) is the largest
+whose arrays fit in a memory budget (:mod:`jtls.anneal.sizing`; on CPU the
+disorder and the final checks are done one realization at a time, so their
+n x n float64 temporaries are not multiplied by the batch).
 """
 from __future__ import annotations
 
@@ -57,13 +62,14 @@ from typing import Callable
 import numpy as np
 import jax
 import jax.numpy as jnp
-from jax.sharding import Mesh, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from . import files as F
 from . import histogram as H
 from .kernel import _mode_name, anneal_at, default_block, init_state
 from .lattice import ModelParams, energy, local_fields, make_disorder, validate_params
 from .schedule import Schedule, paper_schedule
+from .sizing import CallSizer, auto_chunk, realization_bytes
 from .stability import check, relax
 from .._xla import single_function, single_function_available
 from .files import CheckpointError, CheckpointMismatch, OutputExists, RunLocked, checkpoint_path  # noqa: F401
@@ -80,7 +86,8 @@ class RunConfig:
     schedule: Schedule = dataclasses.field(default_factory=paper_schedule)
     realizations: int = 300
     seed: int = 0
-    chunk: int = 64                 # realizations per compiled call (per all devices)
+    chunk: int = 0                  # realizations per compiled call (all devices); 0: from memory_gb
+    memory_gb: float | None = None  # budget of a batch's arrays (sizing.auto_chunk); None: 0.5 GB on CPU
     # float32 (default) or float64 for J, the local fields and the Metropolis thresholds.  The
     # recorded energies and the final checks always use fields recomputed exactly in float64;
     # float32 runs ~1.7x faster on CPU (benchmarks/anneal_results.md) and reproduces Table II.
@@ -101,8 +108,11 @@ class RunConfig:
         validate_params(self.params)
         if int(self.realizations) != self.realizations or self.realizations < 1:
             raise ValueError(f"argument 'realizations' must be an integer >= 1, got {self.realizations!r}")
-        if int(self.chunk) != self.chunk or self.chunk < 1:
-            raise ValueError(f"argument 'chunk' must be an integer >= 1, got {self.chunk!r}")
+        if int(self.chunk) != self.chunk or self.chunk < 0:
+            raise ValueError(f"argument 'chunk' must be an integer >= 1 (or 0: from the memory budget), "
+                             f"got {self.chunk!r}")
+        if self.memory_gb is not None and not (np.isfinite(self.memory_gb) and self.memory_gb > 0):
+            raise ValueError(f"argument 'memory_gb' (--memory) must be > 0 GB, got {self.memory_gb!r}")
         if self.dtype not in ("float64", "float32"):
             raise ValueError(f"argument 'dtype' must be 'float64' or 'float32', got {self.dtype!r}")
         if int(self.seed) != self.seed or self.seed < 0:
@@ -246,14 +256,18 @@ def _batch_fn(cfg: RunConfig):
         out["energy"] = energy(tau, h64, J64)
         return out
 
+    # On CPU the disorder and the final checks run one realization at a time (lax.map): their
+    # float64 n x n temporaries then exist once, not once per realization of the batch.
+    each = (lambda f, *a: jax.lax.map(lambda x: f(*x), a)) if single else (lambda f, *a: jax.vmap(f)(*a))
+
     def batch(r):
-        dis, st, k_dyn = jax.vmap(setup)(r)
+        dis, st, k_dyn = each(setup, r)
         taus, accs = [], []
         for run_group in runners:
             st, (t, a) = run_group(st, dis.h, dis.J, k_dyn)
             taus.append(t)                       # (B, temperatures of the group, n)
             accs.append(a)
-        out = jax.vmap(finish)(dis, st.tau, jnp.concatenate(taus, axis=1))
+        out = each(finish, dis, st.tau, jnp.concatenate(taus, axis=1))
         out["accepted"] = jnp.concatenate(accs, axis=1)
         return out
 
@@ -268,16 +282,27 @@ def realization_keys(base, r):
 
 
 def make_chunk_fn(cfg: RunConfig, devices=None) -> Callable:
-    """Compiled function: realization indices (chunk,) -> dict of per-realization arrays.
+    """(call, ndev): ``call(r)`` runs realizations ``r`` (numpy int (size,), a multiple of ndev;
+    -1 = padding, computed and discarded) and returns numpy per-device sums {name: (ndev, ...)}.
 
-    Sharded over ``devices`` (default: all visible) with shard_map.  Cached on
-    everything but the number of realizations and the chunk size.
+    Sharded over ``devices`` (default: all visible, every process's in a
+    multi-process run, where every process makes the same calls) with
+    shard_map.  Cached on everything but the number of realizations and the
+    chunk size.
     """
     devices = tuple(jax.devices() if devices is None else devices)
-    key = dataclasses.replace(cfg, realizations=1, chunk=1)
-    fn, ndev = _chunk_fn(key, devices)
+    key = dataclasses.replace(cfg, realizations=1, chunk=1, memory_gb=None)
+    ndev = len(devices)
+
+    def run_on(c, r):
+        fn, mesh = _chunk_fn(c, devices)
+        if jax.process_count() == 1:
+            return jax.device_get(fn(jnp.asarray(r)))
+        from . import distributed as D
+        return fn(D.global_indices(np.asarray(r, np.int32), NamedSharding(mesh, P("r"))))
+
     if not _single_kernel(key):
-        return fn, ndev
+        return functools.partial(run_on, key), ndev
     ordinary = dataclasses.replace(key, single_kernel=False)
 
     def call(r):
@@ -286,12 +311,12 @@ def make_chunk_fn(cfg: RunConfig, devices=None) -> Callable:
         which runs the same chain; the choice is remembered per configuration."""
         if key not in SINGLE_KERNEL_FAILED:
             try:
-                return fn(r)
+                return run_on(key, r)
             except jax.errors.JaxRuntimeError as exc:
                 SINGLE_KERNEL_FAILED.add(key)
                 warnings.warn(f"jtls.anneal: single-function compilation failed ({str(exc)[:200]}); "
                               "using the ordinary XLA program (same chain, slower on CPU)", RuntimeWarning)
-        return _chunk_fn(ordinary, devices)[0](r)
+        return run_on(ordinary, r)
 
     return call, ndev
 
@@ -303,8 +328,22 @@ SINGLE_KERNEL_FAILED: set = set()
 @functools.lru_cache(maxsize=16)
 def _chunk_fn(cfg, devices):
     mesh = Mesh(np.asarray(devices), ("r",))
-    f = jax.shard_map(_batch_fn(cfg), mesh=mesh, in_specs=P("r"), out_specs=P("r"), check_vma=False)
-    return jax.jit(f), len(devices)
+    batch = _batch_fn(cfg)
+    wide = jnp.int64 if jax.config.jax_enable_x64 else jnp.int32
+
+    def device_sums(r):
+        """This device's realizations r (-1: padding) -> sums over the valid ones, shape (1, ...)."""
+        out = batch(jnp.maximum(r, 0))
+        valid = r >= 0
+
+        def total(v):
+            m = valid.reshape(valid.shape + (1,) * (v.ndim - 1))
+            dt = v.dtype if jnp.issubdtype(v.dtype, jnp.floating) else wide
+            return jnp.sum(jnp.where(m, v, 0).astype(dt), axis=0)[None]
+        return {k: total(v) for k, v in out.items()}
+
+    f = jax.shard_map(device_sums, mesh=mesh, in_specs=P("r"), out_specs=P("r"), check_vma=False)
+    return jax.jit(f), mesh
 
 
 _SUMMED = ("counts", "accepted", "counts_relaxed", "unstable_single", "unstable_pair",
@@ -360,63 +399,16 @@ def _totals_problem(cfg: RunConfig, done: int, tot: dict):
     return None
 
 
-def _add_results(tot: dict, res: dict, m) -> dict:
-    """New totals: ``tot`` plus the valid (mask ``m``) realizations of one call."""
-    new = {"counts": tot["counts"] + res["counts"][m].astype(np.int64).sum(0),
-           "accepted": tot["accepted"] + res["accepted"][m].astype(np.int64).sum(0),
-           "counts_relaxed": tot["counts_relaxed"] + res["counts_relaxed"][m].astype(np.int64).sum(0)}
+def _add_results(tot: dict, res: dict) -> dict:
+    """New totals: ``tot`` plus the per-device sums ``res`` {name: (ndev, ...)} of one call."""
+    new = {k: tot[k] + res[k].astype(np.int64).sum(0) for k in ("counts", "accepted", "counts_relaxed")}
     for k in _SUMMED[3:]:
-        new[k] = np.int64(tot[k] + (res[k][m].astype(np.int64).sum() if k in res else 0))
-    new["energy_sum"] = np.float64(tot["energy_sum"] + res["energy"][m].astype(np.float64).sum())
+        new[k] = np.int64(tot[k] + (res[k].astype(np.int64).sum() if k in res else 0))
+    new["energy_sum"] = np.float64(tot["energy_sum"] + res["energy"].astype(np.float64).sum())
     return new
 
 
-class _CallSizer:
-    """Realizations per compiled call, so that a checkpoint is written about every ``seconds``.
-
-    Sizes are ``ndev * 2^k`` or the chunk (each size is compiled once).  The
-    first call is the whole chunk when a pessimistic cost model (attempts x
-    (0.1 us + n x 1 ns)) says it takes less than ``seconds``, else one
-    realization per device; a call at a size already compiled is timed, and the
-    next size is the largest whose predicted time is below ``seconds``.
-    ``seconds=None`` (or several processes, which must all make the same
-    calls) always uses the chunk.
-    """
-
-    def __init__(self, cfg: RunConfig, chunk: int, ndev: int, seconds, adaptive: bool = True):
-        self.chunk, self.ndev, self.seconds = chunk, ndev, seconds
-        self.adaptive = adaptive and seconds is not None
-        sizes, k = [], 0
-        while ndev * 2 ** k < chunk:
-            sizes.append(ndev * 2 ** k)
-            k += 1
-        self.sizes = sizes + [chunk]
-        n = cfg.params.n
-        per_real = n * cfg.schedule.total_sweeps * (1e-7 + n * 1e-9)
-        self.size = chunk if not self.adaptive or per_real * chunk / ndev <= seconds else ndev
-        self.warm = None              # best seconds per realization per device, compiled calls only
-        self.last = None              # (seconds per realization per device, seconds of the call)
-        self.seen = set()
-
-    def next(self) -> int:
-        if not self.adaptive or self.last is None:
-            return self.size
-        if self.warm is not None:
-            e = self.warm
-        elif self.last[1] <= self.seconds:
-            return self.size          # time it again without the compilation
-        else:
-            e = self.last[0]
-        fits = [s for s in self.sizes if e * s / self.ndev <= self.seconds]
-        self.size = fits[-1] if fits else self.sizes[0]
-        return self.size
-
-    def update(self, size: int, seconds: float):
-        e = seconds / (size / self.ndev)
-        if size in self.seen:
-            self.warm = e if self.warm is None else min(self.warm, e)
-        self.seen.add(size)
-        self.last = (e, seconds)
+_CallSizer = CallSizer          # (the name the tests and earlier code use)
 
 
 def run(cfg: RunConfig, out, resume: bool = False, progress: bool = True,
@@ -436,67 +428,114 @@ def run(cfg: RunConfig, out, resume: bool = False, progress: bool = True,
 
     The checkpoint is written atomically after every compiled call, and calls
     hold at most ``chunk`` realizations and about ``checkpoint_seconds`` of
-    wall time (:class:`_CallSizer`; None: always ``chunk``), so a killed run
+    wall time (:class:`jtls.anneal.sizing.CallSizer`; None: always ``chunk``), so a killed run
     loses at most about that much work; it is removed once ``out`` is written.
     ``stop_after_chunks`` stops after that many calls (leaving the
     checkpoint; used by tests to emulate a killed run).  Returns the output
     dict, or None when stopped early.
+
+    In a multi-process run (``jax.distributed`` initialised, e.g. by
+    :func:`jtls.anneal.distributed.initialize`) every process calls ``run``
+    with the same arguments; process 0 alone checks ``out``, holds the lock,
+    writes checkpoint and output and returns the dict, the others return None.
     """
     cfg.validate()
     if checkpoint_seconds is not None and not (np.isfinite(checkpoint_seconds) and checkpoint_seconds > 0):
         raise ValueError(f"argument 'checkpoint_seconds' (--checkpoint-every) must be > 0 (or None), "
                          f"got {checkpoint_seconds!r}")
+    loop = functools.partial(_loop, cfg, progress=progress, stop_after_chunks=stop_after_chunks,
+                             devices=devices, log=log, checkpoint_seconds=checkpoint_seconds)
+    if jax.process_count() > 1:
+        return _run_multi(cfg, out, resume, overwrite, progress, log, loop)
     out = F.check_output_path(out)
-    nproc = jax.process_count()
-    with F.OutputLock(out, jax.process_index() if nproc > 1 else None):
-        if nproc == 1:
-            F.remove_stale_temporaries(out, checkpoint_path(out))
-        return _run_locked(cfg, out, resume, overwrite, progress, stop_after_chunks, devices, log,
-                           checkpoint_seconds, adaptive=nproc == 1)
+    with F.OutputLock(out):
+        F.remove_stale_temporaries(out, checkpoint_path(out))
+        done, tot = _start(cfg, out, resume, overwrite, progress, log)
+        return loop(out, done, tot, multi=False)
 
 
-def _run_locked(cfg, out, resume, overwrite, progress, stop_after_chunks, devices, log, checkpoint_seconds,
-                adaptive):
-    ck = checkpoint_path(out)
-    meta = cfg.metadata()
-    done, tot = 0, _empty_totals(cfg)
-    have_ck = os.path.exists(ck)
-    if resume and not have_ck:
-        if os.path.exists(out):
-            raise ValueError(f"nothing to resume: {out!s} is complete (no checkpoint {ck!s})")
-        raise ValueError(f"nothing to resume: checkpoint {ck!s} not found")
-    if os.path.exists(out) and not overwrite:
-        how = "pass --overwrite (overwrite=True) to replace it"
-        if resume:
-            how = "pass --overwrite (overwrite=True) with --resume to finish the checkpointed run and replace it"
-        raise OutputExists(f"output {out} exists; {how}")
-    if resume:
-        done, tot = F.load_checkpoint(ck, meta, tot, functools.partial(_totals_problem, cfg))
-        if progress:
-            print(f"resuming from {ck}: {done}/{cfg.realizations} realizations done", file=log)
-    elif have_ck:
-        if not overwrite:
-            raise OutputExists(f"checkpoint {ck} of an unfinished run exists: pass --resume (resume=True) to "
-                               f"continue it, or --overwrite (overwrite=True) to discard it and start from 0")
-        os.remove(ck)
-        if progress:
-            print(f"discarded checkpoint {ck} (overwrite)", file=log)
+def _run_multi(cfg, out, resume, overwrite, progress, log, loop):
+    """Process 0 checks the files and takes the lock, then tells the others where to start (or why
+    it stopped); see :mod:`jtls.anneal.distributed`."""
+    from . import distributed as D
+    if jax.process_index() != 0:
+        code, (done, _), msg = D.broadcast_plan(0)
+        if code == 2:
+            raise ValueError(f"process 0 stopped the run before it began: {msg}")
+        return loop(None, done, None, multi=True)
+    lock = None
+    try:
+        out = F.check_output_path(out)
+        lock = F.OutputLock(out).acquire()
+        F.remove_stale_temporaries(out, checkpoint_path(out))
+        done, tot = _start(cfg, out, resume, overwrite, progress, log)
+    except Exception as exc:
+        D.broadcast_plan(2, message=str(exc))
+        if lock is not None:
+            lock.release()
+        raise
+    try:
+        D.broadcast_plan(0, (done, 0))
+        return loop(out, done, tot, multi=True)
+    finally:
+        lock.release()
+
+
+def _start(cfg, out, resume, overwrite, progress, log):
+    """(realizations done, totals) to start from (see :func:`run` and :func:`jtls.anneal.files.start`)."""
+    return F.start(out, cfg.metadata(), _empty_totals(cfg), functools.partial(_totals_problem, cfg),
+                   cfg.realizations, resume, overwrite, progress, log)
+
+
+def batch_size(cfg: RunConfig, ndev: int, devices=None) -> int:
+    """Realizations per call at most: ``cfg.chunk`` rounded up to a multiple of ``ndev``, or (chunk 0)
+    the largest batch whose arrays fit in ``cfg.memory_gb`` (:func:`jtls.anneal.sizing.auto_chunk`)."""
+    if cfg.chunk:
+        return -(-int(cfg.chunk) // ndev) * ndev
+    devices = list(jax.devices() if devices is None else devices)
+    local = [d for d in devices if d.process_index == jax.process_index()] or devices
+    cpu = devices[0].platform == "cpu"
+    per = realization_bytes(cfg.params.n, len(cfg.schedule.T), 8 if cfg.dtype == "float64" else 4,
+                            vmapped=not (cpu and _single_kernel(cfg)))
+    budget = None if cfg.memory_gb is None else int(cfg.memory_gb * 2 ** 30)
+    return auto_chunk(per, ndev, cpu, budget, local)
+
+
+def _loop(cfg, out, done, tot, *, multi, progress, stop_after_chunks, devices, log, checkpoint_seconds):
+    """Compiled calls until every realization is done; process 0 (``out`` not None) adds the results,
+    writes the checkpoint after every call and the output at the end."""
+    from . import distributed as D
+    lead = out is not None
+    ck, meta = (checkpoint_path(out), cfg.metadata()) if lead else (None, None)
     fn, ndev = make_chunk_fn(cfg, devices)
-    chunk = -(-cfg.chunk // ndev) * ndev
-    sizer = _CallSizer(cfg, chunk, ndev, checkpoint_seconds, adaptive)
+    chunk = batch_size(cfg, ndev, devices)
+    sizer = CallSizer(cfg, chunk, ndev, checkpoint_seconds)
     t0 = time.perf_counter()
     done0, chunks_run = done, 0
     while done < cfg.realizations:
         size = sizer.next()
+        if multi:                         # process 0's size and count for everyone
+            code, (size, done), msg = D.broadcast_plan(0, (size, done))
+            if code == 2:
+                raise ValueError(f"process 0 stopped the run: {msg}")
         r = np.arange(done, done + size, dtype=np.int32)
+        r[r >= cfg.realizations] = -1
         tc = time.perf_counter()
-        res = jax.device_get(fn(jnp.asarray(r)))
+        res = fn(r)
+        if multi:
+            res = D.gather(jax.block_until_ready(res), wait=time.perf_counter() - tc)
         sizer.update(size, time.perf_counter() - tc)
-        tot = _add_results(tot, res, r < cfg.realizations)
         done = int(min(done + size, cfg.realizations))
         chunks_run += 1
-        F.save_checkpoint(ck, meta, done, tot)
-        if progress:
+        if lead:
+            try:
+                tot = _add_results(tot, res)
+                F.save_checkpoint(ck, meta, done, tot)
+            except Exception as exc:
+                if multi and done < cfg.realizations:
+                    D.broadcast_plan(2, message=str(exc))
+                raise
+        if progress and lead:
             el = time.perf_counter() - t0
             rate = (done - done0) / el
             left = (cfg.realizations - done) / rate if rate > 0 else float("nan")
@@ -504,14 +543,17 @@ def _run_locked(cfg, out, resume, overwrite, progress, stop_after_chunks, device
                   f"elapsed {el:.0f} s  left ~{left:.0f} s", file=log, flush=True)
         if stop_after_chunks is not None and chunks_run >= stop_after_chunks and done < cfg.realizations:
             return None
-    result = assemble(cfg, tot, time.perf_counter() - t0, ndev)
+    if not lead:
+        return None
+    result = assemble(cfg, tot, time.perf_counter() - t0, ndev, batch=chunk)
     F.atomic_savez(out, **result)
     if os.path.exists(ck):
         os.remove(ck)
     return result
 
 
-def assemble(cfg: RunConfig, tot: dict, seconds: float = float("nan"), ndev: int = 1) -> dict:
+def assemble(cfg: RunConfig, tot: dict, seconds: float = float("nan"), ndev: int = 1,
+             batch: int | None = None) -> dict:
     """Output arrays: DOS table (T ascending) + raw counts + metadata."""
     sched = cfg.schedule
     n_tls = cfg.realizations * cfg.params.n
@@ -525,7 +567,8 @@ def assemble(cfg: RunConfig, tot: dict, seconds: float = float("nan"), ndev: int
     attempts = np.asarray(sched.sweeps, np.int64)[order] * n_tls
     meta = cfg.metadata() | {
         "versions": {"jtls": _version(), "jax": jax.__version__, "numpy": np.__version__},
-        "devices": ndev, "backend": jax.default_backend(), "wall_seconds": seconds,
+        "devices": ndev, "processes": jax.process_count(), "batch": batch,
+        "backend": jax.default_backend(), "wall_seconds": seconds,
         "normalization": "dos = counts / (2 N_TLS width): per TLS per K over signed energies",
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

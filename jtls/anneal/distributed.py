@@ -1,0 +1,174 @@
+"""One annealing run over several processes (hosts): ``jax.distributed`` with timeouts.
+
+Every process runs ``jtls anneal`` (or :func:`jtls.anneal.run`) with the same
+settings after :func:`initialize`; ``jax.devices()`` then lists the devices of
+all processes, and each compiled call is one SPMD program on a mesh over all
+of them (realization ``r`` of a call runs on one device, with no
+communication).  Between calls the processes exchange only small arrays, with
+JAX's collectives (gloo on CPU, NCCL on GPUs):
+
+* process 0 sends the plan of the next call (its size and the realizations
+  done so far, or the message of an error that stopped it) --
+  :func:`broadcast_plan`;
+* every process sends its devices' integer totals of the call and process 0
+  adds them (:func:`gather`) -- exact integer sums, so the histograms are
+  bitwise those of one process with the same seed.
+
+Process 0 alone checks the output path, takes ``OUT.lock``, reads and writes
+the checkpoint and writes ``OUT`` (the other processes need not see that
+file system).
+
+Failures end with a message, never a hang: every wait for another process
+runs under a watchdog (:class:`Watchdog`) that prints what was awaited and
+exits with status :data:`EXIT_TIMEOUT` after ``timeout`` seconds (plus the
+process's own last call time); a process that dies is also detected by JAX's
+coordination service (heartbeats), which stops the others.  The finished
+calls are in the checkpoint: rerun all processes with ``--resume``.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import numpy as np
+
+#: Seconds a process waits for the others (to connect, or to reach the same step) by default.
+DEFAULT_TIMEOUT = 300.0
+#: Exit status of a process stopped by the watchdog.
+EXIT_TIMEOUT = 3
+_MSG_BYTES = 2048
+
+_settings = {"timeout": DEFAULT_TIMEOUT}
+
+
+def parse_coordinator(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` -> (host, port); ValueError naming --coordinator otherwise."""
+    host, sep, port = str(text).rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"--coordinator must be HOST:PORT with a port in 1..65535 (e.g. node01:12345), "
+                         f"got {text!r}")
+    return host, int(port)
+
+
+def initialize(coordinator: str | None = None, num_processes: int | None = None,
+               process_id: int | None = None, auto: bool = False, timeout: float = DEFAULT_TIMEOUT,
+               log=sys.stderr) -> None:
+    """Join a multi-process run (call before any JAX computation).
+
+    Explicit: ``coordinator`` ("HOST:PORT" of process 0, which listens on
+    it), ``num_processes`` and this process's ``process_id`` (0 ...
+    num_processes - 1).  ``auto=True``: let ``jax.distributed.initialize()``
+    read them from the cluster (SLURM, Open MPI, ...; the explicit ones, if
+    given, take precedence).  Waits at most ``timeout`` seconds for all
+    processes to connect; then prints which step failed and exits with
+    status :data:`EXIT_TIMEOUT`.
+    """
+    given = [v is not None for v in (coordinator, num_processes, process_id)]
+    if not auto and not all(given):
+        raise ValueError("a multi-process run needs all of --coordinator HOST:PORT, --num-processes N and "
+                         "--process-id I (or --distributed auto on a cluster JAX recognises, e.g. SLURM)")
+    if not (np.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"--timeout must be a positive number of seconds, got {timeout!r}")
+    if coordinator is not None:
+        parse_coordinator(coordinator)
+    if num_processes is not None and (int(num_processes) != num_processes or num_processes < 1):
+        raise ValueError(f"--num-processes must be an integer >= 1, got {num_processes!r}")
+    if process_id is not None and (int(process_id) != process_id or process_id < 0 or
+                                   (num_processes is not None and process_id >= num_processes)):
+        raise ValueError(f"--process-id must be an integer in 0 ... num_processes - 1 = "
+                         f"{(num_processes or 1) - 1}, got {process_id!r}")
+    import jax
+    try:
+        if jax.config.jax_cpu_collectives_implementation in (None, "", "none"):
+            jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    except AttributeError:  # pragma: no cover - older JAX: its own default
+        pass
+    _settings["timeout"] = float(timeout)
+    where = coordinator or "the coordinator named by the cluster environment"
+    who = f"process {process_id} of {num_processes}" if all(given) else "this process"
+    with Watchdog(timeout, f"{who}: not all processes connected to {where} within {timeout:g} s; start "
+                           f"every process with the same --coordinator and --num-processes and its own "
+                           f"--process-id (process 0 first; it listens on the port)"):
+        kw = {"initialization_timeout": int(max(timeout, 1)) + 30}
+        try:
+            jax.distributed.initialize(coordinator, num_processes, process_id, **kw)
+        except (RuntimeError, ValueError) as exc:
+            raise ValueError(f"jax.distributed.initialize failed ({who}, coordinator {where}): "
+                             f"{' '.join(str(exc).split())[:500]}") from None
+    if log is not None:
+        print(f"[anneal] process {jax.process_index()} of {jax.process_count()}: "
+              f"{len(jax.local_devices())} local / {len(jax.devices())} devices", file=log, flush=True)
+
+
+def timeout() -> float:
+    return _settings["timeout"]
+
+
+class Watchdog:
+    """Context manager: if the block takes longer than ``seconds``, print ``message`` and exit.
+
+    Blocking JAX calls release the GIL, so the timer thread runs while the
+    main thread waits in a collective; exiting with ``os._exit`` (status
+    :data:`EXIT_TIMEOUT`) is the only way out of such a wait.  The kernel
+    drops this process's lock when it exits; the checkpoint is complete.
+    """
+
+    def __init__(self, seconds: float, message: str):
+        self.seconds, self.message = float(seconds), message
+        self.timer = None
+
+    def _fire(self):
+        print(f"jtls anneal: error: {self.message} (stopped after waiting {self.seconds:g} s; "
+              f"finished batches are in the checkpoint of process 0: rerun every process with --resume)",
+              file=sys.stderr, flush=True)
+        os._exit(EXIT_TIMEOUT)
+
+    def __enter__(self):
+        self.timer = threading.Timer(self.seconds, self._fire)
+        self.timer.daemon = True
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.timer.cancel()
+
+
+def _encode(code: int, values, message: str = "") -> np.ndarray:
+    raw = message.encode()[:_MSG_BYTES]
+    a = np.zeros(4 + _MSG_BYTES, np.int64)
+    a[0], a[1] = code, len(raw)
+    a[2:4] = values
+    a[4:4 + len(raw)] = np.frombuffer(raw, np.uint8)
+    return a
+
+
+def broadcast_plan(code: int, values=(0, 0), message: str = "", wait: float = 0.0):
+    """Process 0's (code, (v0, v1), message) on every process (the arguments of the others are ignored).
+
+    code 0 = go on, 1 = finished, 2 = process 0 stopped with ``message``.
+    """
+    import jax
+    from jax.experimental import multihost_utils
+    lead = jax.process_index() == 0
+    a = _encode(code, values, message) if lead else np.zeros(4 + _MSG_BYTES, np.int64)
+    with Watchdog(timeout() + wait, f"process {jax.process_index()}: no word from process 0 (it may have died, "
+                                    f"or be much slower than this one)"):
+        a = np.asarray(multihost_utils.broadcast_one_to_all(a, is_source=lead))
+    msg = bytes(a[4:4 + int(a[1])].astype(np.uint8)).decode(errors="replace")
+    return int(a[0]), (int(a[2]), int(a[3])), msg
+
+
+def gather(tree, wait: float = 0.0):
+    """Global arrays (sharded over all processes' devices) -> numpy on every process."""
+    import jax
+    from jax.experimental import multihost_utils
+    with Watchdog(timeout() + wait, f"process {jax.process_index()}: the other processes did not finish "
+                                    f"their part of the batch (one may have died, or be much slower)"):
+        return jax.tree.map(np.asarray, multihost_utils.process_allgather(tree, tiled=True))
+
+
+def global_indices(r: np.ndarray, sharding):
+    """The global array of realization indices ``r`` (identical on every process), sharded."""
+    import jax
+    return jax.make_array_from_callback(r.shape, sharding, lambda idx: r[idx])

@@ -1,0 +1,82 @@
+"""``jtls anneal`` over two processes (jax.distributed, CPU collectives, coordinator on localhost).
+
+Each process has one CPU device (no --xla_force_host_platform_device_count:
+XLA's CPU collectives and that flag can crash together).  The histograms of a
+two-process run must be bitwise those of a one-process run with the same seed,
+and a missing process must end in a message within the --timeout, not a hang.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from jtls.anneal.lattice import ModelParams
+from jtls.anneal.run import RunConfig, run
+from jtls.anneal.schedule import make_schedule
+
+ARGS = ["anneal", "--L", "4", "--J0", "2", "--h0", "10", "--realizations", "5", "--seed", "3", "--sweeps", "4",
+        "--schedule", "20,2,0.5,0.001", "--chunk", "4", "--cpu-devices", "1", "--quiet"]
+ENV = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"} | {"JAX_PLATFORMS": "cpu"}
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="local multi-process run on POSIX")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def jtls(args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "jtls"] + args, env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_two_processes_give_the_histograms_of_one(tmp_path):
+    one = tmp_path / "one.npz"
+    two = tmp_path / "two.npz"
+    port = free_port()
+    dist = ["--coordinator", f"localhost:{port}", "--num-processes", "2", "--timeout", "120"]
+    procs = [jtls(ARGS + dist + ["--process-id", str(i), "--out", str(two)]) for i in (0, 1)]
+    # the one-process reference, in this process meanwhile (same settings as ARGS)
+    run(RunConfig(params=ModelParams(L=4, J0=2.0, h0=10.0), schedule=make_schedule([20.0, 2.0, 0.5, 1e-3], 4),
+                  realizations=5, seed=3, chunk=4), one, progress=False)
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (o, e) in zip(procs, outs):
+        assert p.returncode == 0, e[-3000:]
+    assert "process 1 done (process 0 writes" in outs[1][1]
+    a, b = np.load(one), np.load(two)
+    meta = json.loads(str(b["meta"]))
+    assert meta["processes"] == 2 and meta["devices"] == 2 and json.loads(str(a["meta"]))["processes"] == 1
+    for k in ("counts", "counts_relaxed", "acceptance", "unstable_single", "unstable_pair", "relax_flips"):
+        np.testing.assert_array_equal(b[k], a[k], err_msg=k)
+    assert int(b["counts"].sum()) == 4 * 5 * 32
+    # process 0 alone wrote files: no lock, checkpoint or temporaries of any process left
+    assert sorted(os.listdir(tmp_path)) == ["one.npz", "two.npz"]
+
+
+def test_a_missing_process_is_an_error_not_a_hang(tmp_path):
+    port = free_port()
+    p = jtls(ARGS + ["--coordinator", f"localhost:{port}", "--num-processes", "2", "--process-id", "0",
+                     "--timeout", "3", "--out", str(tmp_path / "x.npz")])
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 3, err[-3000:]
+    assert "not all processes connected to localhost:" in err and "within 3 s" in err
+
+
+def test_bad_distributed_flags_are_clear_errors(tmp_path, capsys):
+    from jtls.cli import main
+    out = ["--out", str(tmp_path / "x.npz")]
+    cases = [(["--coordinator", "nohostport", "--num-processes", "2", "--process-id", "0"], "--coordinator"),
+             (["--coordinator", "localhost:1", "--num-processes", "2"], "--process-id"),
+             (["--coordinator", "localhost:1", "--num-processes", "2", "--process-id", "2"], "--process-id"),
+             (["--coordinator", "localhost:1", "--num-processes", "0", "--process-id", "0"], "--num-processes"),
+             (["--coordinator", "localhost:1", "--num-processes", "2", "--process-id", "0", "--timeout", "0"],
+              "--timeout")]
+    for extra, name in cases:
+        assert main(ARGS + extra + out) == 2, extra
+        assert name in capsys.readouterr().err, extra
