@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from ..dos import _natural_spline_matrix, _pytree, _spline_eval
 from ..data.tables import repo_data_dir
@@ -41,7 +42,21 @@ LIBRARY_FILE = "simulated_dos_library.npz"
 
 
 def default_library_path() -> str:
-    """$JTLS_SIMULATED_LIBRARY if set, else <repo>/data/simulated_dos_library.npz."""
+    """Path of the simulated-DOS library: $JTLS_SIMULATED_LIBRARY if set, else the shipped one.
+
+    The shipped library is <repo>/data/simulated_dos_library.npz.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import os
+    >>> from jtls.simulated.dos import default_library_path
+    >>> os.path.basename(default_library_path())
+    'simulated_dos_library.npz'
+    """
     return os.environ.get("JTLS_SIMULATED_LIBRARY") or str(repo_data_dir() / LIBRARY_FILE)
 
 
@@ -49,8 +64,29 @@ def default_library_path() -> str:
 class Library:
     """A loaded simulated-DOS table (numpy arrays; see :mod:`jtls.simulated.pack`).
 
-    ratios (nR,) J0/h0; t (nT,) T/h0; q_knots (nQ,); log_F, sd_log_F (nR, nT, nQ);
-    e_scale, e_max in units of h0; meta the provenance dict.
+    Attributes
+    ----------
+    ratios : ndarray, shape (nR,)
+        Tabulated J0/h0 (dimensionless, increasing).
+    t : ndarray, shape (nT,)
+        Tabulated T/h0 (the annealing temperatures over h0).
+    q_knots : ndarray, shape (nQ,)
+        Energy knots q = asinh(e / e_scale), e = E/h0.
+    log_F, sd_log_F : ndarray, shape (nR, nT, nQ)
+        ln F of Eq. (*) of the module docstring and its statistical error.
+    e_scale, e_max : float
+        Energy scale of q and largest energy, in units of h0.
+    meta : dict
+        Provenance (annealing runs, seeds, lattice).
+    path : str
+        The file it was read from.
+
+    Examples
+    --------
+    >>> from jtls.simulated.dos import load_library
+    >>> lib = load_library()
+    >>> lib.ratio_range, lib.T_range(10.0)          # J0/h0; temperatures (K) at h0 = 10 K
+    ((0.0, 1.0), (0.005, 20.0))
     """
     ratios: np.ndarray
     t: np.ndarray
@@ -63,14 +99,16 @@ class Library:
     path: str = ""
 
     @property
-    def ratio_range(self):
+    def ratio_range(self) -> tuple[float, float]:
+        """(first, last) tabulated J0/h0."""
         return float(self.ratios[0]), float(self.ratios[-1])
 
     @property
-    def t_range(self):
+    def t_range(self) -> tuple[float, float]:
+        """(first, last) tabulated T/h0."""
         return float(self.t[0]), float(self.t[-1])
 
-    def T_range(self, h0: float):
+    def T_range(self, h0: float) -> tuple[float, float]:
         """Temperatures (K) covered at random-field scale ``h0`` (K)."""
         a, b = self.t_range
         return a * float(h0), b * float(h0)
@@ -78,7 +116,7 @@ class Library:
     def __hash__(self):
         return hash(("jtls.simulated.Library", self.path, self.log_F.shape))
 
-    def dos(self, J0_h0, h0=10.0) -> "SimulatedDOS":
+    def dos(self, J0_h0: ArrayLike, h0: ArrayLike = 10.0) -> "SimulatedDOS":
         """The interpolated DOS at J0/h0 = ``J0_h0`` and random-field scale ``h0`` (K)."""
         return SimulatedDOS.create(self, J0_h0, h0)
 
@@ -86,8 +124,27 @@ class Library:
 _REQUIRED = ("ratios", "t", "q_knots", "log_F", "sd_log_F", "e_scale", "e_max", "meta")
 
 
-def load_library(path=None) -> Library:
-    """Load (and cache) a library file; ValueError naming the file when it is missing or malformed."""
+def load_library(path: str | os.PathLike | None = None) -> Library:
+    """Load (and cache) a simulated-DOS library file.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A library ``.npz`` written by ``jtls library pack``; None:
+        :func:`default_library_path`.
+
+    Returns
+    -------
+    Library
+        ValueError naming the file when it is missing or malformed.
+
+    Examples
+    --------
+    >>> from jtls.simulated.dos import load_library
+    >>> lib = load_library()
+    >>> lib.log_F.shape == (len(lib.ratios), len(lib.t), len(lib.q_knots))
+    True
+    """
     path = str(path) if path is not None else default_library_path()
     return _load(os.path.abspath(path))
 
@@ -139,8 +196,35 @@ def _tables(library: "Library") -> dict:
             "ln_t": jnp.asarray(ln_t), "q_mirror": jnp.asarray(qm)}
 
 
-def ratio_weights(ratios, S_r, J0_h0):
-    """Weights w (nR,) with spline(J0/h0) = w @ values: the natural cubic spline across the r grid."""
+def ratio_weights(ratios: ArrayLike, S_r: ArrayLike, J0_h0: ArrayLike) -> jax.Array:
+    """Weights w with spline(J0/h0) = w @ values: the natural cubic spline across the J0/h0 grid.
+
+    Parameters
+    ----------
+    ratios : array_like, shape (nR,)
+        The tabulated J0/h0 (increasing).
+    S_r : array_like, shape (nR, nR)
+        Second-derivative matrix of the natural spline on ``ratios``
+        (``jtls.dos._natural_spline_matrix(ratios)``).
+    J0_h0 : array_like
+        The interaction ratio J0/h0 (scalar, may be traced).
+
+    Returns
+    -------
+    jax.Array, shape (nR,)
+        Linear weights (summing to 1); at a knot, the unit vector of that knot.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from jtls.dos import _natural_spline_matrix
+    >>> from jtls.simulated.dos import ratio_weights
+    >>> r = np.array([0.0, 0.1, 0.2, 0.4])
+    >>> print(ratio_weights(r, _natural_spline_matrix(r), 0.2))
+    [0. 0. 1. 0.]
+    >>> print(f"{float(ratio_weights(r, _natural_spline_matrix(r), 0.15).sum()):.12f}")
+    1.000000000000
+    """
     n = ratios.shape[0]
     r = jnp.broadcast_to(jnp.asarray(J0_h0, dtype=float), (n,))
     return _spline_eval(ratios, jnp.eye(n), S_r.T, r)     # row j: the spline through e_j
@@ -154,6 +238,29 @@ class SimulatedDOS:
     ``jax.grad`` and ``jax.vmap`` work through them.  Build with :meth:`create` or
     :meth:`Library.dos`: the interpolation across the J0/h0 grid (and the spline coefficients in
     ln T) is done once there, so every call interpolates only in T and E.
+
+    Attributes
+    ----------
+    J0_h0 : jax.Array
+        Interaction-to-disorder ratio J0/h0 of Hamiltonian (2) (dimensionless, 0-d).
+    h0 : jax.Array
+        Random-field scale h0 in K (0-d).
+    e_max : jax.Array
+        Largest tabulated energy in K (the observables' integrals stop there).
+
+    Examples
+    --------
+    The DOS at J0/h0 = 0.2, h0 = 10 K and T = 0.5 K (per TLS per K): depleted
+    at low energy by the interactions.
+
+    >>> import jax
+    >>> import numpy as np
+    >>> from jtls.simulated.dos import load_library
+    >>> dos = load_library().dos(0.2, h0=10.0)
+    >>> print(jax.jit(lambda E, T: dos(E, T))(np.array([0.0, 1.0, 10.0]), 0.5))
+    [0.0115464  0.01400107 0.01739105]
+    >>> print(f"{float(dos.e_max):.1f} K")
+    74.5 K
     """
     J0_h0: Any
     h0: Any
@@ -168,7 +275,8 @@ class SimulatedDOS:
     t_range: tuple = (0.0, 1.0)
 
     @classmethod
-    def create(cls, library: Library, J0_h0, h0=10.0):
+    def create(cls, library: Library, J0_h0: ArrayLike, h0: ArrayLike = 10.0) -> "SimulatedDOS":
+        """The DOS at J0/h0 = ``J0_h0`` (dimensionless) and random-field scale ``h0`` (K)."""
         tb = _tables(library)
         J0_h0 = jnp.asarray(J0_h0, dtype=float)
         w = ratio_weights(tb["ratios"], tb["S_r"], J0_h0)
@@ -179,11 +287,11 @@ class SimulatedDOS:
                    ratio_range=library.ratio_range, t_range=library.t_range)
 
     @property
-    def e_max(self):
+    def e_max(self) -> jax.Array:
         """Largest energy (K) of the table: e_max (units of h0) times h0."""
         return self.e_max_unit * self.h0
 
-    def log_F_at(self, e, t):
+    def log_F_at(self, e: ArrayLike, t: ArrayLike) -> jax.Array:
         """ln F(t, e; J0/h0) for e = E/h0, t = T/h0 (broadcasting)."""
         e = jnp.abs(jnp.asarray(e, dtype=float))
         lt = jnp.log(jnp.asarray(t, dtype=float))
@@ -196,15 +304,15 @@ class SimulatedDOS:
         q = jnp.broadcast_to(q, jnp.broadcast_shapes(lt.shape, q.shape))
         return _spline_eval(self.q_mirror, rows, Mq, q)
 
-    def __call__(self, E, T):
+    def __call__(self, E: ArrayLike, T: ArrayLike) -> jax.Array:
         h0 = self.h0
         return jnp.exp(self.log_F_at(jnp.asarray(E, dtype=float) / h0, jnp.asarray(T, dtype=float) / h0)) / h0
 
-    def check_T(self, T, name: str = "T"):
+    def check_T(self, T: ArrayLike, name: str = "T") -> None:
         """The hook every observable calls on concrete inputs (see jtls._validate.dos_T_range)."""
         self.check(T, name)
 
-    def check(self, T, name: str = "T"):
+    def check(self, T: ArrayLike, name: str = "T") -> None:
         """Raise ValueError when concrete J0/h0 or T/h0 lie outside the library (names the argument)."""
         try:
             r = float(self.J0_h0)

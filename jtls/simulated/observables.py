@@ -40,6 +40,7 @@ import numpy as np
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from .dos import SimulatedDOS, load_library
 
@@ -142,8 +143,33 @@ def _acoustic_guess(func, amp):
     return guess
 
 
-def register(name: str):
-    """Register ``name + '@simulated'`` (idempotent) and return its registered name."""
+def register(name: str) -> str:
+    """Register the simulated-DOS twin ``name + '@simulated'`` of a built-in observable.
+
+    Idempotent; ``Model(name, dos="simulated")`` calls it.  The twin's
+    parameters are those of the table in the module docstring.
+
+    Parameters
+    ----------
+    name : str
+        One of ``velocity``, ``dielectric``, ``thermal_conductivity``,
+        ``specific_heat``, ``resonator_shift``, ``resonator_loss``
+        (ValueError otherwise).
+
+    Returns
+    -------
+    str
+        The registered name.
+
+    Examples
+    --------
+    >>> from jtls.fit import get_observable
+    >>> from jtls.simulated.observables import register
+    >>> register("velocity")
+    'velocity@simulated'
+    >>> get_observable("velocity@simulated").params
+    ('C', 'J0_h0', 'h0', 'A')
+    """
     from ..fit.model import REGISTRY, register_observable
     if name not in _BASE:
         raise ValueError(f"dos='simulated' is available for {', '.join(_BASE)}; not for {name!r}")
@@ -190,8 +216,37 @@ def _validate(T, fixed, context):
         check_data(T, fixed["h0"], context.get("T_ref"))
 
 
-def check_data(T, h0=H0_DEFAULT, T_ref=None, name="T"):
-    """ValueError naming ``name`` when temperatures (K) lie outside the library at ``h0``."""
+def check_data(T: ArrayLike, h0: float = H0_DEFAULT, T_ref: float | None = None,
+               name: str = "T") -> None:
+    """Refuse temperatures outside the library's range at random-field scale ``h0``.
+
+    The library covers T/h0 = 5e-4 .. 2 (5 mK .. 20 K at h0 = 10 K).
+
+    Parameters
+    ----------
+    T : array_like
+        Data temperatures in K.
+    h0 : float
+        Random-field scale in K.
+    T_ref : float, optional
+        Reference temperature of a relative observable, K.
+    name : str
+        Argument name for the message.
+
+    Returns
+    -------
+    None
+        ValueError naming ``name`` (or 'T_ref') and the range otherwise.
+
+    Examples
+    --------
+    >>> from jtls.simulated.observables import check_data
+    >>> check_data([0.05, 0.5])
+    >>> check_data([0.001, 0.5])
+    Traceback (most recent call last):
+    ...
+    ValueError: argument 'T': temperatures 0.001 .. 0.5 K are outside the simulated-DOS library at h0 = 10 K (0.005 .. 20 K, T/h0 = 0.0005 .. 2)
+    """
     lib = load_library()
     d = lib.dos(0.5 * sum(lib.ratio_range), float(h0))
     d.check(T, name)
