@@ -25,7 +25,9 @@ import math
 import os
 
 import numpy as np
+import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from .. import _validate as V
 from ..units import HBAR, K_B
@@ -38,8 +40,25 @@ GAMMA_MAX_PREFACTOR = (4.0 / 3.0) * (2.0 / (9.0 * math.pi)) ** (2.0 / 3.0)
 ANGSTROM3 = 1e-30
 
 
-def angstrom3(v_o_A3):
-    """Convert a volume in cubic angstrom to m^3."""
+def angstrom3(v_o_A3: ArrayLike) -> jax.Array:
+    """Convert a volume in cubic angstrom (Table I's v_o) to m^3.
+
+    Parameters
+    ----------
+    v_o_A3 : array_like
+        Volume in A^3, any shape.
+
+    Returns
+    -------
+    jax.Array
+        Volume in m^3, shape of ``v_o_A3``.
+
+    Examples
+    --------
+    >>> from jtls.companion import strength
+    >>> print(f"{float(strength.angstrom3(45.3)):.4g} m^3")
+    4.53e-29 m^3
+    """
     return jnp.asarray(v_o_A3) * ANGSTROM3
 
 
@@ -48,16 +67,58 @@ def _check(**kw):
         V.positive_finite(name, value)
 
 
-def debye_temperature(v, v_o):
-    """T_D in K from k_B T_D = hbar v (6 pi^2 / v_o)^(1/3); v in m/s, v_o in m^3."""
+def debye_temperature(v: ArrayLike, v_o: ArrayLike) -> jax.Array:
+    """Debye temperature from k_B T_D = hbar v (6 pi^2 / v_o)^(1/3) (Carruzzo & Yu 2020).
+
+    Parameters
+    ----------
+    v : array_like
+        Average sound velocity in m/s.
+    v_o : array_like
+        Volume of one formula unit in m^3.  Arguments broadcast.
+
+    Returns
+    -------
+    jax.Array
+        T_D in K.
+
+    Examples
+    --------
+    >>> from jtls.companion import strength
+    >>> rho, v, v_o, T_D = 2200.0, 4163.0, strength.angstrom3(45.3), 348.0   # SiO2, Table I
+    >>> print(f"{float(strength.debye_temperature(v, v_o)):.1f} K")     # Table I: 348 K
+    347.7 K
+    """
     _check(v=v, v_o=v_o)
     return HBAR * v * (6.0 * math.pi**2 / v_o) ** (1.0 / 3.0) / K_B
 
 
-def gamma_o(rho, v, v_o, T_D=None):
-    """Eq. 5: gamma_o = (sqrt 2/3) sqrt(rho v^2 v_o k_B T_D) in J.
+def gamma_o(rho: ArrayLike, v: ArrayLike, v_o: ArrayLike, T_D: ArrayLike | None = None) -> jax.Array:
+    """Coupling gamma_o = (sqrt 2/3) sqrt(rho v^2 v_o k_B T_D) of Carruzzo & Yu 2020, Eq. 5.
 
-    T_D in K; when None it is computed from v and v_o (:func:`debye_temperature`).
+    Parameters
+    ----------
+    rho : array_like
+        Mass density in kg/m^3.
+    v : array_like
+        Average sound velocity in m/s.
+    v_o : array_like
+        Volume of one formula unit in m^3.
+    T_D : array_like, optional
+        Debye temperature in K; None: :func:`debye_temperature` of v and v_o.
+
+    Returns
+    -------
+    jax.Array
+        gamma_o in J (divide by ``jtls.units.EV`` for eV).
+
+    Examples
+    --------
+    >>> from jtls.companion import strength
+    >>> rho, v, v_o, T_D = 2200.0, 4163.0, strength.angstrom3(45.3), 348.0   # SiO2, Table I
+    >>> from jtls.units import EV
+    >>> print(f"{float(strength.gamma_o(rho, v, v_o, T_D)) / EV:.3f} eV")
+    0.268 eV
     """
     _check(rho=rho, v=v, v_o=v_o)
     if T_D is None:
@@ -66,24 +127,99 @@ def gamma_o(rho, v, v_o, T_D=None):
     return (math.sqrt(2.0) / 3.0) * jnp.sqrt(rho * v**2 * v_o * K_B * T_D)
 
 
-def gamma_max(rho, v, v_o):
-    """Eq. 13: gamma_max = (4/3)(2/9 pi)^(2/3) rho v^2 v_o ~ 0.228 rho v^2 v_o, in J."""
+def gamma_max(rho: ArrayLike, v: ArrayLike, v_o: ArrayLike) -> jax.Array:
+    """Largest coupling gamma_max = (4/3)(2/9 pi)^(2/3) rho v^2 v_o (Carruzzo & Yu 2020, Eq. 13).
+
+    Parameters
+    ----------
+    rho : array_like
+        Mass density in kg/m^3.
+    v : array_like
+        Average sound velocity in m/s.
+    v_o : array_like
+        Volume of one formula unit in m^3.
+
+    Returns
+    -------
+    jax.Array
+        gamma_max in J, about 0.228 rho v^2 v_o.
+
+    Examples
+    --------
+    >>> from jtls.companion import strength
+    >>> rho, v, v_o, T_D = 2200.0, 4163.0, strength.angstrom3(45.3), 348.0   # SiO2, Table I
+    >>> from jtls.units import EV
+    >>> print(f"{float(strength.gamma_max(rho, v, v_o)) / EV:.3f} eV")
+    2.458 eV
+    """
     _check(rho=rho, v=v, v_o=v_o)
     return GAMMA_MAX_PREFACTOR * rho * v**2 * v_o
 
 
-def dos_pbar(rho, v, v_o, T_D=None):
-    """Eq. 9: P-bar = (1/3)(rho v^2 / gamma_max^2)(gamma_o / gamma_max)^2 in J^-1 m^-3."""
+def dos_pbar(rho: ArrayLike, v: ArrayLike, v_o: ArrayLike, T_D: ArrayLike | None = None) -> jax.Array:
+    """TLS density of states P-bar = (1/3)(rho v^2 / gamma_max^2)(gamma_o / gamma_max)^2 (Eq. 9).
+
+    Carruzzo & Yu 2020, Eq. 9.
+
+    Parameters
+    ----------
+    rho : array_like
+        Mass density in kg/m^3.
+    v : array_like
+        Average sound velocity in m/s.
+    v_o : array_like
+        Volume of one formula unit in m^3.
+    T_D : array_like, optional
+        Debye temperature in K (None: from v and v_o).
+
+    Returns
+    -------
+    jax.Array
+        P-bar in J^-1 m^-3.
+
+    Examples
+    --------
+    >>> from jtls.companion import strength
+    >>> rho, v, v_o, T_D = 2200.0, 4163.0, strength.angstrom3(45.3), 348.0   # SiO2, Table I
+    >>> print(f"{float(strength.dos_pbar(rho, v, v_o, T_D)):.3g} J^-1 m^-3")
+    9.74e+44 J^-1 m^-3
+    """
     go = gamma_o(rho, v, v_o, T_D)
     gm = gamma_max(rho, v, v_o)
     return (rho * v**2 / (3.0 * gm**2)) * (go / gm) ** 2
 
 
-def tunneling_strength(rho, v, v_o, T_D=None, alpha=ALPHA_DEFAULT):
-    """Eq. 12: C = (alpha^2/3)(gamma_o/gamma_max)^4 (dimensionless).
+def tunneling_strength(rho: ArrayLike, v: ArrayLike, v_o: ArrayLike, T_D: ArrayLike | None = None,
+                       alpha: ArrayLike = ALPHA_DEFAULT) -> jax.Array:
+    """Universal tunneling strength C = (alpha^2/3)(gamma_o/gamma_max)^4 (Carruzzo & Yu 2020, Eq. 12).
 
-    Equals P-bar gamma_eff^2 / (rho v^2) with gamma_eff = alpha gamma_o.
-    T_D in K (None: from v and v_o).
+    Equals P-bar gamma_eff^2 / (rho v^2) with gamma_eff = alpha gamma_o:
+    the C of Churkin et al. 2021, Eqs. (7)-(8), from material constants alone.
+
+    Parameters
+    ----------
+    rho : array_like
+        Mass density in kg/m^3.
+    v : array_like
+        Average sound velocity in m/s.
+    v_o : array_like
+        Volume of one formula unit in m^3.
+    T_D : array_like, optional
+        Debye temperature in K (None: from v and v_o).
+    alpha : array_like
+        gamma_eff / gamma_o (dimensionless; 2.5 in the paper).
+
+    Returns
+    -------
+    jax.Array
+        C (dimensionless), broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> from jtls.companion import strength
+    >>> rho, v, v_o, T_D = 2200.0, 4163.0, strength.angstrom3(45.3), 348.0   # SiO2, Table I
+    >>> print(f"C = {float(strength.tunneling_strength(rho, v, v_o, T_D)):.2e}")   # Table I: 2.9e-4
+    C = 2.94e-04
     """
     _check(alpha=alpha)
     go = gamma_o(rho, v, v_o, T_D)
@@ -91,30 +227,114 @@ def tunneling_strength(rho, v, v_o, T_D=None, alpha=ALPHA_DEFAULT):
     return alpha**2 / 3.0 * (go / gm) ** 4
 
 
-def internal_friction(C):
-    """Plateau internal friction Q^-1 = (pi/2) C."""
+def internal_friction(C: ArrayLike) -> jax.Array:
+    """Plateau internal friction Q^-1 = (pi/2) C (standard tunneling model, relaxation regime).
+
+    Parameters
+    ----------
+    C : array_like
+        Tunneling strength (dimensionless).
+
+    Returns
+    -------
+    jax.Array
+        Q^-1 (dimensionless), shape of ``C``.
+
+    Examples
+    --------
+    >>> from jtls.companion import strength
+    >>> print(f"{float(strength.internal_friction(3e-4)):.3e}")
+    4.712e-04
+    """
     return 0.5 * math.pi * jnp.asarray(C)
 
 
-def velocity_slope_relaxation(C):
-    """d(Delta v / v)/d ln T = -C/2 in the relaxation regime (Delta v/v = -(C/2) ln(T/T_o))."""
+def velocity_slope_relaxation(C: ArrayLike) -> jax.Array:
+    """Logarithmic slope d(Delta v/v)/d ln T = -C/2 of the velocity in the relaxation regime.
+
+    Parameters
+    ----------
+    C : array_like
+        Tunneling strength (dimensionless).
+
+    Returns
+    -------
+    jax.Array
+        The slope (dimensionless), shape of ``C``.
+
+    Examples
+    --------
+    >>> from jtls.companion import strength
+    >>> print(f"{float(strength.velocity_slope_relaxation(3e-4)):.1e}")
+    -1.5e-04
+    """
     return -0.5 * jnp.asarray(C)
 
 
-def velocity_shift_relaxation(T, C, T_o=1.0):
-    """Delta v / v = -(C/2) ln(T / T_o) (relaxation regime); T, T_o in K."""
+def velocity_shift_relaxation(T: ArrayLike, C: ArrayLike, T_o: ArrayLike = 1.0) -> jax.Array:
+    """Velocity shift Delta v / v = -(C/2) ln(T / T_o) in the relaxation regime (T >> T0).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s) in K.
+    C : array_like
+        Tunneling strength (dimensionless).
+    T_o : array_like
+        Reference temperature in K.  Arguments broadcast.
+
+    Returns
+    -------
+    jax.Array
+        Delta v / v (dimensionless).
+
+    Examples
+    --------
+    >>> from jtls.companion import strength
+    >>> print(strength.velocity_shift_relaxation([0.5, 2.0], 3e-4))
+    [ 0.00010397 -0.00010397]
+    """
     _check(T=T, T_o=T_o)
     return -0.5 * C * jnp.log(jnp.asarray(T) / T_o)
 
 
-def mean_free_path_ratio(C):
-    """Phonon mean free path over wavelength, l / lambda = 1 / (2 pi^2 C)."""
+def mean_free_path_ratio(C: ArrayLike) -> jax.Array:
+    """Phonon mean free path over wavelength, l / lambda = 1 / (2 pi^2 C).
+
+    Parameters
+    ----------
+    C : array_like
+        Tunneling strength (dimensionless, > 0).
+
+    Returns
+    -------
+    jax.Array
+        l / lambda (dimensionless), shape of ``C``.
+
+    Examples
+    --------
+    >>> from jtls.companion import strength
+    >>> print(f"{float(strength.mean_free_path_ratio(3e-4)):.1f}")
+    168.9
+    """
     _check(C=C)
     return 1.0 / (2.0 * math.pi**2 * jnp.asarray(C))
 
 
-def high_temperature_strength():
-    """C = 1/6 for k_B T >> barrier height (P-bar = n_o, <gamma^2> = gamma_max^2 / 2)."""
+def high_temperature_strength() -> float:
+    """Tunneling strength C = 1/6 for k_B T >> barrier height (P-bar = n_o, <gamma^2> = gamma_max^2 / 2).
+
+    Returns
+    -------
+    float
+        1/6 (dimensionless).
+
+    Examples
+    --------
+    >>> from jtls.companion import strength
+    >>> strength.high_temperature_strength()
+    0.16666666666666666
+    """
     return 1.0 / 6.0
 
 
@@ -125,7 +345,8 @@ EL_PER_QINV, EL_PER_C = 1.1, 1.74
 DIP_PER_TAND, DIP_PER_C = 0.36, 0.56
 
 
-def interaction_ratio(*, C_dip=None, tan_delta=None, C_el=None, Q_inv=None):
+def interaction_ratio(*, C_dip: ArrayLike | None = None, tan_delta: ArrayLike | None = None,
+                      C_el: ArrayLike | None = None, Q_inv: ArrayLike | None = None) -> jax.Array:
     """r = <|J0_dip|> / <|J0_el|> (Churkin et al. 2021, App. C).
 
     Give one electric measure -- C_dip (slope of the logarithmic T dependence
@@ -133,6 +354,32 @@ def interaction_ratio(*, C_dip=None, tan_delta=None, C_el=None, Q_inv=None):
     measure -- C_el (logarithmic slope of the sound velocity) or Q_inv
     (internal friction):  P0<|J0_dip|> = 0.56 C_dip = 0.36 tan(delta) and
     P0<|J0_el|> = 1.74 C_el = 1.1 Q^-1, so r = 0.56 C_dip / (1.74 C_el), etc.
+    r > 1 (dipolar interactions dominate) suggests a larger J0/h0 and mu.
+
+    Parameters
+    ----------
+    C_dip : array_like, optional
+        Logarithmic slope of eps(T) (dimensionless).
+    tan_delta : array_like, optional
+        Dielectric loss tangent (dimensionless).
+    C_el : array_like, optional
+        Logarithmic slope of the sound velocity (dimensionless).
+    Q_inv : array_like, optional
+        Internal friction (dimensionless).
+
+    Returns
+    -------
+    jax.Array
+        r (dimensionless).  ValueError unless exactly one electric and one
+        elastic measure are given.
+
+    Examples
+    --------
+    BK7 (App. C: C_dip = 1.51e-3, C_el = 3.2e-4; the paper quotes r = 1.51):
+
+    >>> from jtls.companion import strength
+    >>> print(f"r = {float(strength.interaction_ratio(C_dip=1.51e-3, C_el=3.2e-4)):.2f}")
+    r = 1.52
     """
     if (C_dip is None) == (tan_delta is None):
         raise ValueError("give exactly one of 'C_dip' or 'tan_delta'")
@@ -158,17 +405,46 @@ def interaction_ratio(*, C_dip=None, tan_delta=None, C_el=None, Q_inv=None):
 TABLE_COLUMNS = ("glass", "rho_kg_m3", "v_m_s", "v_o_A3", "T_D_K", "C_exp_1e4", "C_th_1e4")
 
 
-def default_table_path():
-    """data/carruzzo2020_table1.csv in the repository (next to the jtls package)."""
+def default_table_path() -> str:
+    """Path of data/carruzzo2020_table1.csv in the repository (next to the jtls package).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import os
+    >>> from jtls.companion import strength
+    >>> os.path.basename(strength.default_table_path())
+    'carruzzo2020_table1.csv'
+    """
     here = os.path.dirname(os.path.abspath(__file__))
     return os.path.join(os.path.dirname(os.path.dirname(here)), "data", "carruzzo2020_table1.csv")
 
 
-def load_table(path=None):
+def load_table(path: str | os.PathLike | None = None) -> dict:
     """Read Carruzzo & Yu's Table I (lines starting with '#' are provenance).
 
-    Returns a dict column -> numpy array (``glass`` as strings).  Raises
-    ValueError naming the file, line and column of a malformed entry.
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A CSV with the columns of :data:`TABLE_COLUMNS` (rho in kg/m^3, v in
+        m/s, v_o in A^3, T_D in K, C in units of 1e-4); None:
+        :func:`default_table_path`.
+
+    Returns
+    -------
+    dict
+        Column -> numpy array of shape (n_glasses,) (``glass`` as strings).
+        Raises ValueError naming the file, line and column of a malformed entry.
+
+    Examples
+    --------
+    >>> from jtls.companion import strength
+    >>> t = strength.load_table()
+    >>> str(t["glass"][0]), float(t["rho_kg_m3"][0]), float(t["C_th_1e4"][0])
+    ('SiO2', 2200.0, 2.9)
     """
     path = default_table_path() if path is None else path
     rows = []
