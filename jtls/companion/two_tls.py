@@ -45,17 +45,34 @@ from typing import NamedTuple
 import numpy as np
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from .. import _validate as V
 
 LATTICES = ("fcc", "sc")
 
 
-def lattice_sites(L, lattice="fcc"):
-    """Sites of an L x L x L-cell periodic lattice in units of the nearest-site distance.
+def lattice_sites(L: int, lattice: str = "fcc") -> tuple[np.ndarray, float]:
+    """Sites of an L x L x L-cell periodic lattice in units of the nearest-site distance a_o.
 
-    Returns (positions (M, 3) numpy, box side).  fcc: M = 4 L^3, cubic cell
-    side sqrt(2); sc: M = L^3, cell side 1.
+    Parameters
+    ----------
+    L : int
+        Number of cubic cells per side (>= 1).
+    lattice : str
+        ``"fcc"`` (4 sites per cell, cell side sqrt(2)) or ``"sc"`` (1 site, side 1).
+
+    Returns
+    -------
+    (positions, box) : (ndarray of shape (M, 3), float)
+        Site positions and the periodic box side, in a_o; M = 4 L^3 (fcc) or L^3 (sc).
+
+    Examples
+    --------
+    >>> from jtls.companion import two_tls
+    >>> pos, box = two_tls.lattice_sites(2)
+    >>> pos.shape, round(box, 4)
+    ((32, 3), 2.8284)
     """
     if lattice not in LATTICES:
         raise ValueError(f"argument 'lattice' must be one of {LATTICES}, got {lattice!r}")
@@ -70,8 +87,28 @@ def lattice_sites(L, lattice="fcc"):
     return pos, a * L
 
 
-def n_impurities(L, x, lattice="fcc"):
-    """Number of impurities round(x * number of sites)."""
+def n_impurities(L: int, x: float, lattice: str = "fcc") -> int:
+    """Number of impurities round(x * number of sites) on an L^3-cell lattice.
+
+    Parameters
+    ----------
+    L : int
+        Cells per side.
+    x : float
+        Concentration (fraction of occupied sites, 0 < x <= 1).
+    lattice : str
+        ``"fcc"`` or ``"sc"``.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from jtls.companion import two_tls
+    >>> two_tls.n_impurities(18, 0.2), two_tls.n_impurities(13, 0.5)   # the paper's ~4650, ~4400
+    (4666, 4394)
+    """
     m = (4 if lattice == "fcc" else 1) * L**3
     return int(round(x * m))
 
@@ -79,21 +116,55 @@ def n_impurities(L, x, lattice="fcc"):
 class STauSample(NamedTuple):
     """Per-realization result of the App. B2 algorithm.
 
-    e_min: (n,) E_S^min of every S spin (J_St); e_tau: (n,) tau excitation
-    energies after the flips (>= 0, J_St); e_tau_mean: () <E_tau> = mean |E_tau|
-    without random fields (J_St).
+    Attributes
+    ----------
+    e_min : jax.Array, shape (n,)
+        E_S^min of every S spin (units of J_St).
+    e_tau : jax.Array, shape (n,)
+        Tau excitation energies after the flips (>= 0, J_St).
+    e_tau_mean : jax.Array, shape ()
+        <E_tau> = mean |E_tau| without random fields (J_St).
+
+    :func:`simulate` stacks realizations on a leading axis (numpy arrays).
+
+    Examples
+    --------
+    >>> import jax
+    >>> from jtls.companion import two_tls
+    >>> r = two_tls.simulate(jax.random.key(0), 2, L=3, x=0.5, a_tilde=1.5)
+    >>> r.e_min.shape, r.e_tau.shape, r.e_tau_mean.shape
+    ((2, 54), (2, 54), (2,))
     """
     e_min: jax.Array
     e_tau: jax.Array
     e_tau_mean: jax.Array
 
 
-def emin_from_couplings(U, h=None):
-    """Core of App. B2 for a given coupling matrix.
+def emin_from_couplings(U: ArrayLike, h: ArrayLike | None = None) -> tuple[jax.Array, jax.Array]:
+    """Core of App. B2 (Schechter & Stamp 2013) for a given coupling matrix: E_S^min of Eq. (B7).
 
-    U: (n, n) S_i - tau_j couplings (row i = S spin, column j = tau spin,
-    zero diagonal).  h: optional (n,) random fields on the tau spins.
-    Returns (e_min (n,), e_tau (n,)).
+    Parameters
+    ----------
+    U : array_like, shape (n, n)
+        S_i - tau_j couplings (row i = S spin, column j = tau spin, zero
+        diagonal), any energy unit.
+    h : array_like, shape (n,), optional
+        Random fields on the tau spins (same unit).
+
+    Returns
+    -------
+    (e_min, e_tau) : jax.Array, shape (n,) each
+        E_S^min = max(0, max_j (2 U_ij - E_tau_j)) after the tau flips, and
+        the tau energies |E_tau_j| (same unit as U).
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from jtls.companion import two_tls
+    >>> U = jnp.array([[0.0, 1.0, -0.5], [0.3, 0.0, 0.2], [-0.4, 0.6, 0.0]])
+    >>> e_min, e_tau = two_tls.emin_from_couplings(U)
+    >>> print(e_min, e_tau)
+    [0.7 0.  0.7] [0.1 1.6 0.3]
     """
     e_tau = jnp.sum(U, axis=0)
     if h is not None:
@@ -106,12 +177,40 @@ def emin_from_couplings(U, h=None):
     return jnp.maximum(0.0, jnp.max(cand, axis=1)), e_tau
 
 
-def sample(key, sites, box, n, a_tilde, h_ratio=0.0, J_st=1.0):
+def sample(key: jax.Array, sites: ArrayLike, box: float, n: int, a_tilde: float,
+           h_ratio: float = 0.0, J_st: float = 1.0) -> STauSample:
     """One realization: place n impurities on ``sites``, draw c_ij and fields, run App. B2.
 
-    sites: (M, 3) lattice sites; box: periodic box side; n: static number of
-    impurities; a_tilde: cut-off (units of a_o); h_ratio: h^tau / <E_tau>.
-    Returns :class:`STauSample` (energies in units of J_St).
+    Parameters
+    ----------
+    key : jax.Array
+        PRNG key.
+    sites : array_like, shape (M, 3)
+        Lattice sites (units of a_o), e.g. from :func:`lattice_sites`.
+    box : float
+        Periodic box side (a_o).
+    n : int
+        Number of impurities (static under ``jit``).
+    a_tilde : float
+        Short-distance cut-off of U_ij (units of a_o).
+    h_ratio : float
+        Random-field width h^tau / <E_tau> (App. B3; 0: none).
+    J_st : float
+        S-tau interaction at the typical impurity distance (energy unit).
+
+    Returns
+    -------
+    STauSample
+        Energies in units of J_St.
+
+    Examples
+    --------
+    >>> import jax
+    >>> from jtls.companion import two_tls
+    >>> sites, box = two_tls.lattice_sites(3)
+    >>> s = jax.jit(two_tls.sample, static_argnums=3)(jax.random.key(0), sites, box, 20, 1.5)
+    >>> s.e_min.shape, bool((s.e_min >= 0).all()), bool((s.e_tau >= 0).all())
+    ((20,), True, True)
     """
     kp, kc, kh = jax.random.split(key, 3)
     sites = jnp.asarray(sites)
@@ -137,11 +236,48 @@ _sample_batch = jax.jit(jax.vmap(sample, in_axes=(0, None, None, None, None, Non
                         static_argnums=(3,))
 
 
-def simulate(key, n_real, L, x, a_tilde, h_ratio=0.0, *, lattice="fcc", J_st=1.0, batch=8):
-    """App. B2 (B3 with h_ratio > 0) for ``n_real`` realizations, vmapped in batches.
+def simulate(key: jax.Array, n_real: int, L: int, x: float, a_tilde: float, h_ratio: float = 0.0, *,
+             lattice: str = "fcc", J_st: float = 1.0, batch: int = 8) -> STauSample:
+    """App. B2 (B3 with h_ratio > 0) of Schechter & Stamp 2013 for ``n_real`` realizations.
 
-    Realization r uses ``jax.random.fold_in(key, r)``.  Returns
-    :class:`STauSample` of numpy arrays stacked on axis 0 (shape (n_real, n)).
+    Realizations are vmapped in batches of ``batch``; realization r uses
+    ``jax.random.fold_in(key, r)``.
+
+    Parameters
+    ----------
+    key : jax.Array
+        PRNG key.
+    n_real : int
+        Number of realizations (>= 1).
+    L : int
+        Lattice cells per side.
+    x : float
+        Impurity concentration in (0, 1].
+    a_tilde : float
+        Cut-off of U_ij in units of a_o (the paper: 0, 1.5, 3, 4.5, 6).
+    h_ratio : float
+        Random-field width h^tau / <E_tau> (0: App. B2 without fields).
+    lattice : str
+        ``"fcc"`` or ``"sc"``.
+    J_st : float
+        Energy unit of the results.
+    batch : int
+        Realizations per vmapped call.
+
+    Returns
+    -------
+    STauSample
+        Numpy arrays stacked on axis 0: e_min, e_tau (n_real, n), e_tau_mean (n_real,).
+
+    Examples
+    --------
+    >>> import jax
+    >>> from jtls.companion import two_tls
+    >>> r = two_tls.simulate(jax.random.key(0), 2, L=3, x=0.5, a_tilde=1.5)
+    >>> r.e_min.shape
+    (2, 54)
+    >>> print(two_tls.reduction_factor(r.e_min, [0.1, 1.0, 10.0]))
+    [0.0462963  0.90740741 1.        ]
     """
     V.positive_finite("x", x)
     if x > 1:
@@ -164,20 +300,57 @@ def simulate(key, n_real, L, x, a_tilde, h_ratio=0.0, *, lattice="fcc", J_st=1.0
     return STauSample(*(np.concatenate([getattr(o, f) for o in outs]) for f in STauSample._fields))
 
 
-def reduction_factor(e_min, E):
-    """P_S(E) = fraction of S spins with E_S^min < E (Eq. B7), pooled over realizations.
+def reduction_factor(e_min: ArrayLike, E: ArrayLike) -> np.ndarray:
+    """Reduction factor P_S(E): the fraction of S spins with E_S^min < E (Eq. B7), pooled.
 
-    e_min: any shape; E: (K,) energies in the same unit.  Returns (K,) numpy.
+    Parameters
+    ----------
+    e_min : array_like
+        E_S^min of every S spin, any shape (realizations pooled).
+    E : array_like, shape (K,)
+        Energies in the same unit.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        P_S(E) in [0, 1].
+
+    Examples
+    --------
+    >>> from jtls.companion import two_tls
+    >>> print(two_tls.reduction_factor([0.0, 0.5, 1.0, 2.0], [0.75, 3.0]))
+    [0.5 1. ]
     """
     em = np.sort(np.asarray(e_min).ravel())
     return np.searchsorted(em, np.asarray(E, dtype=float), side="left") / em.size
 
 
-def crossover_energy(E, P, threshold):
+def crossover_energy(E: ArrayLike, P: ArrayLike, threshold: float) -> float:
     """Lowest E at which P(E) reaches ``threshold`` (linear interpolation in log E).
 
-    E: (K,) increasing grid (> 0); P: (K,) non-decreasing.  Raises ValueError
-    when the threshold is not crossed on the grid.
+    With P = P_S(E) and threshold ~ 5 g this is the crossover T_U of the
+    module docstring (Fig. 2 of Schechter & Stamp 2013).
+
+    Parameters
+    ----------
+    E : array_like, shape (K,)
+        Increasing energy grid (> 0).
+    P : array_like, shape (K,)
+        Non-decreasing values on the grid.
+    threshold : float
+        The level to reach.
+
+    Returns
+    -------
+    float
+        The crossing energy (unit of E).  ValueError when the threshold is
+        not crossed on the grid.
+
+    Examples
+    --------
+    >>> from jtls.companion import two_tls
+    >>> print(f"{two_tls.crossover_energy([0.1, 1.0, 10.0], [0.01, 0.1, 0.5], 0.05):.4f}")
+    0.2783
     """
     E = np.asarray(E, dtype=float)
     P = np.asarray(P, dtype=float)
@@ -190,12 +363,29 @@ def crossover_energy(E, P, threshold):
     return float(np.exp(np.log(E[k - 1]) + f * (np.log(E[k]) - np.log(E[k - 1]))))
 
 
-def crossover_from_dos(E, n_tau, n_S, g):
-    """T_U from gamma_tau^2 n_tau(T_U) = gamma_S^2 n_S(T_U), gamma_tau / gamma_S = g.
+def crossover_from_dos(E: ArrayLike, n_tau: ArrayLike, n_S: ArrayLike, g: float) -> float:
+    """Crossover T_U from gamma_tau^2 n_tau(T_U) = gamma_S^2 n_S(T_U), gamma_tau / gamma_S = g.
 
-    E: (K,) increasing grid; n_tau, n_S: (K,) densities of states on it (same
-    normalisation).  Returns the lowest E where g^2 n_tau(E) <= n_S(E)
-    (linear interpolation of the difference).
+    Parameters
+    ----------
+    E : array_like, shape (K,)
+        Increasing energy grid.
+    n_tau, n_S : array_like, shape (K,)
+        Densities of states of the tau and S spins on it (same normalisation).
+    g : float
+        Coupling ratio gamma_tau / gamma_S (~0.02).
+
+    Returns
+    -------
+    float
+        The lowest E where g^2 n_tau(E) <= n_S(E) (linear interpolation of
+        the difference), unit of E.  ValueError when there is none inside the grid.
+
+    Examples
+    --------
+    >>> from jtls.companion import two_tls
+    >>> two_tls.crossover_from_dos([0.1, 1.0, 2.0], [1.0, 1.0, 1.0], [0.0, 0.5, 2.0], g=0.5)
+    0.55
     """
     E = np.asarray(E, dtype=float)
     d = np.asarray(n_S, dtype=float) - g**2 * np.asarray(n_tau, dtype=float)
@@ -207,11 +397,33 @@ def crossover_from_dos(E, n_tau, n_S, g):
     return float(E[k - 1] + f * (E[k] - E[k - 1]))
 
 
-def tau_dos_at_zero(e_tau, e_max_frac=0.1, scale=None):
+def tau_dos_at_zero(e_tau: ArrayLike, e_max_frac: float = 0.1,
+                    scale: float | None = None) -> tuple[float, float]:
     """Density (per impurity per unit energy) of tau excitation energies near 0.
 
-    Counts E_tau in [0, e_max_frac * scale) with scale = mean(E_tau) by
-    default.  Returns (density, standard error from the Poisson count).
+    Counts E_tau in [0, e_max_frac * scale) with scale = mean(E_tau) by default.
+
+    Parameters
+    ----------
+    e_tau : array_like
+        Tau energies (>= 0), any shape (pooled).
+    e_max_frac : float
+        Width of the counting window in units of ``scale``.
+    scale : float, optional
+        Energy scale (default: the mean of ``e_tau``).
+
+    Returns
+    -------
+    (density, stderr) : (float, float)
+        Per impurity per unit energy; stderr from the Poisson count.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from jtls.companion import two_tls
+    >>> n0, err = two_tls.tau_dos_at_zero(np.linspace(0.0, 1.0, 101))    # uniform on [0, 1]
+    >>> print(f"{n0:.3f} +- {err:.3f}")
+    0.990 +- 0.443
     """
     e = np.asarray(e_tau).ravel()
     scale = float(np.mean(e)) if scale is None else scale
@@ -220,12 +432,32 @@ def tau_dos_at_zero(e_tau, e_max_frac=0.1, scale=None):
     return k / (e.size * w), math.sqrt(max(k, 1)) / (e.size * w)
 
 
-def tunneling_strength(kappa, g, p_tau0=1.0):
+def tunneling_strength(kappa: float, g: float, p_tau0: float = 1.0) -> float:
     """Eq. 3: C_o = kappa n_tau gamma_tau^2 / (rho c^2) = kappa g p_tau0.
 
     p_tau0 is the tau DOS at low energy per impurity in units of 1/J_St (with
     J_St = gamma_S gamma_tau / (rho c^2 R_o^3)); the paper's estimate
     n_tau ~ 1 / (g J_o R_o^3) is p_tau0 = 1, giving C_o ~ kappa g.
+
+    Parameters
+    ----------
+    kappa : float
+        Dimensionless prefactor of Eq. 3 (> 0).
+    g : float
+        Coupling ratio gamma_tau / gamma_S (> 0).
+    p_tau0 : float
+        Low-energy tau DOS per impurity in units of 1/J_St.
+
+    Returns
+    -------
+    float
+        C_o (dimensionless).
+
+    Examples
+    --------
+    >>> from jtls.companion import two_tls
+    >>> two_tls.tunneling_strength(0.5, 0.02)
+    0.01
     """
     V.positive_finite("kappa", kappa)
     V.positive_finite("g", g)
