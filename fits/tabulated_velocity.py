@@ -26,9 +26,10 @@ Table II DOS gives a dv/v that falls monotonically over 0.1-1 K, because
 B(T) grows by 20% (J0 = 2 K) to 40% (J0 = 3 K) across the table and, with the
 Eq. (3) form extrapolated to all E < E_MAX, that growth shifts the whole
 resonant integral.  The constant-mu form fits it only roughly (structured
-residuals), with mu ~ 0.45-0.55 (A held) or ~ 0.2 (J0 = 2 K, A free), i.e.
+residuals), with mu ~ 0.45-0.55 (A held) or ~ 0.1-0.2 (J0 = 2 K, A free), i.e.
 NOT the paper's 0.13 / 0.2, and for J0 = 3 K the A-free fit runs off
-(status max_steps: the data do not pin A).  The paper fitted the simulated
+(status max_steps or unidentified: the data do not pin A); such a fit is
+printed and drawn as FAILED, without values.  The paper fitted the simulated
 DOS itself (fits/fig3_velocity.py does that with the annealer's output);
 Table II alone does not carry the high-energy DOS that fixes these curves.
 
@@ -46,7 +47,9 @@ import numpy as np
 import jtls
 from jtls.data import paper_table
 from jtls.fit import Model, fit, predict
+from jtls.fit.plot import emptiest_corner, result_text
 from jtls.fit.result import write_json
+from jtls.progress import add_progress_argument, from_args
 
 T12 = np.array([0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0])
 OMEGA = jtls.units.paper_frequency(90e3)
@@ -69,7 +72,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="out")
     ap.add_argument("--emax", type=float, default=10.0, help="upper energy of the tabulated DOS (K)")
+    add_progress_argument(ap)
     args = ap.parse_args(argv)
+    progress = from_args(args, "tabulated_velocity")
     os.makedirs(args.out, exist_ok=True)
     import matplotlib
     matplotlib.use("Agg")
@@ -87,34 +92,41 @@ def main(argv=None):
             dos, (Tg, B, mu_tab) = table2_dos(J0, emax)
             y = np.asarray(jtls.velocity_shift_dos(T12, dos, A, OMEGA, C=1.0, T_ref=1.0))
             model = Model("velocity", omega=OMEGA)
-            res = fit(model, (T12, y), fix={"A": A})
-            resA = fit(model, (T12, y))
+            with progress.step(f"J0 = {J0:g} K, E_max = {emax:g} K: fits A held and A free"):
+                res = fit(model, (T12, y), fix={"A": A})
+                resA = fit(model, (T12, y))
             entry = {"J0_K": J0, "E_max_K": emax, "table_mu_range": [float(mu_tab.min()), float(mu_tab.max())],
                      "fit_A_fixed": res.to_dict(), "fit_A_free": resA.to_dict(),
                      "paper_mu": PAPER_MU[J0]}
             report["results"].append(entry)
-            print(f"J0 = {J0:g} K, E_max = {emax:g} K: mu = {res['mu']:.4f} ± {res.stderr['mu']:.4f} "
-                  f"(A fixed, status {res.status}, chi2/dof = {res.reduced_chi2:.3g}); "
-                  f"mu = {resA['mu']:.4f} ± {resA.stderr['mu']:.4f} with A free "
-                  f"(A = {resA['A']:.3g}, status {resA.status}); Table II mu(T) in "
-                  f"[{mu_tab.min():.3f}, {mu_tab.max():.3f}]; paper fit mu = {PAPER_MU[J0]}")
+            # a fit whose status is not ok is not a result: its status, never the values it stopped at
+            print(f"J0 = {J0:g} K, E_max = {emax:g} K:\n"
+                  f"    A held [{res.status}]: {result_text(res, ['mu', 'C'])}"
+                  + (f"; chi2/dof = {res.reduced_chi2:.3g}" if res.ok else "") + "\n"
+                  f"    A free [{resA.status}]: {result_text(resA, ['mu', 'C', 'A'])}\n"
+                  f"    Table II mu(T) in [{mu_tab.min():.3f}, {mu_tab.max():.3f}]; paper fit mu = {PAPER_MU[J0]}")
             if emax == args.emax:
                 ax, axr = axes[0, j], axes[1, j]
                 Tc = np.geomspace(T12[0], T12[-1], 150)
                 ax.plot(T12, y * 1e3, "o", color="k", label="Eqs. 7+8 with Table II DOS")
-                ax.plot(Tc, predict(res, T=Tc) * 1e3, "-", color="C3",
-                        label=f"constant-mu fit: mu = {res['mu']:.3f} ± {res.stderr['mu']:.3f}")
-                ax.plot(Tc, predict(resA, T=Tc) * 1e3, ":", color="C2",
-                        label=f"A free too: mu = {resA['mu']:.3f} ± {resA.stderr['mu']:.3f}")
+                for r, name, style, color in ((res, "constant-mu fit, A held", "-", "C3"),
+                                              (resA, "A free too", "--", "C2")):
+                    if r.ok:
+                        ax.plot(Tc, predict(r, T=Tc) * 1e3, style, color=color,
+                                label=f"{name}: mu = {r['mu']:.3f} ± {r.stderr['mu']:.3f}")
+                    else:   # no curve for a fit that is not a result
+                        ax.plot([], [], " ", label=f"{name}: FAILED ({r.status}), not a result")
                 ax.set_xscale("log")
-                ax.set_title(f"J0 = {J0:g} K (E_max = {emax:g} K); paper: mu = {PAPER_MU[J0]}", fontsize=9)
-                ax.set_ylabel("dv/v (1e-3, C = 1, DOS units of Table II)", fontsize=8)
-                ax.legend(fontsize=7)
-                axr.plot(T12, np.asarray(res.residuals["data"]) * 1e6, "o", color="C3", ms=3)
+                ax.set_title(f"J0 = {J0:g} K (E_max = {emax:g} K); paper: mu = {PAPER_MU[J0]}", fontsize=10)
+                ax.set_ylabel(r"$\delta v/v$ ($10^{-3}$; C = 1, DOS in Table II units)", fontsize=9)
+                ax.autoscale_view()
+                ax.legend(fontsize=8, loc=emptiest_corner(ax, T12, y * 1e3, 0.6, 0.3))
+                if res.ok:
+                    axr.plot(T12, np.asarray(res.residuals["data"]) * 1e6, "o", color="C3", ms=3)
                 axr.axhline(0, color="0.5", lw=0.8)
                 axr.set_xscale("log")
                 axr.set_xlabel("T (K)")
-                axr.set_ylabel("resid. (1e-6)", fontsize=8)
+                axr.set_ylabel("residual, A held\n($10^{-6}$)", fontsize=9)
     fig.tight_layout()
     png = os.path.join(args.out, "tabulated_velocity.png")
     fig.savefig(png, dpi=110)

@@ -47,3 +47,46 @@ def test_demo_figure_and_numbers(tmp_path):
     assert abs(s / C - 1) < 5e-3
     # for these parameters the Eq. 3 DOS (mu = 0.1) puts the maximum below the STM one (0.22 vs 0.28 K)
     assert rec["curves"]["mu=0.1"]["T_max_K"] < rec["curves"]["mu=0"]["T_max_K"]
+
+
+def test_demo_script_prints_failed_fit_as_failed(tmp_path, monkeypatch, capsys):
+    """fits/tabulated_velocity.py (run by the demo): a fit whose status is not ok is printed and
+    drawn as FAILED, never with the values it stopped at (the issue: 'A = 8.5e102' shown)."""
+    import importlib.util
+    from pathlib import Path
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location(
+        "tabulated_velocity", Path(__file__).resolve().parents[1] / "fits" / "tabulated_velocity.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+
+    class Stub:
+        """A FitResult-like object: the A-free fit failed far out (values of a run-away solve)."""
+        def __init__(self, free_A):
+            self.status = "max_steps" if free_A else "ok"
+            self.ok = not free_A
+            self.message = "step limit reached" if free_A else ""
+            self.values = {"C": 0.0123, "mu": 0.4321, "A": 8.5e102 if free_A else mod.A, "offset": 0.0}
+            self.stderr = {k: float("nan") if free_A else 0.01 for k in self.values}
+            self.free = ["C", "mu", "A", "offset"] if free_A else ["C", "mu", "offset"]
+            self.fixed, self.unidentified, self.at_bound, self.intervals = {}, [], [], {}
+            self.reduced_chi2 = 1.0
+            self.residuals = {"data": np.zeros(mod.T12.size)}
+
+        def __getitem__(self, k):
+            return self.values[k]
+
+        def to_dict(self):
+            return {"status": self.status}
+
+    monkeypatch.setattr(mod, "fit", lambda model, data, fix=None: Stub(free_A=fix is None))
+    monkeypatch.setattr(mod, "predict", lambda r, T: np.zeros(np.size(T)))
+    monkeypatch.setattr(mod, "table2_dos", lambda J0, e: ("dos", (mod.T12, mod.T12, np.array([0.1, 0.2]))))
+    monkeypatch.setattr(mod.jtls, "velocity_shift_dos", lambda T, *a, **k: np.ones(np.size(T)))
+    assert mod.main(["--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "A free [max_steps]: FAILED (max_steps): not a result" in out
+    assert "8.5e+102" not in out and "8.5e102" not in out
+    assert "mu = 0.4321" in out          # the ok fits do show their values

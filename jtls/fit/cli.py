@@ -315,7 +315,7 @@ def _run(args, caught) -> int:
         json_path.write_text(json.dumps(doc, indent=1) + "\n")
         from .plot import plot_result
         with progress.step(f"writing {png_path.name}"):
-            plot_result(res, png_path, title=f"{Path(args.file).name}: {observable}")
+            plot_result(res, png_path, title=f"{Path(args.file).name}: {observable}", units=ds.units)
         written = [json_path, png_path]
         if args.posterior and "posterior" in res.extra:
             from .corner import corner_plot

@@ -31,7 +31,9 @@ def _interval_text(iv, level=""):
         return f"< {hi:.3g}"
     if iv.get("high" + level + "_kind") == "physical" and iv.get("low" + level + "_kind") != "physical":
         return f"> {lo:.3g}"
-    return f"[{lo:.3g}, {hi:.3g}]"
+    def end(v):   # an end the profile scan could not locate is said so, not printed as nan
+        return f"{v:.3g}" if math.isfinite(v) or math.isinf(v) else "not found"
+    return f"[{end(lo)}, {end(hi)}]"
 
 
 def param_line(result, k) -> str:
@@ -52,14 +54,32 @@ def param_line(result, k) -> str:
     return txt + (f"  68%: {lim}" if lim else "")
 
 
-def param_box(result, names=None, warnings=True) -> str:
+def result_text(result, names=None) -> str:
+    """One line for a report: the parameters (:func:`param_line`, joined by '; ') when the fit's
+    status is ``ok``; otherwise ``FAILED (status): not a result`` and the solver's message --
+    never the values a failed fit stopped at."""
+    if result.status != "ok":
+        msg = (result.message or "").strip().splitlines()
+        return f"FAILED ({result.status}): not a result" + (f" -- {msg[0][:90]}" if msg else "")
+    return "; ".join(param_line(result, k) for k in (names or result.free))
+
+
+def param_box(result, names=None, warnings=True, width=None) -> str:
     """Text of the parameter box: parameters (see :func:`param_line`), chi^2/dof, the status with
-    its message, the mu = 0 test and (shortened) warnings."""
+    its message, the mu = 0 test and (shortened) warnings.  ``width``: wrap lines at this many
+    characters (default: no wrapping; messages and warnings are cut at 70).
+
+    A fit whose status is not ``ok`` is not a result: the box then starts with
+    ``FIT FAILED (status)`` and lists no parameter values."""
+    import textwrap
     names = names or result.names
-    lines = [param_line(result, k) for k in names]
+    failed = result.status != "ok"
+    lines = [f"FIT FAILED ({result.status}): not a result"] if failed else []
+    if not failed:
+        lines += [param_line(result, k) for k in names]
     lines.append(f"χ²/dof = {result.reduced_chi2:.3g}")
     lines.append(f"status: {result.status}")
-    if result.status != "ok" and result.message:
+    if failed and result.message:
         lines.append("  " + result.message[:70] + ("..." if len(result.message) > 70 else ""))
     for key, t in (getattr(result, "tests", None) or {}).items():   # the mu = 0 (STM) test
         if key.startswith("mu") and t.get("p_value") is not None:
@@ -67,6 +87,9 @@ def param_box(result, names=None, warnings=True) -> str:
     if warnings:
         for w in getattr(result, "warnings", None) or []:
             lines.append("! " + (w[:70] + "..." if len(w) > 70 else w))
+    if width:
+        lines = [part for ln in lines
+                 for part in (textwrap.wrap(ln, width, subsequent_indent="  ") or [""])]
     return "\n".join(lines)
 
 
@@ -114,22 +137,64 @@ def place_text(ax, text, x, y, **kw):
     return ax.text(cx, cy, text, transform=ax.transAxes, ha=ha, va=va, **kw)
 
 
-def plot_result(result, path=None, *, title=None, extra=None, logy=None, synthetic=False, fig=None):
+#: observable -> (quantity symbol, units when fixed by the observable; None: the data's units)
+QUANTITIES = {
+    "velocity": (r"$\delta v/v$", "1"),
+    "dielectric": (r"$\delta\varepsilon/\varepsilon$", "1"),
+    "thermal_conductivity": (r"thermal conductivity $\kappa$", None),
+    "thermal_conductivity_matthiessen": (r"thermal conductivity $\kappa$", None),
+    "specific_heat": (r"specific heat $C_v$", None),
+    "resonator_shift": (r"$\delta f/f_0$", "1"),
+    "resonator_loss": (r"internal quality factor $Q_i$", "1"),
+}
+
+
+def axis_label(observable: str, units: str | None = None) -> str:
+    """y-axis label of an observable: its quantity and units, e.g. ``thermal conductivity
+    kappa (W/m/K)``.  Relative quantities are dimensionless; kappa and C_v (Eqs. 5, 6) are in
+    the units of the data (``units``, e.g. the file header's), said so when unknown."""
+    base = observable
+    for name in sorted(QUANTITIES, key=len, reverse=True):   # twins: velocity_simulated, ...
+        if observable == name or observable.startswith(name + "_") or observable.startswith(name + "@"):
+            base = name
+            break
+    if base not in QUANTITIES:
+        return f"{observable}" + (f" ({units})" if units else "")
+    symbol, fixed = QUANTITIES[base]
+    if fixed == "1":
+        return symbol + " (dimensionless)"
+    u = (units or "").strip()
+    return f"{symbol} ({u})" if u and u != "1" else f"{symbol} (units of the data)"
+
+
+def plot_result(result, path=None, *, title=None, extra=None, logy=None, synthetic=False, fig=None,
+                units=None):
     """Write (or return) a figure of ``result``.
 
     extra : optional list of (label, FitResult) overlaid as dashed curves.
     logy : log y axis (default: for datasets fitted with log residuals).
     synthetic : stamp "SYNTHETIC DATA" on every panel.
+    units : units of the data's values, one string or ``{label: str}`` (e.g.
+        ``Dataset.units``), for the y labels of kappa and C_v (see :func:`axis_label`).
+
+    The parameter box has a column of its own to the right of the plots (an
+    axis without frame): it never covers data and stays inside the figure.
     """
     from .engine import predict
     plt = _mpl()
     labels = result.labels
     n = len(labels)
     if fig is None:
-        fig, axes = plt.subplots(2, n, figsize=(5.2 * n, 5.6), squeeze=False,
-                                 gridspec_kw={"height_ratios": [3, 1]}, sharex="col")
+        fig = plt.figure(figsize=(4.8 * n + 3.4, 5.6), layout="constrained")
+        gs = fig.add_gridspec(2, n + 1, height_ratios=[3, 1], width_ratios=[4.8] * n + [3.4])
+        axes = np.empty((2, n), dtype=object)
+        for j in range(n):
+            axes[0, j] = fig.add_subplot(gs[0, j])
+            axes[1, j] = fig.add_subplot(gs[1, j], sharex=axes[0, j])
+        box_ax = fig.add_subplot(gs[:, n])
     else:  # pragma: no cover
-        axes = np.array(fig.axes).reshape(2, n)
+        axes = np.array(fig.axes[:2 * n]).reshape(2, n)
+        box_ax = fig.axes[2 * n]
     for j, lab in enumerate(labels):
         ax, axr = axes[0, j], axes[1, j]
         d = result.data[lab]
@@ -149,9 +214,15 @@ def plot_result(result, path=None, *, title=None, extra=None, logy=None, synthet
         hi = max([T.max()] + [e["T"] for e in exc])
         grid = np.geomspace(lo, hi, 200)
         try:
-            ax.plot(grid, predict(result, lab, grid), "-", color="tab:blue", label="fit")
+            if result.status == "ok":
+                ax.plot(grid, predict(result, lab, grid), "-", color="tab:blue", label="fit")
+            else:   # a failed fit is no result: drawn faint, and labelled so
+                ax.plot(grid, predict(result, lab, grid), ":", color="0.55",
+                        label=f"FAILED fit ({result.status}): not a result")
         except Exception as exc_:  # noqa: BLE001  -- a figure must not hide the result
-            ax.text(0.5, 0.5, f"model curve failed: {exc_}", transform=ax.transAxes)
+            first = (str(exc_).strip().splitlines() or [""])[0][:60]
+            ax.text(0.5, 0.5, f"model curve failed:\n{type(exc_).__name__}: {first}", transform=ax.transAxes,
+                    ha="center", va="center", fontsize=8, color="tab:red")
         for k, (elab, eres) in enumerate(extra or []):
             if lab in eres.labels:
                 ax.plot(grid, predict(eres, lab, grid), "--", color=f"C{k + 2}", label=elab)
@@ -172,15 +243,15 @@ def plot_result(result, path=None, *, title=None, extra=None, logy=None, synthet
         axr.set_xscale("log")
         axr.set_xlabel("T (K)")
         axr.set_ylabel({"sigma": "(y-f)/σ", "log": "ln y - ln f"}.get(kind, "y - f"), fontsize=8)
-        if j == 0:
-            ax.set_ylabel(result.observables[lab])
-    axes[0, n - 1].text(1.02, 1.0, param_box(result), transform=axes[0, n - 1].transAxes,
-                        va="top", ha="left", fontsize=8, family="monospace",
-                        bbox=dict(boxstyle="round", fc="w", ec="0.6"))
+        u = units.get(lab) if isinstance(units, dict) else units
+        ax.set_ylabel(axis_label(result.observables[lab], u))
+        ax.tick_params(labelbottom=False)
+    box_ax.axis("off")
+    box_ax.text(0.0, 1.0, param_box(result, width=44), transform=box_ax.transAxes, va="top", ha="left",
+                fontsize=8, family="monospace", bbox=dict(boxstyle="round", fc="w", ec="0.6"))
     if title and n > 1:
         fig.suptitle(title)
-    fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=110, bbox_inches="tight")
+        fig.savefig(path, dpi=110)
         plt.close(fig)
     return fig

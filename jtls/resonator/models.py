@@ -52,11 +52,16 @@ def resonator_shift(T, F_delta0, mu, Delta, alpha, omega, T_ref=0.1, A=0.0):
 def _if_relaxation(A, fn, like):
     """fn() when A > 0, else zeros.
 
-    A Python number (the fit passes A as a static setting) decides in Python,
-    so at A = 0 the relaxation quadrature is not even compiled; a traced
+    A Python number (the fit passes A as a static setting) or a concrete
+    scalar array decides in Python, so at A = 0 the relaxation quadrature is
+    not even compiled; a traced
     scalar decides with ``lax.cond`` (the quadrature costs nothing at A = 0)."""
     if isinstance(A, (int, float)):
         return fn() if A > 0 else jnp.zeros_like(like)
+    if not isinstance(A, jax.core.Tracer) and np.ndim(A) == 0:
+        # a concrete array (e.g. jtls.fit.predict passes the settings as arrays): decide in Python
+        # too -- inside lax.cond the relaxation term's input checks would see tracers
+        return fn() if float(A) > 0 else jnp.zeros_like(like)
     A = jnp.asarray(A, dtype=float)
     if A.ndim == 0:
         return jax.lax.cond(A > 0, fn, lambda: jnp.zeros_like(like))
