@@ -8,7 +8,7 @@ realizations are timed one by one and the total for ``--target`` realizations
 is extrapolated from their mean.  ``--full`` runs all ``--target`` realizations
 through ``simulate`` (with a checkpoint, so it can resume) and times that.
 
-    /work/venv/bin/python benchmarks/bench_meanfield.py [--N 10000] [--measure 3] [--full]
+    python benchmarks/bench_meanfield.py [--N 10000] [--measure 3] [--full]
 """
 from __future__ import annotations
 

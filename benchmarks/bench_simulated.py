@@ -25,8 +25,10 @@
 
 (c) First-call (compile + run) time of each fit and of the annealer, minus the warm time.
 
-The machine load (``uptime``) is printed before and after: this is a shared 2-core machine and
-other jobs (the library build among them) run at the same time, so wall times scale with it.
+The machine load (``uptime``) is printed before and after: the recorded runs
+(benchmarks/README.md) were on the project's shared 2-core VM with other jobs
+(the library build among them) running at the same time, so wall times scale
+with the load; on another machine, compare the ratios.
 
 Usage:  python benchmarks/bench_simulated.py [--repeats 7] [--realizations 200] [--skip-anneal]
 Library: $JTLS_SIMULATED_LIBRARY or data/simulated_dos_library.npz.
