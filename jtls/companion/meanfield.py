@@ -59,6 +59,7 @@ from typing import NamedTuple
 import numpy as np
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike, DTypeLike
 
 from .. import _validate as V
 
@@ -74,9 +75,24 @@ EULER_GAMMA = 0.5772156649015329
 class Realization(NamedTuple):
     """One disorder realization.
 
-    positions: (N, 3) in r_nn; delta: (N,) bare asymmetries; delta0: (N,)
-    tunneling amplitudes; K: (N, N) couplings u_ij / r_ij^3 (zero diagonal),
-    all energies in units of J.
+    Attributes
+    ----------
+    positions : jax.Array, shape (N, 3)
+        TLS positions in units of r_nn.
+    delta : jax.Array, shape (N,)
+        Bare asymmetries Delta_i (units of J).
+    delta0 : jax.Array, shape (N,)
+        Tunneling amplitudes Delta0_i (units of J).
+    K : jax.Array, shape (N, N)
+        Couplings u_ij / r_ij^3 (units of J, zero diagonal).
+
+    Examples
+    --------
+    >>> import jax  # doctest: +SKIP
+    >>> from jtls.companion import meanfield as mf  # doctest: +SKIP
+    >>> rz = jax.jit(mf.sample_realization, static_argnums=1)(jax.random.key(0), 50, 1.0)  # doctest: +SKIP
+    >>> rz.positions.shape, rz.K.shape, str(rz.K.dtype)  # doctest: +SKIP
+    ((50, 3), (50, 50), 'float32')
     """
     positions: jax.Array
     delta: jax.Array
@@ -85,33 +101,119 @@ class Realization(NamedTuple):
 
 
 class MFState(NamedTuple):
-    """Loop state of the damped fixed-point iteration."""
+    """Loop state of the damped fixed-point iteration of :func:`solve_mean_field`.
+
+    Attributes
+    ----------
+    x : jax.Array, shape (N,)
+        Current Delta' (units of J).
+    iteration : jax.Array, shape ()
+        Sweeps done.
+    residual : jax.Array, shape ()
+        max_i |F(x)_i - x_i| at the previous sweep (J).
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from jtls.companion.meanfield import MFState
+    >>> MFState(jnp.zeros(3), jnp.asarray(0), jnp.asarray(jnp.inf)).x.shape
+    (3,)
+    """
     x: jax.Array          # (N,) current Delta'
     iteration: jax.Array  # () int
     residual: jax.Array   # () max |F(x) - x| at the previous sweep
 
 
 class MFResult(NamedTuple):
-    """Solution of Eq. 4: delta_prime (N,), iterations (), residual (), converged ()."""
+    """Solution of Eq. 4 returned by :func:`solve_mean_field`.
+
+    Attributes
+    ----------
+    delta_prime : jax.Array, shape (N,)
+        Mean-field asymmetries Delta'_i (units of J).
+    iterations : jax.Array, shape ()
+        Sweeps done.
+    residual : jax.Array, shape ()
+        max_i |F(x)_i - x_i| at the returned point (J).
+    converged : jax.Array, shape (), bool
+        residual <= tol.
+
+    Examples
+    --------
+    See :func:`solve_mean_field`.
+
+    >>> from jtls.companion.meanfield import MFResult
+    >>> MFResult._fields
+    ('delta_prime', 'iterations', 'residual', 'converged')
+    """
     delta_prime: jax.Array
     iterations: jax.Array
     residual: jax.Array
     converged: jax.Array
 
 
-def box_length(N, density=DENSITY_UNIT):
-    """Side L (in r_nn) of the periodic cube holding N TLSs at ``density``."""
+def box_length(N: int, density: float = DENSITY_UNIT) -> float:
+    """Side L of the periodic cube holding N TLSs at ``density``: L = (N / density)^(1/3).
+
+    Parameters
+    ----------
+    N : int
+        Number of TLSs.
+    density : float
+        Number density per r_nn^3 (see the module docstring).
+
+    Returns
+    -------
+    float
+        L in units of r_nn.
+
+    Examples
+    --------
+    >>> from jtls.companion import meanfield as mf
+    >>> print(f"{mf.box_length(1000):.3f} {mf.box_length(1000, mf.DENSITY_MEAN_NN):.3f}")
+    10.000 18.052
+    """
     return (N / density) ** (1.0 / 3.0)
 
 
-def couplings(key, positions, L, U0=1.0, dtype=jnp.float32, r_cut=0.0):
+def couplings(key: jax.Array, positions: ArrayLike, L: float, U0: float = 1.0,
+              dtype: DTypeLike = jnp.float32, r_cut: float = 0.0) -> jax.Array:
     """Dense K_ij = u_ij / (r_ij^3 + r_cut^3), minimum-image distances in a cube of side L.
 
     r_cut = 0 (default) is the paper's bare 1/r^3; r_cut > 0 softens the
     interaction of close pairs like the R^3 + C cut-off of Churkin et al.
 
     u_ij = U0 (g_ij + g_ji) / sqrt(2) with g standard normal, so u is symmetric
-    with standard deviation U0.  Returns (N, N) in ``dtype``, zero diagonal.
+    with standard deviation U0.
+
+    Parameters
+    ----------
+    key : jax.Array
+        PRNG key.
+    positions : array_like, shape (N, 3)
+        Positions in units of r_nn.
+    L : float
+        Box side (r_nn).
+    U0 : float
+        Standard deviation of u_ij (units of J r_nn^3).
+    dtype : dtype
+        Storage type of the matrix.
+    r_cut : float
+        Cut-off length (r_nn).
+
+    Returns
+    -------
+    jax.Array, shape (N, N)
+        K_ij in units of J, symmetric, zero diagonal, in ``dtype``.
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp  # doctest: +SKIP
+    >>> from jtls.companion import meanfield as mf  # doctest: +SKIP
+    >>> pos = jnp.array([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 2.0, 0.0]])  # doctest: +SKIP
+    >>> K = mf.couplings(jax.random.key(1), pos, 10.0, dtype=jnp.float64)  # doctest: +SKIP
+    >>> bool((K == K.T).all()), bool((jnp.diag(K) == 0).all())  # doctest: +SKIP
+    (True, True)
     """
     N = positions.shape[0]
     p = positions.astype(dtype)
@@ -128,13 +230,42 @@ def couplings(key, positions, L, U0=1.0, dtype=jnp.float32, r_cut=0.0):
     return jnp.where(eye, 0.0, u / (r2 * jnp.sqrt(r2) + rc3)).astype(dtype)
 
 
-def sample_realization(key, N, W, J=1.0, *, delta0_range=(1e-7, 1e-1),
-                       density=DENSITY_UNIT, coupling_dtype=jnp.float32, r_cut=0.0):
-    """Draw positions, Delta ~ N(0, W^2), log-uniform Delta0 and couplings (Eqs. 2, 7).
+def sample_realization(key: jax.Array, N: int, W: float, J: float = 1.0, *,
+                       delta0_range: tuple[float, float] = (1e-7, 1e-1),
+                       density: float = DENSITY_UNIT, coupling_dtype: DTypeLike = jnp.float32,
+                       r_cut: float = 0.0) -> Realization:
+    """Draw positions, Delta ~ N(0, W^2), log-uniform Delta0 and couplings (Asban et al., Eqs. 2, 7).
 
-    ``N`` must be a Python int (static shape).  J = U0 (r_nn = 1); the
-    number density (per r_nn^3) is ``density`` (see the module docstring).  ``r_cut``: optional
-    short-distance cut-off (units of r_nn), see :func:`couplings`.
+    Parameters
+    ----------
+    key : jax.Array
+        PRNG key.
+    N : int
+        Number of TLSs (a Python int: static shape).
+    W : float
+        Standard deviation of the asymmetries (units of J).
+    J : float
+        Interaction scale U0 (r_nn = 1).
+    delta0_range : (float, float)
+        Range of the log-uniform Delta0 (units of J).
+    density : float
+        Number density per r_nn^3 (see the module docstring).
+    coupling_dtype : dtype
+        Storage type of K.
+    r_cut : float
+        Optional short-distance cut-off (units of r_nn), see :func:`couplings`.
+
+    Returns
+    -------
+    Realization
+
+    Examples
+    --------
+    >>> import jax  # doctest: +SKIP
+    >>> from jtls.companion import meanfield as mf  # doctest: +SKIP
+    >>> rz = jax.jit(mf.sample_realization, static_argnums=1)(jax.random.key(0), 50, 1.0)  # doctest: +SKIP
+    >>> bool((rz.delta0 >= 1e-7).all() & (rz.delta0 <= 1e-1).all())  # doctest: +SKIP
+    True
     """
     L = box_length(N, density)
     kp, kd, k0, ku = jax.random.split(key, 4)
@@ -151,8 +282,33 @@ def _spin(x, T):
     return jnp.tanh(x / (2.0 * Te))
 
 
-def mf_map(K, delta, x, T):
-    """Right-hand side of Eq. 4: F(x)_i = Delta_i + (1/4) sum_j K_ij tanh(x_j / 2T)."""
+def mf_map(K: ArrayLike, delta: ArrayLike, x: ArrayLike, T: ArrayLike) -> jax.Array:
+    """Right-hand side of Eq. 4 (Asban et al.): F(x)_i = Delta_i + (1/4) sum_j K_ij tanh(x_j / 2T).
+
+    Parameters
+    ----------
+    K : array_like, shape (N, N)
+        Couplings (units of J).
+    delta : array_like, shape (N,)
+        Bare asymmetries (J).
+    x : array_like, shape (N,)
+        Current Delta' (J).
+    T : array_like
+        Temperature (>= 0, units of J; T = 0 uses sign(x)).
+
+    Returns
+    -------
+    jax.Array, shape (N,)
+        F(x) in units of J.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from jtls.companion import meanfield as mf
+    >>> K = jnp.array([[0.0, 2.0], [2.0, 0.0]])
+    >>> print(mf.mf_map(K, jnp.array([0.1, -0.2]), jnp.array([1.0, -1.0]), 0.0))
+    [-0.4  0.3]
+    """
     s = _spin(x, T).astype(K.dtype)
     field = jnp.dot(K, s, preferred_element_type=K.dtype).astype(delta.dtype)
     return delta + 0.25 * field
@@ -188,8 +344,10 @@ def _sweep_sequential(K, delta, x, T, eta):
     return x
 
 
-def solve_mean_field(key, K, delta, T, *, damping=1.0, tol=1e-5, max_iter=2000,
-                     init_scale=None, x0=None, method="sequential"):
+def solve_mean_field(key: jax.Array, K: ArrayLike, delta: ArrayLike, T: ArrayLike, *,
+                     damping: float = 1.0, tol: float = 1e-5, max_iter: int = 2000,
+                     init_scale: ArrayLike | None = None, x0: ArrayLike | None = None,
+                     method: str = "sequential") -> MFResult:
     """Solve Eq. 4 for one realization by a damped fixed-point iteration.
 
     key: PRNG key for the uniform start (ignored when ``x0`` is given).
@@ -206,6 +364,30 @@ def solve_mean_field(key, K, delta, T, *, damping=1.0, tol=1e-5, max_iter=2000,
     max_iter: maximum number of sweeps.
     Returns :class:`MFResult` (``iterations`` = sweeps done, ``residual`` of
     the returned point, ``converged`` = residual <= tol).
+
+    Parameters
+    ----------
+    key, K, delta, T
+        As above (K: (N, N), delta: (N,), energies and T in units of J).
+    damping, tol, max_iter, method
+        As above.
+    init_scale : array_like, optional
+        Half-width of the uniform start (J); default from Eq. 18's variance.
+    x0 : array_like, shape (N,), optional
+        Starting point (J), replacing the random start.
+
+    Returns
+    -------
+    MFResult
+
+    Examples
+    --------
+    >>> import jax  # doctest: +SKIP
+    >>> from jtls.companion import meanfield as mf  # doctest: +SKIP
+    >>> rz = jax.jit(mf.sample_realization, static_argnums=1)(jax.random.key(0), 50, 1.0)  # doctest: +SKIP
+    >>> res = mf.solve_mean_field(jax.random.key(2), rz.K, rz.delta, 0.1)  # doctest: +SKIP
+    >>> bool(res.converged), res.delta_prime.shape  # doctest: +SKIP
+    (True, (50,))
     """
     if method not in ("sequential", "jacobi"):
         raise ValueError(f"argument 'method' must be 'sequential' or 'jacobi', got {method!r}")
@@ -237,17 +419,60 @@ def solve_mean_field(key, K, delta, T, *, damping=1.0, tol=1e-5, max_iter=2000,
     return MFResult(st.x, st.iteration, st.residual, st.residual <= tol)
 
 
-def excitation_energies(delta_prime, delta0):
-    """Eq. 6: E_i = sgn(Delta'_i) sqrt(Delta'_i^2 + Delta0_i^2) (same units)."""
+def excitation_energies(delta_prime: ArrayLike, delta0: ArrayLike) -> jax.Array:
+    """Excitation energies E_i = sgn(Delta'_i) sqrt(Delta'_i^2 + Delta0_i^2) (Asban et al., Eq. 6).
+
+    Parameters
+    ----------
+    delta_prime : array_like
+        Mean-field asymmetries (units of J).
+    delta0 : array_like
+        Tunneling amplitudes (J).  Shapes broadcast.
+
+    Returns
+    -------
+    jax.Array
+        E in units of J, signed like Delta'.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from jtls.companion import meanfield as mf
+    >>> print(mf.excitation_energies(jnp.array([0.5, -0.3]), jnp.array([0.0, 0.4])))
+    [ 0.5 -0.5]
+    """
     return jnp.where(delta_prime >= 0, 1.0, -1.0) * jnp.sqrt(delta_prime**2 + delta0**2)
 
 
-def relaxation_rates(E, delta0, T, a=1.0):
+def relaxation_rates(E: ArrayLike, delta0: ArrayLike, T: ArrayLike, a: float = 1.0) -> jax.Array:
     """Eq. 12 (positive): lambda = a Delta0^2 |E| coth(|E| / 2T).
 
     Written as 2 T a Delta0^2 y coth(y), y = |E|/2T, which is finite at E -> 0
     (lambda -> 2 a T Delta0^2) and at T = 0 (lambda = a Delta0^2 |E|).
     Units: a J^3 when energies are in J.
+
+    Parameters
+    ----------
+    E : array_like
+        Excitation energies (units of J), any shape.
+    delta0 : array_like
+        Tunneling amplitudes (J), broadcasting with E.
+    T : array_like
+        Temperature (>= 0, J).
+    a : float
+        Rate constant (units of J^-3 times the rate unit).
+
+    Returns
+    -------
+    jax.Array
+        lambda >= 0 in units of a J^3, broadcast shape.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from jtls.companion import meanfield as mf
+    >>> print(mf.relaxation_rates(jnp.array([0.5, 1e-9, 2.0]), 0.1, 0.1))   # E -> 0: 2 a T Delta0^2
+    [0.00506784 0.002      0.02      ]
     """
     E = jnp.abs(E)
     T = jnp.asarray(T, dtype=E.dtype)
@@ -259,20 +484,64 @@ def relaxation_rates(E, delta0, T, a=1.0):
     return a * delta0**2 * val
 
 
-def dos(E, bins=80, range=None):
+def dos(E: ArrayLike, bins: int = 80,
+        range: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Normalized histogram of excitation energies (DOS per TLS per unit energy).
 
-    E: any shape (pooled).  Returns (centers, density) as numpy arrays.
+    Parameters
+    ----------
+    E : array_like
+        Signed excitation energies (units of J), any shape (pooled).
+    bins : int
+        Number of bins.
+    range : (float, float), optional
+        Histogram range (J); default: the data's.
+
+    Returns
+    -------
+    (centers, density) : ndarray, shape (bins,) each
+        Bin centers (J) and density per TLS per J (integral 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from jtls.companion import meanfield as mf
+    >>> c, n = mf.dos(np.array([-1.0, -0.5, 0.5, 1.0]), bins=2, range=(-1.0, 1.0))
+    >>> print(c, n)
+    [-0.5  0.5] [0.5 0.5]
     """
     E = np.asarray(E).ravel()
     h, edges = np.histogram(E, bins=bins, range=range, density=True)
     return 0.5 * (edges[1:] + edges[:-1]), h
 
 
-def log_rate_histogram(rates, bins_per_decade=4, lo=None, hi=None):
-    """Density of log10(lambda): returns (centers_log10, density per decade).
+def log_rate_histogram(rates: ArrayLike, bins_per_decade: int = 4, lo: float | None = None,
+                       hi: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Density of log10(lambda): a 1/lambda distribution of rates is flat here.
 
-    A 1/lambda distribution of lambda is a flat density in log10(lambda).
+    Parameters
+    ----------
+    rates : array_like
+        Relaxation rates (> 0, any unit), any shape (pooled).
+    bins_per_decade : int
+        Bins per decade.
+    lo, hi : float, optional
+        Range in log10(rate) (default: the data's, to whole decades).
+
+    Returns
+    -------
+    (centers, density) : ndarray
+        Bin centers in log10(rate) and the density per decade (integral 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from jtls.companion import meanfield as mf
+    >>> c, h = mf.log_rate_histogram(10.0 ** np.arange(-6, 0, 0.01), bins_per_decade=1)
+    >>> print(c)
+    [-5.5 -4.5 -3.5 -2.5 -1.5 -0.5]
+    >>> print(np.round(h, 3))
+    [0.168 0.167 0.167 0.167 0.167 0.165]
     """
     lr = np.log10(np.asarray(rates).ravel())
     lo = math.floor(lr.min()) if lo is None else lo
@@ -282,13 +551,34 @@ def log_rate_histogram(rates, bins_per_decade=4, lo=None, hi=None):
     return 0.5 * (edges[1:] + edges[:-1]), h
 
 
-def lambda_min(rates, bins_per_decade=4, frac=0.5):
+def lambda_min(rates: ArrayLike, bins_per_decade: int = 4, frac: float = 0.5) -> float:
     """Lower cutoff lambda_min of the 1/lambda plateau (Sec. III).
 
     Plateau level = median density (per decade) of log10(lambda) over the bins
     between the 25% and 75% quantiles of log10(lambda); lambda_min is the lower
     edge of the lowest bin of the contiguous run of bins, ending at the
     plateau's median bin, whose density is >= ``frac`` * plateau level.
+
+    Parameters
+    ----------
+    rates : array_like
+        Relaxation rates (> 0, any unit), pooled.
+    bins_per_decade : int
+        Histogram resolution.
+    frac : float
+        Fraction of the plateau level that still counts as plateau.
+
+    Returns
+    -------
+    float
+        lambda_min in the unit of ``rates``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from jtls.companion import meanfield as mf
+    >>> print(f"{mf.lambda_min(10.0 ** np.arange(-6, 0, 0.01)):.1e}")    # flat from 1e-6
+    1.0e-06
     """
     lr = np.log10(np.asarray(rates).ravel())
     c, h = log_rate_histogram(rates, bins_per_decade)
@@ -302,22 +592,54 @@ def lambda_min(rates, bins_per_decade=4, frac=0.5):
     return 10.0 ** (c[i] - 0.5 / bins_per_decade)
 
 
-def relaxation_curve(rates, t):
-    """Sampled Eq. 15 with uniform c_i: |delta sigma|(t) = mean_i exp(-lambda_i t).
+def relaxation_curve(rates: ArrayLike, t: ArrayLike) -> jax.Array:
+    """Sampled Eq. 15 (Asban et al.) with uniform c_i: |delta sigma|(t) = mean_i exp(-lambda_i t).
 
-    rates: (..., N) pooled; t: (M,).  Returns (M,).
+    Parameters
+    ----------
+    rates : array_like, shape (..., N)
+        Relaxation rates, pooled over leading axes.
+    t : array_like, shape (M,)
+        Times in the inverse unit of the rates.
+
+    Returns
+    -------
+    jax.Array, shape (M,)
+        The normalized response (1 at t = 0).
+
+    Examples
+    --------
+    >>> from jtls.companion import meanfield as mf
+    >>> print(mf.relaxation_curve([1.0, 2.0], [0.0, 1.0]))        # (e^-1 + e^-2) / 2 at t = 1
+    [1.         0.25160736]
     """
     r = jnp.asarray(rates).ravel()
     t = jnp.asarray(t)
     return jnp.mean(jnp.exp(-r[None, :] * t[:, None]), axis=1)
 
 
-def exp1(x):
+def exp1(x: ArrayLike) -> jax.Array:
     """Exponential integral E1(x) for x > 0 (float64, relative error < 1e-14).
 
     Fixed-length series for x < 1 and a fixed-depth continued fraction for
     x >= 1 (jax.scipy.special.exp1 did not terminate for arrays containing
     x ~ 1e-7 with jax 0.10.2).
+
+    Parameters
+    ----------
+    x : array_like
+        Arguments (> 0), any shape.
+
+    Returns
+    -------
+    jax.Array
+        E1(x), shape of ``x``.
+
+    Examples
+    --------
+    >>> from jtls.companion import meanfield as mf
+    >>> print(mf.exp1([0.5, 1.0, 2.0]))                    # scipy.special.exp1 agrees
+    [0.55977359 0.21938393 0.04890051]
     """
     x = jnp.asarray(x, dtype=float)
     xs = jnp.minimum(x, 1.0)
@@ -335,26 +657,83 @@ def exp1(x):
     return jnp.where(x < 1.0, small, large)
 
 
-def log_relaxation(t, lam_min, lam_max):
-    """Eq. 16 for p(lambda) = 1/(lambda ln(lam_max/lam_min)) on [lam_min, lam_max].
+def log_relaxation(t: ArrayLike, lam_min: float, lam_max: float) -> jax.Array:
+    """Eq. 16 (Asban et al.) for p(lambda) = 1/(lambda ln(lam_max/lam_min)) on [lam_min, lam_max].
 
-    Exact: [E1(lam_min t) - E1(lam_max t)] / ln(lam_max / lam_min) (normalised
-    to 1 at t = 0).
+    Exact: [E1(lam_min t) - E1(lam_max t)] / ln(lam_max / lam_min) (-> 1 as
+    t -> 0; t = 0 itself gives NaN, inf - inf).
+
+    Parameters
+    ----------
+    t : array_like
+        Times (> 0) in the inverse unit of the rates, any shape.
+    lam_min, lam_max : float
+        Ends of the 1/lambda distribution (0 < lam_min < lam_max).
+
+    Returns
+    -------
+    jax.Array
+        The normalized response, shape of ``t``.
+
+    Examples
+    --------
+    >>> from jtls.companion import meanfield as mf
+    >>> print(mf.log_relaxation([1e-3, 1.0, 100.0], 1e-6, 1.0))   # logarithmic decay
+    [0.99992764 0.94234027 0.62489364]
     """
     t = jnp.asarray(t, dtype=float)
     return (exp1(lam_min * t) - exp1(lam_max * t)) / jnp.log(lam_max / lam_min)
 
 
-def log_relaxation_asymptotic(t, lam_min, c=1.0):
-    """Eq. 17: -c [gamma_E + ln(lam_min t)], valid for 1/lam_max << t << 1/lam_min.
+def log_relaxation_asymptotic(t: ArrayLike, lam_min: float, c: float = 1.0) -> jax.Array:
+    """Eq. 17 (Asban et al.): -c [gamma_E + ln(lam_min t)], for 1/lam_max << t << 1/lam_min.
 
     With the normalisation of :func:`log_relaxation`, c = 1/ln(lam_max/lam_min).
+
+    Parameters
+    ----------
+    t : array_like
+        Times in the inverse unit of the rates.
+    lam_min : float
+        Lower end of the 1/lambda distribution.
+    c : float
+        Amplitude.
+
+    Returns
+    -------
+    jax.Array
+        Shape of ``t``.
+
+    Examples
+    --------
+    >>> import math
+    >>> from jtls.companion import meanfield as mf
+    >>> print(mf.log_relaxation_asymptotic([100.0], 1e-6, 1 / math.log(1e6)))   # cf. log_relaxation
+    [0.6248864]
     """
     return -c * (EULER_GAMMA + jnp.log(lam_min * jnp.asarray(t, dtype=float)))
 
 
 class MFRun(NamedTuple):
-    """Output of :func:`simulate`, realizations stacked on axis 0 (numpy arrays)."""
+    """Output of :func:`simulate`, realizations stacked on axis 0 (numpy arrays).
+
+    Attributes
+    ----------
+    E, delta0, delta_prime : ndarray, shape (R, N)
+        Excitation energies, tunneling amplitudes and mean-field asymmetries (units of J).
+    rates : ndarray, shape (R, N)
+        Relaxation rates of Eq. 12 (units of a J^3).
+    converged, iterations, residual : ndarray, shape (R,)
+        Convergence of every realization.
+
+    Examples
+    --------
+    >>> import jax  # doctest: +SKIP
+    >>> from jtls.companion import meanfield as mf  # doctest: +SKIP
+    >>> run = mf.simulate(jax.random.key(0), 2, 30, W=1.0, T=0.1)  # doctest: +SKIP
+    >>> run.E.shape, run.converged.tolist()  # doctest: +SKIP
+    ((2, 30), [True, True])
+    """
     E: np.ndarray           # (R, N) excitation energies (J)
     delta0: np.ndarray      # (R, N)
     delta_prime: np.ndarray  # (R, N)
@@ -386,10 +765,12 @@ _batched = jax.jit(jax.vmap(_one, in_axes=(0,) + (None,) * 12),
 _single = jax.jit(_one, static_argnums=(1, 10, 11, 12))
 
 
-def simulate(key, n_real, N, W, J=1.0, T=0.1, *, a=1.0, damping=1.0, tol=1e-5,
-             max_iter=2000, method="sequential", r_cut=0.0, density=DENSITY_UNIT,
-             coupling_dtype=jnp.float32, mem_bytes=1.2e9,
-             batch=None, checkpoint=None, verbose=False):
+def simulate(key: jax.Array, n_real: int, N: int, W: float, J: float = 1.0, T: float = 0.1, *,
+             a: float = 1.0, damping: float = 1.0, tol: float = 1e-5, max_iter: int = 2000,
+             method: str = "sequential", r_cut: float = 0.0, density: float = DENSITY_UNIT,
+             coupling_dtype: DTypeLike = jnp.float32, mem_bytes: float = 1.2e9,
+             batch: int | None = None, checkpoint: str | None = None,
+             verbose: bool = False) -> MFRun:
     """Solve Eq. 4 for ``n_real`` independent realizations and return :class:`MFRun`.
 
     Realizations are vmapped in batches of ``batch`` (default: as many N x N
@@ -398,6 +779,43 @@ def simulate(key, n_real, N, W, J=1.0, T=0.1, *, a=1.0, damping=1.0, tol=1e-5,
     results do not depend on the batch size.  ``checkpoint``: optional .npz
     path; finished batches are saved there and a rerun with the same key and
     arguments resumes from it (other arguments raise ValueError).
+
+    Parameters
+    ----------
+    key : jax.Array
+        PRNG key.
+    n_real : int
+        Number of realizations.
+    N : int
+        TLSs per realization.
+    W, J, T : float
+        Asymmetry width, interaction scale and temperature (units of J).
+    a : float
+        Rate constant of Eq. 12.
+    damping, tol, max_iter, method
+        As in :func:`solve_mean_field`.
+    r_cut, density, coupling_dtype
+        As in :func:`sample_realization`.
+    mem_bytes : float
+        Memory budget of one batch, bytes.
+    batch : int, optional
+        Realizations per vmapped call.
+    checkpoint : str, optional
+        ``.npz`` path for resumable runs.
+    verbose : bool
+        Print progress after every batch.
+
+    Returns
+    -------
+    MFRun
+
+    Examples
+    --------
+    >>> import jax  # doctest: +SKIP
+    >>> from jtls.companion import meanfield as mf  # doctest: +SKIP
+    >>> run = mf.simulate(jax.random.key(0), 2, 30, W=1.0, T=0.1)  # doctest: +SKIP
+    >>> run.rates.shape, bool((run.rates > 0).all())  # doctest: +SKIP
+    ((2, 30), True)
     """
     V.positive_finite("W", W)
     V.positive_finite("J", J)

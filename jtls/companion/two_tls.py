@@ -129,10 +129,10 @@ class STauSample(NamedTuple):
 
     Examples
     --------
-    >>> import jax
-    >>> from jtls.companion import two_tls
-    >>> r = two_tls.simulate(jax.random.key(0), 2, L=3, x=0.5, a_tilde=1.5)
-    >>> r.e_min.shape, r.e_tau.shape, r.e_tau_mean.shape
+    >>> import jax  # doctest: +SKIP
+    >>> from jtls.companion import two_tls  # doctest: +SKIP
+    >>> r = two_tls.simulate(jax.random.key(0), 2, L=3, x=0.5, a_tilde=1.5)  # doctest: +SKIP
+    >>> r.e_min.shape, r.e_tau.shape, r.e_tau_mean.shape  # doctest: +SKIP
     ((2, 54), (2, 54), (2,))
     """
     e_min: jax.Array
@@ -205,11 +205,11 @@ def sample(key: jax.Array, sites: ArrayLike, box: float, n: int, a_tilde: float,
 
     Examples
     --------
-    >>> import jax
-    >>> from jtls.companion import two_tls
-    >>> sites, box = two_tls.lattice_sites(3)
-    >>> s = jax.jit(two_tls.sample, static_argnums=3)(jax.random.key(0), sites, box, 20, 1.5)
-    >>> s.e_min.shape, bool((s.e_min >= 0).all()), bool((s.e_tau >= 0).all())
+    >>> import jax  # doctest: +SKIP
+    >>> from jtls.companion import two_tls  # doctest: +SKIP
+    >>> sites, box = two_tls.lattice_sites(3)  # doctest: +SKIP
+    >>> s = jax.jit(two_tls.sample, static_argnums=3)(jax.random.key(0), sites, box, 20, 1.5)  # doctest: +SKIP
+    >>> s.e_min.shape, bool((s.e_min >= 0).all()), bool((s.e_tau >= 0).all())  # doctest: +SKIP
     ((20,), True, True)
     """
     kp, kc, kh = jax.random.split(key, 3)
@@ -271,12 +271,12 @@ def simulate(key: jax.Array, n_real: int, L: int, x: float, a_tilde: float, h_ra
 
     Examples
     --------
-    >>> import jax
-    >>> from jtls.companion import two_tls
-    >>> r = two_tls.simulate(jax.random.key(0), 2, L=3, x=0.5, a_tilde=1.5)
-    >>> r.e_min.shape
+    >>> import jax  # doctest: +SKIP
+    >>> from jtls.companion import two_tls  # doctest: +SKIP
+    >>> r = two_tls.simulate(jax.random.key(0), 2, L=3, x=0.5, a_tilde=1.5)  # doctest: +SKIP
+    >>> r.e_min.shape  # doctest: +SKIP
     (2, 54)
-    >>> print(two_tls.reduction_factor(r.e_min, [0.1, 1.0, 10.0]))
+    >>> print(two_tls.reduction_factor(r.e_min, [0.1, 1.0, 10.0]))  # doctest: +SKIP
     [0.0462963  0.90740741 1.        ]
     """
     V.positive_finite("x", x)

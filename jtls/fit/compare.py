@@ -318,15 +318,15 @@ def compare(results: dict, nested: dict | None = None) -> Comparison:
     Is mu > 0 needed?  The power-law DOS of Eq. (3) against the STM (mu = 0)
     on a specific heat made with mu = 0.1 and 1 % noise:
 
-    >>> import numpy as np
-    >>> import jtls
-    >>> from jtls.fit import Model, compare, fit
-    >>> T = np.geomspace(0.1, 1.0, 12)
-    >>> y = jtls.specific_heat(T, 2.0, 0.1) * (1 + 0.01 * np.random.default_rng(0).standard_normal(12))
-    >>> fits = {"power law": fit(Model("specific_heat"), (T, y)),
+    >>> import numpy as np  # doctest: +SKIP
+    >>> import jtls  # doctest: +SKIP
+    >>> from jtls.fit import Model, compare, fit  # doctest: +SKIP
+    >>> T = np.geomspace(0.1, 1.0, 12)  # doctest: +SKIP
+    >>> y = jtls.specific_heat(T, 2.0, 0.1) * (1 + 0.01 * np.random.default_rng(0).standard_normal(12))  # doctest: +SKIP
+    >>> fits = {"power law": fit(Model("specific_heat"), (T, y)),  # doctest: +SKIP
     ...         "STM": fit(Model("specific_heat", fixed={"mu": 0.0}), (T, y))}
-    >>> cmp = compare(fits, nested={"power law": "STM"})
-    >>> cmp.preferred, cmp.decisive, cmp.nested["power law vs STM"]["p_value"] < 1e-6
+    >>> cmp = compare(fits, nested={"power law": "STM"})  # doctest: +SKIP
+    >>> cmp.preferred, cmp.decisive, cmp.nested["power law vs STM"]["p_value"] < 1e-6  # doctest: +SKIP
     ('power law', True, True)
     """
     if not results:

@@ -100,15 +100,15 @@ class FitResult:
     --------
     A fit of Eq. (6) to a specific heat with 1 % noise (B = 2, mu = 0.1):
 
-    >>> import numpy as np
-    >>> import jtls
-    >>> from jtls.fit import Model, fit
-    >>> T = np.geomspace(0.1, 1.0, 12)
-    >>> noise = 1 + 0.01 * np.random.default_rng(0).standard_normal(12)
-    >>> res = fit(Model("specific_heat"), (T, jtls.specific_heat(T, 2.0, 0.1) * noise))
-    >>> res.status, res.free, res.dof
+    >>> import numpy as np  # doctest: +SKIP
+    >>> import jtls  # doctest: +SKIP
+    >>> from jtls.fit import Model, fit  # doctest: +SKIP
+    >>> T = np.geomspace(0.1, 1.0, 12)  # doctest: +SKIP
+    >>> noise = 1 + 0.01 * np.random.default_rng(0).standard_normal(12)  # doctest: +SKIP
+    >>> res = fit(Model("specific_heat"), (T, jtls.specific_heat(T, 2.0, 0.1) * noise))  # doctest: +SKIP
+    >>> res.status, res.free, res.dof  # doctest: +SKIP
     ('ok', ['B', 'mu'], 10)
-    >>> print(f"mu = {res['mu']:.3f} +- {res.stderr['mu']:.3f}")
+    >>> print(f"mu = {res['mu']:.3f} +- {res.stderr['mu']:.3f}")  # doctest: +SKIP
     mu = 0.097 +- 0.003
     """
     names: list

@@ -75,11 +75,11 @@ def resonant_constant(mu: ArrayLike) -> jax.Array:
 
     Examples
     --------
-    >>> import math
-    >>> import jtls
-    >>> print(jtls.resonant_constant([0.0, 0.2]))
+    >>> import math  # doctest: +SKIP
+    >>> import jtls  # doctest: +SKIP
+    >>> print(jtls.resonant_constant([0.0, 0.2]))  # doctest: +SKIP
     [0.12563296 0.13360451]
-    >>> print(f"{math.log(2) + 0.5772156649015329 - math.log(math.pi):.8f}")
+    >>> print(f"{math.log(2) + 0.5772156649015329 - math.log(math.pi):.8f}")  # doctest: +SKIP
     0.12563296
     """
     mu = jnp.asarray(mu)

