@@ -21,8 +21,8 @@ import pytest
 #: classes the module defines) are checked.
 NAMESPACES = (
     "jtls", "jtls.observables", "jtls.fit", "jtls.resonator", "jtls.dos", "jtls.units",
-    "jtls.companion.meanfield", "jtls.companion.two_tls", "jtls.companion.strength",
-    "jtls.simulated.dos", "jtls.simulated.observables",
+    "jtls.companion.meanfield", "jtls.companion.relaxation", "jtls.companion.two_tls",
+    "jtls.companion.strength", "jtls.simulated.dos", "jtls.simulated.observables",
 )
 
 #: Modules whose docstring examples are run.
@@ -30,8 +30,8 @@ DOCTEST_MODULES = (
     "jtls.dos", "jtls.units", "jtls.quadrature", "jtls.observables",
     "jtls.observables.thermal", "jtls.observables.acoustic", "jtls.observables.dielectric",
     "jtls.observables.matthiessen",
-    "jtls.companion.meanfield", "jtls.companion.two_tls", "jtls.companion.strength",
-    "jtls.simulated.dos", "jtls.simulated.observables",
+    "jtls.companion.meanfield", "jtls.companion.relaxation", "jtls.companion.two_tls",
+    "jtls.companion.strength", "jtls.simulated.dos", "jtls.simulated.observables",
     "jtls.fit.params", "jtls.fit.model", "jtls.fit.result", "jtls.fit.compare",
 )
 

@@ -31,6 +31,10 @@ Units and conventions
 * Rates are in units of a J^3 (a = 1 by default; a ~ 1e8 K^-3 s^-1 gives s^-1
   when energies are in kelvin).
 
+The analysis of the results (DOS, rate histograms, lambda_min, the
+logarithmic relaxation of Eqs. 15-17) is in :mod:`jtls.companion.relaxation`;
+its names are also available here.
+
 Numerics
 --------
 The fixed point is found by damped sequential (Gauss-Seidel) sweeps
@@ -62,14 +66,14 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike, DTypeLike
 
 from .. import _validate as V
+from .relaxation import (EULER_GAMMA, dos, exp1, lambda_min, log_rate_histogram,  # noqa: F401
+                         log_relaxation, log_relaxation_asymptotic, relaxation_curve)
 
 #: Number density (per r_nn^3) for which the mean nearest-neighbour distance of
 #: uniformly random points is 1: n = 3 Gamma(4/3)^3 / (4 pi) = 0.1700.
 DENSITY_MEAN_NN = 3.0 * math.gamma(4.0 / 3.0) ** 3 / (4.0 * math.pi)
 #: Default: one TLS per r_nn^3 (box side N^(1/3)).
 DENSITY_UNIT = 1.0
-#: Euler's constant (Eq. 17).
-EULER_GAMMA = 0.5772156649015329
 
 
 class Realization(NamedTuple):
@@ -348,37 +352,42 @@ def solve_mean_field(key: jax.Array, K: ArrayLike, delta: ArrayLike, T: ArrayLik
                      damping: float = 1.0, tol: float = 1e-5, max_iter: int = 2000,
                      init_scale: ArrayLike | None = None, x0: ArrayLike | None = None,
                      method: str = "sequential") -> MFResult:
-    """Solve Eq. 4 for one realization by a damped fixed-point iteration.
-
-    key: PRNG key for the uniform start (ignored when ``x0`` is given).
-    K: (N, N) symmetric couplings u_ij / r_ij^3; delta: (N,) bare asymmetries;
-    T: temperature (>= 0, units of J).
-    method: "sequential" (default) -- damped Gauss-Seidel sweeps
-      x_i <- x_i + eta (F_i(x) - x_i) in site order; for symmetric K with zero
-      diagonal each site update lowers the mean-field free energy, so the
-      iteration cannot cycle and converges also deep in the glass (T << J);
-      "jacobi" -- the parallel damped map x <- x + eta (F(x) - x), cheaper per
-      sweep but it can lock into 2-cycles of strongly coupled pairs at T << J
-      (then ``converged`` is False).
-    damping: eta in (0, 1].  tol: stop when max_i |F(x)_i - x_i| <= tol (J).
-    max_iter: maximum number of sweeps.
-    Returns :class:`MFResult` (``iterations`` = sweeps done, ``residual`` of
-    the returned point, ``converged`` = residual <= tol).
+    """Solve Eq. 4 (Asban et al.) for one realization by a damped fixed-point iteration.
 
     Parameters
     ----------
-    key, K, delta, T
-        As above (K: (N, N), delta: (N,), energies and T in units of J).
-    damping, tol, max_iter, method
-        As above.
+    key : jax.Array
+        PRNG key for the uniform start (ignored when ``x0`` is given).
+    K : array_like, shape (N, N)
+        Symmetric couplings u_ij / r_ij^3 (units of J, zero diagonal).
+    delta : array_like, shape (N,)
+        Bare asymmetries (J).
+    T : array_like
+        Temperature (>= 0, units of J).
+    damping : float
+        eta in (0, 1].
+    tol : float
+        Stop when max_i |F(x)_i - x_i| <= tol (J).
+    max_iter : int
+        Maximum number of sweeps.
     init_scale : array_like, optional
         Half-width of the uniform start (J); default from Eq. 18's variance.
     x0 : array_like, shape (N,), optional
         Starting point (J), replacing the random start.
+    method : str
+        ``"sequential"`` (default): damped Gauss-Seidel sweeps
+        x_i <- x_i + eta (F_i(x) - x_i) in site order; for symmetric K with
+        zero diagonal each site update lowers the mean-field free energy, so
+        the iteration cannot cycle and converges also deep in the glass
+        (T << J).  ``"jacobi"``: the parallel damped map
+        x <- x + eta (F(x) - x), cheaper per sweep but it can lock into
+        2-cycles of strongly coupled pairs at T << J (then ``converged`` is False).
 
     Returns
     -------
     MFResult
+        ``iterations`` = sweeps done, ``residual`` of the returned point,
+        ``converged`` = residual <= tol.
 
     Examples
     --------
@@ -482,236 +491,6 @@ def relaxation_rates(E: ArrayLike, delta0: ArrayLike, T: ArrayLike, a: float = 1
     finiteT = 2.0 * Te * ycoth
     val = jnp.where(T > 0, finiteT, E)
     return a * delta0**2 * val
-
-
-def dos(E: ArrayLike, bins: int = 80,
-        range: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Normalized histogram of excitation energies (DOS per TLS per unit energy).
-
-    Parameters
-    ----------
-    E : array_like
-        Signed excitation energies (units of J), any shape (pooled).
-    bins : int
-        Number of bins.
-    range : (float, float), optional
-        Histogram range (J); default: the data's.
-
-    Returns
-    -------
-    (centers, density) : ndarray, shape (bins,) each
-        Bin centers (J) and density per TLS per J (integral 1).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from jtls.companion import meanfield as mf
-    >>> c, n = mf.dos(np.array([-1.0, -0.5, 0.5, 1.0]), bins=2, range=(-1.0, 1.0))
-    >>> print(c, n)
-    [-0.5  0.5] [0.5 0.5]
-    """
-    E = np.asarray(E).ravel()
-    h, edges = np.histogram(E, bins=bins, range=range, density=True)
-    return 0.5 * (edges[1:] + edges[:-1]), h
-
-
-def log_rate_histogram(rates: ArrayLike, bins_per_decade: int = 4, lo: float | None = None,
-                       hi: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Density of log10(lambda): a 1/lambda distribution of rates is flat here.
-
-    Parameters
-    ----------
-    rates : array_like
-        Relaxation rates (> 0, any unit), any shape (pooled).
-    bins_per_decade : int
-        Bins per decade.
-    lo, hi : float, optional
-        Range in log10(rate) (default: the data's, to whole decades).
-
-    Returns
-    -------
-    (centers, density) : ndarray
-        Bin centers in log10(rate) and the density per decade (integral 1).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from jtls.companion import meanfield as mf
-    >>> c, h = mf.log_rate_histogram(10.0 ** np.arange(-6, 0, 0.01), bins_per_decade=1)
-    >>> print(c)
-    [-5.5 -4.5 -3.5 -2.5 -1.5 -0.5]
-    >>> print(np.round(h, 3))
-    [0.168 0.167 0.167 0.167 0.167 0.165]
-    """
-    lr = np.log10(np.asarray(rates).ravel())
-    lo = math.floor(lr.min()) if lo is None else lo
-    hi = math.ceil(lr.max()) if hi is None else hi
-    nb = max(1, int(round((hi - lo) * bins_per_decade)))
-    h, edges = np.histogram(lr, bins=nb, range=(lo, hi), density=True)
-    return 0.5 * (edges[1:] + edges[:-1]), h
-
-
-def lambda_min(rates: ArrayLike, bins_per_decade: int = 4, frac: float = 0.5) -> float:
-    """Lower cutoff lambda_min of the 1/lambda plateau (Sec. III).
-
-    Plateau level = median density (per decade) of log10(lambda) over the bins
-    between the 25% and 75% quantiles of log10(lambda); lambda_min is the lower
-    edge of the lowest bin of the contiguous run of bins, ending at the
-    plateau's median bin, whose density is >= ``frac`` * plateau level.
-
-    Parameters
-    ----------
-    rates : array_like
-        Relaxation rates (> 0, any unit), pooled.
-    bins_per_decade : int
-        Histogram resolution.
-    frac : float
-        Fraction of the plateau level that still counts as plateau.
-
-    Returns
-    -------
-    float
-        lambda_min in the unit of ``rates``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from jtls.companion import meanfield as mf
-    >>> print(f"{mf.lambda_min(10.0 ** np.arange(-6, 0, 0.01)):.1e}")    # flat from 1e-6
-    1.0e-06
-    """
-    lr = np.log10(np.asarray(rates).ravel())
-    c, h = log_rate_histogram(rates, bins_per_decade)
-    q1, q3 = np.quantile(lr, [0.25, 0.75])
-    inside = (c >= q1) & (c <= q3)
-    level = np.median(h[inside]) if inside.any() else h.max()
-    mid = int(np.argmin(np.abs(c - np.median(lr))))
-    i = mid
-    while i > 0 and h[i - 1] >= frac * level:
-        i -= 1
-    return 10.0 ** (c[i] - 0.5 / bins_per_decade)
-
-
-def relaxation_curve(rates: ArrayLike, t: ArrayLike) -> jax.Array:
-    """Sampled Eq. 15 (Asban et al.) with uniform c_i: |delta sigma|(t) = mean_i exp(-lambda_i t).
-
-    Parameters
-    ----------
-    rates : array_like, shape (..., N)
-        Relaxation rates, pooled over leading axes.
-    t : array_like, shape (M,)
-        Times in the inverse unit of the rates.
-
-    Returns
-    -------
-    jax.Array, shape (M,)
-        The normalized response (1 at t = 0).
-
-    Examples
-    --------
-    >>> from jtls.companion import meanfield as mf
-    >>> print(mf.relaxation_curve([1.0, 2.0], [0.0, 1.0]))        # (e^-1 + e^-2) / 2 at t = 1
-    [1.         0.25160736]
-    """
-    r = jnp.asarray(rates).ravel()
-    t = jnp.asarray(t)
-    return jnp.mean(jnp.exp(-r[None, :] * t[:, None]), axis=1)
-
-
-def exp1(x: ArrayLike) -> jax.Array:
-    """Exponential integral E1(x) for x > 0 (float64, relative error < 1e-14).
-
-    Fixed-length series for x < 1 and a fixed-depth continued fraction for
-    x >= 1 (jax.scipy.special.exp1 did not terminate for arrays containing
-    x ~ 1e-7 with jax 0.10.2).
-
-    Parameters
-    ----------
-    x : array_like
-        Arguments (> 0), any shape.
-
-    Returns
-    -------
-    jax.Array
-        E1(x), shape of ``x``.
-
-    Examples
-    --------
-    >>> from jtls.companion import meanfield as mf
-    >>> print(mf.exp1([0.5, 1.0, 2.0]))                    # scipy.special.exp1 agrees
-    [0.55977359 0.21938393 0.04890051]
-    """
-    x = jnp.asarray(x, dtype=float)
-    xs = jnp.minimum(x, 1.0)
-    term = jnp.ones_like(xs)
-    acc = jnp.zeros_like(xs)
-    for k in range(1, 30):  # E1 = -gamma - ln x - sum_k (-x)^k / (k k!)
-        term = term * (-xs) / k
-        acc = acc + term / k
-    small = -EULER_GAMMA - jnp.log(xs) - acc
-    xl = jnp.maximum(x, 1.0)
-    f = xl
-    for k in range(80, 0, -1):  # e^-x / (x + 1/(1 + 1/(x + 2/(1 + 2/(x + ...)))))
-        f = xl + k / (1.0 + k / f)
-    large = jnp.exp(-xl) / f
-    return jnp.where(x < 1.0, small, large)
-
-
-def log_relaxation(t: ArrayLike, lam_min: float, lam_max: float) -> jax.Array:
-    """Eq. 16 (Asban et al.) for p(lambda) = 1/(lambda ln(lam_max/lam_min)) on [lam_min, lam_max].
-
-    Exact: [E1(lam_min t) - E1(lam_max t)] / ln(lam_max / lam_min) (-> 1 as
-    t -> 0; t = 0 itself gives NaN, inf - inf).
-
-    Parameters
-    ----------
-    t : array_like
-        Times (> 0) in the inverse unit of the rates, any shape.
-    lam_min, lam_max : float
-        Ends of the 1/lambda distribution (0 < lam_min < lam_max).
-
-    Returns
-    -------
-    jax.Array
-        The normalized response, shape of ``t``.
-
-    Examples
-    --------
-    >>> from jtls.companion import meanfield as mf
-    >>> print(mf.log_relaxation([1e-3, 1.0, 100.0], 1e-6, 1.0))   # logarithmic decay
-    [0.99992764 0.94234027 0.62489364]
-    """
-    t = jnp.asarray(t, dtype=float)
-    return (exp1(lam_min * t) - exp1(lam_max * t)) / jnp.log(lam_max / lam_min)
-
-
-def log_relaxation_asymptotic(t: ArrayLike, lam_min: float, c: float = 1.0) -> jax.Array:
-    """Eq. 17 (Asban et al.): -c [gamma_E + ln(lam_min t)], for 1/lam_max << t << 1/lam_min.
-
-    With the normalisation of :func:`log_relaxation`, c = 1/ln(lam_max/lam_min).
-
-    Parameters
-    ----------
-    t : array_like
-        Times in the inverse unit of the rates.
-    lam_min : float
-        Lower end of the 1/lambda distribution.
-    c : float
-        Amplitude.
-
-    Returns
-    -------
-    jax.Array
-        Shape of ``t``.
-
-    Examples
-    --------
-    >>> import math
-    >>> from jtls.companion import meanfield as mf
-    >>> print(mf.log_relaxation_asymptotic([100.0], 1e-6, 1 / math.log(1e6)))   # cf. log_relaxation
-    [0.6248864]
-    """
-    return -c * (EULER_GAMMA + jnp.log(lam_min * jnp.asarray(t, dtype=float)))
 
 
 class MFRun(NamedTuple):
