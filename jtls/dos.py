@@ -90,7 +90,7 @@ def _pytree(cls, data, meta=()):
 class PowerLawDOS:
     """The power-law DOS of Churkin et al. 2021, Eq. (3): n(T, E) = B (T^2 + E^2)^(mu/2).
 
-    Parameters
+    Attributes
     ----------
     B : float or 0-d array
         Prefactor in K^-(1+mu) (per TLS, or per volume, as the data).
@@ -129,7 +129,7 @@ class ConstantDOS:
 
     Equal to ``PowerLawDOS(n0, 0.0)``: Eq. (3) at mu = 0.
 
-    Parameters
+    Attributes
     ----------
     n0 : float or 0-d array
         The DOS in K^-1 (per TLS, or per volume).
@@ -162,7 +162,7 @@ class DipolarGapDOS:
     n(E) = n0 / (1 + c J0 n0 ln(J0/|E|)) for |E| < J0 and n0 for |E| >= J0.
     Independent of T (the argument T only sets the broadcast shape).
 
-    Parameters
+    Attributes
     ----------
     n0 : float or 0-d array
         DOS above the gap, n0 = 1/h0, per site per K.
@@ -206,7 +206,7 @@ class GaussianDOS:
     non-interacting limit of Hamiltonian (2) of Churkin et al. 2021 (the
     Gaussian of Fig. 1a, standard deviation 21.53 K).  Independent of T.
 
-    Parameters
+    Attributes
     ----------
     sigma : float or 0-d array
         Standard deviation in K.

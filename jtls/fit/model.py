@@ -405,6 +405,8 @@ class Model:
         ``h0`` instead of ``mu`` (see :mod:`jtls.simulated.observables`).
     context : settings such as ``omega`` (rad/s) and ``T_ref`` (K).
 
+    Notes
+    -----
     Parameter units are those of the observable's function: for the built-in
     ones ``C``, ``C_dip`` and ``mu`` dimensionless, ``A`` in s^-1 K^-3,
     ``B`` in K^-(1+mu) and ``offset`` in the unit of the data.
