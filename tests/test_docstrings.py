@@ -27,7 +27,7 @@ NAMESPACES = (
 
 #: Modules whose docstring examples are run.
 DOCTEST_MODULES = (
-    "jtls.dos", "jtls.units", "jtls.quadrature", "jtls.observables",
+    "jtls", "jtls.dos", "jtls.units", "jtls.quadrature", "jtls.observables",
     "jtls.observables.thermal", "jtls.observables.acoustic", "jtls.observables.dielectric",
     "jtls.observables.matthiessen",
     "jtls.companion.meanfield", "jtls.companion.relaxation", "jtls.companion.two_tls",
