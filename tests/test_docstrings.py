@@ -32,7 +32,8 @@ DOCTEST_MODULES = (
     "jtls.observables.matthiessen",
     "jtls.companion.meanfield", "jtls.companion.relaxation", "jtls.companion.two_tls",
     "jtls.companion.strength", "jtls.simulated.dos", "jtls.simulated.observables",
-    "jtls.fit.params", "jtls.fit.model", "jtls.fit.result", "jtls.fit.compare",
+    "jtls.fit.params", "jtls.fit.model", "jtls.fit.result", "jtls.fit.compare", "jtls.fit.profile",
+    "jtls.fit.inference",
 )
 
 #: Defining modules not yet brought to this standard (their docstrings are

@@ -56,6 +56,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from .params import KIND_BOTH, KIND_LOWER, KIND_UPPER
@@ -92,9 +93,29 @@ def _bound_sides(p, kind):
     return out
 
 
-def runs_test(r) -> float:
-    """One-sided p-value of the Wald-Wolfowitz runs test for too FEW runs of
-    signs in the sequence ``r`` (systematic deviations); 1 for < 10 points."""
+def runs_test(r: ArrayLike) -> float:
+    """One-sided p-value of the Wald-Wolfowitz runs test for too FEW runs of signs in ``r``.
+
+    Few runs of equal sign in the residuals (ordered in T) mean systematic
+    deviations: the lack-of-fit test of :func:`infer`.
+
+    Parameters
+    ----------
+    r : array_like, shape (n,)
+        Residuals in data order (zeros are dropped).
+
+    Returns
+    -------
+    float
+        The p-value (normal approximation with continuity correction); 1
+        for fewer than 10 points.
+
+    Examples
+    --------
+    >>> from jtls.fit.inference import runs_test
+    >>> print(f"{runs_test([1, -1] * 6):.3f} {runs_test([1] * 6 + [-1] * 6):.4f}")
+    1.000 0.0032
+    """
     s = np.sign(np.asarray(r, float))
     s = s[s != 0]
     n = s.size
@@ -113,7 +134,31 @@ def runs_test(r) -> float:
 
 
 def boundary_p_value(t: float, absolute: bool, dof: int) -> float:
-    """p-value of a bound under the mixture 1/2 chi2_0 + 1/2 chi2_1 (or its F analogue)."""
+    """p-value of a likelihood-ratio test of a parameter on its physical bound (e.g. mu = 0).
+
+    Under the null the statistic follows the mixture 1/2 chi2_0 + 1/2 chi2_1
+    (sigma known) or its F(1, dof) analogue (scale from the residuals).
+
+    Parameters
+    ----------
+    t : float
+        The statistic, Delta chi^2 / s^2 (>= 0).
+    absolute : bool
+        Whether the per-point sigma are absolute (chi2 mixture).
+    dof : int
+        Degrees of freedom of the full fit (F mixture).
+
+    Returns
+    -------
+    float
+        The p-value (1 for t <= 0, NaN for a non-finite t).
+
+    Examples
+    --------
+    >>> from jtls.fit.inference import boundary_p_value
+    >>> print(f"{boundary_p_value(2.71, True, 10):.3f} {boundary_p_value(4.0, False, 10):.3f}")
+    0.050 0.037
+    """
     if not math.isfinite(t):
         return math.nan
     if t <= 0:

@@ -39,8 +39,29 @@ LEVELS = {"68": 1.0, "95": 3.841458820694124}
 PROBABILITIES = {"68": 0.6826894921370859, "95": 0.95}
 
 
-def level_delta(level: str, dof=None) -> float:
-    """Delta chi^2 / s^2 of an interval: chi^2_1 quantile (sigma known, dof None) or F(1, dof)."""
+def level_delta(level: str, dof: int | None = None) -> float:
+    """Delta chi^2 / s^2 that bounds a profile interval: chi^2_1 quantile or F(1, dof) quantile.
+
+    Parameters
+    ----------
+    level : str
+        ``"68"`` (68.3 %) or ``"95"``.
+    dof : int, optional
+        None when the per-point sigma are known (chi^2_1 levels: 1 and 3.84);
+        otherwise the degrees of freedom of the residual scale estimate
+        (F(1, dof) levels, wider for few points).
+
+    Returns
+    -------
+    float
+        The threshold of chi^2(profile) - chi^2_min in units of s^2.
+
+    Examples
+    --------
+    >>> from jtls.fit.profile import level_delta
+    >>> print(f"{level_delta('68'):.2f} {level_delta('95'):.2f} {level_delta('95', dof=36):.2f}")
+    1.00 3.84 4.11
+    """
     if dof is None:
         return LEVELS[level]
     from scipy.stats import f as f_dist
