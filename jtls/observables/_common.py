@@ -8,6 +8,7 @@ from functools import lru_cache
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.custom_derivatives import SymbolicZero
 
 from .. import _validate as V
 from ..quadrature import ORDER, REDUCED_EDGES, panel_nodes, reduced_grid
@@ -53,22 +54,129 @@ def finite_args(**values):
 #: ``lax.map`` over chunks, each vmapped), so the quadrature's intermediates
 #: (points x nodes, times the tangents of a Jacobian) stay bounded whatever
 #: the number of temperatures; shorter inputs are one vmapped call as before.
+#: A kernel with many more nodes per point (the 2-d quadrature of Eq. (A2))
+#: declares a smaller chunk as the attribute ``points_per_chunk``.
 CHUNK = 1024
 
 
-def _map_points(one, arrays):
+def _chunk_of(fn) -> int:
+    return int(getattr(fn, "points_per_chunk", CHUNK))
+
+
+def _map_points(one, arrays, chunk=CHUNK):
     """``one`` applied to every element of the equal-length 1-d ``arrays``."""
     n = arrays[0].shape[0]
-    if n <= CHUNK:
+    if n <= chunk:
         return jax.vmap(one)(*arrays)
-    return jax.lax.map(lambda xs: one(*xs), tuple(arrays), batch_size=CHUNK)
+    return jax.lax.map(lambda xs: one(*xs), tuple(arrays), batch_size=chunk)
+
+
+def _broadcast_batch(x, batched, size):
+    return x if batched else jnp.broadcast_to(x, (size,) + jnp.shape(x))
+
+
+def _batch_rule(evaluate, raw, chunk):
+    """vmap rule of a points function ``evaluate(dos, *xs) -> pytree of (n,) arrays``
+    (``raw``: the same function without the rule).
+
+    A user's ``jax.vmap`` (of the function or of its derivatives) would put the
+    batch on top of every point's quadrature nodes, all at once -- e.g.
+    ``vmap(grad(...))`` over 1200 temperatures of Eq. (A2) asked for 27 GB.
+    Instead, a batch over the points is flattened into more points, which
+    ``evaluate`` runs in bounded chunks; a batched DOS model (a vmap over its
+    parameters) is mapped over, as many batch members at a time as fit in one
+    chunk of points."""
+    def rule(axis_size, in_batched, dos, *xs):
+        dos_b, xs_b = in_batched[0], in_batched[1:]
+        n = xs[0].shape[-1]
+        if any(jax.tree.leaves(dos_b)):
+            dos_in = jax.tree.map(lambda leaf, b: _broadcast_batch(leaf, b, axis_size), dos, dos_b)
+            xs_in = tuple(_broadcast_batch(x, b, axis_size) for x, b in zip(xs, xs_b))
+            per = max(1, chunk // max(n, 1))
+            if axis_size <= per:
+                out = jax.vmap(raw)(dos_in, *xs_in)
+            else:
+                out = jax.lax.map(lambda a: raw(a[0], *a[1]), (dos_in, xs_in), batch_size=per)
+        else:
+            flat = [_broadcast_batch(x, b, axis_size).reshape(-1) for x, b in zip(xs, xs_b)]
+            out = jax.tree.map(lambda o: o.reshape(axis_size, n), evaluate(dos, *flat))
+        return out, jax.tree.map(lambda _: True, out)
+    return rule
+
+
+@lru_cache(maxsize=None)
+def _points(fn, with_dos: bool):
+    """``fn`` over equal-length 1-d arrays, with memory bounded under every transformation.
+
+    Returns ``f(dos, *xs) -> (n,)`` (``dos`` None without a DOS model):
+
+    * evaluation: :func:`_map_points` in chunks of :func:`_chunk_of` points;
+    * ``jax.vmap`` of ``f`` (or of its derivatives): flattened into more points
+      (:func:`_batch_rule`), not stacked on top of the chunks;
+    * derivatives in the point arguments: a ``custom_jvp`` whose tangent is
+      ``sum_i (df/dx_i) t_i`` with the per-point partials ``df/dx_i`` computed
+      chunk by chunk (reverse mode per point, only for the arguments actually
+      differentiated).  The tangent is linear in ``t_i`` with coefficients that
+      do not depend on it, so reverse mode (``grad``) transposes it, and the
+      partials function carries the same vmap rule -- ``vmap(grad(f))`` stays in
+      bounded chunks;
+    * derivatives in the DOS model's parameters: plain JAX forward mode of the
+      chunked map (bounded when not vmapped).
+    """
+    chunk = _chunk_of(fn)
+
+    def one_fn(dos):
+        return (lambda *x: fn(dos, *x)) if with_dos else fn
+
+    def raw(dos, *xs):
+        return _map_points(one_fn(dos), xs, chunk)
+
+    values = jax.custom_batching.custom_vmap(raw)
+    values.def_vmap(_batch_rule(values, raw, chunk))
+
+    @lru_cache(maxsize=None)
+    def partials(which):
+        def raw_partials(dos, *xs):
+            def vg(*x):
+                return jax.value_and_grad(one_fn(dos), argnums=which)(*x)
+            return _map_points(vg, xs, chunk)
+
+        p = jax.custom_batching.custom_vmap(raw_partials)
+        p.def_vmap(_batch_rule(p, raw_partials, chunk))
+        # higher derivatives (rare): plain forward mode of the chunked map
+        q = jax.custom_jvp(p)
+        q.defjvp(lambda primals, tangents: jax.jvp(raw_partials, primals, tangents))
+        return q
+
+    f = jax.custom_jvp(values)
+
+    def f_jvp(primals, tangents):
+        dos, *xs = primals
+        t_dos, *t_xs = tangents
+        which = tuple(i for i, t in enumerate(t_xs) if not isinstance(t, SymbolicZero))
+        if which:
+            out, parts = partials(which)(dos, *xs)
+            t_out = sum(p * t_xs[i] for p, i in zip(parts, which))
+        else:
+            out = values(dos, *xs)
+            t_out = jnp.zeros_like(out)
+        dos_t = jax.tree.leaves(t_dos, is_leaf=lambda t: isinstance(t, SymbolicZero))
+        if any(not isinstance(t, SymbolicZero) for t in dos_t):
+            t_dos = jax.tree.map(lambda t, d: jnp.zeros_like(d) if isinstance(t, SymbolicZero) else t,
+                                 t_dos, dos, is_leaf=lambda t: isinstance(t, SymbolicZero))
+            t_out = t_out + jax.jvp(lambda d: raw(d, *xs), (dos,), (t_dos,))[1]
+        return out, t_out
+
+    f.defjvp(f_jvp, symbolic_zeros=True)
+    return f
 
 
 @lru_cache(maxsize=None)
 def _compiled(fn, with_dos: bool):
+    f = _points(fn, with_dos)
     if with_dos:
-        return jax.jit(lambda dos, *a: _map_points(lambda *x: fn(dos, *x), a))
-    return jax.jit(lambda *a: _map_points(fn, a))
+        return jax.jit(lambda dos, *a: f(dos, *a))
+    return jax.jit(lambda *a: f(None, *a))
 
 
 def batched(fn, dos=None, **arrays):

@@ -624,6 +624,12 @@ def _relaxation_a2_pl_e(t, cc, m, a, om):
     return -cc * _relaxation_a2_1(t, PowerLawDOS(1.0, m), a, om)
 
 
+# Eq. (A2) is a 2-d quadrature (energy nodes x theta nodes, ~10^4 per point): fewer
+# points per chunk keep a chunk's intermediates (and its reverse-mode tape) bounded
+_relaxation_a2_dos_e.points_per_chunk = 8
+_relaxation_a2_pl_e.points_per_chunk = 8
+
+
 def _loss_dos_e(dos, t, cc, a, om):
     return cc * _loss_1(t, dos, a, om)
 
