@@ -1,63 +1,130 @@
-"""Batched fits in one vmapped, compiled call: many datasets, or bootstrap resamples.
+"""Batched fits in compiled calls: many datasets, or bootstrap resamples.
 
 * :func:`fit_many` -- the same model fitted to many datasets (different
-  lengths are padded with zero-weight points), one :class:`FitResult` each,
-  in one compiled call (chunks of :data:`BATCH` vmapped fits).
+  lengths are padded with zero-weight points to a common size bucket), one
+  :class:`FitResult` each, in compiled calls of :data:`FIT_CHUNK` fits.
 * :func:`bootstrap` -- ``n`` resamples (with replacement, within each
   dataset) of one fit, every resample refitted from the full-data optimum;
   the resampling is a multiplicity weight per point, so all resamples share
-  one shape and run in one compiled call (``lax.map`` over chunks of
-  :data:`BATCH` vmapped resamples; see there for the CPU choice).  Percentile
-  intervals at ``level`` (default 68%, the 16th-84th percentiles) over the
-  converged resamples.
+  one shape and run in compiled calls of :data:`BOOTSTRAP_CHUNK` resamples.
+  Percentile intervals at ``level`` (default 68%, the 16th-84th percentiles)
+  over the converged resamples.
+
+Cost per resample (measured with benchmarks/bench_bootstrap.py, figures in
+benchmarks/README.md): each call is ONE XLA:CPU function
+(:class:`jtls.fit.kernel.SingleKernel`) in which the resamples are solved
+one after another; every resample's Levenberg-Marquardt starts from the
+optimum's residuals and Jacobian (computed once per call) times its sqrt
+weights, which saves the evaluation of its start point.  Before, the
+resamples ran in XLA's multi-threaded runtime, where the hand-offs between
+the many small kernels of an LM step cost more than the arithmetic, and
+each evaluated its start point.  Vmapping resamples does not help on CPU:
+the model evaluation costs the same per point batched or not (measured), a
+vmapped while loop runs every member until the slowest has converged, and
+the one-kernel build keeps the small steps cheap.  On accelerators
+(:func:`_batch_size`) they are vmapped in batches of 256.
+
+Both accept ``progress``, a callable receiving ``(done, total)`` after each
+compiled call (e.g. to print progress of a long bootstrap).
 """
 from __future__ import annotations
 
 import dataclasses
-from functools import partial
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import jax
 import jax.numpy as jnp
 
 from .engine import Problem, build_problem, finish, run_problem
-from .objective import Arrays, TermArrays
+from .kernel import SingleKernel
+from .objective import Arrays, bucket_size, pad_arrays
 from .result import FitResult
-from .solvers import SOLVERS, SolverOptions, solve_and_jacobian
+from .solvers import SOLVERS, SolverOptions, SolverOut, _r_and_J, levenberg_marquardt, solve_and_jacobian
+from ..observables import _common as _observables_common
+
+
+#: Problems vmapped together inside a compiled call; None: 1 on CPU (solved
+#: one after another inside the call; see the module docstring), 256 on
+#: accelerators.
+BATCH = None
+
+#: Problems per compiled call (the last call's spare rows are skipped by a
+#: branch, so one program serves any number of problems): None: 64 on CPU,
+#: 1024 on accelerators.
+BOOTSTRAP_CHUNK = None
+FIT_CHUNK = None
+
+
+def _on_cpu() -> bool:
+    return jax.default_backend() == "cpu"
+
+
+def _batch_size(n):
+    b = BATCH if BATCH is not None else (1 if _on_cpu() else 256)
+    return max(1, min(int(b), n))
+
+
+def _chunk(setting) -> int:
+    return int(setting) if setting is not None else (64 if _on_cpu() else 1024)
+
+
+def _single_ok(arrays: Arrays) -> bool:
+    """The one-kernel build handles datasets up to the observables' chunk (see jtls.fit.kernel)."""
+    return max((t.T.shape[0] for t in arrays.terms), default=0) <= _observables_common.CHUNK
+
+
+def _with_weights(arrays: Arrays, sqrt_w) -> Arrays:
+    """``arrays`` with the point weights replaced by the (m,) vector ``sqrt_w`` (split per term)."""
+    terms, o = [], 0
+    for ta in arrays.terms:
+        k = ta.T.shape[0]
+        terms.append(ta._replace(sqrt_w=sqrt_w[o:o + k]))
+        o += k
+    return Arrays(tuple(terms), arrays.x_all)
 
 
 # --------------------------------------------------------------------------
 # many datasets
 
-@partial(jax.jit, static_argnums=(0, 1, 4))
-def _solve_many(method, spec, u0, arrays, opts):
-    n = u0.shape[0]
-    return jax.lax.map(lambda ua: solve_and_jacobian(method, spec, ua[0], ua[1], opts), (u0, arrays),
-                       batch_size=_batch_size(n))
+def _many_rows(method, spec, u0, arrays, live, opts):
+    """Per problem one vector [u (n), x (n), n_steps, status, r (m), J (m n)]."""
+    n = u0.shape[1]
+    m = sum(t.T.shape[-1] for t in arrays.terms)
+
+    def solve(args):
+        u, a, _ = args
+        out, x, r, J = solve_and_jacobian(method, spec, u, a, opts)
+        f = lambda v: jnp.ravel(jnp.asarray(v, dtype=jnp.float64))  # noqa: E731
+        return jnp.concatenate([f(out.u), f(x), f(out.n_steps), f(out.status), f(r), f(J)])
+
+    def skip(args):
+        return jnp.zeros(2 * n + 2 + m + m * n)
+
+    def one(args):
+        return jax.lax.cond(args[2] > 0, solve, skip, args)
+
+    return jax.lax.map(one, (u0, arrays, live), batch_size=_batch_size(u0.shape[0]))
 
 
-def _pad_term(ta: TermArrays, n: int) -> TermArrays:
-    k = ta.T.shape[0]
-    if k == n:
-        return ta
-    pad = lambda a, v: jnp.concatenate([a, jnp.full((n - k,), v, a.dtype)])  # noqa: E731
-    return TermArrays(pad(ta.T, ta.T[-1]), pad(ta.y, ta.y[-1]), pad(ta.inv_sigma, 1.0),
-                      pad(ta.sqrt_w, 0.0), ta.ctx)
+_many_program = SingleKernel(_many_rows, static_argnums=(0, 1, 5))
 
 
 def fit_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOptions | None = None,
-             start: str = "each", **kw) -> list:
-    """Fit ``model`` to every dataset in one compiled, vmapped call.
+             start: str = "each", progress: Callable | None = None, **kw) -> list:
+    """Fit ``model`` to every dataset in compiled calls of :data:`FIT_CHUNK` fits.
 
     ``kw`` are passed to :func:`jtls.fit.engine.build_problem` (fix, initial,
     bounds, tmin, tmax).  ``start="each"``: every dataset gets its own
     automatic guess; ``start="first"``: all start from the first dataset's
     guess (faster for many similar datasets, e.g. noise draws).
+    ``progress``: called with ``(fits done, total)`` after each compiled call.
     Returns a list of :class:`FitResult` in the order of ``datasets``.
     """
     if start not in ("each", "first"):
         raise ValueError(f"start must be 'each' or 'first', got {start!r}")
+    if method not in SOLVERS:
+        raise ValueError(f"method must be one of {sorted(SOLVERS)}, got {method!r}")
     datasets = list(datasets)
     if not datasets:
         return []
@@ -74,20 +141,36 @@ def fit_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOp
             raise ValueError(f"datasets[{i}]: problem structure differs from datasets[0] (weighting "
                              "kind, fixed parameters or bounds); fit it separately")
     n_terms = len(spec.terms)
-    lengths = [max(p.arrays.terms[k].T.shape[0] for p in problems) for k in range(n_terms)]
-    padded = [Arrays(tuple(_pad_term(p.arrays.terms[k], lengths[k]) for k in range(n_terms)),
-                     p.arrays.x_all) for p in problems]
-    stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *padded)
-    u0 = jnp.asarray(np.stack([p.u0 for p in problems]))
+    lengths = [bucket_size(max(p.arrays.terms[k].T.shape[0] for p in problems)) for k in range(n_terms)]
+    padded = [pad_arrays(p.arrays, lengths) for p in problems]
     opts = options or SolverOptions()
-    out, x, r, J = _solve_many(method, spec, u0, stacked, opts)
-    results = []
+    chunk = _chunk(FIT_CHUNK)
+    total = len(problems)
+    key = ("many", method, spec, tuple(lengths), opts)
+    n_free = spec.n_free
+    m = sum(lengths)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
-    for i, p in enumerate(problems):
-        rows = np.concatenate([np.arange(offsets[k], offsets[k] + p.arrays.terms[k].T.shape[0])
-                               for k in range(n_terms)])
-        oi = jax.tree_util.tree_map(lambda a: a[i], out)
-        results.append(finish(p, oi, x[i], np.asarray(r[i])[rows], np.asarray(J[i])[rows], method))
+    results = []
+    for c0 in range(0, total, chunk):
+        part = padded[c0:c0 + chunk]
+        live = np.r_[np.ones(len(part)), np.zeros(chunk - len(part))]
+        part = part + [part[-1]] * (chunk - len(part))
+        stacked = jax.tree_util.tree_map(lambda *a: np.stack(a), *part)
+        u0 = np.stack([p.u0 for p in problems[c0:c0 + chunk]] +
+                      [problems[c0].u0] * (chunk - min(chunk, total - c0)))
+        v = np.asarray(_many_program(key, method, spec, u0, stacked, live, opts,
+                                     allowed=_single_ok(stacked)))
+        for i, p in enumerate(problems[c0:c0 + chunk]):
+            row = v[i]
+            u, x = row[:n_free], row[n_free:2 * n_free]
+            out = SolverOut(u, None, int(row[2 * n_free]), int(row[2 * n_free + 1]))
+            o = 2 * n_free + 2
+            r, J = row[o:o + m], row[o + m:].reshape(m, n_free)
+            rows = np.concatenate([np.arange(offsets[k], offsets[k] + p.arrays.terms[k].T.shape[0])
+                                   for k in range(n_terms)])
+            results.append(finish(p, out, x, r[rows], J[rows], method))
+        if progress is not None:
+            progress(min(c0 + chunk, total), total)
     return results
 
 
@@ -99,13 +182,15 @@ class BootstrapResult:
     """Bootstrap samples of the free parameters.
 
     names : free parameter names; samples : (n, n_free) physical values;
-    chi2 : (n,); status : (n,) solver codes (0 converged); level : interval level.
+    chi2 : (n,); status : (n,) solver codes (0 converged); level : interval
+    level; n_steps : (n,) solver iterations of each resample (or None).
     """
     names: list
     samples: np.ndarray
     chi2: np.ndarray
     status: np.ndarray
     level: float
+    n_steps: np.ndarray | None = None
 
     @property
     def converged(self) -> np.ndarray:
@@ -132,67 +217,114 @@ class BootstrapResult:
                 "std": self.std()}
 
 
-def _resample_weights(key, sizes):
-    keys = jax.random.split(key, len(sizes))
-    out = []
-    for k, n in zip(keys, sizes):
-        idx = jax.random.randint(k, (n,), 0, n)
-        out.append(jnp.zeros(n).at[idx].add(1.0))
+#: Solver options of the resamples.  Percentile intervals need far less than
+#: the 1e-11 chi^2 precision of a single fit: ftol = 1e-8 stops within ~1e-3
+#: standard errors of the resample's optimum (the remaining Gauss-Newton
+#: decrement is below 1e-8 chi^2, i.e. (dx / sigma)^2 < 1e-8 dof).  Every
+#: resample starts at the full-data optimum, so the Levenberg-Marquardt damping
+#: starts small (lam0 = 1e-6 instead of 1e-3; it still grows on a rejected
+#: step): on the 40-point velocity fit the resamples then converge in 2
+#: evaluations of model and Jacobian instead of 3-4, and closer to their
+#: optimum (measured: 1e-4 instead of 6e-4 standard errors).
+BOOTSTRAP_OPTIONS = SolverOptions(max_steps=50, ftol=1e-8, xtol=1e-10, gtol=1e-8, lam0=1e-6)
+
+
+def resample_weights(key, sizes, start: int, count: int) -> np.ndarray:
+    """Multiplicities of resamples ``start`` ... ``start + count - 1``: (count, sum(sizes)).
+
+    Resample i draws, within each dataset of ``sizes[k]`` points, that many
+    points with replacement; the draws come from a numpy generator seeded
+    by the PRNG ``key`` and i alone, so they do not depend on how the
+    resamples are cut into calls or on the padding of the data.
+    """
+    entropy = [int(v) for v in np.asarray(jax.random.key_data(key)).ravel()]
+    out = np.zeros((count, sum(sizes)))
+    for row, i in enumerate(range(start, start + count)):
+        gens = np.random.SeedSequence(entropy, spawn_key=(i,)).spawn(len(sizes))
+        o = 0
+        for g, n in zip(gens, sizes):
+            idx = np.random.default_rng(g).integers(0, n, n)
+            out[row, o:o + n] = np.bincount(idx, minlength=n)
+            o += n
     return out
 
 
-#: Resamples solved together in one vmapped chunk (memory ~ BATCH x model size);
-#: chunks run in sequence inside the same compiled call (lax.map).  None: 1 on
-#: CPU, where vmapping the Levenberg-Marquardt loop was measured 2.4x slower per
-#: resample than running resamples one after another (the loop runs to the
-#: slowest member of a chunk, and the batched quadrature does not vectorise
-#: better than the unbatched one); 256 on accelerators.
-BATCH = None
+def _bootstrap_rows(method, spec, arrays, sqrt_w, live, opts, u_start):
+    """Per resample one vector [x (n), chi2, status, n_steps]; ``sqrt_w`` (c, m)."""
+    n = u_start.shape[0]
+    if method == "lm":
+        r0, J0 = _r_and_J(spec, u_start, arrays)     # at the optimum, unit weights
+
+    def solve(args):
+        sw, _ = args
+        a = _with_weights(arrays, sw)
+        if method == "lm":
+            out = levenberg_marquardt(spec, u_start, a, opts, start=(r0 * sw, J0 * sw[:, None]))
+        else:
+            out = SOLVERS[method](spec, u_start, a, opts)
+        x = spec.transform().to_physical(out.u)
+        return jnp.concatenate([x, jnp.stack([out.chi2, out.status, out.n_steps]).astype(x.dtype)])
+
+    def skip(args):
+        return jnp.zeros(n + 3)
+
+    def one(args):
+        return jax.lax.cond(args[1] > 0, solve, skip, args)
+
+    return jax.lax.map(one, (sqrt_w, live), batch_size=_batch_size(sqrt_w.shape[0]))
 
 
-def _batch_size(n):
-    b = BATCH if BATCH is not None else (1 if jax.default_backend() == "cpu" else 256)
-    return max(1, min(int(b), n))
-
-
-@partial(jax.jit, static_argnums=(0, 1, 3, 5))
-def _bootstrap_solve(method, spec, key, n, arrays, opts, u_start):
-    sizes = tuple(t.T.shape[0] for t in arrays.terms)
-
-    def one(k):
-        w = _resample_weights(k, sizes)
-        terms = tuple(ta._replace(sqrt_w=jnp.sqrt(wi)) for ta, wi in zip(arrays.terms, w))
-        out = SOLVERS[method](spec, u_start, Arrays(terms, arrays.x_all), opts)
-        return spec.transform().to_physical(out.u), out.chi2, out.status
-
-    keys = jax.random.split(key, n)
-    # chunks of BATCH resamples vmapped, chunks in sequence: bounded memory
-    return jax.lax.map(one, keys, batch_size=_batch_size(n))
+_bootstrap_program = SingleKernel(_bootstrap_rows, static_argnums=(0, 1, 5))
 
 
 def bootstrap_problem(key, problem: Problem, result: FitResult, n: int = 1000, *, level: float = 0.68,
-                      method: str = "lm", options: SolverOptions | None = None) -> BootstrapResult:
-    """Bootstrap an already solved problem, starting every resample at its optimum."""
+                      method: str = "lm", options: SolverOptions | None = None,
+                      progress: Callable | None = None) -> BootstrapResult:
+    """Bootstrap an already solved problem, starting every resample at its optimum.
+
+    ``progress``: called with ``(resamples done, n)`` after each compiled call."""
     free = problem.free_names
     if not free:
         raise ValueError("bootstrap: the fit has no free parameters")
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"bootstrap: n must be >= 1, got {n}")
     x = np.array([result.values[k] for k in free])
-    u_start = jnp.asarray(problem.spec.transform().to_internal(x))
-    # percentile intervals need far less than the 1e-11 chi^2 precision of a single fit
-    opts = options or SolverOptions(max_steps=50, ftol=1e-8, xtol=1e-10, gtol=1e-8)
-    xs, chi2, status = _bootstrap_solve(method, problem.spec, key, int(n), problem.arrays, opts, u_start)
-    return BootstrapResult(free, np.asarray(xs), np.asarray(chi2), np.asarray(status), float(level))
+    u_start = np.asarray(problem.spec.transform().to_internal(x), float)
+    opts = options or BOOTSTRAP_OPTIONS
+    sizes = [t.T.shape[0] for t in problem.arrays.terms]
+    arrays = pad_arrays(problem.arrays)
+    lengths = [t.T.shape[0] for t in arrays.terms]
+    base = np.concatenate([t.sqrt_w for t in arrays.terms])     # 1 real points, 0 padding
+    cols = np.concatenate([np.arange(a, a + k) for a, k in zip(np.r_[0, np.cumsum(lengths)[:-1]], sizes)])
+    chunk = _chunk(BOOTSTRAP_CHUNK)
+    pkey = ("bootstrap", method, problem.spec, tuple(lengths), opts)
+    parts = []
+    for c0 in range(0, n, chunk):
+        c = min(chunk, n - c0)
+        sw = np.zeros((chunk, base.size))
+        sw[:c, cols] = np.sqrt(resample_weights(key, sizes, c0, c))
+        live = np.r_[np.ones(c), np.zeros(chunk - c)]
+        v = _bootstrap_program(pkey, method, problem.spec, arrays, sw, live, opts, u_start,
+                               allowed=_single_ok(arrays))
+        parts.append(np.asarray(v)[:c])
+        if progress is not None:
+            progress(c0 + c, n)
+    v = np.concatenate(parts)
+    k = len(free)
+    return BootstrapResult(free, v[:, :k], v[:, k], v[:, k + 1].astype(int), float(level),
+                           v[:, k + 2].astype(int))
 
 
 def bootstrap(key, model, data=None, n: int = 1000, *, level: float = 0.68, method: str = "lm",
-              **kw) -> tuple:
-    """Fit, then bootstrap ``n`` resamples in one vmapped call.
+              progress: Callable | None = None, **kw) -> tuple:
+    """Fit, then bootstrap ``n`` resamples (see :func:`bootstrap_problem`).
 
     Returns ``(FitResult, BootstrapResult)``; the FitResult carries the
-    summary in ``.bootstrap``.
+    summary in ``.bootstrap``.  ``progress``: called with ``(done, n)``.
     """
     problem = build_problem(model, data, **kw)
     res = run_problem(problem, method)
-    bs = bootstrap_problem(key, problem, res, n, level=level, method=method)
+    bs = bootstrap_problem(key, problem, res, n, level=level, method=method, progress=progress)
     res.bootstrap = bs.summary()
     return res, bs

@@ -16,7 +16,6 @@ within 1e-304 of the scale).
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -24,8 +23,10 @@ import jax
 import jax.numpy as jnp
 
 from .params import KIND_FREE, KIND_LOWER, KIND_UPPER
-from .objective import Arrays, Spec, residual_x
+from .objective import Arrays, Spec, pad_arrays, real_rows, residual_x
 from .solvers import SolverOptions, levenberg_marquardt
+from .kernel import SingleKernel
+from ..observables import _common as _observables_common
 
 #: Internal value that puts a bounded parameter on its bound (|u| beyond which
 #: :meth:`jtls.fit.params.Transform.to_physical` clips).
@@ -64,11 +65,9 @@ class Constrained(NamedTuple):
         return self.grad_x(j) * self.dxdu[:, j]
 
 
-@partial(jax.jit, static_argnums=(0, 5))
-def _solve_program(spec: Spec, u0s, masks, live, arrays: Arrays, opts: SolverOptions):
+def _solve_rows(spec: Spec, u0s, masks, live, arrays: Arrays, opts: SolverOptions):
+    """One vector per row: [u (n), x (n), chi2, status, dxdu (n), r (m), J (m n)]."""
     tr = spec.transform()
-
-    m = sum(t.T.shape[0] for t in arrays.terms)
 
     def solve(args):
         u0, mask, _ = args
@@ -78,18 +77,24 @@ def _solve_program(spec: Spec, u0s, masks, live, arrays: Arrays, opts: SolverOpt
         r, Jt = jax.vmap(lambda e: jax.jvp(lambda v: residual_x(spec, v, arrays), (x,), (e,)),
                          out_axes=(None, 0))(basis)
         dxdu = jax.jvp(tr.to_physical, (out.u,), (jnp.ones_like(out.u),))[1]
-        return out.u, x, r @ r, jnp.asarray(out.status, jnp.int32), r, Jt.T, dxdu
+        return jnp.concatenate([out.u, x, jnp.stack([r @ r, jnp.asarray(out.status, x.dtype)]), dxdu, r,
+                                jnp.ravel(Jt.T)])
 
     def padding(args):            # a padding row: not solved (see solve_held)
         u0, _, _ = args
         n = u0.shape[0]
-        return (u0, u0, jnp.asarray(0.0, u0.dtype), jnp.asarray(0, jnp.int32), jnp.zeros(m, u0.dtype),
-                jnp.zeros((m, n), u0.dtype), jnp.zeros(n, u0.dtype))
+        m = sum(t.T.shape[0] for t in arrays.terms)
+        return jnp.concatenate([u0, u0, jnp.zeros(2 + n + m + m * n, u0.dtype)])
 
     def one(args):
         return jax.lax.cond(args[2] > 0, solve, padding, args)
 
     return jax.lax.map(one, (u0s, masks, live))
+
+
+#: The constrained solves of a chunk (one compiled program per problem
+#: structure and padded size; one XLA:CPU kernel where possible).
+_solve_program = SingleKernel(_solve_rows, static_argnums=(0, 5))
 
 
 def internal(spec: Spec, j: int, x: float) -> float:
@@ -114,9 +119,9 @@ def internal(spec: Spec, j: int, x: float) -> float:
 #: Rows per compiled call: batches are cut into chunks of this size, the last
 #: padded with rows that are not solved (a branch skips them), so one
 #: compiled program per problem structure serves batches of any length.
-#: (The single-function XLA:CPU build of :mod:`jtls._xla` does not compile
-#: these programs for the acoustic observables -- "Fusion kind not
-#: implemented", JAX 0.10 -- so the ordinary program is used.)
+#: The datasets are padded to their size buckets
+#: (:func:`jtls.fit.objective.pad_arrays`), so one program also serves
+#: datasets of similar length; the padding rows of r and J are dropped.
 CHUNK = 8
 
 
@@ -127,17 +132,28 @@ def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPT
     masks = np.asarray(masks, float)
     if u0s.ndim != 2 or u0s.shape != masks.shape:
         raise ValueError(f"solve_held: u0s {u0s.shape} and masks {masks.shape} must be (batch, n_free)")
-    b = u0s.shape[0]
+    b, n = u0s.shape
+    real = [t.T.shape[0] for t in arrays.terms]
+    padded = pad_arrays(arrays)
+    lengths = tuple(t.T.shape[0] for t in padded.terms)
+    m = sum(lengths)
     pad = (-b) % CHUNK
     live = np.r_[np.ones(b), np.zeros(pad)]
     if pad:
         u0s = np.concatenate([u0s, np.repeat(u0s[-1:], pad, axis=0)])
         masks = np.concatenate([masks, np.zeros((pad, masks.shape[1]))])
-    parts = [_solve_program(spec, jnp.asarray(u0s[i:i + CHUNK]), jnp.asarray(masks[i:i + CHUNK]),
-                            jnp.asarray(live[i:i + CHUNK]), arrays, opts)
+    key = ("held", spec, lengths, opts)
+    small = max(lengths, default=0) <= _observables_common.CHUNK
+    parts = [_solve_program(key, spec, u0s[i:i + CHUNK], masks[i:i + CHUNK], live[i:i + CHUNK], padded, opts,
+                            allowed=small)
              for i in range(0, u0s.shape[0], CHUNK)]
-    out = [np.concatenate([np.asarray(p[k]) for p in parts])[:b] for k in range(7)]
-    return Constrained(*out)
+    v = np.concatenate([np.asarray(p) for p in parts])[:b]
+    rows = real_rows(real, lengths)
+    o = 3 * n + 2
+    r = v[:, o:o + m][:, rows]
+    J = v[:, o + m:].reshape(b, m, n)[:, rows]
+    return Constrained(v[:, :n], v[:, n:2 * n], v[:, 2 * n], v[:, 2 * n + 1].astype(np.int32), r, J,
+                       v[:, 2 * n + 2:3 * n + 2])
 
 
 def start_points(spec: Spec, u_hat, held: dict, cov_u=None) -> tuple:

@@ -28,6 +28,14 @@ the dot products), the elementwise functions are bit-identical.
 
 Inputs: the numbers of a problem travel as one float64 vector
 (:func:`flatten_inputs`), one host-to-device copy instead of one per array.
+Every dataset in it is padded to a size bucket
+(:func:`jtls.fit.objective.bucket_size`, zero-weight points), so a new
+dataset of similar length reuses the compiled solve; :func:`dispatch_solve`
+drops the padding rows of r and J before anything else sees them.
+
+:class:`SingleKernel` gives other programs (the batched solves of
+:mod:`jtls.fit.batch` and :mod:`jtls.fit.constrained`) the same one-kernel
+build with the same fallback.
 """
 from __future__ import annotations
 
@@ -39,7 +47,7 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
-from .objective import Arrays, TermArrays
+from .objective import Arrays, TermArrays, pad_arrays, real_rows
 from .solvers import SolverOut, solve_and_jacobian
 
 from .._xla import single_function, single_function_available
@@ -56,8 +64,11 @@ USE_SINGLE_KERNEL = True
 def flatten_inputs(u0, arrays: Arrays):
     """(one float64 vector holding u0 and every array of ``arrays``, their sizes).
 
-    Layout, field by field: u0, x_all, every term's T, every term's y, ...,
-    every term's ctx (so that e.g. the y of all terms are contiguous)."""
+    Every term is first padded to its size bucket
+    (:func:`jtls.fit.objective.pad_arrays`).  Layout, field by field: u0,
+    x_all, every term's T, every term's y, ..., every term's ctx (so that
+    e.g. the y of all terms are contiguous)."""
+    arrays = pad_arrays(arrays)
     leaves = [u0, arrays.x_all] + [a for field in zip(*arrays.terms) for a in field]
     sizes = tuple(len(a) for a in leaves)
     return np.concatenate(leaves).astype(np.float64, copy=False), sizes
@@ -108,17 +119,25 @@ def _single_kernel_ok(key) -> bool:
             and _max_term_points(key[2]) <= _observables_common.CHUNK)
 
 
+def _term_points(sizes) -> tuple:
+    """Points of every term (padding included) from the layout ``sizes`` of :func:`flatten_inputs`."""
+    k = (len(sizes) - 2) // len(TermArrays._fields)
+    return tuple(sizes[2:2 + k])
+
+
 def _max_term_points(sizes) -> int:
     """Largest dataset of a problem from the layout ``sizes`` of :func:`flatten_inputs`."""
-    k = (len(sizes) - 2) // len(TermArrays._fields)
-    return max(sizes[2:2 + k], default=0)
+    return max(_term_points(sizes), default=0)
 
 
-def dispatch_solve(method, spec, sizes, flat, opts):
+def dispatch_solve(method, spec, sizes, flat, opts, real=None):
     """Start the compiled solve of the inputs ``flat`` (layout ``sizes``, see
     :func:`flatten_inputs`) asynchronously and return a function that waits
     for it and returns numpy ``(out, x, r, J)`` (``out``: SolverOut with u,
-    n_steps, status).  The caller can do Python work in between."""
+    n_steps, status).  The caller can do Python work in between.
+
+    ``real``: the number of real (not padding) points of every term; the rows
+    of r and J of the padding are then dropped (None: all rows returned)."""
     key = (method, spec, sizes, opts)
     v = None
     if _single_kernel_ok(key):
@@ -128,7 +147,41 @@ def dispatch_solve(method, spec, sizes, flat, opts):
             KERNEL_FAILED.add(key)
     if v is None:
         v = solve_program(method, spec, sizes, flat, opts)
-    return partial(_unpack, v, sizes[0])
+    rows = None
+    if real is not None:
+        padded = _term_points(sizes)
+        if tuple(real) != tuple(padded):
+            rows = real_rows(real, padded)
+    return partial(_unpack, v, sizes[0], rows)
+
+
+class SingleKernel:
+    """A jitted program (returning ONE array) with a one-kernel variant.
+
+    ``SingleKernel(fun, static_argnums)(key, *args)`` runs ``fun`` compiled
+    as one XLA:CPU function (see the module docstring) when that is
+    available and did not fail before for ``key`` (a hashable description of
+    the problem structure), else as the ordinary program.  Used for the
+    batched solves (bootstrap, many datasets, constrained re-solves), whose
+    per-problem work is as small as a single fit's.
+    """
+
+    def __init__(self, fun, static_argnums):
+        self.program = jax.jit(fun, static_argnums=static_argnums)
+        self.kernel = jax.jit(lambda *a: single_function(self.program(*a)), static_argnums=static_argnums,
+                              compiler_options=SINGLE_KERNEL_OPTIONS)
+
+    def __call__(self, key, *args, allowed=True):
+        if allowed and USE_SINGLE_KERNEL and key not in KERNEL_FAILED and single_function_available():
+            try:
+                return self.kernel(*args)
+            except Exception:  # noqa: BLE001 -- an op the single-kernel emitter lacks
+                KERNEL_FAILED.add(key)
+        return self.program(*args)
+
+    def cache_size(self) -> int:
+        """Compiled variants held (both programs): counts compilations in tests."""
+        return self.program._cache_size() + self.kernel._cache_size()
 
 
 #: How long (s) the caller polls for the result of a dispatched solve before it
@@ -152,8 +205,8 @@ def wait_ready(v, spin_seconds=None):
     return v
 
 
-def _unpack(v, n):
-    """-> (out, x, r, J) from the vector of :func:`_solve`."""
+def _unpack(v, n, rows=None):
+    """-> (out, x, r, J) from the vector of :func:`_solve` (only ``rows`` of r and J, if given)."""
     v = np.asarray(wait_ready(v))
     o = 2 * n + 2
     m = (v.size - o) // (n + 1)
@@ -161,4 +214,6 @@ def _unpack(v, n):
     n_steps, status = int(v[2 * n]), int(v[2 * n + 1])
     r = v[o:o + m]
     J = v[o + m:].reshape(m, n)
+    if rows is not None:
+        r, J = r[rows], J[rows]
     return SolverOut(u, None, n_steps, status), x, r, J

@@ -11,7 +11,11 @@ with model f and data (T_i, y_i, sigma_i) the residual is
   r_i = ln y_i - ln f(T_i), i.e. one constant, unknown relative error
 
 each multiplied by sqrt(w_i) with w_i a point weight (1 normally, 0 for
-padding in batches, the multiplicity in a bootstrap resample).
+padding, the multiplicity in a bootstrap resample).  The compiled solves pad
+every dataset to a size bucket (:func:`bucket_size`, :func:`pad_arrays`)
+with zero-weight points, which contribute nothing to r, chi^2 or the
+Jacobian; the callers cut the residuals back to the real points before any
+statistic (chi^2, dof, tests) is formed.
 
 Joint fits share parameters between terms by name: a name listed in
 ``share`` is one global parameter for every term that has it; every other
@@ -266,6 +270,55 @@ def make_term_arrays(kind, T, y, sigma, weights, ctx_values) -> TermArrays:
     yy = np.log(y) if kind == "log" else y
     sw = np.ones_like(y) if weights is None else np.sqrt(np.asarray(weights, float))
     return TermArrays(T, yy, inv, sw, np.asarray(ctx_values, float).reshape(-1))
+
+
+#: Size buckets of the compiled solves: a dataset of n points is padded to
+#: :func:`bucket_size` (n) points, so that datasets of similar length share one
+#: compiled program instead of compiling one per length.  Sizes above
+#: :data:`BUCKET_MIN` are 2^e (1 + j / BUCKETS_PER_OCTAVE), j = 0 ...
+#: BUCKETS_PER_OCTAVE - 1 (at most 1 / BUCKETS_PER_OCTAVE of the points are
+#: padding); 0 turns padding off.
+BUCKETS_PER_OCTAVE = 4
+BUCKET_MIN = 8
+
+
+def bucket_size(n: int) -> int:
+    """Padded length of a dataset of ``n`` points (see :data:`BUCKETS_PER_OCTAVE`)."""
+    n = int(n)
+    if BUCKETS_PER_OCTAVE <= 0 or n <= 0:
+        return n
+    if n <= BUCKET_MIN:
+        return BUCKET_MIN
+    base = 1 << ((n - 1).bit_length() - 1)          # 2^e <= n - 1 < 2^(e+1)
+    step = max(1, base // BUCKETS_PER_OCTAVE)
+    return base + -(-(n - base) // step) * step
+
+
+def pad_term(ta: TermArrays, n: int) -> TermArrays:
+    """A term's arrays padded to ``n`` points with zero-weight copies of its last
+    point (T and y of the last point, so the model stays finite there): padded
+    points have residual 0 and Jacobian rows 0, whatever the parameters."""
+    k = ta.T.shape[0]
+    if k == n:
+        return ta
+    xp = jnp if isinstance(ta.T, jax.Array) else np
+    pad = lambda a, v: xp.concatenate([a, xp.full((n - k,), v, a.dtype)])  # noqa: E731
+    return TermArrays(pad(ta.T, ta.T[-1]), pad(ta.y, ta.y[-1]), pad(ta.inv_sigma, ta.inv_sigma[-1]),
+                      pad(ta.sqrt_w, 0.0), ta.ctx)
+
+
+def pad_arrays(arrays: Arrays, lengths=None) -> Arrays:
+    """``arrays`` with every term padded to ``lengths`` (default: its :func:`bucket_size`)."""
+    if lengths is None:
+        lengths = [bucket_size(t.T.shape[0]) for t in arrays.terms]
+    return Arrays(tuple(pad_term(t, n) for t, n in zip(arrays.terms, lengths)), arrays.x_all)
+
+
+def real_rows(real, padded) -> np.ndarray:
+    """Indices of the real points in a residual vector whose terms have
+    ``real`` points padded to ``padded`` (per-term lengths)."""
+    o = np.concatenate([[0], np.cumsum(padded)[:-1]]).astype(int)
+    return np.concatenate([np.arange(a, a + k) for a, k in zip(o, real)]) if len(real) else np.zeros(0, int)
 
 
 def weighting_text(kind: str) -> str:

@@ -35,6 +35,7 @@ class SolverOptions(NamedTuple):
                            # Gauss-Newton decrement) is below ftol * chi^2
     xtol: float = 1e-12    # relative step size in u below which LM stops
     gtol: float = 1e-10    # scaled gradient (cosine between r and each J column) below which it stops
+    lam0: float = 1e-3     # LM: initial damping (relative to diag J^T J)
 
 
 class SolverOut(NamedTuple):
@@ -189,7 +190,7 @@ class _LMState(NamedTuple):
 
 
 def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOptions(),
-                        mask=None) -> SolverOut:
+                        mask=None, start=None) -> SolverOut:
     """Minimise chi^2(u) = |r(u)|^2 from u0 (shape (n_free,)).  Pure JAX.
 
     ``mask`` (optional, shape (n_free,), 1 free / 0 held): the Jacobian
@@ -197,6 +198,13 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
     they stay at their value in ``u0`` -- one compiled solver serves every
     choice of held parameters (profile likelihood, fits on a bound; see
     :mod:`jtls.fit.constrained`).
+
+    ``start`` (optional): ``(r0, J0)``, the residuals (m,) and Jacobian
+    d r / d u (m, n) at ``u0``, when the caller already has them (a bootstrap
+    resample starting at the full-data optimum: the optimum's unweighted
+    residuals and Jacobian times the resample's sqrt weights).  They replace
+    the solver's own evaluation of the start point (iteration 0), which saves
+    one model + Jacobian evaluation; the iterations are otherwise the same.
 
     The model and its Jacobian appear once in the compiled loop (iteration 0
     evaluates the start point), which keeps compilation time down.  The
@@ -215,17 +223,16 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
     m = sum(t.T.shape[0] for t in arrays.terms)
     eye = jnp.eye(n)
     st = _LMState(u0, jnp.zeros(m), jnp.zeros((m, n)), jnp.zeros(n), jnp.zeros((n, n)), jnp.zeros(n),
-                  jnp.asarray(jnp.inf), jnp.asarray(1e-3), jnp.asarray(2.0), jnp.asarray(-1),
+                  jnp.asarray(jnp.inf), jnp.asarray(opts.lam0), jnp.asarray(2.0), jnp.asarray(-1),
                   jnp.asarray(-1))
 
     def cond(s):
         return (s.status < 0) & (s.k < opts.max_steps)
 
-    def body(s):
+    def update(s, u_new, r_new, J_new):
+        """The iteration after evaluating (r_new, J_new) at the trial point u_new = u + delta."""
         first = s.k < 0
         delta = s.delta
-        u_new = s.u + delta
-        r_new, J_new = _r_and_J(spec, u_new, arrays)
         if mask is not None:
             J_new = J_new * mask
         chi_new = r_new @ r_new
@@ -266,6 +273,13 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
         status = jnp.where(first & ~finite, 2, status)
         return _LMState(u, r, J, g, H, step, chi2, lam, nu, s.k + 1, status)
 
+    def body(s):
+        u_new = s.u + s.delta
+        r_new, J_new = _r_and_J(spec, u_new, arrays)
+        return update(s, u_new, r_new, J_new)
+
+    if start is not None:
+        st = update(st, st.u + st.delta, jnp.asarray(start[0]), jnp.asarray(start[1]))
     s = jax.lax.while_loop(cond, body, st)
     status = jnp.where(s.status < 0, 1, s.status)
     status = jnp.where(jnp.isfinite(s.chi2), status, 2)

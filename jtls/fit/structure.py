@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from .objective import Spec, TermSpec, group_terms
+from .objective import Spec, TermSpec, bucket_size, group_terms
 from .params import Parameter, Transform
 
 
@@ -132,29 +132,34 @@ def _inside(lo, hi):
     return 0.0
 
 
-_ONES = np.ones(256)
-
-
 def flat_inputs(u0, params, points, kinds, contexts):
-    """The vector of :func:`jtls.fit.kernel.flatten_inputs` built directly from the points."""
-    global _ONES
-    Ts = [p.T for p in points]
-    sizes_T = [len(t) for t in Ts]
-    m = sum(sizes_T)
-    if _ONES.size < m:
-        _ONES = np.ones(2 * m)
-    y = np.concatenate([p.y for p in points])
-    if "sigma" in kinds:
-        inv = np.concatenate([1.0 / p.sigma if k == "sigma" else _ONES[:n]
-                              for p, k, n in zip(points, kinds, sizes_T)])
-    else:
-        inv = _ONES[:m]
+    """The vector of :func:`jtls.fit.kernel.flatten_inputs` built directly from
+    the points, every dataset padded to its :func:`~jtls.fit.objective.bucket_size`
+    (zero-weight copies of its last point)."""
+    real = [len(p.T) for p in points]
+    nb = [bucket_size(n) for n in real]
+    m = sum(nb)
+    T = np.empty(m)
+    y = np.empty(m)
+    inv = np.ones(m)
+    w = np.ones(m)
     o = 0
-    for n, k in zip(sizes_T, kinds):
+    for p, k, n, b in zip(points, kinds, real, nb):
+        T[o:o + n] = p.T
+        yk = y[o:o + n]
         if k == "log":
-            np.log(y[o:o + n], out=y[o:o + n])
-        o += n
+            np.log(p.y, out=yk)
+        else:
+            yk[:] = p.y
+        if k == "sigma":
+            np.divide(1.0, p.sigma, out=inv[o:o + n])
+        if b > n:
+            T[o + n:o + b] = p.T[-1]
+            y[o + n:o + b] = yk[-1]
+            inv[o + n:o + b] = inv[o + n - 1]
+            w[o + n:o + b] = 0.0
+        o += b
     ctx = [v for c in contexts for v in c.values()]
     n_ctx = [len(c) for c in contexts]
-    flat = np.concatenate([u0, [p.value for p in params], *Ts, y, inv, _ONES[:m], ctx])
-    return flat, (len(u0), len(params), *sizes_T, *sizes_T, *sizes_T, *sizes_T, *n_ctx)
+    flat = np.concatenate([u0, [p.value for p in params], T, y, inv, w, ctx])
+    return flat, (len(u0), len(params), *nb, *nb, *nb, *nb, *n_ctx)
