@@ -160,3 +160,16 @@ def test_si_version_limits():
         thermal_conductivity_si_matthiessen(*args, 0.1, boundary=0.0)
     with pytest.raises(ValueError, match="rayleigh"):
         thermal_conductivity_si_matthiessen(*args, 0.1, rayleigh=-1.0)
+
+
+def test_python_lists_are_accepted_like_arrays():
+    """T (and the rates) as Python lists give the values of the same numpy arrays (they used
+    to raise a raw TypeError from jnp.result_type)."""
+    from jtls.observables.matthiessen import thermal_conductivity_matthiessen_dos
+    T = [0.1, 0.5, 2.0]
+    a = np.asarray(thermal_conductivity_matthiessen(T, 2.0, 0.1, boundary=[0.05, 0.1, 0.2]))
+    b = np.asarray(thermal_conductivity_matthiessen(np.asarray(T), 2.0, 0.1,
+                                                    boundary=np.asarray([0.05, 0.1, 0.2])))
+    np.testing.assert_array_equal(a, b)
+    d = np.asarray(thermal_conductivity_matthiessen_dos(T, PowerLawDOS(1 / 2.0, 0.1)))
+    assert d.shape == (3,) and np.all(np.isfinite(d))

@@ -175,7 +175,7 @@ def thermal_conductivity_matthiessen(T: ArrayLike, B: ArrayLike, mu: ArrayLike, 
     Parameters
     ----------
     T : array_like
-        Temperature(s) in K, any shape (an array; a Python list is refused).
+        Temperature(s) in K, any shape (array or list).
     B : array_like
         DOS prefactor of Eq. (3) (K^-(1+mu)); broadcasts with T.
     mu : array_like
@@ -345,6 +345,9 @@ _kappa_dos_vmapped = jax.jit(jax.vmap(lambda dos, t, gb, gr: _kappa_extra_1(t, d
 
 def _broadcast_apply(fn, dos, **arrays):
     """Broadcast the arrays (common float dtype), apply the vmapped ``fn`` elementwise, reshape."""
+    # lists/tuples become arrays (as in jtls.observables._common.batched)
+    arrays = {k: (np.asarray(v, dtype=float) if isinstance(v, (list, tuple)) else v)
+              for k, v in arrays.items()}
     V.broadcastable(**arrays)
     if dos is not None and "T" in arrays:
         V.dos_positive(dos, arrays["T"])
@@ -369,7 +372,7 @@ def thermal_conductivity_matthiessen_dos(T: ArrayLike, dos: DOSModel, *,
     Parameters
     ----------
     T : array_like
-        Temperature(s) in K (an array; a Python list is refused).
+        Temperature(s) in K (array or list).
     dos : DOSModel
         A model of :mod:`jtls.dos` (scalar parameters).
     boundary_rate : array_like
@@ -485,7 +488,7 @@ def thermal_conductivity_si_matthiessen(T: ArrayLike, C_l: ArrayLike, C_t: Array
     Parameters
     ----------
     T : array_like
-        Temperature(s) in K (an array; a Python list is refused).
+        Temperature(s) in K (array or list).
     C_l, C_t : array_like
         Tunneling strengths P0 gamma^2/(rho v^2) (dimensionless).
     v_l, v_t : array_like
@@ -547,7 +550,7 @@ def thermal_conductivity_si_dos(T: ArrayLike, dos: DOSModel, C_l: ArrayLike, C_t
     Parameters
     ----------
     T : array_like
-        Temperature(s) in K (an array; a Python list is refused).
+        Temperature(s) in K (array or list).
     dos : DOSModel
         A model of :mod:`jtls.dos` (scalar parameters), n dimensionless (a
         DOS normalised at a reference energy).
