@@ -87,7 +87,7 @@ def _with_weights(arrays: Arrays, sqrt_w) -> Arrays:
 # --------------------------------------------------------------------------
 # many datasets
 
-def _many_rows(method, spec, u0, arrays, live, opts):
+def _many_rows(method, spec, u0, arrays, live, opts, batch):
     """Per problem one vector [u (n), x (n), n_steps, status, r (m), J (m n)]."""
     n = u0.shape[1]
     m = sum(t.T.shape[-1] for t in arrays.terms)
@@ -104,10 +104,10 @@ def _many_rows(method, spec, u0, arrays, live, opts):
     def one(args):
         return jax.lax.cond(args[2] > 0, solve, skip, args)
 
-    return jax.lax.map(one, (u0, arrays, live), batch_size=_batch_size(u0.shape[0]))
+    return jax.lax.map(one, (u0, arrays, live), batch_size=batch)
 
 
-_many_program = SingleKernel(_many_rows, static_argnums=(0, 1, 5))
+_many_program = SingleKernel(_many_rows, static_argnums=(0, 1, 5, 6))
 
 
 def fit_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOptions | None = None,
@@ -158,7 +158,7 @@ def fit_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOp
         stacked = jax.tree_util.tree_map(lambda *a: np.stack(a), *part)
         u0 = np.stack([p.u0 for p in problems[c0:c0 + chunk]] +
                       [problems[c0].u0] * (chunk - min(chunk, total - c0)))
-        v = np.asarray(_many_program(key, method, spec, u0, stacked, live, opts,
+        v = np.asarray(_many_program(key, method, spec, u0, stacked, live, opts, _batch_size(chunk),
                                      allowed=_single_ok(stacked)))
         for i, p in enumerate(problems[c0:c0 + chunk]):
             row = v[i]
@@ -249,7 +249,7 @@ def resample_weights(key, sizes, start: int, count: int) -> np.ndarray:
     return out
 
 
-def _bootstrap_rows(method, spec, arrays, sqrt_w, live, opts, u_start):
+def _bootstrap_rows(method, spec, arrays, sqrt_w, live, opts, u_start, batch):
     """Per resample one vector [x (n), chi2, status, n_steps]; ``sqrt_w`` (c, m)."""
     n = u_start.shape[0]
     if method == "lm":
@@ -271,10 +271,10 @@ def _bootstrap_rows(method, spec, arrays, sqrt_w, live, opts, u_start):
     def one(args):
         return jax.lax.cond(args[1] > 0, solve, skip, args)
 
-    return jax.lax.map(one, (sqrt_w, live), batch_size=_batch_size(sqrt_w.shape[0]))
+    return jax.lax.map(one, (sqrt_w, live), batch_size=batch)
 
 
-_bootstrap_program = SingleKernel(_bootstrap_rows, static_argnums=(0, 1, 5))
+_bootstrap_program = SingleKernel(_bootstrap_rows, static_argnums=(0, 1, 5, 7))
 
 
 def bootstrap_problem(key, problem: Problem, result: FitResult, n: int = 1000, *, level: float = 0.68,
@@ -306,7 +306,7 @@ def bootstrap_problem(key, problem: Problem, result: FitResult, n: int = 1000, *
         sw[:c, cols] = np.sqrt(resample_weights(key, sizes, c0, c))
         live = np.r_[np.ones(c), np.zeros(chunk - c)]
         v = _bootstrap_program(pkey, method, problem.spec, arrays, sw, live, opts, u_start,
-                               allowed=_single_ok(arrays))
+                               _batch_size(chunk), allowed=_single_ok(arrays))
         parts.append(np.asarray(v)[:c])
         if progress is not None:
             progress(c0 + c, n)
