@@ -21,7 +21,6 @@ from typing import NamedTuple
 import numpy as np
 import jax
 import jax.numpy as jnp
-import optax
 
 from .objective import Spec, param_list, residual_u, residual_x, residuals
 
@@ -297,6 +296,7 @@ class _BFGSState(NamedTuple):
 
 def lbfgs(spec: Spec, u0, arrays, opts: SolverOptions = SolverOptions(max_steps=1000)) -> SolverOut:
     """Minimise chi^2/2 with optax L-BFGS in scaled variables u = u0 + z / |J0 columns|."""
+    import optax      # here, not at module level: ~50 ms of every `jtls fit` process otherwise
     u0 = jnp.asarray(u0, dtype=jnp.float64)
     _, J0 = _r_and_J(spec, u0, arrays)
     scale = 1.0 / jnp.maximum(jnp.sqrt(jnp.sum(J0 * J0, axis=0)), 1e-300)
