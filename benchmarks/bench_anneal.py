@@ -17,13 +17,15 @@ temperatures) for
 and the extrapolated time of a paper-scale run (L = 12, 1e4 realizations,
 257 sweeps x 43 temperatures).
 
-    /work/venv/bin/python benchmarks/bench_anneal.py --L 8 12 --sweeps 16
-    /work/venv/bin/python benchmarks/bench_anneal.py --L 12 --sweeps 257 --chunk 8 --dtype float32
+    python benchmarks/bench_anneal.py --L 8 12 16 --sweeps 16 --chunk 8 --dtype float32
+    python benchmarks/bench_anneal.py --L 12 --sweeps 257 --chunk 8 --dtype float32
+
+(``python`` of the project's environment with the [bench] extra, for numba.)
+The machine load (``os.getloadavg()``) is printed at the start and the end.
 """
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -91,7 +93,6 @@ def main(argv=None):
     a = ap.parse_args(argv)
 
     import jax
-    import jax.numpy as jnp
     import jtls  # noqa: F401
     from jtls.anneal.lattice import ModelParams
     from jtls.anneal.run import RunConfig, make_chunk_fn, use_cpu_cores
@@ -103,13 +104,15 @@ def main(argv=None):
     sweeps = np.asarray(sched.sweeps, np.int64)
     paper_attempts = 1e4 * 864 * 257 * 43
     results = []
+    load_start = os.getloadavg()
+    print(json.dumps({"loadavg_start": load_start}), flush=True)
     for L in a.L:
         p = ModelParams(L=L)
         cfg = RunConfig(params=p, schedule=sched, realizations=a.chunk, chunk=a.chunk, dtype=a.dtype,
                         single_kernel=not a.ordinary)
         fn, ndev = make_chunk_fn(cfg)
         chunk = -(-a.chunk // ndev) * ndev
-        r = jnp.arange(chunk, dtype=jnp.int32)
+        r = np.arange(chunk, dtype=np.int32)
         t = time.perf_counter()
         jax.block_until_ready(fn(r))
         compile_s = time.perf_counter() - t
@@ -146,7 +149,7 @@ def main(argv=None):
         results.append(row)
         print(json.dumps(row), flush=True)
     meta = {"backend": jax.default_backend(), "device": str(jax.devices()[0]), "cpus": os.cpu_count(),
-            "jax": jax.__version__, "loadavg_end": os.getloadavg()}
+            "jax": jax.__version__, "loadavg_start": load_start, "loadavg_end": os.getloadavg()}
     print(json.dumps(meta))
     if a.json:
         with open(a.json, "w") as f:

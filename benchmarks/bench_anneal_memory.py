@@ -20,7 +20,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 _CHILD = r"""
 import json, resource, sys, time
@@ -58,7 +57,6 @@ def main(argv=None):
     print(json.dumps({"uptime_start": os.getloadavg()}), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for L in a.L:
-            t = time.time()
             row = measure(L, a.sweeps, a.realizations, a.extra, tmp)
             row["loadavg"] = os.getloadavg()
             print(json.dumps(row), flush=True)

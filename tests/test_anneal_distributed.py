@@ -68,6 +68,21 @@ def test_a_missing_process_is_an_error_not_a_hang(tmp_path):
     assert "not all processes connected to localhost:" in err and "within 3 s" in err
 
 
+def test_a_refusal_of_process_0_reaches_the_others(tmp_path):
+    """An existing output (no --overwrite): process 0 refuses before any work and process 1
+    stops with process 0's reason instead of waiting for it."""
+    out = tmp_path / "exists.npz"
+    out.write_bytes(b"not replaced")
+    port = free_port()
+    dist = ["--coordinator", f"localhost:{port}", "--num-processes", "2", "--timeout", "60", "--out", str(out)]
+    procs = [jtls(ARGS + dist + ["--process-id", str(i)]) for i in (0, 1)]
+    errs = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [2, 2], errs
+    assert f"output {out} exists" in errs[0]
+    assert "process 0 stopped the run before it began" in errs[1] and f"output {out} exists" in errs[1]
+    assert out.read_bytes() == b"not replaced" and sorted(os.listdir(tmp_path)) == ["exists.npz"]
+
+
 def test_bad_distributed_flags_are_clear_errors(tmp_path, capsys):
     from jtls.cli import main
     out = ["--out", str(tmp_path / "x.npz")]

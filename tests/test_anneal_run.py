@@ -202,3 +202,34 @@ def test_paper_schedule():
     for t in (0.1, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0):
         assert t in s.T
     assert set(s.sweeps) == {257}
+
+
+def test_default_batch_is_chosen_from_memory():
+    """chunk=0: the largest batch (a multiple of the devices) whose per-realization arrays --
+    J (n^2 x 4 bytes in float32), state, fields, histograms -- fit in the budget; at most 64 on CPU."""
+    import jax
+    from jtls.anneal import sizing
+    from jtls.anneal.run import batch_size
+    cpu = [d for d in jax.devices() if d.platform == "cpu"] or jax.devices()
+    n, nT = 2048, 43                                   # L = 16, the paper's schedule
+    per = sizing.realization_bytes(n, nT, 4)
+    assert per >= n * n * 4 + nT * 1531 * 4            # couplings and histograms at least
+    assert sizing.realization_bytes(n, nT, 8) > per and sizing.realization_bytes(n, nT, 4, vmapped=True) > per
+    for ndev in (1, 2, 3):
+        b = sizing.auto_chunk(per, ndev, cpu=True, budget=2 ** 29, local_devices=[None] * ndev)
+        assert b % ndev == 0 and b * per <= 2 ** 29 < (b + ndev) * per, (ndev, b)
+    assert sizing.auto_chunk(1000, 2, cpu=True, budget=2 ** 29, local_devices=[None] * 2) == 64  # CPU cap
+    assert sizing.auto_chunk(10 ** 10, 4, cpu=True, budget=2 ** 29, local_devices=[None] * 4) == 4  # >= 1/device
+    # through RunConfig: L = 16 gets fewer than 64 from the default 0.5 GB, more with --memory 2
+    L16 = RunConfig(params=ModelParams(L=16), schedule=paper_schedule(16))
+    small = batch_size(L16, 1, cpu[:1])
+    assert 1 <= small < 64 and small * per <= sizing.CPU_BUDGET
+    assert batch_size(dataclasses_replace(L16, memory_gb=2.0), 1, cpu[:1]) > small
+    assert batch_size(dataclasses_replace(L16, chunk=5), 2, cpu[:1]) == 6       # explicit: rounded up
+    with pytest.raises(ValueError, match="memory_gb"):
+        run(dataclasses_replace(L16, memory_gb=-1.0), "x.npz")
+
+
+def dataclasses_replace(cfg, **kw):
+    import dataclasses
+    return dataclasses.replace(cfg, **kw)

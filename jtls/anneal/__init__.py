@@ -7,6 +7,8 @@
 * :mod:`.histogram` -- binning and the paper's DOS normalization
 * :mod:`.run`       -- chunked, vmapped, sharded, checkpointed runs -> .npz
 * :mod:`.files`     -- output checks, run lock, atomic writes, verified checkpoints
+* :mod:`.sizing`    -- realizations per call: from a memory budget and the checkpoint interval
+* :mod:`.distributed` -- one run over several processes/hosts (jax.distributed, timeouts)
 * :mod:`.analysis`  -- Eq. (3) fits B(T), mu(T); Gaussian fit; T -> 0 power mu
 """
 from .lattice import ModelParams, make_disorder, local_fields, energy

@@ -21,9 +21,12 @@ file system).
 Failures end with a message, never a hang: every wait for another process
 runs under a watchdog (:class:`Watchdog`) that prints what was awaited and
 exits with status :data:`EXIT_TIMEOUT` after ``timeout`` seconds (plus the
-process's own last call time); a process that dies is also detected by JAX's
-coordination service (heartbeats), which stops the others.  The finished
-calls are in the checkpoint: rerun all processes with ``--resume``.
+process's own time for the batch); a collective that fails because a peer
+died (connection reset) ends the process at once with a message
+(:func:`stop`); a dead process is also found by JAX's coordination service
+(heartbeats, at most ``min(max(timeout, 10), 100)`` s), which stops the
+others.  The finished calls are in the checkpoint: rerun all processes with
+``--resume``.
 """
 from __future__ import annotations
 
@@ -90,7 +93,9 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
     with Watchdog(timeout, f"{who}: not all processes connected to {where} within {timeout:g} s; start "
                            f"every process with the same --coordinator and --num-processes and its own "
                            f"--process-id (process 0 first; it listens on the port)"):
-        kw = {"initialization_timeout": int(max(timeout, 1)) + 30}
+        # JAX's heartbeats find a dead process after heartbeat_timeout_seconds (its default: 100)
+        kw = {"initialization_timeout": int(max(timeout, 1)) + 30,
+              "heartbeat_timeout_seconds": int(min(max(timeout, 10), 100))}
         try:
             jax.distributed.initialize(coordinator, num_processes, process_id, **kw)
         except (RuntimeError, ValueError) as exc:
@@ -103,6 +108,30 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
 
 def timeout() -> float:
     return _settings["timeout"]
+
+
+def stop(message: str):
+    """Print ``message`` and end this process now (status :data:`EXIT_TIMEOUT`).
+
+    ``os._exit`` skips JAX's shutdown barrier, which would wait for a dead
+    process until the heartbeat timeout; the lock's flock goes with the
+    process, and the lock file left behind is taken over by the next run."""
+    print(f"jtls anneal: error: {message}; the finished batches are in the checkpoint OUT.ckpt.npz "
+          f"written by process 0: rerun every process with --resume", file=sys.stderr, flush=True)
+    os._exit(EXIT_TIMEOUT)
+
+
+def _collective(fn, step: str, wait: float):
+    """``fn()`` (a collective) under a watchdog; a peer's failure ends this process with a message."""
+    import jax
+    me = f"process {jax.process_index()}"
+    with Watchdog(timeout() + wait, f"{me}: no answer from the other processes ({step}); one may have died "
+                                    f"or be much slower than this one"):
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - JAX raises several types for a lost peer
+            stop(f"{me} lost contact with another process ({step}; it probably died): "
+                 f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
 
 
 class Watchdog:
@@ -119,10 +148,7 @@ class Watchdog:
         self.timer = None
 
     def _fire(self):
-        print(f"jtls anneal: error: {self.message} (stopped after waiting {self.seconds:g} s; "
-              f"finished batches are in the checkpoint of process 0: rerun every process with --resume)",
-              file=sys.stderr, flush=True)
-        os._exit(EXIT_TIMEOUT)
+        stop(f"{self.message} (stopped after waiting {self.seconds:g} s)")
 
     def __enter__(self):
         self.timer = threading.Timer(self.seconds, self._fire)
@@ -152,9 +178,8 @@ def broadcast_plan(code: int, values=(0, 0), message: str = "", wait: float = 0.
     from jax.experimental import multihost_utils
     lead = jax.process_index() == 0
     a = _encode(code, values, message) if lead else np.zeros(4 + _MSG_BYTES, np.int64)
-    with Watchdog(timeout() + wait, f"process {jax.process_index()}: no word from process 0 (it may have died, "
-                                    f"or be much slower than this one)"):
-        a = np.asarray(multihost_utils.broadcast_one_to_all(a, is_source=lead))
+    a = _collective(lambda: np.asarray(multihost_utils.broadcast_one_to_all(a, is_source=lead)),
+                    "exchanging the plan of the next batch (process 0 sends it)", wait)
     msg = bytes(a[4:4 + int(a[1])].astype(np.uint8)).decode(errors="replace")
     return int(a[0]), (int(a[2]), int(a[3])), msg
 
@@ -163,9 +188,8 @@ def gather(tree, wait: float = 0.0):
     """Global arrays (sharded over all processes' devices) -> numpy on every process."""
     import jax
     from jax.experimental import multihost_utils
-    with Watchdog(timeout() + wait, f"process {jax.process_index()}: the other processes did not finish "
-                                    f"their part of the batch (one may have died, or be much slower)"):
-        return jax.tree.map(np.asarray, multihost_utils.process_allgather(tree, tiled=True))
+    return _collective(lambda: jax.tree.map(np.asarray, multihost_utils.process_allgather(tree, tiled=True)),
+                       "gathering the results of a batch", wait)
 
 
 def global_indices(r: np.ndarray, sharding):

@@ -35,9 +35,9 @@ CPU_MAX_CHUNK = 64
 #: At most this many realizations per accelerator device per call.
 ACCEL_MAX_PER_DEVICE = 1024
 #: Bytes per n^2 of the vmapped program's temporaries per realization (disorder: integer and float64
-#: distance arrays; checks: float64 J and pair costs).  Upper estimate from XLA's memory analysis of
-#: the ordinary program (benchmarks/anneal_results.md).
-VMAPPED_N2_BYTES = 64
+#: distance arrays; checks: float64 J and pair costs).  XLA's memory analysis of the ordinary program
+#: gives 41-43 bytes per n^2 per realization at L = 6, 8 (benchmarks/anneal_results.md); rounded up.
+VMAPPED_N2_BYTES = 48
 
 
 def realization_bytes(n: int, n_temperatures: int, itemsize: int = 4, vmapped: bool = False) -> int:
