@@ -83,6 +83,16 @@ def test_a_refusal_of_process_0_reaches_the_others(tmp_path):
     assert out.read_bytes() == b"not replaced" and sorted(os.listdir(tmp_path)) == ["exists.npz"]
 
 
+def test_distributed_auto_outside_a_cluster_is_a_clear_error(tmp_path):
+    env = {k: v for k, v in ENV.items() if not k.startswith(("SLURM_", "OMPI_", "PMI_"))}
+    p = subprocess.run([sys.executable, "-m", "jtls"] + ARGS + ["--distributed", "auto", "--timeout", "20",
+                                                                "--out", str(tmp_path / "x.npz")],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2, p.stderr[-3000:]
+    assert "--distributed auto needs a cluster environment" in p.stderr
+    assert not os.listdir(tmp_path)
+
+
 def test_bad_distributed_flags_are_clear_errors(tmp_path, capsys):
     from jtls.cli import main
     out = ["--out", str(tmp_path / "x.npz")]

@@ -99,8 +99,11 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
         try:
             jax.distributed.initialize(coordinator, num_processes, process_id, **kw)
         except (RuntimeError, ValueError) as exc:
+            hint = ("; --distributed auto needs a cluster environment JAX recognises (inside a SLURM job "
+                    "step or an Open MPI launch); elsewhere give --coordinator, --num-processes and "
+                    "--process-id") if auto and coordinator is None else ""
             raise ValueError(f"jax.distributed.initialize failed ({who}, coordinator {where}): "
-                             f"{' '.join(str(exc).split())[:500]}") from None
+                             f"{' '.join(str(exc).split())[:500]}{hint}") from None
     if log is not None:
         print(f"[anneal] process {jax.process_index()} of {jax.process_count()}: "
               f"{len(jax.local_devices())} local / {len(jax.devices())} devices", file=log, flush=True)
