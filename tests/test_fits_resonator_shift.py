@@ -41,3 +41,32 @@ def test_resonator_shift_script_verdicts(tmp_path, monkeypatch):
         if pair["p_value"] is None:
             assert pair["not_tested_because"]
     assert (tmp_path / "resonator_shift.png").stat().st_size > 10_000
+
+
+def test_low_temperature_mu_fit_is_not_ok_when_the_data_do_not_bound_mu(monkeypatch):
+    """TLS-only fit of the ten points T <= 1 K with mu free: mu's 68 % upper limit is 0.97 of
+    its range [0, 1] and the 95 % one is the search limit 1, with a least-squares standard
+    error of 1.05.  That is not a result: the fit must say mu is not determined (it was
+    'ok', mu = 0.086 +- 1.05) and present no standard error for it."""
+    data = Path(shared_data_dir()) / "resonator_nb_cpw" / "freq_shift.csv"
+    if not data.is_file():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"real dataset {data} not found")
+        pytest.skip(f"real dataset {data} not found")
+    import math
+    from jtls.data import read_csv
+    from jtls.fit import Model, fit
+    import jtls.resonator as res
+    sys.path.insert(0, str(ROOT / "fits"))
+    try:
+        from resonator_shift import F0_DEFAULT
+    finally:
+        sys.path.remove(str(ROOT / "fits"))
+    ds = read_csv(data)
+    omega = float(res.conversions.omega_from_f0(F0_DEFAULT))
+    T_ref = ds.T_ref if ds.T_ref is not None else float(ds.T.min())
+    m = Model("resonator_shift", omega=omega, T_ref=T_ref, fixed={"alpha": 0.0, "Delta": 15.0},
+              initial={"mu": 0.05})
+    r = fit(m, ds, tmax=1.0, intervals=["mu"])
+    assert r.status == "unidentified" and "mu" in r.unidentified, r.report()
+    assert not math.isfinite(r.stderr["mu"])

@@ -419,12 +419,19 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
         for side, b, phys in _bound_sides(p, spec.kinds[j]):
             if phys and names[j] not in unident and (not math.isfinite(se[j]) or abs(x[j] - b) < 2 * se[j]):
                 near_phys.append(j)
+    hide_se = []
     for j in active:
-        if names[j] in unident or j in near_phys or not math.isfinite(se[j]):
+        if names[j] in unident or not math.isfinite(se[j]):
             continue
         kind = spec.kinds[j]
         rel = se[j] / abs(_natural_scale(kind, x[j], params[j].min, params[j].max))
-        if kind in (KIND_LOWER, KIND_UPPER) and rel > UNIDENTIFIED_REL:
+        absurd = ((kind in (KIND_LOWER, KIND_UPPER) and rel > UNIDENTIFIED_REL)
+                  or (kind == KIND_BOTH and rel > UNIDENTIFIED_RANGE))
+        if absurd and j in near_phys:
+            # near a physical bound the profile (one-sided) interval is the result; a standard
+            # error this large is meaningless and is not presented (it still sizes the profile steps)
+            hide_se.append(j)
+        elif kind in (KIND_LOWER, KIND_UPPER) and rel > UNIDENTIFIED_REL:
             unident[names[j]] = f"its standard error is {rel:.3g} in ln({names[j]}): more than a factor 10"
         elif kind == KIND_BOTH and rel > UNIDENTIFIED_RANGE:
             unident[names[j]] = (f"its standard error {_fmt(se[j])} exceeds half its allowed range "
@@ -468,7 +475,11 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
                     warnings.append(f"profile interval of {names[j]}: constrained solves did not converge")
                 k95 = d.get(key + "95_kind")
                 if kind == "crossing" and k95 in ("open", "limit"):
-                    warnings.append(f"the 95% interval of {names[j]} is open {side_word}")
+                    # the 95 % interval ends on a search limit (or nowhere): the parameter rests on an
+                    # arbitrary bound -- not determined, even when the 68 % one closes
+                    what = "its search limit" if k95 == "limit" else "any value"
+                    unident[names[j]] = (f"the data do not bound it from {side_word} at 95 % (chi^2 stays "
+                                         f"below the 95 % level up to {what}; the 68 % interval closes)")
 
     # ---- 5. lack of fit ---------------------------------------------------
     lof = {}
@@ -518,7 +529,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
 
     # ---- verdict -----------------------------------------------------------
     for j in range(n):
-        if names[j] in unident:
+        if names[j] in unident or j in hide_se:
             se[j] = math.nan
     cov = np.where(np.isfinite(np.outer(se, se)), cov, np.nan)
     out["at_bound"] = [names[j] for j in range(n) if held[j] and names[j] not in unident]

@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from .result import interval_text
+
 
 def _mpl():
     import matplotlib
@@ -24,16 +26,7 @@ def _mpl():
 
 
 def _interval_text(iv, level=""):
-    lo, hi = iv.get("low" + level), iv.get("high" + level)
-    if lo is None or hi is None:
-        return ""
-    if iv.get("low" + level + "_kind") == "physical" and iv.get("high" + level + "_kind") != "physical":
-        return f"< {hi:.3g}"
-    if iv.get("high" + level + "_kind") == "physical" and iv.get("low" + level + "_kind") != "physical":
-        return f"> {lo:.3g}"
-    def end(v):   # an end the profile scan could not locate is said so, not printed as nan
-        return f"{v:.3g}" if math.isfinite(v) or math.isinf(v) else "not found"
-    return f"[{end(lo)}, {end(hi)}]"
+    return interval_text(iv, level, digits=3)
 
 
 def param_line(result, k) -> str:

@@ -189,8 +189,8 @@ class FitResult:
                 rel = f"{abs(s / v) * 100:.2g}%" if v != 0 and math.isfinite(s) else ""
             row = f"{k:<16}{v:>14.6g} {se_s:>12} {rel:>8}"
             if has_iv:
-                row += f"  {_interval_text(self.intervals.get(k), ''):>26}  " \
-                       f"{_interval_text(self.intervals.get(k), '95'):>26}"
+                row += f"  {interval_text(self.intervals.get(k), ''):>26}  " \
+                       f"{interval_text(self.intervals.get(k), '95'):>26}"
             lines.append(row + f"  [{lo:.3g}, {hi:.3g}]")
         if self.intervals:
             lines.append(("intervals: profile likelihood, Delta chi^2 = 1 (68.3%) and 3.84 (95%)"
@@ -327,16 +327,26 @@ class FitResult:
         return cls.from_dict(json.loads(s))
 
 
-def _interval_text(iv, level) -> str:
-    """'[lo, hi]' or '< hi' (one-sided at a physical bound) for the report."""
+def interval_text(iv, level="", digits=4) -> str:
+    """'[lo, hi]', '< hi' / '> lo' (one-sided at a physical bound) of a profile interval.
+
+    An end on a search limit or at infinity (kind 'limit' / 'open') is written 'open' --
+    the data do not bound the parameter there, so the limit's value is not a result; an
+    end the profile scan could not locate is written 'not found'."""
     if not iv:
         return ""
     lo, hi = iv.get("low" + level), iv.get("high" + level)
     lk, hk = iv.get("low" + level + "_kind"), iv.get("high" + level + "_kind")
     if lo is None or hi is None:
         return ""
+
+    def end(v, kind):
+        if kind in ("open", "limit"):
+            return "open"
+        return f"{v:.{digits}g}" if math.isfinite(v) or math.isinf(v) else "not found"
+
     if lk == "physical" and hk != "physical":
-        return f"< {hi:.4g}"
+        return "no upper limit" if hk in ("open", "limit") else f"< {end(hi, hk)}"
     if hk == "physical" and lk != "physical":
-        return f"> {lo:.4g}"
-    return f"[{lo:.4g}, {hi:.4g}]"
+        return "no lower limit" if lk in ("open", "limit") else f"> {end(lo, lk)}"
+    return f"[{end(lo, lk)}, {end(hi, hk)}]"
