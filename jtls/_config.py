@@ -32,8 +32,30 @@ if not _env_set("JTLS_NO_X64"):
 
 
 def use_synchronous_cpu_dispatch() -> bool:
-    """Opt in to synchronous CPU dispatch for the whole process (see the module
-    docstring).  Returns False when this JAX version has no such option."""
+    """Opt in to synchronous CPU dispatch for the whole process (see the module docstring).
+
+    A compiled call then runs on the calling thread instead of a worker thread
+    the caller waits for; this speeds up tiny fits.  It is a process-wide JAX
+    setting (``jax_cpu_enable_async_dispatch = False``) and is best called
+    before the first JAX computation.  Setting ``JTLS_CPU_SYNC_DISPATCH=1``
+    before importing jtls does the same.
+
+    Returns
+    -------
+    bool
+        True when the option was set, False when this JAX version has no such
+        option (nothing is changed then).
+
+    Examples
+    --------
+    >>> import jax, jtls
+    >>> before = jax.config.read("jax_cpu_enable_async_dispatch")
+    >>> jtls.use_synchronous_cpu_dispatch()
+    True
+    >>> jax.config.read("jax_cpu_enable_async_dispatch")
+    False
+    >>> jax.config.update("jax_cpu_enable_async_dispatch", before)  # back as it was
+    """
     try:
         jax.config.update("jax_cpu_enable_async_dispatch", False)
     except Exception:  # noqa: BLE001 - unknown option in another JAX version

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 import warnings
 from pathlib import Path
@@ -188,7 +189,7 @@ def _detect_delimiter(sample_lines):
     return None
 
 
-def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
+def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: str | None = None,
              skip_title: int | None = None, header: bool | None = None,
              columns: Mapping | None = None, T_unit: str = "auto", quantity: str | None = None,
              units: str | None = None, material: str | None = None, omega: float | None = None,
@@ -196,41 +197,89 @@ def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
              power_dBm: str | float = "filename", encoding: str | None = None) -> Dataset:
     """Read one curve from a CSV-like text file into a :class:`Dataset`.
 
-    Args:
-      path: file to read (never modified).
-      delimiter: ',', ';', '\\t' or ' ' (whitespace); None detects it from the
-        header and first data row (';' over tab over ',' over whitespace).
-      decimal: '.' or ','; None: ',' when the separator is not ',' and a
-        numeric cell contains a comma; in a comma-separated file, quoted cells
-        such as "1,5" are read as decimal commas (noted; "1,500" alone is
-        ambiguous with digit grouping and is an error asking for decimal=',').
-      skip_title: number of non-comment lines above the header; None detects
-        them (the header is the line just above the first row whose first cell
-        is a number; everything above it is title, kept as ``provenance``).
-      header: whether a header line exists; None detects it.
-      columns: roles -> header names or 0-based column indices, e.g.
+    The formats understood are listed in :mod:`jtls.data`; every choice the
+    reader makes is written to ``Dataset.notes``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File to read (never modified).
+    delimiter : {',', ';', '\\t', ' '}, optional
+        Cell separator (' ': any whitespace); None detects it from the header
+        and the first data row (';' over tab over ',' over whitespace).
+    decimal : {'.', ','}, optional
+        Decimal mark; None: ',' when the separator is not ',' and a numeric
+        cell contains a comma.  In a comma-separated file, quoted cells such as
+        "1,5" are read as decimal commas (noted; "1,500" alone is ambiguous with
+        digit grouping and is an error asking for ``decimal=','``).
+    skip_title : int, optional
+        Number of non-comment lines above the header; None detects them (the
+        header is the line just above the first row whose first cell is a
+        number; everything above it is title, kept as ``provenance``).
+    header : bool, optional
+        Whether a header line exists; None detects it.
+    columns : Mapping, optional
+        Roles -> header names or 0-based column indices, e.g.
         ``{"T": "Temperatur (mK)", "value": "Qint"}`` (roles "T", "value",
-        "sigma"); the mapping header-name -> role is accepted as well.  Default:
-        T is the column named T/Temperature/Temperatur/... (else the first);
-        sigma the column named sigma/err/...; value the first remaining column.
-      T_unit: 'auto' (from the header, e.g. "(mK)", else K with a note), or
-        'K', 'mK', 'uK' (wins over the header, with a note if they differ).
-      quantity, units, material, omega (rad/s), T_ref (K), provenance: metadata;
-        they override annotations and what is inferred from the header.
-      power_dBm: for files with a drive-power column: 'filename' (default: the
+        "sigma"); the mapping header name -> role is accepted as well.
+        Default: T is the column named T/Temperature/Temperatur/... (else the
+        first), sigma the column named sigma/err/..., value the first
+        remaining column.
+    T_unit : {'auto', 'K', 'mK', 'uK'}
+        Unit of the temperature column: 'auto' reads it from the header (e.g.
+        "(mK)", else K with a note); an explicit unit wins over the header
+        (with a note if they differ).  Temperatures are returned in K.
+    quantity : str, optional
+        One of :data:`jtls.data.QUANTITIES`.  Overrides annotations and what
+        is inferred from the header (as do the metadata below).
+    units : str, optional
+        Units of the value column (free text, e.g. "W/m/K").
+    material : str, optional
+        Sample name (default: from annotations, else the file stem).
+    omega : float, optional
+        Probing angular frequency, rad/s.
+    T_ref : float, optional
+        Reference temperature of relative data, K.
+    provenance : str, optional
+        Where the numbers come from.
+    power_dBm : 'filename', 'column' or float
+        For files with a drive-power column: 'filename' (default: the
         ``minusNNdBm`` of the file name decides, falling back to the column),
-        'column' (the column decides) or a number (the user decides).  A
-        disagreement between file name and column is noted and warned about
+        'column' (the column decides) or a number in dBm (the user decides).
+        A disagreement between file name and column is noted and warned about
         (:class:`DataWarning`); ``meta['power_dBm_source']`` records the choice.
-      encoding: text encoding of the file, e.g. 'utf-8', 'latin-1', 'cp1252',
-        'utf-16'.  None (default) detects it: a byte-order mark (UTF-8/16/32),
-        else UTF-8, else UTF-16 without BOM, else cp1252/Latin-1 (noted).
-        Line ends may be LF, CRLF or CR alone.
-    Returns:
-      Dataset with T in K.
-    Raises:
-      ValueError naming file, line and column for malformed input;
-      FileNotFoundError if the file does not exist.
+    encoding : str, optional
+        Text encoding, e.g. 'utf-8', 'latin-1', 'cp1252', 'utf-16'.  None
+        detects it: a byte-order mark (UTF-8/16/32), else UTF-8, else UTF-16
+        without BOM, else cp1252/Latin-1 (noted).  Line ends may be LF, CRLF
+        or CR alone.
+
+    Returns
+    -------
+    Dataset
+        The curve, T in K, (n,) arrays in file order.
+
+    Raises
+    ------
+    ValueError
+        Naming file, line and column for malformed input (missing column,
+        non-numeric or empty cell, NaN/inf, non-positive or repeated T, ...).
+    FileNotFoundError
+        If the file does not exist.
+
+    Examples
+    --------
+    A file in mK with units in the header:
+
+    >>> import tempfile, pathlib
+    >>> from jtls.data import read_csv
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "kappa.csv"
+    >>> _ = p.write_text("Temperature (mK),k (W/m/K)\\n100,2.0e-5\\n200,6.5e-5\\n400,2.1e-4\\n")
+    >>> ds = read_csv(p, quantity="thermal_conductivity")
+    >>> ds.T, ds.units
+    (array([0.1, 0.2, 0.4]), 'W/m/K')
+    >>> ds.notes[1]
+    'temperatures converted from mK to K'
     """
     path = Path(path)
     src = _Src(path)
@@ -541,8 +590,49 @@ def read_csv(path, *, delimiter: str | None = None, decimal: str | None = None,
                    notes=tuple(notes), excluded=tuple(excluded), index=index, line=lns)
 
 
-def write_csv(ds: Dataset, path) -> Path:
-    """Write ``ds`` in the annotated format (module docstring); exact float round trip."""
+def write_csv(ds: Dataset, path: str | os.PathLike) -> Path:
+    """Write a dataset in the annotated format described in :mod:`jtls.data`.
+
+    Metadata, notes and excluded points go to ``#`` lines; floats are written
+    with ``repr`` so that :func:`read_csv` gives back the same numbers exactly.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The curve to write (T in K; value and sigma in ``ds.units``).
+    path : str or path-like
+        File to write (overwritten).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    ValueError
+        If a column name contains a comma.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from jtls.data import Dataset, read_csv, write_csv
+    >>> ds = Dataset(T=[0.1, 0.2], value=[-1.5e-5, -1.2e-5], quantity="velocity", omega=5.65e5)
+    >>> p = write_csv(ds, pathlib.Path(tempfile.mkdtemp()) / "dvv.csv")
+    >>> print(p.read_text())
+    # jtls-dataset: 1
+    # quantity: velocity
+    # units:
+    # material:
+    # omega: 565000.0
+    T(K),value,row
+    0.1,-1.5e-05,0
+    0.2,-1.2e-05,1
+    <BLANKLINE>
+    >>> back = read_csv(p)
+    >>> back.value.tolist() == ds.value.tolist(), back.omega
+    (True, 565000.0)
+    """
     path = Path(path)
     out = ["# jtls-dataset: 1", f"# quantity: {ds.quantity}", f"# units: {ds.units}",
            f"# material: {ds.material}"]

@@ -39,25 +39,57 @@ def _ro(a, dtype=float):
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """One measured curve value(T).
+    """One measured curve value(T), immutable; arrays are read-only copies.
 
-    Attributes:
-      T: (n,) temperatures in K (float64, > 0, distinct; file order kept).
-      value: (n,) measured values in ``units``.
-      sigma: (n,) one-standard-deviation uncertainties (> 0) or None.
-      quantity: one of :data:`QUANTITIES`.
-      units: units of ``value``/``sigma`` (free text, e.g. "W/m/K", "1").
-      material: sample name.
-      omega: probing angular frequency in rad/s, or None.
-      T_ref: reference temperature (K) of relative data, or None.
-      source: path of the file read.
-      provenance: where the numbers come from (title line, paper, ...).
-      extra: further columns, name -> (n,) array.
-      meta: scalar metadata (e.g. ``power_dBm`` and ``power_dBm_source``).
-      notes: reader decisions and warnings, human readable.
-      excluded: points removed by :meth:`window` / :meth:`flag_outliers`.
-      index: (n,) original row index of each point (0-based data rows).
-      line: (n,) 1-based file line of each point, or None.
+    Made by :func:`jtls.data.read_csv` or directly; the constructor checks
+    lengths, finiteness, T > 0 and distinct, sigma > 0 and value > 0 for the
+    :data:`POSITIVE_QUANTITIES` (a ``ValueError`` names what is wrong).
+
+    Attributes
+    ----------
+    T : numpy.ndarray
+        (n,) temperatures in K (float64, > 0, distinct; file order kept).
+    value : numpy.ndarray
+        (n,) measured values in ``units``.
+    sigma : numpy.ndarray or None
+        (n,) one-standard-deviation uncertainties (> 0), or None.
+    quantity : str
+        One of :data:`QUANTITIES`.
+    units : str
+        Units of ``value``/``sigma`` (free text, e.g. "W/m/K", "1").
+    material : str
+        Sample name.
+    omega : float or None
+        Probing angular frequency in rad/s.
+    T_ref : float or None
+        Reference temperature (K) of relative data.
+    source : str
+        Path of the file read.
+    provenance : str
+        Where the numbers come from (title line, paper, ...).
+    extra : Mapping[str, numpy.ndarray]
+        Further columns, name -> (n,) array.
+    meta : Mapping[str, Any]
+        Scalar metadata (e.g. ``power_dBm`` and ``power_dBm_source``).
+    notes : tuple of str
+        Reader decisions and warnings, human readable.
+    excluded : tuple of ExcludedPoint
+        Points removed by :meth:`window` / :meth:`exclude` / :meth:`flag_outliers`.
+    index : numpy.ndarray
+        (n,) original row index of each point (0-based data rows).
+    line : numpy.ndarray or None
+        (n,) 1-based file line of each point.
+
+    Examples
+    --------
+    >>> from jtls.data import Dataset
+    >>> ds = Dataset(T=[0.05, 0.1, 0.2, 0.4], value=[1e-6, 4e-6, 1.6e-5, 6.4e-5],
+    ...              quantity="thermal_conductivity", units="W/m/K")
+    >>> w = ds.window(tmax=0.25)
+    >>> w.T, len(w.excluded)
+    (array([0.05, 0.1 , 0.2 ]), 1)
+    >>> w.excluded[0].reason
+    'outside T window [None, 0.25] K'
     """
     T: np.ndarray
     value: np.ndarray
