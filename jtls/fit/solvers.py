@@ -28,7 +28,33 @@ STATUS = {0: "ok", 1: "max_steps", 2: "nan", 3: "stalled"}
 
 
 class SolverOptions(NamedTuple):
-    """Stopping rules (hashable: a static argument of the compiled solvers)."""
+    """Stopping rules of the least-squares solvers (hashable: a static argument of the compiled solvers).
+
+    Pass to :func:`jtls.fit.fit` as ``options=``.  All tolerances are relative.
+
+    Attributes
+    ----------
+    max_steps : int
+        Most iterations (status ``"max_steps"`` when reached); L-BFGS fits use
+        1000 by default.
+    ftol : float
+        Levenberg-Marquardt stops when the chi^2 decrease (actual and
+        predicted, or the Gauss-Newton decrement) is below ``ftol * chi^2``.
+    xtol : float
+        Relative step size in the internal parameters below which it stops.
+    gtol : float
+        Scaled gradient (cosine between the residual vector and each Jacobian
+        column) below which it stops.
+    lam0 : float
+        Initial Levenberg-Marquardt damping, relative to diag(J^T J).
+
+    Examples
+    --------
+    >>> from jtls.fit import SolverOptions
+    >>> opts = SolverOptions(max_steps=500)
+    >>> opts.max_steps, opts.ftol
+    (500, 1e-11)
+    """
     max_steps: int = 200
     ftol: float = 1e-11    # LM stops when the chi^2 decrease (actual and predicted, or the
                            # Gauss-Newton decrement) is below ftol * chi^2
