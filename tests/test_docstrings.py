@@ -36,13 +36,14 @@ DOCTEST_MODULES = (
     "jtls.fit.inference",
     "jtls.fit.engine", "jtls.fit.solvers",
     "jtls._config", "jtls.data.csvio", "jtls.data.dataset", "jtls.data.tables",
+    "jtls.resonator.quasiparticle", "jtls.resonator.response", "jtls.resonator.models",
 )
 
 #: Defining modules not yet brought to this standard (their docstrings are
-#: being written elsewhere); their objects are reported, not failed.
-PENDING_MODULES = (
-    "jtls.resonator.",
-)
+#: being written elsewhere); their objects are reported, not failed.  Empty:
+#: every checked module is complete (a new module goes here only while its
+#: docstrings are being written).
+PENDING_MODULES: tuple[str, ...] = ()
 
 
 def _public(modname):

@@ -26,10 +26,12 @@ All functions are pure JAX (jit/vmap/jacfwd-safe); T in K, omega in rad/s.
 from __future__ import annotations
 
 import math
+from typing import Any, Mapping
 
 import numpy as np
 import jax
 import jax.numpy as jnp
+from numpy.typing import ArrayLike
 
 from .quasiparticle import frequency_shift_qp, loss_qp
 from .response import (frequency_shift_relaxation_dos, frequency_shift_tls, loss_relaxation_dos,
@@ -38,12 +40,49 @@ from .response import (frequency_shift_relaxation_dos, frequency_shift_tls, loss
 INF = math.inf
 
 
-def resonator_shift(T, F_delta0, mu, Delta, alpha, omega, T_ref=0.1, A=0.0):
-    """delta f/f(T) - delta f/f(T_ref) = TLS resonant + relaxation + quasiparticle terms.
+def resonator_shift(T: ArrayLike, F_delta0: ArrayLike, mu: ArrayLike, Delta: ArrayLike,
+                    alpha: ArrayLike, omega: ArrayLike, T_ref: float = 0.1,
+                    A: float = 0.0) -> jax.Array:
+    """Resonator frequency shift delta f/f(T) - delta f/f(T_ref): TLS resonant + relaxation + quasiparticles.
 
-    T: (n,) K.  F_delta0: filling x loss tangent.  mu: DOS power (Eq. 3).
-    Delta: gap (K).  alpha: kinetic-inductance fraction.  omega: rad/s.
-    T_ref: reference temperature (K).  A: relaxation constant (s^-1 K^-3).
+    The sum of :func:`~jtls.resonator.frequency_shift_tls` (Eq. (3) DOS),
+    the relaxation term (:func:`~jtls.resonator.frequency_shift_relaxation_dos`)
+    and :func:`~jtls.resonator.frequency_shift_qp`; registered with
+    :mod:`jtls.fit` as ``resonator_shift``.
+
+    Parameters
+    ----------
+    T : array_like
+        Temperatures, K, shape (n,) (any shape broadcasting with the others).
+    F_delta0 : array_like
+        Filling factor times loss tangent (dimensionless).
+    mu : array_like
+        DOS power of Eq. (3), in [0, 1] (0: standard tunneling model).
+    Delta : array_like
+        Superconducting gap at T = 0, K.
+    alpha : array_like
+        Kinetic-inductance fraction (0 switches the quasiparticle term off).
+    omega : array_like
+        Resonance angular frequency, rad/s.
+    T_ref : float
+        Reference temperature, K.
+    A : float
+        Relaxation constant, s^-1 K^-3 (0 switches the relaxation term off).
+
+    Returns
+    -------
+    jax.Array
+        delta f/f (dimensionless), broadcast shape of T.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from jtls import resonator as R
+    >>> omega = 2 * np.pi * 5e9                 # 5 GHz
+    >>> T = np.array([0.05, 0.2, 0.5])
+    >>> x = R.resonator_shift(T, 1e-5, 0.0, 15.0, 0.01, omega, T_ref=0.1)
+    >>> print([f"{v:.4g}" for v in x])
+    ['3.645e-07', '5.354e-07', '2.747e-06']
     """
     parts = resonator_shift_parts(T, F_delta0, mu, Delta, alpha, omega, T_ref, A)
     return parts["tls_resonant"] + parts["tls_relaxation"] + parts["quasiparticle"]
@@ -68,8 +107,49 @@ def _if_relaxation(A, fn, like):
     return fn()
 
 
-def resonator_shift_parts(T, F_delta0, mu, Delta, alpha, omega, T_ref=0.1, A=0.0):
-    """dict of the components of :func:`resonator_shift` (each relative to T_ref)."""
+def resonator_shift_parts(T: ArrayLike, F_delta0: ArrayLike, mu: ArrayLike, Delta: ArrayLike,
+                          alpha: ArrayLike, omega: ArrayLike, T_ref: float = 0.1,
+                          A: float = 0.0) -> dict[str, jax.Array]:
+    """The components of :func:`resonator_shift`, each relative to T_ref (for plots and reports).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperatures, K, shape (n,) (any shape broadcasting with the others).
+    F_delta0 : array_like
+        Filling factor times loss tangent (dimensionless).
+    mu : array_like
+        DOS power of Eq. (3), in [0, 1] (0: standard tunneling model).
+    Delta : array_like
+        Superconducting gap at T = 0, K.
+    alpha : array_like
+        Kinetic-inductance fraction (0 switches the quasiparticle term off).
+    omega : array_like
+        Resonance angular frequency, rad/s.
+    T_ref : float
+        Reference temperature, K.
+    A : float
+        Relaxation constant, s^-1 K^-3 (0 switches the relaxation term off).
+
+    Returns
+    -------
+    dict of str to jax.Array
+        ``"tls_resonant"``, ``"tls_relaxation"``, ``"quasiparticle"``: each
+        delta f/f (dimensionless), broadcast shape of T; their sum is
+        :func:`resonator_shift`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from jtls import resonator as R
+    >>> omega = 2 * np.pi * 5e9                 # 5 GHz
+    >>> T = np.array([0.05, 0.2, 0.5])
+    >>> parts = R.resonator_shift_parts(T, 1e-5, 0.0, 15.0, 0.01, omega, T_ref=0.1)
+    >>> sorted(parts)
+    ['quasiparticle', 'tls_relaxation', 'tls_resonant']
+    >>> print([f"{v:.3g}" for v in parts["quasiparticle"]])
+    ['3.75e-68', '-1.99e-35', '-9.61e-16']
+    """
     T = jnp.asarray(T, dtype=float)
     dos = resonator_power_law_dos(mu, omega)
     tls = frequency_shift_tls(T, omega, F_delta0, mu, T_ref)
@@ -84,9 +164,56 @@ def resonator_shift_parts(T, F_delta0, mu, Delta, alpha, omega, T_ref=0.1, A=0.0
             "quasiparticle": frequency_shift_qp(T, omega, Delta, alpha, T_ref)}
 
 
-def resonator_loss_parts(T, F_delta0, mu, P_c_dBm, beta, Delta, alpha, loss_bg, omega, P_dBm,
-                         A=0.0):
-    """dict of the loss components 1/Q (dimensionless) at drive power P_dBm."""
+def resonator_loss_parts(T: ArrayLike, F_delta0: ArrayLike, mu: ArrayLike, P_c_dBm: ArrayLike,
+                         beta: ArrayLike, Delta: ArrayLike, alpha: ArrayLike, loss_bg: ArrayLike,
+                         omega: ArrayLike, P_dBm: ArrayLike, A: float = 0.0) -> dict[str, jax.Array]:
+    """The loss components 1/Q of :func:`resonator_loss` at drive power P_dBm.
+
+    TLS loss (:func:`~jtls.resonator.loss_tls` with P/P_c = 10^((P_dBm - P_c_dBm)/10)),
+    relaxation loss, Mattis-Bardeen quasiparticle loss and background.
+
+    Parameters
+    ----------
+    T : array_like
+        Temperatures, K, shape (n,) (any shape broadcasting with the others).
+    F_delta0 : array_like
+        Filling factor times loss tangent (dimensionless): the TLS loss at
+        T -> 0 and low power.
+    mu : array_like
+        DOS power of Eq. (3), in [0, 1].
+    P_c_dBm : array_like
+        Critical power, dBm.
+    beta : array_like
+        Saturation exponent (1: standard tunneling model).
+    Delta : array_like
+        Superconducting gap at T = 0, K.
+    alpha : array_like
+        Kinetic-inductance fraction.
+    loss_bg : array_like
+        Temperature-independent background loss 1/Q (dimensionless).
+    omega : array_like
+        Resonance angular frequency, rad/s.
+    P_dBm : array_like
+        Drive power, dBm (same reference as P_c_dBm).
+    A : float
+        Relaxation constant, s^-1 K^-3 (0 switches the relaxation term off).
+
+    Returns
+    -------
+    dict of str to jax.Array
+        ``"tls_resonant"``, ``"tls_relaxation"``, ``"quasiparticle"``,
+        ``"background"``: each 1/Q (dimensionless), broadcast shape of T.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from jtls import resonator as R
+    >>> omega = 2 * np.pi * 5e9                 # 5 GHz
+    >>> T = np.array([0.05, 0.2, 0.5])
+    >>> parts = R.resonator_loss_parts(T, 1e-5, 0.0, -120.0, 1.0, 15.0, 0.01, 1e-7, omega, -140.0)
+    >>> print([f"{v:.4g}" for v in parts["tls_resonant"]])   # saturation (1 + 0.01)^(-1/2)
+    ['9.788e-06', '5.343e-06', '2.343e-06']
+    """
     T = jnp.asarray(T, dtype=float)
     p_rel = jnp.power(10.0, (P_dBm - P_c_dBm) / 10.0)
     dos = resonator_power_law_dos(mu, omega)
@@ -98,8 +225,55 @@ def resonator_loss_parts(T, F_delta0, mu, P_c_dBm, beta, Delta, alpha, loss_bg, 
             "background": loss_bg * jnp.ones_like(T)}
 
 
-def resonator_loss(T, F_delta0, mu, P_c_dBm, beta, Delta, alpha, loss_bg, omega, P_dBm, A=0.0):
-    """Internal quality factor Qi(T) at drive power P_dBm (see module docstring)."""
+def resonator_loss(T: ArrayLike, F_delta0: ArrayLike, mu: ArrayLike, P_c_dBm: ArrayLike,
+                   beta: ArrayLike, Delta: ArrayLike, alpha: ArrayLike, loss_bg: ArrayLike,
+                   omega: ArrayLike, P_dBm: ArrayLike, A: float = 0.0) -> jax.Array:
+    """Internal quality factor Qi(T) = 1/(1/Q_TLS + 1/Q_rel + 1/Q_qp + loss_bg) at drive power P_dBm.
+
+    The components are :func:`resonator_loss_parts` (module docstring);
+    registered with :mod:`jtls.fit` as ``resonator_loss`` (fitted on ln Qi).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperatures, K, shape (n,) (any shape broadcasting with the others).
+    F_delta0 : array_like
+        Filling factor times loss tangent (dimensionless): the TLS loss at
+        T -> 0 and low power.
+    mu : array_like
+        DOS power of Eq. (3), in [0, 1].
+    P_c_dBm : array_like
+        Critical power, dBm.
+    beta : array_like
+        Saturation exponent (1: standard tunneling model).
+    Delta : array_like
+        Superconducting gap at T = 0, K.
+    alpha : array_like
+        Kinetic-inductance fraction.
+    loss_bg : array_like
+        Temperature-independent background loss 1/Q (dimensionless).
+    omega : array_like
+        Resonance angular frequency, rad/s.
+    P_dBm : array_like
+        Drive power, dBm (same reference as P_c_dBm).
+    A : float
+        Relaxation constant, s^-1 K^-3 (0 switches the relaxation term off).
+
+    Returns
+    -------
+    jax.Array
+        Qi (dimensionless), broadcast shape of T.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from jtls import resonator as R
+    >>> omega = 2 * np.pi * 5e9                 # 5 GHz
+    >>> T = np.array([0.05, 0.2, 0.5])
+    >>> Qi = R.resonator_loss(T, 1e-5, 0.0, -120.0, 1.0, 15.0, 0.01, 1e-7, omega, -140.0)
+    >>> print([f"{v:.4g}" for v in Qi])
+    ['1.011e+05', '1.837e+05', '4.093e+05']
+    """
     parts = resonator_loss_parts(T, F_delta0, mu, P_c_dBm, beta, Delta, alpha, loss_bg, omega,
                                  P_dBm, A)
     return 1.0 / sum(parts.values())
@@ -185,16 +359,60 @@ def _loss_guess(T, y, ctx):
 QP_OFF = {"alpha": 0.0, "Delta": 15.0}
 
 
-def check_quasiparticles(T, held, context):
-    """``validate`` hook: alpha held at 0 with Delta free would be a singular fit; say what to do."""
+def check_quasiparticles(T: ArrayLike, held: Mapping[str, float], context: Mapping[str, Any]) -> None:
+    """Validate hook of the resonator fits: alpha held at 0 needs Delta held too.
+
+    alpha = 0 removes the quasiparticle term, so a free gap Delta would make
+    the fit singular; the error says how to hold both (:data:`QP_OFF`).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperatures of the data, K (unused; part of the hook's signature).
+    held : Mapping[str, float]
+        Parameters held fixed in the fit, name -> value.
+    context : Mapping[str, Any]
+        The model's settings (omega, T_ref, ...; unused).
+
+    Raises
+    ------
+    ValueError
+        If alpha is held at 0 while Delta is free.
+
+    Examples
+    --------
+    >>> from jtls.resonator import QP_OFF, check_quasiparticles
+    >>> check_quasiparticles([0.1], QP_OFF, {})          # both held: fine
+    >>> check_quasiparticles([0.1], {"alpha": 0.0}, {})
+    Traceback (most recent call last):
+    ...
+    ValueError: alpha = 0 switches the quasiparticle term off, so its gap Delta cannot be fitted: ...
+    """
     if held.get("alpha") == 0.0 and "Delta" not in held:
         raise ValueError("alpha = 0 switches the quasiparticle term off, so its gap Delta cannot be "
                          f"fitted: hold Delta too, e.g. fixed={QP_OFF} (jtls.resonator.QP_OFF; on the "
                          "command line --no-qp or --fix alpha=0 do this)")
 
 
-def register(overwrite: bool = True):
-    """Register ``resonator_shift`` and ``resonator_loss`` with :mod:`jtls.fit`."""
+def register(overwrite: bool = True) -> None:
+    """Register ``resonator_shift`` and ``resonator_loss`` as observables of :mod:`jtls.fit`.
+
+    Done on import of :mod:`jtls.resonator`; call again to restore the
+    registrations after they were replaced.
+
+    Parameters
+    ----------
+    overwrite : bool
+        Replace existing registrations of the same names.
+
+    Examples
+    --------
+    >>> from jtls.fit import get_observable
+    >>> from jtls.resonator import register
+    >>> register()
+    >>> get_observable("resonator_shift").params
+    ('F_delta0', 'mu', 'Delta', 'alpha')
+    """
     from ..fit import register_observable
     register_observable(
         "resonator_shift", resonator_shift, ("F_delta0", "mu", "Delta", "alpha"),

@@ -27,6 +27,7 @@ from fractions import Fraction
 import jax
 import jax.numpy as jnp
 from jax.scipy.special import i0e
+from numpy.typing import ArrayLike
 
 from .. import _validate as V
 from ..units import omega_to_kelvin
@@ -57,8 +58,25 @@ _K0E_CHEB = (
     5.2994103047116735e-18, -1.7303192664670213e-18, 5.674721879471752e-19, -1.7097736336127542e-19)
 
 
-def delta_bcs(Tc):
-    """BCS gap Delta(0) = 1.764 k_B Tc in K."""
+def delta_bcs(Tc: ArrayLike) -> jax.Array:
+    """BCS gap at zero temperature, Delta(0) = 1.764 k_B Tc, in K.
+
+    Parameters
+    ----------
+    Tc : array_like
+        Critical temperature(s) of the superconductor, K.
+
+    Returns
+    -------
+    jax.Array
+        Delta(0)/k_B in K, shape of ``Tc``.
+
+    Examples
+    --------
+    >>> from jtls.resonator import delta_bcs
+    >>> print(f"{float(delta_bcs(9.2)):.3f} K")          # niobium
+    16.229 K
+    """
     return BCS_RATIO * jnp.asarray(Tc, dtype=float)
 
 
@@ -104,11 +122,42 @@ def _parts(T, omega, Delta):
     return s1, s2
 
 
-def frequency_shift_qp(T, omega, Delta, alpha, T_ref=None):
-    """Quasiparticle shift -(alpha/2)[sqrt(2 pi T/Delta) + 2 e^-xi I0(xi)] e^(-Delta/T).
+def frequency_shift_qp(T: ArrayLike, omega: ArrayLike, Delta: ArrayLike, alpha: ArrayLike,
+                       T_ref: float | None = None) -> jax.Array:
+    """Thermal-quasiparticle frequency shift of a superconducting resonator.
 
-    Relative to T = 0, or to T_ref (K) when given.  T (K) any shape; omega
-    rad/s; Delta gap in K; alpha kinetic-inductance fraction.  Dimensionless.
+    delta f/f(T) = -(alpha/2) [sqrt(2 pi T/Delta) + 2 exp(-xi) I0(xi)] exp(-Delta/T),
+    xi = hbar omega/(2 k_B T): the low-temperature Mattis-Bardeen form of the
+    module docstring (Mattis & Bardeen 1958; Gao 2008, ch. 2), valid for
+    T <~ Tc/5 and hbar omega << Delta.
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s), K, any shape.
+    omega : array_like
+        Resonance angular frequency, rad/s (broadcast with T).
+    Delta : array_like
+        Gap at T = 0, K (BCS: :func:`delta_bcs`).
+    alpha : array_like
+        Kinetic-inductance fraction (dimensionless; alpha*gamma for thick films).
+    T_ref : float, optional
+        Reference temperature, K: the shift is relative to T = 0 when None,
+        else delta f/f(T) - delta f/f(T_ref).
+
+    Returns
+    -------
+    jax.Array
+        delta f/f (dimensionless, <= 0 relative to T = 0), broadcast shape of
+        the arguments.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from jtls.resonator import frequency_shift_qp
+    >>> x = frequency_shift_qp(np.array([0.8, 1.2]), 2 * np.pi * 5e9, Delta=15.0, alpha=0.1)
+    >>> print([f"{v:.4g}" for v in x])
+    ['-8.309e-10', '-4.702e-07']
     """
     V.positive_finite("T", T)
     V.positive_finite("omega", omega)
@@ -121,8 +170,36 @@ def frequency_shift_qp(T, omega, Delta, alpha, T_ref=None):
     return out
 
 
-def loss_qp(T, omega, Delta, alpha):
-    """Quasiparticle loss 1/Q_qp = alpha sigma1/sigma2 (dimensionless), Mattis-Bardeen low-T form."""
+def loss_qp(T: ArrayLike, omega: ArrayLike, Delta: ArrayLike, alpha: ArrayLike) -> jax.Array:
+    """Thermal-quasiparticle loss of a superconducting resonator, 1/Q_qp = alpha sigma1/sigma2.
+
+    sigma1 and sigma2 in the low-temperature Mattis-Bardeen forms of the
+    module docstring (Mattis & Bardeen 1958; Gao 2008, ch. 2).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s), K, any shape.
+    omega : array_like
+        Resonance angular frequency, rad/s (broadcast with T).
+    Delta : array_like
+        Gap at T = 0, K.
+    alpha : array_like
+        Kinetic-inductance fraction (dimensionless).
+
+    Returns
+    -------
+    jax.Array
+        1/Q_qp (dimensionless), broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from jtls.resonator import loss_qp
+    >>> x = loss_qp(np.array([0.8, 1.2]), 2 * np.pi * 5e9, Delta=15.0, alpha=0.1)
+    >>> print([f"{v:.4g}" for v in x])
+    ['2.799e-10', '1.153e-07']
+    """
     V.positive_finite("T", T)
     V.positive_finite("omega", omega)
     V.positive_finite("Delta", Delta)

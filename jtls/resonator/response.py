@@ -60,9 +60,10 @@ import math
 import numpy as np
 import jax
 import jax.numpy as jnp
+from numpy.typing import ArrayLike
 
 from .. import _validate as V
-from ..dos import PowerLawDOS
+from ..dos import DOSModel, PowerLawDOS
 from ..observables._kernels import relaxation_kernel
 from ..observables.acoustic import _relaxation_1
 from ..quadrature import geometric_edges, panel_nodes
@@ -132,11 +133,39 @@ def _response_diff(T, T_ref, dos, w):
 _response_diff_jit = jax.jit(_response_diff)
 
 
-def resonant_response_dos(T, dos, omega, T_ref=1.0):
-    """D(T) = Re chi(T) - Re chi(T_ref) of the resonant TLS response (units of ``dos``).
+def resonant_response_dos(T: ArrayLike, dos: DOSModel, omega: ArrayLike,
+                          T_ref: ArrayLike = 1.0) -> jax.Array:
+    """Real part of the resonant TLS susceptibility, relative to T_ref: D(T) = Re chi(T) - Re chi(T_ref).
 
-    Re chi(T) = P int_0^inf n(T,E) tanh(E/2T) E/(E^2 - w^2) dE with w = hbar omega/k_B.
-    T, T_ref in K (broadcast), omega in rad/s (scalar or broadcastable).
+    Re chi(T) = P int_0^inf n(T,E) tanh(E/2T) E/(E^2 - w^2) dE with
+    w = hbar omega/k_B (principal value; quadrature in the module docstring).
+    For w << T it tends to the omega -> 0 resonant term of Eq. (7).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s), K, any shape.
+    dos : DOS model
+        A :mod:`jtls.dos` model called as ``dos(E, T)`` (E, T in K).
+    omega : array_like
+        Probing angular frequency, rad/s (broadcast with T).
+    T_ref : array_like
+        Reference temperature, K (broadcast with T).
+
+    Returns
+    -------
+    jax.Array
+        D(T) in the units of ``dos``, broadcast shape of T, T_ref, omega.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls import resonator as R
+    >>> omega = 2 * np.pi * 5e9                 # 5 GHz; hbar omega = 0.24 K
+    >>> D = R.resonant_response_dos(np.array([0.05, 0.2]), jtls.PowerLawDOS(1.0, 0.0), omega, T_ref=0.1)
+    >>> print([f"{v:.4f}" for v in D])           # n = 1: -(Phi(T) - Phi(T_ref)), see stm_phi
+    ['-0.1145', '-0.1682']
     """
     V.in_domain("T", T, "K")
     V.in_domain("T_ref", T_ref, "K")
@@ -152,21 +181,74 @@ def resonant_response_dos(T, dos, omega, T_ref=1.0):
     return out
 
 
-def default_n0(dos, omega):
-    """n0 = dos(hbar omega, T = 0): the DOS defining delta0 (low-T loss = F delta0)."""
+def default_n0(dos: DOSModel, omega: ArrayLike) -> jax.Array:
+    """The DOS value n0 = n(E = hbar omega, T = 0) that defines the loss tangent delta0.
+
+    With this normalisation F delta0 is the low-temperature, low-power TLS
+    loss 1/Q_TLS(T -> 0) for every DOS model.
+
+    Parameters
+    ----------
+    dos : DOS model
+        A :mod:`jtls.dos` model called as ``dos(E, T)``.
+    omega : array_like
+        Resonance angular frequency, rad/s.
+
+    Returns
+    -------
+    jax.Array
+        n0 in the units of ``dos``, shape of ``omega``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls import resonator as R
+    >>> omega = 2 * np.pi * 5e9                 # 5 GHz; hbar omega = 0.24 K
+    >>> print(f"{float(R.default_n0(jtls.PowerLawDOS(1.0, 0.2), omega)):.4f}")   # (hbar omega)^mu
+    0.7517
+    """
     w = omega_to_kelvin(jnp.asarray(omega, dtype=float))
     return dos(w, jnp.zeros_like(w))
 
 
-def frequency_shift_tls_dos(T, dos, omega, F_delta0, T_ref=1.0, n0=None):
-    """Resonant TLS shift delta f/f(T) - delta f/f(T_ref) = -(F delta0/pi) D(T)/n0.
+def frequency_shift_tls_dos(T: ArrayLike, dos: DOSModel, omega: ArrayLike, F_delta0: ArrayLike,
+                            T_ref: ArrayLike = 1.0, n0: ArrayLike | None = None) -> jax.Array:
+    """Resonant TLS frequency shift with any DOS: delta f/f(T) - delta f/f(T_ref) = -(F delta0/pi) D(T)/n0.
 
-    Args:
-      T: temperatures (K), any shape.  dos: jtls DOS model.  omega: resonance
-      angular frequency (rad/s).  F_delta0: filling factor x loss tangent.
-      T_ref: reference temperature (K).  n0: DOS normalisation (default
-      :func:`default_n0`).
-    Returns: dimensionless array of T's broadcast shape.
+    D is :func:`resonant_response_dos`; the finite-frequency form of the
+    resonant term of Eq. (7) with delta f/f = -(F/2) d eps/eps (module docstring).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s), K, any shape.
+    dos : DOS model
+        A :mod:`jtls.dos` model called as ``dos(E, T)``.
+    omega : array_like
+        Resonance angular frequency, rad/s.
+    F_delta0 : array_like
+        Filling factor times loss tangent (dimensionless).
+    T_ref : array_like
+        Reference temperature, K.
+    n0 : array_like, optional
+        DOS normalisation (default :func:`default_n0`).
+
+    Returns
+    -------
+    jax.Array
+        delta f/f (dimensionless), broadcast shape of T, T_ref, omega.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls import resonator as R
+    >>> omega = 2 * np.pi * 5e9                 # 5 GHz; hbar omega = 0.24 K
+    >>> x = R.frequency_shift_tls_dos(np.array([0.05, 0.2]), jtls.PowerLawDOS(1.0, 0.0), omega,
+    ...                               1e-5, T_ref=0.1)
+    >>> print([f"{v:.4g}" for v in x])          # = frequency_shift_tls_stm for a constant DOS
+    ['3.645e-07', '5.354e-07']
     """
     V.amplitude("F_delta0", F_delta0)
     _check_n0(n0)
@@ -175,18 +257,70 @@ def frequency_shift_tls_dos(T, dos, omega, F_delta0, T_ref=1.0, n0=None):
     return -(F_delta0 / math.pi) * D / n0
 
 
-def stm_phi(T, omega):
-    """Phi(T) = Re psi(1/2 + i y) - ln y, y = hbar omega/(2 pi k_B T) (dimensionless)."""
+def stm_phi(T: ArrayLike, omega: ArrayLike) -> jax.Array:
+    """Phi(T) = Re psi(1/2 + i y) - ln y with y = hbar omega/(2 pi k_B T), the STM shift's T dependence.
+
+    psi is the digamma function; see :func:`frequency_shift_tls_stm`.
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s), K.
+    omega : array_like
+        Angular frequency, rad/s (broadcast with T).
+
+    Returns
+    -------
+    jax.Array
+        Phi (dimensionless), broadcast shape of T and omega.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls import resonator as R
+    >>> omega = 2 * np.pi * 5e9                 # 5 GHz; hbar omega = 0.24 K
+    >>> print([f"{v:.4f}" for v in R.stm_phi(np.array([0.05, 0.1, 0.2]), omega)])
+    ['-0.0920', '-0.2065', '-0.0383']
+    """
     from .digamma import re_digamma_half
     y = omega_to_kelvin(jnp.asarray(omega, dtype=float)) / (2.0 * math.pi * jnp.asarray(T, dtype=float))
     return re_digamma_half(y) - jnp.log(y)
 
 
-def frequency_shift_tls_stm(T, omega, F_delta0, T_ref=1.0):
-    """Standard tunneling model (constant DOS), closed form:
+def frequency_shift_tls_stm(T: ArrayLike, omega: ArrayLike, F_delta0: ArrayLike,
+                            T_ref: ArrayLike = 1.0) -> jax.Array:
+    """Resonant TLS frequency shift of the standard tunneling model (constant DOS), closed form.
 
     delta f/f(T) - delta f/f(T_ref) = (F delta0/pi) [Phi(T) - Phi(T_ref)],
-    Phi(T) = Re psi(1/2 + hbar omega/(2 pi i k_B T)) - ln(hbar omega/(2 pi k_B T)).
+    Phi(T) = Re psi(1/2 + hbar omega/(2 pi i k_B T)) - ln(hbar omega/(2 pi k_B T))
+    (:func:`stm_phi`; the textbook digamma form, e.g. Gao 2008, ch. 2).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s), K, any shape.
+    omega : array_like
+        Resonance angular frequency, rad/s.
+    F_delta0 : array_like
+        Filling factor times loss tangent (dimensionless).
+    T_ref : array_like
+        Reference temperature, K.
+
+    Returns
+    -------
+    jax.Array
+        delta f/f (dimensionless), broadcast shape of T, T_ref, omega.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls import resonator as R
+    >>> omega = 2 * np.pi * 5e9                 # 5 GHz; hbar omega = 0.24 K
+    >>> x = R.frequency_shift_tls_stm(np.array([0.05, 0.2]), omega, 1e-5, T_ref=0.1)
+    >>> print([f"{v:.4g}" for v in x])          # minimum of delta f/f near hbar omega/2 k_B
+    ['3.645e-07', '5.354e-07']
     """
     V.in_domain("T", T, "K")
     V.in_domain("T_ref", T_ref, "K")
@@ -195,34 +329,143 @@ def frequency_shift_tls_stm(T, omega, F_delta0, T_ref=1.0):
     return (F_delta0 / math.pi) * (stm_phi(T, omega) - stm_phi(T_ref, omega))
 
 
-def resonator_power_law_dos(mu, omega):
-    """Eq. (3) DOS normalised at the resonance: n/n0 = ((T^2 + E^2)/(hbar omega)^2)^(mu/2).
+def resonator_power_law_dos(mu: ArrayLike, omega: ArrayLike) -> PowerLawDOS:
+    """The Eq. (3) DOS normalised at the resonance: n/n0 = ((T^2 + E^2)/(hbar omega)^2)^(mu/2).
 
-    PowerLawDOS(B = (hbar omega)^-mu, mu); its default n0 is 1.
+    Parameters
+    ----------
+    mu : array_like
+        DOS power of Eq. (3), dimensionless.
+    omega : array_like
+        Resonance angular frequency, rad/s.
+
+    Returns
+    -------
+    PowerLawDOS
+        ``PowerLawDOS(B = (hbar omega/k_B)^-mu, mu)`` (hbar omega in K), whose
+        :func:`default_n0` is 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls import resonator as R
+    >>> omega = 2 * np.pi * 5e9                 # 5 GHz; hbar omega = 0.24 K
+    >>> dos = R.resonator_power_law_dos(0.2, omega)
+    >>> print(f"{float(dos.B):.4f} {float(R.default_n0(dos, omega)):.4f}")
+    1.3304 1.0000
     """
     w = omega_to_kelvin(jnp.asarray(omega, dtype=float))
     mu = jnp.asarray(mu, dtype=float)
     return PowerLawDOS(jnp.exp(-mu * jnp.log(w)), mu)
 
 
-def frequency_shift_tls(T, omega, F_delta0, mu, T_ref=1.0):
-    """Resonant TLS shift with the Eq. (3) DOS normalised at hbar omega (see
-    :func:`resonator_power_law_dos`); mu = 0 is the standard tunneling model."""
+def frequency_shift_tls(T: ArrayLike, omega: ArrayLike, F_delta0: ArrayLike, mu: ArrayLike,
+                        T_ref: ArrayLike = 1.0) -> jax.Array:
+    """Resonant TLS frequency shift with the Eq. (3) DOS normalised at hbar omega.
+
+    :func:`frequency_shift_tls_dos` with :func:`resonator_power_law_dos`;
+    mu = 0 is the standard tunneling model (:func:`frequency_shift_tls_stm`).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s), K, any shape.
+    omega : array_like
+        Resonance angular frequency, rad/s.
+    F_delta0 : array_like
+        Filling factor times loss tangent (dimensionless).
+    mu : array_like
+        DOS power of Eq. (3), in [0, 1].
+    T_ref : array_like
+        Reference temperature, K.
+
+    Returns
+    -------
+    jax.Array
+        delta f/f(T) - delta f/f(T_ref) (dimensionless), broadcast shape of T.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls import resonator as R
+    >>> omega = 2 * np.pi * 5e9                 # 5 GHz; hbar omega = 0.24 K
+    >>> x = R.frequency_shift_tls(np.array([0.05, 0.2]), omega, 1e-5, mu=0.2, T_ref=0.1)
+    >>> print([f"{v:.4g}" for v in x])
+    ['2.877e-07', '6.551e-07']
+    """
     V.mu_in_range("mu", mu)
     dos = resonator_power_law_dos(mu, omega)
     return frequency_shift_tls_dos(T, dos, omega, F_delta0, T_ref, n0=1.0)
 
 
-def saturation(P, P_c, beta=1.0):
-    """Power saturation factor (1 + P/P_c)^(-beta/2); P and P_c in the same linear units."""
+def saturation(P: ArrayLike, P_c: ArrayLike, beta: ArrayLike = 1.0) -> jax.Array:
+    """Power saturation factor of the TLS loss, (1 + P/P_c)^(-beta/2).
+
+    Parameters
+    ----------
+    P : array_like
+        Drive power (or photon number), linear units, >= 0.
+    P_c : array_like
+        Critical power, the same linear units as P.
+    beta : array_like
+        Saturation exponent (1: the standard tunneling model).
+
+    Returns
+    -------
+    jax.Array
+        The factor in (0, 1], broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from jtls.resonator import saturation
+    >>> print(saturation(np.array([0.0, 1.0, 10.0]), 1.0))
+    [1.         0.70710678 0.30151134]
+    """
     return jnp.exp(-0.5 * beta * jnp.log1p(jnp.asarray(P, dtype=float) / P_c))
 
 
-def loss_tls_dos(T, dos, omega, F_delta0, P=0.0, P_c=1.0, beta=1.0, n0=None):
-    """Resonant TLS loss 1/Q_TLS = F delta0 [n(T, w)/n0] tanh(w/2T) (1 + P/P_c)^(-beta/2).
+def loss_tls_dos(T: ArrayLike, dos: DOSModel, omega: ArrayLike, F_delta0: ArrayLike,
+                 P: ArrayLike = 0.0, P_c: ArrayLike = 1.0, beta: ArrayLike = 1.0,
+                 n0: ArrayLike | None = None) -> jax.Array:
+    """Resonant TLS loss with any DOS: 1/Q_TLS = F delta0 [n(T, w)/n0] tanh(w/2T) (1 + P/P_c)^(-beta/2).
 
-    T (K), omega (rad/s), P and P_c in one linear power unit (W or photon
-    number), beta = 1 the standard saturation.  Returns T's broadcast shape.
+    w = hbar omega/k_B; the Kramers-Kronig partner of
+    :func:`frequency_shift_tls_dos` (module docstring).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s), K, any shape.
+    dos : DOS model
+        A :mod:`jtls.dos` model called as ``dos(E, T)``.
+    omega : array_like
+        Resonance angular frequency, rad/s.
+    F_delta0 : array_like
+        Filling factor times loss tangent (dimensionless).
+    P, P_c : array_like
+        Drive and critical power in one linear unit (W or photon number).
+    beta : array_like
+        Saturation exponent (1: standard).
+    n0 : array_like, optional
+        DOS normalisation (default :func:`default_n0`).
+
+    Returns
+    -------
+    jax.Array
+        1/Q_TLS (dimensionless), broadcast shape of T.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls import resonator as R
+    >>> omega = 2 * np.pi * 5e9                 # 5 GHz; hbar omega = 0.24 K
+    >>> x = R.loss_tls_dos(np.array([0.05, 0.1, 0.2]), jtls.PowerLawDOS(1.0, 0.0), omega, 1e-5)
+    >>> print([f"{v:.4g}" for v in x])          # F delta0 tanh(hbar omega/2 k_B T)
+    ['9.837e-06', '8.336e-06', '5.37e-06']
     """
     V.in_domain("T", T, "K")
     V.in_domain("omega", omega, "rad/s")
@@ -240,9 +483,43 @@ def loss_tls_dos(T, dos, omega, F_delta0, P=0.0, P_c=1.0, beta=1.0, n0=None):
     return out
 
 
-def loss_tls(T, omega, F_delta0, mu, P=0.0, P_c=1.0, beta=1.0):
-    """:func:`loss_tls_dos` with the Eq. (3) DOS normalised at hbar omega:
-    F delta0 ((T^2 + w^2)/w^2)^(mu/2) tanh(w/2T) (1 + P/P_c)^(-beta/2)."""
+def loss_tls(T: ArrayLike, omega: ArrayLike, F_delta0: ArrayLike, mu: ArrayLike,
+             P: ArrayLike = 0.0, P_c: ArrayLike = 1.0, beta: ArrayLike = 1.0) -> jax.Array:
+    """Resonant TLS loss with the Eq. (3) DOS normalised at hbar omega.
+
+    1/Q_TLS = F delta0 ((T^2 + w^2)/w^2)^(mu/2) tanh(w/2T) (1 + P/P_c)^(-beta/2),
+    w = hbar omega/k_B (:func:`loss_tls_dos` with :func:`resonator_power_law_dos`).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s), K, any shape.
+    omega : array_like
+        Resonance angular frequency, rad/s.
+    F_delta0 : array_like
+        Filling factor times loss tangent (dimensionless).
+    mu : array_like
+        DOS power of Eq. (3), in [0, 1].
+    P, P_c : array_like
+        Drive and critical power in one linear unit.
+    beta : array_like
+        Saturation exponent.
+
+    Returns
+    -------
+    jax.Array
+        1/Q_TLS (dimensionless), broadcast shape of T.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls import resonator as R
+    >>> omega = 2 * np.pi * 5e9                 # 5 GHz; hbar omega = 0.24 K
+    >>> x = R.loss_tls(np.array([0.05, 0.1, 0.2]), omega, 1e-5, mu=0.0, P=10.0)
+    >>> print([f"{v:.4g}" for v in x])          # saturated: x (1 + 10)^(-1/2)
+    ['2.966e-06', '2.513e-06', '1.619e-06']
+    """
     V.mu_in_range("mu", mu)
     return loss_tls_dos(T, resonator_power_law_dos(mu, omega), omega, F_delta0, P, P_c, beta,
                         n0=1.0)
@@ -289,10 +566,45 @@ def _check_relaxation_args(T, omega, F_delta0, A, n0):
     _check_n0(n0)
 
 
-def frequency_shift_relaxation_dos(T, dos, omega, F_delta0, A, n0=None):
-    """Relaxation TLS shift (absolute, -> 0 as T -> 0): -(F delta0/pi) Re R(T)/n0.
+def frequency_shift_relaxation_dos(T: ArrayLike, dos: DOSModel, omega: ArrayLike,
+                                   F_delta0: ArrayLike, A: ArrayLike,
+                                   n0: ArrayLike | None = None) -> jax.Array:
+    """Relaxation TLS frequency shift (absolute, -> 0 as T -> 0): -(F delta0/pi) Re R(T)/n0.
 
-    A: relaxation constant (s^-1 K^-3), tau_min^-1 = A E^3 coth(E/2T); A = 0 gives 0.
+    R(T) = int n(T,E)/(2T cosh^2(E/2T)) G(omega tau_min(E)) dE, the integral of
+    Eq. (8) at finite omega tau (module docstring), with
+    tau_min^-1 = A E^3 coth(E/2T).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s), K, any shape.
+    dos : DOS model
+        A :mod:`jtls.dos` model called as ``dos(E, T)``.
+    omega : array_like
+        Resonance angular frequency, rad/s.
+    F_delta0 : array_like
+        Filling factor times loss tangent (dimensionless).
+    A : array_like
+        Relaxation constant, s^-1 K^-3; A = 0 gives 0.
+    n0 : array_like, optional
+        DOS normalisation (default :func:`default_n0`).
+
+    Returns
+    -------
+    jax.Array
+        delta f/f (dimensionless), broadcast shape of T, omega, A.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls import resonator as R
+    >>> omega = 2 * np.pi * 5e9                 # 5 GHz; hbar omega = 0.24 K
+    >>> x = R.frequency_shift_relaxation_dos(np.array([0.5, 1.0]), jtls.PowerLawDOS(1.0, 0.0),
+    ...                                      omega, 1e-5, A=1e8)
+    >>> print([f"{v:.4g}" for v in x])
+    ['-9.578e-11', '-4.369e-09']
     """
     _check_relaxation_args(T, omega, F_delta0, A, n0)
     V.dos_positive(dos, T)
@@ -300,8 +612,43 @@ def frequency_shift_relaxation_dos(T, dos, omega, F_delta0, A, n0=None):
     return -(F_delta0 / math.pi) * jnp.real(_relaxation_R(T, dos, omega, A)) / n0
 
 
-def loss_relaxation_dos(T, dos, omega, F_delta0, A, n0=None):
-    """Relaxation TLS loss 1/Q_rel = (2 F delta0/pi) Im R(T)/n0 (STM plateau F delta0/2)."""
+def loss_relaxation_dos(T: ArrayLike, dos: DOSModel, omega: ArrayLike, F_delta0: ArrayLike,
+                        A: ArrayLike, n0: ArrayLike | None = None) -> jax.Array:
+    """Relaxation TLS loss 1/Q_rel = (2 F delta0/pi) Im R(T)/n0 (STM plateau F delta0/2).
+
+    The absorption partner of :func:`frequency_shift_relaxation_dos` (same
+    R(T), module docstring).
+
+    Parameters
+    ----------
+    T : array_like
+        Temperature(s), K, any shape.
+    dos : DOS model
+        A :mod:`jtls.dos` model called as ``dos(E, T)``.
+    omega : array_like
+        Resonance angular frequency, rad/s.
+    F_delta0 : array_like
+        Filling factor times loss tangent (dimensionless).
+    A : array_like
+        Relaxation constant, s^-1 K^-3; A = 0 gives 0.
+    n0 : array_like, optional
+        DOS normalisation (default :func:`default_n0`).
+
+    Returns
+    -------
+    jax.Array
+        1/Q_rel (dimensionless), broadcast shape of T, omega, A.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls import resonator as R
+    >>> omega = 2 * np.pi * 5e9                 # 5 GHz; hbar omega = 0.24 K
+    >>> x = R.loss_relaxation_dos(np.array([0.5, 1.0]), jtls.PowerLawDOS(1.0, 0.0), omega, 1e-5, A=1e8)
+    >>> print([f"{v:.4g}" for v in x])
+    ['1.026e-08', '7.839e-08']
+    """
     _check_relaxation_args(T, omega, F_delta0, A, n0)
     V.dos_positive(dos, T)
     n0 = default_n0(dos, omega) if n0 is None else n0
