@@ -54,11 +54,11 @@ def run_nuts(problem, res, args):
     out = {}
     t0 = time.perf_counter()
     first = P.sample_posterior(problem, res, num_samples=args.nuts_samples, num_chains=args.chains,
-                               num_warmup=args.nuts_warmup, seed=0)
+                               num_warmup=args.nuts_warmup, seed=0, target_accept=args.target_accept)
     t_first = time.perf_counter() - t0
     t0 = time.perf_counter()
     post = P.sample_posterior(problem, res, num_samples=args.nuts_samples, num_chains=args.chains,
-                              num_warmup=args.nuts_warmup, seed=1)
+                              num_warmup=args.nuts_warmup, seed=1, target_accept=args.target_accept)
     wall = time.perf_counter() - t0
     e, r = min_ess(post.samples)
     out.update(wall=wall, compile=t_first - wall, min_ess=e, max_rhat=r, draws=post.samples.shape[0] * post.samples.shape[1],
@@ -122,6 +122,8 @@ def main():
     ap.add_argument("--walkers", type=int, default=32)
     ap.add_argument("--emcee-steps", type=int, default=3000)
     ap.add_argument("--emcee-burn", type=int, default=1000)
+    ap.add_argument("--target-accept", type=float, default=None,
+                    help="NUTS step-size adaptation target (default jtls.fit.posterior.TARGET_ACCEPT)")
     ap.add_argument("--vectorise", action="store_true", help="NUTS chains vmapped (default on CPU: lax.map)")
     args = ap.parse_args()
     if args.vectorise:

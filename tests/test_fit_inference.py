@@ -269,3 +269,38 @@ def test_profile_of_a_single_free_parameter():
     assert not iv["lower_minimum"]
     # one parameter, log weighting: the 68 % profile interval ~ B exp(+-stderr/B)
     assert iv["high"] / res["B"] == pytest.approx(math.exp(res.stderr["B"] / res["B"]), rel=0.02)
+
+
+def test_velocity_profile_coverage_over_1200_draws():
+    """The velocity fit of the issue (40 points, 0.05-3 K, sigma known, mu = 0.2 true):
+    the 68.3 % and 95 % profile intervals of mu cover the truth in 68.3 +- 4 % and
+    95 +- 2 % of the draws.  n = 1200 makes those the three-binomial-error tolerances
+    (3 sqrt(p (1 - p) / n) = 4.0 % and 1.9 %).  A profile interval holds mu_true exactly
+    when Delta chi^2(mu_true) = chi^2(mu held at mu_true) - chi^2_min is below the level,
+    so the coverage needs two batched solves per draw (jtls.fit.batch.solve_many, started
+    at the truth: only the optimum matters); that the intervals jtls reports are those
+    level sets is checked on one draw with the full fit."""
+    from jtls.fit.batch import solve_many
+    from jtls.fit.profile import level_delta
+    n, mu_true = 1200, 0.2
+    truth = {"C": 3.2e-4, "mu": mu_true, "A": A_SILICA, "offset": 1e-4}
+    y0 = _velocity(mu_true)
+    rng = np.random.default_rng(2024)
+    ds = [(T40, y0 + SIG * rng.normal(size=T40.size), np.full(T40.size, SIG)) for _ in range(n)]
+    free = solve_many(MODEL, ds, initial=truth, start="first")
+    held = solve_many(MODEL, ds, fix={"mu": mu_true}, initial=truth, start="first")
+    assert (free.solver_status == 0).all() and (held.solver_status == 0).all()
+    d = held.chi2 - free.chi2
+    assert d.min() > -1e-6, d.min()                      # the free fit is the better one
+    c68 = np.mean(d <= level_delta("68"))
+    c95 = np.mean(d <= level_delta("95"))
+    assert abs(c68 - 0.683) <= _binom_tol(0.683, n), c68
+    assert abs(c95 - 0.95) <= _binom_tol(0.95, n), c95
+    # the reported profile interval of one draw: its ends are where Delta chi^2 reaches the levels
+    r = fit(MODEL, ds[0], intervals=["mu"])
+    assert r.ok, r.status
+    iv = r.intervals["mu"]
+    assert (iv["low"] <= mu_true <= iv["high"]) == (d[0] <= level_delta("68"))
+    for e, lev in ((iv["low"], "68"), (iv["high"], "68"), (iv["low95"], "95"), (iv["high95"], "95")):
+        c = solve_many(MODEL, [ds[0]], fix={"mu": e}, initial=truth).chi2[0] - r.chi2
+        assert c == pytest.approx(level_delta(lev), rel=2e-3), (e, lev, c)

@@ -122,6 +122,10 @@ def test_log_likelihood_forms_and_prior_jacobian():
         _prior_setup(problem, res, {"zz": ("uniform", 0, 1)}, np.zeros(2), np.zeros(2), np.ones(2), np.ones(2))
     with pytest.raises(ValueError, match="loguniform needs lo > 0"):
         _prior_setup(problem, res, {"a": ("loguniform", 0, 1)}, np.zeros(2), np.zeros(2), np.ones(2), np.ones(2))
+    from jtls.fit.posterior import sample_posterior
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match="target_accept must lie in"):
+            sample_posterior(problem, res, target_accept=bad)
 
 
 def test_diagnostics_against_blackjax_and_ar1():

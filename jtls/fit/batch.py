@@ -30,7 +30,7 @@ compiled call (e.g. to print progress of a long bootstrap).
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import jax
@@ -110,24 +110,16 @@ def _many_rows(method, spec, u0, arrays, live, opts, batch):
 _many_program = SingleKernel(_many_rows, static_argnums=(0, 1, 5, 6))
 
 
-def fit_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOptions | None = None,
-             start: str = "each", progress: Callable | None = None, **kw) -> list:
-    """Fit ``model`` to every dataset in compiled calls of :data:`FIT_CHUNK` fits.
-
-    ``kw`` are passed to :func:`jtls.fit.engine.build_problem` (fix, initial,
-    bounds, tmin, tmax).  ``start="each"``: every dataset gets its own
-    automatic guess; ``start="first"``: all start from the first dataset's
-    guess (faster for many similar datasets, e.g. noise draws).
-    ``progress``: called with ``(fits done, total)`` after each compiled call.
-    Returns a list of :class:`FitResult` in the order of ``datasets``.
-    """
+def _solved_rows(model, datasets, method, options, start, progress, kw):
+    """Solve every dataset in compiled calls of :data:`FIT_CHUNK` problems; yields
+    ``(problem, SolverOut, x, r, J)`` per dataset (padding rows dropped), in order."""
     if start not in ("each", "first"):
         raise ValueError(f"start must be 'each' or 'first', got {start!r}")
     if method not in SOLVERS:
         raise ValueError(f"method must be one of {sorted(SOLVERS)}, got {method!r}")
     datasets = list(datasets)
     if not datasets:
-        return []
+        return
     first = build_problem(model, datasets[0], **kw)
     if start == "first":
         kw2 = dict(kw)
@@ -150,7 +142,6 @@ def fit_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOp
     n_free = spec.n_free
     m = sum(lengths)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
-    results = []
     for c0 in range(0, total, chunk):
         part = padded[c0:c0 + chunk]
         live = np.r_[np.ones(len(part)), np.zeros(chunk - len(part))]
@@ -168,10 +159,60 @@ def fit_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOp
             r, J = row[o:o + m], row[o + m:].reshape(m, n_free)
             rows = np.concatenate([np.arange(offsets[k], offsets[k] + p.arrays.terms[k].T.shape[0])
                                    for k in range(n_terms)])
-            results.append(finish(p, out, x, r[rows], J[rows], method))
+            yield p, out, x, r[rows], J[rows]
         if progress is not None:
             progress(min(c0 + chunk, total), total)
-    return results
+
+
+def fit_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOptions | None = None,
+             start: str = "each", progress: Callable | None = None, **kw) -> list:
+    """Fit ``model`` to every dataset in compiled calls of :data:`FIT_CHUNK` fits.
+
+    ``kw`` are passed to :func:`jtls.fit.engine.build_problem` (fix, initial,
+    bounds, tmin, tmax).  ``start="each"``: every dataset gets its own
+    automatic guess; ``start="first"``: all start from the first dataset's
+    guess (faster for many similar datasets, e.g. noise draws).
+    ``progress``: called with ``(fits done, total)`` after each compiled call.
+    Returns a list of :class:`FitResult` in the order of ``datasets``.
+    """
+    return [finish(p, out, x, r, J, method)
+            for p, out, x, r, J in _solved_rows(model, datasets, method, options, start, progress, kw)]
+
+
+class Solutions(NamedTuple):
+    """Bare least-squares solutions of :func:`solve_many` (no verdicts).
+
+    names : free parameter names; values : (n_datasets, n_free) physical values;
+    chi2 : (n_datasets,) weighted residual sums of squares; solver_status : (n_datasets,)
+    solver codes (0: converged); n_points : (n_datasets,) fitted points.
+    """
+    names: list
+    values: np.ndarray
+    chi2: np.ndarray
+    solver_status: np.ndarray
+    n_points: np.ndarray
+
+
+def solve_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOptions | None = None,
+               start: str = "each", progress: Callable | None = None, **kw) -> Solutions:
+    """The least-squares optima of many datasets, WITHOUT the verdicts of :func:`fit_many`.
+
+    For simulation studies (coverage of intervals, size of tests, pulls) where only the
+    optimum and its chi^2 are needed: the same compiled batched solves as
+    :func:`fit_many` (same arguments), but no identifiability analysis, held fits on
+    bounds, profiles or tests -- so a row is a number, not a result: check
+    ``solver_status == 0`` and use :func:`fit_many` or :func:`jtls.fit.fit` for
+    anything reported.
+    """
+    names, vals, chi2, status, npts = None, [], [], [], []
+    for p, out, x, r, J in _solved_rows(model, datasets, method, options, start, progress, kw):
+        names = list(p.free_names)
+        vals.append(np.asarray(x, float))
+        chi2.append(float(r @ r))
+        status.append(int(out.status))
+        npts.append(int(r.size))
+    return Solutions(names or [], np.asarray(vals, float), np.asarray(chi2), np.asarray(status, int),
+                     np.asarray(npts, int))
 
 
 # --------------------------------------------------------------------------

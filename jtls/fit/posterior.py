@@ -355,8 +355,8 @@ def _over_chains(fn, vectorise, *args):
     return jax.vmap(fn)(*args) if vectorise else jax.lax.map(lambda a: fn(*a), args)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
-def _warmup(spec, dense, num_warmup, vectorise, absolute, keys, z0, arrays, prior, n_points, white):
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4))
+def _warmup(spec, dense, num_warmup, vectorise, target_accept, absolute, keys, z0, arrays, prior, n_points, white):
     """Window adaptation of every chain: (last z, step sizes, inverse mass matrices,
     divergent transitions during warmup)."""
     import blackjax
@@ -368,7 +368,7 @@ def _warmup(spec, dense, num_warmup, vectorise, absolute, keys, z0, arrays, prio
     def one(key, z):
         wa = blackjax.window_adaptation(
             blackjax.nuts, logdensity, is_mass_matrix_diagonal=not dense,
-            initial_inverse_mass_matrix=imm0, target_acceptance_rate=TARGET_ACCEPT,
+            initial_inverse_mass_matrix=imm0, target_acceptance_rate=target_accept,
             adaptation_info_fn=get_filter_adapt_info_fn(info_keys={"is_divergent"}))
         (state, params), info = wa.run(key, z, num_warmup)
         return state.position, params["step_size"], params["inverse_mass_matrix"], \
@@ -543,7 +543,7 @@ def _start_points(key, u_hat, L, num_chains, ok_fn):
 
 
 def sample_posterior(problem, result, *, num_samples=1000, num_chains=4, seed=0, num_warmup=500,
-                     priors=None) -> PosteriorResult:
+                     priors=None, target_accept=None) -> PosteriorResult:
     """NUTS draws from the posterior of the free parameters of ``problem``.
 
     Parameters
@@ -555,6 +555,8 @@ def sample_posterior(problem, result, *, num_samples=1000, num_chains=4, seed=0,
     seed : integer seed of ``jax.random.PRNGKey`` (starts, adaptation, sampling).
     priors : optional ``{name: ("uniform", lo, hi) | ("loguniform", lo, hi)}`` (physical
         units) replacing the default prior of a parameter (module docstring).
+    target_accept : mean acceptance probability the step-size adaptation aims at (in (0, 1);
+        default :data:`TARGET_ACCEPT`).  Raise it (e.g. 0.95) when divergences are reported.
 
     Returns
     -------
@@ -571,6 +573,9 @@ def sample_posterior(problem, result, *, num_samples=1000, num_chains=4, seed=0,
     num_samples, num_chains, num_warmup = int(num_samples), int(num_chains), int(num_warmup)
     if num_samples < 4 or num_chains < 1 or num_warmup < 0:
         raise ValueError("sample_posterior: need num_samples >= 4, num_chains >= 1, num_warmup >= 0")
+    target_accept = TARGET_ACCEPT if target_accept is None else float(target_accept)
+    if not 0.0 < target_accept < 1.0:
+        raise ValueError(f"sample_posterior: target_accept must lie in (0, 1), got {target_accept}")
     tr = spec.transform()
     x_hat = np.array([result.values[k] for k in names], float)
     lo_b = [float(tr.lo[j]) if k in (_KIND_LOWER, _KIND_BOTH) else -math.inf for j, k in enumerate(tr.kinds)]
@@ -623,7 +628,7 @@ def sample_posterior(problem, result, *, num_samples=1000, num_chains=4, seed=0,
     t0 = time.perf_counter()
     if num_warmup > 0:
         wargs = (absolute_arg, jax.random.split(k_warm, num_chains), z0, arrays, prior, n_points_arg, white)
-        run, c = _compiled(_warmup, (spec, dense, num_warmup, vectorise), wargs)
+        run, c = _compiled(_warmup, (spec, dense, num_warmup, vectorise, target_accept), wargs)
         compile_s += c
         t0 += c
         z_w, eps, imm, warm_div = run(*wargs)
