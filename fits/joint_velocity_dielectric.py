@@ -39,6 +39,7 @@ from jtls.fit import Model, fit
 from jtls.fit.compare import compare
 from jtls.fit.plot import param_line, plot_result
 from jtls.fit.result import write_json
+from jtls.progress import add_progress_argument, from_args
 
 U = jtls.units.paper_frequency
 VEL = dict(omega=U(90e3), A=U(9.4e6), C=3.2e-4)
@@ -64,7 +65,9 @@ def main(argv=None):
     ap.add_argument("--dielectric", default=None, help="measured d eps/eps file instead of synthetic data")
     ap.add_argument("--omega-v", type=float, default=None)
     ap.add_argument("--omega-d", type=float, default=None)
+    add_progress_argument(ap)
     args = ap.parse_args(argv)
+    progress = from_args(args, "joint_velocity_dielectric")
     os.makedirs(args.out, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     synthetic = args.velocity is None or args.dielectric is None
@@ -78,11 +81,15 @@ def main(argv=None):
         dv, de = read_csv(args.velocity), read_csv(args.dielectric)
         mv = Model("velocity", omega=args.omega_v)
         md = Model("dielectric", omega=args.omega_d)
-    rv = fit(mv, dv)
-    rd = fit(md, de)
+    with progress.step("fit 1/4 velocity alone"):
+        rv = fit(mv, dv)
+    with progress.step("fit 2/4 dielectric alone"):
+        rd = fit(md, de)
     terms = [(mv, dv, "velocity"), (md, de, "dielectric")]
-    joint = fit(terms, share=["mu"], intervals="profile")
-    stm = fit(terms, share=["mu"], fix={"mu": 0.0})
+    with progress.step("fit 3/4 joint, shared mu (profile intervals)"):
+        joint = fit(terms, share=["mu"], intervals="profile")
+    with progress.step("fit 4/4 joint, mu = 0"):
+        stm = fit(terms, share=["mu"], fix={"mu": 0.0})
     comp = compare({"joint, mu free": joint, "joint, mu = 0": stm},
                    nested={"joint, mu free": {"null": "joint, mu = 0", "parameter": "mu"}})
     test = comp.nested["joint, mu free vs joint, mu = 0"]
@@ -100,8 +107,9 @@ def main(argv=None):
         for w in r.warnings:
             print(f"warning [{lab}]: {w}")
     png = os.path.join(args.out, "joint_velocity_dielectric.png")
-    plot_result(joint, png, title=f"{tag}joint velocity + dielectric fit, shared mu",
-                extra=[("STM (mu = 0)", stm)], synthetic=synthetic)
+    with progress.step("figure"):
+        plot_result(joint, png, title=f"{tag}joint velocity + dielectric fit, shared mu",
+                    extra=[("STM (mu = 0)", stm)], synthetic=synthetic)
     out = {"synthetic": synthetic, "mu_true": args.mu_true if synthetic else None,
            "noise_fraction_of_span": args.noise if synthetic else None, "seed": args.seed,
            "inputs": {"velocity": VEL, "dielectric": DIE} if synthetic else
