@@ -18,6 +18,8 @@ import sys
 
 import numpy as np
 
+from jtls.progress import add_progress_argument, from_args
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -47,6 +49,13 @@ def add_run_args(ap, L=8, R=300):
                     help="CPU devices to shard realizations over (default 0 = one per core)")
     ap.add_argument("--runs", default=None, help="directory of cached runs (default OUT/runs)")
     ap.add_argument("--out", default="out", help="output directory (default out/)")
+    add_progress_argument(ap)
+    ap.set_defaults(progress_prefix=os.path.splitext(os.path.basename(ap.prog))[0])
+
+
+def progress_of(args):
+    """The step announcer of a script built with :func:`add_run_args` (``--progress``)."""
+    return from_args(args, getattr(args, "progress_prefix", "fits"))
 
 
 def get_run(args, J0):
@@ -58,7 +67,9 @@ def get_run(args, J0):
     use_cpu_cores(args.cpu_devices)       # no-op once JAX has computed anything
     cfg = RunConfig(params=ModelParams(L=args.L, J0=J0), schedule=paper_schedule(args.sweeps),
                     realizations=args.realizations, seed=args.seed, chunk=args.chunk, dtype=args.dtype)
-    return cached_run(cfg, args.runs or os.path.join(args.out, "runs"))
+    with progress_of(args).step(f"annealing run J0 = {J0:g} K (L = {args.L}, {args.realizations} "
+                                "realizations; read from the cache when done before)"):
+        return cached_run(cfg, args.runs or os.path.join(args.out, "runs"))
 
 
 def main(argv=None):
@@ -75,7 +86,8 @@ def main(argv=None):
         path = get_run(args, J0)
         data = load(path)
         Ts = sorted(paper.get(J0, {}).keys()) or [0.1, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0]
-        rows = fit_table(data, Ts)
+        with progress_of(args).step(f"Eq. (3) fits J0 = {J0:g} K ({len(Ts)} temperatures)"):
+            rows = fit_table(data, Ts)
         for r in rows:
             pb = paper.get(J0, {}).get(r["T"])
             r["B_paper"], r["mu_paper"] = (pb if pb else (None, None))
