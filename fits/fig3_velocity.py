@@ -25,7 +25,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from table2 import add_run_args, get_run  # noqa: E402
+from table2 import add_run_args, get_run, progress_of  # noqa: E402
 
 T12 = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
 
@@ -50,8 +50,9 @@ def main(argv=None):
     curves = {}
     for J0 in args.J0:
         dos = TabulatedDOS.from_file(get_run(args, J0))
-        dv = np.asarray(jtls.velocity_shift_dos(T, dos, A, omega, C=args.C, T_ref=1.0))
-        r = fit(Model("velocity", omega=omega, T_ref=1.0), (T, dv), fix={"A": A})
+        with progress_of(args).step(f"dv/v of the annealed DOS and constant-mu fit, J0 = {J0:g} K"):
+            dv = np.asarray(jtls.velocity_shift_dos(T, dos, A, omega, C=args.C, T_ref=1.0))
+            r = fit(Model("velocity", omega=omega, T_ref=1.0), (T, dv), fix={"A": A})
         vals = dict(r.values)
         err = dict(r.stderr)
         res["J0"][f"{J0:g}"] = {"dv_over_v": dv.tolist(), "mu": vals.get("mu"), "mu_err": err.get("mu"),
