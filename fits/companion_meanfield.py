@@ -31,6 +31,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import jtls  # noqa: F401,E402
 from jtls.companion import meanfield as mf  # noqa: E402
+from jtls.progress import add_progress_argument, from_args  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "companion_results")
 
@@ -47,14 +48,15 @@ def rate_summary(run):
     }
 
 
-def table_one(key, args, kw, density, tag):
+def table_one(key, args, kw, density, tag, progress):
     """Both schemes of Table I (TG row) at one density; figure + numbers."""
     kw = dict(kw, density=density)
     schemes = {"density_per_rnn3": density}
     fig, ax = plt.subplots(1, 2, figsize=(10, 4))
     sch = []
     for W in (1.0, 10.0, 100.0):
-        run = mf.simulate(key, args.R, args.N, W, 1.0, W / 10.0, **kw)
+        with progress.step(f"Table I ({tag}): W = {W:g}, T = {W / 10:g}"):
+            run = mf.simulate(key, args.R, args.N, W, 1.0, W / 10.0, **kw)
         s = rate_summary(run)
         s.update(W=W, J=1.0, T=W / 10.0)
         sch.append(s)
@@ -65,7 +67,8 @@ def table_one(key, args, kw, density, tag):
     for WJ in (1.0, 3.1, 9.8):
         J = float(np.sqrt(2.0 / (1.0 + WJ**2)))
         W = WJ * J
-        run = mf.simulate(key, args.R, args.N, W, J, 0.1, **kw)
+        with progress.step(f"Table I ({tag}): W/J = {WJ:g}"):
+            run = mf.simulate(key, args.R, args.N, W, J, 0.1, **kw)
         s = rate_summary(run)
         s.update(W=W, J=J, T=0.1, W_over_J=WJ,
                  frac_abs_E_below_2T=float(np.mean(np.abs(run.E) < 0.2)))
@@ -102,7 +105,9 @@ def main(argv=None):
     ap.add_argument("--R", type=int, default=40, help="realizations per parameter set")
     ap.add_argument("--seed", type=int, default=2022)
     ap.add_argument("--out", default=OUT)
+    add_progress_argument(ap)
     args = ap.parse_args(argv)
+    progress = from_args(args, "companion_meanfield")
     os.makedirs(args.out, exist_ok=True)
     key = jax.random.PRNGKey(args.seed)
     kw = dict(coupling_dtype=jnp.float64, tol=1e-8)
@@ -115,7 +120,8 @@ def main(argv=None):
     dos = {}
     fig, ax = plt.subplots(1, 2, figsize=(10, 4))
     for T in (0.05, 0.1, 1.0, 2.0):
-        run = mf.simulate(key, args.R, args.N, 1.0, 1.0, T, **kw)
+        with progress.step(f"DOS at T = {T:g} J ({args.R} realizations of N = {args.N})"):
+            run = mf.simulate(key, args.R, args.N, 1.0, 1.0, T, **kw)
         c, h = mf.dos(run.E, bins=120, range=(-3, 3))
         aE = np.abs(run.E.ravel())
         dos[str(T)] = {
@@ -184,7 +190,7 @@ def main(argv=None):
     # ---- Table I, TG row, for both density conventions ----
     res["tableI_TG_row"] = {}
     for dname, dens in (("unit_density", mf.DENSITY_UNIT), ("mean_nn_density", mf.DENSITY_MEAN_NN)):
-        res["tableI_TG_row"][dname] = table_one(key, args, kw, dens, dname)
+        res["tableI_TG_row"][dname] = table_one(key, args, kw, dens, dname, progress)
     res["wall_seconds"] = time.time() - t_start
     with open(os.path.join(args.out, "meanfield.json"), "w") as fh:
         json.dump(res, fh, indent=1)

@@ -25,6 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import jtls  # noqa: F401,E402
 from jtls.companion import two_tls as st  # noqa: E402
+from jtls.progress import add_progress_argument, from_args  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "companion_results")
 CUTOFFS = (0.0, 1.5, 3.0, 4.5, 6.0)
@@ -39,7 +40,9 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=2013)
     ap.add_argument("--small", action="store_true", help="L = 9 / 7 instead of 18 / 13 (quick look)")
     ap.add_argument("--out", default=OUT)
+    add_progress_argument(ap)
     args = ap.parse_args(argv)
+    progress = from_args(args, "companion_two_tls")
     os.makedirs(args.out, exist_ok=True)
     sizes = {0.2: 9, 0.5: 7} if args.small else {0.2: 18, 0.5: 13}
     thr = 5.0 * args.g
@@ -51,7 +54,8 @@ def main(argv=None):
         fig, axes = plt.subplots(1, len(FIELDS), figsize=(5 * len(FIELDS), 4), sharey=True)
         for ax, h in zip(axes, FIELDS):
             for at in CUTOFFS:
-                r = st.simulate(key, args.R, L, x, at, h, batch=2)
+                with progress.step(f"x = {x:g}, L = {L}, cutoff {at:g}, field {h:g}: {args.R} realizations"):
+                    r = st.simulate(key, args.R, L, x, at, h, batch=2)
                 Et = float(r.e_tau_mean.mean())
                 E = np.geomspace(1e-3, 10.0, 500) * Et
                 P = st.reduction_factor(r.e_min, E)
