@@ -23,6 +23,7 @@ NAMESPACES = (
     "jtls", "jtls.observables", "jtls.fit", "jtls.resonator", "jtls.dos", "jtls.units",
     "jtls.companion.meanfield", "jtls.companion.relaxation", "jtls.companion.two_tls",
     "jtls.companion.strength", "jtls.simulated.dos", "jtls.simulated.observables",
+    "jtls.resonator.conversions",
 )
 
 #: Modules whose docstring examples are run.
@@ -37,6 +38,7 @@ DOCTEST_MODULES = (
     "jtls.fit.engine", "jtls.fit.solvers",
     "jtls._config", "jtls.data.csvio", "jtls.data.dataset", "jtls.data.tables",
     "jtls.resonator.quasiparticle", "jtls.resonator.response", "jtls.resonator.models",
+    "jtls.resonator.conversions",
 )
 
 #: Defining modules not yet brought to this standard (their docstrings are
@@ -120,6 +122,28 @@ def test_public_object_is_documented_and_typed(name):
 def test_pending_objects_still_lack_something():
     done = [n for n, o in OBJECTS.items() if _pending(o) and not _problems(o)]
     assert not done, f"complete now, narrow PENDING_MODULES to check them: {done}"
+
+
+def test_the_conversions_functions_are_checked():
+    # jtls.resonator.conversions has no __all__: its public functions are found by
+    # module; each must be in OBJECTS (so the parametrized test checks it) and
+    # must fail the checker once its Examples section is cut off
+    from jtls.resonator import conversions
+    names = {"omega_from_f0", "hbar_omega_kelvin", "dbm_to_watt", "watt_to_dbm", "photon_number",
+             "power_from_photon_number", "delta0_from_p0", "p0_from_delta0", "c_dip_from_delta0",
+             "delta0_from_c_dip", "fdelta0_from_c_dip", "delta0_from_acoustic_c",
+             "acoustic_c_from_p0"}
+    assert {f"jtls.resonator.conversions.{n}" for n in names} <= set(OBJECTS)
+    for n in sorted(names):
+        fn = getattr(conversions, n)
+        doc = fn.__doc__
+        assert _problems(fn) == [], n
+
+        def cut():
+            pass
+        cut.__doc__ = doc[:doc.index("Examples")]
+        cut.__signature__ = inspect.signature(fn)
+        assert _problems(cut) == ["no Examples section with a doctest"], n
 
 
 def test_the_checker_finds_what_is_missing():
