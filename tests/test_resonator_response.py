@@ -253,9 +253,12 @@ def test_bad_input_raises_named_value_error():
         R.resonant_response_dos(0.3, tab, OMEGA, 0.1)   # e_max = 0.4 K < 2 hbar omega
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_tabulated_dos_constant_table_reproduces_stm():
     """A TabulatedDOS holding a constant (cubic spline of a constant is exact) up to e_max = 60 K:
-    the integral stops at e_max, where tanh(E/2T) - tanh(E/2T_ref) < 1e-15 for T <= 1.7 K."""
+    the integral stops at e_max, where tanh(E/2T) - tanh(E/2T_ref) < 1e-15 for T <= 1.7 K.
+    No warning: the normalisation n0 = n(hbar omega, T -> 0) takes a table at its lowest
+    temperature (it used to evaluate the table at T = 0 K, outside its range, and warn)."""
     E = np.linspace(0.0, 60.0, 31)
     tab = jtls.TabulatedDOS.create([0.05, 0.5, 2.0], E, np.full((3, E.size), 2.0))
     Ts = np.array([0.06, 0.3, 1.0, 1.7])

@@ -184,6 +184,9 @@ def resonant_response_dos(T: ArrayLike, dos: DOSModel, omega: ArrayLike,
 def default_n0(dos: DOSModel, omega: ArrayLike) -> jax.Array:
     """The DOS value n0 = n(E = hbar omega, T = 0) that defines the loss tangent delta0.
 
+    A model valid only on a temperature range (:class:`jtls.dos.TabulatedDOS`, whose
+    ``T_range`` starts above 0 K) is taken at the lowest temperature of that range.
+
     With this normalisation F delta0 is the low-temperature, low-power TLS
     loss 1/Q_TLS(T -> 0) for every DOS model.
 
@@ -209,7 +212,10 @@ def default_n0(dos: DOSModel, omega: ArrayLike) -> jax.Array:
     0.7517
     """
     w = omega_to_kelvin(jnp.asarray(omega, dtype=float))
-    return dos(w, jnp.zeros_like(w))
+    # T -> 0: a model valid only on a temperature range (a TabulatedDOS) is taken at its
+    # lowest temperature, the table's own T -> 0 limit (not extrapolated, no warning)
+    t_low = float(getattr(dos, "T_range", (0.0, None))[0])
+    return dos(w, jnp.full_like(w, t_low))
 
 
 def frequency_shift_tls_dos(T: ArrayLike, dos: DOSModel, omega: ArrayLike, F_delta0: ArrayLike,
