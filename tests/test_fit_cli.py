@@ -1,11 +1,10 @@
 """`jtls fit` end to end: real thermal-conductivity files (../shared/data or $JTLS_DATA), plain CSV, errors.
 
 The real datasets are read-only files outside the repository (see
-/work/shared/data/README.md).  Without them the real-data tests are skipped
-locally and FAIL in CI (CI=true).
+../shared/data/README.md).  Without them the real-data tests fail, never skip
+(jtls.data.require_dataset), like every other real-data test.
 """
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +14,11 @@ import jtls
 from jtls.cli import main
 from jtls.fit import FitResult
 
-from conftest import shared_data_dir
 
 
 def _real(name):
-    p = Path(shared_data_dir()) / "thermal_conductivity" / name
-    if not p.is_file():
-        msg = f"real dataset {p} not found (set JTLS_DATA)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return p
+    from jtls.data import require_dataset
+    return Path(require_dataset(f"thermal_conductivity/{name}"))   # fail, never skip, if missing
 
 
 @pytest.fixture(autouse=True)
@@ -135,11 +128,8 @@ def test_compilation_cache_dir(monkeypatch, tmp_path):
 
 def test_cli_resonator_shift_real_file_matches_library_fit(capsys):
     # the 5.62 GHz Nb CPW resonator (../shared/data/resonator_nb_cpw), STM + quasiparticles
-    p = Path(shared_data_dir()) / "resonator_nb_cpw" / "freq_shift.csv"
-    if not p.is_file():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"real dataset {p} not found")
-        pytest.skip(f"real dataset {p} not found")
+    from jtls.data import require_dataset
+    p = Path(require_dataset("resonator_nb_cpw/freq_shift.csv"))   # fail, never skip, if missing
     omega = 2 * np.pi * 5619901372.0
     rc = main(["fit", str(p), "--observable", "resonator_shift", "--omega", repr(omega),
                "--fix", "mu=0", "--json"])

@@ -1,10 +1,9 @@
 """fits/resonator_shift.py on the real Nb resonator (../shared/data/resonator_nb_cpw):
 failed fits are shown as failed, never preferred; warnings reach the JSON.
 
-The dataset is read-only and outside the repository; without it the test is
-skipped locally and FAILS in CI (CI=true), like the other real-data tests."""
+The dataset is read-only and outside the repository; without it the test fails
+(never skips), like every other real-data test (jtls.data.require_dataset)."""
 import json
-import os
 import runpy
 import sys
 from pathlib import Path
@@ -17,11 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_resonator_shift_script_verdicts(tmp_path, monkeypatch):
-    data = Path(shared_data_dir()) / "resonator_nb_cpw" / "freq_shift.csv"
-    if not data.is_file():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"real dataset {data} not found")
-        pytest.skip(f"real dataset {data} not found")
+    from jtls.data import require_dataset
+    require_dataset("resonator_nb_cpw/freq_shift.csv")   # fail, never skip, if missing
     monkeypatch.setattr(sys, "argv", ["resonator_shift.py", "--out", str(tmp_path),
                                       "--data-dir", str(Path(shared_data_dir()))])
     with pytest.raises(SystemExit) as exc:
@@ -48,11 +44,8 @@ def test_low_temperature_mu_fit_is_not_ok_when_the_data_do_not_bound_mu(monkeypa
     its range [0, 1] and the 95 % one is the search limit 1, with a least-squares standard
     error of 1.05.  That is not a result: the fit must say mu is not determined (it was
     'ok', mu = 0.086 +- 1.05) and present no standard error for it."""
-    data = Path(shared_data_dir()) / "resonator_nb_cpw" / "freq_shift.csv"
-    if not data.is_file():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"real dataset {data} not found")
-        pytest.skip(f"real dataset {data} not found")
+    from jtls.data import require_dataset
+    data = Path(require_dataset("resonator_nb_cpw/freq_shift.csv"))   # fail, never skip, if missing
     import math
     from jtls.data import read_csv
     from jtls.fit import Model, fit
