@@ -179,6 +179,13 @@ def _compiled(fn, with_dos: bool):
     return jax.jit(lambda *a: f(None, *a))
 
 
+def lists_to_arrays(arrays: dict) -> dict:
+    """The named inputs with Python lists/tuples as float arrays; Python scalars stay weakly
+    typed (float32 in -> float32 out) and arrays are passed through."""
+    return {k: (np.asarray(v, dtype=float) if isinstance(v, (list, tuple)) else v)
+            for k, v in arrays.items()}
+
+
 def batched(fn, dos=None, **arrays):
     """Broadcast the named arrays, apply ``fn`` to every element (jit + vmap), restore the shape.
 
@@ -188,9 +195,7 @@ def batched(fn, dos=None, **arrays):
     function is cached per ``fn``.  The common float dtype of the inputs is
     kept (float32 in, float32 out).
     """
-    # lists/tuples become arrays; Python scalars stay weakly typed (float32 in -> float32 out)
-    arrays = {k: (np.asarray(v, dtype=float) if isinstance(v, (list, tuple)) else v)
-              for k, v in arrays.items()}
+    arrays = lists_to_arrays(arrays)
     V.broadcastable(**arrays)
     if dos is not None and "T" in arrays:
         V.dos_positive(dos, arrays["T"])

@@ -345,9 +345,7 @@ _kappa_dos_vmapped = jax.jit(jax.vmap(lambda dos, t, gb, gr: _kappa_extra_1(t, d
 
 def _broadcast_apply(fn, dos, **arrays):
     """Broadcast the arrays (common float dtype), apply the vmapped ``fn`` elementwise, reshape."""
-    # lists/tuples become arrays (as in jtls.observables._common.batched)
-    arrays = {k: (np.asarray(v, dtype=float) if isinstance(v, (list, tuple)) else v)
-              for k, v in arrays.items()}
+    arrays = c.lists_to_arrays(arrays)
     V.broadcastable(**arrays)
     if dos is not None and "T" in arrays:
         V.dos_positive(dos, arrays["T"])
