@@ -425,15 +425,16 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
             continue
         kind = spec.kinds[j]
         rel = se[j] / abs(_natural_scale(kind, x[j], params[j].min, params[j].max))
-        absurd = ((kind in (KIND_LOWER, KIND_UPPER) and rel > UNIDENTIFIED_REL)
-                  or (kind == KIND_BOTH and rel > UNIDENTIFIED_RANGE))
-        if absurd and j in near_phys:
+        one_sided = kind in (KIND_LOWER, KIND_UPPER)
+        if not ((one_sided and rel > UNIDENTIFIED_REL) or (kind == KIND_BOTH and rel > UNIDENTIFIED_RANGE)):
+            continue
+        if j in near_phys:
             # near a physical bound the profile (one-sided) interval is the result; a standard
             # error this large is meaningless and is not presented (it still sizes the profile steps)
             hide_se.append(j)
-        elif kind in (KIND_LOWER, KIND_UPPER) and rel > UNIDENTIFIED_REL:
+        elif one_sided:
             unident[names[j]] = f"its standard error is {rel:.3g} in ln({names[j]}): more than a factor 10"
-        elif kind == KIND_BOTH and rel > UNIDENTIFIED_RANGE:
+        else:
             unident[names[j]] = (f"its standard error {_fmt(se[j])} exceeds half its allowed range "
                                  f"[{_fmt(params[j].min)}, {_fmt(params[j].max)}]")
 
