@@ -49,8 +49,8 @@ def _mcse_check(f, target, what):
     assert abs(f.mean() - target) < K_MC * err, f"{what}: {f.mean():.5g} vs {target:.5g} (MC error {err:.3g}, ESS {n_eff:.0f})"
 
 
-@pytest.mark.parametrize("with_sigma", [True, False])
-def test_linear_gaussian_posterior_is_analytic(with_sigma):
+@pytest.mark.parametrize("with_sigma,metric", [(True, "auto"), (False, "auto"), (True, "adapt"), (False, "adapt")])
+def test_linear_gaussian_posterior_is_analytic(with_sigma, metric):
     rng = np.random.default_rng(0)
     sig = 0.05 + 0.05 * T_LIN
     y = 1.0 + 0.5 * T_LIN - 0.2 * T_LIN ** 2 + sig * rng.normal(size=T_LIN.size)
@@ -70,8 +70,10 @@ def test_linear_gaussian_posterior_is_analytic(with_sigma):
     # the least-squares optimum is beta_hat (to the solver's tolerance, far below the MC error)
     assert np.all(np.abs(np.array([res.values[k] for k in "abc"]) - beta) < 1e-3 * np.sqrt(np.diag(cov)))
 
-    post = sample_posterior(problem, res, num_samples=1000, num_chains=4, num_warmup=300, seed=1)
+    post = sample_posterior(problem, res, num_samples=1000, num_chains=4, num_warmup=300, seed=1, metric=metric)
     assert isinstance(post, PosteriorResult)
+    # auto: the least-squares covariance is usable here, so it is the metric
+    assert post.metric == ("laplace" if metric == "auto" else "adapt")
     assert post.samples.shape == (4, 1000, 3) and post.names == ["a", "b", "c"]
     assert int(post.divergences.sum()) == 0
     summ = post.summary()
@@ -126,6 +128,13 @@ def test_log_likelihood_forms_and_prior_jacobian():
     for bad in (0.0, 1.0, 1.5):
         with pytest.raises(ValueError, match="target_accept must lie in"):
             sample_posterior(problem, res, target_accept=bad)
+    with pytest.raises(ValueError, match="metric must be one of"):
+        sample_posterior(problem, res, metric="euclidean")
+    # metric='laplace' refuses a least-squares covariance it cannot use (here: not finite)
+    import dataclasses
+    broken = dataclasses.replace(res, covariance=np.full_like(np.asarray(res.covariance), np.nan))
+    with pytest.raises(ValueError, match="metric='laplace' needs the least-squares covariance"):
+        sample_posterior(problem, broken, metric="laplace")
 
 
 def test_diagnostics_against_blackjax_and_ar1():

@@ -181,6 +181,33 @@ def test_dipolar_gap_and_gaussian_models_are_usable():
                                math.pi**2 / 6 * 0.3 * T, rtol=1e-13)
 
 
+def test_relaxation_kernel_derivatives_against_mpmath():
+    # dG/d ln b (the kernel's closed-form derivative rule) and d2G/d(ln b)^2 against mpmath
+    # differentiation of G = d artanh(1/d) - 1, d = sqrt(1 - i b), at 80 digits (the
+    # cancellation of Re G ~ 2/(15 b^2) at large b needs them); both branches, the switch at
+    # b = 8 and b = 1 (where z = 1/(1 - i b) changes form)
+    import jax
+    import jax.numpy as jnp
+    import mpmath as mp
+    from jtls.observables._kernels import relaxation_kernel
+
+    def G(lb):
+        d = mp.sqrt(1 - 1j * mp.exp(lb))
+        return d * mp.atanh(1 / d) - 1
+
+    grads = {part: (jax.grad(lambda x, p=part: p(relaxation_kernel(x))),
+                    jax.grad(jax.grad(lambda x, p=part: p(relaxation_kernel(x)))))
+             for part in (jnp.real, jnp.imag)}
+    with mp.workdps(80):
+        for lb in (-36.0, -18.4, -3.0, -0.1, 0.0, 0.1, 1.5, math.log(8.0) - 1e-9, math.log(8.0) + 1e-9,
+                   3.0, 9.0, 27.0, 36.0):
+            d1, d2 = mp.diff(G, mp.mpf(lb), 1), mp.diff(G, mp.mpf(lb), 2)
+            for part, ref1, ref2 in ((jnp.real, d1.real, d2.real), (jnp.imag, d1.imag, d2.imag)):
+                g1, g2 = (float(f(lb)) for f in grads[part])
+                assert abs(g1 - float(ref1)) <= 1e-12 * abs(float(ref1)), (lb, part.__name__, g1, ref1)
+                assert abs(g2 - float(ref2)) <= 1e-8 * abs(float(ref2)), (lb, part.__name__, g2, ref2)
+
+
 def test_relaxation_x_integral_closed_form_against_mpmath():
     # Re/Im G(b) are the x-integrals of Eq. (8) and of the relaxation absorption;
     # reference: direct mpmath quadrature of the integrals as written.

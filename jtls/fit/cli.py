@@ -178,6 +178,10 @@ def register(subparsers):
     p.add_argument("--samples", type=int, default=1000, metavar="N", help="posterior draws per chain")
     p.add_argument("--chains", type=int, default=4, metavar="K", help="posterior chains")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="posterior random seed")
+    p.add_argument("--metric", choices=("auto", "laplace", "adapt"), default="auto",
+                   help="NUTS metric: the least-squares covariance with the step size tuned (laplace), "
+                        "window adaptation of both (adapt), or laplace where that covariance is usable "
+                        "(auto, the default)")
     p.add_argument("--encoding", default=None, metavar="ENC",
                    help="text encoding of FILE (default: detected -- byte-order mark, UTF-8, UTF-16, "
                         "cp1252, Latin-1 -- and noted in the report)")
@@ -268,7 +272,8 @@ def _run(args, caught) -> int:
     model = Model(observable, fixed=fixed, free=free,
                   dos=None if args.dos == "power_law" else args.dos, **ctx)
     label = ds.material or Path(args.file).stem
-    post_opts = {"num_samples": args.samples, "num_chains": args.chains, "seed": args.seed}
+    post_opts = {"num_samples": args.samples, "num_chains": args.chains, "seed": args.seed,
+                 "metric": args.metric}
     from ..progress import from_args
     progress = from_args(args)
     with progress.step(_step_text(observable, ds, args)):
