@@ -24,6 +24,7 @@ from .inference import infer
 from .result import FitResult
 from .solvers import STATUS, SOLVERS, SolverOptions
 from .kernel import dispatch_solve, flatten_inputs
+from .scan import global_scan
 from .structure import flat_inputs as _flat_inputs, structure as _structure
 
 
@@ -404,19 +405,20 @@ def result_parts(problem: Problem, method: str) -> dict:
 
 
 def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = None,
-           intervals=None) -> FitResult:
+           intervals=None, scan=None) -> FitResult:
     """Turn solver output into a :class:`FitResult`: the verdict of
     :func:`jtls.fit.inference.infer` (physical bounds, identifiability,
     intervals, tests) on the solution.
 
     ``parts``: :func:`result_parts` of the problem, if already built;
-    ``intervals``: see :func:`fit`."""
+    ``intervals``: see :func:`fit`; ``scan``: the grid profiles of
+    :func:`jtls.fit.scan.global_scan` (stored in ``extra["scan"]``, and judged)."""
     spec = problem.spec
     params = problem.params
     n_points = int(sum(p.T.size for p in problem.points))
     absolute = all(k == "sigma" for k in problem.kinds)
     inf = infer(problem, np.asarray(out.u, float), np.asarray(x, float), np.asarray(r, float),
-                np.asarray(J, float), STATUS[int(out.status)], intervals=intervals)
+                np.asarray(J, float), STATUS[int(out.status)], intervals=intervals, scan=scan)
     fparams = [params[i] for i in spec.free]
     values = {p.name: float(p.value) for p in params}
     stderr = {p.name: 0.0 for p in params}
@@ -630,8 +632,12 @@ def run_problem(problem: Problem, method: str = "lm", opts: SolverOptions | None
     real = tuple(p.T.size for p in problem.points)
     pending = dispatch_solve(method, problem.spec, sizes, flat, opts, real=real)
     parts = result_parts(problem, method)   # Python work while the compiled solve runs
-    out, x, r, J = pending()
-    return finish(problem, out, x, r, J, method, parts, intervals=intervals)
+    scan = global_scan(problem, method, opts, pending())
+    res = finish(problem, *scan.solution, method, parts, intervals=intervals, scan=scan.records)
+    if scan.records:
+        res.extra["scan"] = scan.records
+    res.warnings.extend(scan.warnings)
+    return res
 
 
 def predict(result: FitResult, label: str | None = None, T: ArrayLike | None = None,

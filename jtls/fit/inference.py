@@ -199,13 +199,16 @@ def _linear_stderr(J, scale2) -> np.ndarray:
     return np.sqrt(np.diag(np.linalg.inv(Hs)) * scale2) / d
 
 
-def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
+def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None) -> dict:
     """Judge a solved problem (see the module docstring).
 
     ``u, x`` : (n,) internal and physical optimum of the free parameters;
     ``r`` : (m,) weighted residuals; ``J`` : (m, n) d r / d x;
     ``solver_status`` : the solver's verdict; ``intervals`` : None, "profile"
-    (every free parameter) or a list of free parameter names.
+    (every free parameter) or a list of free parameter names; ``scan`` : the
+    grid profiles of :func:`jtls.fit.scan.global_scan` (a parameter whose
+    profile stays below the 95 % level at the grid value next to a search
+    limit is not determined, as with a profile interval open there).
 
     Returns a dict with keys values, stderr, cov, corr, at_bound, status,
     messages, warnings, tests, intervals, r, chi2, dof, identifiability.
@@ -481,6 +484,20 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None) -> dict:
                     what = "its search limit" if k95 == "limit" else "any value"
                     unident[names[j]] = (f"the data do not bound it from {side_word} at 95 % (chi^2 stays "
                                          f"below the 95 % level up to {what}; the 68 % interval closes)")
+
+    # ---- the global scan's grid profile (jtls.fit.scan) ----------------------
+    for rec in scan or ():
+        if rec["parameter"] not in names or rec["parameter"] in unident:
+            continue
+        j = names.index(rec["parameter"])
+        vals, d = rec["values"], rec["delta_chi2"]
+        for side, b, phys in _bound_sides(params[j], spec.kinds[j]):
+            k = 0 if side < 0 else len(vals) - 1
+            if not phys and not held[j] and vals[k] != x[j] and d[k] < rec["level95"]:
+                unident[names[j]] = (
+                    f"the data do not bound it from {'below' if side < 0 else 'above'} at 95 % (global scan: "
+                    f"chi^2 stays below the 95 % level up to {names[j]} = {_fmt(vals[k])}, next to its "
+                    f"search limit {_fmt(b)})")
 
     # ---- 5. lack of fit ---------------------------------------------------
     lof = {}

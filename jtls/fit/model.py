@@ -115,6 +115,7 @@ class Observable:
     static_context: tuple = ()
     physical: Mapping = dataclasses.field(default_factory=dict)
     validate: Callable | None = None
+    scan: Mapping = dataclasses.field(default_factory=dict)
 
     def __hash__(self):
         return hash(("jtls.fit.Observable", self.name, id(self.func)))
@@ -135,7 +136,7 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
                         quantity: str = "", description: str = "",
                         held: Mapping | None = None, static_context: Sequence[str] = (),
                         physical: Mapping | None = None, validate: Callable | None = None,
-                        overwrite: bool = False) -> Observable:
+                        scan: Mapping | None = None, overwrite: bool = False) -> Observable:
     """Register an observable for fitting under ``name``.
 
     Parameters
@@ -179,6 +180,9 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
         (naming the argument) for data the observable cannot describe, e.g.
         temperatures outside a tabulated range; called before every fit with
         the fixed parameter values and the settings.
+    scan : ``{name: values or callable(T, context) -> values}`` grid along which
+        every fit checks that its optimum is global (:mod:`jtls.fit.scan`): for
+        parameters whose chi^2 profile can have several minima.
     overwrite : replace an existing registration of ``name``.
 
     Returns
@@ -222,9 +226,10 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
         for k in d:
             if k not in params and not (k == "offset" and what != "grid"):
                 raise ValueError(f"observable {name!r}: {what} names unknown parameter {k!r}")
-    for k in (physical or {}):
-        if k not in params:
-            raise ValueError(f"observable {name!r}: physical names unknown parameter {k!r}")
+    for what, names in (("physical", physical), ("scan", scan)):
+        for k in (names or {}):
+            if k not in params:
+                raise ValueError(f"observable {name!r}: {what} names unknown parameter {k!r}")
     for k in static_context:
         if k not in tuple(context):
             raise ValueError(f"observable {name!r}: static_context names {k!r}, which is not in "
@@ -237,7 +242,7 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
                      description=description, held={k: float(v) for k, v in (held or {}).items()},
                      static_context=tuple(static_context),
                      physical={k: (bool(a), bool(b)) for k, (a, b) in (physical or {}).items()},
-                     validate=validate)
+                     validate=validate, scan=dict(scan or {}))
     REGISTRY[name] = obs
     return obs
 

@@ -1,0 +1,160 @@
+"""Global check of a fit along a declared parameter: one batched solve per grid value.
+
+A least-squares solver finds a local minimum.  For a parameter whose
+chi^2 profile can have several minima -- J0/h0 of the simulated-DOS
+observables, whose curve shapes change non-monotonically across the library
+-- an observable declares scan values (``register_observable(...,
+scan={name: values or callable(T, context)})``).  After the solve,
+:func:`global_scan` holds the parameter at every scan value and solves for
+the others (one batched, compiled constrained solve,
+:func:`jtls.fit.constrained.solve_held`), which gives the profile
+chi^2_p(v) on the grid:
+
+* if some chi^2_p(v) lies below the fit's chi^2 by more than
+  :data:`RESTART_DELTA` (in units of s^2, the noise scale as in
+  :mod:`jtls.fit.profile`), the solver had stopped in a secondary minimum:
+  it is restarted from that held solution with every parameter free, the
+  better solution is kept and a warning says so;
+* if the profile has another local minimum below the 95 % level of the
+  best one, separated from it by a barrier above that level, a warning
+  names it: the 95 % confidence set is then not one interval, and the
+  reported interval covers the best minimum only.
+
+The grid profile is returned for the report (``FitResult.extra["scan"]``:
+parameter, values, Delta chi^2 / s^2 at each, the 95 % level).
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from .constrained import ACCEPT, solve_held, start_points
+from .kernel import dispatch_solve, flatten_inputs
+from .profile import level_delta
+
+#: A grid point below the fit's chi^2 by more than this (Delta chi^2 / s^2) restarts the solver.
+RESTART_DELTA = 0.01
+
+
+class ScanOutcome(NamedTuple):
+    """``solution``: (out, x, r, J) after any restart; ``records``: one dict per scanned
+    parameter; ``warnings``: sentences for the report."""
+    solution: tuple
+    records: list
+    warnings: list
+
+
+def _scan_values(problem, name):
+    """(free index, grid values inside the bounds) of parameter ``name``, or None."""
+    spec = problem.spec
+    free_names = [problem.params[i].name for i in spec.free]
+    for model, pts, ctx in zip(problem.models, problem.points, problem.contexts):
+        obs = model.observable
+        for base, g in getattr(obs, "scan", {}).items():
+            if name != base and not name.startswith(base + "["):
+                continue
+            if name not in free_names:
+                return None
+            j = free_names.index(name)
+            vals = g(pts.T, dict(ctx)) if callable(g) else g
+            p = problem.params[spec.free[j]]
+            vals = sorted({float(v) for v in np.asarray(vals, float).ravel() if p.min < v < p.max})
+            return (j, vals) if vals else None
+    return None
+
+
+def scanned_parameters(problem) -> list:
+    """Free parameters of ``problem`` that an observable declares a scan for."""
+    out = []
+    for i in problem.spec.free:
+        name = problem.params[i].name
+        if _scan_values(problem, name) is not None:
+            out.append(name)
+    return out
+
+
+def _profile_warning(name, values, d, level, best):
+    """Sentence naming a second local minimum of the grid profile below ``level`` that a
+    barrier above ``level`` separates from the best one (index ``best``), else None."""
+    mins = [k for k in range(len(d))
+            if (k == 0 or d[k] <= d[k - 1]) and (k == len(d) - 1 or d[k] <= d[k + 1])]
+    for k in mins:
+        if k == best or d[k] > level:
+            continue
+        lo, hi = sorted((k, best))
+        if max(d[lo:hi + 1]) > level:
+            return (f"{name}: the chi^2 profile has a second minimum at {values[k]:.4g} "
+                    f"(Delta chi^2/s^2 = {d[k]:.2f}, below the 95 % level {level:.2f}) beyond a barrier "
+                    f"above that level: the 95 % confidence set is not one interval, and the interval "
+                    f"reported covers the best minimum ({values[best]:.4g}) only")
+    return None
+
+
+def global_scan(problem, method, opts, solution) -> ScanOutcome:
+    """Check a solved problem along its declared scan parameters (module docstring).
+
+    Parameters
+    ----------
+    problem : :class:`jtls.fit.engine.Problem`
+    method, opts : the solver and its options (used for a restart).
+    solution : ``(out, x, r, J)`` of the solve (numpy; see :func:`jtls.fit.kernel.dispatch_solve`).
+
+    Returns
+    -------
+    ScanOutcome
+        Unchanged ``solution`` and no records when no free parameter is scanned.
+    """
+    names = scanned_parameters(problem)
+    if not names:
+        return ScanOutcome(solution, [], [])
+    spec, arrays = problem.spec, problem.arrays
+    absolute = all(k == "sigma" for k in problem.kinds)
+    real = tuple(p.T.size for p in problem.points)
+    n = spec.n_free
+    records, warnings = [], []
+    for name in names:
+        out, x, r, J = solution
+        j, vals = _scan_values(problem, name)
+        u = np.asarray(out.u, float)
+        chi2 = float(r @ r) if np.isfinite(r).all() else math.inf
+        N = int(r.size)
+        if not math.isfinite(chi2) or not np.isfinite(u).all():
+            u = np.asarray(problem.u0, float)
+        starts = [start_points(spec, u, {j: v}) for v in vals]
+        c = solve_held(spec, arrays, np.stack([s[0] for s in starts]), np.stack([s[1] for s in starts]))
+        ok = np.array([int(s) in ACCEPT for s in c.status]) & np.isfinite(c.chi2)
+        if not ok.any():
+            warnings.append(f"{name}: the global scan over {len(vals)} values found no solution")
+            continue
+        k_best = int(np.argmin(np.where(ok, c.chi2, np.inf)))
+        scale2 = 1.0 if absolute or not math.isfinite(chi2) else max(chi2 / max(N - n, 1), 1e-300)
+        if float(c.chi2[k_best]) < chi2 - RESTART_DELTA * scale2:
+            flat, sizes = flatten_inputs(c.u[k_best], arrays)
+            new = dispatch_solve(method, spec, sizes, flat, opts, real=real)()
+            r_new = np.asarray(new[2], float)
+            chi2_new = float(r_new @ r_new) if np.isfinite(r_new).all() else math.inf
+            if chi2_new < chi2:
+                warnings.append(
+                    f"{name}: the solver had stopped in a secondary minimum (chi^2 = {chi2:.6g} at "
+                    f"{name} = {float(x[j]):.4g}); the global scan over {len(vals)} values found a lower one "
+                    f"and the fit was restarted from {name} = {vals[k_best]:.4g}")
+                solution = new
+                out, x, r, J = new
+                chi2 = chi2_new
+        if not math.isfinite(chi2):
+            continue
+        scale2 = 1.0 if absolute else max(chi2 / max(N - n, 1), 1e-300)
+        pts = sorted([(float(v), float(c2)) for v, c2, good in zip(vals, c.chi2, ok) if good]
+                     + [(float(x[j]), chi2)])
+        values = [v for v, _ in pts]
+        d = [max((c2 - chi2) / scale2, 0.0) for _, c2 in pts]
+        level = level_delta("95", None if absolute else N - n)
+        best = values.index(float(x[j]))
+        msg = _profile_warning(name, values, d, level, best)
+        if msg:
+            warnings.append(msg)
+        records.append({"parameter": name, "values": values, "delta_chi2": d, "level95": level,
+                        "failed": [float(v) for v, good in zip(vals, ok) if not good]})
+    return ScanOutcome(solution, records, warnings)
