@@ -483,7 +483,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None) ->
                     # arbitrary bound -- not determined, even when the 68 % one closes
                     what = "its search limit" if k95 == "limit" else "any value"
                     unident[names[j]] = (f"the data do not bound it from {side_word} at 95 % (chi^2 stays "
-                                         f"below the 95 % level up to {what}; the 68 % interval closes)")
+                                         f"below the 95 % level up to {what}, while the 68 % interval closes)")
 
     # ---- the global scan's grid profile (jtls.fit.scan) ----------------------
     for rec in scan or ():

@@ -91,13 +91,18 @@ CORNERS = {"upper left": (0.02, 0.98, "left", "top"), "upper right": (0.98, 0.98
 
 
 def verdict_panel(ax, fits: dict, width: int = 95) -> None:
-    """Write each fit's status, its mu (interval, upper limit or 'fixed') and its
-    warnings into ``ax`` (an axis turned off, below the plots: never on the data)."""
+    """Write each fit's status, its DOS parameter -- mu, or J0_h0 for the simulated DOS --
+    (interval, upper limit or 'fixed') and its warnings into ``ax`` (an axis turned off,
+    below the plots: never on the data)."""
     ax.axis("off")
     lines = []
     for k, r in fits.items():
-        mu_s = param_line(r, "mu") if "mu" in r.free else "mu = 0 (fixed)"
-        lines.append(f"{k}: status {r.status}; {mu_s}")
+        name = "J0_h0" if "J0_h0" in r.names else "mu"
+        if name in r.free:
+            dos_s = param_line(r, name)
+        else:
+            dos_s = f"{name} = {r.values[name]:.4g} (fixed)" if name in r.values else "mu = 0 (fixed)"
+        lines.append(f"{k}: status {r.status}; {dos_s}")
         for w in r.warnings:
             lines.append("   ! " + (w[:width] + "..." if len(w) > width else w))
     ax.text(0.0, 1.0, "\n".join(lines), transform=ax.transAxes, va="top", ha="left", fontsize=6.5,
