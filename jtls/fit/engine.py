@@ -24,7 +24,7 @@ from .inference import infer
 from .result import FitResult
 from .solvers import STATUS, SOLVERS, SolverOptions
 from .kernel import dispatch_solve, flatten_inputs
-from .scan import global_scan
+from .scan import ScanOutcome, global_scan
 from .structure import flat_inputs as _flat_inputs, structure as _structure
 
 
@@ -454,7 +454,7 @@ def fit(model: Model | str | Sequence, data: Any = None, *, share: Sequence[str]
         options: SolverOptions | None = None, bootstrap: int = 0, key: jax.Array | None = None,
         level: float = 0.68, intervals: str | Sequence[str] | None = None,
         posterior: str | None = None, posterior_options: dict | None = None,
-        progress: Callable[[int, int], Any] | None = None) -> FitResult:
+        progress: Callable[[int, int], Any] | None = None, scan: bool = True) -> FitResult:
     """Fit one model to one dataset, or several (model, data[, label]) terms jointly.
 
     Parameters
@@ -499,11 +499,18 @@ def fit(model: Model | str | Sequence, data: Any = None, *, share: Sequence[str]
         ``result.extra["posterior"]``.
     posterior_options : dict, optional
         Passed to :func:`jtls.fit.posterior.sample_posterior` (num_samples,
-        num_chains, seed, num_warmup, priors).
+        num_chains, seed, num_warmup, priors, target_accept, metric).
     progress : callable, optional
         Called with ``(resamples done, total)`` as the bootstrap proceeds
         (after each compiled call of :data:`jtls.fit.batch.BOOTSTRAP_CHUNK`
         resamples).
+    scan : bool
+        Check the optimum along the parameters an observable declares a scan
+        for (J0_h0 of the simulated DOS): :mod:`jtls.fit.scan` -- a restart
+        from a lower grid point, a warning for a second minimum, and
+        ``unidentified`` when the grid profile stays below the 95 % level up
+        to a search limit.  Default True; False skips it (faster, e.g. in
+        simulation studies, and without those verdicts).
 
     Returns
     -------
@@ -541,7 +548,7 @@ def fit(model: Model | str | Sequence, data: Any = None, *, share: Sequence[str]
     if posterior not in (None, "nuts"):
         raise ValueError(f"posterior must be None or 'nuts', got {posterior!r}")
     opts = options or (SolverOptions() if method == "lm" else SolverOptions(max_steps=1000))
-    res = run_problem(problem, method, opts, intervals=intervals)
+    res = run_problem(problem, method, opts, intervals=intervals, scan=scan)
     if posterior == "nuts":
         from .posterior import sample_posterior
         if not problem.free_names:
@@ -582,7 +589,7 @@ def fit(model: Model | str | Sequence, data: Any = None, *, share: Sequence[str]
 
 
 def run_problem(problem: Problem, method: str = "lm", opts: SolverOptions | None = None,
-                intervals: str | Sequence[str] | None = None) -> FitResult:
+                intervals: str | Sequence[str] | None = None, scan: bool = True) -> FitResult:
     """Solve a problem made by :func:`build_problem` and infer what the data determine.
 
     :func:`fit` is ``build_problem`` then ``run_problem`` (then bootstrap or
@@ -598,6 +605,8 @@ def run_problem(problem: Problem, method: str = "lm", opts: SolverOptions | None
     opts : SolverOptions, optional
         Stopping rules (default ``SolverOptions()``).
     intervals : None, "profile" or sequence of str
+        As in :func:`fit`.
+    scan : bool
         As in :func:`fit`.
 
     Returns
@@ -632,7 +641,10 @@ def run_problem(problem: Problem, method: str = "lm", opts: SolverOptions | None
     real = tuple(p.T.size for p in problem.points)
     pending = dispatch_solve(method, problem.spec, sizes, flat, opts, real=real)
     parts = result_parts(problem, method)   # Python work while the compiled solve runs
-    scan = global_scan(problem, method, opts, pending())
+    if scan:
+        scan = global_scan(problem, method, opts, pending())
+    else:
+        scan = ScanOutcome(pending(), [], [])
     res = finish(problem, *scan.solution, method, parts, intervals=intervals, scan=scan.records)
     if scan.records:
         res.extra["scan"] = scan.records
