@@ -67,6 +67,7 @@ EXCLUDED = {
                                "the repository (a docs build must work from the repository alone)",
     "thermal_conductivity_j0h0.py": "needs the measured κ datasets of shared/data",
     "resonator_shift.py": "needs the measured Nb resonator data of shared/data",
+    "resonator_j0h0.py": "needs the measured Nb resonator data of shared/data",
     "resonator_loss.py": "needs the measured Nb resonator data of shared/data",
     "tabulated_velocity.py": "its A-free fits end in status max_steps and the figure still draws "
                              "them; it returns to the gallery when the figure shows only results",
