@@ -81,3 +81,21 @@ def test_second_minimum_rule():
 def test_scan_must_name_a_parameter():
     with pytest.raises(ValueError, match="scan names unknown parameter 'k'"):
         register_observable("scan_test_line", lambda T, a: a * T, ("a",), scan={"k": [1.0]}, overwrite=True)
+
+
+def test_fit_many_gives_each_dataset_the_verdict_of_fit():
+    """fit_many runs the same global check as fit (records, warnings, verdict)."""
+    from jtls.fit.batch import fit_many
+    model = Model("thermal_conductivity", dos="simulated")
+    T = np.geomspace(0.06, 1.0, 30)
+    y0 = np.asarray(model.predict(jnp.asarray(T), {"B": 1.0, "J0_h0": 0.14, "h0": 10.0}, model.resolve_context()))
+    rng = np.random.default_rng(5)
+    sets = [(T, y0 * (1 + 0.01 * rng.normal(size=T.size))) for _ in range(2)]
+    many = fit_many(model, sets)
+    for d, r in zip(sets, many):
+        one = fit(model, d)
+        assert r.status == one.status == "ok"
+        assert r["J0_h0"] == pytest.approx(one["J0_h0"], rel=1e-6)
+        assert r.extra["scan"][0]["values"] == pytest.approx(one.extra["scan"][0]["values"])
+        assert r.extra["scan"][0]["delta_chi2"] == pytest.approx(one.extra["scan"][0]["delta_chi2"], abs=1e-6)
+    assert all("scan" not in r.extra for r in fit_many(model, sets, scan=False))

@@ -36,7 +36,7 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
-from .engine import Problem, build_problem, finish, run_problem
+from .engine import Problem, build_problem, judge, run_problem
 from .kernel import SingleKernel
 from .objective import Arrays, bucket_size, pad_arrays
 from .result import FitResult
@@ -165,7 +165,7 @@ def _solved_rows(model, datasets, method, options, start, progress, kw):
 
 
 def fit_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOptions | None = None,
-             start: str = "each", progress: Callable | None = None, **kw) -> list:
+             start: str = "each", progress: Callable | None = None, scan: bool = True, **kw) -> list:
     """Fit ``model`` to every dataset in compiled calls of :data:`FIT_CHUNK` fits.
 
     ``kw`` are passed to :func:`jtls.fit.engine.build_problem` (fix, initial,
@@ -173,9 +173,13 @@ def fit_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOp
     automatic guess; ``start="first"``: all start from the first dataset's
     guess (faster for many similar datasets, e.g. noise draws).
     ``progress``: called with ``(fits done, total)`` after each compiled call.
-    Returns a list of :class:`FitResult` in the order of ``datasets``.
+    ``scan``: the global check of :func:`jtls.fit.fit` along J0/h0 (simulated DOS), one
+    dataset at a time after the batched solves (default True, as in ``fit``).
+    Returns a list of :class:`FitResult` in the order of ``datasets``: the same verdicts as
+    :func:`jtls.fit.fit` gives each dataset.
     """
-    return [finish(p, out, x, r, J, method)
+    opts = options or SolverOptions()
+    return [judge(p, (out, x, r, J), method, opts, scan=scan)
             for p, out, x, r, J in _solved_rows(model, datasets, method, options, start, progress, kw)]
 
 

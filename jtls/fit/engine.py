@@ -641,14 +641,19 @@ def run_problem(problem: Problem, method: str = "lm", opts: SolverOptions | None
     real = tuple(p.T.size for p in problem.points)
     pending = dispatch_solve(method, problem.spec, sizes, flat, opts, real=real)
     parts = result_parts(problem, method)   # Python work while the compiled solve runs
-    if scan:
-        scan = global_scan(problem, method, opts, pending())
-    else:
-        scan = ScanOutcome(pending(), [], [])
-    res = finish(problem, *scan.solution, method, parts, intervals=intervals, scan=scan.records)
-    if scan.records:
-        res.extra["scan"] = scan.records
-    res.warnings.extend(scan.warnings)
+    return judge(problem, pending(), method, opts, parts, intervals=intervals, scan=scan)
+
+
+def judge(problem: Problem, solution, method: str, opts: SolverOptions, parts: dict | None = None,
+          intervals=None, scan: bool = True) -> FitResult:
+    """The global check along declared scan parameters (:mod:`jtls.fit.scan`, when ``scan``)
+    and then :func:`finish` on a solution ``(out, x, r, J)``: what :func:`run_problem` and
+    :func:`jtls.fit.batch.fit_many` do after their solves."""
+    outcome = global_scan(problem, method, opts, solution) if scan else ScanOutcome(solution, [], [])
+    res = finish(problem, *outcome.solution, method, parts, intervals=intervals, scan=outcome.records)
+    if outcome.records:
+        res.extra["scan"] = outcome.records
+    res.warnings.extend(outcome.warnings)
     return res
 
 
