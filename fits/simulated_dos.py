@@ -15,7 +15,8 @@ $JTLS_SIMULATED_LIBRARY) and of ``Model(..., dos="simulated")``:
    J0/h0 over the draws is sigma_noise; the fresh run's own Monte-Carlo noise
    is estimated by splitting it into halves (sigma_run).  Pass when
    |median - truth| <= 2 sqrt(sigma_noise^2 + sigma_run^2).  The same for
-   kappa(T) (0.05-2 K, 1 % relative noise, B and J0_h0 free).
+   kappa(T) and for the specific heat C_v(T) (both 0.05-2 K, 30 points, 1 %
+   relative noise, B and J0_h0 free).
 2. **Fig. 3.**  The noiseless dv/v of the fresh J0 = 2 and 3 K runs at the 12
    temperatures 0.1-1 K fitted with the constant-mu Eq. (3) model (paper:
    mu = 0.13 and 0.2) and with the simulated family (should give 0.2, 0.3).
@@ -96,12 +97,21 @@ def kappa_curve(dos, T, B=1.0):
     return np.asarray(jtls.thermal_conductivity_dos(T, dos)) / B
 
 
+def cv_curve(dos, T, B=1.0):
+    import jtls
+    return np.asarray(jtls.specific_heat_dos(T, dos)) * B
+
+
+#: The recovery cases: observable name of jtls.fit, and the seed offset of its noise draws.
+KINDS = {"velocity": 0, "kappa": 1, "specific_heat": 2}
+
+
 def recover(kind, doses, truth, args, omega, A):
     """Fit noise draws of the whole-run curve and the two half-run curves; returns a summary dict."""
     from jtls.data import Dataset
     from jtls.fit import Model, fit
     from jtls.fit.batch import fit_many
-    rng = np.random.default_rng(int(truth * 1000) + (0 if kind == "velocity" else 1))
+    rng = np.random.default_rng(int(truth * 1000) + KINDS[kind])
     if kind == "velocity":
         T = np.geomspace(0.03, 2.0, 40)
         curves = [velocity_curve(d, T, omega, A) for d in doses]
@@ -112,8 +122,8 @@ def recover(kind, doses, truth, args, omega, A):
         half = [fit(model, Dataset(T=T, value=c, omega=omega)) for c in curves[1:]]
     else:
         T = np.geomspace(0.05, 2.0, 30)
-        curves = [kappa_curve(d, T) for d in doses]
-        model = Model("thermal_conductivity", dos="simulated")
+        curves = [(kappa_curve if kind == "kappa" else cv_curve)(d, T) for d in doses]
+        model = Model("thermal_conductivity" if kind == "kappa" else "specific_heat", dos="simulated")
         noisy = [curves[0] * np.exp(0.01 * rng.standard_normal(T.size)) for _ in range(args.draws)]
         sets = [Dataset(T=T, value=y) for y in noisy]
         half = [fit(model, Dataset(T=T, value=c)) for c in curves[1:]]
@@ -231,7 +241,7 @@ def main(argv=None):
     os.makedirs(tmpdir, exist_ok=True)
     for r in args.ratios:
         runs[r] = halves(fresh_run(r, args, lib.meta), tmpdir)
-        for kind in ("velocity", "kappa"):
+        for kind in KINDS:
             key = f"{kind} J0/h0={r:g}"
             res["recovery"][key] = recover(kind, runs[r], r, args, omega, A)
             print(key, json.dumps(res["recovery"][key]), flush=True)
