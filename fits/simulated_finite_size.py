@@ -1,7 +1,7 @@
-"""Finite-size check of the simulated-DOS library (issue 11, item 2): L = 8, 10, 12 at two J0/h0.
+"""Finite-size check of the simulated-DOS library (issue 11, item 2): L = 8, 10, 12, 14 at two J0/h0.
 
 For J0/h0 = 0.2 and 0.5 (h0 = 10 K, the library's protocol: jtls.simulated.build.point_config),
-anneal L = 8, 10, 12 (``--L``) with about the same number of TLSs per run, then compare
+anneal L = 8, 10, 12, 14 (``--L``) with about the same number of TLSs per run, then compare
 
 * B(T) and mu(T) of Eq. (3) fitted in 0 < E < 2T at 0.1, 0.2, 0.4, 0.6, 0.8, 1 K
   (jtls.anneal.analysis.fit_eq3, the Table II procedure),
@@ -28,7 +28,7 @@ TEMPS = (0.1, 0.2, 0.4, 0.6, 0.8, 1.0)
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="out")
-    ap.add_argument("--L", type=int, nargs="+", default=[8, 10, 12])
+    ap.add_argument("--L", type=int, nargs="+", default=[8, 10, 12, 14])
     ap.add_argument("--ratios", type=float, nargs="+", default=[0.2, 0.5])
     ap.add_argument("--tls", type=int, default=500_000, help="TLSs per run (realizations = tls / (L^3/2))")
     ap.add_argument("--reference-L", type=int, default=10, help="the library's L (default 10)")
