@@ -36,7 +36,7 @@ def _data(T, truth, sigma, seed):
 
 
 def test_restart_from_a_secondary_minimum_and_an_open_profile_is_unidentified():
-    data = _data(np.geomspace(0.03, 2.0, 40), 0.275, 9e-7, 1)
+    data = _data(np.geomspace(0.03, 2.0, 40), 0.275, 9e-7, 2)
     model = Model("velocity", dos="simulated", omega=OMEGA)
     good = fit(model, data, initial={"J0_h0": 0.2})
     bare = fit(model, data, initial={"J0_h0": 0.8}, scan=False)
