@@ -58,10 +58,10 @@ The metric (``metric=``):
   :data:`DENSE_MASS_MAX_FREE` free parameters, else diagonal) tuned per chain
   by :func:`blackjax.window_adaptation` over ``num_warmup`` steps.  A mass
   matrix estimated from a few hundred warmup draws is noisy: on the
-  40-point velocity fit (nearly Gaussian posterior) it gave 0.16 effective
-  samples per gradient against 0.29 for ``"laplace"`` (target 0.8, two seeds,
-  ``benchmarks/bench_posterior.py``); it pays where the posterior is far
-  from its Laplace approximation.
+  40-point velocity fit (nearly Gaussian posterior) it gave 0.18 effective
+  samples per gradient against 0.42 for ``"laplace"`` (defaults, target 0.8;
+  ``benchmarks/bench_posterior.py --metric adapt|auto``, benchmarks/README.md);
+  it pays where the posterior is far from its Laplace approximation.
 * ``"auto"`` (default): ``"laplace"`` where the least-squares covariance is
   usable (finite, positive definite, optimum inside the prior), ``"adapt"``
   otherwise.

@@ -77,12 +77,14 @@ def _scan_values(problem, name):
 
 
 def scanned_parameters(problem) -> list:
-    """Free parameters of ``problem`` that an observable declares a scan for."""
+    """``[(name, free index, grid values)]`` of the free parameters of ``problem`` that an
+    observable declares a scan for (each grid evaluated once)."""
     out = []
     for i in problem.spec.free:
         name = problem.params[i].name
-        if _scan_values(problem, name) is not None:
-            out.append(name)
+        found = _scan_values(problem, name)
+        if found is not None:
+            out.append((name, *found))
     return out
 
 
@@ -117,17 +119,16 @@ def global_scan(problem, method, opts, solution) -> ScanOutcome:
     ScanOutcome
         Unchanged ``solution`` and no records when no free parameter is scanned.
     """
-    names = scanned_parameters(problem)
-    if not names:
+    scanned = scanned_parameters(problem)
+    if not scanned:
         return ScanOutcome(solution, [], [])
     spec, arrays = problem.spec, problem.arrays
     absolute = all(k == "sigma" for k in problem.kinds)
     real = tuple(p.T.size for p in problem.points)
     n = spec.n_free
     records, warnings = [], []
-    for name in names:
+    for name, j, vals in scanned:
         out, x, r, J = solution
-        j, vals = _scan_values(problem, name)
         u = np.asarray(out.u, float)
         chi2 = float(r @ r) if np.isfinite(r).all() else math.inf
         N = int(r.size)
