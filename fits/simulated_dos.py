@@ -3,20 +3,22 @@
 Three checks of the shipped library (data/simulated_dos_library.npz, or
 $JTLS_SIMULATED_LIBRARY) and of ``Model(..., dos="simulated")``:
 
-1. **Recovery from fresh runs.**  The annealer is run anew (seeds the library
-   never used) at J0/h0 between grid points (0.125, 0.275) and at the Fig. 3
-   values (0.2, 0.3), with the library's protocol and L.  From each run's DOS
-   we compute dv/v at 90 kHz (A of the
-   paper's Fig. 5a) at 40 temperatures 30-2000 mK -- the run's histograms
-   smoothed exactly as the library's are (``halves``) --, add Gaussian noise of
-   0.3 % of the curve's range (what measured curves reach), and fit the
-   simulated family (C, J0_h0, A, offset free; h0 = 10 K held) to ``--draws``
-   noise draws in one batched call (``fit_many``).  The scatter of the fitted
-   J0/h0 over the draws is sigma_noise; the fresh run's own Monte-Carlo noise
-   is estimated by splitting it into halves (sigma_run).  Pass when
-   |median - truth| <= 2 sqrt(sigma_noise^2 + sigma_run^2).  The same for
-   kappa(T) and for the specific heat C_v(T) (both 0.05-2 K, 30 points, 1 %
-   relative noise, B and J0_h0 free).
+1. **Recovery from fresh runs.**  The annealer is run anew (``--parts``
+   independent runs with seeds the library never used, ``--realizations`` in
+   all) at J0/h0 between grid points (0.125, 0.275) and at the Fig. 3 values
+   (0.2, 0.3), with the library's protocol and L.  From the pooled runs' DOS --
+   smoothed exactly as the library's is (``smoothed``) -- we compute dv/v at
+   90 kHz (A of the paper's Fig. 5a) at 40 temperatures 30-2000 mK, add
+   Gaussian noise of 0.3 % of the curve's range (what measured curves reach),
+   and fit the simulated family (C, J0_h0, A, offset free; h0 = 10 K held) to
+   ``--draws`` noise draws in one batched call (``fit_many``).  Three
+   independent errors: sigma_noise, the scatter of the fitted J0/h0 over the
+   draws; sigma_run, the fresh runs' own Monte-Carlo error (delete-one-run
+   jackknife of the noiseless fit); sigma_library, the library's
+   (:func:`jtls.simulated.uncertainty.library_spread`).  Pass when
+   |median - truth| <= 2 sqrt(sigma_noise^2 + sigma_run^2 + sigma_library^2).
+   The same for kappa(T) and for the specific heat C_v(T) (both 0.05-2 K, 30
+   points, 1 % relative noise, B and J0_h0 free).
 2. **Fig. 3.**  The noiseless dv/v of the fresh J0 = 2 and 3 K runs at the 12
    temperatures 0.1-1 K fitted with the constant-mu Eq. (3) model (paper:
    mu = 0.13 and 0.2) and with the simulated family (should give 0.2, 0.3).
@@ -42,48 +44,59 @@ FIG3 = (0.2, 0.3)
 T12 = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
 
 
-def fresh_run(ratio, args, lib_meta):
-    """A new annealer run at ``ratio`` with the library's protocol (seed 900_000 + index: unused by builds)."""
+def fresh_runs(ratio, args, lib_meta):
+    """``args.parts`` new annealer runs at ``ratio`` with the library's protocol, ``args.realizations``
+    realizations in all (seeds 5_000_000 + 100_000 part + point: no library build with seed 0 and
+    fewer than 50 batches uses them)."""
     from jtls.anneal.cache import cached_run
     from jtls.simulated.build import point_config
     b = lib_meta["build"]
-    cfg = point_config(ratio, FRESH.index(ratio) if ratio in FRESH else 99, 0, L=b["L"],
-                       batch_size=args.realizations, seed=900_000, sweeps=b["sweeps"])
-    return cached_run(cfg, os.path.join(args.out, "runs"), progress=not args.quiet)
+    point = FRESH.index(ratio) if ratio in FRESH else 99
+    size = max(1, args.realizations // args.parts)
+    return [cached_run(point_config(ratio, point, k, L=b["L"], batch_size=size, seed=5_000_000, sweeps=b["sweeps"]),
+                       os.path.join(args.out, "runs"), progress=not args.quiet) for k in range(args.parts)]
 
 
-def halves(path, tmpdir):
-    """The DOS of the whole run and of two halves, smoothed exactly as the library is.
-
-    Each histogram goes through :func:`jtls.simulated.pack.smooth_row` (same q knots, same
-    penalised spline), is written as a one-ratio table (repeated on four dummy ratios, since the
-    model needs a grid) and read back as a :class:`SimulatedDOS`, so fresh run and library differ only
-    by Monte-Carlo noise and by the library's smoothing and interpolation across J0/h0.  The halves
-    are a binomial split of the counts, with the statistics of two independent half-size runs."""
+def _as_dos(Y, S, T_rows, tag, tmpdir):
+    """A smoothed one-temperature-set table as a SimulatedDOS (written as a library with the same rows
+    on four dummy ratios, since the model needs a grid)."""
     import json as _json
-    from jtls.anneal import histogram as H
     from jtls.simulated import pack as P
     from jtls.simulated.dos import load_library
-    with np.load(path) as f:
-        T, c, n = f["T"], f["counts"], int(f["n_tls_total"])
-    rng = np.random.default_rng(12345)
-    a = rng.binomial(c, 0.5)
+    fn = os.path.join(tmpdir, f"{tag}.npz")
+    np.savez(fn, ratios=np.array([0.1, 0.2, 0.3, 0.4]), t=T_rows / 10.0, q_knots=P.q_knots(),
+             log_F=np.repeat(Y[None], 4, 0), sd_log_F=np.repeat(S[None], 4, 0),
+             e_scale=np.float64(P.E_SCALE), e_max=np.float64(P.E_MAX), meta=_json.dumps({"fresh": tag}))
+    return load_library(fn).dos(0.25, 10.0)
+
+
+def smoothed(paths, tmpdir):
+    """The DOS of the pooled fresh runs and of its delete-one-run jackknife replicas, smoothed exactly
+    as the library is (:func:`jtls.simulated.pack.smooth_row`, same q knots, same penalised spline).
+
+    Returns [full, without run 1, ..., without run K]: fresh run and library differ only by
+    Monte-Carlo noise and by the library's smoothing and interpolation across J0/h0; the spread of
+    a fit over the replicas, sqrt((K-1)/K sum (x_k - mean)^2), is the fresh runs' own Monte-Carlo error
+    (independent realizations, unlike a split of pooled counts: the energies of one realization are
+    correlated)."""
+    from jtls.anneal import histogram as H
+    from jtls.simulated import pack as P
+    parts = []
+    for p in paths:
+        with np.load(p) as f:
+            parts.append((np.asarray(f["T"]), np.asarray(f["counts"], np.int64), int(f["n_tls_total"])))
+    T = parts[0][0]
+    tot = sum(c for _, c, _ in parts)
+    ntot = sum(n for _, _, n in parts)
     rows = np.nonzero((T >= P.T_MIN * (1 - 1e-9)) & (T <= P.T_MAX * (1 + 1e-9)))[0]
-    knots = P.q_knots()
-    edges = H.fine_edges() / 10.0
+    knots, edges = P.q_knots(), H.fine_edges() / 10.0
+    tag0 = os.path.basename(paths[0]).replace(".npz", "")
     out = []
-    for tag, (counts, ntls) in zip(("full", "half1", "half2"), ((c, n), (a, n / 2), (c - a, n / 2))):
-        Y, S = [], []
-        for i in rows:
-            y, sd, _ = P.smooth_row(counts[i], edges, ntls, knots)
-            Y.append(y)
-            S.append(sd)
-        Y, S = np.asarray(Y), np.asarray(S)
-        fn = os.path.join(tmpdir, f"{os.path.basename(path)}.{tag}.npz")
-        np.savez(fn, ratios=np.array([0.1, 0.2, 0.3, 0.4]), t=T[rows] / 10.0, q_knots=knots,
-                 log_F=np.repeat(Y[None], 4, 0), sd_log_F=np.repeat(S[None], 4, 0),
-                 e_scale=np.float64(P.E_SCALE), e_max=np.float64(P.E_MAX), meta=_json.dumps({"fresh": path}))
-        out.append(load_library(fn).dos(0.25, 10.0))
+    reps = [(tot - c, ntot - m) for _, c, m in parts] if len(parts) > 1 else []
+    for k, (counts, n) in enumerate([(tot, ntot)] + reps):
+        YS = [P.smooth_row(counts[i], edges, n, knots)[:2] for i in rows]
+        out.append(_as_dos(np.array([y for y, _ in YS]), np.array([s for _, s in YS]), T[rows],
+                           f"{tag0}.K{len(paths)}.{k}", tmpdir))
     return out
 
 
@@ -107,10 +120,12 @@ KINDS = {"velocity": 0, "kappa": 1, "specific_heat": 2}
 
 
 def recover(kind, doses, truth, args, omega, A):
-    """Fit noise draws of the whole-run curve and the two half-run curves; returns a summary dict."""
+    """Fit noise draws of the pooled fresh-run curve, and the noiseless curves of the pooled run and of
+    its jackknife replicas; returns a summary dict."""
     from jtls.data import Dataset
     from jtls.fit import Model, fit
     from jtls.fit.batch import fit_many
+    from jtls.simulated.uncertainty import library_spread
     rng = np.random.default_rng(int(truth * 1000) + KINDS[kind])
     if kind == "velocity":
         T = np.geomspace(0.03, 2.0, 40)
@@ -119,14 +134,14 @@ def recover(kind, doses, truth, args, omega, A):
         model = Model("velocity", dos="simulated", omega=omega)
         noisy = [curves[0] + sd * rng.standard_normal(T.size) for _ in range(args.draws)]
         sets = [Dataset(T=T, value=y, omega=omega) for y in noisy]
-        half = [fit(model, Dataset(T=T, value=c, omega=omega)) for c in curves[1:]]
+        exact = [fit(model, Dataset(T=T, value=c, omega=omega)) for c in curves]
     else:
         T = np.geomspace(0.05, 2.0, 30)
         curves = [(kappa_curve if kind == "kappa" else cv_curve)(d, T) for d in doses]
         model = Model("thermal_conductivity" if kind == "kappa" else "specific_heat", dos="simulated")
         noisy = [curves[0] * np.exp(0.01 * rng.standard_normal(T.size)) for _ in range(args.draws)]
         sets = [Dataset(T=T, value=y) for y in noisy]
-        half = [fit(model, Dataset(T=T, value=c)) for c in curves[1:]]
+        exact = [fit(model, Dataset(T=T, value=c)) for c in curves]
     t0 = time.perf_counter()
     res = fit_many(model, sets, start="first")
     secs = time.perf_counter() - t0
@@ -134,15 +149,18 @@ def recover(kind, doses, truth, args, omega, A):
     est = np.array([r.values["J0_h0"] for r in ok])
     se = np.array([r.stderr["J0_h0"] for r in ok])
     s_noise = float(np.std(est, ddof=1)) if len(est) > 1 else float("nan")
-    hv = [r.values["J0_h0"] for r in half if r.ok]
-    # two independent half-size runs: their difference has variance 2 * (2 var_full) -> var_full = d^2 / 4
-    s_run = float(abs(hv[0] - hv[1]) / 2.0) if len(hv) == 2 else float("nan")
+    jk = np.array([r.values["J0_h0"] for r in exact[1:] if r.ok])
+    K = len(exact) - 1
+    s_run = float(np.sqrt((K - 1) / K * np.sum((jk - jk.mean()) ** 2))) if len(jk) == K else float("nan")
+    s_lib = library_spread(model, exact[0])["sigma"]["J0_h0"] if exact[0].ok else float("nan")
     med = float(np.median(est)) if len(est) else float("nan")
-    tot = float(np.hypot(s_noise, s_run))
+    tot = float(np.sqrt(s_noise ** 2 + s_run ** 2 + s_lib ** 2))
     return {"truth": truth, "draws": args.draws, "ok_fits": len(ok), "median": med,
+            "noiseless_fit": exact[0].values["J0_h0"] if exact[0].ok else None,
             "sigma_noise": s_noise, "mean_reported_stderr": float(np.mean(se)) if len(se) else None,
-            "sigma_run": s_run, "half_run_estimates": hv, "sigma_total": tot,
-            "pass": bool(len(ok) == args.draws and abs(med - truth) <= 2 * tot),
+            "sigma_run": s_run, "jackknife_estimates": [float(x) for x in jk], "sigma_library": s_lib,
+            "sigma_total": tot, "z": (med - truth) / tot if tot > 0 else None,
+            "pass": bool(len(ok) == args.draws and len(jk) == K and abs(med - truth) <= 2 * tot),
             "seconds_batched_fits": secs}
 
 
@@ -213,7 +231,10 @@ def plot(res, path):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="out")
-    ap.add_argument("--realizations", type=int, default=2000, help="fresh-run realizations (default 2000)")
+    ap.add_argument("--realizations", type=int, default=1000,
+                    help="fresh-run realizations per ratio, all parts together (default 1000)")
+    ap.add_argument("--parts", type=int, default=8,
+                    help="independent fresh runs per ratio (seeds), for the jackknife of sigma_run (default 8)")
     ap.add_argument("--draws", type=int, default=40, help="noise draws per recovery case (default 40)")
     ap.add_argument("--ratios", type=float, nargs="*", default=list(FRESH), help="fresh-run J0/h0 values")
     ap.add_argument("--skip-map", action="store_true", help="skip the mu_eff map")
@@ -235,12 +256,13 @@ def main(argv=None):
                        "realizations_per_ratio": lib.meta.get("realizations_per_ratio"),
                        "L": lib.meta.get("build", {}).get("L")},
            "settings": {"omega_rad_s": omega, "A_per_s_K3": A, "fresh_realizations": args.realizations,
+                        "fresh_parts": args.parts,
                         "draws": args.draws}, "recovery": {}, "fig3": {}, "mu_eff": []}
     runs = {}
     tmpdir = os.path.join(args.out, "runs", "smoothed")
     os.makedirs(tmpdir, exist_ok=True)
     for r in args.ratios:
-        runs[r] = halves(fresh_run(r, args, lib.meta), tmpdir)
+        runs[r] = smoothed(fresh_runs(r, args, lib.meta), tmpdir)
         for kind in KINDS:
             key = f"{kind} J0/h0={r:g}"
             res["recovery"][key] = recover(kind, runs[r], r, args, omega, A)

@@ -27,8 +27,11 @@ def _true_log_F(r, t, e):
     return -0.5 * (e / sig) ** 2 - math.log(sig * math.sqrt(2 * math.pi)) + np.log1p(-depl * 0.9)
 
 
-def _fake_build(tmp_path, ratios=(0.1, 0.2, 0.3, 0.4), n_tls=400_000, batches=2, seed=3):
-    """A build directory whose batch files hold multinomial counts from _true_log_F."""
+def _fake_build(tmp_path, ratios=(0.1, 0.2, 0.3, 0.4), n_tls=400_000, batches=2, seed=3, shift_sd=0.0):
+    """A build directory whose batch files hold multinomial counts from _true_log_F.
+
+    ``shift_sd`` > 0 tilts ln F of each batch, at every temperature alike, by delta_b (1 - 2 exp(-e)),
+    delta_b ~ N(0, shift_sd): what one set of realizations does to all its recorded temperatures."""
     d = tmp_path / "build"
     d.mkdir()
     man = B.manifest(ratios, 10, n_tls // 500, 0, 257)
@@ -37,6 +40,7 @@ def _fake_build(tmp_path, ratios=(0.1, 0.2, 0.3, 0.4), n_tls=400_000, batches=2,
     edges = H.fine_edges() / B.H0
     rng = np.random.default_rng(seed)
     for b in range(batches):
+        delta = shift_sd * rng.standard_normal()
         for i, r in enumerate(ratios):
             counts = []
             for tt in T:
@@ -44,7 +48,7 @@ def _fake_build(tmp_path, ratios=(0.1, 0.2, 0.3, 0.4), n_tls=400_000, batches=2,
                 sub = np.linspace(0, 1, 9)
                 lo, hi = edges[:-1], edges[1:]
                 x = lo[:, None] + (hi - lo)[:, None] * (0.5 * (sub[1:] + sub[:-1]))[None, :]
-                dens = 2 * np.exp(_true_log_F(r, tt / B.H0, x))
+                dens = 2 * np.exp(_true_log_F(r, tt / B.H0, x) + delta * (1 - 2 * np.exp(-x)))
                 p = dens.mean(axis=1) * (hi - lo)
                 p = np.append(p, max(0.0, 1 - p.sum()))
                 counts.append(rng.multinomial(n_tls, p / p.sum()))
@@ -216,3 +220,40 @@ def test_library_file_errors_name_the_file(tmp_path):
     np.savez(part, ratios=np.arange(4.0))
     with pytest.raises(ValueError, match="part.npz.*missing"):
         load_library(part)
+
+
+def test_pack_jackknife_errors_poisson_for_independent_counts_larger_for_correlated(tmp_path):
+    """With >= JK_MIN_PASSES passes the errors come from a delete-one-pass jackknife.  Independent
+    multinomial batches: it agrees with the Poisson errors (median ratio ~ c4(5) = 0.95).  Batches whose
+    ln F is tilted as a whole (realizations correlated across energies and temperatures): it is several
+    times larger, as it must be -- the Poisson errors of pooled counts cannot see that."""
+    K = 6
+    (tmp_path / "a").mkdir()
+    d1 = _fake_build(tmp_path / "a", batches=K, n_tls=100_000)
+    arr = P.pack(str(d1), str(tmp_path / "a.npz"), progress=False)
+    ratio = np.median(json.loads(str(arr["meta"]))["errors"]["median_ratio_to_poisson"])
+    assert 0.75 < ratio < 1.2
+    jk = arr["jk_delta_log_F"]
+    assert jk.shape == (K,) + arr["log_F"].shape and jk.dtype == np.float16
+    assert np.all(jk[:, 0] == 0) and np.all(arr["sd_log_F"][0] == 0)        # the exact J0/h0 = 0 row
+    (tmp_path / "b").mkdir()
+    d2 = _fake_build(tmp_path / "b", batches=K, n_tls=100_000, shift_sd=0.3)
+    arr2 = P.pack(str(d2), str(tmp_path / "b.npz"), progress=False)
+    assert np.median(json.loads(str(arr2["meta"]))["errors"]["median_ratio_to_poisson"]) > 2.0
+    lib = load_library(tmp_path / "b.npz")
+    assert lib.n_replicas == K
+    np.testing.assert_allclose(lib.replica(2).log_F - lib.log_F, arr2["jk_delta_log_F"][2].astype(float), atol=1e-12)
+    with pytest.raises(ValueError, match="'k' = 6"):
+        lib.replica(K)
+    # fewer passes: Poisson errors, no replicas, and the provenance says why that is too small
+    arr3 = P.pack(str(d2), str(tmp_path / "c.npz"), passes=3, progress=False)
+    assert "jk_delta_log_F" not in arr3 and "too small" in json.loads(str(arr3["meta"]))["errors"]["method"]
+
+
+def test_library_tables_first_built_inside_jit(tmp_path):
+    """The cached JAX tables of a library first used inside jax.jit are concrete (no leaked tracer)."""
+    lib, truth = _analytic_library(tmp_path)
+    f = jax.jit(lambda r: SimulatedDOS.create(lib, r, 1.0).log_F_at(0.1, 0.1))
+    inside = float(f(0.3))
+    eager = float(SimulatedDOS.create(lib, 0.3, 1.0).log_F_at(0.1, 0.1))
+    assert inside == pytest.approx(eager, rel=1e-12) and abs(eager - truth(0.3, 0.1, 0.1)) < 3e-3

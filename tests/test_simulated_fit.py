@@ -119,3 +119,41 @@ def test_cli_kappa_simulated_json(tmp_path, lib):
     assert out["parameters"]["h0"]["stderr"] is None            # held, not a result
     j = out["parameters"]["J0_h0"]
     assert abs(j["value"] - r_true) < 3 * j["stderr"]
+    # the library's own error rides along (jackknife over its passes), beside the fit's
+    le = out["result"]["extra"]["library_error"]
+    assert le["replicas"] == lib.n_replicas >= 4 and 0 < le["sigma"]["J0_h0"] < 0.05    # below the grid step
+
+
+def test_library_spread_is_the_linear_response_of_refits(lib):
+    """library_spread: the optimum's shift under replica k of the library equals, to first order, the
+    shift of a refit of the main library to the data moved by the opposite change of the curve
+    (log residuals: y -> y f / f_k).  Checked by real refits for three replicas; the spread is the
+    jackknife formula over the shifts.  And its refusals."""
+    from jtls.simulated.uncertainty import library_spread
+    T = np.geomspace(0.05, 2.0, 30)
+    m = Model("thermal_conductivity", dos="simulated")
+    y = np.asarray(m.observable.func(T, 1.0, 0.15, 10.0)) * np.exp(0.01 * np.random.default_rng(5).standard_normal(30))
+    res = fit(m, Dataset(T=T, value=y))
+    assert res.ok
+    out = library_spread(m, res)
+    K = lib.n_replicas
+    assert out["replicas"] == K >= 4
+    B, r = res.values["B"], res.values["J0_h0"]
+    f = np.asarray(jtls.thermal_conductivity_dos(T, lib.dos(r, 10.0))) / B
+    for k in range(3):
+        fk = np.asarray(jtls.thermal_conductivity_dos(T, lib.replica(k).dos(r, 10.0))) / B
+        moved = fit(m, Dataset(T=T, value=y * f / fk))
+        shift = out["shifts"]["J0_h0"][k]
+        assert moved.values["J0_h0"] - r == pytest.approx(shift, rel=0.1, abs=2e-5)
+    s = np.asarray(out["shifts"]["J0_h0"])
+    assert out["sigma"]["J0_h0"] == pytest.approx(math.sqrt((K - 1) / K * np.sum((s - s.mean()) ** 2)))
+    with pytest.raises(ValueError, match="'model'"):
+        library_spread(Model("thermal_conductivity"), res)
+    nolib = dataclasses_replace(lib)
+    with pytest.raises(ValueError, match="no jackknife replicas"):
+        library_spread(m, res, library=nolib)
+
+
+def dataclasses_replace(lib):
+    import dataclasses
+    return dataclasses.replace(lib, jk_delta_log_F=None)

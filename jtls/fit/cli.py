@@ -297,6 +297,10 @@ def _run(args, caught) -> int:
         res.extra["input_conversion"] = conversion
     if qp_off:
         res.extra["quasiparticles"] = qp_off
+    lib_text = None
+    if args.dos == "simulated" and res.ok:
+        from ..simulated.uncertainty import library_error
+        res.extra["library_error"], lib_text = library_error(model, res)
     doc = result_document(res, args, model)
     if args.json:
         print(json.dumps(doc))
@@ -308,6 +312,8 @@ def _run(args, caught) -> int:
             if n not in printed:       # a note that is also a warning is listed once, as a warning
                 print(f"  note: {n}")
         print(res.report())
+        if lib_text:
+            print(lib_text)
         if "scattering" in res.extra:
             print(_crossover_text(res.extra["scattering"]))
         if qp_off:

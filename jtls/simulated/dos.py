@@ -80,6 +80,10 @@ class Library:
         Provenance (annealing runs, seeds, lattice).
     path : str
         The file it was read from.
+    jk_delta_log_F : ndarray, shape (K, nR, nT, nQ), or None
+        Deviations of ln F in the K delete-one-pass jackknife replicas (libraries packed from
+        ``jtls library pack`` with at least 4 passes); :meth:`replica` and
+        :func:`jtls.simulated.uncertainty.library_spread` use them.
 
     Examples
     --------
@@ -97,6 +101,7 @@ class Library:
     e_max: float
     meta: dict
     path: str = ""
+    jk_delta_log_F: np.ndarray | None = None
 
     @property
     def ratio_range(self) -> tuple[float, float]:
@@ -115,6 +120,23 @@ class Library:
 
     def __hash__(self):
         return hash(("jtls.simulated.Library", self.path, self.log_F.shape))
+
+    @property
+    def n_replicas(self) -> int:
+        """Number K of stored jackknife replicas (0 when the file has none)."""
+        return 0 if self.jk_delta_log_F is None else int(self.jk_delta_log_F.shape[0])
+
+    def replica(self, k: int) -> "Library":
+        """The library packed without pass ``k`` (its jackknife replica), sharing everything else.
+
+        The spread of any quantity computed from the K replicas, sqrt((K-1)/K sum (x_k - mean)^2),
+        is its statistical error from the library's finite number of realizations.
+        """
+        if not 0 <= int(k) < self.n_replicas:
+            raise ValueError(f"argument 'k' = {k!r}: the library {self.path} holds {self.n_replicas} "
+                             f"jackknife replica(s)")
+        return dataclasses.replace(self, log_F=self.log_F + self.jk_delta_log_F[int(k)], jk_delta_log_F=None,
+                                   path=f"{self.path}#jackknife{int(k)}")
 
     def dos(self, J0_h0: ArrayLike, h0: ArrayLike = 10.0) -> "SimulatedDOS":
         """The interpolated DOS at J0/h0 = ``J0_h0`` and random-field scale ``h0`` (K)."""
@@ -157,7 +179,7 @@ def _load(path) -> Library:
     try:
         with np.load(path, allow_pickle=False) as f:
             names = set(f.files)
-            arr = {k: np.asarray(f[k]) for k in _REQUIRED if k in names}
+            arr = {k: np.asarray(f[k]) for k in _REQUIRED + ("jk_delta_log_F",) if k in names}
     except Exception as exc:  # noqa: BLE001 - zip/format errors: name the file
         raise ValueError(f"simulated-DOS library {path}: unreadable, not a library .npz "
                          f"({type(exc).__name__}: {exc})") from None
@@ -175,7 +197,12 @@ def _load(path) -> Library:
     for k in ("ratios", "t", "q_knots"):
         if np.any(np.diff(arr[k]) <= 0):
             raise ValueError(f"simulated-DOS library {path}: {k} is not strictly increasing")
-    return Library(ratios=arr["ratios"].astype(float), t=arr["t"].astype(float),
+    jk = arr.get("jk_delta_log_F")
+    if jk is not None and (jk.ndim != 4 or jk.shape[1:] != (nR, nT, nQ) or not np.all(np.isfinite(jk))):
+        raise ValueError(f"simulated-DOS library {path}: jk_delta_log_F has shape {jk.shape} or non-finite "
+                         f"values; expected (passes, {nR}, {nT}, {nQ})")
+    return Library(jk_delta_log_F=None if jk is None else jk.astype(float),
+                   ratios=arr["ratios"].astype(float), t=arr["t"].astype(float),
                    q_knots=arr["q_knots"].astype(float), log_F=arr["log_F"].astype(float),
                    sd_log_F=arr["sd_log_F"].astype(float), e_scale=float(arr["e_scale"]),
                    e_max=float(arr["e_max"]), meta=json.loads(str(arr["meta"])), path=path)
@@ -185,11 +212,17 @@ def _mirror_index(n):
     return np.concatenate([np.arange(n - 1, 0, -1), np.arange(n)])
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=16)
 def _tables(library: "Library") -> dict:
     """The library's arrays as JAX constants, with the spline matrices (one set per library)."""
     ln_t = np.log(library.t)
     qm = np.concatenate([-library.q_knots[:0:-1], library.q_knots])
+    # concrete arrays even when the first call happens inside a jit trace: the cache outlives it
+    with jax.ensure_compile_time_eval():
+        return _as_constants(library, ln_t, qm)
+
+
+def _as_constants(library, ln_t, qm):
     return {"log_F": jnp.asarray(library.log_F), "ratios": jnp.asarray(library.ratios),
             "S_r": jnp.asarray(_natural_spline_matrix(library.ratios)),
             "S_t": jnp.asarray(_natural_spline_matrix(ln_t)), "S_q": jnp.asarray(_natural_spline_matrix(qm)),
@@ -275,12 +308,17 @@ class SimulatedDOS:
     t_range: tuple = (0.0, 1.0)
 
     @classmethod
-    def create(cls, library: Library, J0_h0: ArrayLike, h0: ArrayLike = 10.0) -> "SimulatedDOS":
-        """The DOS at J0/h0 = ``J0_h0`` (dimensionless) and random-field scale ``h0`` (K)."""
+    def create(cls, library: Library, J0_h0: ArrayLike, h0: ArrayLike = 10.0,
+               log_F: ArrayLike | None = None) -> "SimulatedDOS":
+        """The DOS at J0/h0 = ``J0_h0`` (dimensionless) and random-field scale ``h0`` (K).
+
+        ``log_F`` (shape of ``library.log_F``, may be traced) replaces the library's table, e.g. by
+        a jackknife replica (:meth:`Library.replica`)."""
         tb = _tables(library)
         J0_h0 = jnp.asarray(J0_h0, dtype=float)
         w = ratio_weights(tb["ratios"], tb["S_r"], J0_h0)
-        y = jnp.tensordot(w, tb["log_F"], axes=1).T             # (nQ, nT)
+        table = tb["log_F"] if log_F is None else jnp.asarray(log_F, dtype=float)
+        y = jnp.tensordot(w, table, axes=1).T             # (nQ, nT)
         return cls(J0_h0=J0_h0, h0=jnp.asarray(h0, dtype=float), y_t=y, M_t=y @ tb["S_t"].T,
                    S_q=tb["S_q"], ln_t=tb["ln_t"], q_mirror=tb["q_mirror"],
                    e_scale=library.e_scale, e_max_unit=library.e_max,

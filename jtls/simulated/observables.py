@@ -34,6 +34,7 @@ fit refuses such data up front (:func:`check_data`).
 """
 from __future__ import annotations
 
+import contextvars
 import functools
 import math
 import numpy as np
@@ -51,9 +52,14 @@ SUFFIX = "@simulated"
 _BASE = ("velocity", "dielectric", "thermal_conductivity", "specific_heat", "resonator_shift", "resonator_loss")
 
 
+#: ln F table (traced) that replaces the library's own while :mod:`jtls.simulated.uncertainty`
+#: traces its replica predictions; None everywhere else.
+_LOG_F_OVERRIDE = contextvars.ContextVar("jtls_simulated_log_F", default=None)
+
+
 def _dos(J0_h0, h0):
     """The simulated DOS at (J0_h0, h0) from the shipped library (interpolated across J0/h0 once)."""
-    return SimulatedDOS.create(load_library(), J0_h0, h0)
+    return SimulatedDOS.create(load_library(), J0_h0, h0, log_F=_LOG_F_OVERRIDE.get())
 
 
 def _inside(T, h0, *more):

@@ -22,9 +22,16 @@ interpolation error across r can be checked against held-out runs):
    the mirrored knots, minimising sum_k c_k (B y - z)_k^2 + lam |D2 y|^2 (D2
    the second differences along the mirrored knots), with lam chosen by
    generalised cross-validation;
-3. the standard error of every knot value is the square root of the diagonal
-   of (A^-1 B^T W B A^-1), A = B^T W B + lam D2^T D2 (statistical only; the
+3. the standard error of every knot value: with at least JK_MIN_PASSES
+   passes, from the delete-one-pass jackknife (the K replicas' deviations are
+   stored too, ``jk_delta_log_F``, so that the library's error can be carried
+   into fits: :mod:`jtls.simulated.uncertainty`); with fewer, the square root
+   of the diagonal of (A^-1 B^T W B A^-1), A = B^T W B + lam D2^T D2, which
+   treats the pooled counts as Poisson and misses the correlation of one
+   realization's energies across temperatures (statistical only; the
    smoothing bias is judged by the held-out checks in fits/).
+
+Across J0/h0 the grid is left as it is by default (see ``pack``).
 """
 from __future__ import annotations
 
@@ -49,6 +56,9 @@ DQ = 0.15
 #: Target bin width in q before merging, and the least count per bin.
 DQ_BIN = 0.08
 MIN_COUNTS = 20
+#: With at least this many passes the standard errors come from a delete-one-pass jackknife (the
+#: energies of one realization are correlated, so Poisson errors of the pooled counts are too small).
+JK_MIN_PASSES = 4
 #: Recorded temperatures kept (K, at h0 = 10 K): 5 mK .. 20 K.
 T_MIN, T_MAX = 0.005, 20.0
 LIBRARY_FORMAT = "jtls simulated-DOS library v1"
@@ -208,12 +218,14 @@ def _divided_second_differences(x):
     return D * np.mean(h) ** 2
 
 
-def smooth_across_ratios(ratios, logF, sdF, lams=None, slack=2.0):
+def smooth_across_ratios(ratios, logF, sdF, lams=None, slack=2.0, also=None):
     """Smooth ln F across the J0/h0 grid: one penalised least-squares fit per (t, q) knot.
 
     Independent Monte-Carlo noise at neighbouring grid points would otherwise be interpolated as
     wiggles of ln F in J0/h0 -- spurious local minima and too small errors in fits for J0/h0.
-    Returns (smoothed ln F, its standard errors, the lam chosen for every temperature).
+    Returns (smoothed ln F, its standard errors, the lam chosen for every temperature).  ``also``
+    (shape (K, nR, nT, nQ): the jackknife replicas' deviations) is smoothed with the same linear
+    smoother, in place.
     """
     nR, nT, nQ = logF.shape
     D = _divided_second_differences(np.asarray(ratios, float))
@@ -239,19 +251,25 @@ def smooth_across_ratios(ratios, logF, sdF, lams=None, slack=2.0):
                     best = (rss, lam, H, y)
             _, lam, H, y = best
             out[:, j, k] = y
+            if also is not None:
+                also[:, :, j, k] = also[:, :, j, k] @ H.T
             sd_out[:, j, k] = np.sqrt(np.clip(np.einsum("ij,j,ij->i", H, sdF[:, j, k] ** 2, H), 0, None))
             chosen[j, k] = lam
     return out, sd_out, np.median(chosen, axis=1)
 
 
 def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, progress=True,
-         include_zero: bool = True, smooth_ratios: bool = True) -> dict:
+         include_zero: bool = True, smooth_ratios: bool = False) -> dict:
     """Smooth the batches of ``directory`` into the library file ``out`` (npz).
 
     Uses batches 0 .. passes-1 of every ratio (default: every pass complete for all ratios), so all grid
     points hold the same number of realizations.  Refuses to replace ``out`` unless ``overwrite``.
     ``include_zero`` adds the exact non-interacting row J0/h0 = 0 (see :func:`log_F_noninteracting`), so
     that J0_h0 = 0 -- no TLS-TLS interaction -- is a physical bound of the fits rather than a library edge.
+    ``smooth_ratios`` (off by default) applies :func:`smooth_across_ratios`: it removes the Monte-Carlo
+    wiggles of ln F across J0/h0, but with 8000 realizations per ratio it shifted the J0/h0 fitted to
+    independent runs by +0.002 to +0.006 (3-6 times the library's own statistical error), because ln F is
+    curved in J0/h0 where the smoother's penalty acts; the unsmoothed grid gave no secondary minima.
     """
     if os.path.exists(out) and not overwrite:
         raise ValueError(f"output {out} exists; pass overwrite=True (--overwrite) to replace it")
@@ -278,8 +296,10 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
     edges_e = H.fine_edges() / H0
     T_sched = None
     logF, sdF, info_rows, realizations, seeds = [], [], [], [], []
+    jack = npass >= JK_MIN_PASSES
+    reps, overdisp = [], []
     for r in ratios:
-        tot, n_tls = None, 0
+        tot, n_tls, per = None, 0, []
         for b in range(npass):
             with np.load(have[r][b], allow_pickle=False) as f:
                 meta = json.loads(str(f["meta"]))
@@ -289,6 +309,7 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
                 c = np.asarray(f["counts"], np.int64)
                 tot = c if tot is None else tot + c
                 n_tls += int(f["n_tls_total"])
+                per.append((c, int(f["n_tls_total"])))
                 seeds.append(int(meta["seed"]))
             if T_sched is None:
                 T_sched = T
@@ -299,10 +320,23 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
         for i in rows:
             y, sd, info = smooth_row(tot[i], edges_e, n_tls, knots)
             Ys.append(y); Ss.append(sd); Is.append(info)
+        if jack:
+            # delete-one-pass jackknife: deviations of the replicas from the full smoothing, and
+            # sd^2 = (K-1)/K sum_b (y_(b) - mean)^2
+            rep = np.array([[smooth_row(tot[i] - cb[i], edges_e, n_tls - nb, knots)[0] for i in rows]
+                            for cb, nb in per]) - np.asarray(Ys)[None]
+            sd_jk = np.sqrt((npass - 1) / npass * np.sum((rep - rep.mean(0)) ** 2, axis=0))
+            good = np.asarray(Ss) > 0
+            overdisp.append(float(np.median(sd_jk[good] / np.asarray(Ss)[good])))
+            reps.append(rep)
+            Ss = list(sd_jk)
         logF.append(Ys); sdF.append(Ss); info_rows.append(Is)
         realizations.append(n_tls // int(round(0.5 * man["L"] ** 3)))
         if progress:
             worst = max(i["chi2_red"] for i in Is)
+            if jack:
+                print(f"[pack] J0/h0 = {r:g}: jackknife errors {overdisp[-1]:.2f} x the Poisson ones (median)",
+                      flush=True)
             print(f"[pack] J0/h0 = {r:g}: {n_tls} TLS energies per temperature, {len(rows)} temperatures, "
                   f"largest reduced chi2 of the smoothing {worst:.2f}", flush=True)
     t = T_sched[rows] / H0
@@ -320,28 +354,43 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "units": "t = T/h0, e = E/h0, F = h0 n(T, E) per TLS over signed energies; ln F tabulated",
     }
+    prov["errors"] = (
+        {"method": f"delete-one-pass jackknife over the {npass} passes (the {npass} replicas' deviations are "
+                   "stored as jk_delta_log_F, float16)",
+         "median_ratio_to_poisson": overdisp} if jack else
+        {"method": f"Poisson counting errors of the pooled histograms (fewer than {JK_MIN_PASSES} passes): "
+                   "too small, since the energies of one realization are correlated"})
     from ..anneal.files import atomic_savez
     logF, sdF = np.asarray(logF), np.asarray(sdF)
+    reps = np.moveaxis(np.asarray(reps), 1, 0) if jack else None        # (K, nR, nT, nQ)
     if include_zero and ratios[0] > 0:
         # J0 = 0 exactly: E_i = 2|h_i| whatever the spins, so F = Gaussian of width 2 (units of h0)
         z = np.broadcast_to(log_F_noninteracting(np.sinh(knots) * E_SCALE), logF.shape[1:])
         logF = np.concatenate([z[None], logF])
         sdF = np.concatenate([np.zeros_like(z)[None], sdF])
         ratios = [0.0] + list(ratios)
+        if jack:
+            reps = np.concatenate([np.zeros((npass, 1) + reps.shape[2:]), reps], axis=1)
         prov["zero_ratio"] = ("J0/h0 = 0 tabulated exactly (no annealing): with J0 = 0 the single-particle "
                               "energies 2|h_i| do not depend on the spins, h_i ~ N(0, h0^2)")
     if smooth_ratios:
         exact = logF[0].copy() if ratios[0] == 0.0 else None
-        logF, sdF, lam_r = smooth_across_ratios(np.asarray(ratios), logF, sdF)
+        logF, sdF, lam_r = smooth_across_ratios(np.asarray(ratios), logF, sdF, also=reps)
         if exact is not None:       # the exact J0/h0 = 0 row stays exact (the smoother moved it by < 1e-6)
             logF[0], sdF[0] = exact, 0.0
+            if jack:
+                reps[:, 0] = 0.0
         prov["smoothing_across_ratios"] = {
             "method": "penalised least squares across the J0/h0 grid at every (t, q) knot: second divided "
                       "differences, weights 1/sd^2 (the exact J0/h0 = 0 row held), one lam per (t, q) knot "
                       "by the discrepancy principle (chi^2 <= dof + 2 sqrt(2 dof)); sd_log_F propagated through the smoother",
             "median_lam_per_temperature": [float(x) for x in lam_r]}
+    else:
+        prov["smoothing_across_ratios"] = "none: each grid ratio is smoothed on its own (see jtls.simulated.pack.pack)"
     arrays = {"ratios": np.asarray(ratios), "t": t, "q_knots": knots, "e_scale": np.float64(E_SCALE),
               "e_max": np.float64(min(E_MAX, min(i["e_data"] for rows_ in info_rows for i in rows_))),
               "log_F": logF, "sd_log_F": sdF, "meta": json.dumps(prov)}
+    if jack:
+        arrays["jk_delta_log_F"] = reps.astype(np.float16)
     atomic_savez(out, **arrays)
     return arrays

@@ -1,0 +1,141 @@
+"""The library's own statistical error in fits with the simulated DOS.
+
+A library packed from K >= 4 annealing passes (``jtls library pack``) stores
+its K delete-one-pass jackknife replicas (``Library.jk_delta_log_F``).  The
+spread of a fitted parameter over the replicas,
+
+    sigma_lib^2 = (K - 1)/K * sum_k (theta_k - mean theta)^2,
+
+is its error from the finite number of simulated realizations -- the part a
+fit's own standard error (which sees only the data's noise) leaves out.
+``theta_k`` is obtained without refitting, by the linear response of the
+optimum to the change of the model curve:
+
+    theta_k - theta = -(J^T J)^-1 J^T (g_k - g),
+
+with g the weighted model curve of the fit (f / sigma with per-point sigma,
+ln f without), g_k the same curve computed with replica k's table, and J its
+Jacobian in the free parameters at the optimum (one compiled, vmapped call
+over the replicas).  Valid while the replicas move the optimum by much less
+than its own error bar, which is the regime where the library is adequate at
+all (``ratio_to_fit_error`` says where that stands).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import jax
+import jax.numpy as jnp
+
+from .dos import Library, load_library
+from .observables import _LOG_F_OVERRIDE, SUFFIX
+
+
+def _curve(model, T, values, ctx, kind, sigma, log_F=None):
+    token = _LOG_F_OVERRIDE.set(log_F)
+    try:
+        y = model.predict(T, values, ctx)
+    finally:
+        _LOG_F_OVERRIDE.reset(token)
+    if kind == "log":
+        return jnp.log(y)
+    return y / sigma if kind == "sigma" else y
+
+
+def library_spread(model, result, library: Library | None = None) -> dict:
+    """Standard errors of the fitted parameters due to the library's finite number of realizations.
+
+    Parameters
+    ----------
+    model : jtls.fit.Model
+        The simulated-DOS model the fit used (``Model(..., dos="simulated")``).
+    result : jtls.fit.FitResult
+        Its result, one dataset.
+    library : Library, optional
+        The library the fit used (default: the active one, :func:`load_library`).
+
+    Returns
+    -------
+    dict
+        ``{"sigma": {name: sigma_lib}, "ratio_to_fit_error": {name: sigma_lib / stderr},
+        "shifts": {name: [theta_k - theta for k < K]}, "replicas": K, "method": str}`` for every
+        free parameter (same units as the parameter).
+
+    Raises
+    ------
+    ValueError
+        If the model is not a simulated-DOS model, the result holds several datasets or is not
+        ``ok``, or the library has no jackknife replicas (packed from fewer than 4 passes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls.fit import Model, fit
+    >>> from jtls.simulated.dos import load_library
+    >>> from jtls.simulated.uncertainty import library_spread
+    >>> T = np.geomspace(0.05, 2.0, 30)
+    >>> y = np.asarray(jtls.thermal_conductivity_dos(T, load_library().dos(0.15, 10.0)))
+    >>> y = y * (1 + 0.01 * np.random.default_rng(1).standard_normal(30))
+    >>> model = Model("thermal_conductivity", dos="simulated")
+    >>> res = fit(model, (T, y))
+    >>> out = library_spread(model, res)
+    >>> out["replicas"] >= 4 and 0.0 < out["sigma"]["J0_h0"] < 0.02
+    True
+    """
+    lib = load_library() if library is None else library
+    if not model.name.endswith(SUFFIX):
+        raise ValueError(f"argument 'model': {model.name!r} does not use the simulated DOS")
+    if len(result.labels) != 1:
+        raise ValueError(f"argument 'result': {len(result.labels)} datasets; library_spread takes a fit of one")
+    if not result.ok:
+        raise ValueError(f"argument 'result': status {result.status!r}; a failed fit has no error to propagate")
+    K = lib.n_replicas
+    if K < 2:
+        raise ValueError(f"library {lib.path} holds no jackknife replicas (packed from fewer than 4 passes); "
+                         "repack it with 'jtls library pack' from a build with at least 4 passes")
+    label = result.labels[0]
+    d = result.data[label]
+    T = jnp.asarray(d["T"], dtype=float)
+    sigma = None if d.get("sigma") is None else jnp.asarray(d["sigma"], dtype=float)
+    kind = model.residual_kind(sigma is not None)
+    ctx = {k: v for k, v in result.context.get(label, {}).items() if k in model.observable.context}
+    free = list(result.free)
+    theta = jnp.asarray([result.values[k] for k in free], dtype=float)
+    base = dict(result.values)
+
+    def g(th, log_F=None):
+        vals = dict(base)
+        vals.update({k: th[i] for i, k in enumerate(free)})
+        return _curve(model, T, vals, ctx, kind, sigma, log_F)
+
+    J = np.asarray(jax.jit(jax.jacfwd(g))(theta))
+    g0 = np.asarray(jax.jit(g)(theta))
+    tables = jnp.asarray(lib.log_F[None] + lib.jk_delta_log_F)
+    gk = np.asarray(jax.jit(jax.vmap(lambda t: g(theta, t)))(tables))          # (K, n)
+    scale = np.linalg.norm(J, axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    dth = -np.linalg.lstsq(J / scale, (gk - g0[None]).T, rcond=None)[0].T / scale  # (K, n_free)
+    spread = np.sqrt((K - 1) / K * np.sum((dth - dth.mean(0)) ** 2, axis=0))
+    sig = {k: float(spread[i]) for i, k in enumerate(free)}
+    ratio = {k: (sig[k] / result.stderr[k] if result.stderr.get(k) and math.isfinite(result.stderr[k])
+                 and result.stderr[k] > 0 else math.nan) for k in free}
+    return {"sigma": sig, "ratio_to_fit_error": ratio, "replicas": K,
+            "shifts": {k: [float(x) for x in dth[:, i]] for i, k in enumerate(free)},
+            "method": f"delete-one-pass jackknife over the library's {K} passes, linear response of the optimum"}
+
+
+def library_error(model, result) -> tuple:
+    """(dict, text) for reports: :func:`library_spread` and one line stating it beside the fit's own
+    errors, or ({"note": why}, text) when the library holds no replicas."""
+    try:
+        out = library_spread(model, result)
+    except ValueError as exc:
+        return {"note": str(exc)}, f"library error: not available ({exc})"
+    parts = [f"{k} +- {v:.3g}" + (f" ({out['ratio_to_fit_error'][k]:.2f} x its fit error)"
+                                   if math.isfinite(out["ratio_to_fit_error"][k]) else "")
+             for k, v in out["sigma"].items() if k == "J0_h0" or k == "h0"]
+    return out, ("library error (finite number of simulated realizations, jackknife over "
+                 f"{out['replicas']} passes; not included above): " + ", ".join(parts))
