@@ -89,6 +89,8 @@ def main(argv=None):
         with progress.step(f"fit {i + 1}/4 {rng} {label} (profile intervals)"):
             data = ds if rng == "full" else ds.window(tmax=args.tmax_tls)
             rec, r = KJ.fit_record(f"{rng}_{label}", model, data)
+            if label == "simulated" and r is not None and r.ok:
+                rec["library_error"] = KJ.library_spread(model, r)["sigma"]
         records[f"{rng}_{label}"] = rec
         results[(rng, label)] = r
     summary = {}

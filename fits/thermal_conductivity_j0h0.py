@@ -32,8 +32,10 @@ A fit whose status is not ``ok`` is never reported with values: its last
 iterate is kept under ``last_iterate_not_a_result`` for diagnosis only, and
 its curve is not drawn.
 
-Caveat: the intervals are those of the fit with the library taken as exact;
-the library's own statistical uncertainty (``sd_log_F``) is not propagated.
+The intervals are those of the fit with the library taken as exact; the
+library's own statistical error (jackknife over its annealing passes,
+:func:`jtls.simulated.uncertainty.library_spread`) is reported beside them
+(``J0_h0.sigma_library``).
 
 Writes OUT/thermal_conductivity_j0h0.json and OUT/thermal_conductivity_j0h0.png
 (one column per material: data and the ok fits, ln residuals, the verdict text
@@ -71,6 +73,7 @@ from jtls import data as D
 from jtls.fit import Model, fit, predict
 from jtls.fit.result import write_json
 from jtls.progress import add_progress_argument, from_args
+from jtls.simulated.uncertainty import library_spread
 
 HERE = Path(__file__).resolve().parent
 
@@ -188,6 +191,10 @@ def j0h0_summary(rec, ratio_range) -> dict:
         return out
     iv = (rec.get("intervals") or {}).get("J0_h0") or {}
     v = rec["values"]["J0_h0"]
+    s_lib = (rec.get("library_error") or {}).get("J0_h0")
+    ok_lib = s_lib is not None and math.isfinite(s_lib)
+    out["sigma_library"] = s_lib if ok_lib else None
+    lib_txt = f" Library error +- {s_lib:.2g} (not in the intervals)." if ok_lib else ""
     out.update(value=v, low68=iv.get("low"), high68=iv.get("high"), low95=iv.get("low95"),
                high95=iv.get("high95"), kinds={k: iv.get(k + "_kind") for k in ("low", "high", "low95", "high95")})
     closed95 = (iv.get("low95_kind") == "crossing" and iv.get("high95_kind") == "crossing"
@@ -201,11 +208,11 @@ def j0h0_summary(rec, ratio_range) -> dict:
         # J0/h0 = 0 (no TLS-TLS interaction) is a physical bound: a one-sided interval is a result
         out.update(status="upper limit", constrained=True,
                    sentence=f"The data give an upper limit J0/h0 < {iv['high95']:.3g} (95%; best fit {v:.3g} on the "
-                            f"physical bound 0, no interaction), 68% {i68}.")
+                            f"physical bound 0, no interaction), 68% {i68}.{lib_txt}")
     elif inside:
         out.update(status="constrained", constrained=True,
                    sentence=f"The data constrain J0/h0 = {v:.3g}: 68% {i68}, 95% [{iv['low95']:.3g}, "
-                            f"{iv['high95']:.3g}], closed inside the library range {lo_lib:g}-{hi_lib:g}.")
+                            f"{iv['high95']:.3g}], closed inside the library range {lo_lib:g}-{hi_lib:g}.{lib_txt}")
     else:
         sides = []
         for key, word in (("low95", "below"), ("high95", "above")):
@@ -389,7 +396,10 @@ def main(argv=None):
         if len(ds):
             with progress.step(f"{i + 1}/{len(files)} {f.stem}: {', '.join(LABELS)} fits with profile intervals"):
                 for label in LABELS:
-                    recs[label], objs[label] = fit_record(label, make_model(label, h0), ds)
+                    model = make_model(label, h0)
+                    recs[label], objs[label] = fit_record(label, model, ds)
+                    if label == "simulated" and objs[label] is not None and objs[label].ok:
+                        recs[label]["library_error"] = library_spread(model, objs[label])["sigma"]
         else:
             errors.append(f"{f.stem}: no points inside the library range")
         errors += [f"{f.stem} {k}: {v['message']}" for k, v in recs.items() if v["status"] == "error"]
@@ -437,7 +447,9 @@ def main(argv=None):
                             "bound J0/h0 = 0 to a crossing below the library's upper end",
         "failed_fits": "a fit whose status is not ok has no values, intervals or curve; its last iterate is "
                        "under last_iterate_not_a_result",
-        "caveat": "library statistical uncertainty (sd_log_F) not propagated into the intervals",
+        "library_error": "J0_h0.sigma_library: the library's own statistical error (jtls.simulated.uncertainty."
+                         "library_spread: jackknife over its passes), stated beside the profile intervals, which "
+                         "take the library as exact",
         "figure": {"path": str(out / "thermal_conductivity_j0h0.png"), "points_under_legend": covered},
         "materials": results,
         "constraining": [k for k, v in results.items() if v["constrains_J0_h0"]],

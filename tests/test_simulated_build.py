@@ -45,6 +45,7 @@ def test_build_resume_extend_pack_info(tmp_path, capsys):
     assert main(["library", "info", str(out), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["L"] == 4 and info["realizations_per_ratio"] == [32] * 4
+    assert info["jackknife_replicas"] == 0 and "too small" in info["errors"]     # 2 passes: Poisson errors
 
 
 class _raises_value:

@@ -77,7 +77,9 @@ def _info(args) -> int:
     m = lib.meta
     info = {"path": lib.path, "ratios": [float(r) for r in lib.ratios], "T_over_h0": list(lib.t_range),
             "E_max_over_h0": lib.e_max, "L": m["build"]["L"], "realizations_per_ratio": m["realizations_per_ratio"],
-            "jtls_version": m["jtls_version"], "created_utc": m["created_utc"], "regenerate": m["regenerate"]}
+            "jtls_version": m["jtls_version"], "created_utc": m["created_utc"], "regenerate": m["regenerate"],
+            "errors": (m.get("errors") or {}).get("method", "Poisson counting errors (packed before jackknife errors)"),
+            "jackknife_replicas": lib.n_replicas}
     if args.json:
         print(json.dumps(info, indent=1))
     else:

@@ -60,8 +60,9 @@ def library_spread(model, result, library: Library | None = None) -> dict:
     -------
     dict
         ``{"sigma": {name: sigma_lib}, "ratio_to_fit_error": {name: sigma_lib / stderr},
+        "notes": [str], 
         "shifts": {name: [theta_k - theta for k < K]}, "replicas": K, "method": str}`` for every
-        free parameter (same units as the parameter).
+        free parameter (same units as the parameter); NaN for a parameter on its physical bound.
 
     Raises
     ------
@@ -119,10 +120,14 @@ def library_spread(model, result, library: Library | None = None) -> dict:
     scale = np.where(scale > 0, scale, 1.0)
     dth = -np.linalg.lstsq(J / scale, (gk - g0[None]).T, rcond=None)[0].T / scale  # (K, n_free)
     spread = np.sqrt((K - 1) / K * np.sum((dth - dth.mean(0)) ** 2, axis=0))
-    sig = {k: float(spread[i]) for i, k in enumerate(free)}
+    # on a bound the linear response does not apply (at J0/h0 = 0 the exact row makes it 0, which is
+    # not the error of the upper limit that is the result there): NaN, with a note
+    sig = {k: (math.nan if k in result.at_bound else float(spread[i])) for i, k in enumerate(free)}
     ratio = {k: (sig[k] / result.stderr[k] if result.stderr.get(k) and math.isfinite(result.stderr[k])
                  and result.stderr[k] > 0 else math.nan) for k in free}
-    return {"sigma": sig, "ratio_to_fit_error": ratio, "replicas": K,
+    notes = [f"{k} is on its physical bound: no library error (the result there is a one-sided interval, "
+             f"whose own library error is not computed)" for k in free if k in result.at_bound]
+    return {"sigma": sig, "ratio_to_fit_error": ratio, "replicas": K, "notes": notes,
             "shifts": {k: [float(x) for x in dth[:, i]] for i, k in enumerate(free)},
             "method": f"delete-one-pass jackknife over the library's {K} passes, linear response of the optimum"}
 
@@ -134,8 +139,9 @@ def library_error(model, result) -> tuple:
         out = library_spread(model, result)
     except ValueError as exc:
         return {"note": str(exc)}, f"library error: not available ({exc})"
-    parts = [f"{k} +- {v:.3g}" + (f" ({out['ratio_to_fit_error'][k]:.2f} x its fit error)"
-                                   if math.isfinite(out["ratio_to_fit_error"][k]) else "")
-             for k, v in out["sigma"].items() if k == "J0_h0" or k == "h0"]
+    parts = [(f"{k} +- {v:.3g}" + (f" ({out['ratio_to_fit_error'][k]:.2f} x its fit error)"
+                                    if math.isfinite(out["ratio_to_fit_error"][k]) else ""))
+             if math.isfinite(v) else f"{k}: none on its physical bound"
+             for k, v in out["sigma"].items() if k in ("J0_h0", "h0")]
     return out, ("library error (finite number of simulated realizations, jackknife over "
                  f"{out['replicas']} passes; not included above): " + ", ".join(parts))
