@@ -23,7 +23,7 @@ NAMESPACES = (
     "jtls", "jtls.observables", "jtls.fit", "jtls.resonator", "jtls.dos", "jtls.units",
     "jtls.companion.meanfield", "jtls.companion.relaxation", "jtls.companion.two_tls",
     "jtls.companion.strength", "jtls.simulated.dos", "jtls.simulated.observables",
-    "jtls.resonator.conversions",
+    "jtls.simulated.uncertainty", "jtls.resonator.conversions",
 )
 
 #: Modules whose docstring examples are run.
@@ -33,7 +33,7 @@ DOCTEST_MODULES = (
     "jtls.observables.matthiessen",
     "jtls.companion.meanfield", "jtls.companion.relaxation", "jtls.companion.two_tls",
     "jtls.companion.strength", "jtls.simulated.dos", "jtls.simulated.observables",
-    "jtls.fit.params", "jtls.fit.model", "jtls.fit.result", "jtls.fit.compare", "jtls.fit.profile",
+    "jtls.simulated.uncertainty", "jtls.fit.params", "jtls.fit.model", "jtls.fit.result", "jtls.fit.compare", "jtls.fit.profile",
     "jtls.fit.inference",
     "jtls.fit.engine", "jtls.fit.solvers",
     "jtls._config", "jtls.data.csvio", "jtls.data.dataset", "jtls.data.tables",

@@ -23,6 +23,7 @@ all (``ratio_to_fit_error`` says where that stands).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +32,10 @@ import jax.numpy as jnp
 
 from .dos import Library, load_library
 from .observables import _LOG_F_OVERRIDE, SUFFIX
+
+if TYPE_CHECKING:                      # jtls.fit imports nothing from here: no cycle at run time
+    from ..fit.model import Model
+    from ..fit.result import FitResult
 
 
 def _curve(model, T, values, ctx, kind, sigma, log_F=None):
@@ -44,7 +49,7 @@ def _curve(model, T, values, ctx, kind, sigma, log_F=None):
     return y / sigma if kind == "sigma" else y
 
 
-def library_spread(model, result, library: Library | None = None) -> dict:
+def library_spread(model: "Model", result: "FitResult", library: Library | None = None) -> dict:
     """Standard errors of the fitted parameters due to the library's finite number of realizations.
 
     Parameters
@@ -132,9 +137,37 @@ def library_spread(model, result, library: Library | None = None) -> dict:
             "method": f"delete-one-pass jackknife over the library's {K} passes, linear response of the optimum"}
 
 
-def library_error(model, result) -> tuple:
-    """(dict, text) for reports: :func:`library_spread` and one line stating it beside the fit's own
-    errors, or ({"note": why}, text) when the library holds no replicas."""
+def library_error(model: "Model", result: "FitResult") -> tuple[dict, str]:
+    """:func:`library_spread` for reports, with one line of text (``jtls fit --dos simulated``).
+
+    Parameters
+    ----------
+    model : jtls.fit.Model
+        The simulated-DOS model of the fit.
+    result : jtls.fit.FitResult
+        Its result (status ok, one dataset).
+
+    Returns
+    -------
+    tuple of (dict, str)
+        The dict of :func:`library_spread` -- or ``{"note": why}`` when the library holds no
+        replicas -- and a line naming the library error of ``J0_h0`` (and ``h0`` when free).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jtls
+    >>> from jtls.fit import Model, fit
+    >>> from jtls.simulated.dos import load_library
+    >>> from jtls.simulated.uncertainty import library_error
+    >>> T = np.geomspace(0.05, 2.0, 30)
+    >>> y = np.asarray(jtls.specific_heat_dos(T, load_library().dos(0.25, 10.0)))
+    >>> y = y * (1 + 0.01 * np.random.default_rng(2).standard_normal(30))
+    >>> model = Model("specific_heat", dos="simulated")
+    >>> out, text = library_error(model, fit(model, (T, y)))
+    >>> text.startswith("library error") and "J0_h0 +-" in text
+    True
+    """
     try:
         out = library_spread(model, result)
     except ValueError as exc:
