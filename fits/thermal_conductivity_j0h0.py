@@ -180,9 +180,11 @@ def j0h0_summary(rec, ratio_range) -> dict:
         out.update(status="failed", sentence=f"No J0/h0: the simulated-DOS fit raised an error ({rec['message']}).")
         return out
     if rec["status"] == "unidentified" and "J0_h0" in rec["unidentified"]:
+        why = unidentified_reason(rec["message"], "J0_h0")
+        level = "at 95 % " if "at 95 %" in why else ""
         out.update(status="unconstrained",
-                   sentence=f"The data do not constrain J0/h0 within the library range {lo_lib:g}-{hi_lib:g} "
-                            f"(status unidentified: {unidentified_reason(rec['message'], 'J0_h0')}).")
+                   sentence=f"The data do not constrain J0/h0 {level}within the library range {lo_lib:g}-{hi_lib:g} "
+                            f"(status unidentified: {why}).")
         return out
     if not rec["ok"]:
         out.update(status="failed",
