@@ -117,10 +117,11 @@ def library_spread(model: "Model", result: "FitResult", library: Library | None 
         vals.update({k: th[i] for i, k in enumerate(free)})
         return _curve(model, T, vals, ctx, kind, sigma, log_F)
 
-    J = np.asarray(jax.jit(jax.jacfwd(g))(theta))
-    g0 = np.asarray(jax.jit(g)(theta))
-    tables = jnp.asarray(lib.log_F[None] + lib.jk_delta_log_F)
-    gk = np.asarray(jax.jit(jax.vmap(lambda t: g(theta, t)))(tables))          # (K, n)
+    @jax.jit
+    def curves(th, tables):          # one compiled call: curve, its Jacobian, the K replica curves
+        return g(th), jax.jacfwd(g)(th), jax.vmap(lambda t: g(th, t))(tables)
+
+    g0, J, gk = (np.asarray(a) for a in curves(theta, jnp.asarray(lib.log_F[None] + lib.jk_delta_log_F)))
     scale = np.linalg.norm(J, axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     dth = -np.linalg.lstsq(J / scale, (gk - g0[None]).T, rcond=None)[0].T / scale  # (K, n_free)
