@@ -75,8 +75,10 @@ EXCLUDED = {
     "fig1_dos.py": "needs the annealer runs of table2.py (minutes)",
     "fig2_thermal.py": "needs the annealer runs of table2.py (minutes)",
     "fig3_velocity.py": "needs the annealer runs of table2.py (minutes)",
-    "simulated_dos.py": "anneals fresh runs (2000 realizations at each J0/h0 checked) before it "
+    "simulated_dos.py": "anneals fresh runs (1000 realizations at each J0/h0 checked) before it "
                         "fits: far longer than a docs build should take",
+    "simulated_smoothing.py": "needs a library build directory (hours of annealing) and the fresh runs "
+                              "of simulated_dos.py; writes JSON, no figure",
     "simulated_finite_size.py": "anneals L = 8, 10 and 12 with about 5e5 TLSs per run: far longer "
                                 "than a docs build should take",
     "inference_calibration.py": "a 200-draw calibration of the inference: minutes, and a table "

@@ -78,13 +78,18 @@ def _core(name):
 
 
 def _velocity(T, C, J0_h0, h0, A, omega, T_ref=1.0):
-    f = _core("velocity_shift_dos")(T, _dos(J0_h0, h0), A, omega, C, T_ref)
+    """dv/v of Eqs. (7) + (8): velocity_shift_dos with the resonant integral of Eq. (7) on the
+    library's own q knots (SimulatedDOS.resonant_integral; the T_ref term once)."""
+    dos = _dos(J0_h0, h0)
+    T = jnp.asarray(T, dtype=float)
+    resonant = -C * (dos.resonant_integral(T) - dos.resonant_integral(T_ref))
+    f = resonant + _core("velocity_shift_relaxation_dos")(T, dos, A, omega, C)
     return f * _inside(T, h0, T_ref)
 
 
 def _dielectric(T, C_dip, J0_h0, h0, A, omega, T_ref=1.0):
-    f = _core("dielectric_shift_dos")(T, _dos(J0_h0, h0), A, omega, C_dip, T_ref)
-    return f * _inside(T, h0, T_ref)
+    """d eps/eps = -(dv/v with C_dip), as :func:`jtls.dielectric_shift_dos`."""
+    return -_velocity(T, C_dip, J0_h0, h0, A, omega, T_ref)
 
 
 def _kappa(T, B, J0_h0, h0):
