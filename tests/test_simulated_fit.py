@@ -159,8 +159,8 @@ def dataclasses_replace(lib):
     return dataclasses.replace(lib, jk_delta_log_F=None)
 
 
-def test_resonant_integral_on_library_knots(lib, monkeypatch):
-    """The simulated velocity integrates Eq. (7) in q on the library's knots (SimulatedDOS.resonant_integral).
+def test_energy_integrals_on_library_knots(lib, monkeypatch):
+    """The simulated observables integrate in q on the library's knots (SimulatedDOS.q_nodes).
     Converged: 4 and 8 Gauss nodes per knot interval agree to 1e-9.  Against the generic quadrature of
     velocity_shift_dos: 1e-8 for the smooth J0/h0 = 0 Gaussian; for interacting ratios the generic
     panels straddle the spline's knots and are good to ~5e-6 only, so 2e-5 there.  Its h0 derivative
@@ -182,6 +182,20 @@ def test_resonant_integral_on_library_knots(lib, monkeypatch):
     monkeypatch.undo()
     SD._tables.cache_clear()
     assert np.max(np.abs(eight - four)) < 1e-9 * np.max(np.abs(four))
+    # kappa (1/n) and C_v (n) on the same nodes: against the generic quadratures of Eqs. (5), (6), and
+    # converged (the 1/n of kappa grows like exp(E^2/8h0^2) towards e_max: ~2e-7 at T > 5 K)
+    for r, tol in ((0.0, 1e-6), (0.2, 2e-5), (0.7, 2e-5)):
+        d = lib.dos(r, 10.0)
+        for ours, generic in ((SO._kappa(T, 1.0, r, 10.0), jtls.thermal_conductivity_dos(T, d)),
+                              (SO._cv(T, 1.0, r, 10.0), jtls.specific_heat_dos(T, d))):
+            assert np.max(np.abs(np.asarray(ours) / np.asarray(generic) - 1)) < tol, r
+    k4, c4 = np.asarray(SO._kappa(T, 1.0, 0.2, 10.0)), np.asarray(SO._cv(T, 1.0, 0.2, 10.0))
+    monkeypatch.setattr(SD, "Q_ORDER", 8)
+    SD._tables.cache_clear()
+    k8, c8 = np.asarray(SO._kappa(T, 1.0, 0.2, 10.0)), np.asarray(SO._cv(T, 1.0, 0.2, 10.0))
+    monkeypatch.undo()
+    SD._tables.cache_clear()
+    assert np.max(np.abs(k8 / k4 - 1)) < 1e-6 and np.max(np.abs(c8 / c4 - 1)) < 1e-8
     f = jax.jit(lambda h0: SO._velocity(T, 1e-3, 0.2, h0, A, OMEGA, 1.0))
     d = np.asarray(jax.jacfwd(f)(jnp.asarray(10.0)))
     fd = (np.asarray(f(10.0 + 1e-4)) - np.asarray(f(10.0 - 1e-4))) / 2e-4

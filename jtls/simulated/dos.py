@@ -231,16 +231,16 @@ def _as_constants(library, ln_t, qm):
             **{k: jnp.asarray(v) for k, v in _q_quadrature(library, qm, S_q).items()}}
 
 
-#: Gauss-Legendre order on every q-knot interval of :meth:`SimulatedDOS.resonant_integral`.
+#: Gauss-Legendre order on every q-knot interval of :meth:`SimulatedDOS.q_nodes`.
 Q_ORDER = 4
 
 
 def _q_quadrature(library, qm, S_q):
-    """Fixed nodes for int_0^e_max g(E) dE/E in q = asinh(e / e_scale): Q_ORDER Gauss nodes on every
-    knot interval up to q(e_max) (dE/E = dq / tanh q), with the spline basis of ln F at them.
+    """Fixed nodes for int_0^e_max g(e) de in q = asinh(e / e_scale): Q_ORDER Gauss nodes on every
+    knot interval up to q(e_max) (de = e_scale cosh q dq), with the spline basis of ln F at them.
 
     Returns numpy arrays: ``rq_B`` (n_nodes, 2 nQ - 1), ln F at the nodes = B @ (mirrored knot values);
-    ``rq_w`` (n_nodes,), the weights of dE/E; ``rq_e`` (n_nodes,), e = E/h0 at the nodes."""
+    ``rq_w`` (n_nodes,), the weights of de; ``rq_e`` (n_nodes,), e = E/h0 at the nodes."""
     q_max = float(np.arcsinh(library.e_max / library.e_scale))
     edges = np.minimum(library.q_knots, q_max)
     x, w = np.polynomial.legendre.leggauss(Q_ORDER)
@@ -258,7 +258,7 @@ def _q_quadrature(library, qm, S_q):
     B[rows, k] += a
     B[rows, k + 1] += b
     B += ((a ** 3 - a) * h * h / 6.0)[:, None] * S_q[k] + ((b ** 3 - b) * h * h / 6.0)[:, None] * S_q[k + 1]
-    return {"rq_B": B, "rq_w": wq / np.tanh(q), "rq_e": library.e_scale * np.sinh(q)}
+    return {"rq_B": B, "rq_w": wq * library.e_scale * np.cosh(q), "rq_e": library.e_scale * np.sinh(q)}
 
 
 def ratio_weights(ratios: ArrayLike, S_r: ArrayLike, J0_h0: ArrayLike) -> jax.Array:
@@ -378,20 +378,38 @@ class SimulatedDOS:
         q = jnp.broadcast_to(q, jnp.broadcast_shapes(lt.shape, q.shape))
         return _spline_eval(self.q_mirror, rows, Mq, q)
 
-    def resonant_integral(self, T: ArrayLike) -> jax.Array:
-        """I(T) = int_0^e_max n(T, E) tanh(E/2T) dE/E in 1/K (the integral of Eq. (7); any shape of T, K).
+    def q_nodes(self, T: ArrayLike) -> tuple:
+        """Fixed quadrature of int_0^e_max ... dE in q = asinh(E/(e_scale h0)) on the library's own knots.
 
-        Integrated in q = asinh(E/(e_scale h0)) on the library's own knots, where ln n is a cubic
-        polynomial between knots: Q_ORDER Gauss nodes per knot interval at fixed q, so ln n at every
-        node is one matrix product with the interpolated row of the table.  Equals the generic
-        quadrature of :func:`jtls.velocity_shift_resonant_dos` to ~1e-9 of the curve
-        (``tests/test_simulated_fit.py``) at a fraction of its cost."""
+        ln n is a cubic polynomial of q between knots, so Q_ORDER Gauss nodes per knot interval
+        integrate n (or 1/n) times a smooth kernel of E/T to ~1e-10, and ln n at every node is one
+        matrix product with the table's row interpolated to T.  (The generic quadratures of
+        :mod:`jtls.observables` use panels in E/T that straddle the knots: ~5e-6 on this DOS.)
+
+        Parameters
+        ----------
+        T : array_like
+            Temperature(s) in K, any shape.
+
+        Returns
+        -------
+        tuple of jax.Array
+            E (n_nodes,) in K, weights of dE (n_nodes,) in K, and n(T, E) at the nodes
+            (T.shape + (n_nodes,)) per TLS per K.
+        """
         T = jnp.asarray(T, dtype=float)
         lt = jnp.log(T / self.h0)
         rows = _spline_eval(self.ln_t, self.y_t, self.M_t, lt[..., None])[..., _mirror_index(self.y_t.shape[0])]
-        n = jnp.exp(rows @ self.rq_B.T) / self.h0                        # T.shape + (n_nodes,)
-        E = self.rq_e * self.h0
-        return jnp.sum(self.rq_w * n * jnp.tanh(E / (2.0 * T[..., None])), axis=-1)
+        n = jnp.exp(rows @ self.rq_B.T) / self.h0
+        return self.rq_e * self.h0, self.rq_w * self.h0, n
+
+    def resonant_integral(self, T: ArrayLike) -> jax.Array:
+        """I(T) = int_0^e_max n(T, E) tanh(E/2T) dE/E in 1/K (the integral of Eq. (7); any shape of T, K),
+        on the fixed nodes of :meth:`q_nodes`.  Equals the generic quadrature of
+        :func:`jtls.velocity_shift_resonant_dos` within that one's accuracy (``tests/test_simulated_fit.py``)."""
+        T = jnp.asarray(T, dtype=float)
+        E, w, n = self.q_nodes(T)
+        return jnp.sum(w / E * n * jnp.tanh(E / (2.0 * T[..., None])), axis=-1)
 
     def __call__(self, E: ArrayLike, T: ArrayLike) -> jax.Array:
         h0 = self.h0

@@ -93,11 +93,21 @@ def _dielectric(T, C_dip, J0_h0, h0, A, omega, T_ref=1.0):
 
 
 def _kappa(T, B, J0_h0, h0):
-    return _core("thermal_conductivity_dos")(T, _dos(J0_h0, h0)) / B * _inside(T, h0)
+    """Eq. (5), T int kappa_weight(E/T) / n dE, as thermal_conductivity_dos, on the library's q knots."""
+    from ..observables._kernels import kappa_weight
+    T = jnp.asarray(T, dtype=float)
+    E, w, n = _dos(J0_h0, h0).q_nodes(T)
+    u = E / T[..., None]
+    return T * jnp.sum(w * kappa_weight(u) / n, axis=-1) / B * _inside(T, h0)
 
 
 def _cv(T, B, J0_h0, h0):
-    return _core("specific_heat_dos")(T, _dos(J0_h0, h0)) * B * _inside(T, h0)
+    """Eq. (6), int n u^2 sech^2(u/2) / 4 dE (u = E/T), as specific_heat_dos, on the library's q knots."""
+    from ..observables._kernels import sech2_half
+    T = jnp.asarray(T, dtype=float)
+    E, w, n = _dos(J0_h0, h0).q_nodes(T)
+    u = E / T[..., None]
+    return jnp.sum(w * n * u * u * 0.25 * sech2_half(u), axis=-1) * B * _inside(T, h0)
 
 
 def _ratio_grid(T, ctx):
