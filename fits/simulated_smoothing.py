@@ -9,7 +9,8 @@ FRESH_DIR) with each library; the difference of the fitted J0/h0 is the
 smoother's effect (the fresh runs' own noise is common to both and cancels).
 
 Each library is used in its own process (the library is a process-wide
-setting, ``JTLS_SIMULATED_LIBRARY``).  Writes OUT/simulated_smoothing.json.
+setting, ``JTLS_SIMULATED_LIBRARY``).  Writes OUT/simulated_smoothing.json (an existing one is
+kept as .previous).
 
     python fits/simulated_smoothing.py BUILD_DIR --fresh out/runs --out out [--passes N]
 """
@@ -81,7 +82,10 @@ def main(argv=None):
     res["shift_smoothed_minus_per_ratio"] = {
         r: {k: (b[r][k]["J0_h0"] - a[r][k]["J0_h0"]) if a[r][k]["J0_h0"] is not None and b[r][k]["J0_h0"] is not None
             else None for k in a[r]} for r in a}
-    with open(os.path.join(args.out, "simulated_smoothing.json"), "w") as f:
+    path = os.path.join(args.out, "simulated_smoothing.json")
+    if os.path.exists(path):                      # keep the previous result, as fits/simulated_dos.py does
+        os.replace(path, path + ".previous")
+    with open(path, "w") as f:
         json.dump(res, f, indent=1)
     for r, row in res["shift_smoothed_minus_per_ratio"].items():
         print(f"J0/h0 = {r}: smoothed - per-ratio fitted J0/h0: " +
