@@ -261,6 +261,24 @@ def _natural_spline_matrix(x: np.ndarray) -> np.ndarray:
     return np.linalg.solve(A, R)
 
 
+def _spline_basis_matrix(knots: np.ndarray, S: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """B (len(x), len(knots)) with spline(x) = B @ y for the natural cubic spline through (knots, y)
+    whose second derivatives are S @ y (``S = _natural_spline_matrix(knots)``); numpy, x clipped to
+    the knot range.  The linear-map form of :func:`_spline_eval`."""
+    x = np.clip(np.asarray(x, float), knots[0], knots[-1])
+    k = np.clip(np.searchsorted(knots, x, side="right") - 1, 0, len(knots) - 2)
+    h = knots[k + 1] - knots[k]
+    b = (x - knots[k]) / h
+    a = 1.0 - b
+    # value = a y_k + b y_k+1 + ((a^3-a) M_k + (b^3-b) M_k+1) h^2/6,  M = S y
+    B = np.zeros((len(x), len(knots)))
+    rows = np.arange(len(x))
+    B[rows, k] += a
+    B[rows, k + 1] += b
+    B += ((a ** 3 - a) * h * h / 6.0)[:, None] * S[k] + ((b ** 3 - b) * h * h / 6.0)[:, None] * S[k + 1]
+    return B
+
+
 def _spline_eval(knots, y, M, x):
     """Evaluate the cubic spline with knot values y (..., m), second derivatives M.
 

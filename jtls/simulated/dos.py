@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from ..dos import _natural_spline_matrix, _pytree, _spline_eval
+from ..dos import _natural_spline_matrix, _pytree, _spline_basis_matrix, _spline_eval
 from ..data.tables import repo_data_dir
 
 #: File name of the shipped library in the repository's data/ folder.
@@ -249,16 +249,7 @@ def _q_quadrature(library, qm, S_q):
     wq = ((hi - lo)[:, None] * w) / 2
     keep = wq.ravel() > 0
     q, wq = q.ravel()[keep], wq.ravel()[keep]
-    k = np.clip(np.searchsorted(qm, q, side="right") - 1, 0, len(qm) - 2)
-    h = qm[k + 1] - qm[k]
-    b = (q - qm[k]) / h
-    a = 1.0 - b
-    B = np.zeros((len(q), len(qm)))
-    rows = np.arange(len(q))
-    B[rows, k] += a
-    B[rows, k + 1] += b
-    B += ((a ** 3 - a) * h * h / 6.0)[:, None] * S_q[k] + ((b ** 3 - b) * h * h / 6.0)[:, None] * S_q[k + 1]
-    return {"rq_B": B, "rq_w": wq * library.e_scale * np.cosh(q), "rq_e": library.e_scale * np.sinh(q)}
+    return {"rq_B": _spline_basis_matrix(qm, S_q, q), "rq_w": wq * library.e_scale * np.cosh(q), "rq_e": library.e_scale * np.sinh(q)}
 
 
 def ratio_weights(ratios: ArrayLike, S_r: ArrayLike, J0_h0: ArrayLike) -> jax.Array:

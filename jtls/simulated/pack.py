@@ -44,7 +44,7 @@ import time
 import numpy as np
 
 from ..anneal import histogram as H
-from ..dos import _natural_spline_matrix
+from ..dos import _natural_spline_matrix, _spline_basis_matrix
 from .build import FORMAT, MANIFEST, H0
 
 #: Energy scale of the q coordinate, in units of h0 (2.5 mK at h0 = 10 K: the fine bin width).
@@ -87,17 +87,7 @@ def spline_basis(knots, x):
     S = _natural_spline_matrix(mk)
     nk = len(knots)
     mirror = np.concatenate([np.arange(nk - 1, 0, -1), np.arange(nk)])
-    x = np.clip(np.abs(np.asarray(x, float)), 0, knots[-1])
-    k = np.clip(np.searchsorted(mk, x, side="right") - 1, 0, len(mk) - 2)
-    h = mk[k + 1] - mk[k]
-    b = (x - mk[k]) / h
-    a = 1.0 - b
-    # value = a y_k + b y_k+1 + ((a^3-a) M_k + (b^3-b) M_k+1) h^2/6,  M = S y_mirrored
-    Bm = np.zeros((len(x), len(mk)))
-    rows = np.arange(len(x))
-    Bm[rows, k] += a
-    Bm[rows, k + 1] += b
-    Bm += ((a ** 3 - a) * h * h / 6.0)[:, None] * S[k] + ((b ** 3 - b) * h * h / 6.0)[:, None] * S[k + 1]
+    Bm = _spline_basis_matrix(mk, S, np.clip(np.abs(np.asarray(x, float)), 0, knots[-1]))
     B = np.zeros((len(x), nk))
     np.add.at(B.T, mirror, Bm.T)
     return B
