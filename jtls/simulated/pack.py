@@ -260,7 +260,7 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
     wiggles of ln F across J0/h0, but with 10^4 realizations per ratio it moved the J0/h0 fitted to
     independent runs by up to +0.005 (``python fits/simulated_smoothing.py``; up to four times the
     library's own statistical error), because ln F is curved in J0/h0 where the smoother's penalty
-    acts; with the unsmoothed grid the global scan found no secondary minima in the recovery fits.
+    acts; with the unsmoothed grid the global scan reported no secondary minimum in those fits.
     """
     if os.path.exists(out) and not overwrite:
         raise ValueError(f"output {out} exists; pass overwrite=True (--overwrite) to replace it")
