@@ -125,6 +125,7 @@ def recover(kind, doses, truth, args, omega, A):
     from jtls.data import Dataset
     from jtls.fit import Model, fit
     from jtls.fit.batch import fit_many
+    from jtls.simulated.pack import jackknife_sd
     from jtls.simulated.uncertainty import library_spread
     rng = np.random.default_rng(int(truth * 1000) + KINDS[kind])
     if kind == "velocity":
@@ -151,7 +152,7 @@ def recover(kind, doses, truth, args, omega, A):
     s_noise = float(np.std(est, ddof=1)) if len(est) > 1 else float("nan")
     jk = np.array([r.values["J0_h0"] for r in exact[1:] if r.ok])
     K = len(exact) - 1
-    s_run = float(np.sqrt((K - 1) / K * np.sum((jk - jk.mean()) ** 2))) if len(jk) == K else float("nan")
+    s_run = float(jackknife_sd(jk)) if len(jk) == K else float("nan")
     s_lib = library_spread(model, exact[0])["sigma"]["J0_h0"] if exact[0].ok else float("nan")
     med = float(np.median(est)) if len(est) else float("nan")
     tot = float(np.sqrt(s_noise ** 2 + s_run ** 2 + s_lib ** 2))

@@ -249,7 +249,8 @@ def _q_quadrature(library, qm, S_q):
     wq = ((hi - lo)[:, None] * w) / 2
     keep = wq.ravel() > 0
     q, wq = q.ravel()[keep], wq.ravel()[keep]
-    return {"rq_B": _spline_basis_matrix(qm, S_q, q), "rq_w": wq * library.e_scale * np.cosh(q), "rq_e": library.e_scale * np.sinh(q)}
+    return {"rq_B": _spline_basis_matrix(qm, S_q, q), "rq_w": wq * library.e_scale * np.cosh(q),
+            "rq_e": library.e_scale * np.sinh(q)}
 
 
 def ratio_weights(ratios: ArrayLike, S_r: ArrayLike, J0_h0: ArrayLike) -> jax.Array:
@@ -325,7 +326,7 @@ class SimulatedDOS:
     S_q: Any
     ln_t: Any
     q_mirror: Any
-    rq_B: Any = None    # fixed q-quadrature of resonant_integral (see _q_quadrature)
+    rq_B: Any = None    # fixed q-quadrature of q_nodes (see _q_quadrature)
     rq_w: Any = None
     rq_e: Any = None
     e_scale: float = 2.5e-4
@@ -356,14 +357,18 @@ class SimulatedDOS:
         """Largest energy (K) of the table: e_max (units of h0) times h0."""
         return self.e_max_unit * self.h0
 
+    def _rows(self, lt):
+        """ln F on the mirrored q knots at ln(T/h0) = ``lt`` (spline in ln t): lt.shape + (2 nQ - 1,)."""
+        rows = _spline_eval(self.ln_t, self.y_t, self.M_t, lt[..., None])
+        return rows[..., _mirror_index(self.y_t.shape[0])]
+
     def log_F_at(self, e: ArrayLike, t: ArrayLike) -> jax.Array:
         """ln F(t, e; J0/h0) for e = E/h0, t = T/h0 (broadcasting)."""
         e = jnp.abs(jnp.asarray(e, dtype=float))
         lt = jnp.log(jnp.asarray(t, dtype=float))
         # one row of ln F over the q knots (and its spline coefficients) per temperature, then
         # evaluated at every energy: T.shape + (nQ,) rows broadcast against E.shape
-        rows = _spline_eval(self.ln_t, self.y_t, self.M_t, lt[..., None])     # lt.shape + (nQ,)
-        rows = rows[..., _mirror_index(self.y_t.shape[0])]
+        rows = self._rows(lt)
         Mq = rows @ self.S_q.T
         q = jnp.arcsinh(e / self.e_scale)
         q = jnp.broadcast_to(q, jnp.broadcast_shapes(lt.shape, q.shape))
@@ -389,9 +394,7 @@ class SimulatedDOS:
             (T.shape + (n_nodes,)) per TLS per K.
         """
         T = jnp.asarray(T, dtype=float)
-        lt = jnp.log(T / self.h0)
-        rows = _spline_eval(self.ln_t, self.y_t, self.M_t, lt[..., None])[..., _mirror_index(self.y_t.shape[0])]
-        n = jnp.exp(rows @ self.rq_B.T) / self.h0
+        n = jnp.exp(self._rows(jnp.log(T / self.h0)) @ self.rq_B.T) / self.h0
         return self.rq_e * self.h0, self.rq_w * self.h0, n
 
     def resonant_integral(self, T: ArrayLike) -> jax.Array:

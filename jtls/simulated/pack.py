@@ -128,6 +128,14 @@ def regroup(counts_fine, edges_e):
     return np.array(out_lo), np.array(out_hi), np.array(out_c, float)
 
 
+def jackknife_sd(values, axis=0):
+    """Delete-one jackknife standard error from the K leave-one-out estimates along ``axis``:
+    sqrt((K - 1)/K * sum_k (x_k - mean)^2)."""
+    x = np.asarray(values, float)
+    K = x.shape[axis]
+    return np.sqrt((K - 1) / K * np.sum((x - x.mean(axis, keepdims=True)) ** 2, axis=axis))
+
+
 def _second_differences(nk):
     """D2 along the mirrored knot sequence, as a map of the non-negative knot values."""
     m = 2 * nk - 1
@@ -312,11 +320,10 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
             y, sd, info = smooth_row(tot[i], edges_e, n_tls, knots)
             Ys.append(y); Ss.append(sd); Is.append(info)
         if jack:
-            # delete-one-pass jackknife: deviations of the replicas from the full smoothing, and
-            # sd^2 = (K-1)/K sum_b (y_(b) - mean)^2
+            # delete-one-pass jackknife: deviations of the replicas from the full smoothing
             rep = np.array([[smooth_row(tot[i] - cb[i], edges_e, n_tls - nb, knots)[0] for i in rows]
                             for cb, nb in per]) - np.asarray(Ys)[None]
-            sd_jk = np.sqrt((npass - 1) / npass * np.sum((rep - rep.mean(0)) ** 2, axis=0))
+            sd_jk = jackknife_sd(rep)
             good = np.asarray(Ss) > 0
             overdisp.append(float(np.median(sd_jk[good] / np.asarray(Ss)[good])))
             reps.append(rep)

@@ -32,6 +32,7 @@ import jax.numpy as jnp
 
 from .dos import Library, load_library
 from .observables import _LOG_F_OVERRIDE, SUFFIX
+from .pack import jackknife_sd
 
 if TYPE_CHECKING:                      # jtls.fit imports nothing from here: no cycle at run time
     from ..fit.model import Model
@@ -125,7 +126,7 @@ def library_spread(model: "Model", result: "FitResult", library: Library | None 
     scale = np.linalg.norm(J, axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     dth = -np.linalg.lstsq(J / scale, (gk - g0[None]).T, rcond=None)[0].T / scale  # (K, n_free)
-    spread = np.sqrt((K - 1) / K * np.sum((dth - dth.mean(0)) ** 2, axis=0))
+    spread = jackknife_sd(dth)
     # on a bound the linear response does not apply (at J0/h0 = 0 the exact row makes it 0, which is
     # not the error of the upper limit that is the result there): NaN, with a note
     sig = {k: (math.nan if k in result.at_bound else float(spread[i])) for i, k in enumerate(free)}
