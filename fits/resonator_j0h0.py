@@ -90,7 +90,8 @@ def main(argv=None):
             data = ds if rng == "full" else ds.window(tmax=args.tmax_tls)
             rec, r = KJ.fit_record(f"{rng}_{label}", model, data)
             if label == "simulated" and r is not None and r.ok:
-                rec["library_error"] = KJ.library_spread(model, r)["sigma"]
+                spread = KJ.library_spread(model, r)
+                rec["library_error"], rec["library_error_limits"] = spread["sigma"], spread["limits"]
         records[f"{rng}_{label}"] = rec
         results[(rng, label)] = r
     summary = {}

@@ -208,9 +208,13 @@ def j0h0_summary(rec, ratio_range) -> dict:
              and iv.get("high95") is not None and iv["high95"] < hi_lib)
     if upper:
         # J0/h0 = 0 (no TLS-TLS interaction) is a physical bound: a one-sided interval is a result
+        s_lim = ((rec.get("library_error_limits") or {}).get("J0_h0") or {}).get("high95")
+        ok_lim = s_lim is not None and math.isfinite(s_lim)
+        out["sigma_library_limit95"] = s_lim if ok_lim else None
+        lim_txt = f" Library error of the 95% limit +- {s_lim:.2g} (not in it)." if ok_lim else ""
         out.update(status="upper limit", constrained=True,
                    sentence=f"The data give an upper limit J0/h0 < {iv['high95']:.3g} (95%; best fit {v:.3g} on the "
-                            f"physical bound 0, no interaction), 68% {i68}.{lib_txt}")
+                            f"physical bound 0, no interaction), 68% {i68}.{lim_txt}")
     elif inside:
         out.update(status="constrained", constrained=True,
                    sentence=f"The data constrain J0/h0 = {v:.3g}: 68% {i68}, 95% [{iv['low95']:.3g}, "
@@ -401,7 +405,9 @@ def main(argv=None):
                     model = make_model(label, h0)
                     recs[label], objs[label] = fit_record(label, model, ds)
                     if label == "simulated" and objs[label] is not None and objs[label].ok:
-                        recs[label]["library_error"] = library_spread(model, objs[label])["sigma"]
+                        spread = library_spread(model, objs[label])
+                        recs[label]["library_error"] = spread["sigma"]
+                        recs[label]["library_error_limits"] = spread["limits"]
         else:
             errors.append(f"{f.stem}: no points inside the library range")
         errors += [f"{f.stem} {k}: {v['message']}" for k, v in recs.items() if v["status"] == "error"]

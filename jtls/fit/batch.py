@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 
 from .engine import Problem, build_problem, judge, run_problem
-from .kernel import SingleKernel
+from .kernel import SingleKernel, spec_single_kernel
 from .objective import Arrays, bucket_size, pad_arrays
 from .result import FitResult
 from .solvers import SOLVERS, SolverOptions, SolverOut, _r_and_J, levenberg_marquardt, solve_and_jacobian
@@ -150,7 +150,7 @@ def _solved_rows(model, datasets, method, options, start, progress, kw):
         u0 = np.stack([p.u0 for p in problems[c0:c0 + chunk]] +
                       [problems[c0].u0] * (chunk - min(chunk, total - c0)))
         v = np.asarray(_many_program(key, method, spec, u0, stacked, live, opts, _batch_size(chunk),
-                                     allowed=_single_ok(stacked)))
+                                     allowed=_single_ok(stacked) and spec_single_kernel(spec)))
         for i, p in enumerate(problems[c0:c0 + chunk]):
             row = v[i]
             u, x = row[:n_free], row[n_free:2 * n_free]
@@ -351,7 +351,7 @@ def bootstrap_problem(key, problem: Problem, result: FitResult, n: int = 1000, *
         sw[:c, cols] = np.sqrt(resample_weights(key, sizes, c0, c))
         live = np.r_[np.ones(c), np.zeros(chunk - c)]
         v = _bootstrap_program(pkey, method, problem.spec, arrays, sw, live, opts, u_start,
-                               _batch_size(chunk), allowed=_single_ok(arrays))
+                               _batch_size(chunk), allowed=_single_ok(arrays) and spec_single_kernel(problem.spec))
         parts.append(np.asarray(v)[:c])
         if progress is not None:
             progress(c0 + c, n)

@@ -25,12 +25,16 @@ import jax.numpy as jnp
 from .params import KIND_FREE, KIND_LOWER, KIND_UPPER
 from .objective import Arrays, Spec, pad_arrays, real_rows, residual_x
 from .solvers import SolverOptions, levenberg_marquardt
-from .kernel import SingleKernel
+from .kernel import SingleKernel, spec_single_kernel
 from ..observables import _common as _observables_common
 
 #: Internal value that puts a bounded parameter on its bound (|u| beyond which
 #: :meth:`jtls.fit.params.Transform.to_physical` clips).
 U_BOUND = 700.0
+
+#: |u| beyond which a bounded parameter counts as on its bound for a continuation
+#: (:func:`solve_held` with ``follow``): exp(-20) ~ 2e-9 of its scale from the bound.
+SATURATED = 20.0
 
 #: Tolerances of the constrained re-solves (the optimum they start from is close).
 OPTIONS = SolverOptions(max_steps=60, ftol=1e-12, xtol=1e-13, gtol=1e-11)
@@ -65,8 +69,13 @@ class Constrained(NamedTuple):
         return self.grad_x(j) * self.dxdu[:, j]
 
 
-def _solve_rows(spec: Spec, u0s, masks, live, arrays: Arrays, opts: SolverOptions):
-    """One vector per row: [u (n), x (n), chi2, status, dxdu (n), r (m), J (m n)]."""
+def _solve_rows(spec: Spec, u0s, masks, live, arrays: Arrays, opts: SolverOptions, follow, prev0):
+    """One vector per row: [u (n), x (n), chi2, status, dxdu (n), r (m), J (m n)].
+
+    Rows run in order; a row with ``follow`` = 1 starts its free entries at the previous row's
+    solution (``prev0`` before the first row) instead of its own ``u0s`` row: a continuation along
+    a grid of held values, whose neighbouring solutions are close.
+    """
     tr = spec.transform()
 
     def solve(args):
@@ -86,10 +95,20 @@ def _solve_rows(spec: Spec, u0s, masks, live, arrays: Arrays, opts: SolverOption
         m = sum(t.T.shape[0] for t in arrays.terms)
         return jnp.concatenate([u0, u0, jnp.zeros(2 + n + m + m * n, u0.dtype)])
 
-    def one(args):
-        return jax.lax.cond(args[2] > 0, solve, padding, args)
+    # a bounded entry deep in its transform's saturation (on a bound) is not carried on: its
+    # gradient vanishes there, and the next row's optimum may lie well inside the bounds
+    bounded = jnp.asarray(np.asarray(spec.kinds) != KIND_FREE)
 
-    return jax.lax.map(one, (u0s, masks, live))
+    def one(prev, args):
+        u0, mask, alive, fol = args
+        chained = jnp.where((mask > 0) & ~(bounded & (jnp.abs(prev) > SATURATED)), prev, u0)
+        ok = jnp.all(jnp.isfinite(chained)) & (fol > 0)
+        start = jnp.where(ok, chained, u0)
+        row = jax.lax.cond(alive > 0, solve, padding, (start, mask, alive))
+        u = row[:u0.shape[0]]
+        return jnp.where(alive > 0, u, prev), row
+
+    return jax.lax.scan(one, prev0, (u0s, masks, live, follow))[1]
 
 
 #: The constrained solves of a chunk (one compiled program per problem
@@ -125,9 +144,15 @@ def internal(spec: Spec, j: int, x: float) -> float:
 CHUNK = 8
 
 
-def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPTIONS) -> Constrained:
+def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPTIONS,
+               follow=None) -> Constrained:
     """Solve a batch of problems (b, n_free) starting at ``u0s`` with the
-    entries where ``masks`` is 0 held at their ``u0s`` value."""
+    entries where ``masks`` is 0 held at their ``u0s`` value.
+
+    ``follow`` (optional, (b,) of 0/1): row i > 0 with ``follow[i]`` = 1 starts its free
+    entries at row i - 1's solution (a continuation along a grid of held values, e.g. the
+    global scan of :mod:`jtls.fit.scan`); a non-finite solution there falls back to ``u0s[i]``.
+    The rows are then solved in order, one after another."""
     u0s = np.asarray(u0s, float)
     masks = np.asarray(masks, float)
     if u0s.ndim != 2 or u0s.shape != masks.shape:
@@ -139,14 +164,19 @@ def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPT
     m = sum(lengths)
     pad = (-b) % CHUNK
     live = np.r_[np.ones(b), np.zeros(pad)]
+    fol = np.zeros(b) if follow is None else np.asarray(follow, float).reshape(b)
+    fol = np.r_[0.0, fol[1:], np.zeros(pad)]
     if pad:
         u0s = np.concatenate([u0s, np.repeat(u0s[-1:], pad, axis=0)])
         masks = np.concatenate([masks, np.zeros((pad, masks.shape[1]))])
     key = ("held", spec, lengths, opts)
-    small = max(lengths, default=0) <= _observables_common.CHUNK
-    parts = [_solve_program(key, spec, u0s[i:i + CHUNK], masks[i:i + CHUNK], live[i:i + CHUNK], padded, opts,
-                            allowed=small)
-             for i in range(0, u0s.shape[0], CHUNK)]
+    small = max(lengths, default=0) <= _observables_common.CHUNK and spec_single_kernel(spec)
+    parts, prev = [], u0s[0]
+    for i in range(0, u0s.shape[0], CHUNK):
+        parts.append(_solve_program(key, spec, u0s[i:i + CHUNK], masks[i:i + CHUNK], live[i:i + CHUNK], padded,
+                                    opts, fol[i:i + CHUNK], prev, allowed=small))
+        if fol[i + CHUNK:i + CHUNK + 1].any():       # the next chunk continues from this one's last row
+            prev = np.asarray(parts[-1])[-1, :n]
     v = np.concatenate([np.asarray(p) for p in parts])[:b]
     rows = real_rows(real, lengths)
     o = 3 * n + 2

@@ -15,6 +15,11 @@ solver loop, Jacobian at the optimum) in such a call, tagged by
 :func:`jtls._xla.single_function` (JAX's public ``set_xla_metadata``).
 Nothing is changed globally (no XLA flags): it applies to this executable only.
 
+Observables registered with ``single_kernel=False`` (the simulated-DOS
+models, whose evaluation is a matrix product with the library's table rows)
+use the ordinary program too: the single-function emitter writes a matrix
+product as plain loops, which made those fits 3-8x slower (benchmarks/README.md).
+
 Datasets longer than the observables' evaluation chunk
 (:data:`jtls.observables._common.CHUNK`, evaluated by a ``lax.map`` over
 chunks) use the ordinary program: XLA:CPU's single-function emitter fails on
@@ -114,9 +119,15 @@ def _solve_kernel(method, spec, sizes, flat, opts):
 solve_kernel = jax.jit(_solve_kernel, static_argnums=(0, 1, 2, 4), compiler_options=SINGLE_KERNEL_OPTIONS)
 
 
+def spec_single_kernel(spec) -> bool:
+    """Whether every observable of ``spec`` allows the one-kernel build
+    (``register_observable(..., single_kernel=)``; False for models built on matrix products)."""
+    return all(t.observable.single_kernel for t in spec.terms)
+
+
 def _single_kernel_ok(key) -> bool:
     return (USE_SINGLE_KERNEL and key not in KERNEL_FAILED and single_function_available()
-            and _max_term_points(key[2]) <= _observables_common.CHUNK)
+            and _max_term_points(key[2]) <= _observables_common.CHUNK and spec_single_kernel(key[1]))
 
 
 def _term_points(sizes) -> tuple:

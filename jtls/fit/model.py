@@ -116,6 +116,7 @@ class Observable:
     physical: Mapping = dataclasses.field(default_factory=dict)
     validate: Callable | None = None
     scan: Mapping = dataclasses.field(default_factory=dict)
+    single_kernel: bool = True
 
     def __hash__(self):
         return hash(("jtls.fit.Observable", self.name, id(self.func)))
@@ -136,7 +137,8 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
                         quantity: str = "", description: str = "",
                         held: Mapping | None = None, static_context: Sequence[str] = (),
                         physical: Mapping | None = None, validate: Callable | None = None,
-                        scan: Mapping | None = None, overwrite: bool = False) -> Observable:
+                        scan: Mapping | None = None, single_kernel: bool = True,
+                        overwrite: bool = False) -> Observable:
     """Register an observable for fitting under ``name``.
 
     Parameters
@@ -183,6 +185,11 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
     scan : ``{name: values or callable(T, context) -> values}`` grid along which
         every fit checks that its optimum is global (:mod:`jtls.fit.scan`): for
         parameters whose chi^2 profile can have several minima.
+    single_kernel : whether the compiled solves of fits with this observable
+        may run as one XLA:CPU function (:mod:`jtls.fit.kernel`; faster for
+        small elementwise models).  False for models built on matrix products
+        (the simulated DOS's table rows): that emitter writes them as plain
+        loops, measured 3-8x slower (benchmarks/README.md).
     overwrite : replace an existing registration of ``name``.
 
     Returns
@@ -242,7 +249,7 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
                      description=description, held={k: float(v) for k, v in (held or {}).items()},
                      static_context=tuple(static_context),
                      physical={k: (bool(a), bool(b)) for k, (a, b) in (physical or {}).items()},
-                     validate=validate, scan=dict(scan or {}))
+                     validate=validate, scan=dict(scan or {}), single_kernel=bool(single_kernel))
     REGISTRY[name] = obs
     return obs
 

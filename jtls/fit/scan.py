@@ -31,7 +31,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .constrained import ACCEPT, solve_held, start_points
+from .constrained import ACCEPT, U_BOUND, internal, solve_held
+from .projection import projected_profile
 from .kernel import dispatch_solve, flatten_inputs
 from .profile import level_delta
 from .solvers import SolverOptions
@@ -105,6 +106,48 @@ def _profile_warning(name, values, d, level, best):
     return None
 
 
+def _grid_profile(problem, j, vals, u):
+    """(chi^2 (k,), internal values (k, n)) of the profile of free parameter j
+    at ``vals``: the closed-form projection of :mod:`jtls.fit.projection` where that is the
+    optimum, else held solves started from it -- two continuations outward from the current
+    value (``u``), up the grid and then down it.  Every finite chi^2 is an upper bound of the
+    profile at its grid value (inf: no solution)."""
+    spec, arrays = problem.spec, problem.arrays
+    tr = spec.transform()
+    x0 = np.asarray(tr.to_physical(u), float)
+    proj = projected_profile(spec, arrays, j, vals, x0)
+    c2 = np.where(np.isfinite(proj.chi2), proj.chi2, np.inf)
+    us = np.stack([_internal_start(spec, u, xk) for xk in proj.x])
+    todo = [k for k in range(len(vals)) if not proj.exact[k]]
+    if not todo:
+        return c2, us
+    xj = float(x0[j])
+    order = [k for k in todo if vals[k] > xj] + [k for k in reversed(todo) if vals[k] <= xj]
+    n_up = sum(1 for k in todo if vals[k] > xj)
+    follow = np.array([0.0 if i in (0, n_up) else 1.0 for i in range(len(order))])
+    masks = np.ones((len(order), spec.n_free))
+    masks[:, j] = 0.0
+    c = solve_held(spec, arrays, us[order], masks, SCAN_OPTIONS, follow=follow)
+    # a solve stopped by the step limit is an upper bound of the profile: usable (see SCAN_OPTIONS)
+    for i, k in enumerate(order):
+        good = (int(c.status[i]) in ACCEPT or int(c.status[i]) == 1) and np.isfinite(c.chi2[i])
+        if good and c.chi2[i] <= c2[k]:
+            c2[k], us[k] = c.chi2[i], c.u[i]
+    return c2, us
+
+
+def _internal_start(spec, u, x):
+    """Internal values of the physical point ``x``, entries on a bound (or not finite) taken from
+    ``u`` instead (a start on a bound has a vanishing gradient)."""
+    out = np.array(u, float)
+    for i, v in enumerate(x):
+        if np.isfinite(v):
+            ui = internal(spec, i, float(v))
+            if abs(ui) < U_BOUND:
+                out[i] = ui
+    return out
+
+
 def global_scan(problem, method, opts, solution) -> ScanOutcome:
     """Check a solved problem along its declared scan parameters (module docstring).
 
@@ -134,18 +177,15 @@ def global_scan(problem, method, opts, solution) -> ScanOutcome:
         N = int(r.size)
         if not math.isfinite(chi2) or not np.isfinite(u).all():
             u = np.asarray(problem.u0, float)
-        starts = [start_points(spec, u, {j: v}) for v in vals]
-        c = solve_held(spec, arrays, np.stack([s[0] for s in starts]), np.stack([s[1] for s in starts]),
-                       SCAN_OPTIONS)
-        # a solve stopped by the step limit is an upper bound of the profile: usable (see SCAN_OPTIONS)
-        ok = np.array([int(s) in ACCEPT or int(s) == 1 for s in c.status]) & np.isfinite(c.chi2)
+        c2, us = _grid_profile(problem, j, vals, u)
+        ok = np.isfinite(c2)
         if not ok.any():
             warnings.append(f"{name}: the global scan over {len(vals)} values found no solution")
             continue
-        k_best = int(np.argmin(np.where(ok, c.chi2, np.inf)))
+        k_best = int(np.argmin(np.where(ok, c2, np.inf)))
         scale2 = 1.0 if absolute or not math.isfinite(chi2) else max(chi2 / max(N - n, 1), 1e-300)
-        if float(c.chi2[k_best]) < chi2 - RESTART_DELTA * scale2:
-            flat, sizes = flatten_inputs(c.u[k_best], arrays)
+        if float(c2[k_best]) < chi2 - RESTART_DELTA * scale2:
+            flat, sizes = flatten_inputs(us[k_best], arrays)
             new = dispatch_solve(method, spec, sizes, flat, opts, real=real)()
             r_new = np.asarray(new[2], float)
             chi2_new = float(r_new @ r_new) if np.isfinite(r_new).all() else math.inf
@@ -160,10 +200,10 @@ def global_scan(problem, method, opts, solution) -> ScanOutcome:
         if not math.isfinite(chi2):
             continue
         scale2 = 1.0 if absolute else max(chi2 / max(N - n, 1), 1e-300)
-        pts = sorted([(float(v), float(c2)) for v, c2, good in zip(vals, c.chi2, ok) if good]
+        pts = sorted([(float(v), float(q)) for v, q, good in zip(vals, c2, ok) if good]
                      + [(float(x[j]), chi2)])
         values = [v for v, _ in pts]
-        d = [max((c2 - chi2) / scale2, 0.0) for _, c2 in pts]
+        d = [max((q - chi2) / scale2, 0.0) for _, q in pts]
         level = level_delta("95", None if absolute else N - n)
         best = values.index(float(x[j]))
         msg = _profile_warning(name, values, d, level, best)

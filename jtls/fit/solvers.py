@@ -72,7 +72,7 @@ class SolverOut(NamedTuple):
     J: jnp.ndarray = None     # Jacobian d r / d u at u (LM only)
 
 
-def _linear_roles(spec: Spec):
+def linear_roles(spec: Spec):
     """Free parameters whose Jacobian columns are known in closed form.
 
     Returns {free position j: [(term k, role, power)]} for parameters that, in
@@ -102,43 +102,10 @@ def _linear_roles(spec: Spec):
     return roles
 
 
-def _residual_list(spec, xs, arrays):
-    """(weighted residuals, observable curves) from the free values as a list of scalars."""
-    return residuals(spec, param_list(spec, xs, arrays), arrays, with_curves=True)
-
-
-def _r_and_J(spec, u, arrays):
-    """Residual (m,) and Jacobian d r / d u (m, n) at u.
-
-    The columns of amplitudes and offsets (:func:`_linear_roles`) follow from
-    the term curves in closed form, which saves one model-sized tangent per
-    such parameter.  The other columns come from one vmapped forward-mode
-    pass with respect to the physical values (times dx/du).  (One scalar
-    ``jvp`` per parameter, which lets each tangent skip the operations that do
-    not depend on it, was measured 2x slower in the compiled loop.)
-    """
-    roles = _linear_roles(spec)
-    n = u.shape[0]
-    nl = [j for j in range(n) if j not in roles]
-    tr = spec.transform()
-    x = tr.to_physical(u)
-    dxdu = jax.jvp(tr.to_physical, (u,), (jnp.ones_like(u),))[1]
-    xs = [x[j] for j in range(n)]
-    cols = [None] * n
-    if roles or not nl:
-        r, p0s = _residual_list(spec, xs, arrays)
-    if nl:
-        x_nl = jnp.stack([xs[j] for j in nl])
-
-        def f(v):
-            xl = list(xs)
-            for pos, j in enumerate(nl):
-                xl[j] = v[pos]
-            return _residual_list(spec, xl, arrays)[0]
-        basis = jnp.eye(len(nl), dtype=u.dtype)
-        r, Jt = jax.vmap(lambda e: jax.jvp(f, (x_nl,), (e,)), out_axes=(None, 0))(basis)
-        for pos, j in enumerate(nl):
-            cols[j] = Jt[pos] * dxdu[j]
+def linear_columns(spec: Spec, roles: dict, xs, p0s, arrays) -> dict:
+    """{free position j: d r / d x_j (m,)} in closed form for the parameters of ``roles``
+    (:func:`linear_roles`), from the free values ``xs`` and the term curves ``p0s``."""
+    out = {}
     for j, uses in roles.items():
         blocks = []
         for k, (t, ta) in enumerate(zip(spec.terms, arrays.terms)):
@@ -150,11 +117,53 @@ def _r_and_J(spec, u, arrays):
                 if role == "offset":
                     col = col - w
                 elif t.kind == "log":
-                    col = col - power * w / x[j]
+                    col = col - power * w / xs[j]
                 else:
-                    col = col - power * p0s[k] / x[j] * w
+                    col = col - power * p0s[k] / xs[j] * w
             blocks.append(col)
-        cols[j] = jnp.concatenate(blocks) * dxdu[j]
+        out[j] = jnp.concatenate(blocks)
+    return out
+
+
+def residual_list(spec, xs, arrays):
+    """(weighted residuals, observable curves) from the free values as a list of scalars."""
+    return residuals(spec, param_list(spec, xs, arrays), arrays, with_curves=True)
+
+
+def _r_and_J(spec, u, arrays):
+    """Residual (m,) and Jacobian d r / d u (m, n) at u.
+
+    The columns of amplitudes and offsets (:func:`linear_roles`) follow from
+    the term curves in closed form, which saves one model-sized tangent per
+    such parameter.  The other columns come from one vmapped forward-mode
+    pass with respect to the physical values (times dx/du).  (One scalar
+    ``jvp`` per parameter, which lets each tangent skip the operations that do
+    not depend on it, was measured 2x slower in the compiled loop.)
+    """
+    roles = linear_roles(spec)
+    n = u.shape[0]
+    nl = [j for j in range(n) if j not in roles]
+    tr = spec.transform()
+    x = tr.to_physical(u)
+    dxdu = jax.jvp(tr.to_physical, (u,), (jnp.ones_like(u),))[1]
+    xs = [x[j] for j in range(n)]
+    cols = [None] * n
+    if roles or not nl:
+        r, p0s = residual_list(spec, xs, arrays)
+    if nl:
+        x_nl = jnp.stack([xs[j] for j in nl])
+
+        def f(v):
+            xl = list(xs)
+            for pos, j in enumerate(nl):
+                xl[j] = v[pos]
+            return residual_list(spec, xl, arrays)[0]
+        basis = jnp.eye(len(nl), dtype=u.dtype)
+        r, Jt = jax.vmap(lambda e: jax.jvp(f, (x_nl,), (e,)), out_axes=(None, 0))(basis)
+        for pos, j in enumerate(nl):
+            cols[j] = Jt[pos] * dxdu[j]
+    for j, col in (linear_columns(spec, roles, xs, p0s, arrays) if roles else {}).items():
+        cols[j] = col * dxdu[j]
     if n == 0:
         return r, jnp.zeros((r.shape[0], 0), r.dtype)
     return r, jnp.stack(cols, axis=1)

@@ -202,7 +202,7 @@ def register(name: str) -> str:
     # J0_h0 = 0 (no TLS-TLS interaction) is physical when the library starts there; its upper end is not
     common = dict(held={"h0": H0_DEFAULT}, validate=_validate,
                   physical={"J0_h0": (lo == 0.0, False), "h0": (False, False)},
-                  scan={"J0_h0": _ratio_grid})
+                  scan={"J0_h0": _ratio_grid}, single_kernel=False)
     rb = {"J0_h0": (lo, hi), "h0": (0.1, 1000.0)}
     r0 = min(max(0.2, lo), hi)
     if name.startswith("resonator_"):

@@ -66,9 +66,12 @@ def library_spread(model: "Model", result: "FitResult", library: Library | None 
     -------
     dict
         ``{"sigma": {name: sigma_lib}, "ratio_to_fit_error": {name: sigma_lib / stderr},
-        "notes": [str], 
-        "shifts": {name: [theta_k - theta for k < K]}, "replicas": K, "method": str}`` for every
-        free parameter (same units as the parameter); NaN for a parameter on its physical bound.
+        "notes": [str], "shifts": {name: [theta_k - theta for k < K]}, "limits": {name: {end: sigma}},
+        "replicas": K, "method": str}`` for every free parameter (same units as the parameter).
+        A parameter on its physical bound has NaN in "sigma" and, in "limits", the library error
+        of each end of its one-sided profile interval that the profile located (``"high"``,
+        ``"high95"``, ...: the keys of ``result.intervals``), by the linear response of that end
+        (one held refit at the end).
 
     Raises
     ------
@@ -127,16 +130,71 @@ def library_spread(model: "Model", result: "FitResult", library: Library | None 
     scale = np.where(scale > 0, scale, 1.0)
     dth = -np.linalg.lstsq(J / scale, (gk - g0[None]).T, rcond=None)[0].T / scale  # (K, n_free)
     spread = jackknife_sd(dth)
-    # on a bound the linear response does not apply (at J0/h0 = 0 the exact row makes it 0, which is
-    # not the error of the upper limit that is the result there): NaN, with a note
+    # on a bound the linear response of the value does not apply (at J0/h0 = 0 the exact row makes it
+    # 0): the result there is a one-sided interval, whose end gets its own library error
     sig = {k: (math.nan if k in result.at_bound else float(spread[i])) for i, k in enumerate(free)}
     ratio = {k: (sig[k] / result.stderr[k] if result.stderr.get(k) and math.isfinite(result.stderr[k])
                  and result.stderr[k] > 0 else math.nan) for k in free}
-    notes = [f"{k} is on its physical bound: no library error (the result there is a one-sided interval, "
-             f"whose own library error is not computed)" for k in free if k in result.at_bound]
+    limits = {k: _limit_sigmas(model, result, lib, k, (T, sigma, kind, ctx, g0), curves)
+              for k in free if k in result.at_bound}
+    notes = [f"{k} is on its physical bound: its value has no library error; the library error of its "
+             f"one-sided interval's end is in 'limits'" for k in free if k in result.at_bound]
     return {"sigma": sig, "ratio_to_fit_error": ratio, "replicas": K, "notes": notes,
-            "shifts": {k: [float(x) for x in dth[:, i]] for i, k in enumerate(free)},
+            "shifts": {k: [float(x) for x in dth[:, i]] for i, k in enumerate(free)}, "limits": limits,
             "method": f"delete-one-pass jackknife over the library's {K} passes, linear response of the optimum"}
+
+
+def _limit_sigmas(model, result, lib, name, curve_data, curves) -> dict:
+    """{end key ('high', 'high95', ...): library error of that end of the one-sided profile interval
+    of ``name``} by the linear response of the end to each replica (module docstring of
+    :mod:`jtls.fit.profile` for the interval).
+
+    The end x_e solves D(x_e) = (chi2_p(x_e) - chi2_min) / s^2 = level.  A replica changes the
+    weighted model curve by g_k - g; to first order (envelope theorem: the other parameters are
+    at their optima) chi2_p(x_e) moves by -2 r_e . (g_k - g)_e and chi2_min by -2 r_0 . (g_k - g)_0,
+    so x_e moves by -dD_k / D'(x_e), with D'(x_e) = -2 r_e . dg/dx_e / s^2.  The held optimum at x_e
+    is refitted (:func:`jtls.fit.fit` with ``name`` fixed there)."""
+    from ..fit import fit as _fit
+    T, sigma, kind, ctx, g0 = curve_data
+    iv = result.intervals.get(name) or {}
+    label = result.labels[0]
+    d = result.data[label]
+    y = np.asarray(d["y"], float)
+    yw = np.log(y) if kind == "log" else (y / np.asarray(sigma) if kind == "sigma" else y)
+    tables = jnp.asarray(lib.log_F[None] + lib.jk_delta_log_F)
+    free = list(result.free)
+    theta0 = jnp.asarray([result.values[k] for k in free], dtype=float)
+    _, _, gk0 = (np.asarray(a) for a in curves(theta0, tables))
+    r0 = yw - np.asarray(g0)
+    chi2_min = float(r0 @ r0)
+    n_pts = y.size
+    scale2 = 1.0 if kind == "sigma" else chi2_min / max(n_pts - len(free), 1)
+    dmin = -2.0 * (gk0 - np.asarray(g0)[None]) @ r0                  # (K,) d chi2_min per replica
+    out = {}
+    for key in ("low", "high", "low95", "high95"):
+        if iv.get(key + "_kind") != "crossing" or not math.isfinite(iv.get(key, math.nan)):
+            continue
+        xe = float(iv[key])
+        data = (np.asarray(d["T"]), y) if sigma is None else (np.asarray(d["T"]), y, np.asarray(sigma))
+        fixed = {k: v for k, v in result.values.items() if k not in free} | {name: xe}
+        held = _fit(model, data, fix=fixed, initial={k: result.values[k] for k in free if k != name}, scan=False)
+        if held.status not in ("ok", "unidentified", "at_limit"):     # the solver itself failed
+            continue
+        th = jnp.asarray([held.values[k] for k in free], dtype=float)
+        ge, Je, gke = (np.asarray(a) for a in curves(th, tables))
+        re = yw - ge
+        chi2_p = float(re @ re)
+        de = -2.0 * (gke - ge[None]) @ re                                # (K,) d chi2_p per replica
+        if kind == "sigma":
+            dD = de - dmin
+        else:                       # s^2 = chi2_min / dof moves too
+            dof = max(n_pts - len(free), 1)
+            dD = dof * (de / chi2_min - chi2_p * dmin / chi2_min ** 2)
+        slope = -2.0 * float(re @ Je[:, free.index(name)]) / scale2
+        if not (math.isfinite(slope) and abs(slope) > 0):
+            continue
+        out[key] = float(jackknife_sd(-dD / slope))
+    return out
 
 
 def library_error(model: "Model", result: "FitResult") -> tuple[dict, str]:
@@ -174,9 +232,16 @@ def library_error(model: "Model", result: "FitResult") -> tuple[dict, str]:
         out = library_spread(model, result)
     except ValueError as exc:
         return {"note": str(exc)}, f"library error: not available ({exc})"
+    def limit_text(k):
+        ends = {e: v for e, v in out["limits"].get(k, {}).items() if math.isfinite(v)}
+        if not ends:
+            return f"{k}: on its physical bound, no interval end to propagate"
+        return f"{k} (on its physical bound): " + ", ".join(
+            f"{'upper' if e.startswith('high') else 'lower'} limit ({'95' if e.endswith('95') else '68'} %) "
+            f"+- {v:.3g}" for e, v in sorted(ends.items()))
     parts = [(f"{k} +- {v:.3g}" + (f" ({out['ratio_to_fit_error'][k]:.2f} x its fit error)"
                                     if math.isfinite(out["ratio_to_fit_error"][k]) else ""))
-             if math.isfinite(v) else f"{k}: none on its physical bound"
+             if math.isfinite(v) else limit_text(k)
              for k, v in out["sigma"].items() if k in ("J0_h0", "h0")]
     return out, ("library error (finite number of simulated realizations, jackknife over "
                  f"{out['replicas']} passes; not included above): " + ", ".join(parts))
