@@ -57,6 +57,11 @@ def test_data_outside_library_refused_naming_T(lib):
     T = np.geomspace(0.1, hi * 2, 12)
     with pytest.raises(ValueError, match="'T'.*outside"):
         fit(m, Dataset(T=T, value=T ** 2))
+    T = np.geomspace(0.1, 1.0, 12)
+    with pytest.raises(ValueError, match="'T_ref'.*outside"):
+        fit(Model("velocity", dos="simulated", omega=1e-6, T_ref=lo / 3), Dataset(T=T, value=np.log(T)))
+    with pytest.raises(ValueError, match="'h0' must be finite and > 0"):
+        fit(Model("thermal_conductivity", dos="simulated"), Dataset(T=T, value=T ** 2), fix={"h0": -1.0})
 
 
 def test_velocity_recovery_between_grid_points_with_calibrated_errors(lib):

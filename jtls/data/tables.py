@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +12,10 @@ import numpy as np
 
 from .csvio import _NUM
 
+
+@functools.lru_cache(maxsize=1)
 def repo_data_dir() -> Path:
-    """The repository's ``data/`` folder (tables printed in the papers)."""
+    """The repository's ``data/`` folder (tables printed in the papers; resolved once per process)."""
     return Path(__file__).resolve().parents[2] / "data"
 
 

@@ -106,15 +106,13 @@ def _profile_warning(name, values, d, level, best):
     return None
 
 
-def _grid_profile(problem, j, vals, u):
+def _grid_profile(problem, j, vals, u, x0):
     """(chi^2 (k,), internal values (k, n)) of the profile of free parameter j
-    at ``vals``: the closed-form projection of :mod:`jtls.fit.projection` where that is the
+    at ``vals`` (``u``, ``x0``: the solution, internal and physical): the closed-form projection of :mod:`jtls.fit.projection` where that is the
     optimum, else held solves started from it -- two continuations outward from the current
     value (``u``), up the grid and then down it.  Every finite chi^2 is an upper bound of the
     profile at its grid value (inf: no solution)."""
     spec, arrays = problem.spec, problem.arrays
-    tr = spec.transform()
-    x0 = np.asarray(tr.to_physical(u), float)
     proj = projected_profile(spec, arrays, j, vals, x0)
     c2 = np.where(np.isfinite(proj.chi2), proj.chi2, np.inf)
     us = np.stack([_internal_start(spec, u, xk) for xk in proj.x])
@@ -175,9 +173,11 @@ def global_scan(problem, method, opts, solution) -> ScanOutcome:
         u = np.asarray(out.u, float)
         chi2 = float(r @ r) if np.isfinite(r).all() else math.inf
         N = int(r.size)
-        if not math.isfinite(chi2) or not np.isfinite(u).all():
+        x0 = np.asarray(x, float)
+        if not math.isfinite(chi2) or not np.isfinite(u).all() or not np.isfinite(x0).all():
             u = np.asarray(problem.u0, float)
-        c2, us = _grid_profile(problem, j, vals, u)
+            x0 = np.asarray(spec.transform().to_physical(u), float)
+        c2, us = _grid_profile(problem, j, vals, u, x0)
         ok = np.isfinite(c2)
         if not ok.any():
             warnings.append(f"{name}: the global scan over {len(vals)} values found no solution")

@@ -143,6 +143,23 @@ class Library:
         return SimulatedDOS.create(self, J0_h0, h0)
 
 
+def check_temperatures(t_range: tuple, h0: float, T: ArrayLike, name: str = "T") -> None:
+    """Raise ValueError (naming ``name``) when h0 is not finite and > 0 or concrete temperatures
+    ``T`` (K) lie outside a library's ``t_range`` (in T/h0) at random-field scale ``h0`` (K).
+    Pure numpy: traced values are not checked."""
+    if not (math.isfinite(h0) and h0 > 0):
+        raise ValueError(f"argument 'h0' must be finite and > 0 (K), got {h0!r}")
+    try:
+        t = np.asarray(T, dtype=float) / h0
+    except (TypeError, jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
+        return
+    a, b = t_range
+    if t.size and (t.min() < a * (1 - 1e-9) or t.max() > b * (1 + 1e-9)):
+        raise ValueError(f"argument {name!r}: temperatures {t.min() * h0:g} .. {t.max() * h0:g} K are outside "
+                         f"the simulated-DOS library at h0 = {h0:g} K ({a * h0:g} .. {b * h0:g} K, "
+                         f"T/h0 = {a:g} .. {b:g})")
+
+
 _REQUIRED = ("ratios", "t", "q_knots", "log_F", "sd_log_F", "e_scale", "e_max", "meta")
 
 
@@ -423,17 +440,7 @@ class SimulatedDOS:
         lo, hi = self.ratio_range
         if not (lo - 1e-12 <= r <= hi + 1e-12):
             raise ValueError(f"argument 'J0_h0' = {r:g} is outside the simulated-DOS library ({lo:g} .. {hi:g})")
-        if not (math.isfinite(h0) and h0 > 0):
-            raise ValueError(f"argument 'h0' must be finite and > 0 (K), got {h0!r}")
-        try:
-            t = np.asarray(T, dtype=float) / h0
-        except (TypeError, jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
-            return
-        a, b = self.t_range
-        if t.size and (t.min() < a * (1 - 1e-9) or t.max() > b * (1 + 1e-9)):
-            raise ValueError(f"argument {name!r}: temperatures {t.min() * h0:g} .. {t.max() * h0:g} K are outside "
-                             f"the simulated-DOS library at h0 = {h0:g} K ({a * h0:g} .. {b * h0:g} K, "
-                             f"T/h0 = {a:g} .. {b:g})")
+        check_temperatures(self.t_range, h0, T, name)
 
 
 SimulatedDOS = _pytree(SimulatedDOS, ["J0_h0", "h0", "y_t", "M_t", "S_q", "ln_t", "q_mirror", "rq_B", "rq_w", "rq_e"],

@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .dos import SimulatedDOS, load_library
+from .dos import SimulatedDOS, check_temperatures, load_library
 
 INF = math.inf
 #: Default random-field scale (K), the paper's h0.
@@ -269,8 +269,7 @@ def check_data(T: ArrayLike, h0: float = H0_DEFAULT, T_ref: float | None = None,
     ...
     ValueError: argument 'T': temperatures 0.001 .. 0.5 K are outside the simulated-DOS library at h0 = 10 K (0.005 .. 20 K, T/h0 = 0.0005 .. 2)
     """
-    lib = load_library()
-    d = lib.dos(0.5 * sum(lib.ratio_range), float(h0))
-    d.check(T, name)
+    t_range = load_library().t_range
+    check_temperatures(t_range, float(h0), T, name)
     if T_ref is not None:
-        d.check([T_ref], "T_ref")
+        check_temperatures(t_range, float(h0), [T_ref], "T_ref")
