@@ -33,7 +33,10 @@ The machine load (``uptime``) is printed before and after: the recorded runs
 (the library build among them) running at the same time, so wall times scale
 with the load; on another machine, compare the ratios.
 
-Usage:  python benchmarks/bench_simulated.py [--repeats 7] [--realizations 200] [--skip-anneal]
+(d) With --kernel-ab: the simulated fits as shipped (ordinary XLA program) against the same
+    observable built as one XLA:CPU kernel (jtls.fit.kernel), interleaved.
+
+Usage:  python benchmarks/bench_simulated.py [--repeats 7] [--realizations 200] [--skip-anneal] [--kernel-ab]
 Library: $JTLS_SIMULATED_LIBRARY or data/simulated_dos_library.npz.
 """
 from __future__ import annotations
@@ -133,6 +136,40 @@ def bench_fits(repeats):
     return {"library": lib.path, "ratio_range": list(lib.ratio_range), "rows": rows}
 
 
+def bench_kernel_ab(repeats):
+    """The simulated-DOS fits (own data, with the scan) as shipped -- the ordinary XLA program,
+    ``register_observable(..., single_kernel=False)`` -- against the same observable registered
+    with ``single_kernel=True`` (one XLA:CPU function, jtls.fit.kernel), interleaved."""
+    import dataclasses
+    import jax.numpy as jnp
+    from jtls.fit import REGISTRY
+    from jtls.simulated.dos import load_library
+    lib = load_library()
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, T, kind, models in problems(centre_ratio(lib)):
+        m, truth = models["simulated"]
+        y = _noisy(np.asarray(m.predict(jnp.asarray(T), truth, m.resolve_context())), kind, rng)
+        obs = m.observable
+        one = dataclasses.replace(obs, name=obs.name + "#one-kernel", single_kernel=True)
+        REGISTRY[one.name] = one
+        ctx = {"omega": OMEGA} if name == "velocity" else {}
+        runs = {"ordinary (as shipped)": m, "one kernel": Model(one.name, **ctx)}
+        warm = {k: [] for k in runs}
+        for k, mm in runs.items():
+            fit(mm, (T, y))
+        for _ in range(repeats):
+            for k, mm in runs.items():
+                t0 = time.perf_counter()
+                fit(mm, (T, y))
+                warm[k].append(time.perf_counter() - t0)
+        del REGISTRY[one.name]
+        med = {k: statistics.median(v) for k, v in warm.items()}
+        rows.append({"problem": name, "warm_median_s": med, "warm_all_s": warm,
+                     "one_kernel_over_ordinary": med["one kernel"] / med["ordinary (as shipped)"]})
+    return rows
+
+
 def bench_anneal(realizations, ratio=None):
     from jtls.anneal.run import run
     from jtls.simulated.build import DEFAULT_RATIOS, point_config
@@ -159,12 +196,17 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--realizations", type=int, default=200)
     ap.add_argument("--skip-anneal", action="store_true")
+    ap.add_argument("--kernel-ab", action="store_true",
+                    help="also time the simulated fits built as one XLA:CPU kernel against the shipped build")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
     report = {"uptime_before": uptime(), "cpus": os.cpu_count()}
     t0 = time.perf_counter()
     report["fits"] = bench_fits(args.repeats)
     report["uptime_after_fits"] = uptime()
+    if args.kernel_ab:
+        report["kernel_ab"] = bench_kernel_ab(args.repeats)
+        report["uptime_after_kernel_ab"] = uptime()
     if not args.skip_anneal:
         report["anneal"] = bench_anneal(args.realizations)
         report["uptime_after_anneal"] = uptime()
@@ -184,6 +226,12 @@ def main(argv=None):
               f"{r['n_steps']['Eq3']} / {r['n_steps']['simulated']} | {r['status']['Eq3']} / "
               f"{r['status']['simulated']} |")
     print(f"load after fits: {report['uptime_after_fits']}")
+    for r in report.get("kernel_ab", []):
+        m = r["warm_median_s"]
+        print(f"{r['problem']}: simulated fit (with the scan) as shipped {1e3 * m['ordinary (as shipped)']:.0f} ms, "
+              f"built as one kernel {1e3 * m['one kernel']:.0f} ms: x{r['one_kernel_over_ordinary']:.2f}")
+    if "kernel_ab" in report:
+        print(f"load after kernel A/B: {report['uptime_after_kernel_ab']}")
     a = report.get("anneal")
     if a:
         print(f"annealer L = {a['L']}, J0/h0 = {a['ratio']:.3g}, {a['realizations']} realizations, "
