@@ -69,22 +69,31 @@ class Constrained(NamedTuple):
         return self.grad_x(j) * self.dxdu[:, j]
 
 
-def _solve_rows(spec: Spec, u0s, masks, live, arrays: Arrays, opts: SolverOptions, follow, prev0):
+def _solve_rows(spec: Spec, u0s, masks, live, arrays: Arrays, opts: SolverOptions, follow, prev0,
+                vmapped: bool = False, skip: tuple = ()):
     """One vector per row: [u (n), x (n), chi2, status, dxdu (n), r (m), J (m n)].
 
     Rows run in order; a row with ``follow`` = 1 starts its free entries at the previous row's
     solution (``prev0`` before the first row) instead of its own ``u0s`` row: a continuation along
-    a grid of held values, whose neighbouring solutions are close.
+    a grid of held values, whose neighbouring solutions are close.  ``vmapped`` (static): all rows
+    solved together in one vmapped loop instead (no continuation; padding rows solved too).
+    ``skip`` (static): free positions held in every row; the solver does not differentiate
+    them, and the Jacobian returned at the solutions is zeros (the callers that pass it -- the
+    global scan -- use chi^2 and u only).
     """
     tr = spec.transform()
 
     def solve(args):
         u0, mask, _ = args
-        out = levenberg_marquardt(spec, u0, arrays, opts, mask=mask)
+        out = levenberg_marquardt(spec, u0, arrays, opts, mask=mask, skip=skip)
         x = tr.to_physical(out.u)
-        basis = jnp.eye(x.shape[0], dtype=x.dtype)
-        r, Jt = jax.vmap(lambda e: jax.jvp(lambda v: residual_x(spec, v, arrays), (x,), (e,)),
-                         out_axes=(None, 0))(basis)
+        if skip:
+            r = residual_x(spec, x, arrays)
+            Jt = jnp.zeros((x.shape[0], r.shape[0]), r.dtype)
+        else:
+            basis = jnp.eye(x.shape[0], dtype=x.dtype)
+            r, Jt = jax.vmap(lambda e: jax.jvp(lambda v: residual_x(spec, v, arrays), (x,), (e,)),
+                             out_axes=(None, 0))(basis)
         dxdu = jax.jvp(tr.to_physical, (out.u,), (jnp.ones_like(out.u),))[1]
         return jnp.concatenate([out.u, x, jnp.stack([r @ r, jnp.asarray(out.status, x.dtype)]), dxdu, r,
                                 jnp.ravel(Jt.T)])
@@ -108,12 +117,14 @@ def _solve_rows(spec: Spec, u0s, masks, live, arrays: Arrays, opts: SolverOption
         u = row[:u0.shape[0]]
         return jnp.where(alive > 0, u, prev), row
 
+    if vmapped:
+        return jax.vmap(lambda a, b, c: solve((a, b, c)))(u0s, masks, live)
     return jax.lax.scan(one, prev0, (u0s, masks, live, follow))[1]
 
 
 #: The constrained solves of a chunk (one compiled program per problem
 #: structure and padded size; one XLA:CPU kernel where possible).
-_solve_program = SingleKernel(_solve_rows, static_argnums=(0, 5))
+_solve_program = SingleKernel(_solve_rows, static_argnums=(0, 5, 8, 9))
 
 
 def internal(spec: Spec, j: int, x: float) -> float:
@@ -145,14 +156,22 @@ CHUNK = 8
 
 
 def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPTIONS,
-               follow=None) -> Constrained:
+               follow=None, vmapped: bool = False, skip: tuple = ()) -> Constrained:
     """Solve a batch of problems (b, n_free) starting at ``u0s`` with the
     entries where ``masks`` is 0 held at their ``u0s`` value.
 
     ``follow`` (optional, (b,) of 0/1): row i > 0 with ``follow[i]`` = 1 starts its free
     entries at row i - 1's solution (a continuation along a grid of held values, e.g. the
     global scan of :mod:`jtls.fit.scan`); a non-finite solution there falls back to ``u0s[i]``.
-    The rows are then solved in order, one after another."""
+    The rows are then solved in order, one after another.
+
+    ``vmapped``: solve all rows in one vmapped loop (every row runs until the slowest has
+    stopped; ``follow`` is ignored).  Cheaper for models whose evaluation is a matrix product, where
+    a batch of parameter sets costs a fraction of as many single evaluations (the simulated DOS:
+    the global J0/h0 scan of :mod:`jtls.fit.scan`).
+
+    ``skip``: free positions held (mask 0) in every row; not differentiated, and ``J`` of the
+    result is zeros (only ``chi2``, ``status``, ``u``, ``x`` and ``r`` are meaningful)."""
     u0s = np.asarray(u0s, float)
     masks = np.asarray(masks, float)
     if u0s.ndim != 2 or u0s.shape != masks.shape:
@@ -162,20 +181,24 @@ def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPT
     padded = pad_arrays(arrays)
     lengths = tuple(t.T.shape[0] for t in padded.terms)
     m = sum(lengths)
-    pad = (-b) % CHUNK
+    chunk = -(-b // 4) * 4 if vmapped else CHUNK     # vmapped: one call (padded to a multiple of 4)
+    pad = (-b) % chunk
     live = np.r_[np.ones(b), np.zeros(pad)]
     fol = np.zeros(b) if follow is None else np.asarray(follow, float).reshape(b)
     fol = np.r_[0.0, fol[1:], np.zeros(pad)]
     if pad:
         u0s = np.concatenate([u0s, np.repeat(u0s[-1:], pad, axis=0)])
         masks = np.concatenate([masks, np.zeros((pad, masks.shape[1]))])
-    key = ("held", spec, lengths, opts)
+    skip = tuple(sorted(int(j) for j in skip))
+    if skip and np.any(masks[:, list(skip)] != 0):
+        raise ValueError(f"solve_held: positions {skip} in 'skip' must be held (mask 0) in every row")
+    key = ("held", spec, lengths, opts, bool(vmapped), skip)
     small = max(lengths, default=0) <= _observables_common.CHUNK and spec_single_kernel(spec)
     parts, prev = [], u0s[0]
-    for i in range(0, u0s.shape[0], CHUNK):
-        parts.append(_solve_program(key, spec, u0s[i:i + CHUNK], masks[i:i + CHUNK], live[i:i + CHUNK], padded,
-                                    opts, fol[i:i + CHUNK], prev, allowed=small))
-        if fol[i + CHUNK:i + CHUNK + 1].any():       # the next chunk continues from this one's last row
+    for i in range(0, u0s.shape[0], chunk):
+        parts.append(_solve_program(key, spec, u0s[i:i + chunk], masks[i:i + chunk], live[i:i + chunk], padded,
+                                    opts, fol[i:i + chunk], prev, bool(vmapped), skip, allowed=small))
+        if not vmapped and fol[i + chunk:i + chunk + 1].any():   # the next chunk continues from this one's last row
             prev = np.asarray(parts[-1])[-1, :n]
     v = np.concatenate([np.asarray(p) for p in parts])[:b]
     rows = real_rows(real, lengths)

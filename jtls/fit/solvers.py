@@ -130,8 +130,9 @@ def residual_list(spec, xs, arrays):
     return residuals(spec, param_list(spec, xs, arrays), arrays, with_curves=True)
 
 
-def _r_and_J(spec, u, arrays):
-    """Residual (m,) and Jacobian d r / d u (m, n) at u.
+def _r_and_J(spec, u, arrays, skip: tuple = ()):
+    """Residual (m,) and Jacobian d r / d u (m, n) at u; the columns of the free positions in
+    ``skip`` (static: parameters held throughout a solve) are zeros, not computed.
 
     The columns of amplitudes and offsets (:func:`linear_roles`) follow from
     the term curves in closed form, which saves one model-sized tangent per
@@ -140,9 +141,9 @@ def _r_and_J(spec, u, arrays):
     ``jvp`` per parameter, which lets each tangent skip the operations that do
     not depend on it, was measured 2x slower in the compiled loop.)
     """
-    roles = linear_roles(spec)
+    roles = {j: v for j, v in linear_roles(spec).items() if j not in skip}
     n = u.shape[0]
-    nl = [j for j in range(n) if j not in roles]
+    nl = [j for j in range(n) if j not in roles and j not in skip]
     tr = spec.transform()
     x = tr.to_physical(u)
     dxdu = jax.jvp(tr.to_physical, (u,), (jnp.ones_like(u),))[1]
@@ -164,6 +165,8 @@ def _r_and_J(spec, u, arrays):
             cols[j] = Jt[pos] * dxdu[j]
     for j, col in (linear_columns(spec, roles, xs, p0s, arrays) if roles else {}).items():
         cols[j] = col * dxdu[j]
+    for j in skip:
+        cols[j] = jnp.zeros_like(r)
     if n == 0:
         return r, jnp.zeros((r.shape[0], 0), r.dtype)
     return r, jnp.stack(cols, axis=1)
@@ -224,7 +227,7 @@ class _LMState(NamedTuple):
 
 
 def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOptions(),
-                        mask=None, start=None) -> SolverOut:
+                        mask=None, start=None, skip: tuple = ()) -> SolverOut:
     """Minimise chi^2(u) = |r(u)|^2 from u0 (shape (n_free,)).  Pure JAX.
 
     ``mask`` (optional, shape (n_free,), 1 free / 0 held): the Jacobian
@@ -239,6 +242,9 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
     residuals and Jacobian times the resample's sqrt weights).  They replace
     the solver's own evaluation of the start point (iteration 0), which saves
     one model + Jacobian evaluation; the iterations are otherwise the same.
+
+    ``skip`` (static tuple of free positions, held by ``mask`` as well): their Jacobian
+    columns are not computed at all (one model-sized tangent less per step and position).
 
     The model and its Jacobian appear once in the compiled loop (iteration 0
     evaluates the start point), which keeps compilation time down.  The
@@ -309,7 +315,7 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
 
     def body(s):
         u_new = s.u + s.delta
-        r_new, J_new = _r_and_J(spec, u_new, arrays)
+        r_new, J_new = _r_and_J(spec, u_new, arrays, skip)
         return update(s, u_new, r_new, J_new)
 
     if start is not None:

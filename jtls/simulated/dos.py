@@ -422,6 +422,22 @@ class SimulatedDOS:
         E, w, n = self.q_nodes(T)
         return jnp.sum(w / E * n * jnp.tanh(E / (2.0 * T[..., None])), axis=-1)
 
+    def relaxation_integral(self, T: ArrayLike, A: ArrayLike, omega: ArrayLike) -> jax.Array:
+        """R(T) = int_0^e_max n(T, E) / (2T cosh^2(E/2T)) Re G(omega tau_min(E)) dE, the integral of
+        Eq. (8) (dimensionless per unit amplitude; T any shape, K), on the fixed nodes of
+        :meth:`q_nodes`, with tau_min^-1 = A E^3 coth(E/2T) (A in s^-1 K^-3, omega in rad/s,
+        scalars) and Re G the closed-form x-integral of :func:`jtls.observables._kernels.relaxation_kernel`.
+        Equals the generic quadrature of :func:`jtls.velocity_shift_relaxation_dos` (times -1/C)
+        within that one's accuracy (``tests/test_simulated_fit.py``)."""
+        from ..observables._kernels import relaxation_kernel, sech2_half, u_coth_half
+        T = jnp.asarray(T, dtype=float)
+        E, w, n = self.q_nodes(T)
+        t = T[..., None]
+        u = E / t
+        log_b = jnp.log(omega) - jnp.log(A) - 3.0 * jnp.log(E) - jnp.log(u_coth_half(u) / u)
+        g = jnp.real(relaxation_kernel(log_b))
+        return jnp.sum(w * n * (0.5 / t) * sech2_half(u) * g, axis=-1)
+
     def __call__(self, E: ArrayLike, T: ArrayLike) -> jax.Array:
         h0 = self.h0
         return jnp.exp(self.log_F_at(jnp.asarray(E, dtype=float) / h0, jnp.asarray(T, dtype=float) / h0)) / h0

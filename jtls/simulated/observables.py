@@ -78,12 +78,11 @@ def _core(name):
 
 
 def _velocity(T, C, J0_h0, h0, A, omega, T_ref=1.0):
-    """dv/v of Eqs. (7) + (8): velocity_shift_dos with the resonant integral of Eq. (7) on the
-    library's own q knots (SimulatedDOS.resonant_integral; the T_ref term once)."""
+    """dv/v of Eqs. (7) + (8), as velocity_shift_dos, with both integrals on the library's own
+    q knots (SimulatedDOS.resonant_integral, the T_ref term once, and relaxation_integral)."""
     dos = _dos(J0_h0, h0)
     T = jnp.asarray(T, dtype=float)
-    resonant = -C * (dos.resonant_integral(T) - dos.resonant_integral(T_ref))
-    f = resonant + _core("velocity_shift_relaxation_dos")(T, dos, A, omega, C)
+    f = -C * (dos.resonant_integral(T) - dos.resonant_integral(T_ref) + dos.relaxation_integral(T, A, omega))
     return f * _inside(T, h0, T_ref)
 
 
