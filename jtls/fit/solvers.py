@@ -130,7 +130,7 @@ def residual_list(spec, xs, arrays):
     return residuals(spec, param_list(spec, xs, arrays), arrays, with_curves=True)
 
 
-def _r_and_J(spec, u, arrays, skip: tuple = ()):
+def _r_and_J(spec, u, arrays, skip: tuple = (), x_skip=None):
     """Residual (m,) and Jacobian d r / d u (m, n) at u; the columns of the free positions in
     ``skip`` (static: parameters held throughout a solve) are zeros, not computed.
 
@@ -148,6 +148,9 @@ def _r_and_J(spec, u, arrays, skip: tuple = ()):
     x = tr.to_physical(u)
     dxdu = jax.jvp(tr.to_physical, (u,), (jnp.ones_like(u),))[1]
     xs = [x[j] for j in range(n)]
+    if x_skip is not None:            # held values from outside the solver loop: loop invariants
+        for j in skip:
+            xs[j] = x_skip[j]
     cols = [None] * n
     if roles or not nl:
         r, p0s = residual_list(spec, xs, arrays)
@@ -313,9 +316,11 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
         status = jnp.where(first & ~finite, 2, status)
         return _LMState(u, r, J, g, H, step, chi2, lam, nu, s.k + 1, status)
 
+    x_skip = spec.transform().to_physical(u0) if skip else None
+
     def body(s):
         u_new = s.u + s.delta
-        r_new, J_new = _r_and_J(spec, u_new, arrays, skip)
+        r_new, J_new = _r_and_J(spec, u_new, arrays, skip, x_skip)
         return update(s, u_new, r_new, J_new)
 
     if start is not None:
