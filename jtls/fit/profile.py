@@ -64,8 +64,8 @@ def level_delta(level: str, dof: int | None = None) -> float:
     """
     if dof is None:
         return LEVELS[level]
-    from scipy.stats import f as f_dist
-    return float(f_dist.ppf(PROBABILITIES[level], 1, int(dof)))
+    from scipy.special import fdtri
+    return float(fdtri(1, int(dof), PROBABILITIES[level]))
 
 #: Convergence of an endpoint: |f| below this (in units of Delta chi^2 / s^2).
 F_TOL = 1e-6

@@ -144,9 +144,35 @@ class Library:
 
 
 def check_temperatures(t_range: tuple, h0: float, T: ArrayLike, name: str = "T") -> None:
-    """Raise ValueError (naming ``name``) when h0 is not finite and > 0 or concrete temperatures
-    ``T`` (K) lie outside a library's ``t_range`` (in T/h0) at random-field scale ``h0`` (K).
-    Pure numpy: traced values are not checked."""
+    """Refuse a random-field scale or temperatures that a simulated-DOS library does not cover.
+
+    Pure numpy (no DOS is built); traced values are not checked.
+
+    Parameters
+    ----------
+    t_range : tuple of float
+        The library's range of T/h0 (``Library.t_range``).
+    h0 : float
+        Random-field scale in K (finite, > 0).
+    T : array_like
+        Temperatures in K, any shape.
+    name : str
+        Argument name for the message.
+
+    Returns
+    -------
+    None
+        ValueError naming ``h0`` or ``name`` and the covered range otherwise.
+
+    Examples
+    --------
+    >>> from jtls.simulated.dos import check_temperatures
+    >>> check_temperatures((5e-4, 2.0), 10.0, [0.05, 1.0])
+    >>> check_temperatures((5e-4, 2.0), 10.0, [0.001, 1.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: argument 'T': temperatures 0.001 .. 1 K are outside the simulated-DOS library at h0 = 10 K (0.005 .. 20 K, T/h0 = 0.0005 .. 2)
+    """
     if not (math.isfinite(h0) and h0 > 0):
         raise ValueError(f"argument 'h0' must be finite and > 0 (K), got {h0!r}")
     try:
