@@ -173,3 +173,29 @@ def test_vmapped_held_solves_and_skipped_columns_give_the_same_optimum():
         np.testing.assert_allclose(c.x, ref.x, rtol=1e-5, atol=1e-12, err_msg=str(kw))
     with pytest.raises(ValueError, match="'skip' must be held"):
         solve_held(p.spec, p.arrays, u0s, np.ones_like(masks), skip=(j,))
+
+
+def test_linearised_start_for_a_value_held_on_its_bound():
+    """start_points(..., x_hat=, jac_x=): the other parameters at the optimum of the linearised
+    problem with b moved to its physical bound 0 (where a shift in internal values cannot go).
+    Its chi^2 is below that of the plain start, and the held solve reaches the same optimum."""
+    import jax
+    from jtls.fit.objective import residual_u, residual_x
+    m = Model("proj_test_nonlin")
+    y = np.asarray(m.predict(jnp.asarray(T), {"C": 2e-3, "k": 0.9, "b": 0.3, "offset": 1e-4}, m.resolve_context()))
+    y = y + 2e-5 * np.random.default_rng(8).normal(size=T.size)
+    res = fit(m, (T, y))
+    assert res.status == "ok"
+    p = build_problem(m, (T, y))
+    names = p.free_names
+    x = np.array([res.values[k] for k in names])
+    u = p.spec.transform().to_internal(x)
+    J = np.asarray(jax.jacfwd(lambda v: residual_x(p.spec, v, p.arrays))(jnp.asarray(x)))
+    jb = names.index("b")
+    plain = start_points(p.spec, u, {jb: 0.0})
+    lin = start_points(p.spec, u, {jb: 0.0}, x_hat=x, jac_x=J)
+    assert np.array_equal(plain[1], lin[1]) and lin[1][jb] == 0.0
+    chi2 = [float(np.sum(np.asarray(residual_u(p.spec, jnp.asarray(s[0]), p.arrays)) ** 2)) for s in (plain, lin)]
+    assert chi2[1] < 0.5 * chi2[0], chi2
+    c = solve_held(p.spec, p.arrays, np.stack([plain[0], lin[0]]), np.stack([plain[1], lin[1]]))
+    assert c.chi2[1] == pytest.approx(c.chi2[0], rel=1e-8)

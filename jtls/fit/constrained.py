@@ -22,7 +22,7 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
-from .params import KIND_FREE, KIND_LOWER, KIND_UPPER
+from .params import KIND_BOTH, KIND_FREE, KIND_LOWER, KIND_UPPER
 from .objective import Arrays, Spec, pad_arrays, real_rows, residual_x
 from .solvers import SolverOptions, levenberg_marquardt
 from .kernel import SingleKernel, spec_single_kernel
@@ -209,10 +209,18 @@ def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPT
                        v[:, 2 * n + 2:3 * n + 2])
 
 
-def start_points(spec: Spec, u_hat, held: dict, cov_u=None) -> tuple:
+def start_points(spec: Spec, u_hat, held: dict, cov_u=None, x_hat=None, jac_x=None) -> tuple:
     """(u0, mask) for holding ``{j: x_j}`` (physical values), the other
     entries at ``u_hat`` shifted along the linear regression on the held ones
-    when the internal covariance ``cov_u`` is known (a better start)."""
+    when the internal covariance ``cov_u`` is known (a better start).
+
+    With the physical optimum ``x_hat`` and the Jacobian ``jac_x`` = d r / d x (m, n) there
+    instead: the other entries at the optimum of the linearised problem with the held ones
+    moved, in physical values -- which also works for a value held on a bound (a shift in
+    internal values cannot reach one); an entry that this would put on or beyond its bounds
+    keeps its value in ``u_hat``."""
+    if x_hat is not None and jac_x is not None:
+        return _start_linearised(spec, u_hat, held, np.asarray(x_hat, float), np.asarray(jac_x, float))
     u0 = np.array(u_hat, float)
     mask = np.ones(u0.size)
     for j, xv in held.items():
@@ -225,4 +233,32 @@ def start_points(spec: Spec, u_hat, held: dict, cov_u=None) -> tuple:
         mask[j] = 0.0
     for j, xv in held.items():           # exact held values after the shifts
         u0[j] = internal(spec, j, xv)
+    return u0, mask
+
+
+def _start_linearised(spec: Spec, u_hat, held: dict, x_hat, J) -> tuple:
+    """start_points from the linearised problem in physical values (see there)."""
+    u0 = np.array(u_hat, float)
+    mask = np.ones(u0.size)
+    hj = list(held)
+    free = [i for i in range(u0.size) if i not in held]
+    dh = np.array([held[j] - x_hat[j] for j in hj])
+    if free and hj and np.isfinite(J).all() and np.isfinite(dh).all():
+        # minimise |J_f d_f + J_h d_h|: d_f = -lstsq(J_f, J_h d_h), columns scaled
+        Jf = J[:, free]
+        sc = np.linalg.norm(Jf, axis=0)
+        if np.all(sc > 0):
+            d = -np.linalg.lstsq(Jf / sc, J[:, hj] @ dh, rcond=None)[0] / sc
+            for i, di in zip(free, d):
+                xi = x_hat[i] + di
+                lo, hi, kind = spec.lo[i], spec.hi[i], spec.kinds[i]
+                inside = ((kind not in (KIND_LOWER, KIND_BOTH) or xi > lo)
+                          and (kind not in (KIND_UPPER, KIND_BOTH) or xi < hi))
+                if np.isfinite(xi) and inside:
+                    ui = internal(spec, i, float(xi))
+                    if abs(ui) < U_BOUND:
+                        u0[i] = ui
+    for j, xv in held.items():
+        u0[j] = internal(spec, j, xv)
+        mask[j] = 0.0
     return u0, mask

@@ -278,7 +278,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None) ->
             z_far[(j, side)] = z
     chi2_bound, sol_bound, chi2_box, box_col = {}, {}, {}, {}
     if sides:
-        starts = [start_points(spec, u, {j: b}) for j, side, b, phys in sides]
+        starts = [start_points(spec, u, {j: b}, x_hat=x, jac_x=J) for j, side, b, phys in sides]
         c = solve_held(spec, arrays, np.stack([s[0] for s in starts]), np.stack([s[1] for s in starts]))
         for k, (j, side, b, phys) in enumerate(sides):
             if int(c.status[k]) in ACCEPT and math.isfinite(float(c.chi2[k])):
