@@ -57,7 +57,7 @@ def main(argv=None):
     import jax.numpy as jnp
     from jtls.fit import Model, build_problem, fit
     from jtls.fit import batch, kernel
-    from jtls.fit.batch import bootstrap, fit_many, resample_weights
+    from jtls.fit.batch import bootstrap, fit_many, resample_weights, solve_many
     from jtls.fit.objective import Arrays
     from jtls.fit.solvers import SolverOptions, levenberg_marquardt
 
@@ -123,6 +123,8 @@ def main(argv=None):
     fit_many(model, draws[:2], start="first")
     t_many, many = timed(lambda: fit_many(model, draws, start="first"), 1)
     print(f"[progress] fit_many {args.many}: {t_many:.2f} s", flush=True)
+    solve_many(model, draws[:2], start="first")
+    t_solve_many, _ = timed(lambda: solve_many(model, draws, start="first"), 1)   # the solves alone
     t_loop, _ = timed(lambda: [fit(model, d) for d in draws[:10]], 1)
 
     variants = []
@@ -160,6 +162,10 @@ def main(argv=None):
           f"({t_bs / args.n / t_bare:.2f} bare solves) |")
     print(f"| fit_many {args.many} draws, warm | {t_many:.2f} s | {t_many / t_fit:.0f} "
           f"({t_many / args.many / t_fit:.2f} per fit) |")
+    print(f"| of which the batched solves (`solve_many`, no verdicts) | {t_solve_many:.2f} s | "
+          f"{t_solve_many / args.many / t_fit:.2f} per fit |")
+    print(f"| of which the verdicts (the difference) | {t_many - t_solve_many:.2f} s | "
+          f"{(t_many - t_solve_many) / args.many / t_fit:.2f} per fit |")
     for label, tv, t_def in variants:
         print(f"| bootstrap {args.variant_n}: {label} | {tv:.2f} s | default {t_def:.2f} s, "
               f"ratio {tv / t_def:.2f} |")
