@@ -106,14 +106,20 @@ def test_an_amplitude_beyond_its_bound_is_clipped_and_not_exact():
     assert np.all(np.isfinite(proj.chi2)) and np.all(proj.chi2 >= ref.chi2 * (1 - 1e-9))
 
 
-def test_continuation_reaches_the_fresh_optimum_and_skips_a_failed_row():
+def _nonlin_rows(seed):
+    """The proj_test_nonlin problem (b = 2 in the data, noise of seed ``seed``): (problem, index of
+    k, held reference at GRID, start rows and masks holding k at GRID from the automatic guess)."""
     m = Model("proj_test_nonlin")
     y = np.asarray(m.predict(jnp.asarray(T), {"C": 2e-3, "k": 0.9, "b": 2.0, "offset": 0.0}, m.resolve_context()))
-    y = y + 2e-5 * np.random.default_rng(4).normal(size=T.size)
+    y = y + 2e-5 * np.random.default_rng(seed).normal(size=T.size)
     p, j = _problem("proj_test_nonlin", y)
-    ref = _held_reference(p, j, p.u0)
     starts = [start_points(p.spec, p.u0, {j: v}) for v in GRID]
-    u0s, masks = np.stack([s[0] for s in starts]), np.stack([s[1] for s in starts])
+    return (p, j, _held_reference(p, j, p.u0), np.stack([s[0] for s in starts]),
+            np.stack([s[1] for s in starts]))
+
+
+def test_continuation_reaches_the_fresh_optimum_and_skips_a_failed_row():
+    p, j, ref, u0s, masks = _nonlin_rows(4)
     c = solve_held(p.spec, p.arrays, u0s, masks, follow=np.ones(len(GRID)))
     np.testing.assert_allclose(c.chi2, ref.chi2, rtol=1e-8)
     # a first row that cannot be solved (NaN start): the next row falls back to its own start
@@ -160,13 +166,7 @@ def test_observables_built_on_matrix_products_skip_the_one_kernel_build():
 def test_vmapped_held_solves_and_skipped_columns_give_the_same_optimum():
     """solve_held(vmapped=True) (one loop for all rows) and skip=(j,) (the held column never
     differentiated) reach the optima of the plain row-by-row solves; skip demands a held column."""
-    m = Model("proj_test_nonlin")
-    y = np.asarray(m.predict(jnp.asarray(T), {"C": 2e-3, "k": 0.9, "b": 2.0, "offset": 0.0}, m.resolve_context()))
-    y = y + 2e-5 * np.random.default_rng(7).normal(size=T.size)
-    p, j = _problem("proj_test_nonlin", y)
-    ref = _held_reference(p, j, p.u0)
-    starts = [start_points(p.spec, p.u0, {j: v}) for v in GRID]
-    u0s, masks = np.stack([s[0] for s in starts]), np.stack([s[1] for s in starts])
+    p, j, ref, u0s, masks = _nonlin_rows(7)
     for kw in ({"vmapped": True}, {"skip": (j,)}, {"vmapped": True, "skip": (j,)}):
         c = solve_held(p.spec, p.arrays, u0s, masks, **kw)
         np.testing.assert_allclose(c.chi2, ref.chi2, rtol=1e-8, err_msg=str(kw))
