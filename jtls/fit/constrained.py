@@ -22,7 +22,7 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
-from .params import KIND_BOTH, KIND_FREE, KIND_LOWER, KIND_UPPER
+from .params import KIND_FREE, KIND_LOWER, KIND_UPPER
 from .objective import Arrays, Spec, pad_arrays, real_rows, residual_x
 from .solvers import SolverOptions, levenberg_marquardt
 from .kernel import SingleKernel, spec_single_kernel
@@ -249,16 +249,22 @@ def _start_linearised(spec: Spec, u_hat, held: dict, x_hat, J) -> tuple:
         sc = np.linalg.norm(Jf, axis=0)
         if np.all(sc > 0):
             d = -np.linalg.lstsq(Jf / sc, J[:, hj] @ dh, rcond=None)[0] / sc
-            for i, di in zip(free, d):
-                xi = x_hat[i] + di
-                lo, hi, kind = spec.lo[i], spec.hi[i], spec.kinds[i]
-                inside = ((kind not in (KIND_LOWER, KIND_BOTH) or xi > lo)
-                          and (kind not in (KIND_UPPER, KIND_BOTH) or xi < hi))
-                if np.isfinite(xi) and inside:
-                    ui = internal(spec, i, float(xi))
-                    if abs(ui) < U_BOUND:
-                        u0[i] = ui
+            x_new = np.full(u0.size, np.nan)
+            x_new[free] = x_hat[free] + d
+            u0 = internal_where_inside(spec, u0, x_new)
     for j, xv in held.items():
         u0[j] = internal(spec, j, xv)
         mask[j] = 0.0
     return u0, mask
+
+
+def internal_where_inside(spec: Spec, u, x) -> np.ndarray:
+    """Internal values of the physical point ``x`` (n,); entries that are not finite or lie on or
+    beyond a bound keep their value in ``u`` (a start on a bound has a vanishing gradient)."""
+    out = np.array(u, float)
+    for i, v in enumerate(x):
+        if np.isfinite(v):
+            ui = internal(spec, i, float(v))
+            if spec.kinds[i] == KIND_FREE or abs(ui) < U_BOUND:     # +-U_BOUND: on a bound
+                out[i] = ui
+    return out

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .constrained import ACCEPT, U_BOUND, internal, solve_held
+from .constrained import ACCEPT, internal_where_inside, solve_held
 from .projection import projected_profile
 from .kernel import dispatch_solve, flatten_inputs, spec_single_kernel
 from .profile import level_delta
@@ -116,7 +116,7 @@ def _grid_profile(problem, j, vals, u, x0):
     spec, arrays = problem.spec, problem.arrays
     proj = projected_profile(spec, arrays, j, vals, x0)
     c2 = np.where(np.isfinite(proj.chi2), proj.chi2, np.inf)
-    us = np.stack([_internal_start(spec, u, xk) for xk in proj.x])
+    us = np.stack([internal_where_inside(spec, u, xk) for xk in proj.x])
     todo = [k for k in range(len(vals)) if not proj.exact[k]]
     if not todo:
         return c2, us
@@ -139,18 +139,6 @@ def _grid_profile(problem, j, vals, u, x0):
         if good and c.chi2[i] <= c2[k]:
             c2[k], us[k] = c.chi2[i], c.u[i]
     return c2, us
-
-
-def _internal_start(spec, u, x):
-    """Internal values of the physical point ``x``, entries on a bound (or not finite) taken from
-    ``u`` instead (a start on a bound has a vanishing gradient)."""
-    out = np.array(u, float)
-    for i, v in enumerate(x):
-        if np.isfinite(v):
-            ui = internal(spec, i, float(v))
-            if abs(ui) < U_BOUND:
-                out[i] = ui
-    return out
 
 
 def global_scan(problem, method, opts, solution) -> ScanOutcome:
