@@ -12,6 +12,8 @@ Modules: :mod:`~jtls.fit.params` (parameters, bound transforms),
 :mod:`~jtls.fit.objective` (weighted residuals, joint problems),
 :mod:`~jtls.fit.solvers` (compiled Levenberg-Marquardt and L-BFGS),
 :mod:`~jtls.fit.constrained` (batched solves with parameters held),
+:mod:`~jtls.fit.projection` (profiles with amplitudes and offsets in closed form),
+:mod:`~jtls.fit.scan` (the global check along J0/h0),
 :mod:`~jtls.fit.profile` (profile-likelihood intervals),
 :mod:`~jtls.fit.inference` (physical bounds, identifiability, tests, the
 status vocabulary), :mod:`~jtls.fit.result` (FitResult, JSON),
