@@ -18,7 +18,8 @@ Nothing is changed globally (no XLA flags): it applies to this executable only.
 Observables registered with ``single_kernel=False`` (the simulated-DOS
 models, whose evaluation is a matrix product with the library's table rows)
 use the ordinary program too: the single-function emitter writes a matrix
-product as plain loops, which made those fits 3-8x slower (benchmarks/README.md).
+product as plain loops, which made those fits 2-3x slower
+(``python benchmarks/bench_simulated.py --kernel-ab``, benchmarks/README.md).
 
 Datasets longer than the observables' evaluation chunk
 (:data:`jtls.observables._common.CHUNK`, evaluated by a ``lax.map`` over

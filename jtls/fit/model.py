@@ -189,7 +189,7 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
         may run as one XLA:CPU function (:mod:`jtls.fit.kernel`; faster for
         small elementwise models).  False for models built on matrix products
         (the simulated DOS's table rows): that emitter writes them as plain
-        loops, measured 3-8x slower (benchmarks/README.md).
+        loops, measured 2-3x slower (benchmarks/bench_simulated.py --kernel-ab).
     overwrite : replace an existing registration of ``name``.
 
     Returns

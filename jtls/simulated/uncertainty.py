@@ -125,7 +125,8 @@ def library_spread(model: "Model", result: "FitResult", library: Library | None 
     def curves(th, tables):          # one compiled call: curve, its Jacobian, the K replica curves
         return g(th), jax.jacfwd(g)(th), jax.vmap(lambda t: g(th, t))(tables)
 
-    g0, J, gk = (np.asarray(a) for a in curves(theta, jnp.asarray(lib.log_F[None] + lib.jk_delta_log_F)))
+    tables = jnp.asarray(lib.log_F[None] + lib.jk_delta_log_F)
+    g0, J, gk = (np.asarray(a) for a in curves(theta, tables))
     scale = np.linalg.norm(J, axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     dth = -np.linalg.lstsq(J / scale, (gk - g0[None]).T, rcond=None)[0].T / scale  # (K, n_free)
@@ -135,7 +136,7 @@ def library_spread(model: "Model", result: "FitResult", library: Library | None 
     sig = {k: (math.nan if k in result.at_bound else float(spread[i])) for i, k in enumerate(free)}
     ratio = {k: (sig[k] / result.stderr[k] if result.stderr.get(k) and math.isfinite(result.stderr[k])
                  and result.stderr[k] > 0 else math.nan) for k in free}
-    limits = {k: _limit_sigmas(model, result, lib, k, (T, sigma, kind, ctx, g0), curves)
+    limits = {k: _limit_sigmas(model, result, k, (sigma, kind, g0, gk, tables), curves)
               for k in free if k in result.at_bound}
     notes = [f"{k} is on its physical bound: its value has no library error; the library error of its "
              f"one-sided interval's end is in 'limits'" for k in free if k in result.at_bound]
@@ -144,7 +145,7 @@ def library_spread(model: "Model", result: "FitResult", library: Library | None 
             "method": f"delete-one-pass jackknife over the library's {K} passes, linear response of the optimum"}
 
 
-def _limit_sigmas(model, result, lib, name, curve_data, curves) -> dict:
+def _limit_sigmas(model, result, name, at_optimum, curves) -> dict:
     """{end key ('high', 'high95', ...): library error of that end of the one-sided profile interval
     of ``name``} by the linear response of the end to each replica (module docstring of
     :mod:`jtls.fit.profile` for the interval).
@@ -153,23 +154,22 @@ def _limit_sigmas(model, result, lib, name, curve_data, curves) -> dict:
     weighted model curve by g_k - g; to first order (envelope theorem: the other parameters are
     at their optima) chi2_p(x_e) moves by -2 r_e . (g_k - g)_e and chi2_min by -2 r_0 . (g_k - g)_0,
     so x_e moves by -dD_k / D'(x_e), with D'(x_e) = -2 r_e . dg/dx_e / s^2.  The held optimum at x_e
-    is refitted (:func:`jtls.fit.fit` with ``name`` fixed there)."""
+    is refitted (:func:`jtls.fit.fit` with ``name`` fixed there).  ``at_optimum``: (sigma, weighting
+    kind, weighted curve g0 and replica curves gk at the optimum, replica tables) from
+    :func:`library_spread`, which computed them."""
     from ..fit import fit as _fit
-    T, sigma, kind, ctx, g0 = curve_data
+    sigma, kind, g0, gk0, tables = at_optimum
     iv = result.intervals.get(name) or {}
     label = result.labels[0]
     d = result.data[label]
     y = np.asarray(d["y"], float)
     yw = np.log(y) if kind == "log" else (y / np.asarray(sigma) if kind == "sigma" else y)
-    tables = jnp.asarray(lib.log_F[None] + lib.jk_delta_log_F)
     free = list(result.free)
-    theta0 = jnp.asarray([result.values[k] for k in free], dtype=float)
-    _, _, gk0 = (np.asarray(a) for a in curves(theta0, tables))
-    r0 = yw - np.asarray(g0)
+    r0 = yw - g0
     chi2_min = float(r0 @ r0)
     n_pts = y.size
     scale2 = 1.0 if kind == "sigma" else chi2_min / max(n_pts - len(free), 1)
-    dmin = -2.0 * (gk0 - np.asarray(g0)[None]) @ r0                  # (K,) d chi2_min per replica
+    dmin = -2.0 * (gk0 - g0[None]) @ r0                  # (K,) d chi2_min per replica
     out = {}
     for key in ("low", "high", "low95", "high95"):
         if iv.get(key + "_kind") != "crossing" or not math.isfinite(iv.get(key, math.nan)):
