@@ -105,3 +105,50 @@ def test_bad_distributed_flags_are_clear_errors(tmp_path, capsys):
     for extra, name in cases:
         assert main(ARGS + extra + out) == 2, extra
         assert name in capsys.readouterr().err, extra
+
+
+LIBRARY = ["library", "build", "--ratios", "0.1,0.2,0.3,0.4", "--L", "4", "--batch-size", "5", "--sweeps", "2",
+           "--batches", "1", "--cpu-devices", "1", "--quiet"]
+
+
+def test_library_build_over_two_processes_gives_the_files_of_one(tmp_path):
+    """Every batch of a two-process ``jtls library build`` is annealed over both processes' devices;
+    process 0 alone writes, and the batch files hold the histograms of a one-process build."""
+    from jtls.cli import main
+    from jtls.simulated.build import batch_name
+    one, two = tmp_path / "one", tmp_path / "two"
+    port = free_port()
+    dist = ["--coordinator", f"localhost:{port}", "--num-processes", "2", "--timeout", "120"]
+    procs = [jtls(LIBRARY[:2] + [str(two)] + LIBRARY[2:] + dist + ["--process-id", str(i)]) for i in (0, 1)]
+    assert main(LIBRARY[:2] + [str(one)] + LIBRARY[2:]) == 0
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (o, e) in zip(procs, outs):
+        assert p.returncode == 0, e[-3000:]
+    assert "4 batch(es) finished" in outs[0][0] and "process 1 done (process 0 writes" in outs[1][1]
+    names = [batch_name(r, 0) for r in (0.1, 0.2, 0.3, 0.4)]
+    assert sorted(os.listdir(two)) == sorted(names + ["manifest.json"]) == sorted(os.listdir(one))
+    assert (two / "manifest.json").read_text() == (one / "manifest.json").read_text()
+    for name in names:
+        a, b = np.load(one / name), np.load(two / name)
+        assert json.loads(str(b["meta"]))["processes"] == 2 and json.loads(str(a["meta"]))["processes"] == 1
+        assert json.loads(str(b["meta"]))["seed"] == json.loads(str(a["meta"]))["seed"]
+        for k in ("counts", "counts_relaxed", "acceptance", "relax_flips"):
+            np.testing.assert_array_equal(b[k], a[k], err_msg=f"{name}: {k}")
+
+
+def test_library_build_refusal_of_process_0_reaches_the_others(tmp_path):
+    """A directory built with other settings: process 0 refuses before any batch and process 1 stops
+    with process 0's reason (no hang, nothing written)."""
+    from jtls.simulated import build as B
+    d = tmp_path / "lib"
+    d.mkdir()
+    want = B.manifest((0.1, 0.2, 0.3, 0.4), 5, 5, 0, 2)        # L = 5, not 4
+    (d / B.MANIFEST).write_text(json.dumps(want))
+    port = free_port()
+    dist = ["--coordinator", f"localhost:{port}", "--num-processes", "2", "--timeout", "60"]
+    procs = [jtls(LIBRARY[:2] + [str(d)] + LIBRARY[2:] + dist + ["--process-id", str(i)]) for i in (0, 1)]
+    errs = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [2, 2], errs
+    assert "differs in: L" in errs[0]
+    assert "process 0 stopped the build before it began" in errs[1] and "differs in: L" in errs[1]
+    assert sorted(os.listdir(d)) == [B.MANIFEST]

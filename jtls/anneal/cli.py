@@ -67,22 +67,11 @@ def register(subparsers) -> None:
                         "compiled batches are made smaller when needed), so a killed run loses at most "
                         "about that much work")
     a.add_argument("--quiet", action="store_true", help="no progress lines")
-    d = a.add_argument_group(
-        "several processes or hosts (jax.distributed)",
-        "Start one jtls anneal per process with the same settings and --out; realizations are split over "
-        "the devices of all processes and the histograms are bitwise those of one process with the same "
-        "seed.  Process 0 alone writes OUT, its checkpoint and lock.  See docs/guide/annealing.md for "
-        "SLURM and multi-GPU recipes.")
-    d.add_argument("--coordinator", default=None, metavar="HOST:PORT",
-                   help="address of process 0 (it listens on PORT), the same for every process")
-    d.add_argument("--num-processes", type=int, default=None, metavar="N", help="number of processes")
-    d.add_argument("--process-id", type=int, default=None, metavar="I", help="this process: 0 ... N-1")
-    d.add_argument("--distributed", choices=("auto",), default=None,
-                   help="'auto': take the coordinator, N and I from the cluster environment where "
-                        "jax.distributed.initialize() can (SLURM, Open MPI); explicit flags take precedence")
-    d.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
-                   help="how long a process waits for the others (to connect, or to finish a batch) before "
-                        "it stops with an error (default 300); a process that dies stops the others sooner")
+    add_distributed_arguments(
+        a, "Start one jtls anneal per process with the same settings and --out; realizations are split over "
+           "the devices of all processes and the histograms are bitwise those of one process with the same "
+           "seed.  Process 0 alone writes OUT, its checkpoint and lock.  See docs/guide/annealing.md for "
+           "SLURM and multi-GPU recipes.")
     a.set_defaults(func=_one_line_warnings(_anneal), _parser=a)
 
     f = subparsers.add_parser(
@@ -97,6 +86,33 @@ def register(subparsers) -> None:
                         "that is a result (see jtls.anneal.analysis.fit_eq3)")
     f.add_argument("--bins", type=int, default=16, help="histogram bins in 0 < E < 2T (default 16)")
     f.set_defaults(func=_one_line_warnings(_dos_fit), _parser=f)
+
+
+def add_distributed_arguments(parser, description: str) -> None:
+    """The flags of a run over several processes or hosts (``jtls anneal``, ``jtls library build``)."""
+    d = parser.add_argument_group("several processes or hosts (jax.distributed)", description)
+    d.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                   help="address of process 0 (it listens on PORT), the same for every process")
+    d.add_argument("--num-processes", type=int, default=None, metavar="N", help="number of processes")
+    d.add_argument("--process-id", type=int, default=None, metavar="I", help="this process: 0 ... N-1")
+    d.add_argument("--distributed", choices=("auto",), default=None,
+                   help="'auto': take the coordinator, N and I from the cluster environment where "
+                        "jax.distributed.initialize() can (SLURM, Open MPI); explicit flags take precedence")
+    d.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+                   help="how long a process waits for the others (to connect, or to finish a batch) before "
+                        "it stops with an error (default 300); a process that dies stops the others sooner")
+
+
+def start_distributed(args) -> bool:
+    """Join the multi-process run the flags of :func:`add_distributed_arguments` ask for (before any
+    JAX computation); False when none is asked for (one process)."""
+    multi = bool(args.distributed) or any(v is not None for v in (args.coordinator, args.num_processes,
+                                                                  args.process_id))
+    if multi:
+        from .distributed import initialize
+        initialize(args.coordinator, args.num_processes, args.process_id, auto=args.distributed == "auto",
+                   timeout=args.timeout, log=None if args.quiet else sys.stderr)
+    return multi
 
 
 def _one_line_warnings(command):
@@ -129,12 +145,8 @@ def _anneal(args) -> int:
         args.out = default_out(args)
         print(f"jtls anneal: no --out given; writing {args.out} (in {os.getcwd()})", file=sys.stderr)
     use_cpu_cores(args.cpu_devices)
-    multi = args.distributed or any(v is not None for v in (args.coordinator, args.num_processes,
-                                                            args.process_id))
+    multi = start_distributed(args)
     if multi:
-        from .distributed import initialize
-        initialize(args.coordinator, args.num_processes, args.process_id, auto=args.distributed == "auto",
-                   timeout=args.timeout, log=None if args.quiet else sys.stderr)
         import jax
         lead = jax.process_index() == 0
     if args.schedule is not None and not args.schedule.strip():

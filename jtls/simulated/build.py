@@ -102,6 +102,10 @@ def _ensure_manifest(directory, want: dict):
     os.replace(tmp, path)
 
 
+#: What process 0 tells the others to do with the next batch of a multi-process build.
+_SKIP, _LATER, _RUN = 0, 1, 2
+
+
 def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, batch_size: int = 1000,
           seed: int = 0, sweeps: int = PAPER_SWEEPS, progress: bool = True, log=sys.stderr,
           checkpoint_seconds: float = 60.0, deadline: float | None = None) -> dict:
@@ -111,32 +115,64 @@ def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, ba
     checkpoint is resumed.  ``deadline`` (a ``time.time()`` value) stops
     before starting a batch after it.  Returns ``{"done": n, "missing": m}``
     counted in batches.
+
+    Several processes (``jax.distributed`` initialised, e.g. by ``jtls library
+    build --coordinator ...``): every process calls ``build`` with the same
+    arguments and each batch is one :func:`jtls.anneal.run` over the devices of
+    all of them.  Process 0 alone looks at ``directory`` (manifest, finished
+    batches, checkpoints, the deadline) and writes into it; it tells the others
+    batch by batch whether to run, skip or leave it, so the files are those of
+    a one-process build with the same settings.
     """
+    import jax
     ratios = _check_ratios(ratios)
     for name, v in (("L", L), ("batches", batches), ("batch_size", batch_size), ("sweeps", sweeps)):
         if int(v) != v or v < 1:
             raise ValueError(f"argument {name!r} must be an integer >= 1, got {v!r}")
-    if os.path.exists(directory) and not os.path.isdir(directory):
-        raise ValueError(f"library directory {directory} exists and is not a directory")
-    os.makedirs(directory, exist_ok=True)
-    _ensure_manifest(directory, manifest(ratios, L, batch_size, seed, sweeps))
+    multi, lead = jax.process_count() > 1, jax.process_index() == 0
+    if multi:
+        from ..anneal import distributed as D
+    if lead:
+        try:
+            if os.path.exists(directory) and not os.path.isdir(directory):
+                raise ValueError(f"library directory {directory} exists and is not a directory")
+            os.makedirs(directory, exist_ok=True)
+            _ensure_manifest(directory, manifest(ratios, L, batch_size, seed, sweeps))
+        except Exception as exc:
+            if multi:
+                D.broadcast_plan(2, message=str(exc))
+            raise
+        if multi:
+            D.broadcast_plan(0)
+    else:
+        code, _, msg = D.broadcast_plan(0)
+        if code == 2:
+            raise ValueError(f"process 0 stopped the build before it began: {msg}")
     done = missing = 0
     for b in range(int(batches)):
         for i, r in enumerate(ratios):
             out = os.path.join(directory, batch_name(r, b))
-            if os.path.exists(out) and not os.path.exists(checkpoint_path(out)):
+            action = _RUN
+            if lead:
+                if os.path.exists(out) and not os.path.exists(checkpoint_path(out)):
+                    action = _SKIP
+                elif deadline is not None and time.time() > deadline:
+                    action = _LATER
+            if multi:
+                action = D.broadcast_plan(0, (action, 0))[1][0]
+            if action == _SKIP:
                 done += 1
                 continue
-            if deadline is not None and time.time() > deadline:
+            if action == _LATER:
                 missing += 1
                 continue
             cfg = point_config(r, i, b, L=L, batch_size=batch_size, seed=seed, sweeps=sweeps)
-            if progress:
+            if progress and lead:
                 print(f"[library] J0/h0 = {r:g}, batch {b + 1}/{batches} -> {out}", file=log, flush=True)
             t0 = time.perf_counter()
-            run(cfg, out, resume=os.path.exists(checkpoint_path(out)), progress=progress, log=log,
+            run(cfg, out, resume=lead and os.path.exists(checkpoint_path(out)), progress=progress, log=log,
                 checkpoint_seconds=checkpoint_seconds)
-            if progress:
+            if progress and lead:
                 print(f"[library] J0/h0 = {r:g}, batch {b + 1}: {time.perf_counter() - t0:.0f} s",
                       file=log, flush=True)
             done += 1

@@ -29,6 +29,12 @@ def register(subparsers) -> None:
     b.add_argument("--hours", type=float, default=None, help="start no new batch after this many hours")
     b.add_argument("--cpu-devices", type=int, default=0, help="as jtls anneal (default: one device per core)")
     b.add_argument("--quiet", action="store_true")
+    from ..anneal.cli import add_distributed_arguments
+    add_distributed_arguments(
+        b, "Start one jtls library build per process with the same settings and directory; every batch is "
+           "annealed over the devices of all processes (bitwise the files of one process).  Process 0 alone "
+           "reads and writes the directory (the others need not see it).  See docs/guide/annealing.md for "
+           "SLURM and multi-GPU recipes.")
     b.set_defaults(func=_build)
     p = sub.add_parser("pack", help="smooth a build directory into a library file",
                        description="Smooth the histograms of every complete pass into ln F tables with "
@@ -46,10 +52,12 @@ def register(subparsers) -> None:
 
 
 def _build(args) -> int:
+    from ..anneal.cli import start_distributed
     from ..anneal.run import use_cpu_cores
     from ..anneal.schedule import parse_temperatures
     from .build import build
     use_cpu_cores(args.cpu_devices)
+    multi = start_distributed(args)
     ratios = DEFAULT_RATIOS if args.ratios is None else parse_temperatures(args.ratios.replace(";", ","))
     deadline = None if args.hours is None else time.time() + 3600.0 * args.hours
     try:
@@ -58,6 +66,12 @@ def _build(args) -> int:
     except KeyboardInterrupt:
         print("jtls library build: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
+    if multi:
+        import jax
+        if jax.process_index() != 0:
+            print(f"jtls library build: process {jax.process_index()} done (process 0 writes "
+                  f"{args.directory})", file=sys.stderr)
+            return 0 if res["missing"] == 0 else 3
     print(f"{res['done']} batch(es) finished, {res['missing']} not started (deadline)")
     return 0 if res["missing"] == 0 else 3
 
