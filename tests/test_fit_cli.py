@@ -194,3 +194,129 @@ def test_cli_warns_when_observable_contradicts_the_file(tmp_path, capsys):
     main(["fit", str(path), "--observable", "specific_heat", "--tmax", "1", "--json"])
     obj = json.loads(capsys.readouterr().out)
     assert any("thermal_conductivity" in w and "check --observable" in w for w in obj["warnings"])
+
+
+# ------------------------------------------------------------------ several files in one process
+
+def _cv_file(path, B=0.5, mu=0.2, seed=0, header="T,value", extra=""):
+    """A synthetic C_v(T) file (2 % seeded log-normal scatter, 20 points)."""
+    T = np.geomspace(0.05, 1.0, 20)
+    y = np.asarray(jtls.specific_heat(T, B, mu)) * np.exp(0.02 * np.random.default_rng(seed).normal(size=T.size))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(header + "\n" + "".join(f"{a:.17g},{b:.17g}{extra}\n" for a, b in zip(T, y)))
+    return path
+
+
+def _steep_file(path):
+    """C_v ~ T^5: steeper than Eq. (6) allows, so mu runs into its limit (status not 'ok')."""
+    T = np.geomspace(0.05, 1.0, 20)
+    path.write_text("T,value\n" + "".join(f"{t:.17g},{t ** 5:.17g}\n" for t in T))
+    return path
+
+
+def test_cli_several_files_json_lines_are_the_one_file_documents(tmp_path, capsys):
+    files = [_cv_file(tmp_path / "a.csv", 0.5, 0.2, seed=1),
+             _cv_file(tmp_path / "b.csv", 2.0, 0.05, seed=2),
+             # read_csv warns about this one (power column -140 dBm, file name -160 dBm)
+             _cv_file(tmp_path / "cv_minus160dBm.csv", 1.0, 0.1, seed=3, header="T (K),value,power (dBm)",
+                      extra=",-140")]
+    opts = ["--observable", "specific_heat", "--tmax", "0.8", "--json"]
+    rc = main(["fit", *map(str, files), *opts])
+    cap = capsys.readouterr()
+    lines = cap.out.splitlines()
+    assert rc == 0 and cap.out.endswith("\n") and len(lines) == 3     # JSON Lines: one document a line
+    docs = [json.loads(line) for line in lines]
+    for f, doc in zip(files, docs):
+        assert main(["fit", str(f), *opts]) == 0
+        one = json.loads(capsys.readouterr().out)
+        assert doc["meta"]["input"] == one["meta"]["input"] == str(f.resolve())
+        assert doc["meta"]["sha256"] == one["meta"]["sha256"]
+        assert doc["meta"]["command"] == one["meta"]["command"]      # the command with this file alone
+        assert doc["status"] == one["status"] == "ok" and doc["warnings"] == one["warnings"]
+        assert doc["chi2"] == pytest.approx(one["chi2"], rel=1e-10)
+        assert set(doc["parameters"]) == set(one["parameters"]) == {"B", "mu"}
+        for k, p in doc["parameters"].items():
+            assert p["value"] == pytest.approx(one["parameters"][k]["value"], rel=1e-10)
+            assert p["stderr"] == pytest.approx(one["parameters"][k]["stderr"], rel=1e-10)
+    # each file's warnings are its own: in its document, and its stderr line names it
+    power = [[w for w in d["warnings"] if "-140 dBm but the file name says -160" in w] for d in docs]
+    assert [len(p) for p in power] == [0, 0, 1]
+    hits = [ln for ln in cap.err.splitlines() if "-140 dBm but the file name says -160" in ln]
+    assert len(hits) == 1 and hits[0].startswith(f"warning: {files[2]}: "), hits
+
+
+def test_cli_several_files_a_bad_one_stops_the_run_before_any_fit(tmp_path, capsys, monkeypatch):
+    import jtls.fit.engine as engine
+    calls = []
+    monkeypatch.setattr(engine, "fit", lambda *a, **k: calls.append(a) or pytest.fail("a fit ran"))
+    good1, good2 = _cv_file(tmp_path / "g1.csv"), _cv_file(tmp_path / "g2.csv", seed=5)
+    unreadable = tmp_path / "bad.csv"
+    unreadable.write_text("T,value\n0.1,1e-4\n0.2,abc\n")
+    hot = tmp_path / "hot.csv"                      # no point below --tmax 0.8
+    hot.write_text("T,value\n1.0,2e-3\n1.5,3e-3\n2.0,4e-3\n")
+    out = tmp_path / "out"
+    for bad, msg in ((unreadable, "line 3"), (hot, "no points left"), (tmp_path / "gone.csv", "no such")):
+        rc = main(["fit", str(good1), str(bad), str(good2), "--observable", "specific_heat", "--tmax", "0.8",
+                   "--json", "--out", str(out)])
+        cap = capsys.readouterr()
+        assert rc == 2 and cap.out == "", cap
+        err = [ln for ln in cap.err.splitlines() if "error" in ln]
+        assert len(err) == 1 and str(bad) in err[0] and msg in err[0], cap.err
+        assert str(good1) not in err[0] and str(good2) not in err[0]
+        assert not out.exists() or list(out.iterdir()) == []         # nothing written
+    assert calls == []
+
+
+def test_cli_several_files_with_one_output_name_are_refused(tmp_path, capsys):
+    a, b = _cv_file(tmp_path / "run1" / "x.csv"), _cv_file(tmp_path / "run2" / "x.csv", seed=4)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    for files, names in (([a, b], [str(a), str(b)]), ([a, a], [str(a)])):
+        rc = main(["fit", *map(str, files), "--observable", "specific_heat", "--out", str(out)])
+        cap = capsys.readouterr()
+        assert rc == 2 and cap.out == ""
+        for name in names:
+            assert name in cap.err, cap.err
+        assert "x_specific_heat" in cap.err or "given twice" in cap.err
+        assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+        assert (out / "keep.txt").read_text() == "mine"
+
+
+def test_cli_several_files_exit_code_and_summary(tmp_path, capsys):
+    good, other = _cv_file(tmp_path / "good.csv", seed=6), _cv_file(tmp_path / "other.csv", 1.5, 0.1, seed=7)
+    steep = _steep_file(tmp_path / "steep.csv")
+    rc = main(["fit", str(good), str(steep), "--observable", "specific_heat"])
+    out = capsys.readouterr().out
+    blocks = out.split("\n\n" + "file: ")
+    assert out.startswith(f"file: {good}\n") and f"\n\nfile: {steep}\n" in out and len(blocks) == 2
+    status = [text.split("status: ", 1)[1].split()[0] for text in blocks]
+    assert status[0] == "ok" and status[1] != "ok"
+    assert rc == 1
+    assert out.rstrip("\n").split("\n")[-3:] == ["", f"{good}: ok", f"{steep}: {status[1]}"]
+    rc = main(["fit", str(good), str(other), "--observable", "specific_heat"])
+    out = capsys.readouterr().out
+    assert rc == 0 and out.rstrip("\n").split("\n")[-2:] == [f"{good}: ok", f"{other}: ok"]
+    # one file: no summary line
+    rc = main(["fit", str(good), "--observable", "specific_heat"])
+    out = capsys.readouterr().out
+    assert rc == 0 and f"{good}: ok" not in out
+
+
+def test_cli_several_files_an_error_found_by_the_fit_spares_the_others(tmp_path, capsys, monkeypatch):
+    import jtls.fit.engine as engine
+    real = engine.fit
+
+    def fit(model, data, **kw):
+        if data.label == "b":
+            raise ValueError("dataset 'b': refused by the fit")
+        return real(model, data, **kw)
+
+    monkeypatch.setattr(engine, "fit", fit)
+    files = [_cv_file(tmp_path / f"{k}.csv", seed=i) for i, k in enumerate("abc")]
+    rc = main(["fit", *map(str, files), "--observable", "specific_heat", "--json"])
+    cap = capsys.readouterr()
+    assert rc == 2
+    assert [json.loads(line)["meta"]["input"] for line in cap.out.splitlines()] == \
+        [str(files[0].resolve()), str(files[2].resolve())]
+    assert f"error: {files[1]}: dataset 'b': refused by the fit" in cap.err

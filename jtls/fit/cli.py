@@ -1,8 +1,8 @@
-"""``jtls fit``: fit one measured curve from the command line.
+"""``jtls fit``: fit measured curves from the command line, one file or several in one process.
 
-    jtls fit FILE --observable {velocity,dielectric,thermal_conductivity,
-                                thermal_conductivity_matthiessen,specific_heat,
-                                resonator_shift,resonator_loss}
+    jtls fit FILE [FILE ...] --observable {velocity,dielectric,thermal_conductivity,
+                                           thermal_conductivity_matthiessen,specific_heat,
+                                           resonator_shift,resonator_loss}
              [--scattering boundary,rayleigh] [--dos power_law|simulated]
              [--omega RAD_PER_S] [--T-ref K] [--A S^-1K^-3] [--power-dbm DBM]
              [--fix NAME=VALUE ...] [--free NAME ...]
@@ -34,6 +34,19 @@ weighting of the residuals.  stderr is null where it is not a result (on a
 physical bound, undetermined, fixed).  Existing files in ``--out`` are not
 replaced unless ``--overwrite`` is given.
 
+Several files: ``jtls fit a.csv b.csv ...`` fits every file with the same
+options, in turn, in one process, so the JAX import and the compiled programs
+are paid for once (data are padded to size buckets: files of similar length
+share programs).  Every file is read and checked first (the data, the omega
+or drive power it must supply, its ``--out`` names; two files with the same
+stem cannot share an ``--out``): a bad one stops the run with exit code 2 and
+a message naming it, before any fit.  The text report is one block per file
+(each starting with ``file: PATH``), then one line ``PATH: status`` per file;
+``--json`` prints JSON Lines, one document per file and line, each the one a
+single-file run would print (its ``meta.command`` names that file alone).
+Warning lines are prefixed with the file they belong to.  The exit code is 0
+only when every fit's status is "ok".
+
 Resonators: ``--no-qp`` (or ``--fix alpha=0``) switches the Mattis-Bardeen
 quasiparticle term off -- alpha = 0 and its gap Delta is not fitted.  A
 ``resonator_shift`` file may hold absolute resonance frequencies (a column
@@ -64,11 +77,16 @@ compilation; ``JTLS_JAX_CACHE=off`` disables it.
 """
 from __future__ import annotations
 
+import argparse
 import json
-import math
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+
+# run_meta and command_line are imported from here by other commands (jtls.anneal.cli)
+from .cli_output import (command_line, crossover_text, crossovers, flush_warnings,  # noqa: F401
+                         one_line, result_document, run_meta, warning_line)
 
 CHOICES = ("velocity", "dielectric", "thermal_conductivity", "thermal_conductivity_matthiessen",
            "specific_heat", "resonator_shift", "resonator_loss")
@@ -115,17 +133,27 @@ def enable_compilation_cache(path: str | None = None) -> str | None:
     return path
 
 
+class _Files(argparse.Action):
+    """FILE [FILE ...]: the list as ``files``; ``file`` is the file in hand (the first one after
+    parsing; each in turn while the files are fitted)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace.files = list(values)
+        namespace.file = values[0]
+
+
 def register(subparsers):
-    import argparse
     from ..cli import plain_text
     paragraphs = __doc__.split("\n\n")
     p = subparsers.add_parser(
-        "fit", help="fit a measured curve; --observable " + ", ".join(CHOICES),
+        "fit", help="fit measured curves (one file or several); --observable " + ", ".join(CHOICES),
         description=plain_text(paragraphs[0]),
         # the module docstring after the synopsis (formats, JSON schema, resonators, exit codes)
         epilog=plain_text("\n\n".join(paragraphs[2:])),
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("file", metavar="FILE", help="CSV file (T in K unless the header says otherwise)")
+    p.add_argument("files", metavar="FILE", nargs="+", action=_Files,
+                   help="CSV file (T in K unless the header says otherwise); several files are all read "
+                        "and checked first, then fitted in turn with the same options in one process")
     p.add_argument("--observable", required=True, choices=CHOICES,
                    help="what the value column is: velocity (Delta v/v), dielectric (Delta eps/eps), "
                         "thermal_conductivity (kappa; --scattering adds phonon channels), "
@@ -189,7 +217,8 @@ def register(subparsers):
                    help="print the result document (the same JSON as --out writes, with 'meta') instead "
                         "of the report")
     p.add_argument("--out", default=None, metavar="DIR",
-                   help="write <stem>_<observable>.json (the --json document) and .png here")
+                   help="write <stem>_<observable>.json (the --json document) and .png here, for each FILE "
+                        "(files with the same stem are refused)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files in --out")
     from ..progress import add_progress_argument
     add_progress_argument(p)
@@ -198,49 +227,68 @@ def register(subparsers):
 
 
 def run(args) -> int:
-    """``jtls fit``: warnings of the reading and fitting come out as one clean line each."""
+    """``jtls fit``: every file is read and checked, then each is fitted in turn in this process
+    (compiled programs are reused).  Warnings come out as one clean line each."""
     import warnings
-    with warnings.catch_warnings(record=True) as caught:   # the filters in force still apply
+    files = list(getattr(args, "files", None) or [args.file])
+    several = len(files) > 1
+    with warnings.catch_warnings(record=True) as common:   # the options' warnings: every file's
         try:
-            return _run(args, caught)
-        finally:
-            _flush_warnings(caught, getattr(args, "_printed_warnings", set()))
+            enable_compilation_cache()
+            st = _settings(args)
+        except BaseException:
+            flush_warnings(common, set())
+            raise
+    st.warnings = common
+    inputs = _read_all(args, files, st, several)      # a bad file stops the run before any fit
+    from ..progress import from_args
+    progress = from_args(args)
+    results, blocks = [], 0
+    for i, inp in enumerate(inputs):
+        who = f"{inp.args.file}: " if several else ""
+        if blocks and not args.json:
+            print()                                   # a blank line between the files' reports
+        try:
+            res = _fit_one(inp, st, progress, who, f"[{i + 1}/{len(inputs)}] {who}" if several else "")
+        except (ValueError, FileNotFoundError) as exc:
+            if not several:
+                raise
+            # found only by the fit (e.g. temperatures outside the simulated DOS): the others go on
+            print(f"jtls fit: error: {_named(exc, inp.args.file)}", file=sys.stderr)
+            results.append((inp.args.file, None))
+            continue
+        blocks += 1
+        results.append((inp.args.file, res))
+    if several and not args.json:
+        print()
+        for path, res in results:
+            print(f"{path}: {res.status if res is not None else 'error'}")
+    if any(res is None for _, res in results):
+        return 2
+    return 0 if all(res.ok for _, res in results) else 1
 
 
-def _flush_warnings(caught, printed):
-    """Warnings not yet shown (e.g. before an error): one line each on stderr."""
-    for w in caught:
-        msg = _one_line(w.message)
-        if msg not in printed:
-            printed.add(msg)
-            print(f"warning: {msg}", file=sys.stderr)
-
-
-def _one_line(message) -> str:
-    return " ".join(str(message).split())
-
-
-def _run(args, caught) -> int:
-    enable_compilation_cache()
-    from ..data import read_csv
-    from .engine import fit
-    from .model import Model
+def _settings(args) -> SimpleNamespace:
+    """The options, checked once for all files: held and freed parameters, numbers, scattering
+    channels and the model's settings (a model is built, so unknown names are refused here)."""
+    from .model import SCATTERING_CHANNELS, Model
     from .params import parse_assignment
-
     fixed = dict(parse_assignment(f) for f in args.fix)
     free = [n for group in args.free for n in group]
     _check_numbers(args)
     channels = _scattering(args)
     observable = "thermal_conductivity_matthiessen" if channels else args.observable
-    outputs = _check_outputs(args)            # before any work: never fit and then fail to write
-    kw = {"encoding": args.encoding} if args.encoding else {}
-    ds = read_csv(args.file, **kw)
-    if args.flag_outliers:
-        ds = ds.flag_outliers()
-    conversion = None
-    if args.observable == "resonator_shift":
-        ds, conversion = _relative_shift(ds, args)
     qp_off = _quasiparticles_off(args, fixed, free)
+    ctx = _context(args)
+    free = free + [SCATTERING_CHANNELS[c] for c in channels if SCATTERING_CHANNELS[c] not in free]
+    model_kw = {"fixed": fixed, "free": free, "dos": None if args.dos == "power_law" else args.dos}
+    Model(observable, **model_kw, **ctx)
+    return SimpleNamespace(observable=observable, channels=channels, qp_off=qp_off, ctx=ctx,
+                           model_kw=model_kw)
+
+
+def _context(args) -> dict:
+    """The model settings given as options (omega, T_ref, A, P_dBm), refused where they do not apply."""
     ctx = {}
     if args.observable.startswith("resonator_"):
         from .. import resonator  # noqa: F401  (registers resonator_shift / resonator_loss)
@@ -256,85 +304,178 @@ def _run(args, caught) -> int:
     if args.observable.startswith("resonator_"):
         if args.A is not None:
             ctx["A"] = args.A
-        if args.observable == "resonator_loss":
-            power = args.power_dbm if args.power_dbm is not None else ds.meta.get("power_dBm")
-            if power is None:
-                raise ValueError(f"{args.file}: the drive power is unknown; give --power-dbm DBM")
-            ctx["P_dBm"] = float(power)
-        elif args.power_dbm is not None:
-            raise ValueError("--power-dbm applies only to --observable resonator_loss")
+        if args.power_dbm is not None:
+            if args.observable != "resonator_loss":
+                raise ValueError("--power-dbm applies only to --observable resonator_loss")
+            ctx["P_dBm"] = float(args.power_dbm)
     elif args.A is not None or args.power_dbm is not None:
         raise ValueError(f"--A/--power-dbm do not apply to --observable {args.observable}")
+    return ctx
+
+
+def _for_file(args, path) -> argparse.Namespace:
+    """The options with ``path`` as the one FILE (its fit, its meta.command, its --out names)."""
+    ns = argparse.Namespace(**vars(args))
+    ns.file, ns.files = path, [path]
+    return ns
+
+
+def _named(exc, path):
+    """``exc`` with a message that names ``path`` (prefixed unless it names it already)."""
+    msg, path = str(exc), str(path)
+    if msg.startswith(path) or msg.endswith(f": {path}"):
+        return exc
+    return (FileNotFoundError if isinstance(exc, FileNotFoundError) else ValueError)(f"{path}: {msg}")
+
+
+def _read_all(args, files, st, several) -> list:
+    """Every file read and checked, nothing fitted: its --out names, the data, the settings it
+    must supply (omega, drive power), the points in the window.  A bad file raises ValueError
+    naming it; the warnings of each file are kept for its own fit."""
+    import warnings
+    per_file = [_for_file(args, f) for f in files]
+    if args.out and several:
+        _check_distinct(args, per_file)
+    inputs = []
+    for a in per_file:
+        with warnings.catch_warnings(record=True) as caught:   # the filters in force still apply
+            try:
+                inputs.append(_read(a, st, _check_outputs(a), caught))
+            except BaseException as exc:
+                flush_warnings(st.warnings, set())      # warnings seen so far, then the error
+                for inp in inputs:
+                    flush_warnings(inp.caught, set(), f"{inp.args.file}: ")
+                flush_warnings(caught, set(), f"{a.file}: " if several else "")
+                if several and isinstance(exc, (ValueError, FileNotFoundError)):
+                    raise _named(exc, a.file) from None
+                raise
+    return inputs
+
+
+def _check_distinct(args, per_file):
+    """Two files whose --out names coincide (same stem, or one file given twice) are refused."""
+    seen = {}
+    for a in per_file:
+        name = _out_stem(a)
+        if name in seen:
+            first = seen[name]
+            same = Path(first).resolve() == Path(a.file).resolve()
+            raise ValueError(f"--out {args.out}: " + (f"{a.file} is given twice" if same else
+                             f"{first} and {a.file} would both write {name}.json") +
+                             "; each file's outputs need their own name (fit them into separate --out folders)")
+        seen[name] = a.file
+
+
+def _read(args, st, outputs, caught) -> SimpleNamespace:
+    """One file (``args.file``) read and checked for the settings ``st``."""
+    import numpy as np
+    from ..data import read_csv
+    from .engine import as_points
+    from .model import Model
+    kw = {"encoding": args.encoding} if args.encoding else {}
+    ds = read_csv(args.file, **kw)
+    if args.flag_outliers:
+        ds = ds.flag_outliers()
+    conversion = None
+    if args.observable == "resonator_shift":
+        ds, conversion = _relative_shift(ds, args)
+    ctx = dict(st.ctx)
+    if args.observable == "resonator_loss" and "P_dBm" not in ctx:
+        power = ds.meta.get("power_dBm")
+        if power is None:
+            raise ValueError(f"{args.file}: the drive power is unknown; give --power-dbm DBM")
+        ctx["P_dBm"] = float(power)
     if args.observable in _NEEDS_OMEGA and "omega" not in ctx and ds.omega is None:
         raise ValueError(f"{args.file}: the probing frequency is unknown; give --omega RAD_PER_S")
-    from .model import SCATTERING_CHANNELS
-    free = free + [SCATTERING_CHANNELS[c] for c in channels if SCATTERING_CHANNELS[c] not in free]
-    model = Model(observable, fixed=fixed, free=free,
-                  dos=None if args.dos == "power_law" else args.dos, **ctx)
+    model = Model(st.observable, **st.model_kw, **ctx)
     label = ds.material or Path(args.file).stem
-    post_opts = {"num_samples": args.samples, "num_chains": args.chains, "seed": args.seed,
-                 "metric": args.metric}
-    from ..progress import from_args
-    progress = from_args(args)
-    with progress.step(_step_text(observable, ds, args)):
-        res = fit(model, ds if not label else _Labelled(ds, label), tmin=args.tmin, tmax=args.tmax,
-                  method=args.method, bootstrap=args.bootstrap, intervals=args.intervals,
-                  posterior=args.posterior, posterior_options=post_opts if args.posterior else None)
-    mismatch = _quantity_mismatch(ds, args.observable)
-    if mismatch:
-        res.warnings.append(mismatch)
-    # warnings raised while reading or fitting: into the result (once), printed as one line
-    printed = args._printed_warnings = set()
-    notes = [_one_line(n) for n in getattr(ds, "notes", ())]
-    for w in caught:
-        msg = _one_line(w.message)
-        if issubclass(w.category, UserWarning) and msg not in res.warnings:
-            res.warnings.append(msg)       # about the data or the fit (not library deprecations)
-        printed.add(msg)
-    if observable == "thermal_conductivity_matthiessen":
-        res.extra["scattering"] = _crossovers(res, channels)
-    if conversion:
-        res.extra["input_conversion"] = conversion
-    if qp_off:
-        res.extra["quasiparticles"] = qp_off
-    lib_text = None
-    if args.dos == "simulated" and res.ok:
-        from ..simulated.uncertainty import library_error
-        res.extra["library_error"], lib_text = library_error(model, res)
-    doc = result_document(res, args, model)
-    if args.json:
-        print(json.dumps(doc))
-        for w in caught:       # stdout is the JSON: the warnings (also in it) go to stderr
-            print(f"warning: {_one_line(w.message)}", file=sys.stderr)
-    else:
-        print(f"file: {args.file}")
-        for n in notes:
-            if n not in printed:       # a note that is also a warning is listed once, as a warning
-                print(f"  note: {n}")
-        print(res.report())
-        if lib_text:
-            print(lib_text)
-        if "scattering" in res.extra:
-            print(_crossover_text(res.extra["scattering"]))
-        if qp_off:
-            print(qp_off)
-        for w in caught:
-            if not issubclass(w.category, UserWarning):
-                print(f"warning: {_one_line(w.message)}", file=sys.stderr)
-    if outputs:
-        json_path, png_path, corner_path = outputs
-        json_path.write_text(json.dumps(doc, indent=1) + "\n")
-        from .plot import plot_result
-        with progress.step(f"writing {png_path.name}"):
-            plot_result(res, png_path, title=f"{Path(args.file).name}: {observable}", units=ds.units)
-        written = [json_path, png_path]
-        if args.posterior and "posterior" in res.extra:
-            from .corner import corner_plot
-            corner_plot(res.extra["posterior"], res, corner_path)
-            written.append(corner_path)
-        if not args.json:
-            print("wrote " + ", ".join(str(w) for w in written))
-    return 0 if res.ok else 1
+    data = ds if not label else _Labelled(ds, label)
+    # the points the fit will take: finite, T > 0, some in the window, > 0 for log residuals
+    pts = as_points(data, tmin=args.tmin, tmax=args.tmax)
+    if model.residual_kind(pts.sigma is not None) == "log" and not (pts.y > 0).all():
+        i = int(np.flatnonzero(~(pts.y > 0))[0])      # the fit's own message
+        raise ValueError(f"dataset {pts.label!r}: log weighting ({model.name}) needs value > 0, got "
+                         f"{pts.y[i]} at T = {pts.T[i]} K")
+    return SimpleNamespace(args=args, ds=ds, data=data, model=model, conversion=conversion,
+                           outputs=outputs, caught=caught)
+
+
+def _fit_one(inp, st, progress, who: str, tag: str):
+    """Fit one read file, print its report (or its document with --json), write its --out
+    files; the FitResult.  ``who`` starts its warning lines, ``tag`` its progress lines."""
+    import warnings
+    from .engine import fit
+    args, ds, model, observable = inp.args, inp.ds, inp.model, st.observable
+    printed = set()
+    with warnings.catch_warnings(record=True) as caught:   # this file's own warnings
+        caught[:0] = st.warnings + inp.caught              # those of the options and its reading first
+        try:
+            post_opts = {"num_samples": args.samples, "num_chains": args.chains, "seed": args.seed,
+                         "metric": args.metric}
+            with progress.step(tag + _step_text(observable, ds, args)):
+                res = fit(model, inp.data, tmin=args.tmin, tmax=args.tmax, method=args.method,
+                          bootstrap=args.bootstrap, intervals=args.intervals, posterior=args.posterior,
+                          posterior_options=post_opts if args.posterior else None)
+            mismatch = _quantity_mismatch(ds, args.observable)
+            if mismatch:
+                res.warnings.append(mismatch)
+            # warnings raised while reading or fitting: into the result (once), printed as one line
+            notes = [one_line(n) for n in getattr(ds, "notes", ())]
+            for w in caught:
+                msg = one_line(w.message)
+                if issubclass(w.category, UserWarning) and msg not in res.warnings:
+                    res.warnings.append(msg)       # about the data or the fit (not library deprecations)
+                printed.add(msg)
+            if observable == "thermal_conductivity_matthiessen":
+                res.extra["scattering"] = crossovers(res, st.channels)
+            if inp.conversion:
+                res.extra["input_conversion"] = inp.conversion
+            if st.qp_off:
+                res.extra["quasiparticles"] = st.qp_off
+            lib_text = None
+            if args.dos == "simulated" and res.ok:
+                from ..simulated.uncertainty import library_error
+                res.extra["library_error"], lib_text = library_error(model, res)
+            doc = result_document(res, args, model)
+            if args.json:
+                print(json.dumps(doc))
+                for w in caught:       # stdout is the JSON: the warnings (also in it) go to stderr
+                    print(warning_line(w.message, who), file=sys.stderr)
+            else:
+                print(f"file: {args.file}")
+                for n in notes:
+                    if n not in printed:       # a note that is also a warning is listed once, as a warning
+                        print(f"  note: {n}")
+                print(res.report())
+                for text in (lib_text, res.extra.get("scattering") and crossover_text(res.extra["scattering"]),
+                             st.qp_off):
+                    if text:
+                        print(text)
+                for w in caught:
+                    if not issubclass(w.category, UserWarning):
+                        print(warning_line(w.message, who), file=sys.stderr)
+            if inp.outputs:
+                _write_outputs(inp, res, doc, observable, progress, tag)
+            return res
+        finally:
+            flush_warnings(caught, printed, who)
+
+
+def _write_outputs(inp, res, doc, observable, progress, tag):
+    """The --out files of one fit: the JSON document, the figure, with --posterior a corner plot."""
+    args = inp.args
+    json_path, png_path, corner_path = inp.outputs
+    json_path.write_text(json.dumps(doc, indent=1) + "\n")
+    from .plot import plot_result
+    with progress.step(f"{tag}writing {png_path.name}"):
+        plot_result(res, png_path, title=f"{Path(args.file).name}: {observable}", units=inp.ds.units)
+    written = [json_path, png_path]
+    if args.posterior and "posterior" in res.extra:
+        from .corner import corner_plot
+        corner_plot(res.extra["posterior"], res, corner_path)
+        written.append(corner_path)
+    if not args.json:
+        print("wrote " + ", ".join(str(w) for w in written))
 
 
 def _step_text(observable, ds, args) -> str:
@@ -350,54 +491,6 @@ def _step_text(observable, ds, args) -> str:
     if args.bootstrap:
         extra.append(f"{args.bootstrap} bootstrap resamples")
     return f"fitting {observable} ({', '.join(extra)})"
-
-
-def result_document(res, args, model) -> dict:
-    """The JSON document of ``jtls fit`` (printed by --json, written by --out): ``meta``, the
-    summary keys of :meth:`FitResult.summary_dict` and the complete result under ``result``."""
-    weighting = list(res.weighting.values())
-    meta = run_meta(args, args.file, command=command_line(args))
-    meta["observable"] = model.name
-    meta["weighting"] = weighting[0] if len(weighting) == 1 else res.weighting
-    return {"meta": meta, **res.summary_dict(), "result": res.to_dict()}
-
-
-def run_meta(args, path, command: str) -> dict:
-    """``{"jtls_version", "date", "command", "input", "sha256"}`` of a command run on ``path``."""
-    import datetime
-    import hashlib
-    from .. import __version__
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return {"jtls_version": __version__,
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "command": command, "input": os.path.abspath(path), "sha256": h.hexdigest()}
-
-
-def command_line(args, parser=None, positional=("file",)) -> str:
-    """``jtls COMMAND ...`` reproducing ``args``: the positionals and every option that differs
-    from its default (shell-quoted)."""
-    import shlex
-    parser = parser or getattr(args, "_fit_parser", None)
-    words = ["jtls", parser.prog.split()[-1] if parser else "fit"]
-    words += [str(getattr(args, k)) for k in positional]
-    for a in (parser._actions if parser else ()):
-        if not a.option_strings or a.dest in ("help", "progress") or a.dest.startswith("_"):
-            continue
-        v = getattr(args, a.dest, None)
-        if v is None or v is False or v == a.default:
-            continue
-        opt = max(a.option_strings, key=len)
-        if v is True:
-            words.append(opt)
-        elif isinstance(v, list):
-            for item in v:
-                words += [opt] + ([str(x) for x in item] if isinstance(item, list) else [str(item)])
-        else:
-            words += [opt, str(v)]
-    return shlex.join(words)
 
 
 def _relative_shift(ds, args):
@@ -456,37 +549,6 @@ def _scattering(args) -> list:
     return sorted(set(channels), key=SCATTERING.index)
 
 
-def _crossovers(res, channels) -> dict:
-    """Crossover energies (K) of the fitted channels, for the report and the JSON."""
-    from ..observables.matthiessen import crossover_energies
-    Eb, ER = crossover_energies(res.values["mu"], res.values["E_b1"], res.values["r_R"])
-    out = {"channels": list(channels) or [k for k, p in (("boundary", "E_b1"), ("rayleigh", "r_R"))
-                                          if p in res.free],
-           "E_b_K": Eb, "E_R_K": ER}
-    for name, key in (("E_b1", "E_b_upper95_K"), ("r_R", "E_R_lower95_K")):
-        iv = res.intervals.get(name) or {}
-        if name in res.at_bound and iv.get("high95") is not None and math.isfinite(iv["high95"]):
-            e = crossover_energies(res.values["mu"], **{name: iv["high95"]})
-            out[key] = e[0] if name == "E_b1" else e[1]
-    return out
-
-
-def _crossover_text(d) -> str:
-    parts = []
-    if "boundary" in d["channels"]:
-        s = f"E_b = {d['E_b_K']:.4g} K" if d["E_b_K"] > 0 else "no boundary scattering (E_b = 0)"
-        if "E_b_upper95_K" in d:
-            s += f", E_b < {d['E_b_upper95_K']:.3g} K (95%)"
-        parts.append(s)
-    if "rayleigh" in d["channels"]:
-        s = f"E_R = {d['E_R_K']:.4g} K" if math.isfinite(d["E_R_K"]) else "no Rayleigh scattering (E_R = inf)"
-        if "E_R_lower95_K" in d:
-            s += f", E_R > {d['E_R_lower95_K']:.3g} K (95%)"
-        parts.append(s)
-    return ("crossover energies (boundary = E_b, rayleigh = E_R of jtls.thermal_conductivity_matthiessen): "
-            + "; ".join(parts))
-
-
 def _check_numbers(args):
     """Reject settings that cannot be right, naming the option."""
     import math
@@ -522,15 +584,21 @@ def _check_outputs(args):
         raise ValueError(f"--out {out}: cannot create the directory ({exc.strerror})") from None
     if not os.access(out, os.W_OK | os.X_OK):
         raise ValueError(f"--out {out}: the directory is not writable")
-    stem = f"{Path(args.file).stem}_{args.observable}" + ("_simulated" if getattr(args, "dos", "power_law") == "simulated" else "")
-    if getattr(args, "scattering", None):
-        stem += "_" + "_".join(_scattering(args))
+    stem = _out_stem(args)
     paths = (out / f"{stem}.json", out / f"{stem}.png", out / f"{stem}_corner.png")
     existing = [str(p) for p in paths[:2 + bool(args.posterior)] if p.exists()]
     if existing and not args.overwrite:
         raise ValueError(f"--out {out}: {', '.join(existing)} already exist(s); pass --overwrite to "
                          "replace, or choose another --out")
     return paths
+
+
+def _out_stem(args) -> str:
+    """``<stem>_<observable>[_simulated][_<channels>]``: the name of the --out files of ``args.file``."""
+    stem = f"{Path(args.file).stem}_{args.observable}" + ("_simulated" if getattr(args, "dos", "power_law") == "simulated" else "")
+    if getattr(args, "scattering", None):
+        stem += "_" + "_".join(_scattering(args))
+    return stem
 
 
 #: Dataset quantities each observable can be fitted to (besides 'unknown').
