@@ -145,3 +145,45 @@ def test_bootstrap_rejects_bad_n():
     p, res = _solved()
     with pytest.raises(ValueError, match="n must be >= 1"):
         bootstrap_problem(jax.random.PRNGKey(0), p, res, 0)
+
+
+def _kappa_series():
+    """An ordered series of kappa curves (B, mu free; 3 % noise): mu drifting, mu = 0 (with this
+    seed once inside, once on its physical bound), a constant curve (mu runs into its search
+    limit 1) in the middle, then mu again."""
+    import jtls
+    T = np.geomspace(0.1, 2.0, 24)
+    rng = np.random.default_rng(7)
+    out = []
+    for mu in (0.15, 0.12, 0.0, 0.0, None, 0.1):
+        y = np.full(T.size, 3.0) if mu is None else np.asarray(jtls.thermal_conductivity(T, 2.0, mu))
+        out.append((T, y * (1 + 0.03 * rng.normal(size=T.size))))
+    return out
+
+
+def test_fit_many_previous_starts_give_the_verdicts_of_single_fits():
+    """start="previous" (each solve and each held solve of the verdict starts at the previous
+    dataset's solution): the statuses, bounds, tests and values are those of fit() on each
+    dataset, also across a dataset on the physical bound and a degenerate one."""
+    data = _kappa_series()
+    many = fit_many("thermal_conductivity", data, start="previous")
+    singles = [fit("thermal_conductivity", d) for d in data]
+    assert [r.status for r in many] == [s.status for s in singles]
+    assert singles[3].at_bound == ["mu"] and singles[4].status == "at_limit"    # the series has both
+    for r, s in zip(many, singles):
+        assert r.at_bound == s.at_bound and r.message == s.message
+        if not s.ok:                # not a result: where on the search limit the solver stopped may differ
+            continue
+        assert sorted(r.tests) == sorted(s.tests)
+        assert math.isclose(r.chi2, s.chi2, rel_tol=1e-8)
+        for k in r.free:
+            tol = 1e-4 * s.stderr[k] if s.stderr[k] and math.isfinite(s.stderr[k]) else 1e-7 * abs(s[k])
+            assert abs(r[k] - s[k]) <= tol + 1e-12, (k, r[k], s[k])
+        for name, t in s.tests.items():
+            if "statistic" in t:
+                assert abs(r.tests[name]["statistic"] - t["statistic"]) <= 1e-6 * max(1.0, t["statistic"]), name
+
+
+def test_fit_many_rejects_an_unknown_start():
+    with pytest.raises(ValueError, match="start must be one of 'each', 'first', 'previous'"):
+        fit_many("_batched_toy", [_data(0)], start="last")

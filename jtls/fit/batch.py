@@ -38,7 +38,9 @@ import jax.numpy as jnp
 
 from .engine import Problem, build_problem, judge, run_problem
 from .kernel import SingleKernel, spec_single_kernel
-from .objective import Arrays, bucket_size, pad_arrays
+from .constrained import SATURATED
+from .objective import Arrays, bucket_size, pad_arrays, residual_u
+from .params import KIND_FREE
 from .result import FitResult
 from .solvers import SOLVERS, SolverOptions, SolverOut, _r_and_J, levenberg_marquardt, solve_and_jacobian
 from ..observables import _common as _observables_common
@@ -87,15 +89,20 @@ def _with_weights(arrays: Arrays, sqrt_w) -> Arrays:
 # --------------------------------------------------------------------------
 # many datasets
 
-def _many_rows(method, spec, u0, arrays, live, opts, batch):
-    """Per problem one vector [u (n), x (n), n_steps, status, r (m), J (m n)]."""
+def _many_rows(method, spec, u0, arrays, live, opts, batch, follow=False, prev=None):
+    """Per problem one vector [u (n), x (n), n_steps, status, r (m), J (m n)].
+
+    ``follow`` (static): the problems are solved one after another and each starts at the
+    last converged solution before it (``prev``, (n,), non-finite for none, is the one before
+    the first row) where that has no lower chi^2 on this problem than its ``u0`` row; entries
+    of it on a bound are taken from ``u0``."""
     n = u0.shape[1]
     m = sum(t.T.shape[-1] for t in arrays.terms)
+    f = lambda v: jnp.ravel(jnp.asarray(v, dtype=jnp.float64))  # noqa: E731
 
     def solve(args):
         u, a, _ = args
         out, x, r, J = solve_and_jacobian(method, spec, u, a, opts)
-        f = lambda v: jnp.ravel(jnp.asarray(v, dtype=jnp.float64))  # noqa: E731
         return jnp.concatenate([f(out.u), f(x), f(out.n_steps), f(out.status), f(r), f(J)])
 
     def skip(args):
@@ -104,24 +111,50 @@ def _many_rows(method, spec, u0, arrays, live, opts, batch):
     def one(args):
         return jax.lax.cond(args[2] > 0, solve, skip, args)
 
-    return jax.lax.map(one, (u0, arrays, live), batch_size=batch)
+    if not follow:
+        return jax.lax.map(one, (u0, arrays, live), batch_size=batch)
+
+    bounded = jnp.asarray([k != KIND_FREE for k in spec.kinds])
+
+    def chi2(v, a):
+        r = residual_u(spec, v, a)
+        c = r @ r
+        return jnp.where(jnp.isfinite(c), c, jnp.inf)
+
+    def step(carry, args):
+        u, a, lv = args
+        # the previous solution, its entries on a bound (a vanishing gradient there) and non-finite
+        # ones replaced by this problem's own start; kept if it fits this problem no worse
+        cand = jnp.where(jnp.isfinite(carry) & ~(bounded & (jnp.abs(carry) > SATURATED)), carry, u)
+        row = one((jnp.where(chi2(cand, a) <= chi2(u, a), cand, u), a, lv))
+        good = (lv > 0) & (row[2 * n + 1] == 0) & jnp.all(jnp.isfinite(row[:n]))
+        return jnp.where(good, row[:n], carry), row
+
+    return jax.lax.scan(step, jnp.asarray(prev, jnp.float64), (u0, arrays, live))[1]
 
 
-_many_program = SingleKernel(_many_rows, static_argnums=(0, 1, 5, 6))
+_many_program = SingleKernel(_many_rows, static_argnums=(0, 1, 5, 6, 7))
+
+
+#: Where the solves of :func:`fit_many` / :func:`solve_many` start (see :func:`fit_many`).
+START_MODES = ("each", "first", "previous")
+#: Default solver options of ``start="previous"``: every solve but the first starts next to its
+#: optimum, so the Levenberg-Marquardt damping starts small (it still grows on a rejected step).
+PREVIOUS_OPTIONS = SolverOptions(lam0=1e-6)
 
 
 def _solved_rows(model, datasets, method, options, start, progress, kw):
     """Solve every dataset in compiled calls of :data:`FIT_CHUNK` problems; yields
     ``(problem, SolverOut, x, r, J)`` per dataset (padding rows dropped), in order."""
-    if start not in ("each", "first"):
-        raise ValueError(f"start must be 'each' or 'first', got {start!r}")
+    if start not in START_MODES:
+        raise ValueError(f"start must be one of {', '.join(map(repr, START_MODES))}, got {start!r}")
     if method not in SOLVERS:
         raise ValueError(f"method must be one of {sorted(SOLVERS)}, got {method!r}")
     datasets = list(datasets)
     if not datasets:
         return
     first = build_problem(model, datasets[0], **kw)
-    if start == "first":
+    if start in ("first", "previous"):
         kw2 = dict(kw)
         kw2["initial"] = {**{p.name: p.value for p in first.params if not p.fixed}, **(kw.get("initial") or {})}
         problems = [first] + [build_problem(model, d, **kw2) for d in datasets[1:]]
@@ -135,11 +168,13 @@ def _solved_rows(model, datasets, method, options, start, progress, kw):
     n_terms = len(spec.terms)
     lengths = [bucket_size(max(p.arrays.terms[k].T.shape[0] for p in problems)) for k in range(n_terms)]
     padded = [pad_arrays(p.arrays, lengths) for p in problems]
-    opts = options or SolverOptions()
+    opts = options or (PREVIOUS_OPTIONS if start == "previous" else SolverOptions())
     chunk = _chunk(FIT_CHUNK)
     total = len(problems)
-    key = ("many", method, spec, tuple(lengths), opts)
+    follow = start == "previous"
+    key = ("many", method, spec, tuple(lengths), opts, follow)
     n_free = spec.n_free
+    prev = np.full(n_free, np.nan)              # the solution before the next call's first row
     m = sum(lengths)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     for c0 in range(0, total, chunk):
@@ -149,12 +184,14 @@ def _solved_rows(model, datasets, method, options, start, progress, kw):
         stacked = jax.tree_util.tree_map(lambda *a: np.stack(a), *part)
         u0 = np.stack([p.u0 for p in problems[c0:c0 + chunk]] +
                       [problems[c0].u0] * (chunk - min(chunk, total - c0)))
-        v = np.asarray(_many_program(key, method, spec, u0, stacked, live, opts, _batch_size(chunk),
-                                     allowed=_single_ok(stacked) and spec_single_kernel(spec)))
+        v = np.asarray(_many_program(key, method, spec, u0, stacked, live, opts, 1 if follow else _batch_size(chunk),
+                                     follow, prev, allowed=_single_ok(stacked) and spec_single_kernel(spec)))
         for i, p in enumerate(problems[c0:c0 + chunk]):
             row = v[i]
             u, x = row[:n_free], row[n_free:2 * n_free]
             out = SolverOut(u, None, int(row[2 * n_free]), int(row[2 * n_free + 1]))
+            if out.status == 0 and np.isfinite(u).all():
+                prev = u
             o = 2 * n_free + 2
             r, J = row[o:o + m], row[o + m:].reshape(m, n_free)
             rows = np.concatenate([np.arange(offsets[k], offsets[k] + p.arrays.terms[k].T.shape[0])
@@ -169,9 +206,18 @@ def fit_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOp
     """Fit ``model`` to every dataset in compiled calls of :data:`FIT_CHUNK` fits.
 
     ``kw`` are passed to :func:`jtls.fit.engine.build_problem` (fix, initial,
-    bounds, tmin, tmax).  ``start="each"``: every dataset gets its own
-    automatic guess; ``start="first"``: all start from the first dataset's
-    guess (faster for many similar datasets, e.g. noise draws).
+    bounds, tmin, tmax).  Where the solves start:
+
+    * ``start="each"`` (default): every dataset from its own automatic guess;
+    * ``start="first"``: all from the first dataset's guess (no guess per dataset);
+    * ``start="previous"``: for an ORDERED series of similar datasets (noise draws of a
+      simulation study, neighbouring points of a parameter scan): each solve starts at the
+      previous dataset's optimum (the first at its guess), and the held solves of the verdict
+      (e.g. mu on its physical bound, the likelihood-ratio test of mu = 0) start at the
+      previous dataset's held solutions.  Fewer solver steps per dataset; the optima, hence the
+      verdicts, are those of ``start="each"`` to the solver's tolerance as long as
+      neighbouring datasets are alike (unlike ones cost steps, and a start far away could
+      lead to another local optimum).
     ``progress``: called with ``(fits done, total)`` after each compiled call.
     ``scan``: the global check of :func:`jtls.fit.fit` along J0/h0 (simulated DOS), one
     dataset at a time after the batched solves (default True, as in ``fit``).
@@ -179,7 +225,8 @@ def fit_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOp
     :func:`jtls.fit.fit` gives each dataset.
     """
     opts = options or SolverOptions()
-    return [judge(p, (out, x, r, J), method, opts, scan=scan)
+    held = {} if start == "previous" else None      # the previous verdict's held solutions, updated
+    return [judge(p, (out, x, r, J), method, opts, scan=scan, held_starts=held)
             for p, out, x, r, J in _solved_rows(model, datasets, method, options, start, progress, kw)]
 
 

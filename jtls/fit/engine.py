@@ -405,20 +405,22 @@ def result_parts(problem: Problem, method: str) -> dict:
 
 
 def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = None,
-           intervals=None, scan=None) -> FitResult:
+           intervals=None, scan=None, held_starts: dict | None = None) -> FitResult:
     """Turn solver output into a :class:`FitResult`: the verdict of
     :func:`jtls.fit.inference.infer` (physical bounds, identifiability,
     intervals, tests) on the solution.
 
     ``parts``: :func:`result_parts` of the problem, if already built;
     ``intervals``: see :func:`fit`; ``scan``: the grid profiles of
-    :func:`jtls.fit.scan.global_scan` (stored in ``extra["scan"]``, and judged)."""
+    :func:`jtls.fit.scan.global_scan` (stored in ``extra["scan"]``, and judged);
+    ``held_starts``: see :func:`jtls.fit.inference.infer`."""
     spec = problem.spec
     params = problem.params
     n_points = int(sum(p.T.size for p in problem.points))
     absolute = all(k == "sigma" for k in problem.kinds)
     inf = infer(problem, np.asarray(out.u, float), np.asarray(x, float), np.asarray(r, float),
-                np.asarray(J, float), STATUS[int(out.status)], intervals=intervals, scan=scan)
+                np.asarray(J, float), STATUS[int(out.status)], intervals=intervals, scan=scan,
+                held_starts=held_starts)
     fparams = [params[i] for i in spec.free]
     values = {p.name: float(p.value) for p in params}
     stderr = {p.name: 0.0 for p in params}
@@ -645,12 +647,14 @@ def run_problem(problem: Problem, method: str = "lm", opts: SolverOptions | None
 
 
 def judge(problem: Problem, solution, method: str, opts: SolverOptions, parts: dict | None = None,
-          intervals=None, scan: bool = True) -> FitResult:
+          intervals=None, scan: bool = True, held_starts: dict | None = None) -> FitResult:
     """The global check along declared scan parameters (:mod:`jtls.fit.scan`, when ``scan``)
     and then :func:`finish` on a solution ``(out, x, r, J)``: what :func:`run_problem` and
-    :func:`jtls.fit.batch.fit_many` do after their solves."""
+    :func:`jtls.fit.batch.fit_many` do after their solves (``held_starts``: see
+    :func:`jtls.fit.inference.infer`)."""
     outcome = global_scan(problem, method, opts, solution) if scan else ScanOutcome(solution, [], [])
-    res = finish(problem, *outcome.solution, method, parts, intervals=intervals, scan=outcome.records)
+    res = finish(problem, *outcome.solution, method, parts, intervals=intervals, scan=outcome.records,
+                 held_starts=held_starts)
     if outcome.records:
         res.extra["scan"] = outcome.records
     res.warnings.extend(outcome.warnings)

@@ -59,8 +59,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special   # the distributions' functions; scipy.stats costs ~0.45 s to import
 
-from .params import KIND_BOTH, KIND_LOWER, KIND_UPPER
-from .constrained import ACCEPT, U_BOUND, solve_held, start_points
+from .params import KIND_BOTH, KIND_FREE, KIND_LOWER, KIND_UPPER
+from .constrained import ACCEPT, OPTIONS, SATURATED, U_BOUND, solve_held, start_chi2, start_points
 from .profile import ProfileInput, coordinate, profile_intervals
 
 #: Relative singular value below which a direction counts as undetermined.
@@ -179,6 +179,10 @@ def _natural_scale(kind, x, lo, hi):
     return 1.0
 
 
+#: Options of held solves that all start at a similar problem's held solution (``held_starts``
+#: of :func:`infer`): next to the optimum, so the Levenberg-Marquardt damping starts small.
+HINTED_OPTIONS = OPTIONS._replace(lam0=1e-6)
+
 #: Bounds farther than this many linearised standard errors need no held solve.
 Z_FAR = 5.0
 
@@ -199,7 +203,20 @@ def _linear_stderr(J, scale2) -> np.ndarray:
     return np.sqrt(np.diag(np.linalg.inv(Hs)) * scale2) / d
 
 
-def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None) -> dict:
+def _held_start(spec, u, x, J, j, b, hint):
+    """(u0, mask, u_hint) for the held solve of parameter ``j`` at ``b``: the linearised start of
+    :func:`jtls.fit.constrained.start_points`, and the start at ``hint`` (the internal values of
+    a similar problem's held solution; None without one)."""
+    u0, mask = start_points(spec, u, {j: b}, x_hat=x, jac_x=J)
+    if hint is None or np.shape(hint) != u0.shape:
+        return u0, mask, None
+    # entries of the hint on a bound (vanishing gradient) or not finite: from the linearised start
+    sat = np.array([k != KIND_FREE for k in spec.kinds]) & (np.abs(hint) > SATURATED)
+    return u0, mask, np.where((mask > 0) & np.isfinite(hint) & ~sat, hint, u0)
+
+
+def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
+          held_starts: dict | None = None) -> dict:
     """Judge a solved problem (see the module docstring).
 
     ``u, x`` : (n,) internal and physical optimum of the free parameters;
@@ -209,6 +226,10 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None) ->
     grid profiles of :func:`jtls.fit.scan.global_scan` (a parameter whose
     profile stays below the 95 % level at the grid value next to a search
     limit is not determined, as with a profile interval open there).
+    ``held_starts`` (optional, read and updated): ``{(name, side): u}`` -- the held solves of
+    step 1 start at these internal values (of a similar problem solved before, e.g. the
+    previous dataset of :func:`jtls.fit.batch.fit_many` with ``start="previous"``) instead of
+    the linearised start, and their solutions are stored back.
 
     Returns a dict with keys values, stderr, cov, corr, at_bound, status,
     messages, warnings, tests, intervals, r, chi2, dof, identifiability.
@@ -278,10 +299,22 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None) ->
             z_far[(j, side)] = z
     chi2_bound, sol_bound, chi2_box, box_col = {}, {}, {}, {}
     if sides:
-        starts = [start_points(spec, u, {j: b}, x_hat=x, jac_x=J) for j, side, b, phys in sides]
-        c = solve_held(spec, arrays, np.stack([s[0] for s in starts]), np.stack([s[1] for s in starts]))
+        starts = [_held_start(spec, u, x, J, j, b, (held_starts or {}).get((names[j], side)))
+                  for j, side, b, phys in sides]
+        u0s = np.stack([s[0] for s in starts])
+        hints = [k for k, s in enumerate(starts) if s[2] is not None]
+        if hints:                       # a hint is taken where it fits these data no worse
+            c_lin = start_chi2(spec, arrays, np.concatenate([u0s[hints], [starts[k][2] for k in hints]]))
+            for i, k in enumerate(hints):
+                if c_lin[len(hints) + i] <= c_lin[i]:
+                    u0s[k] = starts[k][2]
+        # every start a similar problem's solution: next to the optimum, small initial damping
+        hinted = len(hints) == len(starts) and all((u0s[k] == starts[k][2]).all() for k in hints)
+        c = solve_held(spec, arrays, u0s, np.stack([s[1] for s in starts]), HINTED_OPTIONS if hinted else OPTIONS)
         for k, (j, side, b, phys) in enumerate(sides):
             if int(c.status[k]) in ACCEPT and math.isfinite(float(c.chi2[k])):
+                if held_starts is not None and np.isfinite(c.u[k]).all():
+                    held_starts[(names[j], side)] = c.u[k].copy()
                 if phys:
                     chi2_bound[(j, side)] = float(c.chi2[k])
                     sol_bound[(j, side)] = k
