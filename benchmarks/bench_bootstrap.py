@@ -9,7 +9,9 @@ Measured side by side (wall clock, medians; load average printed before and afte
     from the same guess (``dispatch_solve``);
   * ``bootstrap(key, model, data, n)``: first call (compilation) and warm;
     resample iterations (model + Jacobian evaluations);
-  * ``fit_many`` of ``--many`` noise draws, warm;
+  * ``fit_many`` of ``--many`` noise draws, warm, with ``start="first"`` and
+    ``start="previous"`` (each dataset's solves start at the previous one's
+    solutions), and the batched solves alone (``solve_many``);
   * agreement: ``--check`` resamples refitted one by one with the unbatched
     Levenberg-Marquardt solver (its own start evaluation, same options);
   * with ``--variants``: the same bootstrap (``--variant-n`` resamples) with the
@@ -125,6 +127,14 @@ def main(argv=None):
     print(f"[progress] fit_many {args.many}: {t_many:.2f} s", flush=True)
     solve_many(model, draws[:2], start="first")
     t_solve_many, _ = timed(lambda: solve_many(model, draws, start="first"), 1)   # the solves alone
+    # an ordered series: each solve and held solve starts at the previous dataset's solution
+    fit_many(model, draws[:2], start="previous")
+    t_prev, many_prev = timed(lambda: fit_many(model, draws, start="previous"), 1)
+    solve_many(model, draws[:2], start="previous")
+    t_solve_prev, _ = timed(lambda: solve_many(model, draws, start="previous"), 1)
+    same = max(abs(a[k] - b[k]) / a.stderr[k] for a, b in zip(many, many_prev) for k in a.free)
+    print(f"[progress] fit_many {args.many}, start='previous': {t_prev:.2f} s (max |difference| "
+          f"{same:.1e} standard errors)", flush=True)
     t_loop, _ = timed(lambda: [fit(model, d) for d in draws[:10]], 1)
 
     variants = []
@@ -166,13 +176,21 @@ def main(argv=None):
           f"{t_solve_many / args.many / t_fit:.2f} per fit |")
     print(f"| of which the verdicts (the difference) | {t_many - t_solve_many:.2f} s | "
           f"{(t_many - t_solve_many) / args.many / t_fit:.2f} per fit |")
+    print(f"| fit_many {args.many} draws, `start=\"previous\"`, warm | {t_prev:.2f} s | {t_prev / t_fit:.0f} "
+          f"(**{t_prev / args.many / t_fit:.2f} per fit**) |")
+    print(f"| of which the batched solves (`solve_many`, `start=\"previous\"`) | {t_solve_prev:.2f} s | "
+          f"{t_solve_prev / args.many / t_fit:.2f} per fit |")
+    print(f"| of which the verdicts (the difference) | {t_prev - t_solve_prev:.2f} s | "
+          f"{(t_prev - t_solve_prev) / args.many / t_fit:.2f} per fit |")
     for label, tv, t_def in variants:
         print(f"| bootstrap {args.variant_n}: {label} | {tv:.2f} s | default {t_def:.2f} s, "
               f"ratio {tv / t_def:.2f} |")
     print()
     print(f"resample iterations (evaluations of model + Jacobian): mean {steps.mean():.2f}, "
           f"max {steps.max()}; converged {bs.converged.sum()} / {args.n}; "
-          f"fit_many ok {sum(r.ok for r in many)} / {args.many}")
+          f"fit_many ok {sum(r.ok for r in many)} / {args.many}, with start='previous' "
+          f"{sum(r.ok for r in many_prev)} / {args.many}; mean solver steps {np.mean([r.n_steps for r in many]):.2f} "
+          f"and {np.mean([r.n_steps for r in many_prev]):.2f}; the two agree to {same:.1e} standard errors")
     print(f"batched vs unbatched resample solutions: max difference {dev:.1e} standard errors "
           f"({args.check} resamples)")
     return 0

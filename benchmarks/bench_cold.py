@@ -12,11 +12,14 @@ average printed):
   * where a cached run spends its time: a fresh process that times its phases
     (import, CSV read, problem + automatic guess, first fit = compiled-program
     load + solve + inference, report as JSON), against the same fit warm;
+  * ``--files`` noise draws of the same curve in as many CSV files: one
+    ``jtls fit F1 ... FN --json`` process (empty cache, then cache filled) against
+    one scipy script process fitting the same files in turn;
   * first fits (compilation, no persistent cache) at ``--lengths`` points in one
     fresh process, in order: a length in a bucket already compiled shows
     what padding saves (compiled programs counted with their cache sizes).
 
-Usage:  python benchmarks/bench_cold.py [--repeats 3] [--lengths 400,430,4000,4400]
+Usage:  python benchmarks/bench_cold.py [--repeats 3] [--lengths 400,430,4000,4400] [--files 20]
 """
 from __future__ import annotations
 
@@ -128,6 +131,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--lengths", default="400,430,4000,4400")
+    ap.add_argument("--files", type=int, default=20, help="files of the several-file comparison (0: skip)")
     ap.add_argument("--phases", metavar="CSV", help=argparse.SUPPRESS)
     ap.add_argument("--first-fits", metavar="N,N", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -169,6 +173,31 @@ def main(argv=None):
                      "--scipy-script=" + ",".join([csv] + [repr(v) for v in x0v])], env_nc)
           for _ in range(args.repeats)]
     print(f"[progress] scipy script {[round(r[0], 2) for r in sp]} s", flush=True)
+    many = []
+    if args.files > 0:
+        paths = []
+        for i in range(args.files):
+            yi = y + NOISE * rng.normal(size=T.size)
+            paths.append(os.path.join(tmp, f"velocity_{i:03d}.csv"))
+            with open(paths[-1], "w") as fh:
+                fh.write("T,value\n")
+                for t, v in zip(T, yi):
+                    fh.write(f"{float(t)!r},{float(v)!r}\n")
+        cli_n = [py, "-m", "jtls", "fit", *paths, "--observable", "velocity", "--omega", repr(OMEGA), "--json"]
+        env_n = dict(os.environ, JTLS_JAX_CACHE=os.path.join(tmp, "jaxcache_files"))
+        n_cold = _measured(cli_n, env_n)
+        docs = [json.loads(line) for line in n_cold[3].strip().splitlines()]
+        if len(docs) != args.files or any(d["status"] != "ok" for d in docs):
+            raise RuntimeError(f"several-file jtls fit: {len(docs)} documents, statuses "
+                               f"{sorted({d['status'] for d in docs})}")
+        n_rep = [_measured(cli_n, env_n) for _ in range(args.repeats)]
+        n_sp = [_measured([py, os.path.join(HERE, "bench_fit.py"),
+                           "--scipy-script=" + ",".join(["+".join(paths)] + [repr(v) for v in x0v])], env_nc)
+                for _ in range(args.repeats)]
+        many = [("`jtls fit` of the files, empty compilation cache", n_cold),
+                *[(None, r) for r in n_rep], *[("scipy", r) for r in n_sp]]
+        print(f"[progress] {args.files} files: jtls cold {n_cold[0]:.2f} s, cached {[round(r[0], 2) for r in n_rep]} s, "
+              f"scipy {[round(r[0], 2) for r in n_sp]} s", flush=True)
     ph = _measured([py, os.path.abspath(__file__), "--phases", csv], env)
     phase = json.loads(ph[3].strip().splitlines()[-1])
     print(f"[progress] phases {phase}", flush=True)
@@ -190,6 +219,21 @@ def main(argv=None):
     print(f"| `jtls fit`, cache filled (median of {args.repeats}) | {med(rep, 0):.2f} | {med(rep, 1):.2f} | "
           f"{med(rep, 2):.0f} | {s_wall / med(rep, 0):.2f} (target >= 3) |")
     print(f"| scipy script (median of {args.repeats}) | {s_wall:.2f} | {med(sp, 1):.2f} | {med(sp, 2):.0f} | 1 |")
+    if many:
+        n_cold = many[0][1]
+        n_rep = [r for k, r in many if k is None]
+        n_sp = [r for k, r in many if k == "scipy"]
+        sw = med(n_sp, 0)
+        print()
+        print(f"| {args.files} files of 40 points, one fresh process | wall s | CPU s | peak RSS MB | "
+              "scipy script / this |")
+        print("|---|---|---|---|---|")
+        print(f"| `jtls fit F1 ... F{args.files} --json`, empty compilation cache | {n_cold[0]:.2f} | "
+              f"{n_cold[1]:.2f} | {n_cold[2]:.0f} | {sw / n_cold[0]:.2f} (target >= 1) |")
+        print(f"| the same, cache filled (median of {args.repeats}) | {med(n_rep, 0):.2f} | {med(n_rep, 1):.2f} | "
+              f"{med(n_rep, 2):.0f} | {sw / med(n_rep, 0):.2f} (target >= 3) |")
+        print(f"| scipy script fitting the {args.files} files in turn (median of {args.repeats}) | {sw:.2f} | "
+              f"{med(n_sp, 1):.2f} | {med(n_sp, 2):.0f} | 1 |")
     print()
     print("| phase of a cached run (fresh process) | s |")
     print("|---|---|")

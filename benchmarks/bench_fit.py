@@ -184,7 +184,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.scipy_script:
         parts = args.scipy_script.split(",")
-        scipy_script(parts[0], [float(v) for v in parts[1:5]], nested=len(parts) > 5)
+        for path in parts[0].split("+"):          # several files: fitted in turn in this process
+            scipy_script(path, [float(v) for v in parts[1:5]], nested=len(parts) > 5)
         return 0
 
     import jax
