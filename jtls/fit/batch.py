@@ -39,7 +39,7 @@ import jax.numpy as jnp
 from .engine import Problem, build_problem, judge, run_problem
 from .kernel import SingleKernel, spec_single_kernel
 from .constrained import SATURATED
-from .objective import Arrays, bucket_size, pad_arrays, residual_u
+from .objective import Arrays, bucket_size, chi2_u, pad_arrays
 from .params import KIND_FREE
 from .result import FitResult
 from .solvers import SOLVERS, SolverOptions, SolverOut, _r_and_J, levenberg_marquardt, solve_and_jacobian
@@ -116,17 +116,12 @@ def _many_rows(method, spec, u0, arrays, live, opts, batch, follow=False, prev=N
 
     bounded = jnp.asarray([k != KIND_FREE for k in spec.kinds])
 
-    def chi2(v, a):
-        r = residual_u(spec, v, a)
-        c = r @ r
-        return jnp.where(jnp.isfinite(c), c, jnp.inf)
-
     def step(carry, args):
         u, a, lv = args
         # the previous solution, its entries on a bound (a vanishing gradient there) and non-finite
         # ones replaced by this problem's own start; kept if it fits this problem no worse
         cand = jnp.where(jnp.isfinite(carry) & ~(bounded & (jnp.abs(carry) > SATURATED)), carry, u)
-        row = one((jnp.where(chi2(cand, a) <= chi2(u, a), cand, u), a, lv))
+        row = one((jnp.where(chi2_u(spec, cand, a) <= chi2_u(spec, u, a), cand, u), a, lv))
         good = (lv > 0) & (row[2 * n + 1] == 0) & jnp.all(jnp.isfinite(row[:n]))
         return jnp.where(good, row[:n], carry), row
 

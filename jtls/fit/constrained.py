@@ -15,6 +15,7 @@ within 1e-304 of the scale).
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -23,7 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from .params import KIND_FREE, KIND_LOWER, KIND_UPPER
-from .objective import Arrays, Spec, pad_arrays, real_rows, residual_u, residual_x
+from .objective import Arrays, Spec, chi2_u, pad_arrays, real_rows, residual_x
 from .solvers import SolverOptions, levenberg_marquardt
 from .kernel import SingleKernel, spec_single_kernel
 from ..observables import _common as _observables_common
@@ -212,12 +213,12 @@ def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPT
 def start_chi2(spec: Spec, arrays: Arrays, u0s) -> np.ndarray:
     """chi^2 at every row of ``u0s`` (b, n internal values): (b,), one compiled call (the
     datasets padded to their size buckets, so similar lengths share it); non-finite -> inf."""
-    c = np.asarray(_start_chi2(spec, pad_arrays(arrays), jnp.asarray(np.asarray(u0s, float))))
-    return np.where(np.isfinite(c), c, np.inf)
+    return np.asarray(_start_chi2(spec, pad_arrays(arrays), jnp.asarray(np.asarray(u0s, float))))
 
 
-_start_chi2 = jax.jit(lambda spec, arrays, u0s: jax.vmap(
-    lambda u: (lambda r: r @ r)(residual_u(spec, u, arrays)))(u0s), static_argnums=0)
+@functools.partial(jax.jit, static_argnums=0)
+def _start_chi2(spec, arrays, u0s):
+    return jax.vmap(lambda u: chi2_u(spec, u, arrays))(u0s)
 
 
 def start_points(spec: Spec, u_hat, held: dict, cov_u=None, x_hat=None, jac_x=None) -> tuple:

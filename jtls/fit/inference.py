@@ -303,14 +303,16 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
                   for j, side, b, phys in sides]
         u0s = np.stack([s[0] for s in starts])
         hints = [k for k, s in enumerate(starts) if s[2] is not None]
+        taken = 0
         if hints:                       # a hint is taken where it fits these data no worse
-            c_lin = start_chi2(spec, arrays, np.concatenate([u0s[hints], [starts[k][2] for k in hints]]))
+            c0 = start_chi2(spec, arrays, np.concatenate([u0s[hints], [starts[k][2] for k in hints]]))
             for i, k in enumerate(hints):
-                if c_lin[len(hints) + i] <= c_lin[i]:
+                if c0[len(hints) + i] <= c0[i]:
                     u0s[k] = starts[k][2]
+                    taken += 1
         # every start a similar problem's solution: next to the optimum, small initial damping
-        hinted = len(hints) == len(starts) and all((u0s[k] == starts[k][2]).all() for k in hints)
-        c = solve_held(spec, arrays, u0s, np.stack([s[1] for s in starts]), HINTED_OPTIONS if hinted else OPTIONS)
+        c = solve_held(spec, arrays, u0s, np.stack([s[1] for s in starts]),
+                       HINTED_OPTIONS if taken == len(starts) else OPTIONS)
         for k, (j, side, b, phys) in enumerate(sides):
             if int(c.status[k]) in ACCEPT and math.isfinite(float(c.chi2[k])):
                 if held_starts is not None and np.isfinite(c.u[k]).all():

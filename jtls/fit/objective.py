@@ -254,6 +254,14 @@ def residual_u(spec: Spec, u, arrays: Arrays):
     return residual_x(spec, spec.transform().to_physical(u), arrays)
 
 
+def chi2_u(spec: Spec, u, arrays: Arrays):
+    """chi^2 (sum of squared weighted residuals) at the internal values ``u``; inf where it is
+    not finite (so that a comparison of start points never picks such a one)."""
+    r = residual_u(spec, u, arrays)
+    c = r @ r
+    return jnp.where(jnp.isfinite(c), c, jnp.inf)
+
+
 def make_term_arrays(kind, T, y, sigma, weights, ctx_values) -> TermArrays:
     """Numpy -> TermArrays for residual kind ``kind`` (validated by the caller).
 
