@@ -267,6 +267,21 @@ def test_cli_several_files_a_bad_one_stops_the_run_before_any_fit(tmp_path, caps
     assert calls == []
 
 
+def test_cli_several_files_outside_the_simulated_dos_stop_the_run_before_any_fit(tmp_path, capsys, monkeypatch):
+    """The observable's own range check (temperatures the simulated-DOS library does not cover,
+    T/h0 >= 0.0005 at h0 = 10 K, i.e. T >= 5 mK) runs for every file before the first fit."""
+    import jtls.fit.engine as engine
+    monkeypatch.setattr(engine, "fit", lambda *a, **k: pytest.fail("a fit ran"))
+    good = _cv_file(tmp_path / "good.csv")
+    cold = tmp_path / "cold.csv"
+    cold.write_text("T,value\n" + "".join(f"{t:.6g},{1e-3 * t:.6g}\n" for t in np.geomspace(1e-4, 1e-3, 8)))
+    rc = main(["fit", str(good), str(cold), "--observable", "specific_heat", "--dos", "simulated"])
+    cap = capsys.readouterr()
+    assert rc == 2 and cap.out == "", cap
+    err = [ln for ln in cap.err.splitlines() if "error" in ln]
+    assert len(err) == 1 and str(cold) in err[0] and str(good) not in err[0], cap.err
+
+
 def test_cli_several_files_with_one_output_name_are_refused(tmp_path, capsys):
     a, b = _cv_file(tmp_path / "run1" / "x.csv"), _cv_file(tmp_path / "run2" / "x.csv", seed=4)
     out = tmp_path / "out"

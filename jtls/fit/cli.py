@@ -253,7 +253,7 @@ def run(args) -> int:
         except (ValueError, FileNotFoundError) as exc:
             if not several:
                 raise
-            # found only by the fit (e.g. temperatures outside the simulated DOS): the others go on
+            # an error that only the fit itself could find: this file fails, the others go on
             print(f"jtls fit: error: {_named(exc, inp.args.file)}", file=sys.stderr)
             results.append((inp.args.file, None))
             continue
@@ -368,9 +368,8 @@ def _check_distinct(args, per_file):
 
 def _read(args, st, outputs, caught) -> SimpleNamespace:
     """One file (``args.file``) read and checked for the settings ``st``."""
-    import numpy as np
     from ..data import read_csv
-    from .engine import as_points
+    from .engine import check_problem
     from .model import Model
     kw = {"encoding": args.encoding} if args.encoding else {}
     ds = read_csv(args.file, **kw)
@@ -390,12 +389,8 @@ def _read(args, st, outputs, caught) -> SimpleNamespace:
     model = Model(st.observable, **st.model_kw, **ctx)
     label = ds.material or Path(args.file).stem
     data = ds if not label else _Labelled(ds, label)
-    # the points the fit will take: finite, T > 0, some in the window, > 0 for log residuals
-    pts = as_points(data, tmin=args.tmin, tmax=args.tmax)
-    if model.residual_kind(pts.sigma is not None) == "log" and not (pts.y > 0).all():
-        i = int(np.flatnonzero(~(pts.y > 0))[0])      # the fit's own message
-        raise ValueError(f"dataset {pts.label!r}: log weighting ({model.name}) needs value > 0, got "
-                         f"{pts.y[i]} at T = {pts.T[i]} K")
+    # every check of the fit itself (points in the window, weighting, the observable's range)
+    check_problem(model, data, tmin=args.tmin, tmax=args.tmax)
     return SimpleNamespace(args=args, ds=ds, data=data, model=model, conversion=conversion,
                            outputs=outputs, caught=caught)
 

@@ -312,6 +312,48 @@ def build_problem(model: Model | str | Sequence, data: Any = None, *, share: Seq
     >>> p.free_names, p.labels, p.points[0].T.size
     (['B'], ['data'], 8)
     """
+    fix, initial = dict(fix or {}), dict(initial or {})
+    models, points, contexts, kinds, st = _checked_terms(model, data, share, fix, initial, bounds, tmin, tmax)
+    guesses = []
+    for k, (m, pts, ctx) in enumerate(zip(models, points, contexts)):
+        if st.complete[k]:   # every free parameter has a start value: no automatic guess
+            guesses.append(m.initial)
+        else:
+            given = {local: initial[g] for local, g in st.gnames[k] if g in initial}
+            given.update({local: fix[g] for local, g in st.gnames[k] if g in fix})
+            Tg, yg = guess_points(pts.T, pts.y)
+            guesses.append(m.guess(Tg, yg, ctx, given=given))
+    vals = []
+    for g, k, local, lo, hi, fixed, _phys in st.param_info:
+        m = models[k]
+        if g in fix:
+            val = fix[g]
+        elif local in m.fixed:
+            val = m.fixed[local]
+        else:
+            val = initial[g] if g in initial else guesses[k][local]
+        if not fixed and not (lo < val < hi):
+            val = nudge_inside(val, lo, hi)
+        vals.append(val)
+    params, u0 = st.start(vals)
+    flat, sizes = _flat_inputs(u0, params, points, kinds, contexts)
+    return Problem(st.spec, None, params, u0, models, points, contexts, kinds, flat, sizes)
+
+
+def check_problem(model: Model | str | Sequence, data: Any = None, *, share: Sequence[str] = (),
+                  fix: Mapping[str, float] | None = None, initial: Mapping[str, float] | None = None,
+                  bounds: Mapping[str, tuple[float, float]] | None = None,
+                  tmin: float | None = None, tmax: float | None = None) -> None:
+    """Every check :func:`build_problem` makes of the data and the settings (points kept in
+    the window, weighting, parameter names, the observable's own range checks), without the
+    automatic guess: raises the same ValueError, or returns None.  ``jtls fit`` with several
+    files checks them all with it before fitting any."""
+    _checked_terms(model, data, share, dict(fix or {}), dict(initial or {}), bounds, tmin, tmax)
+
+
+def _checked_terms(model, data, share, fix, initial, bounds, tmin, tmax):
+    """(models, points, contexts, kinds, structure) of a problem: the data read into points and
+    checked, the parameters laid out; the first half of :func:`build_problem`."""
     terms = _normalise_terms(model, data)
     if not terms:
         raise ValueError("fit: no datasets given")
@@ -347,8 +389,6 @@ def build_problem(model: Model | str | Sequence, data: Any = None, *, share: Seq
                 raise ValueError(f"dataset {pts.label!r}: log weighting ({m.name}) needs value > 0, got "
                                  f"{pts.y[bad[0]]} at T = {pts.T[bad[0]]} K")
 
-    fix = dict(fix or {})
-    initial = dict(initial or {})
     bounds = dict(bounds or {})
     models = [t[0] for t in terms]
     st = _structure(models, points, contexts, kinds, single, share, fix, initial, bounds)
@@ -356,32 +396,7 @@ def build_problem(model: Model | str | Sequence, data: Any = None, *, share: Seq
         if m.observable.validate is not None:      # e.g. data outside a tabulated DOS (names T)
             held = {**m.fixed, **{local: fix[g] for local, g in st.gnames[k] if g in fix}}
             m.observable.validate(np.asarray(pts.T, dtype=float), held, dict(ctx))
-    guesses = []
-    for k, (m, pts, ctx) in enumerate(zip(models, points, contexts)):
-        if st.complete[k]:   # every free parameter has a start value: no automatic guess
-            guesses.append(m.initial)
-        else:
-            given = {local: initial[g] for local, g in st.gnames[k] if g in initial}
-            given.update({local: fix[g] for local, g in st.gnames[k] if g in fix})
-            Tg, yg = guess_points(pts.T, pts.y)
-            guesses.append(m.guess(Tg, yg, ctx, given=given))
-    vals = []
-    for g, k, local, lo, hi, fixed, _phys in st.param_info:
-        m = models[k]
-        if g in fix:
-            val = fix[g]
-        elif local in m.fixed:
-            val = m.fixed[local]
-        else:
-            val = initial[g] if g in initial else guesses[k][local]
-        if not fixed and not (lo < val < hi):
-            val = nudge_inside(val, lo, hi)
-        vals.append(val)
-    params, u0 = st.start(vals)
-    flat, sizes = _flat_inputs(u0, params, points, kinds, contexts)
-    return Problem(st.spec, None, params, u0, models, points, contexts, kinds, flat, sizes)
-
-
+    return models, points, contexts, kinds, st
 
 
 def result_parts(problem: Problem, method: str) -> dict:
