@@ -187,3 +187,17 @@ def test_fit_many_previous_starts_give_the_verdicts_of_single_fits():
 def test_fit_many_rejects_an_unknown_start():
     with pytest.raises(ValueError, match="start must be one of 'each', 'first', 'previous'"):
         fit_many("_batched_toy", [_data(0)], start="last")
+
+
+def test_fit_many_with_every_parameter_held_gives_the_verdicts_of_fit():
+    """Nothing free (a model checked against data): no solve, the residuals judged as fit() does
+    (it raised inside the compiled batch before)."""
+    data = _kappa_series()[:3]
+    held = {"B": 2.0, "mu": 0.1}
+    singles = [fit("thermal_conductivity", d, fix=held) for d in data]
+    for start in ("each", "previous"):
+        many = fit_many("thermal_conductivity", data, start=start, fix=held)
+        assert [r.status for r in many] == [s.status for s in singles]
+        assert [r.dof for r in many] == [s.dof for s in singles] == [24] * 3
+        for r, s in zip(many, singles):
+            assert r.free == [] and math.isclose(r.chi2, s.chi2, rel_tol=1e-12)

@@ -39,7 +39,7 @@ import jax.numpy as jnp
 from .engine import Problem, build_problem, judge, run_problem
 from .kernel import SingleKernel, spec_single_kernel
 from .constrained import SATURATED
-from .objective import Arrays, bucket_size, chi2_u, pad_arrays
+from .objective import Arrays, bucket_size, chi2_u, pad_arrays, residual_x
 from .params import KIND_FREE
 from .result import FitResult
 from .solvers import SOLVERS, SolverOptions, SolverOut, _r_and_J, levenberg_marquardt, solve_and_jacobian
@@ -114,7 +114,7 @@ def _many_rows(method, spec, u0, arrays, live, opts, batch, follow=False, prev=N
     if not follow:
         return jax.lax.map(one, (u0, arrays, live), batch_size=batch)
 
-    bounded = jnp.asarray([k != KIND_FREE for k in spec.kinds])
+    bounded = jnp.asarray([k != KIND_FREE for k in spec.kinds], dtype=bool)
 
     def step(carry, args):
         u, a, lv = args
@@ -160,6 +160,13 @@ def _solved_rows(model, datasets, method, options, start, progress, kw):
         if p.spec != spec:
             raise ValueError(f"datasets[{i}]: problem structure differs from datasets[0] (weighting "
                              "kind, fixed parameters or bounds); fit it separately")
+    if spec.n_free == 0:                  # every parameter held: nothing to solve, only residuals
+        for p in problems:
+            r = np.asarray(residual_x(spec, jnp.zeros(0), p.arrays), float)
+            yield p, SolverOut(np.zeros(0), None, 0, 0), np.zeros(0), r, np.zeros((r.size, 0))
+        if progress is not None:
+            progress(len(problems), len(problems))
+        return
     n_terms = len(spec.terms)
     lengths = [bucket_size(max(p.arrays.terms[k].T.shape[0] for p in problems)) for k in range(n_terms)]
     padded = [pad_arrays(p.arrays, lengths) for p in problems]
