@@ -201,3 +201,16 @@ def test_fit_many_with_every_parameter_held_gives_the_verdicts_of_fit():
         assert [r.dof for r in many] == [s.dof for s in singles] == [24] * 3
         for r, s in zip(many, singles):
             assert r.free == [] and math.isclose(r.chi2, s.chi2, rel_tol=1e-12)
+
+
+def test_fit_many_names_the_bad_dataset():
+    import jtls
+    T = np.geomspace(0.1, 1.0, 12)
+    y = np.asarray(jtls.specific_heat(T, 2.0, 0.1))
+    bad = y.copy()
+    bad[3] = np.nan
+    for start in ("each", "previous"):
+        with pytest.raises(ValueError, match=r"datasets\[2\]: dataset 'data': value is not finite at point 3"):
+            fit_many("specific_heat", [(T, y), (T, y), (T, bad)], start=start)
+    with pytest.raises(ValueError, match=r"datasets\[0\]: .*log weighting"):
+        batch.solve_many("specific_heat", [(T, -y), (T, y)])

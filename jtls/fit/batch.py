@@ -148,13 +148,19 @@ def _solved_rows(model, datasets, method, options, start, progress, kw):
     datasets = list(datasets)
     if not datasets:
         return
-    first = build_problem(model, datasets[0], **kw)
+    def built(i, d, kw):
+        try:
+            return build_problem(model, d, **kw)
+        except ValueError as exc:         # name the dataset in the list
+            raise ValueError(f"datasets[{i}]: {exc}") from None
+
+    first = built(0, datasets[0], kw)
     if start in ("first", "previous"):
         kw2 = dict(kw)
         kw2["initial"] = {**{p.name: p.value for p in first.params if not p.fixed}, **(kw.get("initial") or {})}
-        problems = [first] + [build_problem(model, d, **kw2) for d in datasets[1:]]
+        problems = [first] + [built(i, d, kw2) for i, d in enumerate(datasets[1:], 1)]
     else:
-        problems = [first] + [build_problem(model, d, **kw) for d in datasets[1:]]
+        problems = [first] + [built(i, d, kw) for i, d in enumerate(datasets[1:], 1)]
     spec = problems[0].spec
     for i, p in enumerate(problems):
         if p.spec != spec:
