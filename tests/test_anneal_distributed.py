@@ -152,3 +152,32 @@ def test_library_build_refusal_of_process_0_reaches_the_others(tmp_path):
     assert "differs in: L" in errs[0]
     assert "process 0 stopped the build before it began" in errs[1] and "differs in: L" in errs[1]
     assert sorted(os.listdir(d)) == [B.MANIFEST]
+
+
+def test_processes_started_with_different_settings_stop_with_a_message(tmp_path):
+    """Process 1 with another seed than process 0: both stop before any work (exit 2), saying the
+    settings differ, instead of mixing realizations of two runs; nothing is written."""
+    out = tmp_path / "x.npz"
+    port = free_port()
+    dist = ["--coordinator", f"localhost:{port}", "--num-processes", "2", "--timeout", "60", "--out", str(out)]
+    other = [a if a != "3" else "4" for a in ARGS]                 # --seed 4 instead of 3
+    procs = [jtls(args + dist + ["--process-id", str(i)]) for i, args in ((0, ARGS), (1, other))]
+    errs = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [2, 2], errs
+    for e in errs:
+        assert "were started with different settings: process(es) 1 differ from process 0" in e, e[-2000:]
+    assert os.listdir(tmp_path) == []
+
+
+def test_library_build_processes_with_different_settings_stop_with_a_message(tmp_path):
+    d = tmp_path / "lib"
+    port = free_port()
+    dist = ["--coordinator", f"localhost:{port}", "--num-processes", "2", "--timeout", "60"]
+    i = LIBRARY.index("--batches")
+    more = LIBRARY[:i + 1] + ["2"] + LIBRARY[i + 2:]                # --batches 2 instead of 1
+    procs = [jtls(args[:2] + [str(d)] + args[2:] + dist + ["--process-id", str(i)])
+             for i, args in ((0, LIBRARY), (1, more))]
+    errs = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [2, 2], errs
+    assert all("library build were started with different settings" in e for e in errs), errs
+    assert not d.exists()

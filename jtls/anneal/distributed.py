@@ -187,6 +187,24 @@ def broadcast_plan(code: int, values=(0, 0), message: str = "", wait: float = 0.
     return int(a[0]), (int(a[2]), int(a[3])), msg
 
 
+def check_same_settings(settings: dict, what: str) -> None:
+    """Raise ValueError on every process unless all were started with the same ``settings``
+    (JSON-able; compared by a hash gathered from every process).  A run whose processes differ
+    in, e.g., the seed or the lattice would otherwise mix realizations of different runs."""
+    import hashlib
+    import json
+    from jax.experimental import multihost_utils
+    text = json.dumps(settings, sort_keys=True, default=str).encode()
+    h = np.array([int.from_bytes(hashlib.sha256(text).digest()[:7], "big")], np.int64)
+    hs = _collective(lambda: np.asarray(multihost_utils.process_allgather(h)).ravel(),
+                     "comparing the settings of the processes", 0.0)
+    differ = [i for i, v in enumerate(hs) if v != hs[0]]
+    if differ:
+        raise ValueError(f"the processes of this {what} were started with different settings: process(es) "
+                         f"{', '.join(map(str, differ))} differ from process 0; start every process with the "
+                         "same options")
+
+
 def gather(tree, wait: float = 0.0):
     """Global arrays (sharded over all processes' devices) -> numpy on every process."""
     import jax

@@ -132,6 +132,8 @@ def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, ba
     multi, lead = jax.process_count() > 1, jax.process_index() == 0
     if multi:
         from ..anneal import distributed as D
+        D.check_same_settings(manifest(ratios, L, batch_size, seed, sweeps) | {"batches": int(batches)},
+                              "library build")
     if lead:
         try:
             if os.path.exists(directory) and not os.path.isdir(directory):
