@@ -225,7 +225,8 @@ def fit_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOp
       previous dataset's held solutions.  Fewer solver steps per dataset; the optima, hence the
       verdicts, are those of ``start="each"`` to the solver's tolerance as long as
       neighbouring datasets are alike (unlike ones cost steps, and a start far away could
-      lead to another local optimum).
+      lead to another local optimum).  The datasets are then solved one after another also
+      on accelerators, where the other modes vmap them in batches.
     ``progress``: called with ``(fits done, total)`` after each compiled call.
     ``scan``: the global check of :func:`jtls.fit.fit` along J0/h0 (simulated DOS), one
     dataset at a time after the batched solves (default True, as in ``fit``).
