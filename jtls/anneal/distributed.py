@@ -187,6 +187,25 @@ def broadcast_plan(code: int, values=(0, 0), message: str = "", wait: float = 0.
     return int(a[0]), (int(a[2]), int(a[3])), msg
 
 
+def lead_decides(fn, stopped: str) -> tuple:
+    """Process 0 runs ``fn()`` (its checks and preparations; returns two ints or None) and
+    sends the result to the others, which return it too.  An error of ``fn`` is raised on
+    process 0 and reaches the others as ``ValueError(f"{stopped}: {its message}")``."""
+    import jax
+    if jax.process_index() == 0:
+        try:
+            values = fn() or (0, 0)
+        except Exception as exc:
+            broadcast_plan(2, message=str(exc))
+            raise
+        broadcast_plan(0, values)
+        return values
+    code, values, msg = broadcast_plan(0)
+    if code == 2:
+        raise ValueError(f"{stopped}: {msg}")
+    return values
+
+
 def check_same_settings(settings: dict, what: str) -> None:
     """Raise ValueError on every process unless all were started with the same ``settings``
     (JSON-able; compared by a hash gathered from every process).  A run whose processes differ

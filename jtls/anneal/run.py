@@ -459,27 +459,26 @@ def _run_multi(cfg, out, resume, overwrite, progress, log, loop):
     it stopped); see :mod:`jtls.anneal.distributed`."""
     from . import distributed as D
     D.check_same_settings(cfg.metadata(), "run")
-    if jax.process_index() != 0:
-        code, (done, _), msg = D.broadcast_plan(0)
-        if code == 2:
-            raise ValueError(f"process 0 stopped the run before it began: {msg}")
+    lead = {}
+
+    def prepare():
+        lead["out"] = F.check_output_path(out)
+        lead["lock"] = F.OutputLock(lead["out"]).acquire()
+        try:
+            F.remove_stale_temporaries(lead["out"], checkpoint_path(lead["out"]))
+            lead["done"], lead["tot"] = _start(cfg, lead["out"], resume, overwrite, progress, log)
+        except Exception:
+            lead["lock"].release()
+            raise
+        return lead["done"], 0
+
+    done, _ = D.lead_decides(prepare, "process 0 stopped the run before it began")
+    if not lead:
         return loop(None, done, None, multi=True)
-    lock = None
     try:
-        out = F.check_output_path(out)
-        lock = F.OutputLock(out).acquire()
-        F.remove_stale_temporaries(out, checkpoint_path(out))
-        done, tot = _start(cfg, out, resume, overwrite, progress, log)
-    except Exception as exc:
-        D.broadcast_plan(2, message=str(exc))
-        if lock is not None:
-            lock.release()
-        raise
-    try:
-        D.broadcast_plan(0, (done, 0))
-        return loop(out, done, tot, multi=True)
+        return loop(lead["out"], done, lead["tot"], multi=True)
     finally:
-        lock.release()
+        lead["lock"].release()
 
 
 def _start(cfg, out, resume, overwrite, progress, log):

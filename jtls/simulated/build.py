@@ -134,22 +134,17 @@ def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, ba
         from ..anneal import distributed as D
         D.check_same_settings(manifest(ratios, L, batch_size, seed, sweeps) | {"batches": int(batches)},
                               "library build")
-    if lead:
-        try:
-            if os.path.exists(directory) and not os.path.isdir(directory):
-                raise ValueError(f"library directory {directory} exists and is not a directory")
-            os.makedirs(directory, exist_ok=True)
-            _ensure_manifest(directory, manifest(ratios, L, batch_size, seed, sweeps))
-        except Exception as exc:
-            if multi:
-                D.broadcast_plan(2, message=str(exc))
-            raise
-        if multi:
-            D.broadcast_plan(0)
+
+    def prepare():
+        if os.path.exists(directory) and not os.path.isdir(directory):
+            raise ValueError(f"library directory {directory} exists and is not a directory")
+        os.makedirs(directory, exist_ok=True)
+        _ensure_manifest(directory, manifest(ratios, L, batch_size, seed, sweeps))
+
+    if multi:
+        D.lead_decides(prepare, "process 0 stopped the build before it began")
     else:
-        code, _, msg = D.broadcast_plan(0)
-        if code == 2:
-            raise ValueError(f"process 0 stopped the build before it began: {msg}")
+        prepare()
     done = missing = 0
     for b in range(int(batches)):
         for i, r in enumerate(ratios):
