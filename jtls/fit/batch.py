@@ -38,9 +38,8 @@ import jax.numpy as jnp
 
 from .engine import Problem, build_problem, judge, run_problem
 from .kernel import SingleKernel, spec_single_kernel
-from .constrained import SATURATED
+from .constrained import carried
 from .objective import Arrays, bucket_size, chi2_u, pad_arrays, residual_x
-from .params import KIND_FREE
 from .result import FitResult
 from .solvers import SOLVERS, SolverOptions, SolverOut, _r_and_J, levenberg_marquardt, solve_and_jacobian
 from ..observables import _common as _observables_common
@@ -114,13 +113,9 @@ def _many_rows(method, spec, u0, arrays, live, opts, batch, follow=False, prev=N
     if not follow:
         return jax.lax.map(one, (u0, arrays, live), batch_size=batch)
 
-    bounded = jnp.asarray([k != KIND_FREE for k in spec.kinds], dtype=bool)
-
     def step(carry, args):
         u, a, lv = args
-        # the previous solution, its entries on a bound (a vanishing gradient there) and non-finite
-        # ones replaced by this problem's own start; kept if it fits this problem no worse
-        cand = jnp.where(jnp.isfinite(carry) & ~(bounded & (jnp.abs(carry) > SATURATED)), carry, u)
+        cand = carried(spec, carry, u)          # kept if it fits this problem no worse than u
         row = one((jnp.where(chi2_u(spec, cand, a) <= chi2_u(spec, u, a), cand, u), a, lv))
         good = (lv > 0) & (row[2 * n + 1] == 0) & jnp.all(jnp.isfinite(row[:n]))
         return jnp.where(good, row[:n], carry), row

@@ -210,6 +210,17 @@ def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPT
                        v[:, 2 * n + 2:3 * n + 2])
 
 
+def carried(spec: Spec, prev, own, free=None):
+    """The start carried over from a similar problem's solution ``prev`` (n,): its entries that
+    are not finite, lie on a bound (bounded and beyond :data:`SATURATED`, where the gradient
+    vanishes) or are held (``free`` = 0) are taken from ``own``.  jnp (also on numpy input)."""
+    bounded = jnp.asarray(np.asarray(spec.kinds) != KIND_FREE, dtype=bool)
+    use = jnp.isfinite(prev) & ~(bounded & (jnp.abs(prev) > SATURATED))
+    if free is not None:
+        use = use & (jnp.asarray(free) > 0)
+    return jnp.where(use, prev, own)
+
+
 def start_chi2(spec: Spec, arrays: Arrays, u0s) -> np.ndarray:
     """chi^2 at every row of ``u0s`` (b, n internal values): (b,), one compiled call (the
     datasets padded to their size buckets, so similar lengths share it); non-finite -> inf."""

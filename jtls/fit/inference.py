@@ -59,8 +59,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special   # the distributions' functions; scipy.stats costs ~0.45 s to import
 
-from .params import KIND_BOTH, KIND_FREE, KIND_LOWER, KIND_UPPER
-from .constrained import ACCEPT, OPTIONS, SATURATED, U_BOUND, solve_held, start_chi2, start_points
+from .params import KIND_BOTH, KIND_LOWER, KIND_UPPER
+from .constrained import ACCEPT, OPTIONS, U_BOUND, carried, solve_held, start_chi2, start_points
 from .profile import ProfileInput, coordinate, profile_intervals
 
 #: Relative singular value below which a direction counts as undetermined.
@@ -210,9 +210,7 @@ def _held_start(spec, u, x, J, j, b, hint):
     u0, mask = start_points(spec, u, {j: b}, x_hat=x, jac_x=J)
     if hint is None or np.shape(hint) != u0.shape:
         return u0, mask, None
-    # entries of the hint on a bound (vanishing gradient) or not finite: from the linearised start
-    sat = np.array([k != KIND_FREE for k in spec.kinds]) & (np.abs(hint) > SATURATED)
-    return u0, mask, np.where((mask > 0) & np.isfinite(hint) & ~sat, hint, u0)
+    return u0, mask, np.asarray(carried(spec, np.asarray(hint, float), u0, mask))
 
 
 def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
