@@ -6,7 +6,9 @@ Measured (wall clock and CPU seconds of the child process, peak RSS; load
 average printed):
   * ``python -m jtls fit FILE --observable velocity --omega W --json`` as a
     fresh process: with an empty persistent compilation cache (cold), then
-    ``--repeats`` times with the cache filled;
+    ``--repeats`` times with the cache filled (compilation cache and stored
+    exported programs, jtls/_exported.py), and ``--repeats`` times with the
+    compilation cache alone (``JTLS_EXPORTED=off``, its own filled cache);
   * the scipy script of bench_fit.py (read the CSV, scipy.optimize.least_squares
     on the closed-form Eq. (8) model, print) as a fresh process;
   * where a cached run spends its time: a fresh process that times its phases
@@ -168,6 +170,11 @@ def main(argv=None):
     print(f"[progress] cold CLI {cold[0]:.2f} s", flush=True)
     rep = [_measured(cli, env) for _ in range(args.repeats)]
     print(f"[progress] cached CLI {[round(r[0], 2) for r in rep]} s", flush=True)
+    # the same with the store of exported programs off (compilation cache only), its own cache
+    env_ne = dict(os.environ, JTLS_JAX_CACHE=os.path.join(tmp, "jaxcache_noexport"), JTLS_EXPORTED="off")
+    _measured(cli, env_ne)
+    rep_ne = [_measured(cli, env_ne) for _ in range(args.repeats)]
+    print(f"[progress] cached CLI, exported programs off {[round(r[0], 2) for r in rep_ne]} s", flush=True)
     env_nc = dict(os.environ, JTLS_JAX_CACHE="off")
     sp = [_measured([py, os.path.join(HERE, "bench_fit.py"),
                      "--scipy-script=" + ",".join([csv] + [repr(v) for v in x0v])], env_nc)
@@ -218,6 +225,8 @@ def main(argv=None):
           f"{s_wall / cold[0]:.2f} (target >= 1) |")
     print(f"| `jtls fit`, cache filled (median of {args.repeats}) | {med(rep, 0):.2f} | {med(rep, 1):.2f} | "
           f"{med(rep, 2):.0f} | {s_wall / med(rep, 0):.2f} (target >= 3) |")
+    print(f"| the same, compilation cache only (`JTLS_EXPORTED=off`, median of {args.repeats}) | "
+          f"{med(rep_ne, 0):.2f} | {med(rep_ne, 1):.2f} | {med(rep_ne, 2):.0f} | {s_wall / med(rep_ne, 0):.2f} |")
     print(f"| scipy script (median of {args.repeats}) | {s_wall:.2f} | {med(sp, 1):.2f} | {med(sp, 2):.0f} | 1 |")
     if many:
         n_cold = many[0][1]

@@ -73,7 +73,10 @@ status (vocabulary in :mod:`jtls.fit.inference`), 2 for bad input.
 Compilation cache: the CLI turns on JAX's persistent compilation cache in
 ``$JTLS_JAX_CACHE`` (default ``$XDG_CACHE_HOME/jtls/jax`` or
 ``~/.cache/jtls/jax``) so that a repeated fit of the same shape skips
-compilation; ``JTLS_JAX_CACHE=off`` disables it.
+compilation, and keeps its compiled programs there as exported programs
+(subfolder ``exported``, :mod:`jtls._exported`) so that a later process skips
+tracing them too; ``JTLS_JAX_CACHE=off`` disables both, ``JTLS_EXPORTED=off``
+only the latter.
 """
 from __future__ import annotations
 
@@ -108,17 +111,21 @@ SCATTERING = ("boundary", "rayleigh")
 _NEEDS_OMEGA = ("velocity", "dielectric", "resonator_shift", "resonator_loss")
 
 
+_OFF = ("", "0", "off", "no", "false")
+
+
 def cache_dir() -> str | None:
     """Directory of the persistent compilation cache (None when disabled)."""
     env = os.environ.get("JTLS_JAX_CACHE")
     if env is not None:
-        return None if env.strip().lower() in ("", "0", "off", "no", "false") else env
+        return None if env.strip().lower() in _OFF else env
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "jtls", "jax")
 
 
 def enable_compilation_cache(path: str | None = None) -> str | None:
-    """Turn on JAX's persistent compilation cache (every compilation is stored)."""
+    """Turn on JAX's persistent compilation cache (every compilation is stored) and the store of
+    exported programs in its subfolder ``exported`` (:mod:`jtls._exported`)."""
     path = path or cache_dir()
     if not path:
         return None
@@ -130,7 +137,16 @@ def enable_compilation_cache(path: str | None = None) -> str | None:
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    enable_exported(path)
     return path
+
+
+def enable_exported(path: str) -> str | None:
+    """Turn on the store of exported programs in ``path/exported`` unless ``JTLS_EXPORTED`` is off."""
+    if os.environ.get("JTLS_EXPORTED", "on").strip().lower() in _OFF:
+        return None
+    from .. import _exported
+    return _exported.enable(os.path.join(path, "exported"))
 
 
 class _Files(argparse.Action):

@@ -56,6 +56,7 @@ import jax.numpy as jnp
 from .objective import Arrays, TermArrays, pad_arrays, real_rows
 from .solvers import SolverOut, solve_and_jacobian
 
+from .. import _exported
 from .._xla import single_function, single_function_available
 from ..observables import _common as _observables_common
 
@@ -154,11 +155,12 @@ def dispatch_solve(method, spec, sizes, flat, opts, real=None):
     v = None
     if _single_kernel_ok(key):
         try:
-            v = solve_kernel(method, spec, sizes, flat, opts)
+            v = _exported.call("solve_kernel", solve_kernel, (0, 1, 2, 4), (method, spec, sizes, flat, opts),
+                               SINGLE_KERNEL_OPTIONS, fun=_solve_kernel)
         except Exception:  # noqa: BLE001 -- an op the single-kernel emitter lacks
             KERNEL_FAILED.add(key)
     if v is None:
-        v = solve_program(method, spec, sizes, flat, opts)
+        v = _exported.call("solve_program", solve_program, (0, 1, 2, 4), (method, spec, sizes, flat, opts))
     rows = None
     if real is not None:
         padded = _term_points(sizes)
@@ -179,17 +181,20 @@ class SingleKernel:
     """
 
     def __init__(self, fun, static_argnums):
+        self.name = f"{fun.__module__}.{fun.__qualname__}"
+        self.static_argnums = tuple(static_argnums)
         self.program = jax.jit(fun, static_argnums=static_argnums)
-        self.kernel = jax.jit(lambda *a: single_function(self.program(*a)), static_argnums=static_argnums,
-                              compiler_options=SINGLE_KERNEL_OPTIONS)
+        self.kernel_fun = lambda *a: single_function(self.program(*a))
+        self.kernel = jax.jit(self.kernel_fun, static_argnums=static_argnums, compiler_options=SINGLE_KERNEL_OPTIONS)
 
     def __call__(self, key, *args, allowed=True):
         if allowed and USE_SINGLE_KERNEL and key not in KERNEL_FAILED and single_function_available():
             try:
-                return self.kernel(*args)
+                return _exported.call(self.name + ".kernel", self.kernel, self.static_argnums, args,
+                                      SINGLE_KERNEL_OPTIONS, fun=self.kernel_fun)
             except Exception:  # noqa: BLE001 -- an op the single-kernel emitter lacks
                 KERNEL_FAILED.add(key)
-        return self.program(*args)
+        return _exported.call(self.name, self.program, self.static_argnums, args)
 
     def cache_size(self) -> int:
         """Compiled variants held (both programs): counts compilations in tests."""

@@ -58,6 +58,7 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
+from .. import _exported
 from .params import Parameter, nudge_inside
 
 INF = math.inf
@@ -611,8 +612,8 @@ class Model:
             other[amp] = jnp.asarray(1.0)
 
         try:
-            curves = np.asarray(_grid_eval(obs, stack, other, jnp.asarray(T),
-                                           {k: jnp.asarray(v) for k, v in context.items()}))
+            curves = np.asarray(_exported.call("grid_eval", _grid_eval, (0,), (
+                obs, stack, other, jnp.asarray(T), {k: jnp.asarray(v) for k, v in context.items()})))
         except Exception:  # noqa: BLE001  -- a guess failure must not stop the fit
             return {}
         best, best_cost = {}, np.inf

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
+from .. import _exported
 from .. import _validate as V
 from ..quadrature import ORDER, REDUCED_EDGES, panel_nodes, reduced_grid
 
@@ -206,7 +207,7 @@ def batched(fn, dos=None, **arrays):
     shape = args[0].shape
     flat = [a.reshape(-1) for a in args]
     if dos is None:
-        out = _compiled(fn, False)(*flat)
+        out = _exported.call("observable", _compiled(fn, False), (), tuple(flat), extra=(fn,))
     else:
         out = _compiled(fn, True)(dos, *flat)
     out = out.reshape(shape)
