@@ -88,6 +88,21 @@ def test_stm_truth_is_ok_with_upper_limit_on_mu(tmp_path):
     assert mu["at_bound"] == ("mu" in res.at_bound)
 
 
+@pytest.mark.parametrize("observable,power,const", [
+    ("specific_heat", 1.0, math.pi**2 / 6.0),       # C_v = B (pi^2/6) T at mu = 0 (Eq. 6)
+    ("thermal_conductivity", 2.0, None)])
+def test_exact_power_law_of_the_standard_model_is_ok_on_the_bound(observable, power, const):
+    # data exactly of the standard tunneling model's form (y = 2 T^p), reproduced to rounding
+    # only with mu held at 0: the free optimum then differs from it only at rounding level, and
+    # the verdict must be "ok, mu on its physical bound" (it was "stalled" for C_v = 2 T)
+    T = np.geomspace(0.1, 1.0, 12)
+    res = fit(Model(observable), (T, 2.0 * T**power))
+    assert res.status == "ok", (res.status, res.message)
+    assert "mu" in res.at_bound and res.values["mu"] == 0.0
+    if const is not None:
+        assert abs(res.values["B"] - 2.0 / const) <= 1e-10 * res.values["B"]
+
+
 def test_search_limit_is_a_failure_physical_bound_is_not():
     y = _velocity(0.1) + SIG * np.random.default_rng(4).normal(size=40)
     res = fit(MODEL, (T40, y), bounds={"mu": (0.2, 1.0)})   # truth below the user's search box

@@ -333,8 +333,11 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
         return g * math.sqrt(scale2) / nrm >= -1e-3 * scale2
 
     exact = N * (1e-12 * max(float(np.abs(ys).max()), 1e-12)) ** 2   # data reproduced to rounding
+    # on the bound: held there, the data are reproduced to rounding (the free optimum cannot be
+    # better in any meaningful sense, whichever rounding-level chi^2 the solver stopped at), or
+    # it costs no chi^2 and moving inwards does not lower it
     on_bound = {(j, side) for (j, side), cb in chi2_bound.items()
-                if cb <= chi2 + tol and (cb <= exact or kkt(c, sol_bound[(j, side)], j, side))}
+                if cb <= exact or (cb <= chi2 + tol and kkt(c, sol_bound[(j, side)], j, side))}
     adopted = None
     if on_bound:
         hold = {j: (params[j].min if side < 0 else params[j].max) for j, side in on_bound}
