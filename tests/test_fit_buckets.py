@@ -142,3 +142,24 @@ def test_long_fit_with_thinned_guess_recovers_the_parameters(n):
     res = fit("_bucket_toy", (T, y))
     assert res.ok and res.n_points == n
     assert abs(res["a"] - 0.3) < 5 * res.stderr["a"] and abs(res["b"] - 0.2) < 5 * res.stderr["b"]
+
+
+def test_prefetched_held_program_is_the_one_the_verdict_runs(monkeypatch):
+    # the verdict's held solve (mu = 0) is compiled in a background thread while the solve
+    # compiles (engine.PREFETCH); the verdict must then find that very program compiled: one
+    # compilation of it in all, and the same result as without the prefetch
+    import jtls
+    from jtls.fit import Model, engine
+    T = np.geomspace(0.1, 1.0, 21)
+    y = np.asarray(jtls.specific_heat(T, 2.0, 0.15)) * (1 + 0.01 * np.random.default_rng(3).normal(size=21))
+    model = Model("specific_heat", bounds={"B": (0.0, 12345.678)})     # a structure new to this process
+    monkeypatch.setattr(engine, "PREFETCH", True)
+    c0, p0 = constrained._solve_program.cache_size(), len(constrained._prefetched)
+    res = fit(model, (T, y))
+    assert len(constrained._prefetched) - p0 == 1     # one program compiled ahead ...
+    assert constrained._solve_program.cache_size() - c0 == 1    # ... and it is the one the verdict ran
+    assert not constrained._prefetching             # the thread was waited for
+    monkeypatch.setattr(engine, "PREFETCH", False)
+    res2 = fit(model, (T, y))
+    assert res.status == res2.status == "ok"
+    assert res.values == res2.values and res.stderr == res2.stderr

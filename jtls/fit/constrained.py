@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -195,6 +196,7 @@ def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPT
         raise ValueError(f"solve_held: positions {skip} in 'skip' must be held (mask 0) in every row")
     key = ("held", spec, lengths, opts, bool(vmapped), skip)
     small = max(lengths, default=0) <= _observables_common.CHUNK and spec_single_kernel(spec)
+    _await_prefetch(key)
     parts, prev = [], u0s[0]
     for i in range(0, u0s.shape[0], chunk):
         parts.append(_solve_program(key, spec, u0s[i:i + chunk], masks[i:i + chunk], live[i:i + chunk], padded,
@@ -208,6 +210,47 @@ def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPT
     J = v[:, o + m:].reshape(b, m, n)[:, rows]
     return Constrained(v[:, :n], v[:, n:2 * n], v[:, 2 * n], v[:, 2 * n + 1].astype(np.int32), r, J,
                        v[:, 2 * n + 2:3 * n + 2])
+
+
+_prefetching: dict = {}       # key of solve_held's program -> the thread compiling it
+_prefetched: set = set()
+
+
+def prefetch_held(spec: Spec, arrays: Arrays, opts: SolverOptions = OPTIONS) -> bool:
+    """Compile, in a background thread, the program of :func:`solve_held` that the verdict of a
+    fit of this problem runs for certain (the held solve at mu's physical bound, every
+    verdict's test of mu = 0), while the caller compiles and runs the solve itself.
+
+    On a multi-core CPU the two compilations of a problem's first fit then overlap.  The thread
+    calls the program once on rows that are all padding (nothing is solved), which fills the
+    jitted program's own cache; :func:`solve_held` waits for the thread before it calls the
+    program.  Returns whether a thread was started (once per program and process)."""
+    n = spec.n_free
+    padded = pad_arrays(arrays)
+    lengths = tuple(t.T.shape[0] for t in padded.terms)
+    key = ("held", spec, lengths, opts, False, ())
+    if n == 0 or key in _prefetched or key in _prefetching:
+        return False
+    _prefetched.add(key)
+    small = max(lengths, default=0) <= _observables_common.CHUNK and spec_single_kernel(spec)
+    rows = np.zeros((CHUNK, n))
+    args = (spec, rows, rows, np.zeros(CHUNK), padded, opts, np.zeros(CHUNK), rows[0], False, ())
+
+    def run():
+        try:
+            jax.block_until_ready(_solve_program(key, *args, allowed=small))
+        except Exception:  # noqa: BLE001 -- the real call compiles (and reports) it again
+            pass
+    t = threading.Thread(target=run, name="jtls-prefetch-held", daemon=True)
+    _prefetching[key] = t
+    t.start()
+    return True
+
+
+def _await_prefetch(key) -> None:
+    t = _prefetching.pop(key, None)
+    if t is not None:
+        t.join()
 
 
 def carried(spec: Spec, prev, own, free=None):

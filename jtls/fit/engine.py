@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -20,7 +21,8 @@ from .model import Model
 from .objective import (Arrays, Spec, make_term_arrays, residual_x,
                         weighting_text)
 from .params import nudge_inside
-from .inference import infer
+from .inference import held_for_certain, infer
+from .constrained import prefetch_held
 from .result import FitResult
 from .solvers import STATUS, SOLVERS, SolverOptions
 from .kernel import dispatch_solve, flatten_inputs
@@ -191,6 +193,10 @@ def as_points(data, label=None, *, tmin=None, tmax=None, positive=False) -> Poin
 #: length compiled the scan again.  Thinned, its cost and compiled shape no
 #: longer depend on the length.
 GUESS_POINTS = 256
+
+#: Compile the verdict's held-solve program in a background thread while the solve compiles
+#: (:func:`jtls.fit.constrained.prefetch_held`); only where there is a second core to use.
+PREFETCH = (os.cpu_count() or 1) > 1
 
 
 def guess_points(T, y):
@@ -656,6 +662,8 @@ def run_problem(problem: Problem, method: str = "lm", opts: SolverOptions | None
     else:
         flat, sizes = flatten_inputs(problem.u0, problem.arrays)
     real = tuple(p.T.size for p in problem.points)
+    if PREFETCH and held_for_certain(problem):
+        prefetch_held(problem.spec, problem.arrays)     # its compilation overlaps the solve's
     pending = dispatch_solve(method, problem.spec, sizes, flat, opts, real=real)
     parts = result_parts(problem, method)   # Python work while the compiled solve runs
     return judge(problem, pending(), method, opts, parts, intervals=intervals, scan=scan)

@@ -203,6 +203,23 @@ def _linear_stderr(J, scale2) -> np.ndarray:
     return np.sqrt(np.diag(np.linalg.inv(Hs)) * scale2) / d
 
 
+def _always_held(name: str) -> bool:
+    """Whether a free parameter's physical bound is re-solved in every verdict, however far: mu's
+    (mu = 0 is the standard tunneling model; its likelihood-ratio test is always reported)."""
+    return name == "mu" or name.startswith("mu[")
+
+
+def held_for_certain(problem) -> bool:
+    """Whether the verdict of ``problem`` runs a held solve whatever the data (a free parameter
+    with a physical bound that :func:`_always_held` names): its program can be compiled early."""
+    spec = problem.spec
+    for j, i in enumerate(spec.free):
+        p = problem.params[i]
+        if _always_held(p.name) and any(phys for _, _, phys in _bound_sides(p, spec.kinds[j])):
+            return True
+    return False
+
+
 def _held_start(spec, u, x, J, j, b, hint):
     """(u0, mask, u_hint) for the held solve of parameter ``j`` at ``b``: the linearised start of
     :func:`jtls.fit.constrained.start_points`, and the start at ``hint`` (the internal values of
@@ -290,7 +307,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     sides = []
     for j, side, b, phys in all_sides:
         z = abs(x[j] - b) / se_lin[j] if se_lin[j] > 0 else math.nan
-        always = phys and (names[j] == "mu" or names[j].startswith("mu["))
+        always = phys and _always_held(names[j])
         if always or not (math.isfinite(z) and z > Z_FAR and abs(u[j]) < U_RUNAWAY):
             sides.append((j, side, b, phys))
         elif phys:
