@@ -141,10 +141,35 @@ def test_bootstrap_compiles_once_per_bucket():
     assert batch._bootstrap_program.cache_size() == before and bs.converged.all()
 
 
-def test_bootstrap_rejects_bad_n():
+def test_bootstrap_rejects_bad_n_and_undetermined_fits():
     p, res = _solved()
-    with pytest.raises(ValueError, match="n must be >= 1"):
-        bootstrap_problem(jax.random.PRNGKey(0), p, res, 0)
+    for n in (0, 1, -3):      # one resample has no spread (its std was a silent NaN)
+        with pytest.raises(ValueError, match="n must be >= 2"):
+            bootstrap_problem(jax.random.PRNGKey(0), p, res, n)
+    for n in (2.7, "10", True):
+        with pytest.raises(ValueError, match="whole number"):
+            bootstrap_problem(jax.random.PRNGKey(0), p, res, n)
+    # a fit that determines nothing (one point) is not resampled into zero-width "intervals"
+    import jtls
+    T1 = np.array([0.5])
+    with pytest.raises(ValueError, match="status is 'no_dof'"):
+        bootstrap(jax.random.PRNGKey(0), "thermal_conductivity", (T1, np.asarray(jtls.thermal_conductivity(T1, 2.0, 0.1))), n=5)
+
+
+def test_bootstrap_of_a_fit_on_the_physical_bound():
+    # mu = 0 (the standard tunneling model) on its physical bound is an ok fit: the resamples
+    # start just inside the bound (this raised "math domain error" and lost the fit)
+    import jtls
+    from jtls.fit import fit
+    T = np.geomspace(0.1, 2.0, 24)
+    # (seed 13: a draw whose optimum lies on the bound; others put mu just inside)
+    y = np.asarray(jtls.thermal_conductivity(T, 4e-3, 0.0)) * (1 + 0.03 * np.random.default_rng(13).normal(size=24))
+    res = fit("thermal_conductivity", (T, y), bootstrap=200)
+    assert res.status == "ok" and "mu" in res.at_bound, (res.status, res.at_bound)
+    lo, hi = res.bootstrap["intervals"]["mu"]
+    assert 0.0 <= lo <= 1e-6 < hi < 0.1      # the resampled mu piles up at the bound
+    blo, bhi = res.bootstrap["intervals"]["B"]
+    assert blo < res.values["B"] < bhi
 
 
 def _kappa_series():

@@ -382,11 +382,20 @@ def bootstrap_problem(key, problem: Problem, result: FitResult, n: int = 1000, *
     free = problem.free_names
     if not free:
         raise ValueError("bootstrap: the fit has no free parameters")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer, float, np.floating)) or n != int(n):
+        raise ValueError(f"bootstrap: n must be a whole number of resamples, got {n!r}")
     n = int(n)
-    if n < 1:
-        raise ValueError(f"bootstrap: n must be >= 1, got {n}")
+    if n < 2:
+        raise ValueError(f"bootstrap: n must be >= 2 (a spread needs two resamples), got {n}")
+    if not result.ok:
+        raise ValueError(f"bootstrap: the fit's status is {result.status!r}, not 'ok' ({result.message}); "
+                         "resamples of a fit that does not determine its parameters give no intervals")
     x = np.array([result.values[k] for k in free])
-    u_start = np.asarray(problem.spec.transform().to_internal(x), float)
+    if not np.isfinite(x).all():
+        raise ValueError(f"bootstrap: the fit's values are not finite ({dict(zip(free, x))}); "
+                         f"its status is {result.status!r}")
+    # refits start at the optimum; a value on a bound (mu = 0 on its physical bound) just inside
+    u_start = np.asarray(problem.spec.transform().to_internal_inside(x), float)
     opts = options or BOOTSTRAP_OPTIONS
     sizes = [t.T.shape[0] for t in problem.arrays.terms]
     arrays = pad_arrays(problem.arrays)

@@ -573,8 +573,8 @@ def _check_numbers(args):
             raise ValueError(f"{name} must be a finite temperature > 0 K, got {v}")
     if args.tmin is not None and args.tmax is not None and args.tmin >= args.tmax:
         raise ValueError(f"--tmin ({args.tmin}) must be below --tmax ({args.tmax})")
-    if args.bootstrap < 0:
-        raise ValueError("--bootstrap must be >= 0")
+    if args.bootstrap < 0 or args.bootstrap == 1:
+        raise ValueError(f"--bootstrap must be 0 (none) or >= 2 resamples, got {args.bootstrap}")
     if args.samples < 10:
         raise ValueError(f"--samples must be >= 10, got {args.samples}")
     if args.chains < 1:

@@ -182,6 +182,18 @@ class Transform:
                 u[i] = math.log(f) - math.log1p(-f)
         return u
 
+    def to_internal_inside(self, x) -> np.ndarray:
+        """u(x) with entries on (or beyond) a finite bound first moved just inside it
+        (:func:`nudge_inside`): the start of a sampler or of refits from an optimum that lies on
+        a physical bound (e.g. mu = 0), where the internal value is infinite."""
+        x = np.array(x, dtype=float)
+        for i, k in enumerate(self.kinds):
+            lo = self.lo[i] if k in (_KIND_LOWER, _KIND_BOTH) else -math.inf
+            hi = self.hi[i] if k in (_KIND_UPPER, _KIND_BOTH) else math.inf
+            if not lo < x[i] < hi:
+                x[i] = nudge_inside(x[i], lo, hi)
+        return self.to_internal(x)
+
 
 def parse_assignment(text: str) -> tuple[str, float]:
     """Parse ``NAME=VALUE`` (command line ``--fix``); ValueError naming the text."""

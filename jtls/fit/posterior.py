@@ -94,7 +94,7 @@ import jax.numpy as jnp
 
 from .diagnostics import ess, ess_bulk, rhat  # noqa: F401  (re-exported: the diagnostics' old home)
 from .objective import residual_u
-from .params import _KIND_BOTH, _KIND_FREE, _KIND_LOWER, _KIND_UPPER, nudge_inside
+from .params import _KIND_BOTH, _KIND_FREE, _KIND_LOWER, _KIND_UPPER
 
 #: Dense mass matrix up to this many free parameters, diagonal above.
 DENSE_MASS_MAX_FREE = 20
@@ -537,11 +537,8 @@ def sample_posterior(problem, result, *, num_samples=1000, num_chains=4, seed=0,
         raise ValueError(f"sample_posterior: metric must be one of {METRICS}, got {metric!r}")
     tr = spec.transform()
     x_hat = np.array([result.values[k] for k in names], float)
-    lo_b = [float(tr.lo[j]) if k in (_KIND_LOWER, _KIND_BOTH) else -math.inf for j, k in enumerate(tr.kinds)]
-    hi_b = [float(tr.hi[j]) if k in (_KIND_UPPER, _KIND_BOTH) else math.inf for j, k in enumerate(tr.kinds)]
-    x_in = np.array([x if lo < x < hi else nudge_inside(x, lo, hi) for x, lo, hi in zip(x_hat, lo_b, hi_b)])
     try:
-        u_hat = tr.to_internal(x_in)
+        u_hat = tr.to_internal_inside(x_hat)
     except ValueError:
         u_hat = np.full(n, np.nan)
     if not np.isfinite(u_hat).all():
