@@ -66,6 +66,35 @@ def test_a_missing_process_is_an_error_not_a_hang(tmp_path):
     _, err = p.communicate(timeout=120)
     assert p.returncode == 3, err[-3000:]
     assert "not all processes connected to localhost:" in err and "within 3 s" in err
+    assert "--resume" not in err            # nothing was started: no checkpoint to resume from
+
+
+def test_a_bad_option_on_one_process_stops_it_at_once_and_the_other_in_its_timeout(tmp_path):
+    """A typo on process 1 (library build --ratios; anneal --schedule): process 1 exits 2 with
+    its message before it joins (no JAX abort), process 0 stops after its --timeout saying the
+    others did not connect (it hung for JAX's 5 minutes before)."""
+    port = free_port()
+    dist = ["--coordinator", f"localhost:{port}", "--num-processes", "2", "--timeout", "5"]
+    d = tmp_path / "lib"
+    i = LIBRARY.index("--ratios")
+    bad = LIBRARY[:i + 1] + ["0.1,0.2,0.3,O.4"] + LIBRARY[i + 2:]
+    procs = [jtls(args[:2] + [str(d)] + args[2:] + dist + ["--process-id", str(k)])
+             for k, args in ((0, LIBRARY), (1, bad))]
+    errs = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [3, 2], errs
+    assert "argument '--ratios': entry 4 ('O.4') is not a number" in errs[1]
+    assert "Check failure" not in errs[1] and "Traceback" not in errs[1]
+    assert "not all processes connected" in errs[0] and "--resume" not in errs[0]
+    out = tmp_path / "x.npz"
+    port = free_port()
+    dist = ["--coordinator", f"localhost:{port}", "--num-processes", "2", "--timeout", "5", "--out", str(out)]
+    bad = ARGS + ["--schedule", "1,0.5x"]
+    procs = [jtls(args + dist + ["--process-id", str(k)]) for k, args in ((0, ARGS), (1, bad))]
+    errs = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [3, 2], errs
+    assert "argument '--schedule': entry 2 ('0.5x') is not a number" in errs[1]
+    assert "Check failure" not in errs[1]
+    assert not out.exists()
 
 
 def test_a_refusal_of_process_0_reaches_the_others(tmp_path):
@@ -165,7 +194,8 @@ def test_processes_started_with_different_settings_stop_with_a_message(tmp_path)
     errs = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [2, 2], errs
     for e in errs:
-        assert "were started with different settings: process(es) 1 differ from process 0" in e, e[-2000:]
+        assert ("were started with different settings (differing: seed): process(es) 1 differ from process 0"
+                in e), e[-2000:]
     assert os.listdir(tmp_path) == []
 
 
@@ -179,5 +209,5 @@ def test_library_build_processes_with_different_settings_stop_with_a_message(tmp
              for i, args in ((0, LIBRARY), (1, more))]
     errs = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [2, 2], errs
-    assert all("library build were started with different settings" in e for e in errs), errs
+    assert all("library build were started with different settings (differing: batches)" in e for e in errs), errs
     assert not d.exists()

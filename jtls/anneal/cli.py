@@ -144,11 +144,8 @@ def _anneal(args) -> int:
     if args.out is None:
         args.out = default_out(args)
         print(f"jtls anneal: no --out given; writing {args.out} (in {os.getcwd()})", file=sys.stderr)
-    use_cpu_cores(args.cpu_devices)
-    multi = start_distributed(args)
-    if multi:
-        import jax
-        lead = jax.process_index() == 0
+    # every option is checked before this process joins others: a bad one stops it with its
+    # message at once, and the others learn of it as a process that did not connect
     if args.schedule is not None and not args.schedule.strip():
         raise ValueError("--schedule is empty; give comma-separated temperatures in K, or leave the option "
                          "out for the paper's schedule")
@@ -157,6 +154,11 @@ def _anneal(args) -> int:
                     schedule=make_schedule(T, args.sweeps), realizations=args.realizations,
                     seed=args.seed, chunk=args.chunk, memory_gb=args.memory, dtype=args.dtype,
                     relax=not args.no_relax)
+    use_cpu_cores(args.cpu_devices)
+    multi = start_distributed(args)
+    if multi:
+        import jax
+        lead = jax.process_index() == 0
     try:
         res = run(cfg, args.out, resume=args.resume, progress=not args.quiet, overwrite=args.overwrite,
                   checkpoint_seconds=args.checkpoint_every)

@@ -92,7 +92,8 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
     who = f"process {process_id} of {num_processes}" if all(given) else "this process"
     with Watchdog(timeout, f"{who}: not all processes connected to {where} within {timeout:g} s; start "
                            f"every process with the same --coordinator and --num-processes and its own "
-                           f"--process-id (process 0 first; it listens on the port)"):
+                           f"--process-id (process 0 first; it listens on the port); a process that "
+                           f"stopped on a bad option says so in its own output", resume_hint=False):
         # JAX's heartbeats find a dead process after heartbeat_timeout_seconds (its default: 100)
         kw = {"initialization_timeout": int(max(timeout, 1)) + 30,
               "heartbeat_timeout_seconds": int(min(max(timeout, 10), 100))}
@@ -104,6 +105,7 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
                     "--process-id") if auto and coordinator is None else ""
             raise ValueError(f"jax.distributed.initialize failed ({who}, coordinator {where}): "
                              f"{' '.join(str(exc).split())[:500]}{hint}") from None
+        jax.devices()       # the backend's start exchanges the device topology with every process
     if log is not None:
         print(f"[anneal] process {jax.process_index()} of {jax.process_count()}: "
               f"{len(jax.local_devices())} local / {len(jax.devices())} devices", file=log, flush=True)
@@ -113,14 +115,17 @@ def timeout() -> float:
     return _settings["timeout"]
 
 
-def stop(message: str):
+def stop(message: str, resume_hint: bool = True):
     """Print ``message`` and end this process now (status :data:`EXIT_TIMEOUT`).
 
-    ``os._exit`` skips JAX's shutdown barrier, which would wait for a dead
-    process until the heartbeat timeout; the lock's flock goes with the
-    process, and the lock file left behind is taken over by the next run."""
-    print(f"jtls anneal: error: {message}; the finished batches are in the checkpoint OUT.ckpt.npz "
-          f"written by process 0: rerun every process with --resume", file=sys.stderr, flush=True)
+    ``resume_hint``: add where the finished work is and how to continue it (not before the
+    processes have started any).  ``os._exit`` skips JAX's shutdown barrier, which would wait
+    for a dead process until the heartbeat timeout; the lock's flock goes with the process,
+    and the lock file left behind is taken over by the next run."""
+    hint = ("; the finished batches are in the checkpoint OUT.ckpt.npz written by process 0 (a library "
+            "build: in its directory): rerun every process with the same options (jtls anneal: with "
+            "--resume)") if resume_hint else ""
+    print(f"jtls: error: {message}{hint}", file=sys.stderr, flush=True)
     os._exit(EXIT_TIMEOUT)
 
 
@@ -146,12 +151,12 @@ class Watchdog:
     drops this process's lock when it exits; the checkpoint is complete.
     """
 
-    def __init__(self, seconds: float, message: str):
-        self.seconds, self.message = float(seconds), message
+    def __init__(self, seconds: float, message: str, resume_hint: bool = True):
+        self.seconds, self.message, self.resume_hint = float(seconds), message, resume_hint
         self.timer = None
 
     def _fire(self):
-        stop(f"{self.message} (stopped after waiting {self.seconds:g} s)")
+        stop(f"{self.message} (stopped after waiting {self.seconds:g} s)", self.resume_hint)
 
     def __enter__(self):
         self.timer = threading.Timer(self.seconds, self._fire)
@@ -213,13 +218,20 @@ def check_same_settings(settings: dict, what: str) -> None:
     import hashlib
     import json
     from jax.experimental import multihost_utils
-    text = json.dumps(settings, sort_keys=True, default=str).encode()
-    h = np.array([int.from_bytes(hashlib.sha256(text).digest()[:7], "big")], np.int64)
-    hs = _collective(lambda: np.asarray(multihost_utils.process_allgather(h)).ravel(),
+
+    def digest(v):
+        text = json.dumps(v, sort_keys=True, default=str).encode()
+        return int.from_bytes(hashlib.sha256(text).digest()[:7], "big")
+    keys = sorted(settings)
+    # one hash per setting (and one of the key list, so that differing key sets are caught)
+    h = np.array([digest(keys)] + [digest(settings[k]) for k in keys], np.int64)
+    hs = _collective(lambda: np.asarray(multihost_utils.process_allgather(h)).reshape(-1, h.size),
                      "comparing the settings of the processes", 0.0)
-    differ = [i for i, v in enumerate(hs) if v != hs[0]]
+    differ = [i for i in range(hs.shape[0]) if (hs[i] != hs[0]).any()]
     if differ:
-        raise ValueError(f"the processes of this {what} were started with different settings: process(es) "
+        names = [k for j, k in enumerate(keys) if (hs[:, j + 1] != hs[0, j + 1]).any()]
+        which = f" (differing: {', '.join(names)})" if names and (hs[:, 0] == hs[0, 0]).all() else ""
+        raise ValueError(f"the processes of this {what} were started with different settings{which}: process(es) "
                          f"{', '.join(map(str, differ))} differ from process 0; start every process with the "
                          "same options")
 

@@ -458,7 +458,7 @@ def _run_multi(cfg, out, resume, overwrite, progress, log, loop):
     """Process 0 checks the files and takes the lock, then tells the others where to start (or why
     it stopped); see :mod:`jtls.anneal.distributed`."""
     from . import distributed as D
-    D.check_same_settings(cfg.metadata(), "run")
+    D.check_same_settings(cfg.metadata() | {"out": str(out)}, "run")   # --out too: process 0 alone writes it
     lead = {}
 
     def prepare():

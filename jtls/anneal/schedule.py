@@ -59,13 +59,14 @@ def make_schedule(T, sweeps) -> Schedule:
     return Schedule(T=tuple(float(t) for t in T), sweeps=tuple(int(s) for s in sw))
 
 
-def parse_temperatures(text: str) -> list[float]:
-    """Parse a comma-separated temperature list (K); ValueError names the bad entry."""
+def parse_temperatures(text: str, option: str = "--schedule") -> list[float]:
+    """Parse a comma-separated list of numbers (temperatures in K for ``--schedule``); ValueError
+    names ``option`` and the bad entry."""
     out = []
     for i, tok in enumerate(text.split(",")):
         tok = tok.strip()
         try:
             out.append(float(tok))
         except ValueError:
-            raise ValueError(f"argument '--schedule': entry {i + 1} ({tok!r}) is not a number") from None
+            raise ValueError(f"argument {option!r}: entry {i + 1} ({tok!r}) is not a number") from None
     return out

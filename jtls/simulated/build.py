@@ -106,6 +106,18 @@ def _ensure_manifest(directory, want: dict):
 _SKIP, _LATER, _RUN = 0, 1, 2
 
 
+def check_arguments(ratios, L, batches, batch_size, sweeps, names=None) -> tuple:
+    """The checked ratios; ValueError for a bad ratio list or a count that is not an integer >= 1
+    (named as in ``names``, e.g. the command-line flags; default: the argument names).  Needs no
+    JAX, so a command can check before it joins other processes."""
+    names = names or {}
+    ratios = _check_ratios(ratios)
+    for name, v in (("L", L), ("batches", batches), ("batch_size", batch_size), ("sweeps", sweeps)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or int(v) != v or v < 1:
+            raise ValueError(f"argument {names.get(name, name)!r} must be an integer >= 1, got {v!r}")
+    return ratios
+
+
 def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, batch_size: int = 1000,
           seed: int = 0, sweeps: int = PAPER_SWEEPS, progress: bool = True, log=sys.stderr,
           checkpoint_seconds: float = 60.0, deadline: float | None = None) -> dict:
@@ -125,15 +137,12 @@ def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, ba
     a one-process build with the same settings.
     """
     import jax
-    ratios = _check_ratios(ratios)
-    for name, v in (("L", L), ("batches", batches), ("batch_size", batch_size), ("sweeps", sweeps)):
-        if int(v) != v or v < 1:
-            raise ValueError(f"argument {name!r} must be an integer >= 1, got {v!r}")
+    ratios = check_arguments(ratios, L, batches, batch_size, sweeps)
     multi, lead = jax.process_count() > 1, jax.process_index() == 0
     if multi:
         from ..anneal import distributed as D
-        D.check_same_settings(manifest(ratios, L, batch_size, seed, sweeps) | {"batches": int(batches)},
-                              "library build")
+        D.check_same_settings(manifest(ratios, L, batch_size, seed, sweeps) | {"batches": int(batches),
+                              "directory": str(directory)}, "library build")
 
     def prepare():
         if os.path.exists(directory) and not os.path.isdir(directory):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 
@@ -55,10 +56,18 @@ def _build(args) -> int:
     from ..anneal.cli import start_distributed
     from ..anneal.run import use_cpu_cores
     from ..anneal.schedule import parse_temperatures
-    from .build import build
+    from .build import build, check_arguments
+    # every option is checked before this process joins others: a bad one stops it with its
+    # message at once, and the others learn of it as a process that did not connect
+    ratios = DEFAULT_RATIOS if args.ratios is None else parse_temperatures(args.ratios.replace(";", ","),
+                                                                           "--ratios")
+    check_arguments(ratios, args.L, args.batches, args.batch_size, args.sweeps,
+                    names={"ratios": "--ratios", "L": "--L", "batches": "--batches",
+                           "batch_size": "--batch-size", "sweeps": "--sweeps"})
+    if args.hours is not None and not (math.isfinite(args.hours) and args.hours > 0):
+        raise ValueError(f"argument '--hours' must be a number of hours > 0, got {args.hours!r}")
     use_cpu_cores(args.cpu_devices)
     multi = start_distributed(args)
-    ratios = DEFAULT_RATIOS if args.ratios is None else parse_temperatures(args.ratios.replace(";", ","))
     deadline = None if args.hours is None else time.time() + 3600.0 * args.hours
     try:
         res = build(args.directory, ratios=ratios, L=args.L, batches=args.batches, batch_size=args.batch_size,
