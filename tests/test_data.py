@@ -255,9 +255,9 @@ BAD = [
     ("T,value\n0.1,1.0\n0.2,\n", {}, ["line 3", "column 2", "empty cell"]),
     ("T,value\n0.1,1.0\n0.2\n", {}, ["line 3", "mismatched lengths: 1 cells, expected 2"]),
     ("T,value\n0.1,1.0\n0.2,2.0,3.0\n", {}, ["line 3", "mismatched lengths: 3 cells"]),
-    ("T,value\n0.1,1.0\n-0.2,2.0\n", {}, ["line 3", "column 1 ('T')", "non-positive temperature"]),
+    ("T,value\n0.1,1.0\n-0.2,2.0\n", {}, ["line 3", "column 1 ('T')", "non-positive temperature -0.2"]),
     ("T,value\n0.0,1.0\n0.2,2.0\n", {}, ["line 2", "column 1", "non-positive temperature"]),
-    ("T,value\n0.1,1.0\n0.2,2.0\n0.1,3.0\n", {}, ["line 4", "column 1", "duplicate temperature",
+    ("T,value\n0.1,1.0\n0.2,2.0\n0.1,3.0\n", {}, ["line 4", "column 1", "duplicate temperature 0.1 ",
                                                  "also on line 2"]),
     ("Temp (mK),value\n100,1\n0100,2\n", {}, ["line 3", "duplicate temperature"]),
     ("X,value\n0.1,1.0\n", {}, ["line 1", "missing column", "no temperature column"]),
@@ -288,6 +288,7 @@ def test_malformed_files_name_file_line_column(tmp_path, text, kw, frags):
         D.read_csv(p, **kw)
     msg = str(ei.value)
     assert str(p) in msg
+    assert "np." not in msg                  # numbers as a user writes them (was np.float64(0.1))
     for f in frags:
         assert f in msg, (f, msg)
 

@@ -239,3 +239,12 @@ def test_fit_many_names_the_bad_dataset():
             fit_many("specific_heat", [(T, y), (T, y), (T, bad)], start=start)
     with pytest.raises(ValueError, match=r"datasets\[0\]: .*log weighting"):
         batch.solve_many("specific_heat", [(T, -y), (T, y)])
+
+
+def test_fit_many_names_keyword_arguments_it_does_not_take():
+    # intervals / bootstrap are fit() options: a clear message, not a TypeError from build_problem
+    from jtls.fit.batch import solve_many
+    T = np.geomspace(0.1, 1.0, 8)
+    for f, kw in ((fit_many, {"intervals": "profile"}), (solve_many, {"bootstrap": 10})):
+        with pytest.raises(ValueError, match="unknown keyword argument"):
+            f("specific_heat", [(T, 2.0 * T)], **kw)

@@ -335,3 +335,21 @@ def test_cli_several_files_an_error_found_by_the_fit_spares_the_others(tmp_path,
     assert [json.loads(line)["meta"]["input"] for line in cap.out.splitlines()] == \
         [str(files[0].resolve()), str(files[2].resolve())]
     assert f"error: {files[1]}: dataset 'b': refused by the fit" in cap.err
+
+
+def test_out_folder_made_only_when_written(tmp_path, capsys):
+    # a run refused for a bad file leaves no --out folder behind; a good run makes it (nested)
+    good = _real("olson1993_stycast1266.csv")
+    new = tmp_path / "a" / "b"
+    rc = main(["fit", str(good), str(tmp_path / "missing.csv"), "--observable", "thermal_conductivity",
+               "--tmax", "1.0", "--out", str(new)])
+    assert rc == 2 and "missing.csv" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["fit", str(good), "--observable", "thermal_conductivity", "--out", str(f / "sub")]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+    rc = main(["fit", str(good), "--observable", "thermal_conductivity", "--tmax", "1.0", "--json",
+               "--out", str(new)])
+    assert rc in (0, 1) and sorted(p.name for p in new.iterdir()) == [
+        "olson1993_stycast1266_thermal_conductivity.json", "olson1993_stycast1266_thermal_conductivity.png"]

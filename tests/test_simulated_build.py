@@ -77,3 +77,15 @@ def test_build_deadline_leaves_batches_for_later(tmp_path):
         B.build(str(d), ratios=(0.1, 0.2), L=4, batches=1, batch_size=8, sweeps=2, progress=False)
     with pytest.raises(ValueError, match="strictly increasing"):
         B.build(str(d), ratios=(0.1, 0.3, 0.2, 0.4), L=4, batches=1, batch_size=8, sweeps=2, progress=False)
+
+
+@pytest.mark.parametrize("bad,named", [
+    (["--hours", "-1"], "'--hours' must be a number of hours > 0"),
+    (["--hours", "nan"], "'--hours' must be a number of hours > 0"),
+    (["--ratios", "abc"], "argument '--ratios': entry 1 ('abc') is not a number"),
+    (["--batch-size", "0"], "argument '--batch-size' must be an integer >= 1")])
+def test_library_build_options_named_in_errors(tmp_path, capsys, bad, named):
+    d = tmp_path / "lib"
+    assert main(["library", "build", str(d), "--batches", "1", *ARGS, *bad]) == 2
+    assert named in capsys.readouterr().err
+    assert not d.exists()          # refused before anything was made

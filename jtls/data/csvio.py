@@ -465,13 +465,13 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
     jt, jv = role["T"], role["value"]
     for i in range(len(T)):
         if not T[i] > 0:
-            raise src.err(lns[i], f"non-positive temperature {data[i, jt]!r}", jt, disp)
+            raise src.err(lns[i], f"non-positive temperature {float(data[i, jt])!r}", jt, disp)
         if sig is not None and not sig[i] > 0:
-            raise src.err(lns[i], f"non-positive uncertainty {sig[i]!r}", role["sigma"], disp)
+            raise src.err(lns[i], f"non-positive uncertainty {float(sig[i])!r}", role["sigma"], disp)
     seen = {}
     for i, t in enumerate(T):
         if t in seen:
-            raise src.err(lns[i], f"duplicate temperature {data[i, jt]!r} (also on line "
+            raise src.err(lns[i], f"duplicate temperature {float(data[i, jt])!r} (also on line "
                           f"{lns[seen[t]]})", jt, disp)
         seen[t] = i
 
@@ -506,7 +506,7 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
     if q in POSITIVE_QUANTITIES:
         for i in range(len(val)):
             if not val[i] > 0:
-                raise src.err(lns[i], f"non-positive value {val[i]!r} ({q} must be > 0)", jv, disp)
+                raise src.err(lns[i], f"non-positive value {float(val[i])!r} ({q} must be > 0)", jv, disp)
     un = pick("units", units, vunit if vunit is not None else
               ("1" if q in ("resonator_shift", "quality_factor", "resonator_loss") else ""))
     mat = pick("material", material, path.stem)

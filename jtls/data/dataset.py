@@ -136,17 +136,17 @@ class Dataset:
                 raise ValueError(f"Dataset{where}: {name}[{i}] is not finite")
         if np.any(T <= 0):
             i = int(np.flatnonzero(T <= 0)[0])
-            raise ValueError(f"Dataset{where}: T[{i}] = {T[i]!r} K is not positive")
+            raise ValueError(f"Dataset{where}: T[{i}] = {float(T[i])!r} K is not positive")
         if sig is not None and np.any(sig <= 0):
             i = int(np.flatnonzero(sig <= 0)[0])
-            raise ValueError(f"Dataset{where}: sigma[{i}] = {sig[i]!r} is not positive")
+            raise ValueError(f"Dataset{where}: sigma[{i}] = {float(sig[i])!r} is not positive")
         if self.quantity in POSITIVE_QUANTITIES and np.any(v <= 0):
             i = int(np.flatnonzero(v <= 0)[0])
-            raise ValueError(f"Dataset{where}: value[{i}] = {v[i]!r} is not positive "
+            raise ValueError(f"Dataset{where}: value[{i}] = {float(v[i])!r} is not positive "
                              f"(quantity {self.quantity!r} must be > 0)")
         u, c = np.unique(T, return_counts=True)
         if np.any(c > 1):
-            raise ValueError(f"Dataset{where}: duplicate temperature T = {u[c > 1][0]!r} K")
+            raise ValueError(f"Dataset{where}: duplicate temperature T = {float(u[c > 1][0])!r} K")
         s(self, "T", T); s(self, "value", v); s(self, "sigma", sig); s(self, "index", idx)
         s(self, "line", line); s(self, "extra", extra); s(self, "meta", dict(self.meta))
         s(self, "notes", tuple(self.notes))

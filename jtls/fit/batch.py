@@ -30,6 +30,7 @@ compiled call (e.g. to print progress of a long bootstrap).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
@@ -133,6 +134,11 @@ START_MODES = ("each", "first", "previous")
 PREVIOUS_OPTIONS = SolverOptions(lam0=1e-6)
 
 
+#: The keyword arguments of :func:`jtls.fit.engine.build_problem` that fit_many and solve_many pass on.
+_BUILD_OPTIONS = tuple(p for p in inspect.signature(build_problem).parameters
+                       if p not in ("model", "data"))
+
+
 def _solved_rows(model, datasets, method, options, start, progress, kw):
     """Solve every dataset in compiled calls of :data:`FIT_CHUNK` problems; yields
     ``(problem, SolverOut, x, r, J)`` per dataset (padding rows dropped), in order."""
@@ -140,9 +146,15 @@ def _solved_rows(model, datasets, method, options, start, progress, kw):
         raise ValueError(f"start must be one of {', '.join(map(repr, START_MODES))}, got {start!r}")
     if method not in SOLVERS:
         raise ValueError(f"method must be one of {sorted(SOLVERS)}, got {method!r}")
+    unknown = sorted(set(kw) - set(_BUILD_OPTIONS))
+    if unknown:
+        raise ValueError(f"unknown keyword argument(s) {', '.join(unknown)}: the batched fits take "
+                         f"{', '.join(_BUILD_OPTIONS)} (for profile intervals, a bootstrap or a posterior "
+                         "of one dataset use fit())")
     datasets = list(datasets)
     if not datasets:
         return
+
     def built(i, d, kw):
         try:
             return build_problem(model, d, **kw)

@@ -476,6 +476,10 @@ def _write_outputs(inp, res, doc, observable, progress, tag):
     """The --out files of one fit: the JSON document, the figure, with --posterior a corner plot."""
     args = inp.args
     json_path, png_path, corner_path = inp.outputs
+    try:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out {json_path.parent}: cannot create the directory ({exc.strerror})") from None
     json_path.write_text(json.dumps(doc, indent=1) + "\n")
     from .plot import plot_result
     with progress.step(f"{tag}writing {png_path.name}"):
@@ -589,12 +593,16 @@ def _check_outputs(args):
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out}: exists and is not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"--out {out}: cannot create the directory ({exc.strerror})") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise ValueError(f"--out {out}: the directory is not writable")
+    # a missing folder is made when the first file is written (a refused run leaves nothing
+    # behind): its nearest existing parent must be a writable folder
+    base = out
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise ValueError(f"--out {out}: cannot create the directory ({base} is not a directory)")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out}: the directory is not writable" if base == out else
+                         f"--out {out}: cannot create the directory ({base} is not writable)")
     stem = _out_stem(args)
     paths = (out / f"{stem}.json", out / f"{stem}.png", out / f"{stem}_corner.png")
     existing = [str(p) for p in paths[:2 + bool(args.posterior)] if p.exists()]
