@@ -17,6 +17,9 @@ average printed):
   * ``--files`` noise draws of the same curve in as many CSV files: one
     ``jtls fit F1 ... FN --json`` process (empty cache, then cache filled) against
     one scipy script process fitting the same files in turn;
+  * with ``--prefetch-ab K``: K cold first fits each (fresh processes, no
+    persistent cache) with and without the background compilation of the
+    verdict's held-solve program (``jtls.fit.engine.PREFETCH``), alternating;
   * first fits (compilation, no persistent cache) at ``--lengths`` points in one
     fresh process, in order: a length in a bucket already compiled shows
     what padding saves (compiled programs counted with their cache sizes).
@@ -129,6 +132,25 @@ def first_fits(lengths):
     print(json.dumps(out))
 
 
+def first_fit_prefetch(flag):
+    """One cold first fit (no persistent cache) with the held-solve program compiled in a
+    background thread (flag 1) or not (0); printed as JSON."""
+    import resource
+    import jtls
+    from jtls.fit import Model, fit
+    from jtls.fit import engine
+    engine.PREFETCH = bool(int(flag))
+    T = np.geomspace(0.05, 10.0, 40)
+    y = np.asarray(jtls.velocity_shift(T, TRUE["C"], TRUE["mu"], TRUE["A"], OMEGA, T_REF)) + TRUE["offset"]
+    y = y + NOISE * np.random.default_rng(0).normal(size=T.size)
+    t0 = time.perf_counter()
+    res = fit(Model("velocity", omega=OMEGA, T_ref=T_REF), (T, y))
+    t = time.perf_counter() - t0
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"prefetch": engine.PREFETCH, "first_fit": t, "cpu": ru.ru_utime + ru.ru_stime,
+                      "status": res.status}))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
@@ -136,7 +158,14 @@ def main(argv=None):
     ap.add_argument("--files", type=int, default=20, help="files of the several-file comparison (0: skip)")
     ap.add_argument("--phases", metavar="CSV", help=argparse.SUPPRESS)
     ap.add_argument("--first-fits", metavar="N,N", help=argparse.SUPPRESS)
+    ap.add_argument("--prefetch-ab", type=int, default=0, metavar="K",
+                    help="also K cold first fits each with and without the background compilation of "
+                         "the verdict's held solve, alternating (0: skip)")
+    ap.add_argument("--first-fit-prefetch", metavar="0|1", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.first_fit_prefetch is not None:
+        first_fit_prefetch(args.first_fit_prefetch)
+        return 0
     if args.phases:
         phases(args.phases)
         return 0
@@ -211,6 +240,13 @@ def main(argv=None):
     ff = _measured([py, os.path.abspath(__file__), "--first-fits", args.lengths], env_nc)
     firsts = json.loads(ff[3].strip().splitlines()[-1])
     print(f"[progress] first fits {firsts}", flush=True)
+    ab = []
+    for _ in range(args.prefetch_ab):
+        for flag in ("0", "1"):
+            r = _measured([py, os.path.abspath(__file__), "--first-fit-prefetch", flag], env_nc)
+            ab.append(json.loads(r[3].strip().splitlines()[-1]))
+    if ab:
+        print(f"[progress] prefetch A/B {ab}", flush=True)
     load1 = os.getloadavg()
 
     med = lambda rows, k: float(np.median([r[k] for r in rows]))  # noqa: E731
@@ -249,6 +285,16 @@ def main(argv=None):
     for k, v in phase.items():
         print(f"| {k} | {v:.3f} |")
     print(f"| whole process (wall) | {ph[0]:.2f} |")
+    if ab:
+        print()
+        print("| cold first fit (fresh process, no persistent cache) | first fit s (each run) | process CPU s |")
+        print("|---|---|---|")
+        for flag in (False, True):
+            rows = [r for r in ab if r["prefetch"] == flag]
+            how = "in a background thread" if flag else "after the solve"
+            walls = ", ".join(f"{r['first_fit']:.2f}" for r in rows)
+            cpus = ", ".join(f"{r['cpu']:.1f}" for r in rows)
+            print(f"| held-solve program compiled {how} | {walls} | {cpus} |")
     print()
     print("| first fit in a fresh process (no persistent cache), in order | first s | warm s | new compiled solve programs | status |")
     print("|---|---|---|---|---|")
