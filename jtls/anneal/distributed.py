@@ -31,6 +31,7 @@ others.  The finished calls are in the checkpoint: rerun all processes with
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import threading
 
@@ -74,7 +75,12 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
     if not (np.isfinite(timeout) and timeout > 0):
         raise ValueError(f"--timeout must be a positive number of seconds, got {timeout!r}")
     if coordinator is not None:
-        parse_coordinator(coordinator)
+        host, port = parse_coordinator(coordinator)
+        try:                                   # a misspelt host: say so now, not after --timeout
+            socket.getaddrinfo(host.strip("[]"), port)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise ValueError(f"--coordinator {coordinator}: cannot resolve the host {host!r} "
+                             f"({exc.strerror if isinstance(exc, OSError) else exc})") from None
     if num_processes is not None and (int(num_processes) != num_processes or num_processes < 1):
         raise ValueError(f"--num-processes must be an integer >= 1, got {num_processes!r}")
     if process_id is not None and (int(process_id) != process_id or process_id < 0 or
