@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 
 from .params import KIND_FREE, KIND_LOWER, KIND_UPPER
-from .objective import Arrays, Spec, chi2_u, pad_arrays, real_rows, residual_x
+from .objective import Arrays, Spec, bucket_size, chi2_u, pad_arrays, real_rows, residual_x
 from .solvers import SolverOptions, levenberg_marquardt
 from .kernel import SingleKernel, spec_single_kernel
 from ..observables import _common as _observables_common
@@ -226,12 +226,12 @@ def prefetch_held(spec: Spec, arrays: Arrays, opts: SolverOptions = OPTIONS) -> 
     jitted program's own cache; :func:`solve_held` waits for the thread before it calls the
     program.  Returns whether a thread was started (once per program and process)."""
     n = spec.n_free
-    padded = pad_arrays(arrays)
-    lengths = tuple(t.T.shape[0] for t in padded.terms)
+    lengths = tuple(bucket_size(t.T.shape[0]) for t in arrays.terms)     # as pad_arrays pads
     key = ("held", spec, lengths, opts, False, ())
     if n == 0 or key in _prefetched or key in _prefetching:
         return False
     _prefetched.add(key)
+    padded = pad_arrays(arrays, lengths)
     small = max(lengths, default=0) <= _observables_common.CHUNK and spec_single_kernel(spec)
     rows = np.zeros((CHUNK, n))
     args = (spec, rows, rows, np.zeros(CHUNK), padded, opts, np.zeros(CHUNK), rows[0], False, ())
