@@ -7,10 +7,10 @@ import jtls  # noqa: F401  enables x64
 
 assert jax.config.jax_enable_x64, "jtls must enable float64 on import"
 
-# In-process `jtls fit` calls would switch on JAX's persistent compilation cache and the store
-# of exported programs (jtls._exported) in ~/.cache for the rest of the session; tests that
-# exercise them set JTLS_JAX_CACHE to a folder of their own.
-os.environ["JTLS_JAX_CACHE"] = "off"
+# In-process `jtls fit` calls switch on JAX's persistent compilation cache for the rest of the
+# session (as they always did); the store of exported programs (jtls._exported) stays off in the
+# test processes and their children: tests that exercise it turn it on in a folder of their own.
+os.environ["JTLS_EXPORTED"] = "off"
 
 
 def shared_data_dir():

@@ -49,7 +49,7 @@ print(json.dumps({"status": r.status, "values": r.values, "stderr": r.stderr, "c
 
 
 def _child(store):
-    env = dict(os.environ, STORE_DIR=str(store), JAX_PLATFORMS="cpu")
+    env = dict(os.environ, STORE_DIR=str(store), JAX_PLATFORMS="cpu", JTLS_EXPORTED="on")
     p = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True,
                        timeout=300, cwd=ROOT)
     assert p.returncode == 0, p.stderr[-3000:]
@@ -154,7 +154,7 @@ def test_cli_switch(tmp_path, monkeypatch):
     try:
         monkeypatch.setenv("JTLS_EXPORTED", "off")
         assert enable_exported(str(tmp_path)) is None and _exported.directory() is None
-        monkeypatch.delenv("JTLS_EXPORTED")
+        monkeypatch.delenv("JTLS_EXPORTED")           # unset: on
         assert enable_exported(str(tmp_path)) == str(tmp_path / "exported") == _exported.directory()
     finally:
         _exported.disable()

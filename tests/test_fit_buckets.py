@@ -15,7 +15,7 @@ import pytest
 import jax
 import jax.numpy as jnp
 
-from jtls.fit import compare, fit, register_observable
+from jtls.fit import build_problem, compare, fit, register_observable
 from jtls.fit import constrained, kernel, objective
 from jtls.fit.batch import bootstrap, resample_weights
 from jtls.fit.engine import GUESS_POINTS, guess_points
@@ -156,9 +156,10 @@ def test_prefetched_held_program_is_the_one_the_verdict_runs(monkeypatch):
     monkeypatch.setattr(engine, "PREFETCH", True)
     c0, p0 = constrained._solve_program.cache_size(), len(constrained._prefetched)
     res = fit(model, (T, y))
+    res_spec = build_problem(model, (T, y)).spec
     assert len(constrained._prefetched) - p0 == 1     # one program compiled ahead ...
     assert constrained._solve_program.cache_size() - c0 == 1    # ... and it is the one the verdict ran
-    assert not constrained._prefetching             # the thread was waited for
+    assert not any(k[1] == res_spec for k in constrained._prefetching)   # its thread was waited for
     monkeypatch.setattr(engine, "PREFETCH", False)
     res2 = fit(model, (T, y))
     assert res.status == res2.status == "ok"

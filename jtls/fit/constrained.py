@@ -230,6 +230,8 @@ def prefetch_held(spec: Spec, arrays: Arrays, opts: SolverOptions = OPTIONS) -> 
     key = ("held", spec, lengths, opts, False, ())
     if n == 0 or key in _prefetched or key in _prefetching:
         return False
+    for k in [k for k, t in _prefetching.items() if not t.is_alive()]:
+        del _prefetching[k]             # finished, for a fit whose verdict did not need it
     _prefetched.add(key)
     padded = pad_arrays(arrays, lengths)
     small = max(lengths, default=0) <= _observables_common.CHUNK and spec_single_kernel(spec)
