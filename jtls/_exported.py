@@ -50,7 +50,7 @@ FORMAT = 1
 _MAGIC = b"jtls-exported"
 
 _state = {"dir": None, "digest": None}
-_memo: dict = {}          # (name, statics, signature) -> callable, or None where not storable
+_memo: dict = {}          # (name, statics + extra, signature) -> callable of the leaves, or None
 
 
 class Unstable(Exception):
@@ -142,8 +142,8 @@ def stable_text(obj) -> str:
     raise Unstable(f"object of type {type(obj).__name__}")
 
 
-def _signature(args) -> tuple:
-    leaves, tree = jax.tree.flatten(args)
+def _signature(tree, leaves) -> tuple:
+    """(pytree structure, per leaf (shape, dtype, weak type)) of the dynamic arguments."""
     return (tree, tuple((tuple(np.shape(a)), str(jax.dtypes.result_type(a)), bool(getattr(a, "weak_type", False)))
                         for a in leaves))
 
@@ -187,13 +187,12 @@ def _write(path: Path, payload: bytes) -> None:
         raise
 
 
-def _load_or_export(name, program, static_argnums, args, compiler_options, extra, fun):
-    """A callable of the dynamic arguments running the stored program (None: not storable)."""
-    statics = tuple(args[i] for i in static_argnums) + tuple(extra)
-    dyn = tuple(a for i, a in enumerate(args) if i not in static_argnums)
+def _load_or_export(name, program, static_argnums, args, statics, tree, leaves, sig, compiler_options, fun):
+    """A callable of the dynamic arguments' leaves running the stored program (None: not
+    storable).  ``statics`` are the static arguments and the ``extra`` objects of :func:`call`."""
     try:
-        key = _key(name, statics, _signature(dyn))
-    except Exception:  # noqa: BLE001 -- Unstable, or an argument without shape and dtype
+        key = _key(name, statics, sig)
+    except Exception:  # noqa: BLE001 -- Unstable, or an object with no written-out form
         return None
     from jax import export
     path = Path(_state["dir"]) / f"{name}-{key[:40]}.jtlsx"
@@ -207,8 +206,6 @@ def _load_or_export(name, program, static_argnums, args, compiler_options, extra
     if exp is None:
         # exported as a function of the flat list of array leaves (pytree containers of the
         # arguments, e.g. NamedTuples, then need no serialisation support)
-        leaves, tree = jax.tree.flatten(dyn)
-
         def flat(*xs):
             it = iter(jax.tree.unflatten(tree, xs))
             return (fun or program)(*[a if i in static_argnums else next(it) for i, a in enumerate(args)])
@@ -223,8 +220,7 @@ def _load_or_export(name, program, static_argnums, args, compiler_options, extra
         except OSError:
             pass                        # an unwritable store must not stop a fit
     kw = {"compiler_options": compiler_options} if compiler_options else {}
-    run = jax.jit(exp.call, **kw)
-    return lambda *d: run(*jax.tree.leaves(d))
+    return jax.jit(exp.call, **kw)
 
 
 def call(name: str, program, static_argnums: tuple, args: tuple, compiler_options=None, extra=(), fun=None):
@@ -239,21 +235,23 @@ def call(name: str, program, static_argnums: tuple, args: tuple, compiler_option
     for this process and ``program(*args)`` runs instead (raising what it raises)."""
     if _state["dir"] is None:
         return program(*args)
-    statics = tuple(args[i] for i in static_argnums)
-    dyn = tuple(a for i, a in enumerate(args) if i not in static_argnums)
-    if any(isinstance(a, jax.core.Tracer) for a in jax.tree.leaves(dyn)):
+    statics = tuple(args[i] for i in static_argnums) + tuple(extra)
+    leaves, tree = jax.tree.flatten(tuple(a for i, a in enumerate(args) if i not in static_argnums))
+    if any(isinstance(a, jax.core.Tracer) for a in leaves):
         return program(*args)           # called inside another trace: part of that program
     try:
-        memo_key = (name, statics, tuple(extra), _signature(dyn))
+        sig = _signature(tree, leaves)
+        memo_key = (name, statics, sig)
         if memo_key not in _memo:
-            _memo[memo_key] = _load_or_export(name, program, static_argnums, args, compiler_options, extra, fun)
+            _memo[memo_key] = _load_or_export(name, program, static_argnums, args, statics, tree, leaves, sig,
+                                              compiler_options, fun)
         fn = _memo[memo_key]
     except Exception:  # noqa: BLE001 -- unhashable static argument, argument without a dtype
         fn = None
     if fn is None:
         return program(*args)
     try:
-        return fn(*dyn)
+        return fn(*leaves)
     except Exception:  # noqa: BLE001 -- e.g. a compilation the stored program cannot get
         _memo[memo_key] = None
         return program(*args)

@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 import pytest
+import jax
 import jax.numpy as jnp
 
 from jtls import _exported
@@ -115,13 +116,16 @@ def test_stable_text_refuses_what_differs_between_processes():
 
 
 def test_key_follows_sources_arguments_and_statics(monkeypatch):
-    sig = _exported._signature((np.zeros(5),))
+    def signature(*args):
+        leaves, tree = jax.tree.flatten(args)
+        return _exported._signature(tree, leaves)
+    sig = signature(np.zeros(5))
     k = _exported._key("p", ("a", 1.0), sig)
     assert k == _exported._key("p", ("a", 1.0), sig)
     assert k != _exported._key("q", ("a", 1.0), sig)
     assert k != _exported._key("p", ("a", 2.0), sig)
-    assert k != _exported._key("p", ("a", 1.0), _exported._signature((np.zeros(6),)))
-    assert k != _exported._key("p", ("a", 1.0), _exported._signature((np.zeros(5, np.float32),)))
+    assert k != _exported._key("p", ("a", 1.0), signature(np.zeros(6)))
+    assert k != _exported._key("p", ("a", 1.0), signature(np.zeros(5, np.float32)))
     monkeypatch.setitem(_exported._state, "digest", "0" * 64)    # another version of the sources
     assert k != _exported._key("p", ("a", 1.0), sig)
 

@@ -83,6 +83,7 @@ def test_build_deadline_leaves_batches_for_later(tmp_path):
     (["--hours", "-1"], "'--hours' must be a number of hours > 0"),
     (["--hours", "nan"], "'--hours' must be a number of hours > 0"),
     (["--ratios", "abc"], "argument '--ratios': entry 1 ('abc') is not a number"),
+    (["--ratios", "0.1,0.2"], "argument '--ratios' needs at least 4 values"),
     (["--batch-size", "0"], "argument '--batch-size' must be an integer >= 1")])
 def test_library_build_options_named_in_errors(tmp_path, capsys, bad, named):
     d = tmp_path / "lib"

@@ -403,9 +403,6 @@ def bootstrap_problem(key, problem: Problem, result: FitResult, n: int = 1000, *
         raise ValueError(f"bootstrap: the fit's status is {result.status!r}, not 'ok' ({result.message}); "
                          "resamples of a fit that does not determine its parameters give no intervals")
     x = np.array([result.values[k] for k in free])
-    if not np.isfinite(x).all():
-        raise ValueError(f"bootstrap: the fit's values are not finite ({dict(zip(free, x))}); "
-                         f"its status is {result.status!r}")
     # refits start at the optimum; a value on a bound (mu = 0 on its physical bound) just inside
     u_start = np.asarray(problem.spec.transform().to_internal_inside(x), float)
     opts = options or BOOTSTRAP_OPTIONS

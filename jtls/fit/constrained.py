@@ -157,6 +157,13 @@ def internal(spec: Spec, j: int, x: float) -> float:
 CHUNK = 8
 
 
+def _program(spec: Spec, lengths: tuple, opts: SolverOptions, vmapped: bool, skip: tuple) -> tuple:
+    """(key of :data:`_solve_program`'s compiled variant for this problem structure, whether the
+    one-kernel build is allowed): the one rule of :func:`solve_held` and :func:`prefetch_held`."""
+    small = max(lengths, default=0) <= _observables_common.CHUNK and spec_single_kernel(spec)
+    return ("held", spec, lengths, opts, bool(vmapped), skip), small
+
+
 def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPTIONS,
                follow=None, vmapped: bool = False, skip: tuple = ()) -> Constrained:
     """Solve a batch of problems (b, n_free) starting at ``u0s`` with the
@@ -194,8 +201,7 @@ def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPT
     skip = tuple(sorted(int(j) for j in skip))
     if skip and np.any(masks[:, list(skip)] != 0):
         raise ValueError(f"solve_held: positions {skip} in 'skip' must be held (mask 0) in every row")
-    key = ("held", spec, lengths, opts, bool(vmapped), skip)
-    small = max(lengths, default=0) <= _observables_common.CHUNK and spec_single_kernel(spec)
+    key, small = _program(spec, lengths, opts, vmapped, skip)
     _await_prefetch(key)
     parts, prev = [], u0s[0]
     for i in range(0, u0s.shape[0], chunk):
@@ -227,14 +233,13 @@ def prefetch_held(spec: Spec, arrays: Arrays, opts: SolverOptions = OPTIONS) -> 
     program.  Returns whether a thread was started (once per program and process)."""
     n = spec.n_free
     lengths = tuple(bucket_size(t.T.shape[0]) for t in arrays.terms)     # as pad_arrays pads
-    key = ("held", spec, lengths, opts, False, ())
+    key, small = _program(spec, lengths, opts, False, ())
     if n == 0 or key in _prefetched or key in _prefetching:
         return False
     for k in [k for k, t in _prefetching.items() if not t.is_alive()]:
         del _prefetching[k]             # finished, for a fit whose verdict did not need it
     _prefetched.add(key)
     padded = pad_arrays(arrays, lengths)
-    small = max(lengths, default=0) <= _observables_common.CHUNK and spec_single_kernel(spec)
     rows = np.zeros((CHUNK, n))
     args = (spec, rows, rows, np.zeros(CHUNK), padded, opts, np.zeros(CHUNK), rows[0], False, ())
 

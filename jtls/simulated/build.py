@@ -66,14 +66,14 @@ def point_config(ratio: float, point: int, batch: int, *, L: int, batch_size: in
                      seed=batch_seed(seed, point, batch), chunk=int(chunk))
 
 
-def _check_ratios(ratios):
+def _check_ratios(ratios, name="ratios"):
     r = np.asarray(ratios, dtype=float)
     if r.ndim != 1 or r.size < 4:
-        raise ValueError("argument 'ratios' needs at least 4 values of J0/h0 (a cubic interpolation)")
+        raise ValueError(f"argument {name!r} needs at least 4 values of J0/h0 (a cubic interpolation)")
     if not np.all(np.isfinite(r)) or np.any(r <= 0):
-        raise ValueError("argument 'ratios': every J0/h0 must be finite and > 0")
+        raise ValueError(f"argument {name!r}: every J0/h0 must be finite and > 0")
     if np.any(np.diff(r) <= 0):
-        raise ValueError("argument 'ratios' must be strictly increasing")
+        raise ValueError(f"argument {name!r} must be strictly increasing")
     return tuple(float(x) for x in r)
 
 
@@ -111,7 +111,7 @@ def check_arguments(ratios, L, batches, batch_size, sweeps, names=None) -> tuple
     (named as in ``names``, e.g. the command-line flags; default: the argument names).  Needs no
     JAX, so a command can check before it joins other processes."""
     names = names or {}
-    ratios = _check_ratios(ratios)
+    ratios = _check_ratios(ratios, names.get("ratios", "ratios"))
     for name, v in (("L", L), ("batches", batches), ("batch_size", batch_size), ("sweeps", sweeps)):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or int(v) != v or v < 1:
             raise ValueError(f"argument {names.get(name, name)!r} must be an integer >= 1, got {v!r}")
