@@ -9,6 +9,7 @@ length in the same bucket compiles nothing new (counted with the jitted
 programs' cache sizes, not with time).
 """
 import math
+import os
 
 import numpy as np
 import pytest
@@ -164,3 +165,26 @@ def test_prefetched_held_program_is_the_one_the_verdict_runs(monkeypatch):
     res2 = fit(model, (T, y))
     assert res.status == res2.status == "ok"
     assert res.values == res2.values and res.stderr == res2.stderr
+
+
+@pytest.mark.parametrize("case", ["nan", "no_dof"])
+def test_a_fit_that_ends_before_its_held_solve_exits_cleanly(case, tmp_path):
+    """A verdict that stops early (status nan: kappa ~ 1/B with B fixed at 0; no_dof) leaves the
+    held-solve prefetch unused; the process must still exit with its own status, not abort while
+    the background thread compiles (it did: SIGABRT, exit 134)."""
+    import subprocess
+    import sys
+    code = ("import numpy as np, jtls, sys\n"
+            "from jtls.fit import Model, fit, engine\n"
+            "assert engine.PREFETCH\n"
+            "T = np.geomspace(0.1, 1.0, 12)\n"
+            "y = np.asarray(jtls.thermal_conductivity(T, 4e-3, 0.1))\n"
+            + ("r = fit(Model('thermal_conductivity'), (T, y), fix={'B': 0.0})\n" if case == "nan" else
+               "r = fit(Model('thermal_conductivity'), (T[:2], y[:2]))\n")
+            + "print(r.status)\nsys.exit(7)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_COMPILATION_CACHE")}
+    env["JTLS_JAX_CACHE"] = "off"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                       timeout=300)
+    assert p.returncode == 7 and p.stdout.split() == [case], (p.returncode, p.stdout, p.stderr[-2000:])
+    assert "terminate" not in p.stderr and "FATAL" not in p.stderr, p.stderr[-2000:]

@@ -13,7 +13,7 @@ import pytest
 
 import jtls
 from jtls.fit import Model, build_problem, fit
-from jtls.fit.inference import boundary_p_value, runs_test
+from jtls.fit.inference import boundary_p_value, flat_chi2, runs_test
 
 T40 = np.geomspace(0.05, 3.0, 40)
 OMEGA = jtls.units.paper_frequency(90e3)
@@ -155,6 +155,37 @@ def test_near_degenerate_pair_warns():
     assert "traded against" in res.message
 
 
+@pytest.mark.parametrize("noise", [0.0, 0.05])
+def test_flat_data_as_specific_heat_leave_mu_unidentified(noise):
+    """C_v ~ T^(1+mu): mu = 0 is the model's flattest curve.  Data with no temperature dependence
+    (a constant, or noise around one) sit on mu = 0 only because mu cannot go lower: mu is not
+    determined, never "ok, mu < 0.05"."""
+    T = np.geomspace(0.1, 1.0, 12)
+    y = 1.0 + noise * np.random.default_rng(1).normal(size=T.size)
+    res = fit(Model("specific_heat"), (T, y))
+    assert res.status == "unidentified" and res.unidentified == ["mu"], res.report()
+    assert "no temperature dependence" in res.message and not res.ok
+    assert flat_chi2(build_problem(Model("specific_heat"), (T, y))) < res.chi2
+
+
+def test_data_steeper_than_any_physical_mu_warn_but_mu_on_its_bound_is_a_result():
+    """kappa ~ T^(2 - mu): data rising as T^2.5 ask for mu = -0.5.  mu stays on its physical bound
+    (a result, status ok), the score test beyond the bound rejects and the report says lack of fit;
+    data from mu = 0 itself do not (beyond p well above 0.01)."""
+    T = np.geomspace(0.08, 1.0, 16)
+    rng = np.random.default_rng(4)
+    steep = 4e-3 ** -1 * T ** 2.5 * np.exp(0.03 * rng.normal(size=T.size))
+    res = fit(Model("thermal_conductivity"), (T, steep))
+    assert res.ok and res.at_bound == ["mu"], res.report()
+    assert res.tests["mu_zero"]["beyond_p_value"] < 1e-3
+    assert any("lack of fit" in w and "pull mu below its physical bound" in w for w in res.warnings)
+    assert "beyond it (score test)" in res.report()
+    stm = np.asarray(jtls.thermal_conductivity(T, 4e-3, 0.0)) * np.exp(0.03 * rng.normal(size=T.size))
+    res0 = fit(Model("thermal_conductivity"), (T, stm))
+    assert res0.ok and not any("pull mu" in w for w in res0.warnings), res0.report()
+    assert res0.tests["mu_zero"].get("beyond_p_value", 1.0) > 0.01
+
+
 def test_lack_of_fit_flagged():
     """Systematic residuals (the wrong model shape) are flagged; a good fit is not."""
     rng = np.random.default_rng(2)
@@ -164,6 +195,54 @@ def test_lack_of_fit_flagged():
     assert bad.tests["lack_of_fit"]["chi2_p_value"] < 0.01
     good = fit(MODEL, (T40, _velocity(0.1) + SIG * rng.normal(size=40), sig))
     assert not any("lack of fit" in w for w in good.warnings), good.report()
+
+
+def test_sigma_far_too_small_never_give_absurd_errors():
+    """sigma = 1e-6 of the value on data with 3 % scatter: reduced chi^2 ~ 1e9.  Errors taken
+    from those sigma as they are would be ~1e-4 of the real ones; they are scaled by the scatter
+    instead, and then agree with the fit that ignores the sigma (constant relative errors, the
+    same weighting to first order in the 3 % scatter: 5 % covers the second-order terms)."""
+    T = np.geomspace(0.08, 1.0, 16)
+    y = np.asarray(jtls.thermal_conductivity(T, 4e-3, 0.1)) * np.exp(0.03 * np.random.default_rng(6).normal(size=16))
+    tiny = fit(Model("thermal_conductivity"), (T, y, 1e-6 * y), intervals="profile")
+    free = fit(Model("thermal_conductivity"), (T, y), intervals="profile")
+    assert tiny.ok and tiny.sigma_scaled and tiny.absolute_sigma, tiny.report()
+    assert any("sigma are too small" in w for w in tiny.warnings)
+    assert "the given sigma are too small for the scatter" in tiny.report()
+    for k in ("B", "mu"):
+        assert tiny.stderr[k] == pytest.approx(free.stderr[k], rel=0.05), k
+        for end in ("low", "high", "low95", "high95"):
+            assert tiny.intervals[k][end] == pytest.approx(free.intervals[k][end], rel=0.05), (k, end)
+    assert tiny.summary_dict()["sigma_scaled"] is True
+    # the right sigma: taken as they come
+    right = fit(Model("thermal_conductivity"), (T, y, 0.03 * y))
+    assert right.ok and not right.sigma_scaled and "from the given sigma" in right.report()
+
+
+def test_a_wild_point_is_named_and_gaussian_scatter_never_is():
+    """One value 1000x off among 24 (3 % scatter) biases the fit silently unless named: the
+    warning gives its temperature.  Gaussian scatter alone reaches 10 robust standard deviations
+    with probability ~1e-23 per point, so no seed may warn."""
+    T = np.geomspace(0.05, 1.0, 24)
+    for seed in range(8):
+        y = np.asarray(jtls.thermal_conductivity(T, 4e-3, 0.1)) * np.exp(0.03 * np.random.default_rng(seed).normal(size=24))
+        clean = fit(Model("thermal_conductivity"), (T, y))
+        assert not any("outlier" in w for w in clean.warnings), (seed, clean.warnings)
+        if seed == 0:
+            y[10] *= 1000
+            bad = fit(Model("thermal_conductivity"), (T, y))
+            hits = [w for w in bad.warnings if w.startswith("possible outlier")]
+            assert len(hits) == 1 and f"T = {T[10]:.4g} K" in hits[0], bad.warnings
+
+
+def test_exact_model_data_get_no_runs_test_verdict():
+    """Residuals at rounding level have no systematic sign pattern to speak of: data computed
+    from the model itself (mu = 0.3) get the rounding warning, never a lack-of-fit one."""
+    T = np.geomspace(0.06, 0.9, 24)
+    res = fit(MODEL, (T, np.asarray(jtls.velocity_shift(T, 3.2e-4, 0.3, A_SILICA, OMEGA))))
+    assert res.ok and res["mu"] == pytest.approx(0.3, rel=1e-9), res.report()
+    assert any("rounding precision" in w for w in res.warnings)
+    assert not any("lack of fit" in w for w in res.warnings), res.warnings
 
 
 def test_runs_test_and_boundary_p_value_against_definitions():
@@ -218,6 +297,12 @@ def test_stm_truth_over_200_draws_size_of_mu_zero_test_and_upper_limits():
     assert covers0 >= 0.95 - _binom_tol(0.95, n), covers0
     rej = np.mean([r.tests["mu_zero"]["p_value"] < 0.05 for r in res])
     assert abs(rej - 0.05) <= _binom_tol(0.05, n), rej
+    # the score test beyond the bound (mu < 0) has its size too: mu on the bound in half the
+    # draws, the outward score significant at 5 % in a tenth of those
+    beyond = [r.tests["mu_zero"].get("beyond_p_value", 1.0) for r in res]
+    assert all(("beyond_p_value" in r.tests["mu_zero"]) == ("mu" in r.at_bound) for r in res)
+    rej_beyond = np.mean(np.array(beyond) < 0.05)
+    assert abs(rej_beyond - 0.05) <= _binom_tol(0.05, n), rej_beyond
     for r in res:
         if "mu" in r.at_bound:
             assert r["mu"] == 0.0 and r.intervals["mu"]["low"] == 0.0 and r.intervals["mu"]["high"] > 0

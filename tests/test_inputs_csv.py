@@ -109,3 +109,16 @@ def test_spreadsheet_and_binary_files_are_named(tmp_path):
     binary = _write(tmp_path, "probe.bin", raw=b"T,value\n0.1,\x00\xff\x13\n")
     with pytest.raises(ValueError, match=r"probe\.bin, line 2, column 5 \(byte\): NUL byte"):
         D.read_csv(binary)
+
+
+def test_values_beyond_double_range_name_line_and_column(tmp_path):
+    """1e400 is inf and 1e-400 is 0 once read as a double: either would reach the fit as a
+    non-finite or zero value far from its file line; the reader names the cell."""
+    p = _write(tmp_path, "big.csv", "T,value\n0.1,2\n0.2,1e400\n0.3,4\n")
+    with pytest.raises(ValueError, match=r"big\.csv, line 3, column 2 \('value'\): value '1e400' overflows"):
+        D.read_csv(p)
+    p = _write(tmp_path, "small.csv", "T,value\n0.1,2\n0.2,3\n0.3,1.5e-400\n")
+    with pytest.raises(ValueError, match=r"small\.csv, line 4, column 2 \('value'\): value '1.5e-400' underflows"):
+        D.read_csv(p)
+    ok = D.read_csv(_write(tmp_path, "fine.csv", "T,value\n0.1,0.0e5\n0.2,1e-320\n0.3,1e300\n"))
+    assert list(ok.value) == [0.0, 1e-320, 1e300]

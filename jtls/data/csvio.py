@@ -1,6 +1,8 @@
 """CSV reading and the annotated writer (formats described in :mod:`jtls.data`)."""
 from __future__ import annotations
 
+import math
+
 import csv
 import os
 import re
@@ -178,7 +180,13 @@ def _to_float(cell, decimal, src, line, col, header):
                       f"decimal=',' (or leave decimal unset to detect it)", col, header)
     if not _NUM.match(c):
         raise src.err(line, f"non-numeric cell {cell.strip()!r}", col, header)
-    return float(c)
+    v = float(c)
+    if not math.isfinite(v):
+        raise src.err(line, f"value {cell.strip()!r} overflows a double (largest about 1.8e308)", col, header)
+    if v == 0.0 and any(d in "123456789" for d in c.lower().split("e")[0]):
+        raise src.err(line, f"value {cell.strip()!r} underflows to 0 in a double (smallest about 5e-324); "
+                      "rescale the column", col, header)
+    return v
 
 
 def _detect_delimiter(sample_lines):

@@ -22,7 +22,7 @@ to stdout.  ``--json`` prints, and ``--out DIR`` writes (as
      "parameters": {NAME: {"value", "stderr", "at_bound", "fixed"[, "low", "high",
                     "low95", "high95"]}},
      "chi2", "reduced_chi2", "dof", "status", "message", "warnings", "absolute_sigma",
-     "tests": {"mu_zero": {"statistic", "p_value", ...}, "lack_of_fit": {...}},
+     "sigma_scaled", "tests": {"mu_zero": {"statistic", "p_value", ...}, "lack_of_fit": {...}},
      ["posterior": {NAME: {"mean", "sd", "q025", "q16", "q50", "q84", "q975",
                    "r_hat", "ess"}}, "posterior_info"], ["bootstrap": {...}],
      "result": {... the complete FitResult: FitResult.from_dict(doc["result"])}}
@@ -289,7 +289,12 @@ def _settings(args) -> SimpleNamespace:
     channels and the model's settings (a model is built, so unknown names are refused here)."""
     from .model import SCATTERING_CHANNELS, Model
     from .params import parse_assignment
-    fixed = dict(parse_assignment(f) for f in args.fix)
+    pairs = [parse_assignment(f) for f in args.fix]
+    fixed = dict(pairs)
+    twice = sorted({k for k, _ in pairs if sum(k == q for q, _ in pairs) > 1})
+    if twice:
+        raise ValueError(f"--fix gives {', '.join(twice)} more than once ("
+                         + "; ".join(f for f in args.fix if parse_assignment(f)[0] in twice) + "); give each once")
     free = [n for group in args.free for n in group]
     _check_numbers(args)
     channels = _scattering(args)

@@ -15,6 +15,7 @@ within 1e-304 of the scale).
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import math
 import threading
@@ -258,6 +259,15 @@ def _await_prefetch(key) -> None:
     t = _prefetching.pop(key, None)
     if t is not None:
         t.join()
+
+
+@atexit.register
+def _finish_prefetches() -> None:
+    """Wait, at interpreter exit, for compilations still running in prefetch threads (a fit whose
+    verdict ended before its held solve, e.g. status "nan"): the runtime must not be torn down
+    under a compiling thread (that aborted the process and lost its exit status)."""
+    for key in list(_prefetching):
+        _await_prefetch(key)
 
 
 def carried(spec: Spec, prev, own, free=None):

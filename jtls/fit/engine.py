@@ -438,13 +438,12 @@ def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = Non
     spec = problem.spec
     params = problem.params
     n_points = int(sum(p.T.size for p in problem.points))
-    absolute = all(k == "sigma" for k in problem.kinds)
     inf = infer(problem, np.asarray(out.u, float), np.asarray(x, float), np.asarray(r, float),
                 np.asarray(J, float), STATUS[int(out.status)], intervals=intervals, scan=scan,
                 held_starts=held_starts)
     fparams = [params[i] for i in spec.free]
     values = {p.name: float(p.value) for p in params}
-    stderr = {p.name: 0.0 for p in params}
+    stderr = {p.name: math.nan for p in params}       # fixed ones: no error (not a zero one)
     for p, xv, se in zip(fparams, inf["values"], inf["stderr"]):
         values[p.name] = float(xv)
         stderr[p.name] = float(se)
@@ -463,7 +462,8 @@ def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = Non
         values=values, stderr=stderr, free=[p.name for p in fparams],
         correlation=np.asarray(inf["corr"]).tolist(), covariance=np.asarray(inf["cov"]).tolist(),
         chi2=chi2, reduced_chi2=chi2 / dof if dof > 0 else math.nan,
-        dof=dof, n_points=n_points, absolute_sigma=absolute, residuals=residuals,
+        dof=dof, n_points=n_points, absolute_sigma=all(k == "sigma" for k in problem.kinds),
+        sigma_scaled=all(k == "sigma" for k in problem.kinds) and not inf["absolute"], residuals=residuals,
         n_steps=int(out.n_steps), status=inf["status"], message="; ".join(inf["messages"]),
         at_bound=inf["at_bound"], warnings=inf["warnings"], tests=inf["tests"],
         intervals=inf["intervals"], unidentified=inf.get("unidentified", []),

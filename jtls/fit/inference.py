@@ -30,10 +30,18 @@ determine (:func:`infer`), in this order:
    p = 1/2 P(chi2_1 > t) (Chernoff's mixture 1/2 chi2_0 + 1/2 chi2_1: the
    bound is on the edge of the parameter space); without sigma t is scaled by
    s^2 = chi2_min / dof and p = 1/2 P(F(1, dof) > t).  t = 0 gives p = 1.
+   A parameter held on its physical bound also gets the score test of
+   values *beyond* the bound (:func:`_beyond_bound`, e.g. mu < 0).
 5. **Lack of fit.**  With per-point sigma the chi^2 p-value; always a runs
    test on the signs of each dataset's residuals in temperature order
-   (too few runs = systematic deviations).  p < :data:`LACK_OF_FIT_P` gives a
-   warning containing "lack of fit".
+   (too few runs = systematic deviations); for a parameter on its physical
+   bound, the score test beyond it (the data ask for an unphysical value).
+   p < :data:`LACK_OF_FIT_P` gives a warning containing "lack of fit".  Data
+   that pull a parameter past its physical bound *and* that a constant
+   describes at least as well as the model (:func:`flat_chi2`: no temperature
+   dependence the model can follow, e.g. constant data fitted as a specific
+   heat, whose flattest curve is C_v ~ T at mu = 0) leave that parameter
+   ``unidentified``: its value on the bound comes from the bound alone.
 
 Status vocabulary (the one place it is defined; exit code 0 only for "ok"):
 
@@ -73,6 +81,9 @@ UNIDENTIFIED_RANGE = 0.5
 CORR_WARN = 0.99
 #: p-value below which a lack-of-fit warning is given.
 LACK_OF_FIT_P = 0.01
+#: Robust standard deviations (1.4826 MAD of a dataset's residuals) beyond which a point gets a
+#: possible-outlier warning.
+OUTLIER_Z = 10.0
 #: Internal values beyond this magnitude mean the optimizer ran to a bound or to infinity.
 U_RUNAWAY = 600.0
 
@@ -168,6 +179,93 @@ def boundary_p_value(t: float, absolute: bool, dof: int) -> float:
     return 0.5 * float(special.fdtrc(1, dof, t))
 
 
+def _beyond_bound(r, J, j, side, free, absolute, y_scale, exact):
+    """Score test of parameter ``j``, held on its physical bound, against values beyond it.
+
+    At the fit held on the bound (residuals ``r``, Jacobian ``J`` = d r / d x
+    with the one-sided derivative of column ``j`` there) one Gauss-Newton step
+    with ``j`` and the ``free`` columns released lowers chi^2 by
+    ``D = r^T P r`` (P the projection on their span).  When that step leaves
+    the physical range (towards ``side``: -1 below a lower bound, +1 above an
+    upper one) the statistic is ``t = D / s^2`` (s^2 = 1 with per-point sigma,
+    the extended fit's residual variance otherwise), with p = 1/2 P(chi2_1 > t)
+    or 1/2 P(F(1, dof) > t): under the model with the parameter truly on its
+    bound the step points outwards half the time.  A small p means the data
+    ask for an unphysical value (a lack-of-fit warning below
+    :data:`LACK_OF_FIT_P`).
+
+    Returns ``(t, p)``, or None where the test does not apply (data
+    reproduced to rounding on the bound, a non-finite or zero column).
+    """
+    chi2 = float(r @ r)
+    cols = list(free) + [j]
+    Jx = J[:, cols]
+    if chi2 <= exact or not np.isfinite(Jx).all():
+        return None
+    norm = np.sqrt(np.sum(Jx * Jx, axis=0))
+    if not norm[-1] > 0:
+        return None
+    norm = np.where(norm > 0, norm, 1.0)
+    step, *_ = np.linalg.lstsq(Jx / norm[None, :], -r, rcond=1e-10)
+    step = step / norm
+    if not (np.isfinite(step).all() and step[-1] * side > 0):
+        return (0.0, 1.0)
+    rest = r + Jx @ step
+    drop = chi2 - float(rest @ rest)
+    dof = r.size - len(cols)
+    if absolute:
+        s2 = 1.0
+    else:
+        if dof <= 0:
+            return None
+        s2 = max(float(rest @ rest) / dof, (1e-13 * max(y_scale, 1e-300)) ** 2)
+    t = max(0.0, drop / s2)
+    return (t, boundary_p_value(t, absolute, dof))
+
+
+def flat_chi2(problem) -> float:
+    """chi^2 of the best temperature-independent curve, in the fit's own residuals.
+
+    Per dataset a constant c fitted by its residual kind (see
+    :func:`jtls.fit.objective.weighting_text`): ``sigma`` -- weighted mean,
+    sum ((y - c) / sigma)^2; ``absolute`` -- sum (y - mean y)^2; ``log`` --
+    sum (ln y - mean ln y)^2.  A model whose chi^2 is not below this follows
+    no temperature dependence of the data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace as NS
+    >>> pts = NS(y=np.array([1.0, np.e, np.e ** 2]), sigma=None)
+    >>> print(flat_chi2(NS(points=[pts], kinds=["log"])))
+    2.0
+    """
+    total = 0.0
+    for pts, kind in zip(problem.points, problem.kinds):
+        y = np.asarray(pts.y, float)
+        if kind == "sigma":
+            w = 1.0 / np.asarray(pts.sigma, float) ** 2
+            d = (y - float(np.sum(w * y) / np.sum(w))) * np.sqrt(w)
+        elif kind == "log":
+            d = np.log(y) - float(np.mean(np.log(y)))
+        else:
+            d = y - float(np.mean(y))
+        total += float(d @ d)
+    return total
+
+
+def rounding_chi2(problem) -> float:
+    """chi^2 of residuals at the level of rounding (1e-9 of each dataset's scale, in its own
+    residuals: relative for ``log`` weighting, of max |y| for ``absolute``): below it a fit
+    reproduces its data to rounding.  Not used with per-point sigma."""
+    total = 0.0
+    for pts, kind in zip(problem.points, problem.kinds):
+        y = np.asarray(pts.y, float)
+        s = 1.0 if kind == "log" else (max(float(np.ptp(y)), float(np.abs(y).max())) if y.size else 0.0)
+        total += y.size * (1e-9 * s) ** 2
+    return total
+
+
 def _natural_scale(kind, x, lo, hi):
     """d x / d (natural coordinate): x - bound for one-sided, the range for two-sided, 1 otherwise."""
     if kind == KIND_LOWER:
@@ -213,6 +311,8 @@ def held_for_certain(problem) -> bool:
     """Whether the verdict of ``problem`` runs a held solve whatever the data (a free parameter
     with a physical bound that :func:`_always_held` names): its program can be compiled early."""
     spec = problem.spec
+    if sum(p.T.size for p in problem.points) <= spec.n_free:
+        return False                    # no degrees of freedom: the verdict stops before it
     for j, i in enumerate(spec.free):
         p = problem.params[i]
         if _always_held(p.name) and any(phys for _, _, phys in _bound_sides(p, spec.kinds[j])):
@@ -247,7 +347,9 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     the linearised start, and their solutions are stored back.
 
     Returns a dict with keys values, stderr, cov, corr, at_bound, status,
-    messages, warnings, tests, intervals, r, chi2, dof, identifiability.
+    messages, warnings, tests, intervals, r, chi2, dof, identifiability and absolute (whether
+    the uncertainties rest on the given sigma as they are: False without sigma, and when the
+    given sigma are too small for the scatter, chi^2 p-value < :data:`LACK_OF_FIT_P`).
     """
     if intervals is not None and intervals != "profile":
         if isinstance(intervals, str) or not all(isinstance(k, str) for k in intervals):
@@ -273,7 +375,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     status = solver_status
     held = np.zeros(n, bool)
     tests, ivals = {}, {}
-    out = dict(at_bound=[], tests=tests, intervals=ivals, warnings=warnings, identifiability={})
+    out = dict(at_bound=[], tests=tests, intervals=ivals, warnings=warnings, identifiability={}, absolute=absolute)
 
     def done(status, cov=None):
         cov = np.full((n, n), np.nan) if cov is None else cov
@@ -296,6 +398,16 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     if N - n <= 0:
         messages.append(f"{N} points for {n} free parameters")
         return done("no_dof")
+    given = absolute                   # per-point sigma given for every dataset
+    p_given = float(special.chdtrc(N - n, chi2)) if given else 1.0
+    if given and p_given < LACK_OF_FIT_P and chi2 > N - n:
+        # the given sigma do not describe the scatter: uncertainties taken from them as they are
+        # would be absurdly small (or the model does not fit); scale them like data without sigma
+        absolute = False
+        warnings.append(f"the given sigma are too small for the scatter of the data (chi^2 = {_fmt(chi2)} "
+                        f"for {N - n} degrees of freedom, p = {p_given:.2g}): uncertainties, intervals and "
+                        f"tests are scaled by sqrt(reduced chi^2) = {_fmt(math.sqrt(chi2 / (N - n)))}")
+    out["absolute"] = absolute
     scale2 = 1.0 if absolute else chi2 / (N - n)
 
     # ---- 1. physical bounds: held solves ---------------------------------
@@ -367,6 +479,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
             j0 = best_single[0]
             adopted = (c, sol_bound[best_single], {j0})
     box, box_idx = [], set()
+    held_side = {j: side for j, side in on_bound}
     if adopted is not None:
         cs, k, hj = adopted
         for j in hj:
@@ -408,10 +521,22 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     if not absolute:
         # an exact fit (chi^2 at rounding level) has no error scale: floor it at rounding level
         scale2 = max(scale2, (1e-13 * max(y_scale, 1e-300)) ** 2)
+    beyond = {j: _beyond_bound(r, J, j, held_side[j], [i for i in range(n) if not held[i] and i not in box_idx],
+                               absolute, y_scale, exact)
+              for j in range(n) if held[j] and j in held_side}
+    pulled = {j: f"{'below' if held_side[j] < 0 else 'above'} its physical bound "
+                 f"{_fmt(params[j].min if held_side[j] < 0 else params[j].max)} (score test beyond the bound, "
+                 f"p = {beyond[j][1]:.2g})" for j in beyond if beyond[j] is not None and beyond[j][1] < LACK_OF_FIT_P}
+    flat = flat_chi2(problem) if pulled else math.inf
 
     # ---- 2. identifiability and covariance --------------------------------
     active = [j for j in range(n) if not held[j] and j not in box_idx]
     unident = {}                       # name -> reason
+    if chi2 >= flat:
+        for j, where in pulled.items():
+            unident[names[j]] = (f"the data show no temperature dependence the model can follow (a constant "
+                                 f"describes them at least as well: chi^2 {_fmt(flat)} against {_fmt(chi2)}) "
+                                 f"and pull it {where}: its value there comes from the bound, not the data")
     cov = np.full((n, n), np.nan)
     ident = {"singular_values": [], "information": {}}
     if active:
@@ -554,27 +679,45 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
 
     # ---- 5. lack of fit ---------------------------------------------------
     lof = {}
-    if absolute and dof > 0:
+    if given and dof > 0:
         lof["chi2_p_value"] = float(special.chdtrc(dof, chi2))
     start = 0
-    runs = []
-    for pts in problem.points:
+    runs, far = [], []
+    # data reproduced to rounding: the residuals are rounding noise, whose signs say nothing
+    rounding = not given and N > 0 and chi2 < rounding_chi2(problem)
+    for pts, kind in zip(problem.points, problem.kinds):
         m = pts.T.size
-        runs.append(runs_test(r[start:start + m]))
+        rd = r[start:start + m]
+        runs.append(runs_test(rd))
+        med = float(np.median(rd)) if m else 0.0
+        mad = 1.4826 * float(np.median(np.abs(rd - med))) if m else 0.0
+        if m >= 8 and mad > 0 and not rounding:
+            z = np.abs(rd - med) / mad
+            k = int(np.argmax(z))
+            if z[k] > OUTLIER_Z:
+                far.append(f"T = {_fmt(pts.T[k])} K (value {_fmt(pts.y[k])}"
+                           + ("" if len(problem.points) == 1 else f", dataset {pts.label}")
+                           + f") is {z[k]:.3g} robust standard deviations off the fit")
         start += m
     lof["runs_p_value"] = float(min(1.0, min(runs) * len(runs))) if runs else 1.0
+    for text in far:
+        warnings.append(f"possible outlier: {text}; it may bias every parameter (jtls fit --flag-outliers, "
+                        "or Dataset.flag_outliers, tests such points and leaves them out)")
     tests["lack_of_fit"] = lof
     if lof.get("chi2_p_value", 1.0) < LACK_OF_FIT_P:
         warnings.append(f"lack of fit: chi^2 = {_fmt(chi2)} for {dof} degrees of freedom "
                         f"(p = {lof['chi2_p_value']:.2g}); the model or the given sigma do not describe the data")
-    if lof["runs_p_value"] < LACK_OF_FIT_P:
+    for j, where in pulled.items():
+        if names[j] not in unident:
+            warnings.append(f"lack of fit: the data pull {names[j]} {where}; no physical value of it follows "
+                            "them, and its one-sided interval reflects the bound rather than the data")
+    if lof["runs_p_value"] < LACK_OF_FIT_P and not rounding:
         warnings.append(f"lack of fit: the residuals deviate systematically (runs test on their signs, "
                         f"p = {lof['runs_p_value']:.2g}); the uncertainties assume a model that fits")
-    if not absolute and N > 0:
-        if y_scale > 0 and math.sqrt(chi2 / N) < 1e-9 * y_scale:
-            warnings.append("the model reproduces the data to rounding precision: are these data computed "
-                            "rather than measured? (uncertainties scaled by the residual scatter are then "
-                            "meaningless)")
+    if rounding:
+        warnings.append("the model reproduces the data to rounding precision: are these data computed "
+                        "rather than measured? (uncertainties scaled by the residual scatter are then "
+                        "meaningless)")
 
     # ---- correlations ------------------------------------------------------
     corr = cov / np.outer(se, se) if n else cov
@@ -597,6 +740,8 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
         tests[key] = {"statistic": t if determined else None,
                       "p_value": boundary_p_value(t, absolute, dof) if determined else None,
                       "bound": b, "parameter": names[j], "distribution": dist}
+        if j in beyond and determined and beyond[j] is not None:
+            tests[key]["beyond_statistic"], tests[key]["beyond_p_value"] = beyond[j]
 
     # ---- verdict -----------------------------------------------------------
     for j in range(n):

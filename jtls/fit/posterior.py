@@ -6,8 +6,8 @@ residuals as the least-squares fit (:func:`jtls.fit.objective.residual_u`).
 
 Likelihood
 ----------
-* Every dataset has per-point sigma (``result.absolute_sigma``):
-  ``log L = -chi^2 / 2``.
+* Every dataset has per-point sigma (``result.absolute_sigma``) and they
+  describe the scatter (not ``result.sigma_scaled``): ``log L = -chi^2 / 2``.
 * Otherwise the errors are known only up to one common unknown scale ``s``
   (residuals ``r_i / s``).  ``s`` is marginalised with the scale-invariant
   (Jeffreys) prior ``p(s) ∝ 1/s``:
@@ -569,7 +569,7 @@ def sample_posterior(problem, result, *, num_samples=1000, num_chains=4, seed=0,
         cov_u = np.diag(np.minimum(d, 0.1 * u_width) ** 2)
     metric = ("laplace" if usable else "adapt") if metric == "auto" else metric
 
-    absolute = bool(result.absolute_sigma)
+    absolute = bool(result.absolute_sigma) and not getattr(result, "sigma_scaled", False)
     arrays = problem.arrays
     n_points = float(result.n_points)
     dense = n <= DENSE_MASS_MAX_FREE

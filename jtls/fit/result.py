@@ -74,7 +74,10 @@ class FitResult:
     bounds : {name: [lo, hi]}.
     correlation, covariance : (n_free, n_free) lists.
     chi2, reduced_chi2, dof, n_points : goodness of fit.
-    absolute_sigma : stderr taken as is (True) or scaled by reduced chi^2.
+    absolute_sigma : per-point sigma given for every dataset (chi^2 in absolute units); the
+        stderr are then taken as they come unless ``sigma_scaled``.
+    sigma_scaled : the given sigma are too small for the scatter (chi^2 p-value < 0.01): stderr,
+        intervals and tests are scaled by sqrt(reduced chi^2), as without sigma.
     residuals : {label: weighted residuals (list)} per dataset.
     n_steps, status, message, solver : convergence.
     weighting : {label: text} weighting used per dataset.
@@ -84,7 +87,9 @@ class FitResult:
     bootstrap : optional {"n": int, "level": float, "intervals": {name: [lo, hi]}}.
     at_bound : free parameters whose optimum is on a physical bound.
     warnings : sentences (near-degenerate pairs, lack of fit, open 95% intervals...).
-    tests : {"NAME_zero": {"statistic", "p_value", ...}, "lack_of_fit": {...}}.
+    tests : {"NAME_zero": {"statistic", "p_value", ...}, "lack_of_fit": {...}}; a parameter held on
+        its physical bound also has "beyond_statistic" and "beyond_p_value" (score test of values
+        beyond the bound).
     intervals : {name: {"low", "high", "low95", "high95", "*_kind"}} profile intervals.
     unidentified : free parameters the data do not determine.
     identifiability : {"singular_values": [...], "information": {name: value}}.
@@ -144,6 +149,7 @@ class FitResult:
     unidentified: list = dataclasses.field(default_factory=list)
     identifiability: dict = dataclasses.field(default_factory=dict)
     posterior: dict | None = None
+    sigma_scaled: bool = False
 
     @property
     def ok(self) -> bool:
@@ -166,8 +172,9 @@ class FitResult:
             ctx = self.context.get(lab, {})
             ctx_s = ("  " + ", ".join(f"{k}={v:.6g}" for k, v in ctx.items())) if ctx else ""
             lines.append(f"weighting [{lab}]: {self.weighting[lab]}{ctx_s}")
-        lines.append("uncertainties: " + ("from the given sigma (not rescaled)" if self.absolute_sigma
-                                           else "scaled by sqrt(reduced chi2)"))
+        lines.append("uncertainties: " + (
+            "scaled by sqrt(reduced chi2): the given sigma are too small for the scatter" if self.sigma_scaled
+            else "from the given sigma (not rescaled)" if self.absolute_sigma else "scaled by sqrt(reduced chi2)"))
         lines.append("")
         has_iv = any(k in self.intervals for k in self.free)
         head = f"{'parameter':<16}{'value':>14} {'stderr':>12} {'rel.':>8}"
@@ -194,7 +201,7 @@ class FitResult:
             lines.append(row + f"  [{lo:.3g}, {hi:.3g}]")
         if self.intervals:
             lines.append(("intervals: profile likelihood, Delta chi^2 = 1 (68.3%) and 3.84 (95%)"
-                          if self.absolute_sigma else
+                          if self.absolute_sigma and not self.sigma_scaled else
                           f"intervals: profile likelihood, Delta chi^2 = F(1, {self.dof}) quantiles at 68.3% "
                           "and 95% in units of the reduced chi^2 (scale estimated from the residuals)") +
                          "; '<' marks an upper limit from a physical bound")
@@ -210,8 +217,10 @@ class FitResult:
                 if t["p_value"] is None:
                     lines.append(f"  {t['parameter']} = {t['bound']:g}: not tested (undetermined)")
                     continue
+                beyond = (f"; beyond it (score test): statistic {t['beyond_statistic']:.4g}, "
+                          f"p = {t['beyond_p_value']:.3g}") if "beyond_p_value" in t else ""
                 lines.append(f"  {t['parameter']} = {t['bound']:g}: statistic {t['statistic']:.4g}, "
-                             f"p = {t['p_value']:.3g}")
+                             f"p = {t['p_value']:.3g}{beyond}")
         lof = self.tests.get("lack_of_fit")
         if lof:
             lines.append("lack-of-fit tests: " + ", ".join(f"{k} = {v:.3g}" for k, v in lof.items()))
@@ -292,7 +301,7 @@ class FitResult:
         d = {"parameters": self.parameter_dict(), "chi2": self.chi2,
              "reduced_chi2": self.reduced_chi2, "dof": self.dof, "status": self.status,
              "message": self.message, "warnings": list(self.warnings), "tests": self.tests,
-             "absolute_sigma": self.absolute_sigma}
+             "absolute_sigma": self.absolute_sigma, "sigma_scaled": self.sigma_scaled}
         if self.posterior is not None:
             d["posterior"] = self.posterior
             info = self.extra.get("posterior_info")
