@@ -232,3 +232,27 @@ def test_register_observable_with_held_parameter():
     assert "b" in res2.free and res2.ok and abs(res2["b"] - 0.2) < 3 * res2.stderr["b"]
     with pytest.raises(ValueError, match="unknown parameter"):
         Model("_toy_held", free=["zzz"])
+
+
+def test_a_profile_below_the_optimum_after_the_restart_is_not_ok(monkeypatch):
+    """If every profile keeps reporting a point below the optimum (forced here: the profile
+    answers with the optimum itself as that point), the restart cannot improve it and the
+    minimum is not established: status 'stalled', never 'ok'."""
+    from jtls.fit import inference
+    real = inference.profile_intervals
+    calls = []
+
+    def lying(inp, which):
+        out = real(inp, which)
+        for d in out.values():
+            d["lower_minimum"], d["lower_f"], d["lower_u"] = True, -1.0, np.array(inp.u_hat, float)
+        calls.append(1)
+        return out
+    monkeypatch.setattr(inference, "profile_intervals", lying)
+    T = np.geomspace(0.05, 1.0, 20)
+    y = np.asarray(jtls.specific_heat(T, 0.5, 0.2)) * np.exp(0.02 * np.random.default_rng(3).normal(size=20))
+    res = fit(Model("specific_heat"), (T, y), intervals="profile")
+    assert len(calls) == 2                      # the first verdict and the one after the restart
+    assert res.status == "stalled" and "minimum is not established" in res.message, res.report()
+    monkeypatch.setattr(inference, "profile_intervals", real)
+    assert fit(Model("specific_heat"), (T, y), intervals="profile").ok

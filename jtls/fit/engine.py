@@ -427,6 +427,12 @@ def result_parts(problem: Problem, method: str) -> dict:
 
 def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = None,
            intervals=None, scan=None, held_starts: dict | None = None) -> FitResult:
+    """Turn solver output into a :class:`FitResult` (see :func:`_finish`)."""
+    return _finish(problem, out, x, r, J, method, parts, intervals, scan, held_starts)[0]
+
+
+def _finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = None,
+            intervals=None, scan=None, held_starts: dict | None = None) -> tuple:
     """Turn solver output into a :class:`FitResult`: the verdict of
     :func:`jtls.fit.inference.infer` (physical bounds, identifiability,
     intervals, tests) on the solution.
@@ -434,7 +440,10 @@ def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = Non
     ``parts``: :func:`result_parts` of the problem, if already built;
     ``intervals``: see :func:`fit`; ``scan``: the grid profiles of
     :func:`jtls.fit.scan.global_scan` (stored in ``extra["scan"]``, and judged);
-    ``held_starts``: see :func:`jtls.fit.inference.infer`."""
+    ``held_starts``: see :func:`jtls.fit.inference.infer`.
+
+    Returns ``(result, better)``: ``better`` (n,) internal values where a profile went below
+    the optimum (a start for a new solve), else None."""
     spec = problem.spec
     params = problem.params
     n_points = int(sum(p.T.size for p in problem.points))
@@ -467,7 +476,7 @@ def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = Non
         n_steps=int(out.n_steps), status=inf["status"], message="; ".join(inf["messages"]),
         at_bound=inf["at_bound"], warnings=inf["warnings"], tests=inf["tests"],
         intervals=inf["intervals"], unidentified=inf.get("unidentified", []),
-        identifiability=inf["identifiability"], **parts)
+        identifiability=inf["identifiability"], **parts), inf.get("better_u")
 
 
 def fit(model: Model | str | Sequence, data: Any = None, *, share: Sequence[str] = (),
@@ -676,12 +685,37 @@ def judge(problem: Problem, solution, method: str, opts: SolverOptions, parts: d
     :func:`jtls.fit.batch.fit_many` do after their solves (``held_starts``: see
     :func:`jtls.fit.inference.infer`)."""
     outcome = global_scan(problem, method, opts, solution) if scan else ScanOutcome(solution, [], [])
-    res = finish(problem, *outcome.solution, method, parts, intervals=intervals, scan=outcome.records,
-                 held_starts=held_starts)
+    res, better = _finish(problem, *outcome.solution, method, parts, intervals=intervals,
+                          scan=outcome.records, held_starts=held_starts)
+    if better is not None:
+        res = _restart(problem, res, better, method, opts, parts, intervals, outcome.records, held_starts)
     if outcome.records:
         res.extra["scan"] = outcome.records
     res.warnings.extend(outcome.warnings)
     return res
+
+
+def _restart(problem, res, better, method, opts, parts, intervals, scan, held_starts) -> FitResult:
+    """A profile went below the optimum (a local minimum): solve again from its lowest point
+    and judge that solution.  When that one is lower it is the result; when a profile goes
+    below the optimum again, or the new solve is no lower, the optimum is not established and the
+    result is not "ok" ("stalled")."""
+    flat, sizes = flatten_inputs(np.asarray(better, float), problem.arrays)
+    real = tuple(p.T.size for p in problem.points)
+    new, again = _finish(problem, *dispatch_solve(method, problem.spec, sizes, flat, opts, real=real)(),
+                         method, dict(parts or result_parts(problem, method)), intervals=intervals,
+                         scan=scan, held_starts=held_starts)
+    if new.chi2 < res.chi2 and again is None:
+        new.warnings.append(f"the first optimum found (chi^2 = {res.chi2:.6g}) was a local one: a profile "
+                            f"went below it, and the solve restarted there reached chi^2 = {new.chi2:.6g}")
+        return new
+    best = new if new.chi2 < res.chi2 else res
+    if best.status == "ok":
+        best.status = "stalled"
+        best.message = "; ".join(m for m in ("the profile likelihood goes below the optimum found, also after "
+                                              "a restart from its lowest point: the minimum is not established",
+                                              best.message) if m)
+    return best
 
 
 def predict(result: FitResult, label: str | None = None, T: ArrayLike | None = None,

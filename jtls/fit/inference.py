@@ -349,7 +349,9 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     Returns a dict with keys values, stderr, cov, corr, at_bound, status,
     messages, warnings, tests, intervals, r, chi2, dof, identifiability and absolute (whether
     the uncertainties rest on the given sigma as they are: False without sigma, and when the
-    given sigma are too small for the scatter, chi^2 p-value < :data:`LACK_OF_FIT_P`).
+    given sigma are too small for the scatter, chi^2 p-value < :data:`LACK_OF_FIT_P`); with
+    "better_u" (n,) where a profile went below the optimum: the internal values at its lowest
+    point, a start for a new solve.
     """
     if intervals is not None and intervals != "profile":
         if isinstance(intervals, str) or not all(isinstance(k, str) for k in intervals):
@@ -643,6 +645,9 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
                            dof=None if absolute else N - n)
         prof = profile_intervals(inp, which)
         for j, d in prof.items():
+            lower = d.pop("lower_f", None), d.pop("lower_u", None)
+            if lower[1] is not None and (out.get("better_u") is None or lower[0] < out["better_f"]):
+                out["better_f"], out["better_u"] = lower
             ivals[names[j]] = d
             if d.get("lower_minimum"):
                 warnings.append(f"the profile of {names[j]} went below the fit's chi^2: "

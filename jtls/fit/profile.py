@@ -189,8 +189,8 @@ class _Target:
             self.t = 0.5 * (self.a + self.b)
             return
         self.u_start = u_sol
-        if f < -self.delta - 1e-6:
-            self.lower_chi2 = True
+        if f < -self.delta - 1e-6 and (self.lower_chi2 is None or f < self.lower_chi2[0]):
+            self.lower_chi2 = (f, np.array(u_sol, float))     # the lowest point below the minimum
         if abs(f) <= F_TOL:
             self.finish(self.x_of_t(spec, self.t), "crossing")
             return
@@ -228,7 +228,8 @@ def profile_intervals(inp: ProfileInput, which, levels=("68", "95")) -> dict:
     a physical bound), 'limit' (ends on a search limit: open), 'open' (no
     crossing up to +-infinity), "unreliable": bool (some constrained solve
     did not converge), "lower_minimum": bool (the profile went below the
-    fit's chi^2 minimum)}}.
+    fit's chi^2 minimum; then "lower_f" (Delta chi^2 / scale^2 - level there)
+    and "lower_u" (n,), the internal values at its lowest point)}}.
     """
     spec = inp.spec
     targets = []
@@ -271,7 +272,9 @@ def profile_intervals(inp: ProfileInput, which, levels=("68", "95")) -> dict:
             d[key] = x
             d[key + "_kind"] = kind
             d["unreliable"] |= t.unreliable
-            d["lower_minimum"] |= bool(t.lower_chi2)
+            d["lower_minimum"] |= t.lower_chi2 is not None
+            if t.lower_chi2 is not None and (d.get("lower_f") is None or t.lower_chi2[0] < d["lower_f"]):
+                d["lower_f"], d["lower_u"] = t.lower_chi2
         out[j] = d
     return out
 
