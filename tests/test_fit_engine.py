@@ -256,3 +256,26 @@ def test_a_profile_below_the_optimum_after_the_restart_is_not_ok(monkeypatch):
     assert res.status == "stalled" and "minimum is not established" in res.message, res.report()
     monkeypatch.setattr(inference, "profile_intervals", real)
     assert fit(Model("specific_heat"), (T, y), intervals="profile").ok
+
+
+def test_a_parameter_whose_only_uncertainty_failed_is_not_determined(monkeypatch):
+    """mu on its physical bound has no standard error: its one-sided profile interval is its only
+    uncertainty.  When that profile cannot be computed (forced here: the constrained solves
+    'did not converge'), nothing says what the data allow: not 'ok' with '< not found'."""
+    from jtls.fit import inference
+    real = inference.profile_intervals
+
+    def failing(inp, which):
+        out = real(inp, which)
+        for d in out.values():
+            d.update(high=math.nan, high_kind="unreliable", high95=math.nan, high95_kind="unreliable",
+                     unreliable=True)
+        return out
+    T = np.geomspace(0.05, 1.0, 20)
+    y = np.asarray(jtls.specific_heat(T, 0.5, 0.0)) * np.exp(0.02 * np.random.default_rng(5).normal(size=20))
+    good = fit(Model("specific_heat"), (T, y))
+    assert good.ok and good.at_bound == ["mu"], good.report()       # the premise: mu on its bound
+    monkeypatch.setattr(inference, "profile_intervals", failing)
+    res = fit(Model("specific_heat"), (T, y))
+    assert res.status == "unidentified" and res.unidentified == ["mu"], res.report()
+    assert "no uncertainty can be given" in res.message

@@ -404,3 +404,22 @@ def test_velocity_profile_coverage_over_1200_draws():
     for e, lev in ((iv["low"], "68"), (iv["high"], "68"), (iv["low95"], "95"), (iv["high95"], "95")):
         c = solve_many(MODEL, [ds[0]], fix={"mu": e}, initial=truth).chi2[0] - r.chi2
         assert c == pytest.approx(level_delta(lev), rel=2e-3), (e, lev, c)
+
+
+@pytest.mark.parametrize("observable", ["thermal_conductivity", "specific_heat"])
+def test_verdict_of_log_weighted_data_does_not_depend_on_their_unit(observable):
+    """With constant relative errors (residuals ln y - ln f) a change of unit of y is a shift of
+    ln B and nothing else: status, mu and its error must be the same for y, 1e10 y and 1e-30 y.
+    (The rounding rules once read |y| as the residual scale: kappa x 1e10 was 'unidentified',
+    mu = 0 'the curve does not depend on it'.)"""
+    T = np.geomspace(0.06, 0.9, 24)
+    f = jtls.thermal_conductivity if observable == "thermal_conductivity" else jtls.specific_heat
+    y = np.asarray(f(T, 4e-3, 0.1)) * np.exp(0.03 * np.random.default_rng(0).normal(size=T.size))
+    base = fit(Model(observable), (T, y))
+    assert base.ok, base.report()
+    for unit in (1e10, 1e-30, 1e30):
+        res = fit(Model(observable), (T, unit * y))
+        assert res.status == base.status and res.warnings == base.warnings, (unit, res.report())
+        assert res["mu"] == pytest.approx(base["mu"], rel=1e-9, abs=1e-12), unit
+        assert res.stderr["mu"] == pytest.approx(base.stderr["mu"], rel=1e-6), unit
+        assert res["B"] * (1 / unit if observable == "specific_heat" else unit) == pytest.approx(base["B"], rel=1e-9)

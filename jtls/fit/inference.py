@@ -179,7 +179,7 @@ def boundary_p_value(t: float, absolute: bool, dof: int) -> float:
     return 0.5 * float(special.fdtrc(1, dof, t))
 
 
-def _beyond_bound(r, J, j, side, free, absolute, y_scale, exact):
+def _beyond_bound(r, J, j, side, free, absolute, floor2, exact):
     """Score test of parameter ``j``, held on its physical bound, against values beyond it.
 
     At the fit held on the bound (residuals ``r``, Jacobian ``J`` = d r / d x
@@ -218,7 +218,7 @@ def _beyond_bound(r, J, j, side, free, absolute, y_scale, exact):
     else:
         if dof <= 0:
             return None
-        s2 = max(float(rest @ rest) / dof, (1e-13 * max(y_scale, 1e-300)) ** 2)
+        s2 = max(float(rest @ rest) / dof, floor2)
     t = max(0.0, drop / s2)
     return (t, boundary_p_value(t, absolute, dof))
 
@@ -254,15 +254,31 @@ def flat_chi2(problem) -> float:
     return total
 
 
-def rounding_chi2(problem) -> float:
-    """chi^2 of residuals at the level of rounding (1e-9 of each dataset's scale, in its own
-    residuals: relative for ``log`` weighting, of max |y| for ``absolute``): below it a fit
-    reproduces its data to rounding.  Not used with per-point sigma."""
+def rounding_chi2(problem, rel: float) -> float:
+    """chi^2 of residuals at a relative rounding level ``rel`` of each point, in the fit's own
+    residuals: ``rel`` for ``log`` weighting (relative residuals), ``rel`` max|y| of the dataset
+    for ``absolute``, ``rel`` max|y| / sigma_i with per-point sigma.  A fit below
+    ``rounding_chi2(problem, 1e-9)`` reproduces its data to rounding.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace as NS
+    >>> pts = NS(y=np.array([1e10, 2e10]), sigma=None)
+    >>> print(rounding_chi2(NS(points=[pts], kinds=["log"]), 1e-9))   # 2 points of (1e-9)^2
+    2e-18
+    """
     total = 0.0
     for pts, kind in zip(problem.points, problem.kinds):
         y = np.asarray(pts.y, float)
-        s = 1.0 if kind == "log" else (max(float(np.ptp(y)), float(np.abs(y).max())) if y.size else 0.0)
-        total += y.size * (1e-9 * s) ** 2
+        if not y.size:
+            continue
+        if kind == "log":
+            total += y.size * rel ** 2
+            continue
+        big = max(float(np.ptp(y)), float(np.abs(y).max()))
+        w = 1.0 / np.asarray(pts.sigma, float) if kind == "sigma" else np.ones_like(y)
+        total += float(np.sum((rel * big * w) ** 2))
     return total
 
 
@@ -370,9 +386,8 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     N = int(r.size)
     absolute = all(k == "sigma" for k in problem.kinds)
     chi2 = float(r @ r)
-    # the magnitude of the data values, for the rules that recognise fits exact to rounding
-    ys = np.concatenate([pts.y for pts in problem.points]) if problem.points else np.zeros(1)
-    y_scale = max(float(np.ptp(ys)), float(np.abs(ys).max())) if ys.size else 0.0
+    # an exact fit (chi^2 at rounding level) has no error scale: s^2 is floored at rounding level
+    floor2 = max(rounding_chi2(problem, 1e-13) / max(N, 1), 1e-300)
     messages, warnings = [], []
     status = solver_status
     held = np.zeros(n, bool)
@@ -463,7 +478,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
             return nrm == 0.0
         return g * math.sqrt(scale2) / nrm >= -1e-3 * scale2
 
-    exact = N * (1e-12 * max(float(np.abs(ys).max()), 1e-12)) ** 2   # data reproduced to rounding
+    exact = rounding_chi2(problem, 1e-12)      # data reproduced to rounding
     # on the bound: held there, the data are reproduced to rounding (the free optimum cannot be
     # better in any meaningful sense, whichever rounding-level chi^2 the solver stopped at), or
     # it costs no chi^2 and moving inwards does not lower it
@@ -522,9 +537,9 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     scale2 = 1.0 if absolute else (chi2 / dof if dof > 0 else math.nan)
     if not absolute:
         # an exact fit (chi^2 at rounding level) has no error scale: floor it at rounding level
-        scale2 = max(scale2, (1e-13 * max(y_scale, 1e-300)) ** 2)
+        scale2 = max(scale2, floor2)
     beyond = {j: _beyond_bound(r, J, j, held_side[j], [i for i in range(n) if not held[i] and i not in box_idx],
-                               absolute, y_scale, exact)
+                               absolute, floor2, exact)
               for j in range(n) if held[j] and j in held_side}
     pulled = {j: f"{'below' if held_side[j] < 0 else 'above'} its physical bound "
                  f"{_fmt(params[j].min if held_side[j] < 0 else params[j].max)} (score test beyond the bound, "
@@ -659,7 +674,13 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
                     unident[names[j]] = (f"the data do not bound it from {side_word} (chi^2 stays within "
                                          f"1 sigma {what})")
                 elif kind == "unreliable":
-                    warnings.append(f"profile interval of {names[j]}: constrained solves did not converge")
+                    if held[j] or j in hide_se or not math.isfinite(se[j]):
+                        # the profile was its only uncertainty: nothing says what the data allow
+                        unident[names[j]] = (f"no uncertainty can be given: its profile {side_word} the "
+                                             "optimum could not be computed (constrained solves did not "
+                                             "converge) and its standard error is not usable")
+                    else:
+                        warnings.append(f"profile interval of {names[j]}: constrained solves did not converge")
                 k95 = d.get(key + "95_kind")
                 if kind == "crossing" and k95 in ("open", "limit"):
                     # the 95 % interval ends on a search limit (or nowhere): the parameter rests on an
@@ -689,7 +710,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     start = 0
     runs, far = [], []
     # data reproduced to rounding: the residuals are rounding noise, whose signs say nothing
-    rounding = not given and N > 0 and chi2 < rounding_chi2(problem)
+    rounding = not given and N > 0 and chi2 < rounding_chi2(problem, 1e-9)
     for pts, kind in zip(problem.points, problem.kinds):
         m = pts.T.size
         rd = r[start:start + m]
