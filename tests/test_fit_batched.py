@@ -248,3 +248,25 @@ def test_fit_many_names_keyword_arguments_it_does_not_take():
     for f, kw in ((fit_many, {"intervals": "profile"}), (solve_many, {"bootstrap": 10})):
         with pytest.raises(ValueError, match="unknown keyword argument"):
             f("specific_heat", [(T, 2.0 * T)], **kw)
+
+
+def test_bootstrap_resamples_with_too_few_distinct_points_never_count():
+    """Three points, two free parameters: a resample drawing only one or two distinct points
+    (21 of 27 equally likely draws) determines nothing, and its refit 'converges' anywhere.
+    Those resamples are marked DEGENERATE and left out; the rest are the 3! permutations of the
+    data, so the interval has zero width -- and the fit says so."""
+    import jtls
+    from jtls.fit import Model
+    T = np.geomspace(0.1, 1.0, 3)
+    y = np.asarray(jtls.specific_heat(T, 1e-3, 0.1)) * np.exp(0.02 * np.random.default_rng(1).normal(size=3))
+    key = jax.random.PRNGKey(5)
+    res, bs = bootstrap(key, Model("specific_heat"), (T, y), n=300)
+    distinct = (resample_weights(key, [3], 0, 300) > 0).sum(axis=1)
+    assert np.array_equal(bs.status == batch.DEGENERATE, distinct <= 2)
+    assert np.array_equal(bs.converged, distinct == 3)
+    # 6 of 27 draws have all three points: 300 * 6/27 within three binomial errors
+    p = 6 / 27
+    assert abs(bs.converged.sum() - 300 * p) <= 3 * math.sqrt(300 * p * (1 - p))
+    assert res.bootstrap["n_degenerate"] == int((distinct <= 2).sum())
+    fitted = fit(Model("specific_heat"), (T, y), bootstrap=300, key=key)
+    assert any("too few data for a bootstrap" in w for w in fitted.warnings), fitted.warnings

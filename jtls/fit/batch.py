@@ -285,12 +285,17 @@ def solve_many(model, datasets: Sequence, *, method: str = "lm", options: Solver
 # --------------------------------------------------------------------------
 # bootstrap
 
+#: Status of a resample with no more distinct points than free parameters (not a result).
+DEGENERATE = 4
+
+
 @dataclasses.dataclass
 class BootstrapResult:
     """Bootstrap samples of the free parameters.
 
     names : free parameter names; samples : (n, n_free) physical values;
-    chi2 : (n,); status : (n,) solver codes (0 converged); level : interval
+    chi2 : (n,); status : (n,) solver codes (0 converged; :data:`DEGENERATE`: the resample
+    has no more distinct points than free parameters, never counted); level : interval
     level; n_steps : (n,) solver iterations of each resample (or None).
     """
     names: list
@@ -320,6 +325,7 @@ class BootstrapResult:
 
     def summary(self) -> dict:
         return {"n": int(self.samples.shape[0]), "n_ok": int(self.converged.sum()),
+                "n_degenerate": int((self.status == DEGENERATE).sum()),
                 "level": float(self.level),
                 "intervals": {k: list(v) for k, v in self.intervals().items()},
                 "std": self.std()}
@@ -417,11 +423,16 @@ def bootstrap_problem(key, problem: Problem, result: FitResult, n: int = 1000, *
     for c0 in range(0, n, chunk):
         c = min(chunk, n - c0)
         sw = np.zeros((chunk, base.size))
-        sw[:c, cols] = np.sqrt(resample_weights(key, sizes, c0, c))
+        counts = resample_weights(key, sizes, c0, c)
+        sw[:c, cols] = np.sqrt(counts)
         live = np.r_[np.ones(c), np.zeros(chunk - c)]
         v = _bootstrap_program(pkey, method, problem.spec, arrays, sw, live, opts, u_start,
                                _batch_size(chunk), allowed=_single_ok(arrays) and spec_single_kernel(problem.spec))
-        parts.append(np.asarray(v)[:c])
+        v = np.array(v)[:c]
+        # a resample with no more distinct points than free parameters determines nothing: its
+        # refit "converges" anywhere along the undetermined directions
+        v[(counts > 0).sum(axis=1) <= len(free), len(free) + 1] = DEGENERATE
+        parts.append(v)
         if progress is not None:
             progress(c0 + c, n)
     v = np.concatenate(parts)

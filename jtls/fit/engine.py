@@ -615,8 +615,12 @@ def fit(model: Model | str | Sequence, data: Any = None, *, share: Sequence[str]
             res.warnings.append("bootstrap intervals of zero width or undefined for " +
                                 ", ".join(degenerate) + ": the resamples do not vary them")
         if res.bootstrap["n_ok"] < 0.9 * res.bootstrap["n"]:
+            few = res.bootstrap.get("n_degenerate", 0)
             res.warnings.append(f"bootstrap: only {res.bootstrap['n_ok']} of {res.bootstrap['n']} "
-                                "resamples converged")
+                                "resamples converged" + (
+                                    f" ({few} drew no more distinct points than there are free parameters: "
+                                    "too few data for a bootstrap; its intervals come from the lucky "
+                                    "resamples and are not reliable)" if few else ""))
     return res
 
 

@@ -248,7 +248,9 @@ class FitResult:
         elif self.bootstrap:
             b = self.bootstrap
             lines.append("")
-            lines.append(f"bootstrap: {b['n']} resamples, {b.get('n_ok', b['n'])} converged, "
+            lines.append(f"bootstrap: {b['n']} resamples, {b.get('n_ok', b['n'])} converged"
+                         + (f" ({b['n_degenerate']} with too few distinct points)" if b.get("n_degenerate") else "")
+                         + ", "
                          f"{100 * b['level']:.0f}% percentile intervals:")
             for k, (lo, hi) in b["intervals"].items():
                 lines.append(f"  {k:<14} [{lo:.6g}, {hi:.6g}]")
