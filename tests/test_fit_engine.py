@@ -279,3 +279,13 @@ def test_a_parameter_whose_only_uncertainty_failed_is_not_determined(monkeypatch
     res = fit(Model("specific_heat"), (T, y))
     assert res.status == "unidentified" and res.unidentified == ["mu"], res.report()
     assert "no uncertainty can be given" in res.message
+
+
+def test_a_model_not_finite_at_the_held_values_says_where_and_which():
+    """kappa ~ 1/B: B held at 0 makes every point infinite.  Status nan, and the message names
+    the points and the held value instead of 'non-finite residuals'."""
+    T = np.geomspace(0.1, 1.0, 12)
+    y = np.asarray(jtls.thermal_conductivity(T, 4e-3, 0.1))
+    res = fit(Model("thermal_conductivity"), (T, y), fix={"B": 0.0})
+    assert res.status == "nan" and not res.ok
+    assert "not finite at 12 of 12 points (first at T = 0.1 K)" in res.message and "B = 0" in res.message

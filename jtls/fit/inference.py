@@ -405,7 +405,13 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
         return out
 
     if not (np.isfinite(r).all() and np.isfinite(x).all()):
-        messages.append("non-finite residuals or parameters")
+        bad = np.flatnonzero(~np.isfinite(r))
+        Ts = np.concatenate([pts.T for pts in problem.points]) if problem.points else np.zeros(0)
+        fixed = [f"{p.name} = {_fmt(p.value)}" for i, p in enumerate(problem.params) if i not in spec.free]
+        where = (f"the model is not finite at {bad.size} of {N} points (first at T = {_fmt(Ts[bad[0]])} K)"
+                 if bad.size and Ts.size == N else "non-finite residuals or parameters")
+        messages.append(where + (f" with the fixed values {', '.join(fixed)}: check them (e.g. an amplitude "
+                                 "held at 0 that the observable divides by)" if fixed and bad.size else ""))
         return done("nan")
     runaway = [p.name for p, uj, kind in zip(params, u, spec.kinds)
                if abs(uj) > U_RUNAWAY and not (kind == KIND_BOTH or (kind in (KIND_LOWER, KIND_UPPER) and uj < 0))]
