@@ -69,21 +69,25 @@ def test_loss_joint_parameter_recovery():
     _check_recovery(res, truth)
 
 
-def test_a_local_optimum_found_by_the_profile_is_left_for_the_better_one():
-    """Qi(T) of 24 points (2 % scatter, seed 8; mu = 0.2 true): the solve from the automatic start
-    stops in a local minimum (chi^2 0.27) that the profile of mu then undercuts.  That optimum
-    was reported 'ok' with the warning that it is not the best one; the fit now restarts from the
-    profile's lowest point and reaches the minimum a start at the true values finds."""
+@pytest.mark.parametrize("seed", [8, 6])
+def test_a_local_optimum_found_by_the_verdict_is_left_for_the_better_one(seed):
+    """Qi(T) of 24 points (2 % scatter; mu = 0.2 true): from the automatic start the solve stops
+    in a local minimum -- seed 8: chi^2 0.27, which the profile of mu then undercuts (it was
+    reported 'ok' with the warning that it is not the best one); seed 6: chi^2 0.87 at mu's
+    search limit 1, which the held solve at mu = 0 undercuts (it was 'at_limit', advising to widen
+    the bounds).  The fit now restarts from the lower point and reaches the minimum that a start
+    at the true values finds."""
     om = 2 * math.pi * 5e9
     T = np.geomspace(0.03, 0.6, 24)
     truth = {"F_delta0": 9e-7, "mu": 0.2, "loss_bg": 5e-8}
     y = np.asarray(resonator_loss(T, 9e-7, 0.2, -120.0, 0.5, 11.0, 0.0, 5e-8, om, -140.0))
-    y = y * np.exp(0.02 * np.random.default_rng(8).normal(size=T.size))
+    y = y * np.exp(0.02 * np.random.default_rng(seed).normal(size=T.size))
     m = Model("resonator_loss", omega=om, P_dBm=-140.0,
               fixed={"alpha": 0.0, "P_c_dBm": -120.0, "beta": 0.5, "Delta": 11.0})
     res = fit(m, (T, y))
     ref = fit(m, (T, y), initial=truth)
     assert ref.chi2 < 0.05, ref.report()
     assert res.chi2 == pytest.approx(ref.chi2, rel=1e-6), res.report()
-    assert res.ok and any("was a local one" in w for w in res.warnings), res.report()
+    assert any("was a local one" in w for w in res.warnings), res.report()
     assert not any("not the best one" in w for w in res.warnings)
+    assert res.status == ref.status and res.status != "at_limit"

@@ -700,8 +700,9 @@ def judge(problem: Problem, solution, method: str, opts: SolverOptions, parts: d
 
 
 def _restart(problem, res, better, method, opts, parts, intervals, scan, held_starts) -> FitResult:
-    """A profile went below the optimum (a local minimum): solve again from its lowest point
-    and judge that solution.  When that one is lower it is the result; when a profile goes
+    """A constrained solve of the verdict (a profile, or a parameter held on a bound or limit)
+    went below the optimum (a local minimum): solve again from its lowest point and judge that
+    solution.  When that one is lower it is the result; when a profile goes
     below the optimum again, or the new solve is no lower, the optimum is not established and the
     result is not "ok" ("stalled")."""
     flat, sizes = flatten_inputs(np.asarray(better, float), problem.arrays)
@@ -710,8 +711,9 @@ def _restart(problem, res, better, method, opts, parts, intervals, scan, held_st
                          method, dict(parts or result_parts(problem, method)), intervals=intervals,
                          scan=scan, held_starts=held_starts)
     if new.chi2 < res.chi2 and again is None:
-        new.warnings.append(f"the first optimum found (chi^2 = {res.chi2:.6g}) was a local one: a profile "
-                            f"went below it, and the solve restarted there reached chi^2 = {new.chi2:.6g}")
+        new.warnings.append(f"the first optimum found (chi^2 = {res.chi2:.6g}) was a local one: a "
+                            f"constrained solve of the verdict went below it, and the solve restarted there "
+                            f"reached chi^2 = {new.chi2:.6g}")
         return new
     best = new if new.chi2 < res.chi2 else res
     if best.status == "ok":

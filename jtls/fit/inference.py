@@ -366,8 +366,9 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     messages, warnings, tests, intervals, r, chi2, dof, identifiability and absolute (whether
     the uncertainties rest on the given sigma as they are: False without sigma, and when the
     given sigma are too small for the scatter, chi^2 p-value < :data:`LACK_OF_FIT_P`); with
-    "better_u" (n,) where a profile went below the optimum: the internal values at its lowest
-    point, a start for a new solve.
+    "better_u" (n,) where a profile or a held solve went below the optimum (which is then a
+    local one): the internal values at its lowest point (moved inside the bounds), a start for
+    a new solve.
     """
     if intervals is not None and intervals != "profile":
         if isinstance(intervals, str) or not all(isinstance(k, str) for k in intervals):
@@ -447,7 +448,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
             sides.append((j, side, b, phys))
         elif phys:
             z_far[(j, side)] = z
-    chi2_bound, sol_bound, chi2_box, box_col = {}, {}, {}, {}
+    chi2_bound, sol_bound, chi2_box, box_col, sol_any = {}, {}, {}, {}, {}
     if sides:
         starts = [_held_start(spec, u, x, J, j, b, (held_starts or {}).get((names[j], side)))
                   for j, side, b, phys in sides]
@@ -467,6 +468,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
             if int(c.status[k]) in ACCEPT and math.isfinite(float(c.chi2[k])):
                 if held_starts is not None and np.isfinite(c.u[k]).all():
                     held_starts[(names[j], side)] = c.u[k].copy()
+                sol_any[(j, side)] = k
                 if phys:
                     chi2_bound[(j, side)] = float(c.chi2[k])
                     sol_bound[(j, side)] = k
@@ -490,6 +492,18 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     # it costs no chi^2 and moving inwards does not lower it
     on_bound = {(j, side) for (j, side), cb in chi2_bound.items()
                 if cb <= exact or (cb <= chi2 + tol and kkt(c, sol_bound[(j, side)], j, side))}
+    # a held solve below the free optimum that is no minimum there (moving inwards lowers chi^2):
+    # the free solve stopped in a local minimum; the caller solves again from just inside it
+    below = [(cb, js) for js, cb in list(chi2_bound.items()) + list(chi2_box.items())
+             if cb < chi2 - max(tol, 1e-9 * chi2) and js not in on_bound]
+    if below:
+        (j, side), k = min(below)[1], sol_any[min(below)[1]]
+        x0 = np.array(c.x[k], float)
+        col, rk = c.J[k][:, j], c.r[k]
+        step = -float(col @ rk) / float(col @ col) if np.isfinite(col).all() and col @ col > 0 else 0.0
+        if step * side < 0:             # inwards: start where chi^2 along j is lowest to first order
+            x0[j] += step
+        out["better_f"], out["better_u"] = -math.inf, spec.transform().to_internal_inside(x0)
     adopted = None
     if on_bound:
         hold = {j: (params[j].min if side < 0 else params[j].max) for j, side in on_bound}
