@@ -423,3 +423,35 @@ def test_verdict_of_log_weighted_data_does_not_depend_on_their_unit(observable):
         assert res["mu"] == pytest.approx(base["mu"], rel=1e-9, abs=1e-12), unit
         assert res.stderr["mu"] == pytest.approx(base.stderr["mu"], rel=1e-6), unit
         assert res["B"] * (1 / unit if observable == "specific_heat" else unit) == pytest.approx(base["B"], rel=1e-9)
+
+
+def _kappa_draws():
+    from jtls.observables.matthiessen import kappa_scattering
+    rng = np.random.default_rng(3)
+    T = np.geomspace(0.05, 3.0, 30)
+    k0 = np.asarray(jtls.thermal_conductivity(T, 4e-3, 0.1)) * np.exp(0.03 * rng.standard_normal(T.size))
+    kb = np.asarray(kappa_scattering(T, 4e-3, 0.1, E_b1=0.3, r_R=0.02)) * np.exp(0.03 * rng.standard_normal(T.size))
+    return T, k0, kb
+
+
+def test_a_95_interval_reaching_a_search_limit_is_found_without_asking_for_intervals():
+    """kappa with boundary and Rayleigh scattering fitted with the boundary channel only: mu runs
+    to 0.93, its linearised error 0.06 against the search limit 1.  The verdict must not depend on
+    --intervals profile: the 95 % interval reaches the limit, so mu rests on an arbitrary bound."""
+    T, _, kb = _kappa_draws()
+    m = Model("thermal_conductivity_matthiessen", free=["E_b1"])
+    plain = fit(m, (T, kb))
+    asked = fit(m, (T, kb), intervals="profile")
+    assert asked.status == "unidentified" and "mu" in asked.unidentified, asked.report()
+    assert plain.status == asked.status and plain.unidentified == asked.unidentified, plain.report()
+    assert "95 %" in plain.message
+
+
+def test_a_one_sided_limit_that_could_not_be_computed_is_no_result():
+    """Five points, four free parameters (Eq. 3 plus boundary and Rayleigh channels): E_b1 on its
+    physical bound 0 with the 95 % limit 'not found'.  A parameter whose profile is its only
+    uncertainty and whose 95 % limit failed is not determined: never 'ok'."""
+    T, k0, _ = _kappa_draws()
+    res = fit(Model("thermal_conductivity_matthiessen", free=["E_b1", "r_R"]), (T[::6], k0[::6]))
+    assert res.status == "unidentified" and res.unidentified == ["E_b1"], res.report()
+    assert "E_b1: its 95 % profile limit above the optimum could not be computed" in res.message

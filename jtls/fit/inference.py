@@ -630,13 +630,19 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
     se = np.where(np.isfinite(np.diag(cov)), se, np.nan)
 
-    # parameters within 2 sigma of a physical bound get a profile interval instead
-    near_phys = []
+    # parameters within 2 sigma of a physical bound get a profile interval instead; those whose
+    # linearised 95 % interval (with a margin of 1.5) reaches a search limit get one too, so that a
+    # 95 % interval ending on that arbitrary limit is found without --intervals profile
+    near_phys, near_limit = [], []
+    z95 = math.sqrt(float(special.chdtri(1, 0.05)) if absolute else float(special.fdtri(1, max(dof, 1), 0.95)))
     for j in active:
         p = params[j]
         for side, b, phys in _bound_sides(p, spec.kinds[j]):
             if phys and names[j] not in unident and (not math.isfinite(se[j]) or abs(x[j] - b) < 2 * se[j]):
                 near_phys.append(j)
+            elif not phys and names[j] not in unident and math.isfinite(b) and \
+                    math.isfinite(se[j]) and abs(x[j] - b) < 1.5 * z95 * se[j]:
+                near_limit.append(j)
     hide_se = []
     for j in active:
         if names[j] in unident or not math.isfinite(se[j]):
@@ -657,7 +663,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
                                  f"[{_fmt(params[j].min)}, {_fmt(params[j].max)}]")
 
     # ---- 3. profile intervals ---------------------------------------------
-    which = sorted(set([j for j in range(n) if held[j]] + near_phys +
+    which = sorted(set([j for j in range(n) if held[j]] + near_phys + near_limit +
                        [j for j in active if names[j] not in unident and
                         (intervals == "profile" or (intervals is not None and names[j] in intervals))]))
     which = [j for j in which if names[j] not in unident]
@@ -702,6 +708,11 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
                     else:
                         warnings.append(f"profile interval of {names[j]}: constrained solves did not converge")
                 k95 = d.get(key + "95_kind")
+                if kind in ("crossing", "physical") and k95 == "unreliable" and \
+                        (held[j] or j in hide_se or not math.isfinite(se[j])):
+                    unident[names[j]] = (f"its 95 % profile limit {side_word} the optimum could not be "
+                                         "computed (constrained solves did not converge), and nothing else "
+                                         "gives its uncertainty")
                 if kind == "crossing" and k95 in ("open", "limit"):
                     # the 95 % interval ends on a search limit (or nowhere): the parameter rests on an
                     # arbitrary bound -- not determined, even when the 68 % one closes
