@@ -110,6 +110,9 @@ def test_cli_bad_input_exit_2(tmp_path, capsys):
     assert main(["fit", str(f), "--observable", "velocity", "--omega", "1e5", "--fix", "mu=0.1",
                  "--fix", "mu=0.2"]) == 2
     assert "--fix gives mu more than once (mu=0.1; mu=0.2)" in capsys.readouterr().err
+    assert main(["fit", str(f), "--observable", "velocity", "--omega", "1e5", "--samples", "200",
+                 "--chains", "2"]) == 2
+    assert "--samples, --chains only apply to the posterior: add --posterior nuts" in capsys.readouterr().err
     assert main(["fit", str(tmp_path / "missing.csv"), "--observable", "specific_heat"]) == 2
     g = tmp_path / "bad.csv"
     g.write_text("T,value\n0.1,1e-4\n0.2,abc\n")

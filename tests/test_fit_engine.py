@@ -289,3 +289,20 @@ def test_a_model_not_finite_at_the_held_values_says_where_and_which():
     res = fit(Model("thermal_conductivity"), (T, y), fix={"B": 0.0})
     assert res.status == "nan" and not res.ok
     assert "not finite at 12 of 12 points (first at T = 0.1 K)" in res.message and "B = 0" in res.message
+
+
+def test_joint_fit_forms_and_a_misspelt_share_name():
+    """fit([m1, m2], [d1, d2]) is the joint fit of (m1, d1) and (m2, d2) (it raised a TypeError);
+    a name in share= that no model has is an error (it silently fitted the datasets apart)."""
+    T = np.geomspace(0.1, 1.0, 12)
+    m = Model("thermal_conductivity")
+    d1 = (T, np.asarray(jtls.thermal_conductivity(T, 4e-3, 0.1)) * np.exp(0.03 * np.random.default_rng(1).normal(size=12)))
+    d2 = (T, np.asarray(jtls.thermal_conductivity(T, 5e-3, 0.1)) * np.exp(0.03 * np.random.default_rng(2).normal(size=12)))
+    a = fit([m, m], [d1, d2], share=["mu"])
+    b = fit([(m, d1, "0"), (m, d2, "1")], share=["mu"])
+    assert a.free == ["B[0]", "mu", "B[1]"] and a.values == b.values and a.chi2 == b.chi2
+    with pytest.raises(ValueError, match=r"share: \['bogus'\] is not a parameter of the models "
+                                         r"\(their parameters: \['B', 'mu'\]\)"):
+        fit([(m, d1, "a"), (m, d2, "b")], share=["bogus"])
+    with pytest.raises(ValueError, match="2 models need as many datasets"):
+        fit([m, m], [d1])

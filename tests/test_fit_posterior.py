@@ -220,3 +220,16 @@ def test_simulation_based_calibration_line():
         expect = n_rep / n_bins
         chi2 = float(np.sum((counts - expect) ** 2 / expect))
         assert chi2 < crit, (name, counts.tolist(), chi2, crit)
+
+
+def test_no_posterior_for_a_fit_that_is_not_ok():
+    """Constant kappa: mu runs to its search limit 1 ('at_limit').  NUTS there only maps the
+    prior's edge (it gave mu = 0.964 +- 0.033, R-hat 1.003, as if measured); like the bootstrap,
+    the posterior of a failed fit is not drawn, and the warning says why."""
+    from jtls.fit import fit
+    T = np.geomspace(0.05, 3.0, 30)
+    res = fit(Model("thermal_conductivity"), (T, np.full(T.size, 2.0)), posterior="nuts",
+              posterior_options={"num_samples": 50, "num_chains": 2})
+    assert res.status == "at_limit" and res.posterior is None, res.report()
+    assert any(w.startswith("posterior skipped: the fit's status is 'at_limit'") for w in res.warnings)
+    assert "posterior" not in res.summary_dict()

@@ -219,10 +219,11 @@ def register(subparsers):
                         "(parameters on a physical bound always get a one-sided one)")
     p.add_argument("--posterior", choices=("nuts",), default=None,
                    help="sample the posterior with NUTS (uniform priors within the physical bounds)")
-    p.add_argument("--samples", type=int, default=1000, metavar="N", help="posterior draws per chain")
-    p.add_argument("--chains", type=int, default=4, metavar="K", help="posterior chains")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="posterior random seed")
-    p.add_argument("--metric", choices=("auto", "laplace", "adapt"), default="auto",
+    p.add_argument("--samples", type=int, default=None, metavar="N",
+                   help="posterior draws per chain (default 1000; with --posterior)")
+    p.add_argument("--chains", type=int, default=None, metavar="K", help="posterior chains (default 4)")
+    p.add_argument("--seed", type=int, default=None, metavar="S", help="posterior random seed (default 0)")
+    p.add_argument("--metric", choices=("auto", "laplace", "adapt"), default=None,
                    help="NUTS metric: the least-squares covariance with the step size tuned (laplace), "
                         "window adaptation of both (adapt), or laplace where that covariance is usable "
                         "(auto, the default)")
@@ -569,6 +570,10 @@ def _scattering(args) -> list:
     return sorted(set(channels), key=SCATTERING.index)
 
 
+#: Defaults of the posterior options (given without --posterior they are refused).
+POSTERIOR_DEFAULTS = {"samples": 1000, "chains": 4, "seed": 0, "metric": "auto"}
+
+
 def _check_numbers(args):
     """Reject settings that cannot be right, naming the option."""
     import math
@@ -584,6 +589,13 @@ def _check_numbers(args):
         raise ValueError(f"--tmin ({args.tmin}) must be below --tmax ({args.tmax})")
     if args.bootstrap < 0 or args.bootstrap == 1:
         raise ValueError(f"--bootstrap must be 0 (none) or >= 2 resamples, got {args.bootstrap}")
+    given = [f"--{k}" for k in POSTERIOR_DEFAULTS if getattr(args, k) is not None]
+    if given and not args.posterior:
+        raise ValueError(f"{', '.join(given)} only apply to the posterior: add --posterior nuts, or leave "
+                         f"{'them' if len(given) > 1 else 'it'} out")
+    for k, v in POSTERIOR_DEFAULTS.items():
+        if getattr(args, k) is None:
+            setattr(args, k, v)
     if args.samples < 10:
         raise ValueError(f"--samples must be >= 10, got {args.samples}")
     if args.chains < 1:

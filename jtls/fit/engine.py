@@ -251,7 +251,16 @@ class Problem:
 
 def _normalise_terms(model, data):
     """-> list of (Model, data, label)."""
+    if data is not None and isinstance(model, (list, tuple)) and not isinstance(data, dict):
+        # fit([m1, m2], [d1, d2]): one dataset per model
+        if not (isinstance(data, (list, tuple)) and len(data) == len(model)):
+            raise ValueError(f"fit: {len(model)} models need as many datasets, given as a list "
+                             "(fit([m1, m2], [d1, d2])), or one list of (model, data, label) terms "
+                             "(fit([(m1, d1, 'a'), (m2, d2, 'b')]))")
+        model, data = [(m, d, None) for m, d in zip(model, data)], None
     if data is None:
+        if isinstance(model, (Model, str)):
+            raise ValueError("fit: no data given (fit(model, (T, y)) or fit([(model, data, label), ...]))")
         terms = []
         for t in model:
             if isinstance(t, dict):
@@ -364,7 +373,14 @@ def _checked_terms(model, data, share, fix, initial, bounds, tmin, tmax):
     if not terms:
         raise ValueError("fit: no datasets given")
     single = len(terms) == 1
+    if isinstance(share, str):
+        share = [share]
     share = set(share)
+    known = {n for m, _, _ in terms for n in m.param_names}
+    unknown = sorted(share - known)
+    if unknown:
+        raise ValueError(f"share: {unknown} {'is not a parameter' if len(unknown) == 1 else 'are not parameters'} "
+                         f"of the models (their parameters: {sorted(known)})")
     if tmin is None and tmax is None:
         all_points = points_many([(d, lab) for _, d, lab in terms])
     else:
@@ -581,7 +597,14 @@ def fit(model: Model | str | Sequence, data: Any = None, *, share: Sequence[str]
         raise ValueError(f"posterior must be None or 'nuts', got {posterior!r}")
     opts = options or (SolverOptions() if method == "lm" else SolverOptions(max_steps=1000))
     res = run_problem(problem, method, opts, intervals=intervals, scan=scan)
-    if posterior == "nuts":
+    if posterior == "nuts" and not res.ok:
+        # like the bootstrap: a fit that does not determine its parameters (or rests on a search
+        # limit) gives a posterior made by the prior's edges, not by the data
+        if not problem.free_names:
+            raise ValueError("posterior: the fit has no free parameters")
+        res.warnings.append(f"posterior skipped: the fit's status is {res.status!r}, not 'ok'; its "
+                            "posterior would show the prior where the data say nothing")
+    elif posterior == "nuts":
         from .posterior import sample_posterior
         if not problem.free_names:
             raise ValueError("posterior: the fit has no free parameters")
