@@ -46,6 +46,24 @@ def test_build_resume_extend_pack_info(tmp_path, capsys):
     info = json.loads(capsys.readouterr().out)
     assert info["L"] == 4 and info["realizations_per_ratio"] == [32] * 4
     assert info["jackknife_replicas"] == 0 and "too small" in info["errors"]     # 2 passes: Poisson errors
+    # a damaged finished batch: truncated -> named by build and pack, never counted as done;
+    # edited and saved again as a valid zip -> its checksum says so
+    victim = d / B.batch_name(0.3, 1)
+    good = victim.read_bytes()
+    victim.write_bytes(good[: len(good) // 2])
+    for cmd in (["library", "build", str(d), "--batches", "2", *ARGS],
+                ["library", "pack", str(d), "--out", str(tmp_path / "lib2.npz")]):
+        with _raises_value(f"annealer output {victim} is unreadable"):
+            assert main(cmd) == 2
+    with np.load(__import__("io").BytesIO(good)) as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["counts"] = arrays["counts"] + 1
+    np.savez(victim, **arrays)
+    with _raises_value("checksum mismatch (the file was corrupted or edited)"):
+        assert main(["library", "pack", str(d), "--out", str(tmp_path / "lib2.npz")]) == 2
+    with _raises_value("delete the file and run the build again"):
+        assert main(["library", "build", str(d), "--batches", "2", *ARGS]) == 2
+    assert not (tmp_path / "lib2.npz").exists()
 
 
 class _raises_value:

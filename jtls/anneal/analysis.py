@@ -56,11 +56,8 @@ def load(path) -> dict:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"file {path!s} not found")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            d = {k: f[k] for k in f.files}
-    except Exception as exc:  # noqa: BLE001 - report which file is broken
-        raise ValueError(f"file {path!s}: not a readable .npz annealer output ({exc})") from None
+    from .files import load_output
+    d = load_output(path)
     for key in ("T", "counts", "E_edges_fine", "n_tls_total", "counts_relaxed", "E_edges", "dos"):
         if key not in d:
             raise ValueError(f"file {path!s}: missing array {key!r} (expected jtls anneal output)")

@@ -296,6 +296,33 @@ def digest(arrays: dict) -> str:
     return h.hexdigest()
 
 
+def save_output(path, result: dict):
+    """Write an annealer result (``OUT.npz``) atomically, with the SHA-256 of its arrays
+    (``sha256``, :func:`digest`) that :func:`load_output` checks."""
+    arrays = {k: np.asarray(v) for k, v in result.items()}
+    atomic_savez(path, sha256=np.asarray(digest(arrays)), **arrays)
+
+
+def load_output(path) -> dict:
+    """The arrays of an annealer result written by :func:`save_output`, verified: every member
+    readable (the zip CRCs) and, where the file carries one, the SHA-256 of the arrays.
+    ValueError naming the file otherwise (outputs of older versions have no checksum)."""
+    path = os.fspath(path)
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except Exception as exc:  # noqa: BLE001 - any failure to read means a damaged file
+        kind = "empty file" if os.path.exists(path) and os.path.getsize(path) == 0 else \
+            f"{type(exc).__name__}: {exc}"
+        raise ValueError(f"annealer output {path} is unreadable, probably truncated or corrupted "
+                         f"({kind})") from None
+    if "sha256" in arrays:
+        stored = str(arrays.pop("sha256"))
+        if digest(arrays) != stored:
+            raise ValueError(f"annealer output {path}: checksum mismatch (the file was corrupted or edited)")
+    return arrays
+
+
 def save_checkpoint(path, meta: dict, done: int, tot: dict):
     arrays = {"meta": np.asarray(json.dumps(meta)), "done": np.int64(done),
               "ckpt_version": np.int64(CHECKPOINT_VERSION)}

@@ -546,7 +546,7 @@ def _loop(cfg, out, done, tot, *, multi, progress, stop_after_chunks, devices, l
     if not lead:
         return None
     result = assemble(cfg, tot, time.perf_counter() - t0, ndev, batch=chunk)
-    F.atomic_savez(out, **result)
+    F.save_output(out, result)
     if os.path.exists(ck):
         os.remove(ck)
     return result

@@ -30,6 +30,7 @@ import time
 
 import numpy as np
 
+from ..anneal.files import load_output
 from ..anneal.lattice import ModelParams
 from ..anneal.run import RunConfig, checkpoint_path, run
 from ..anneal.schedule import PAPER_SWEEPS, PAPER_TEMPERATURES, ZERO_T, make_schedule
@@ -149,6 +150,16 @@ def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, ba
             raise ValueError(f"library directory {directory} exists and is not a directory")
         os.makedirs(directory, exist_ok=True)
         _ensure_manifest(directory, manifest(ratios, L, batch_size, seed, sweeps))
+        # a finished batch is skipped, never recomputed: it must be intact to count
+        for b in range(int(batches)):
+            for r in ratios:
+                out = os.path.join(directory, batch_name(r, b))
+                if os.path.exists(out) and not os.path.exists(checkpoint_path(out)):
+                    try:
+                        load_output(out)
+                    except ValueError as exc:
+                        raise ValueError(f"{exc}; this finished batch would be counted as done: delete the "
+                                         "file and run the build again to recompute it") from None
 
     if multi:
         D.lead_decides(prepare, "process 0 stopped the build before it began")

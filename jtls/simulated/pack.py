@@ -44,6 +44,7 @@ import time
 import numpy as np
 
 from ..anneal import histogram as H
+from ..anneal.files import load_output
 from ..dos import _natural_spline_matrix, _spline_basis_matrix
 from .build import FORMAT, MANIFEST, H0
 
@@ -300,16 +301,19 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
     for r in ratios:
         tot, n_tls, per = None, 0, []
         for b in range(npass):
-            with np.load(have[r][b], allow_pickle=False) as f:
-                meta = json.loads(str(f["meta"]))
-                if abs(meta["params"]["J0"] - r * H0) > 1e-9 or meta["params"]["h0"] != H0:
-                    raise ValueError(f"{have[r][b]}: J0/h0 does not match its name")
-                T = np.asarray(f["T"])
-                c = np.asarray(f["counts"], np.int64)
-                tot = c if tot is None else tot + c
-                n_tls += int(f["n_tls_total"])
-                per.append((c, int(f["n_tls_total"])))
-                seeds.append(int(meta["seed"]))
+            f = load_output(have[r][b])
+            missing = [k for k in ("meta", "T", "counts", "n_tls_total") if k not in f]
+            if missing:
+                raise ValueError(f"{have[r][b]}: not a library batch (missing {', '.join(missing)})")
+            meta = json.loads(str(f["meta"]))
+            if abs(meta["params"]["J0"] - r * H0) > 1e-9 or meta["params"]["h0"] != H0:
+                raise ValueError(f"{have[r][b]}: J0/h0 does not match its name")
+            T = np.asarray(f["T"])
+            c = np.asarray(f["counts"], np.int64)
+            tot = c if tot is None else tot + c
+            n_tls += int(f["n_tls_total"])
+            per.append((c, int(f["n_tls_total"])))
+            seeds.append(int(meta["seed"]))
             if T_sched is None:
                 T_sched = T
             elif not np.array_equal(T_sched, T):
