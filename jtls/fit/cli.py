@@ -464,7 +464,7 @@ def _fit_one(inp, st, progress, who: str, tag: str):
                     if n not in printed:       # a note that is also a warning is listed once, as a warning
                         print(f"  note: {n}")
                 print(res.report())
-                for text in (lib_text, res.extra.get("scattering") and crossover_text(res.extra["scattering"]),
+                for text in (lib_text, res.extra.get("scattering", {}).get("channels") and crossover_text(res.extra["scattering"]),
                              st.qp_off):
                     if text:
                         print(text)

@@ -81,7 +81,8 @@ def _build(args) -> int:
             print(f"jtls library build: process {jax.process_index()} done (process 0 writes "
                   f"{args.directory})", file=sys.stderr)
             return 0 if res["missing"] == 0 else 3
-    print(f"{res['done']} batch(es) finished, {res['missing']} not started (deadline)")
+    print(f"{res['done']} batch(es) finished" + (f", {res['missing']} not started (deadline)" if res["missing"] else
+                                                 ": all of them"))
     return 0 if res["missing"] == 0 else 3
 
 
