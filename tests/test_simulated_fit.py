@@ -264,3 +264,20 @@ def test_energy_integrals_on_library_knots(lib, monkeypatch):
     d = np.asarray(jax.jacfwd(f)(jnp.asarray(10.0)))
     fd = (np.asarray(f(10.0 + 1e-4)) - np.asarray(f(10.0 - 1e-4))) / 2e-4
     assert np.max(np.abs(d - fd)) < 1e-7 * np.max(np.abs(fd))
+
+
+def test_free_h0_with_data_outside_the_library_at_the_start_is_an_input_error():
+    """With h0 free the T/h0 window of the library moves with h0, but the fit starts at h0 = 10 K:
+    data up to 50 K had no finite prediction there and ended as status 'nan'.  They are refused
+    naming the start values that would cover them; a start inside runs; a span wider than the
+    library's window at any h0 is refused outright."""
+    from jtls.fit import Model, fit
+    T = np.geomspace(0.5, 50.0, 30)
+    y = 0.1 * T ** 2
+    m = Model("thermal_conductivity", dos="simulated", free=["h0"])
+    with pytest.raises(ValueError, match=r"starts at h0 = 10 K, where temperatures 0.5 .. 50 K leave the "
+                                         r"library .*start h0 inside \[25, 1000\] K"):
+        fit(m, (T, y))
+    assert fit(m, (T, y), initial={"h0": 30.0}).status != "nan"
+    with pytest.raises(ValueError, match="span a factor 1e\\+04, more than the simulated-DOS library covers"):
+        fit(m, (np.geomspace(0.005, 50.0, 10), np.ones(10)))

@@ -417,7 +417,8 @@ def _checked_terms(model, data, share, fix, initial, bounds, tmin, tmax):
     for k, (m, pts, ctx) in enumerate(zip(models, points, contexts)):
         if m.observable.validate is not None:      # e.g. data outside a tabulated DOS (names T)
             held = {**m.fixed, **{local: fix[g] for local, g in st.gnames[k] if g in fix}}
-            m.observable.validate(np.asarray(pts.T, dtype=float), held, dict(ctx))
+            start = {**m.initial, **{local: initial[g] for local, g in st.gnames[k] if g in initial}}
+            m.observable.validate(np.asarray(pts.T, dtype=float), held, dict(ctx, __initial__=start))
     return models, points, contexts, kinds, st
 
 

@@ -182,7 +182,8 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
     validate : optional ``validate(T, values, context)`` raising ValueError
         (naming the argument) for data the observable cannot describe, e.g.
         temperatures outside a tabulated range; called before every fit with
-        the fixed parameter values and the settings.
+        the fixed parameter values and the settings (``context["__initial__"]``:
+        the start values the user gave).
     scan : ``{name: values or callable(T, context) -> values}`` grid along which
         every fit checks that its optimum is global (:mod:`jtls.fit.scan`): for
         parameters whose chi^2 profile can have several minima.

@@ -235,6 +235,24 @@ def register(name: str) -> str:
 def _validate(T, fixed, context):
     if "h0" in fixed:
         check_data(T, fixed["h0"], context.get("T_ref"))
+        return
+    # h0 free: the library's T/h0 window must hold the data at some h0, and the fit starts at
+    # the default h0, where a point outside the library has no finite prediction
+    lo, hi = load_library().t_range
+    t = np.asarray(T, float).ravel()
+    if context.get("T_ref") is not None:
+        t = np.append(t, float(context["T_ref"]))
+    if t.size and t.max() / t.min() > hi / lo:
+        raise ValueError(f"argument 'T': temperatures {t.min():g} .. {t.max():g} K span a factor "
+                         f"{t.max() / t.min():.4g}, more than the simulated-DOS library covers at any h0 "
+                         f"(T/h0 = {lo:g} .. {hi:g}, a factor {hi / lo:g})")
+    h0 = float(context.get("__initial__", {}).get("h0", H0_DEFAULT))
+    if t.size and not (lo * h0 <= t.min() and t.max() <= hi * h0):
+        need = (t.max() / hi, t.min() / lo)
+        raise ValueError(f"argument 'T': with h0 free the fit starts at h0 = {h0:g} K, where "
+                         f"temperatures {t.min():g} .. {t.max():g} K leave the library (T/h0 = {lo:g} .. "
+                         f"{hi:g}); start h0 inside [{need[0]:.4g}, {need[1]:.4g}] K (initial={{'h0': ...}}), "
+                         "or hold it there (--fix h0=...)")
 
 
 def check_data(T: ArrayLike, h0: float = H0_DEFAULT, T_ref: float | None = None,
