@@ -171,6 +171,10 @@ def test_fit_json_meta_describes_the_run(kappa_file, capsys):
     again = build_parser().parse_args(words[1:])
     assert (again.file, again.observable, again.tmax, again.fix, again.json) == \
         (str(f), "thermal_conductivity", 1.5, ["mu=0.15"], True)
+    # ... and run again it gives the same result (it once listed the posterior defaults, which
+    # the command line refuses without --posterior)
+    assert main(words[1:]) == rc
+    assert json.loads(capsys.readouterr().out)["result"]["values"] == doc["result"]["values"]
     # the old contract is kept beside it; the full result reads back
     assert {"parameters", "chi2", "reduced_chi2", "status", "warnings", "tests"} <= set(doc)
     from jtls.fit import FitResult

@@ -427,8 +427,9 @@ def _fit_one(inp, st, progress, who: str, tag: str):
     with warnings.catch_warnings(record=True) as caught:   # this file's own warnings
         caught[:0] = st.warnings + inp.caught              # those of the options and its reading first
         try:
-            post_opts = {"num_samples": args.samples, "num_chains": args.chains, "seed": args.seed,
-                         "metric": args.metric}
+            post = posterior_settings(args)
+            post_opts = {"num_samples": post["samples"], "num_chains": post["chains"], "seed": post["seed"],
+                         "metric": post["metric"]}
             with progress.step(tag + _step_text(observable, ds, args)):
                 res = fit(model, inp.data, tmin=args.tmin, tmax=args.tmax, method=args.method,
                           bootstrap=args.bootstrap, intervals=args.intervals, posterior=args.posterior,
@@ -508,7 +509,8 @@ def _step_text(observable, ds, args) -> str:
     if args.intervals:
         extra.append(f"{args.intervals} intervals")
     if args.posterior:
-        extra.append(f"{args.posterior.upper()} {args.chains} x {args.samples} draws")
+        post = posterior_settings(args)
+        extra.append(f"{args.posterior.upper()} {post['chains']} x {post['samples']} draws")
     if args.bootstrap:
         extra.append(f"{args.bootstrap} bootstrap resamples")
     return f"fitting {observable} ({', '.join(extra)})"
@@ -574,6 +576,12 @@ def _scattering(args) -> list:
 POSTERIOR_DEFAULTS = {"samples": 1000, "chains": 4, "seed": 0, "metric": "auto"}
 
 
+def posterior_settings(args) -> dict:
+    """The posterior options as given, the defaults where not (``args`` keeps None there, so
+    the recorded command line lists only what the user gave)."""
+    return {k: (v if getattr(args, k) is None else getattr(args, k)) for k, v in POSTERIOR_DEFAULTS.items()}
+
+
 def _check_numbers(args):
     """Reject settings that cannot be right, naming the option."""
     import math
@@ -593,13 +601,11 @@ def _check_numbers(args):
     if given and not args.posterior:
         raise ValueError(f"{', '.join(given)} only apply to the posterior: add --posterior nuts, or leave "
                          f"{'them' if len(given) > 1 else 'it'} out")
-    for k, v in POSTERIOR_DEFAULTS.items():
-        if getattr(args, k) is None:
-            setattr(args, k, v)
-    if args.samples < 10:
-        raise ValueError(f"--samples must be >= 10, got {args.samples}")
-    if args.chains < 1:
-        raise ValueError(f"--chains must be >= 1, got {args.chains}")
+    post = posterior_settings(args)
+    if post["samples"] < 10:
+        raise ValueError(f"--samples must be >= 10, got {post['samples']}")
+    if post["chains"] < 1:
+        raise ValueError(f"--chains must be >= 1, got {post['chains']}")
 
 
 def _check_outputs(args):
