@@ -51,11 +51,12 @@ def main(argv=None):
                 data = {k: f[k] for k in f.files}
             rows = analysis.fit_table(data, TEMPS)
             z0 = analysis.fit_zero_T_power(data)
-            per_L[L] = {"realizations": R, "eq3": [{k: row[k] for k in ("T", "B", "B_err", "mu", "mu_err",
-                                                                        "status")} for row in rows],
+            per_L[L] = {"realizations": R, "eq3": [{k: row.get(k) for k in ("T", "B", "B_err", "mu", "mu_err",
+                                                                            "status", "at_bound", "mu_upper95")}
+                                                   for row in rows],
                         "zero_T_power": {"mu": z0["mu"], "mu_err": z0["mu_err"]}}
             print(f"J0/h0 = {r:g}, L = {L}: " + ", ".join(
-                f"T={row['T']:g} mu={row['mu']:.3f}+-{row['mu_err']:.3f}" for row in rows if row["ok"])
+                f"T={row['T']:g} mu={analysis.mu_text(row)}" for row in rows if row["ok"])
                 + f"; T->0 mu = {z0['mu']:.3f}+-{z0['mu_err']:.3f}", flush=True)
         res["runs"][str(r)] = per_L
         ref = per_L.get(args.reference_L)
@@ -67,6 +68,8 @@ def main(argv=None):
             for a, b in zip(ref["eq3"], v["eq3"]):
                 if a["status"] == "ok" and b["status"] == "ok":
                     for k in ("B", "mu"):
+                        if a[k + "_err"] is None or b[k + "_err"] is None:
+                            continue                # mu on its physical bound: a limit, no error to compare
                         s = np.hypot(a[k + "_err"], b[k + "_err"])
                         zs.append({"T": a["T"], "quantity": k, "ref": a[k], "value": b[k],
                                    "rel_drift": (b[k] - a[k]) / abs(a[k]) if a[k] else None,
@@ -85,7 +88,7 @@ def main(argv=None):
     fig, axes = plt.subplots(1, len(args.ratios), figsize=(5 * len(args.ratios), 3.8), squeeze=False)
     for ax, r in zip(axes[0], args.ratios):
         for L, v in res["runs"][str(r)].items():
-            ok = [row for row in v["eq3"] if row["status"] == "ok"]
+            ok = [row for row in v["eq3"] if row["status"] == "ok" and row["mu_err"] is not None]
             ax.errorbar([row["T"] for row in ok], [row["mu"] for row in ok], [row["mu_err"] for row in ok],
                         fmt="o-", capsize=2, label=f"L = {L}")
         ax.set_xlabel("T (K)")

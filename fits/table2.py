@@ -77,7 +77,7 @@ def main(argv=None):
     add_run_args(ap)
     ap.add_argument("--J0", type=float, nargs="+", default=[2.0, 3.0])
     args = ap.parse_args(argv)
-    from jtls.anneal.analysis import fit_table, load
+    from jtls.anneal.analysis import fit_table, load, mu_text
     paper = read_table2()
     os.makedirs(args.out, exist_ok=True)
     result = {"L": args.L, "realizations": args.realizations, "seed": args.seed, "sweeps": args.sweeps,
@@ -104,7 +104,7 @@ def main(argv=None):
                 print(f"{J0:>3} {r['T']:5.2f} | {r['status']}")
                 continue
             print(f"{J0:>3} {r['T']:5.2f} | {r['B']:.4f} +- {r['B_err']:.4f} {r['B_paper'] or float('nan'):8.4f} | "
-                  f"{r['mu']:.3f} +- {r['mu_err']:.3f} {r['mu_paper'] or float('nan'):8.3f}")
+                  f"{mu_text(r)} {r['mu_paper'] or float('nan'):8.3f}")
     _plot(result, os.path.join(args.out, "table2.png"))
     return 0
 
@@ -119,8 +119,10 @@ def _plot(result, png):
         T = [r["T"] for r in rows]
         ax[0].errorbar(T, [r["B"] for r in rows], [r["B_err"] for r in rows], fmt="o", color=col,
                        label=f"jtls J0={J0} K")
-        ax[1].errorbar(T, [r["mu"] for r in rows], [r["mu_err"] for r in rows], fmt="o", color=col,
-                       label=f"jtls J0={J0} K")
+        # mu on its physical bound: the 95 % upper limit, drawn as a limit arrow
+        ax[1].errorbar(T, [r["mu_upper95"] if r.get("at_bound") else r["mu"] for r in rows],
+                       [0.03 if r.get("at_bound") else r["mu_err"] for r in rows],
+                       uplims=[bool(r.get("at_bound")) for r in rows], fmt="o", color=col, label=f"jtls J0={J0} K")
         rp = [r for r in blk["rows"] if r["B_paper"] is not None]
         ax[0].plot([r["T"] for r in rp], [r["B_paper"] for r in rp], "s--", mfc="none", color=col,
                    label=f"paper J0={J0} K")

@@ -92,3 +92,68 @@ def test_cli_text_and_json(crafted, capsys):
     assert lines and "out of range" in lines[0] and not lines[0].rstrip().endswith("ok")
     assert "# 2 of 6 rows ok" in text
     assert "warning: lack of fit" in text
+
+
+def test_flat_poisson_histograms_are_on_the_bound_not_out_of_range():
+    """The standard tunneling model: a flat DOS (mu = 0), Poisson counts (~200 per bin, seeded).
+    The unbounded fit lands below 0 in about half of the draws; those rows were 'out of range'
+    (not ok) although within one sigma of 0.  They are mu = 0 on the physical bound with a 95 %
+    upper limit; only a pull below the bound with p < 0.01 stays out of range (1 % of the draws
+    under this null).  Tolerances: three binomial standard errors over n draws."""
+    n, T = 400, 0.1
+    rng = np.random.default_rng(12)
+    rows = []
+    for _ in range(n):
+        c = np.zeros(EDGES.size, np.int64)
+        c[:40] = rng.poisson(200.0, 40)
+        rows.append(A.fit_eq3(T, EDGES, c, N_TLS))
+    at = np.array([r["at_bound"] for r in rows])
+    bad = np.array([not r["ok"] for r in rows])
+    tol = lambda p: 3 * np.sqrt(p * (1 - p) / n)       # noqa: E731
+    assert abs(at.mean() + bad.mean() - 0.5) <= tol(0.5), (at.mean(), bad.mean())
+    assert bad.mean() <= 0.01 + tol(0.01), bad.mean()
+    assert all(r["status"].startswith("out of range") for r, b in zip(rows, bad) if b)
+    for r in (r for r in rows if r["at_bound"]):
+        assert r["ok"] and r["mu"] == 0.0 and r["mu_err"] is None and 0 < r["mu_upper68"] < r["mu_upper95"]
+    assert all(r["mu"] >= 0 for r in rows if r["ok"])
+    assert A.mu_text(next(r for r in rows if r["at_bound"])).startswith("0 (bound), < ")
+
+
+@pytest.mark.parametrize("change, named", [
+    (dict(counts=lambda a: a[:3]), "'counts' has shape"),
+    (dict(counts=lambda a: -a), "'counts' must hold non-negative integers"),
+    (dict(counts=lambda a: a + 0.5), "'counts' must hold non-negative integers"),
+    (dict(n_tls_total=lambda a: np.int64(0)), "'n_tls_total' must be one integer > 0"),
+    (dict(T=lambda a: np.where(a == a.max(), np.nan, a)), "'T' must be a non-empty 1-d array"),
+    (dict(T=lambda a: -a), "'T' must be a non-empty 1-d array"),
+    (dict(E_edges_fine=lambda a: a[::-1]), "'E_edges_fine' must be increasing"),
+    (dict(meta=lambda a: np.asarray("{not json")), "array 'meta' is not valid JSON"),
+])
+def test_forged_files_are_refused_naming_the_array(crafted, tmp_path, change, named, capsys):
+    """A damaged or forged run file gave tracebacks (counts with fewer rows than T: IndexError) or
+    rows of nonsense (negative counts, no TLSs, NaN temperatures, reversed edges); each is an
+    error naming the file and the array, exit code 2."""
+    from jtls.cli import main
+    with np.load(crafted) as f:
+        arrays = {k: f[k] for k in f.files}
+    for k, fn in change.items():
+        arrays[k] = fn(arrays[k])
+    bad = tmp_path / "forged.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(ValueError, match=named):
+        A.load(bad)
+    assert main(["dos-fit", str(bad)]) == 2
+    assert named.split()[0] in capsys.readouterr().err
+
+
+def test_cli_bins_and_exit_code(crafted, tmp_path, capsys):
+    from jtls.cli import main
+    assert main(["dos-fit", str(crafted), "--bins", "0"]) == 2
+    assert "--bins must be >= 3" in capsys.readouterr().err
+    with np.load(crafted) as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["T"], arrays["counts"] = arrays["T"][-1:], arrays["counts"][-1:]     # the 'not applicable' row
+    one = tmp_path / "none_ok.npz"
+    np.savez(one, **arrays)
+    assert main(["dos-fit", str(one)]) == 1                 # no row is a result
+    assert "# 0 of 1 rows ok" in capsys.readouterr().out

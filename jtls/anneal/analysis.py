@@ -8,14 +8,17 @@
   the Poisson weights (not rescaled by chi^2).
   Each row gets an honest ``status`` (``"ok"`` only when the row is a
   result; ``ok`` True/False says the same): not "ok" when the fit failed,
-  when mu lies outside the range the fits allow, :data:`MU_RANGE` = [0, 1]
-  (mu >= 0 is Eq. 3's pseudogap, the physical bound of jtls.fit's mu; 1 is
-  its search limit), when mu's error exceeds half that range or B's error
+  when mu lies above the range the fits allow, :data:`MU_RANGE` = [0, 1]
+  (1 is jtls.fit's search limit of mu), when mu's error exceeds half that range or B's error
   exceeds a factor 10 (the unidentified rules of :mod:`jtls.fit.inference`),
   when the errors are not finite, or when the window holds most TLSs (Eq. 3
   is a low-energy form).  A chi^2 lack of fit (p < 0.01 with the Poisson
   errors) or a |corr(B, mu)| > 0.99 is a warning in ``warnings``, as in
-  jtls.fit.
+  jtls.fit.  mu >= 0 is Eq. 3's pseudogap, the physical bound of jtls.fit's
+  mu: a fit below it within its noise (p >= 0.01 for the pull below) is the
+  result mu = 0 on the bound, with a one-sided upper limit (``at_bound``,
+  ``mu_upper95``), as jtls.fit reports it; a significant pull below is "out of
+  range".
 * :func:`fit_table` -- the B(T), mu(T) table for every temperature of a run.
 * :func:`fit_gaussian` -- Gaussian norm exp(-E^2/2 s^2)/(s sqrt(2 pi)) over
   all energies (paper: s = 21.53 K at J0 = 2 K, lowest T, Fig. 1a).
@@ -61,7 +64,25 @@ def load(path) -> dict:
     for key in ("T", "counts", "E_edges_fine", "n_tls_total", "counts_relaxed", "E_edges", "dos"):
         if key not in d:
             raise ValueError(f"file {path!s}: missing array {key!r} (expected jtls anneal output)")
-    d["meta"] = json.loads(str(d["meta"])) if "meta" in d else {}
+    try:
+        d["meta"] = json.loads(str(d["meta"])) if "meta" in d else {}
+    except ValueError as exc:
+        raise ValueError(f"file {path!s}: array 'meta' is not valid JSON ({exc})") from None
+    T, c, e, n = (np.asarray(d[k]) for k in ("T", "counts", "E_edges_fine", "n_tls_total"))
+    bad = None
+    if T.ndim != 1 or not T.size or not np.all(np.isfinite(T)) or not np.all(T > 0):
+        bad = "'T' must be a non-empty 1-d array of finite temperatures > 0"
+    elif e.ndim != 1 or e.size < 2 or not np.all(np.isfinite(e)) or not np.all(np.diff(e) > 0):
+        bad = "'E_edges_fine' must be increasing finite bin edges"
+    elif c.ndim != 2 or c.shape[0] != T.size or c.shape[1] not in (e.size - 1, e.size):
+        bad = (f"'counts' has shape {c.shape}, expected ({T.size}, {e.size - 1} or {e.size}): one "
+               "histogram row per temperature")
+    elif c.dtype.kind not in "iu" or (c.size and c.min() < 0):
+        bad = f"'counts' must hold non-negative integers (dtype {c.dtype}, smallest {c.min() if c.size else 0})"
+    elif n.shape != () or n.dtype.kind not in "iu" or int(n) <= 0:
+        bad = f"'n_tls_total' must be one integer > 0, got {n!r}"
+    if bad:
+        raise ValueError(f"file {path!s}: {bad} (expected jtls anneal output)")
     return d
 
 
@@ -105,14 +126,19 @@ def fit_eq3(T, edges, counts, n_tls, nbins=16, window=2.0, min_counts=20):
 
     edges (nF+1,) fine bin edges (K), counts (nF,) or (nF+1,) (overflow ignored),
     n_tls = number of TLSs in the histogram.  Returns a dict with T, B, B_err, mu,
-    mu_err, chi2_red, chi2_p, corr, n_counts, bins, status ("ok", or a sentence
+    mu_err, chi2_red, chi2_p, corr, n_counts, bins, at_bound, status ("ok", or a sentence
     starting with why the row is not a result: "window", "too few counts",
     "fit failed", "ill-conditioned", "out of range", "unidentified", "not applicable"),
-    ok (status == "ok") and warnings (list of sentences).
+    ok (status == "ok") and warnings (list of sentences).  A fit below mu's physical bound 0
+    (within :data:`MU_ERR_MAX`) is the result mu = 0, ``at_bound`` True, B refitted there,
+    ``mu_err`` None and the one-sided limits ``mu_upper68`` / ``mu_upper95`` (where chi^2 rises
+    by 1 / 3.84 above its value on the bound, quadratic approximation); ``mu_beyond_p`` is the
+    p-value of the pull below the bound.  A pull with p < 0.01 (a DOS falling with energy, which
+    Eq. 3 cannot follow with mu >= 0) stays "out of range".
     """
     out = {"T": float(T), "B": None, "B_err": None, "mu": None, "mu_err": None,
-           "chi2_red": None, "chi2_p": None, "corr": None, "n_counts": 0, "bins": 0, "status": "ok",
-           "ok": False, "warnings": []}
+           "chi2_red": None, "chi2_p": None, "corr": None, "n_counts": 0, "bins": 0, "at_bound": False,
+           "status": "ok", "ok": False, "warnings": []}
     e, c = _regroup(edges, np.asarray(counts)[: len(edges) - 1], 0.0, window * T, nbins)
     out["n_counts"] = int(c.sum()) if c.size else 0
     out["bins"] = int(c.size)
@@ -130,7 +156,7 @@ def fit_eq3(T, edges, counts, n_tls, nbins=16, window=2.0, min_counts=20):
     B0 = max(n.mean(), 1e-12)
     try:
         with warnings.catch_warnings():       # ill-conditioned fits are reported in "status"
-            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore")
             p, cov = curve_fit(model, np.zeros(c.size), n, p0=(B0, 0.1), sigma=sig,
                                absolute_sigma=True, maxfev=20000)
     except (RuntimeError, ValueError) as exc:
@@ -138,22 +164,45 @@ def fit_eq3(T, edges, counts, n_tls, nbins=16, window=2.0, min_counts=20):
         return out
     with np.errstate(invalid="ignore"):
         perr = np.sqrt(np.diag(cov))
+    lo, hi = MU_RANGE
+    usable = np.all(np.isfinite(p)) and np.all(np.isfinite(perr)) and perr[1] <= MU_ERR_MAX * (hi - lo)
+    t = float((p[1] - lo) / perr[1]) ** 2 if usable else math.inf      # the pull below the bound
+    p_beyond = 0.5 * float(chi2_sf(t, 1))
+    if usable and p[1] < lo - MU_TOL and p[0] > 0 and p_beyond >= LACK_OF_FIT_P:
+        # below the physical bound mu = 0 within the noise: the result is mu = 0 with a one-sided
+        # limit, B held there.  (A significant pull below it -- a DOS falling with energy, which
+        # Eq. 3 at mu = 0, a flat DOS, cannot follow -- stays "out of range".)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pb, covb = curve_fit(lambda _, B: model(None, B, lo), np.zeros(c.size), n, p0=(p[0],),
+                                     sigma=sig, absolute_sigma=True, maxfev=20000)
+        except (RuntimeError, ValueError) as exc:
+            out["status"] = f"fit failed: {exc}"
+            return out
+        up = {lev: float(p[1] + math.sqrt((p[1] - lo) ** 2 + d * perr[1] ** 2))
+              for lev, d in (("68", 1.0), ("95", 3.841458820694124))}
+        out.update(at_bound=True, mu_upper68=up["68"], mu_upper95=up["95"], mu_beyond_p=p_beyond)
+        p = np.array([pb[0], lo])
+        perr = np.array([math.sqrt(covb[0, 0]) if np.isfinite(covb[0, 0]) else math.nan, math.nan])
+        npar = 1
+    else:
+        npar = 2
     r = (model(None, *p) - n) / sig
-    dof = c.size - 2
+    dof = c.size - npar
     chi2 = float(r @ r)
-    out.update(B=float(p[0]), B_err=float(perr[0]), mu=float(p[1]), mu_err=float(perr[1]),
-               chi2_red=float(chi2 / max(dof, 1)))
+    out.update(B=float(p[0]), B_err=float(perr[0]), mu=float(p[1]),
+               mu_err=float(perr[1]) if npar == 2 else None, chi2_red=float(chi2 / max(dof, 1)))
     if dof > 0:
         out["chi2_p"] = float(chi2_sf(chi2, dof))
         if out["chi2_p"] < LACK_OF_FIT_P:
             out["warnings"].append(f"lack of fit: chi^2 = {chi2:.4g} for {dof} degrees of freedom "
                                    f"(p = {out['chi2_p']:.2g}) with the Poisson errors")
-    if np.all(np.isfinite(perr)) and np.all(perr > 0):
+    if npar == 2 and np.all(np.isfinite(perr)) and np.all(perr > 0):
         out["corr"] = float(cov[0, 1] / (perr[0] * perr[1]))
         if abs(out["corr"]) > 0.99:
             out["warnings"].append(f"B and mu are nearly degenerate (correlation {out['corr']:+.4f})")
     frac = c.sum() / n_tls
-    lo, hi = MU_RANGE
     mu_s = f"mu = {p[1]:.3g} ± {perr[1]:.2g}"
     if frac > 0.5:
         # Eq. (3) describes the low-energy part of the DOS; a window holding most TLSs is not that
@@ -161,20 +210,28 @@ def fit_eq3(T, edges, counts, n_tls, nbins=16, window=2.0, min_counts=20):
                          "(Eq. 3 is a low-energy form)")
     elif dof <= 0:
         out["status"] = f"no_dof: {c.size} bins for 2 parameters"
-    elif not (np.all(np.isfinite(p)) and np.all(np.isfinite(perr))):
+    elif not (np.all(np.isfinite(p)) and np.all(np.isfinite(perr[:npar]))):
         out["status"] = "ill-conditioned: non-finite parameter errors"
     elif not p[0] > 0:
         out["status"] = f"out of range: B = {p[0]:.3g} <= 0 (a density)"
-    elif not lo - MU_TOL <= p[1] <= hi + MU_TOL:
-        out["status"] = (f"out of range: {mu_s} outside {lo:g} <= mu <= {hi:g} (mu >= 0: Eq. 3's "
-                         f"pseudogap; mu <= {hi:g}: the range jtls.fit allows)")
-    elif perr[1] > MU_ERR_MAX * (hi - lo):
+    elif npar == 2 and perr[1] > MU_ERR_MAX * (hi - lo):
         out["status"] = (f"unidentified: {mu_s}, error above {MU_ERR_MAX:g} of mu's range "
                          f"[{lo:g}, {hi:g}]: the window does not determine mu")
+    elif not lo - MU_TOL <= p[1] <= hi + MU_TOL:
+        below = f", p = {p_beyond:.2g} for mu >= 0" if p[1] < lo else ""
+        out["status"] = (f"out of range: {mu_s} outside {lo:g} <= mu <= {hi:g}{below} (mu >= 0: Eq. 3's "
+                         f"pseudogap; mu <= {hi:g}: the range jtls.fit allows)")
     elif perr[0] / p[0] > LN_B_ERR_MAX:
         out["status"] = f"unidentified: B = {p[0]:.3g} ± {perr[0]:.2g}, error above a factor 10"
     out["ok"] = out["status"] == "ok"
     return out
+
+
+def mu_text(row) -> str:
+    """mu of a :func:`fit_eq3` row as text: ``0.123 ± 0.02``, or ``0 (bound), < 0.05 (95%)``."""
+    if row.get("at_bound"):
+        return f"0 (bound), < {row['mu_upper95']:.3g} (95%)"
+    return f"{row['mu']:.3f} ± {row['mu_err']:.3f}"
 
 
 def fit_table(data, temperatures=None, **kw) -> list[dict]:

@@ -5,8 +5,10 @@ in the current directory (:func:`default_out`), and says so.
 
 ``jtls dos-fit --json`` prints one object ``{"meta": {"jtls_version", "date", "command",
 "input", "sha256", "bins", "run": {the annealer run's parameters, as stored in the file}},
-"rows": [{T, B, B_err, mu, mu_err, chi2_red, chi2_p, corr, n_counts, bins, status, ok,
-warnings}, ...]}``.
+"rows": [{T, B, B_err, mu, mu_err, chi2_red, chi2_p, corr, n_counts, bins, at_bound, status, ok,
+warnings[, mu_upper68, mu_upper95, mu_beyond_p]}, ...]}`` (the limits for a row with mu on its
+physical bound 0).  Its exit code is 0 when at least one row is a result, 1 when none is, 2 for
+bad input.
 """
 from __future__ import annotations
 
@@ -82,9 +84,10 @@ def register(subparsers) -> None:
     f.add_argument("--json", action="store_true",
                    help="print a JSON object {\"meta\": {jtls_version, date, command, input, sha256, bins, "
                         "run: the annealer's parameters}, \"rows\": [{T, B, B_err, mu, mu_err, chi2_red, "
-                        "chi2_p, corr, n_counts, bins, status, ok, warnings}]}; status is 'ok' only for a row "
-                        "that is a result (see jtls.anneal.analysis.fit_eq3)")
-    f.add_argument("--bins", type=int, default=16, help="histogram bins in 0 < E < 2T (default 16)")
+                        "chi2_p, corr, n_counts, bins, at_bound, status, ok, warnings}]}; status is 'ok' only "
+                        "for a row that is a result (see jtls.anneal.analysis.fit_eq3); exit code 1 when no "
+                        "row is")
+    f.add_argument("--bins", type=int, default=16, help="histogram bins in 0 < E < 2T (default 16, at least 3)")
     f.set_defaults(func=_one_line_warnings(_dos_fit), _parser=f)
 
 
@@ -182,6 +185,8 @@ def _anneal(args) -> int:
 
 def _dos_fit(args) -> int:
     from .analysis import fit_table, load
+    if args.bins < 3:
+        raise ValueError(f"--bins must be >= 3 (two parameters and a degree of freedom), got {args.bins}")
     data = load(args.path)
     rows = fit_table(data, nbins=args.bins)
     if args.json:
@@ -191,19 +196,23 @@ def _dos_fit(args) -> int:
         meta.update(bins=args.bins, run=data.get("meta", {}))
         json.dump(json_safe({"meta": meta, "rows": rows}), sys.stdout, indent=1, allow_nan=False)
         print()
-        return 0
+        return 0 if any(r.get("ok") for r in rows) else 1
     print(f"# {args.path}: Eq. (3) fits in 0 < E < 2T; errors 1 sigma (Poisson)")
-    print("# status 'ok' only for rows that are results: converged, 0 <= mu <= 1, mu_err <= 0.5, "
-          "B within a factor 10, window not holding most TLSs")
+    print("# status 'ok' only for rows that are results: converged, mu <= 1, mu_err <= 0.5, B within a "
+          "factor 10, window not holding most TLSs; mu below 0 within its error is mu = 0 on its physical "
+          "bound with a 95 % upper limit")
     print(f"{'T (K)':>10} {'B':>10} {'B_err':>9} {'mu':>8} {'mu_err':>7} {'chi2/dof':>8} {'counts':>8}  status")
     for r in rows:
         if r["B"] is None:
             print(f"{r['T']:10.4g} {'-':>10} {'-':>9} {'-':>8} {'-':>7} {'-':>8} {r['n_counts']:8d}  {r['status']}")
         else:
-            print(f"{r['T']:10.4g} {r['B']:10.4g} {r['B_err']:9.2g} {r['mu']:8.4f} {r['mu_err']:7.3f} "
-                  f"{r['chi2_red']:8.2f} {r['n_counts']:8d}  {r['status']}")
+            mu, err = ((f"{0:8d}", f"<{r['mu_upper95']:.3f}") if r.get("at_bound") else
+                       (f"{r['mu']:8.4f}", f"{r['mu_err']:.3f}"))
+            print(f"{r['T']:10.4g} {r['B']:10.4g} {r['B_err']:9.2g} {mu} {err:>7} "
+                  f"{r['chi2_red']:8.2f} {r['n_counts']:8d}  {r['status']}"
+                  + ("  (mu on its physical bound 0; < 95 % upper limit)" if r.get("at_bound") else ""))
         for w in r.get("warnings", []):
             print(f"{'':>10}   warning: {w}")
     n_ok = sum(1 for r in rows if r.get("ok"))
     print(f"# {n_ok} of {len(rows)} rows ok")
-    return 0
+    return 0 if n_ok else 1
