@@ -76,6 +76,13 @@ def _data_dir(arg):
 
 
 def run(args) -> int:
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise ValueError(f"--out {args.out} exists and is not a directory")
+    held = sorted(os.listdir(args.out)) if os.path.isdir(args.out) else []
+    if held and not args.overwrite:
+        raise ValueError(f"--out {args.out} already holds {len(held)} file(s) ({', '.join(held[:4])}"
+                         f"{', ...' if len(held) > 4 else ''}) that the demo may replace; choose a new --out, "
+                         "or pass --overwrite")
     os.makedirs(args.out, exist_ok=True)
     t0 = time.perf_counter()
     print(f"[demo] wrote {velocity_figure(args.out)}")
@@ -83,16 +90,18 @@ def run(args) -> int:
         return 0
     fits_dir = os.path.join(os.getcwd(), "fits")
     data_dir = str(_data_dir(args.data_dir))
-    failures = 0
+    failures = skipped = 0
     for script, needs_data in DEMO_FITS:
         path = os.path.join(fits_dir, script)
         if not os.path.exists(path):
             print(f"[demo] skip {script}: not found in {fits_dir} (run the demo from the repository root)")
+            skipped += 1
             continue
         cmd = [sys.executable, path, "--out", args.out]
         if needs_data:
             if not os.path.isdir(data_dir):
                 print(f"[demo] skip {script}: shared data not found at {data_dir} (give --data-dir)")
+                skipped += 1
                 continue
             cmd += ["--data-dir", data_dir]
         print(f"[demo] running {' '.join(cmd[1:])}", flush=True)
@@ -100,7 +109,8 @@ def run(args) -> int:
         if rc != 0:
             print(f"[demo] {script} failed with exit code {rc}")
             failures += 1
-    print(f"[demo] done in {time.perf_counter() - t0:.0f} s; outputs in {args.out}")
+    print(f"[demo] done in {time.perf_counter() - t0:.0f} s; outputs in {args.out}"
+          + (f"; {skipped} of {len(DEMO_FITS)} fits scripts skipped (see above)" if skipped else ""))
     return 1 if failures else 0
 
 
@@ -110,4 +120,6 @@ def register(subparsers):
     p.add_argument("--data-dir", default=None,
                    help="real datasets (default: $JTLS_DATA or ../shared/data)")
     p.add_argument("--figure-only", action="store_true", help="only the silica velocity figure")
+    p.add_argument("--overwrite", action="store_true",
+                   help="run into an --out directory that already holds files (they may be replaced)")
     p.set_defaults(func=run)

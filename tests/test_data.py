@@ -213,6 +213,12 @@ def test_annotated_round_trip(tmp_path):
     for f in ("quantity", "units", "material", "omega", "T_ref", "source", "provenance", "excluded"):
         assert getattr(back, f) == getattr(ds, f), f
     assert back.meta["power_dBm"] == -160.0 and back.meta["power_dBm_source"] == "file name"
+    # an existing file is never replaced unasked
+    with pytest.raises(ValueError, match=r"write_csv: .*qi\.csv exists; pass overwrite=True"):
+        D.write_csv(ds.window(0.2, 1.0), out)
+    assert D.read_csv(out).T.size == ds.T.size
+    D.write_csv(ds.window(0.2, 1.0), out, overwrite=True)
+    assert D.read_csv(out).T.size == ds.window(0.2, 1.0).T.size
     np.testing.assert_array_equal(back.extra["power_dBm"], ds.extra["power_dBm"])
     np.testing.assert_array_equal(back.extra["power_dBm_column"], ds.extra["power_dBm_column"])
     assert [n for n in ds.notes if not n.startswith("read from")] == \

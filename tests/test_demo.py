@@ -90,3 +90,20 @@ def test_demo_script_prints_failed_fit_as_failed(tmp_path, monkeypatch, capsys):
     assert "A free [max_steps]: FAILED (max_steps): not a result" in out
     assert "8.5e+102" not in out and "8.5e102" not in out
     assert "mu = 0.4321" in out          # the ok fits do show their values
+
+
+def test_demo_never_replaces_files_unasked(tmp_path, capsys):
+    """An --out folder that already holds files (a user's velocity_silica.json, say) is refused
+    unless --overwrite; an --out that is a file is an error, not a traceback."""
+    d = tmp_path / "o"
+    d.mkdir()
+    (d / "velocity_silica.json").write_text("precious")
+    assert main(["demo", "--figure-only", "--out", str(d)]) == 2
+    assert "already holds 1 file(s) (velocity_silica.json)" in capsys.readouterr().err
+    assert (d / "velocity_silica.json").read_text() == "precious"
+    assert main(["demo", "--figure-only", "--out", str(d), "--overwrite"]) == 0
+    assert json.loads((d / "velocity_silica.json").read_text())["curves"]
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["demo", "--figure-only", "--out", str(f)]) == 2
+    assert "exists and is not a directory" in capsys.readouterr().err

@@ -359,3 +359,20 @@ def test_out_folder_made_only_when_written(tmp_path, capsys):
                "--out", str(new)])
     assert rc in (0, 1) and sorted(p.name for p in new.iterdir()) == [
         "olson1993_stycast1266_thermal_conductivity.json", "olson1993_stycast1266_thermal_conductivity.png"]
+
+
+def test_plot_result_leaves_the_users_backend_alone(tmp_path):
+    """A library call draws with the backend the user chose; it switched every caller to Agg."""
+    import subprocess
+    import sys
+    code = ("import matplotlib; matplotlib.use('svg')\n"
+            "import numpy as np, jtls\n"
+            "from jtls.fit import Model, fit\n"
+            "from jtls.fit.plot import plot_result\n"
+            "T = np.geomspace(0.1, 1, 12)\n"
+            "r = fit(Model('specific_heat'), (T, np.asarray(jtls.specific_heat(T, 1e-3, 0.1))))\n"
+            f"plot_result(r, {str(tmp_path / 'p.svg')!r})\n"
+            "print(matplotlib.get_backend())\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.split()[-1] == "svg" and (tmp_path / "p.svg").stat().st_size > 1000

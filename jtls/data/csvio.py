@@ -598,7 +598,7 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
                    notes=tuple(notes), excluded=tuple(excluded), index=index, line=lns)
 
 
-def write_csv(ds: Dataset, path: str | os.PathLike) -> Path:
+def write_csv(ds: Dataset, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Write a dataset in the annotated format described in :mod:`jtls.data`.
 
     Metadata, notes and excluded points go to ``#`` lines; floats are written
@@ -609,7 +609,9 @@ def write_csv(ds: Dataset, path: str | os.PathLike) -> Path:
     ds : Dataset
         The curve to write (T in K; value and sigma in ``ds.units``).
     path : str or path-like
-        File to write (overwritten).
+        File to write.
+    overwrite : bool
+        Replace an existing file (default: refuse, naming it).
 
     Returns
     -------
@@ -619,7 +621,7 @@ def write_csv(ds: Dataset, path: str | os.PathLike) -> Path:
     Raises
     ------
     ValueError
-        If a column name contains a comma.
+        If a column name contains a comma, or ``path`` exists and ``overwrite`` is False.
 
     Examples
     --------
@@ -642,6 +644,8 @@ def write_csv(ds: Dataset, path: str | os.PathLike) -> Path:
     (True, 565000.0)
     """
     path = Path(path)
+    if path.exists() and not overwrite:
+        raise ValueError(f"write_csv: {path} exists; pass overwrite=True to replace it")
     out = ["# jtls-dataset: 1", f"# quantity: {ds.quantity}", f"# units: {ds.units}",
            f"# material: {ds.material}"]
     if ds.omega is not None:

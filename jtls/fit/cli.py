@@ -488,6 +488,8 @@ def _write_outputs(inp, res, doc, observable, progress, tag):
     except OSError as exc:
         raise ValueError(f"--out {json_path.parent}: cannot create the directory ({exc.strerror})") from None
     json_path.write_text(json.dumps(doc, indent=1) + "\n")
+    import matplotlib
+    matplotlib.use("Agg")           # the command line's own process draws into files only
     from .plot import plot_result
     with progress.step(f"{tag}writing {png_path.name}"):
         plot_result(res, png_path, title=f"{Path(args.file).name}: {observable}", units=inp.ds.units)

@@ -19,8 +19,8 @@ from .result import interval_text
 
 
 def _mpl():
-    import matplotlib
-    matplotlib.use("Agg")
+    """pyplot with the user's backend: a library call never switches it (the command line, whose
+    process is ours, selects Agg itself before drawing)."""
     import matplotlib.pyplot as plt
     return plt
 

@@ -29,7 +29,7 @@ def register(subparsers) -> None:
     b.add_argument("--sweeps", type=int, default=257, help="sweeps per temperature (default 257, the paper's)")
     b.add_argument("--hours", type=float, default=None, help="start no new batch after this many hours")
     b.add_argument("--cpu-devices", type=int, default=0, help="as jtls anneal (default: one device per core)")
-    b.add_argument("--quiet", action="store_true")
+    b.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     from ..anneal.cli import add_distributed_arguments
     add_distributed_arguments(
         b, "Start one jtls library build per process with the same settings and directory; every batch is "
@@ -40,14 +40,15 @@ def register(subparsers) -> None:
     p = sub.add_parser("pack", help="smooth a build directory into a library file",
                        description="Smooth the histograms of every complete pass into ln F tables with "
                                    "standard errors (jtls.simulated.pack) and write the library .npz.")
-    p.add_argument("directory")
+    p.add_argument("directory", help="build directory of jtls library build (its complete passes are packed)")
     p.add_argument("--out", required=True, help="library file to write (.npz)")
     p.add_argument("--passes", type=int, default=None, help="use this many passes (default: all complete)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.set_defaults(func=_pack)
     i = sub.add_parser("info", help="describe a library file (default: the shipped one)")
-    i.add_argument("path", nargs="?", default=None)
-    i.add_argument("--json", action="store_true")
+    i.add_argument("path", nargs="?", default=None,
+                   help="packed library (.npz); default: the shipped one")
+    i.add_argument("--json", action="store_true", help="print the description as one JSON object")
     i.set_defaults(func=_info)
     lib.set_defaults(func=lambda args: (lib.print_help(), 2)[1])
 
