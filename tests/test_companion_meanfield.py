@@ -225,3 +225,68 @@ def test_bad_arguments():
         mf.simulate(jax.random.PRNGKey(0), 1, 10, 1.0, method="newton")
     with pytest.raises(ValueError, match="'damping'"):
         mf.simulate(jax.random.PRNGKey(0), 1, 10, 1.0, damping=0.0)
+
+
+# -- bad input: a ValueError naming the argument, raised before any work ----------------------
+NAN = float("nan")
+KEY = jax.random.PRNGKey(0)
+
+
+@pytest.mark.parametrize("call, match", [
+    # Eq. 12: T < 0 was silently treated as T = 0
+    (lambda: mf.relaxation_rates(jnp.array([1.0]), 0.1, -1.0), "argument 'T'"),
+    (lambda: mf.relaxation_rates(jnp.array([1.0]), 0.1, NAN), "argument 'T'"),
+    (lambda: mf.relaxation_rates(jnp.array([NAN]), 0.1, 0.1), "argument 'E'"),
+    (lambda: mf.relaxation_rates(jnp.array([1.0]), 0.1, 0.1, a=-1.0), "argument 'a'"),
+    (lambda: mf.relaxation_rates(jnp.ones(2), jnp.ones(3), 0.1), r"E \(2,\), delta0 \(3,\)"),
+    (lambda: mf.relaxation_rates(jnp.array([1e300]), 1e10, 0.1, a=1e10), "not finite.*E=1e\\+300"),
+    # was a complex box side
+    (lambda: mf.box_length(-8), "argument 'N'"),
+    (lambda: mf.box_length(8, density=0.0), "argument 'density'"),
+    # simulate: negative / NaN rates, accepted max_iter and tol, range() error
+    (lambda: mf.simulate(KEY, 1, 4, 1.0, a=-1.0), "argument 'a'"),
+    (lambda: mf.simulate(KEY, 1, 4, 1.0, a=NAN), "argument 'a'"),
+    (lambda: mf.simulate(KEY, 1, 4, 1.0, max_iter=-5), "argument 'max_iter'"),
+    (lambda: mf.simulate(KEY, 1, 4, 1.0, max_iter=2.5), "argument 'max_iter'"),
+    (lambda: mf.simulate(KEY, 1, 4, 1.0, tol=NAN), "argument 'tol'"),
+    (lambda: mf.simulate(KEY, 1, 4, 1.0, tol=-1e-5), "argument 'tol'"),
+    (lambda: mf.simulate(KEY, 1, 4, 1.0, batch=0), "argument 'batch'"),
+    (lambda: mf.simulate(KEY, 1, 4, 1.0, mem_bytes=NAN), "argument 'mem_bytes'"),
+    (lambda: mf.simulate(KEY, 1, 4, 1e200), "argument 'W'"),            # W^2 overflows
+    (lambda: mf.simulate(KEY, 1, 4, 1.0, T=-0.1), "argument 'T'"),
+    # the solver on its own
+    (lambda: mf.solve_mean_field(KEY, jnp.zeros((3, 2)), D3, 0.1), "argument 'K'"),
+    (lambda: mf.solve_mean_field(KEY, K3, jnp.zeros(2), 0.1), "argument 'delta'"),
+    (lambda: mf.solve_mean_field(KEY, K3, D3, 0.1, x0=jnp.zeros(4)), "argument 'x0'"),
+    (lambda: mf.solve_mean_field(KEY, K3, D3, -0.1), "argument 'T'"),
+    (lambda: mf.solve_mean_field(KEY, K3, D3, 0.1, max_iter=0), "argument 'max_iter'"),
+    (lambda: mf.solve_mean_field(KEY, K3, D3, 0.1, tol=NAN), "argument 'tol'"),
+    (lambda: mf.solve_mean_field(KEY, K3, D3, 0.1, damping=1.5), "argument 'damping'"),
+])
+def test_bad_input_is_a_value_error_naming_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_checkpoint_path_is_checked_before_the_work(tmp_path, monkeypatch):
+    """A checkpoint in a missing folder failed only after computing, naming the .tmp.npz file."""
+    def no_work(*a, **k):
+        raise AssertionError("simulate computed before checking 'checkpoint'")
+    monkeypatch.setattr(mf, "_single", no_work)
+    monkeypatch.setattr(mf, "_batched", no_work)
+    for bad in (tmp_path / "missing" / "ck.npz", tmp_path):
+        with pytest.raises(ValueError, match="argument 'checkpoint'"):
+            mf.simulate(KEY, 1, 4, 1.0, checkpoint=bad)
+    junk = tmp_path / "junk.npz"
+    junk.write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="argument 'checkpoint'.*not a checkpoint"):
+        mf.simulate(KEY, 1, 4, 1.0, checkpoint=str(junk))
+
+
+def test_rates_accept_zero_temperature_and_trace_under_jit():
+    E = jnp.array([0.5, 1e-9, 2.0])
+    np.testing.assert_allclose(jax.jit(mf.relaxation_rates)(E, 0.1, 0.1),
+                               mf.relaxation_rates(E, 0.1, 0.1), rtol=1e-15)
+    np.testing.assert_allclose(mf.relaxation_rates(E, 0.1, 0.0), 0.01 * np.asarray(E), rtol=1e-15)
+    r = jax.jit(lambda K, d, T: mf.solve_mean_field(KEY, K, d, T, tol=1e-12, damping=0.5))(K3, D3, 0.005)
+    np.testing.assert_allclose(r.delta_prime, [0.75, -0.65, 0.1], atol=1e-7)

@@ -169,3 +169,57 @@ def test_loss_and_slope_routes_agree():
     b = float(S.interaction_ratio(tan_delta=math.pi / 2 * Cd, Q_inv=math.pi / 2 * Ce))
     assert b / a == pytest.approx((0.36 * math.pi / 2 / 0.56) / (1.1 * math.pi / 2 / 1.74), rel=1e-12)
     assert abs(b / a - 1) < 0.02
+
+
+# -- bad input: a ValueError naming the argument, never a silent wrong value -----------------
+NAN = float("nan")
+SIO2 = (2200.0, 4163.0, 45.3e-30, 348.0)
+
+
+@pytest.mark.parametrize("call, match", [
+    # C is a tunneling strength, >= 0 by definition (a negative C flips the sign of Q^-1)
+    (lambda: S.internal_friction(-1.0), "argument 'C'"),
+    (lambda: S.internal_friction(NAN), "argument 'C'"),
+    (lambda: S.velocity_slope_relaxation(-1.0), "argument 'C'"),
+    (lambda: S.velocity_shift_relaxation([0.5], C=NAN), "argument 'C'"),
+    (lambda: S.velocity_shift_relaxation([0.5], C=-3e-4), "argument 'C'"),
+    (lambda: S.velocity_shift_relaxation(np.ones(2), 3e-4, T_o=np.ones(3)), r"T_o \(3,\)"),
+    (lambda: S.mean_free_path_ratio(1e-310), "argument 'C'"),          # was inf
+    (lambda: S.angstrom3(-1.0), "argument 'v_o_A3'"),                  # was a negative volume
+    (lambda: S.angstrom3(NAN), "argument 'v_o_A3'"),
+    # beyond [1e-100, 1e100]: was C = 0.0 (rho) and an OverflowError (v)
+    (lambda: S.tunneling_strength(1e300, *SIO2[1:3]), "argument 'rho'"),
+    (lambda: S.tunneling_strength(SIO2[0], 1e200, SIO2[2]), "argument 'v'"),
+    (lambda: S.tunneling_strength(*SIO2[:3], T_D=0.0), "argument 'T_D'"),
+    (lambda: S.tunneling_strength(*SIO2, alpha=-2.5), "argument 'alpha'"),
+    (lambda: S.debye_temperature(-1.0, 45.3e-30), "argument 'v'"),
+    # each argument in range, their combination is not representable: was 0.0 / inf
+    (lambda: S.tunneling_strength(1e100, 1e50, 1e-29, 1.0), "underflows to 0.*rho=1e\\+100"),
+    (lambda: S.gamma_max(1e100, 1e100, 1e100), "not finite.*rho=1e\\+100"),
+    (lambda: S.gamma_max([2200.0, 2500.0], [4000.0, 4100.0, 4200.0], 45e-30), r"rho \(2,\), v \(3,\)"),
+    # shapes that do not broadcast: was a JAX TypeError
+    (lambda: S.interaction_ratio(C_dip=[1e-3, 2e-3], C_el=[1e-4, 2e-4, 3e-4]),
+     r"C_dip \(2,\), C_el \(3,\)"),
+    (lambda: S.interaction_ratio(tan_delta=[1e-3, 2e-3], Q_inv=[1e-4, 2e-4, 3e-4]),
+     r"tan_delta \(2,\), Q_inv \(3,\)"),
+    (lambda: S.interaction_ratio(C_dip=-1e-3, C_el=3e-4), "argument 'C_dip'"),
+])
+def test_bad_input_is_a_value_error_naming_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_zero_strength_and_validated_functions_under_jit():
+    # C = 0 (no TLSs) is physical: no friction, no velocity shift
+    assert float(S.internal_friction(0.0)) == 0.0 and float(S.velocity_slope_relaxation(0.0)) == 0.0
+    np.testing.assert_array_equal(S.velocity_shift_relaxation([0.5, 2.0], 0.0), [0.0, 0.0])
+    # checks run on concrete values only: traced arguments still work
+    jnp = jax.numpy
+    assert float(jax.jit(S.internal_friction)(3e-4)) == pytest.approx(math.pi / 2 * 3e-4)
+    assert float(jax.jit(S.angstrom3)(45.3)) == pytest.approx(45.3e-30)
+    np.testing.assert_allclose(jax.jit(S.velocity_shift_relaxation)(jnp.array([0.5, 2.0]), 3e-4),
+                               [1.5e-4 * math.log(2), -1.5e-4 * math.log(2)], rtol=1e-12)
+    r = jax.jit(lambda d, e: S.interaction_ratio(C_dip=d, C_el=e))(1.51e-3, 3.2e-4)
+    assert float(r) == pytest.approx(0.56 * 1.51 / (1.74 * 0.32), rel=1e-12)
+    C = jax.jit(S.tunneling_strength)(*SIO2)
+    assert float(C) == pytest.approx(_C_math(2200.0, 4163.0, 45.3, 348.0), rel=1e-12)

@@ -191,3 +191,63 @@ def test_simulate_batch_independent_and_validates():
         st.simulate(jax.random.PRNGKey(0), 1, 3, 0.5, 0.0, lattice="bcc")
     with pytest.raises(ValueError, match="a_tilde"):
         st.simulate(jax.random.PRNGKey(0), 1, 3, 0.5, -1.0)
+
+
+# -- bad input: a ValueError naming the argument, never a silent wrong value -----------------
+NAN = float("nan")
+EG = [0.1, 1.0, 10.0]
+PG = [0.01, 0.1, 0.5]
+
+
+@pytest.mark.parametrize("call, match", [
+    # Eq. 3: p_tau0 is a density of states (was -0.002 and NaN)
+    (lambda: st.tunneling_strength(0.1, 0.02, p_tau0=-1.0), "argument 'p_tau0'"),
+    (lambda: st.tunneling_strength(0.1, 0.02, p_tau0=NAN), "argument 'p_tau0'"),
+    (lambda: st.tunneling_strength(1e200, 1e200, 1.0), "not finite.*kappa=1e\\+200"),
+    # P_S(E) (was 0.33 with the NaN counted, 1.0 at E = NaN, [nan] + RuntimeWarning when empty)
+    (lambda: st.reduction_factor([NAN, 1.0, 2.0], [1.5]), "argument 'e_min'"),
+    (lambda: st.reduction_factor([1.0, 2.0], [NAN]), "argument 'E'"),
+    (lambda: st.reduction_factor([], [1.0]), "argument 'e_min'"),
+    (lambda: st.reduction_factor([-1.0, 1.0], [0.5]), "argument 'e_min'"),
+    # crossover grid: was a wrong value (decreasing), a value (lengths differ), IndexError (empty)
+    (lambda: st.crossover_energy(EG[::-1], PG, 0.05), "argument 'E'"),
+    (lambda: st.crossover_energy(EG, PG[:2], 0.05), r"E \(3,\), P \(2,\)"),
+    (lambda: st.crossover_energy([], [], 0.05), "argument 'E'"),
+    (lambda: st.crossover_energy([0.0, 1.0, 10.0], PG, 0.05), "argument 'E'"),   # log E
+    (lambda: st.crossover_energy(EG, [0.01, NAN, 0.5], 0.05), "argument 'P'"),
+    (lambda: st.crossover_energy(EG, PG, NAN), "argument 'threshold'"),
+    (lambda: st.crossover_from_dos(EG[::-1], [1.0] * 3, [0.0, 0.5, 2.0], 0.5), "argument 'E'"),
+    (lambda: st.crossover_from_dos(EG, [1.0] * 2, [0.0, 0.5, 2.0], 0.5), r"n_tau \(2,\)"),
+    (lambda: st.crossover_from_dos(EG, [1.0] * 3, [0.0, 0.5, 2.0], -0.5), "argument 'g'"),
+    # tau DOS at 0: was NaN (empty), a negative density, ZeroDivisionError
+    (lambda: st.tau_dos_at_zero([]), "argument 'e_tau'"),
+    (lambda: st.tau_dos_at_zero([-1.0, -2.0]), "argument 'e_tau'"),
+    (lambda: st.tau_dos_at_zero([1.0, 2.0], e_max_frac=0), "argument 'e_max_frac'"),
+    (lambda: st.tau_dos_at_zero([0.0, 0.0]), "argument 'e_tau'"),                 # mean 0
+    (lambda: st.tau_dos_at_zero([1.0, 2.0], scale=-1.0), "argument 'scale'"),
+    # concentration (was 216 impurities on 108 sites, and a float-to-int error)
+    (lambda: st.n_impurities(3, x=2.0), "argument 'x'"),
+    (lambda: st.n_impurities(3, x=NAN), "argument 'x'"),
+    (lambda: st.n_impurities(3.5, x=0.5), "argument 'L'"),
+    (lambda: st.n_impurities(3, x=0.5, lattice="bcc"), "argument 'lattice'"),
+    (lambda: st.simulate(jax.random.PRNGKey(0), 1, 3, 0.5, 1.5, batch=0), "argument 'batch'"),
+    # couplings: was an error inside JAX
+    (lambda: st.emin_from_couplings(np.zeros((2, 3))), "argument 'U'"),
+    (lambda: st.emin_from_couplings(np.zeros((0, 0))), "argument 'U'"),
+    (lambda: st.emin_from_couplings([[0.0, NAN], [1.0, 0.0]]), "argument 'U'"),
+    (lambda: st.emin_from_couplings(np.zeros((2, 2)), np.zeros(3)), "argument 'h'"),
+])
+def test_bad_input_is_a_value_error_naming_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_checked_functions_keep_working_under_jit_and_on_lists():
+    U = [[0.0, 0.7], [-0.4, 0.0]]
+    e_min, e_tau = jax.jit(st.emin_from_couplings)(jnp.asarray(U))
+    np.testing.assert_allclose(e_min, [0.7, 0.4], atol=1e-15)
+    e_min2, _ = st.emin_from_couplings(U)            # a nested list, as documented (array_like)
+    np.testing.assert_allclose(e_min2, [0.7, 0.4], atol=1e-15)
+    # a single S spin has no partner: E_S^min = 0
+    np.testing.assert_array_equal(st.emin_from_couplings([[0.0]])[0], [0.0])
+    assert float(jax.jit(st.tunneling_strength)(0.1, 0.02, 1.0)) == pytest.approx(2e-3)

@@ -66,6 +66,8 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike, DTypeLike
 
 from .. import _validate as V
+from . import _checks as C
+from ._mf_impl import load_checkpoint, save_checkpoint, spin, sweep_sequential
 from .relaxation import (EULER_GAMMA, dos, exp1, lambda_min, log_rate_histogram,  # noqa: F401
                          log_relaxation, log_relaxation_asymptotic, relaxation_curve)
 
@@ -162,9 +164,9 @@ def box_length(N: int, density: float = DENSITY_UNIT) -> float:
     Parameters
     ----------
     N : int
-        Number of TLSs.
+        Number of TLSs (>= 1).
     density : float
-        Number density per r_nn^3 (see the module docstring).
+        Number density per r_nn^3 (finite, > 0; see the module docstring).
 
     Returns
     -------
@@ -177,6 +179,8 @@ def box_length(N: int, density: float = DENSITY_UNIT) -> float:
     >>> print(f"{mf.box_length(1000):.3f} {mf.box_length(1000, mf.DENSITY_MEAN_NN):.3f}")
     10.000 18.052
     """
+    C.integer("N", N, 1)
+    V.positive_finite("density", density)
     return (N / density) ** (1.0 / 3.0)
 
 
@@ -281,11 +285,6 @@ def sample_realization(key: jax.Array, N: int, W: float, J: float = 1.0, *,
     return Realization(pos, delta, delta0, K)
 
 
-def _spin(x, T):
-    Te = jnp.maximum(T, 1e-300)  # T = 0 -> sign(x)
-    return jnp.tanh(x / (2.0 * Te))
-
-
 def mf_map(K: ArrayLike, delta: ArrayLike, x: ArrayLike, T: ArrayLike) -> jax.Array:
     """Right-hand side of Eq. 4 (Asban et al.): F(x)_i = Delta_i + (1/4) sum_j K_ij tanh(x_j / 2T).
 
@@ -313,39 +312,9 @@ def mf_map(K: ArrayLike, delta: ArrayLike, x: ArrayLike, T: ArrayLike) -> jax.Ar
     >>> print(mf.mf_map(K, jnp.array([0.1, -0.2]), jnp.array([1.0, -1.0]), 0.0))
     [-0.4  0.3]
     """
-    s = _spin(x, T).astype(K.dtype)
+    s = spin(x, T).astype(K.dtype)
     field = jnp.dot(K, s, preferred_element_type=K.dtype).astype(delta.dtype)
     return delta + 0.25 * field
-
-
-def _sweep_sequential(K, delta, x, T, eta):
-    """One Gauss-Seidel sweep i = 0..N-1 of x_i <- x_i + eta (F_i(x) - x_i).
-
-    The field h = K tanh(x / 2T) (kept in K's dtype) is recomputed at the start
-    of every sweep, so rounding does not accumulate across sweeps, and is
-    updated by one row of K (= column, K symmetric) after each site update
-    whose spin tanh(x_i / 2T) actually changed.
-    """
-    N = x.shape[0]
-    cd = K.dtype
-    s = _spin(x, T).astype(cd)
-    h = jnp.dot(K, s, preferred_element_type=cd)
-
-    def site(i, carry):
-        x, s, h = carry
-        f = delta[i] + 0.25 * h[i].astype(x.dtype)
-        xi = x[i] + eta * (f - x[i])
-        si = _spin(xi, T).astype(cd)
-        ds = si - s[i]
-
-        def add(h):
-            return h + ds * jax.lax.dynamic_index_in_dim(K, i, axis=0, keepdims=False)
-
-        h = jax.lax.cond(ds != 0, add, lambda h: h, h)
-        return x.at[i].set(xi), s.at[i].set(si), h
-
-    x, _, _ = jax.lax.fori_loop(0, N, site, (x, s, h))
-    return x
 
 
 def solve_mean_field(key: jax.Array, K: ArrayLike, delta: ArrayLike, T: ArrayLike, *,
@@ -363,13 +332,13 @@ def solve_mean_field(key: jax.Array, K: ArrayLike, delta: ArrayLike, T: ArrayLik
     delta : array_like, shape (N,)
         Bare asymmetries (J).
     T : array_like
-        Temperature (>= 0, units of J).
+        Temperature (finite, >= 0, units of J).
     damping : float
         eta in (0, 1].
     tol : float
-        Stop when max_i |F(x)_i - x_i| <= tol (J).
+        Stop when max_i |F(x)_i - x_i| <= tol (J; finite, >= 0).
     max_iter : int
-        Maximum number of sweeps.
+        Maximum number of sweeps (>= 1).
     init_scale : array_like, optional
         Half-width of the uniform start (J); default from Eq. 18's variance.
     x0 : array_like, shape (N,), optional
@@ -398,8 +367,13 @@ def solve_mean_field(key: jax.Array, K: ArrayLike, delta: ArrayLike, T: ArrayLik
     >>> bool(res.converged), res.delta_prime.shape  # doctest: +SKIP
     (True, (50,))
     """
-    if method not in ("sequential", "jacobi"):
-        raise ValueError(f"argument 'method' must be 'sequential' or 'jacobi', got {method!r}")
+    C.solver(method, damping, tol, max_iter)
+    n = C.square("K", K)
+    C.vector_of("delta", delta, n)
+    if x0 is not None:
+        C.vector_of("x0", x0, n)
+    V.nonnegative_finite("T", T)
+    K = jnp.asarray(K)
     delta = jnp.asarray(delta, dtype=jnp.result_type(float))
     if x0 is None:
         if init_scale is None:
@@ -421,7 +395,7 @@ def solve_mean_field(key: jax.Array, K: ArrayLike, delta: ArrayLike, T: ArrayLik
             f = mf_map(K, delta, st.x, T)
             x = st.x + eta * (f - st.x)
         else:
-            x = _sweep_sequential(K, delta, st.x, T, eta)
+            x = sweep_sequential(K, delta, st.x, T, eta)
         return MFState(x, st.iteration + 1, residual(x))
 
     st = jax.lax.while_loop(cond, body, MFState(x0, jnp.asarray(0), residual(x0)))
@@ -463,18 +437,19 @@ def relaxation_rates(E: ArrayLike, delta0: ArrayLike, T: ArrayLike, a: float = 1
     Parameters
     ----------
     E : array_like
-        Excitation energies (units of J), any shape.
+        Excitation energies (units of J, finite), any shape.
     delta0 : array_like
-        Tunneling amplitudes (J), broadcasting with E.
+        Tunneling amplitudes (J, finite), broadcasting with E.
     T : array_like
-        Temperature (>= 0, J).
+        Temperature (finite, >= 0, J), broadcasting with E.
     a : float
-        Rate constant (units of J^-3 times the rate unit).
+        Rate constant (finite, > 0; units of J^-3 times the rate unit).
 
     Returns
     -------
     jax.Array
-        lambda >= 0 in units of a J^3, broadcast shape.
+        lambda >= 0 in units of a J^3, broadcast shape.  A concrete result
+        that overflows is a ValueError.
 
     Examples
     --------
@@ -483,14 +458,22 @@ def relaxation_rates(E: ArrayLike, delta0: ArrayLike, T: ArrayLike, a: float = 1
     >>> print(mf.relaxation_rates(jnp.array([0.5, 1e-9, 2.0]), 0.1, 0.1))   # E -> 0: 2 a T Delta0^2
     [0.00506784 0.002      0.02      ]
     """
-    E = jnp.abs(E)
+    V.finite("E", E)
+    V.finite("delta0", delta0)
+    V.nonnegative_finite("T", T)
+    V.positive_finite("a", a)
+    V.broadcastable(E=E, delta0=delta0, T=T)
+    args = dict(E=E, delta0=delta0, T=T, a=a)
+    E = jnp.abs(jnp.asarray(E))
     T = jnp.asarray(T, dtype=E.dtype)
     Te = jnp.maximum(T, 1e-300)
     y = E / (2.0 * Te)
     ycoth = jnp.where(y < 1e-6, 1.0 + y * y / 3.0, y / jnp.tanh(jnp.maximum(y, 1e-6)))
     finiteT = 2.0 * Te * ycoth
     val = jnp.where(T > 0, finiteT, E)
-    return a * delta0**2 * val
+    out = a * jnp.asarray(delta0) ** 2 * val
+    V.finite_result("relaxation_rates", out, **args)
+    return out
 
 
 class MFRun(NamedTuple):
@@ -564,29 +547,33 @@ def simulate(key: jax.Array, n_real: int, N: int, W: float, J: float = 1.0, T: f
     key : jax.Array
         PRNG key.
     n_real : int
-        Number of realizations.
+        Number of realizations (>= 1).
     N : int
-        TLSs per realization.
+        TLSs per realization (>= 2).
     W, J, T : float
-        Asymmetry width, interaction scale and temperature (units of J).
+        Asymmetry width, interaction scale (each in [1e-100, 1e100]) and
+        temperature (finite, >= 0), units of J.
     a : float
-        Rate constant of Eq. 12.
+        Rate constant of Eq. 12 (in [1e-100, 1e100]).
     damping, tol, max_iter, method
         As in :func:`solve_mean_field`.
     r_cut, density, coupling_dtype
         As in :func:`sample_realization`.
     mem_bytes : float
-        Memory budget of one batch, bytes.
+        Memory budget of one batch, bytes (finite, > 0).
     batch : int, optional
-        Realizations per vmapped call.
-    checkpoint : str, optional
-        ``.npz`` path for resumable runs.
+        Realizations per vmapped call (>= 1).
+    checkpoint : str or path-like, optional
+        ``.npz`` path for resumable runs; its folder must exist and be
+        writable (checked before any work).
     verbose : bool
         Print progress after every batch.
 
     Returns
     -------
     MFRun
+        A combination of arguments whose energies or rates leave float64 is
+        a ValueError naming W, J, T and a.
 
     Examples
     --------
@@ -596,19 +583,20 @@ def simulate(key: jax.Array, n_real: int, N: int, W: float, J: float = 1.0, T: f
     >>> run.rates.shape, bool((run.rates > 0).all())  # doctest: +SKIP
     ((2, 30), True)
     """
-    V.positive_finite("W", W)
-    V.positive_finite("J", J)
+    V.in_domain("W", W)
+    V.in_domain("J", J)
     V.nonnegative_finite("T", T)
+    V.in_domain("a", a)
     V.nonnegative_finite("r_cut", r_cut)
     V.positive_finite("density", density)
-    if method not in ("sequential", "jacobi"):
-        raise ValueError(f"argument 'method' must be 'sequential' or 'jacobi', got {method!r}")
-    if not isinstance(N, (int, np.integer)) or N < 2:
-        raise ValueError(f"argument 'N' must be an int >= 2, got {N!r}")
-    if not isinstance(n_real, (int, np.integer)) or n_real < 1:
-        raise ValueError(f"argument 'n_real' must be an int >= 1, got {n_real!r}")
-    if not 0.0 < damping <= 1.0:
-        raise ValueError(f"argument 'damping' must be in (0, 1], got {damping!r}")
+    V.positive_finite("mem_bytes", mem_bytes)
+    C.solver(method, damping, tol, max_iter)
+    C.integer("N", N, 2)
+    C.integer("n_real", n_real, 1)
+    if batch is not None:
+        C.integer("batch", batch, 1)
+    if checkpoint is not None:
+        checkpoint = C.output_path("checkpoint", checkpoint)
     itemsize = jnp.dtype(coupling_dtype).itemsize
     if batch is None:
         batch = int(max(1, min(n_real, mem_bytes // (3 * N * N * itemsize))))
@@ -623,13 +611,8 @@ def simulate(key: jax.Array, n_real: int, N: int, W: float, J: float = 1.0, T: f
                  "coupling_dtype": jnp.dtype(coupling_dtype).name,
                  "key": np.asarray(kd).ravel().tolist()})
     if checkpoint is not None and os.path.exists(checkpoint):
-        z = np.load(checkpoint)
-        if str(z["meta"]) != meta:
-            raise ValueError(f"checkpoint {checkpoint!r} was written with other arguments: "
-                             f"{z['meta']} (now {meta})")
-        start = int(z["n_done"])
-        for k in names:
-            done[k] = [z[k]]
+        start, arrs = load_checkpoint(checkpoint, meta, names)
+        done = {k: [arrs[k]] for k in names}
     for b0 in range(start, n_real, batch):
         kb = keys[b0:b0 + batch]
         args = (N, float(W), float(J), float(T), float(a), float(damping),
@@ -643,8 +626,8 @@ def simulate(key: jax.Array, n_real: int, N: int, W: float, J: float = 1.0, T: f
         if verbose:
             print(f"  realizations {b0 + len(kb)}/{n_real}", flush=True)
         if checkpoint is not None:
-            arrs = {k: np.concatenate(done[k]) for k in names}
-            tmp = checkpoint + ".tmp.npz"
-            np.savez(tmp, meta=np.array(meta), n_done=b0 + len(kb), **arrs)
-            os.replace(tmp, checkpoint)
-    return MFRun(*(np.concatenate(done[k])[:n_real] for k in names))
+            save_checkpoint(checkpoint, meta, b0 + len(kb), {k: np.concatenate(done[k]) for k in names})
+    run = MFRun(*(np.concatenate(done[k])[:n_real] for k in names))
+    for out in (run.E, run.rates):
+        V.finite_result("simulate", out, W=W, J=J, T=T, a=a)
+    return run

@@ -8,7 +8,10 @@ the sampled relaxation of Eq. 15, and the exact (Eq. 16) and asymptotic
 
 Units: energies in units of the interaction J (as in
 :mod:`jtls.companion.meanfield`), rates in any unit (a J^3 there), times in
-the inverse unit of the rates.
+the inverse unit of the rates.  Arguments are checked on concrete values (not
+under ``jit``): rates and times finite and non-negative (rates > 0 where their
+logarithm is taken), samples non-empty, counts positive ints; a bad value is
+a ValueError naming the argument.
 """
 from __future__ import annotations
 
@@ -18,6 +21,9 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
+
+from .. import _validate as V
+from . import _checks as K
 
 #: Euler's constant (Eq. 17).
 EULER_GAMMA = 0.5772156649015329
@@ -30,11 +36,12 @@ def dos(E: ArrayLike, bins: int = 80,
     Parameters
     ----------
     E : array_like
-        Signed excitation energies (units of J), any shape (pooled).
+        Signed excitation energies (units of J, finite, at least one), any
+        shape (pooled).
     bins : int
-        Number of bins.
+        Number of bins (>= 1).
     range : (float, float), optional
-        Histogram range (J); default: the data's.
+        Histogram range (J, finite, low < high); default: the data's.
 
     Returns
     -------
@@ -49,7 +56,15 @@ def dos(E: ArrayLike, bins: int = 80,
     >>> print(c, n)
     [-0.5  0.5] [0.5 0.5]
     """
-    E = np.asarray(E).ravel()
+    K.nonempty("E", E)
+    V.finite("E", E)
+    K.integer("bins", bins, 1)
+    if range is not None:
+        V.finite("range", range)
+        if np.shape(range) != (2,):
+            raise ValueError(f"argument 'range' must be a pair (low, high), got {range!r}")
+        K.ordered("range[0]", range[0], "range[1]", range[1])
+    E = np.asarray(E, dtype=float).ravel()
     h, edges = np.histogram(E, bins=bins, range=range, density=True)
     return 0.5 * (edges[1:] + edges[:-1]), h
 
@@ -61,11 +76,12 @@ def log_rate_histogram(rates: ArrayLike, bins_per_decade: int = 4, lo: float | N
     Parameters
     ----------
     rates : array_like
-        Relaxation rates (> 0, any unit), any shape (pooled).
+        Relaxation rates (finite, > 0, at least one; any unit), any shape (pooled).
     bins_per_decade : int
-        Bins per decade.
+        Bins per decade (>= 1).
     lo, hi : float, optional
-        Range in log10(rate) (default: the data's, to whole decades).
+        Range in log10(rate) (finite, lo < hi; default: the data's, to whole
+        decades, at least one).
 
     Returns
     -------
@@ -82,9 +98,18 @@ def log_rate_histogram(rates: ArrayLike, bins_per_decade: int = 4, lo: float | N
     >>> print(np.round(h, 3))
     [0.168 0.167 0.167 0.167 0.167 0.165]
     """
-    lr = np.log10(np.asarray(rates).ravel())
-    lo = math.floor(lr.min()) if lo is None else lo
+    V.positive_finite("rates", rates)
+    K.integer("bins_per_decade", bins_per_decade, 1)
+    for name, v in (("lo", lo), ("hi", hi)):
+        if v is not None:
+            V.finite(name, v)
+    lr = np.log10(np.asarray(rates, dtype=float).ravel())
+    if lo is None:
+        lo = math.floor(lr.min())
+        if hi is None and math.ceil(lr.max()) == lo:  # every rate the same power of ten
+            hi = lo + 1
     hi = math.ceil(lr.max()) if hi is None else hi
+    K.ordered("lo", lo, "hi", hi)
     nb = max(1, int(round((hi - lo) * bins_per_decade)))
     h, edges = np.histogram(lr, bins=nb, range=(lo, hi), density=True)
     return 0.5 * (edges[1:] + edges[:-1]), h
@@ -101,11 +126,11 @@ def lambda_min(rates: ArrayLike, bins_per_decade: int = 4, frac: float = 0.5) ->
     Parameters
     ----------
     rates : array_like
-        Relaxation rates (> 0, any unit), pooled.
+        Relaxation rates (finite, > 0, at least one; any unit), pooled.
     bins_per_decade : int
-        Histogram resolution.
+        Histogram resolution (>= 1).
     frac : float
-        Fraction of the plateau level that still counts as plateau.
+        Fraction of the plateau level that still counts as plateau, in (0, 1].
 
     Returns
     -------
@@ -119,7 +144,10 @@ def lambda_min(rates: ArrayLike, bins_per_decade: int = 4, frac: float = 0.5) ->
     >>> print(f"{rel.lambda_min(10.0 ** np.arange(-6, 0, 0.01)):.1e}")    # flat from 1e-6
     1.0e-06
     """
-    lr = np.log10(np.asarray(rates).ravel())
+    V.positive_finite("rates", rates)
+    K.integer("bins_per_decade", bins_per_decade, 1)
+    K.fraction("frac", frac)
+    lr = np.log10(np.asarray(rates, dtype=float).ravel())
     c, h = log_rate_histogram(rates, bins_per_decade)
     q1, q3 = np.quantile(lr, [0.25, 0.75])
     inside = (c >= q1) & (c <= q3)
@@ -137,14 +165,15 @@ def relaxation_curve(rates: ArrayLike, t: ArrayLike) -> jax.Array:
     Parameters
     ----------
     rates : array_like, shape (..., N)
-        Relaxation rates, pooled over leading axes.
+        Relaxation rates (finite, >= 0, N >= 1), pooled over leading axes.
     t : array_like, shape (M,)
-        Times in the inverse unit of the rates.
+        Times in the inverse unit of the rates (finite, >= 0); any shape is
+        accepted and kept.
 
     Returns
     -------
     jax.Array, shape (M,)
-        The normalized response (1 at t = 0).
+        The normalized response (1 at t = 0), shape of ``t``.
 
     Examples
     --------
@@ -152,22 +181,57 @@ def relaxation_curve(rates: ArrayLike, t: ArrayLike) -> jax.Array:
     >>> print(rel.relaxation_curve([1.0, 2.0], [0.0, 1.0]))        # (e^-1 + e^-2) / 2 at t = 1
     [1.         0.25160736]
     """
+    K.nonempty("rates", rates)
+    V.nonnegative_finite("rates", rates)
+    V.nonnegative_finite("t", t)
     r = jnp.asarray(rates).ravel()
     t = jnp.asarray(t)
-    return jnp.mean(jnp.exp(-r[None, :] * t[:, None]), axis=1)
+    return jnp.mean(jnp.exp(-r * t[..., None]), axis=-1)
+
+
+def _ein_series(x):
+    """Ein(x) = sum_{k>=1} (-1)^(k+1) x^k / (k k!) for 0 <= x <= 1 (29 terms: < 1e-16)."""
+    term = jnp.ones_like(x)
+    acc = jnp.zeros_like(x)
+    for k in range(1, 30):
+        term = term * (-x) / k
+        acc = acc + term / k
+    return -acc
+
+
+def _e1_cf(x):
+    """E1(x) for x >= 1: e^-x / (x + 1/(1 + 1/(x + 2/(1 + 2/(x + ...))))), depth 80."""
+    f = x
+    for k in range(80, 0, -1):
+        f = x + k / (1.0 + k / f)
+    return jnp.exp(-x) / f
+
+
+def _exp1(x):
+    """E1(x) = -gamma - ln x + Ein(x) for x < 1, the continued fraction above (no checks)."""
+    xs = jnp.minimum(x, 1.0)
+    xl = jnp.maximum(x, 1.0)
+    return jnp.where(x < 1.0, -EULER_GAMMA - jnp.log(xs) + _ein_series(xs), _e1_cf(xl))
+
+
+def _ein(x):
+    """Ein(x) = E1(x) + gamma + ln x, entire (Ein(0) = 0); x >= 0 (no checks)."""
+    xs = jnp.minimum(x, 1.0)
+    xl = jnp.maximum(x, 1.0)
+    return jnp.where(x < 1.0, _ein_series(xs), _e1_cf(xl) + EULER_GAMMA + jnp.log(xl))
 
 
 def exp1(x: ArrayLike) -> jax.Array:
-    """Exponential integral E1(x) for x > 0 (float64, relative error < 1e-14).
+    """Exponential integral E1(x) = int_x^inf e^-s / s ds for x >= 0 (float64, relative error < 1e-14).
 
-    Fixed-length series for x < 1 and a fixed-depth continued fraction for
-    x >= 1 (jax.scipy.special.exp1 did not terminate for arrays containing
-    x ~ 1e-7 with jax 0.10.2).
+    Fixed-length series E1 = -gamma - ln x - sum_k (-x)^k / (k k!) for x < 1
+    and a fixed-depth continued fraction for x >= 1 (jax.scipy.special.exp1
+    did not terminate for arrays containing x ~ 1e-7 with jax 0.10.2).
 
     Parameters
     ----------
     x : array_like
-        Arguments (> 0), any shape.
+        Arguments (finite, >= 0; E1(0) = inf), any shape.
 
     Returns
     -------
@@ -180,48 +244,48 @@ def exp1(x: ArrayLike) -> jax.Array:
     >>> print(rel.exp1([0.5, 1.0, 2.0]))                    # scipy.special.exp1 agrees
     [0.55977359 0.21938393 0.04890051]
     """
-    x = jnp.asarray(x, dtype=float)
-    xs = jnp.minimum(x, 1.0)
-    term = jnp.ones_like(xs)
-    acc = jnp.zeros_like(xs)
-    for k in range(1, 30):  # E1 = -gamma - ln x - sum_k (-x)^k / (k k!)
-        term = term * (-xs) / k
-        acc = acc + term / k
-    small = -EULER_GAMMA - jnp.log(xs) - acc
-    xl = jnp.maximum(x, 1.0)
-    f = xl
-    for k in range(80, 0, -1):  # e^-x / (x + 1/(1 + 1/(x + 2/(1 + 2/(x + ...)))))
-        f = xl + k / (1.0 + k / f)
-    large = jnp.exp(-xl) / f
-    return jnp.where(x < 1.0, small, large)
+    V.nonnegative_finite("x", x)
+    return _exp1(jnp.asarray(x, dtype=float))
 
 
 def log_relaxation(t: ArrayLike, lam_min: float, lam_max: float) -> jax.Array:
     """Eq. 16 (Asban et al.) for p(lambda) = 1/(lambda ln(lam_max/lam_min)) on [lam_min, lam_max].
 
-    Exact: [E1(lam_min t) - E1(lam_max t)] / ln(lam_max / lam_min) (-> 1 as
-    t -> 0; t = 0 itself gives NaN, inf - inf).
+    Exact: [E1(lam_min t) - E1(lam_max t)] / ln(lam_max / lam_min), which is
+    1 at t = 0 (the limit: E1(x) = -gamma - ln x + Ein(x) with Ein entire,
+    Ein(0) = 0).  Where lam_min t < 1 it is evaluated as
+    1 + [Ein(lam_min t) - Ein(lam_max t)] / ln(lam_max / lam_min), finite down
+    to t = 0.
 
     Parameters
     ----------
     t : array_like
-        Times (> 0) in the inverse unit of the rates, any shape.
+        Times (finite, >= 0) in the inverse unit of the rates, any shape.
     lam_min, lam_max : float
-        Ends of the 1/lambda distribution (0 < lam_min < lam_max).
+        Ends of the 1/lambda distribution (0 < lam_min < lam_max, each in
+        [1e-100, 1e100]).
 
     Returns
     -------
     jax.Array
-        The normalized response, shape of ``t``.
+        The normalized response in [0, 1], shape of ``t``.
 
     Examples
     --------
     >>> from jtls.companion import relaxation as rel
-    >>> print(rel.log_relaxation([1e-3, 1.0, 100.0], 1e-6, 1.0))   # logarithmic decay
-    [0.99992764 0.94234027 0.62489364]
+    >>> print(rel.log_relaxation([0.0, 1e-3, 1.0, 100.0], 1e-6, 1.0))   # logarithmic decay
+    [1.         0.99992764 0.94234027 0.62489364]
     """
+    V.nonnegative_finite("t", t)
+    V.in_domain("lam_min", lam_min)
+    V.in_domain("lam_max", lam_max)
+    K.ordered("lam_min", lam_min, "lam_max", lam_max)
     t = jnp.asarray(t, dtype=float)
-    return (exp1(lam_min * t) - exp1(lam_max * t)) / jnp.log(lam_max / lam_min)
+    xa, xb = lam_min * t, lam_max * t
+    norm = jnp.log(jnp.asarray(lam_max, dtype=float) / lam_min)
+    near = 1.0 + (_ein(xa) - _ein(xb)) / norm
+    far = (_exp1(jnp.maximum(xa, 1.0)) - _exp1(jnp.maximum(xb, 1.0))) / norm
+    return jnp.where(xa < 1.0, near, far)
 
 
 def log_relaxation_asymptotic(t: ArrayLike, lam_min: float, c: float = 1.0) -> jax.Array:
@@ -232,11 +296,12 @@ def log_relaxation_asymptotic(t: ArrayLike, lam_min: float, c: float = 1.0) -> j
     Parameters
     ----------
     t : array_like
-        Times in the inverse unit of the rates.
+        Times in the inverse unit of the rates (finite, > 0: the logarithm
+        diverges at t = 0).
     lam_min : float
-        Lower end of the 1/lambda distribution.
+        Lower end of the 1/lambda distribution (in [1e-100, 1e100]).
     c : float
-        Amplitude.
+        Amplitude (finite).
 
     Returns
     -------
@@ -250,4 +315,7 @@ def log_relaxation_asymptotic(t: ArrayLike, lam_min: float, c: float = 1.0) -> j
     >>> print(rel.log_relaxation_asymptotic([100.0], 1e-6, 1 / math.log(1e6)))   # cf. log_relaxation
     [0.6248864]
     """
+    V.positive_finite("t", t)
+    V.in_domain("lam_min", lam_min)
+    V.finite("c", c)
     return -c * (EULER_GAMMA + jnp.log(lam_min * jnp.asarray(t, dtype=float)))

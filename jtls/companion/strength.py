@@ -7,7 +7,11 @@ formula unit ``v_o`` in m^3 (use :func:`angstrom3` for Table I's A^3), Debye
 temperature ``T_D`` in K.  Couplings gamma are returned in joules (divide by
 :data:`jtls.units.EV` for eV) and the density of states P-bar in J^-1 m^-3.
 The functions are plain jax.numpy expressions (jit/vmap/grad safe); argument
-checks run on concrete values only.
+checks run on concrete values only: every input is finite and inside
+[1e-100, 1e100] (:data:`jtls._validate.VALUE_MIN`, ``VALUE_MAX``; C of the
+relaxation-regime formulas may also be 0), the shapes of the arguments of one
+call broadcast, and a result that leaves float64 (overflow, or underflow to
+0) raises ValueError naming the arguments instead of returning inf, NaN or 0.
 
 Carruzzo & Yu, PRL 124, 075902 (2020):
     gamma_o   = (sqrt 2 / 3) sqrt(rho v^2 v_o hbar omega_D)              Eq. 5
@@ -46,7 +50,7 @@ def angstrom3(v_o_A3: ArrayLike) -> jax.Array:
     Parameters
     ----------
     v_o_A3 : array_like
-        Volume in A^3, any shape.
+        Volume in A^3 (finite, in [1e-100, 1e100]), any shape.
 
     Returns
     -------
@@ -59,12 +63,35 @@ def angstrom3(v_o_A3: ArrayLike) -> jax.Array:
     >>> print(f"{float(strength.angstrom3(45.3)):.4g} m^3")
     4.53e-29 m^3
     """
+    _check(v_o_A3=v_o_A3)
     return jnp.asarray(v_o_A3) * ANGSTROM3
 
 
+#: Units of the dimensional arguments, for the messages of :func:`_check`.
+_UNITS = {"rho": "kg/m^3", "v": "m/s", "v_o": "m^3", "v_o_A3": "A^3", "T_D": "K", "T": "K",
+          "T_o": "K"}
+
+
 def _check(**kw):
+    """Every argument finite and inside [VALUE_MIN, VALUE_MAX] (so > 0); shapes broadcast."""
     for name, value in kw.items():
-        V.positive_finite(name, value)
+        V.in_domain(name, value, _UNITS.get(name, ""))
+    if len(kw) > 1:
+        V.broadcastable(**kw)
+
+
+def _representable(where, out, **args):
+    """ValueError when a concrete result left float64: not finite, or 0 by underflow.
+
+    Every formula of this module is > 0 for arguments > 0, so a 0 is an underflow.
+    """
+    V.finite_result(where, out, **args)
+    if (V.is_concrete(out) and all(V.is_concrete(a) for a in args.values())
+            and np.any(np.asarray(out) == 0)):
+        raise ValueError(f"{where}: the result underflows to 0 (below the float64 range) at "
+                         f"{', '.join(f'{k}={a!r}' for k, a in args.items())}: the arguments are "
+                         f"each in range but their combination is not representable")
+    return out
 
 
 def debye_temperature(v: ArrayLike, v_o: ArrayLike) -> jax.Array:
@@ -90,7 +117,8 @@ def debye_temperature(v: ArrayLike, v_o: ArrayLike) -> jax.Array:
     347.7 K
     """
     _check(v=v, v_o=v_o)
-    return HBAR * v * (6.0 * math.pi**2 / v_o) ** (1.0 / 3.0) / K_B
+    return _representable("debye_temperature", HBAR * v * (6.0 * math.pi**2 / v_o) ** (1.0 / 3.0) / K_B,
+                          v=v, v_o=v_o)
 
 
 def gamma_o(rho: ArrayLike, v: ArrayLike, v_o: ArrayLike, T_D: ArrayLike | None = None) -> jax.Array:
@@ -120,11 +148,13 @@ def gamma_o(rho: ArrayLike, v: ArrayLike, v_o: ArrayLike, T_D: ArrayLike | None 
     >>> print(f"{float(strength.gamma_o(rho, v, v_o, T_D)) / EV:.3f} eV")
     0.268 eV
     """
-    _check(rho=rho, v=v, v_o=v_o)
     if T_D is None:
+        _check(rho=rho, v=v, v_o=v_o)
         T_D = debye_temperature(v, v_o)
-    _check(T_D=T_D)
-    return (math.sqrt(2.0) / 3.0) * jnp.sqrt(rho * v**2 * v_o * K_B * T_D)
+    else:
+        _check(rho=rho, v=v, v_o=v_o, T_D=T_D)
+    out = (math.sqrt(2.0) / 3.0) * jnp.sqrt(rho * v**2 * v_o * K_B * T_D)
+    return _representable("gamma_o", out, rho=rho, v=v, v_o=v_o, T_D=T_D)
 
 
 def gamma_max(rho: ArrayLike, v: ArrayLike, v_o: ArrayLike) -> jax.Array:
@@ -153,7 +183,8 @@ def gamma_max(rho: ArrayLike, v: ArrayLike, v_o: ArrayLike) -> jax.Array:
     2.458 eV
     """
     _check(rho=rho, v=v, v_o=v_o)
-    return GAMMA_MAX_PREFACTOR * rho * v**2 * v_o
+    out = GAMMA_MAX_PREFACTOR * rho * v**2 * v_o
+    return _representable("gamma_max", out, rho=rho, v=v, v_o=v_o)
 
 
 def dos_pbar(rho: ArrayLike, v: ArrayLike, v_o: ArrayLike, T_D: ArrayLike | None = None) -> jax.Array:
@@ -186,7 +217,8 @@ def dos_pbar(rho: ArrayLike, v: ArrayLike, v_o: ArrayLike, T_D: ArrayLike | None
     """
     go = gamma_o(rho, v, v_o, T_D)
     gm = gamma_max(rho, v, v_o)
-    return (rho * v**2 / (3.0 * gm**2)) * (go / gm) ** 2
+    out = (rho * v**2 / (3.0 * gm**2)) * (go / gm) ** 2
+    return _representable("dos_pbar", out, rho=rho, v=v, v_o=v_o, T_D=T_D)
 
 
 def tunneling_strength(rho: ArrayLike, v: ArrayLike, v_o: ArrayLike, T_D: ArrayLike | None = None,
@@ -224,7 +256,8 @@ def tunneling_strength(rho: ArrayLike, v: ArrayLike, v_o: ArrayLike, T_D: ArrayL
     _check(alpha=alpha)
     go = gamma_o(rho, v, v_o, T_D)
     gm = gamma_max(rho, v, v_o)
-    return alpha**2 / 3.0 * (go / gm) ** 4
+    out = alpha**2 / 3.0 * (go / gm) ** 4
+    return _representable("tunneling_strength", out, rho=rho, v=v, v_o=v_o, T_D=T_D, alpha=alpha)
 
 
 def internal_friction(C: ArrayLike) -> jax.Array:
@@ -233,7 +266,7 @@ def internal_friction(C: ArrayLike) -> jax.Array:
     Parameters
     ----------
     C : array_like
-        Tunneling strength (dimensionless).
+        Tunneling strength (dimensionless, finite, 0 <= C <= 1e100), any shape.
 
     Returns
     -------
@@ -246,6 +279,7 @@ def internal_friction(C: ArrayLike) -> jax.Array:
     >>> print(f"{float(strength.internal_friction(3e-4)):.3e}")
     4.712e-04
     """
+    V.amplitude("C", C)
     return 0.5 * math.pi * jnp.asarray(C)
 
 
@@ -255,12 +289,12 @@ def velocity_slope_relaxation(C: ArrayLike) -> jax.Array:
     Parameters
     ----------
     C : array_like
-        Tunneling strength (dimensionless).
+        Tunneling strength (dimensionless, finite, 0 <= C <= 1e100), any shape.
 
     Returns
     -------
     jax.Array
-        The slope (dimensionless), shape of ``C``.
+        The slope (dimensionless, <= 0), shape of ``C``.
 
     Examples
     --------
@@ -268,6 +302,7 @@ def velocity_slope_relaxation(C: ArrayLike) -> jax.Array:
     >>> print(f"{float(strength.velocity_slope_relaxation(3e-4)):.1e}")
     -1.5e-04
     """
+    V.amplitude("C", C)
     return -0.5 * jnp.asarray(C)
 
 
@@ -277,11 +312,11 @@ def velocity_shift_relaxation(T: ArrayLike, C: ArrayLike, T_o: ArrayLike = 1.0) 
     Parameters
     ----------
     T : array_like
-        Temperature(s) in K.
+        Temperature(s) in K (in [1e-100, 1e100]).
     C : array_like
-        Tunneling strength (dimensionless).
+        Tunneling strength (dimensionless, finite, 0 <= C <= 1e100).
     T_o : array_like
-        Reference temperature in K.  Arguments broadcast.
+        Reference temperature in K (in [1e-100, 1e100]).  Arguments broadcast.
 
     Returns
     -------
@@ -295,7 +330,9 @@ def velocity_shift_relaxation(T: ArrayLike, C: ArrayLike, T_o: ArrayLike = 1.0) 
     [ 0.00010397 -0.00010397]
     """
     _check(T=T, T_o=T_o)
-    return -0.5 * C * jnp.log(jnp.asarray(T) / T_o)
+    V.amplitude("C", C)
+    V.broadcastable(T=T, C=C, T_o=T_o)
+    return -0.5 * jnp.asarray(C) * jnp.log(jnp.asarray(T) / T_o)
 
 
 def mean_free_path_ratio(C: ArrayLike) -> jax.Array:
@@ -304,7 +341,7 @@ def mean_free_path_ratio(C: ArrayLike) -> jax.Array:
     Parameters
     ----------
     C : array_like
-        Tunneling strength (dimensionless, > 0).
+        Tunneling strength (dimensionless, in [1e-100, 1e100]).
 
     Returns
     -------
@@ -365,13 +402,14 @@ def interaction_ratio(*, C_dip: ArrayLike | None = None, tan_delta: ArrayLike | 
     C_el : array_like, optional
         Logarithmic slope of the sound velocity (dimensionless).
     Q_inv : array_like, optional
-        Internal friction (dimensionless).
+        Internal friction (dimensionless).  Each given measure is finite and in
+        [1e-100, 1e100]; the two given shapes broadcast.
 
     Returns
     -------
     jax.Array
-        r (dimensionless).  ValueError unless exactly one electric and one
-        elastic measure are given.
+        r (dimensionless), broadcast shape.  ValueError unless exactly one
+        electric and one elastic measure are given.
 
     Examples
     --------
@@ -385,18 +423,11 @@ def interaction_ratio(*, C_dip: ArrayLike | None = None, tan_delta: ArrayLike | 
         raise ValueError("give exactly one of 'C_dip' or 'tan_delta'")
     if (C_el is None) == (Q_inv is None):
         raise ValueError("give exactly one of 'C_el' or 'Q_inv'")
-    if C_dip is not None:
-        _check(C_dip=C_dip)
-        dip = DIP_PER_C * jnp.asarray(C_dip)
-    else:
-        _check(tan_delta=tan_delta)
-        dip = DIP_PER_TAND * jnp.asarray(tan_delta)
-    if C_el is not None:
-        _check(C_el=C_el)
-        el = EL_PER_C * jnp.asarray(C_el)
-    else:
-        _check(Q_inv=Q_inv)
-        el = EL_PER_QINV * jnp.asarray(Q_inv)
+    electric = {"C_dip": C_dip} if C_dip is not None else {"tan_delta": tan_delta}
+    elastic = {"C_el": C_el} if C_el is not None else {"Q_inv": Q_inv}
+    _check(**electric, **elastic)
+    dip = (DIP_PER_C if C_dip is not None else DIP_PER_TAND) * jnp.asarray(*electric.values())
+    el = (EL_PER_C if C_el is not None else EL_PER_QINV) * jnp.asarray(*elastic.values())
     return dip / el
 
 

@@ -48,8 +48,15 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from .. import _validate as V
+from . import _checks as K
 
 LATTICES = ("fcc", "sc")
+
+
+def _check_lattice(L, lattice):
+    if lattice not in LATTICES:
+        raise ValueError(f"argument 'lattice' must be one of {LATTICES}, got {lattice!r}")
+    K.integer("L", L, 1)
 
 
 def lattice_sites(L: int, lattice: str = "fcc") -> tuple[np.ndarray, float]:
@@ -74,10 +81,7 @@ def lattice_sites(L: int, lattice: str = "fcc") -> tuple[np.ndarray, float]:
     >>> pos.shape, round(box, 4)
     ((32, 3), 2.8284)
     """
-    if lattice not in LATTICES:
-        raise ValueError(f"argument 'lattice' must be one of {LATTICES}, got {lattice!r}")
-    if not isinstance(L, (int, np.integer)) or L < 1:
-        raise ValueError(f"argument 'L' must be an int >= 1, got {L!r}")
+    _check_lattice(L, lattice)
     g = np.stack(np.meshgrid(*(np.arange(L),) * 3, indexing="ij"), -1).reshape(-1, 3).astype(float)
     if lattice == "sc":
         return g, float(L)
@@ -93,15 +97,16 @@ def n_impurities(L: int, x: float, lattice: str = "fcc") -> int:
     Parameters
     ----------
     L : int
-        Cells per side.
+        Cells per side (>= 1).
     x : float
-        Concentration (fraction of occupied sites, 0 < x <= 1).
+        Concentration (fraction of occupied sites, finite, 0 < x <= 1).
     lattice : str
         ``"fcc"`` or ``"sc"``.
 
     Returns
     -------
     int
+        In [0, number of sites].
 
     Examples
     --------
@@ -109,8 +114,10 @@ def n_impurities(L: int, x: float, lattice: str = "fcc") -> int:
     >>> two_tls.n_impurities(18, 0.2), two_tls.n_impurities(13, 0.5)   # the paper's ~4650, ~4400
     (4666, 4394)
     """
+    _check_lattice(L, lattice)
+    K.fraction("x", x)
     m = (4 if lattice == "fcc" else 1) * L**3
-    return int(round(x * m))
+    return int(round(float(x) * m))
 
 
 class STauSample(NamedTuple):
@@ -147,9 +154,9 @@ def emin_from_couplings(U: ArrayLike, h: ArrayLike | None = None) -> tuple[jax.A
     ----------
     U : array_like, shape (n, n)
         S_i - tau_j couplings (row i = S spin, column j = tau spin, zero
-        diagonal), any energy unit.
-    h : array_like, shape (n,), optional
-        Random fields on the tau spins (same unit).
+        diagonal, finite, n >= 1), any energy unit.
+    h : array_like, shape (n,) or (), optional
+        Random fields on the tau spins (same unit, finite).
 
     Returns
     -------
@@ -166,13 +173,18 @@ def emin_from_couplings(U: ArrayLike, h: ArrayLike | None = None) -> tuple[jax.A
     >>> print(e_min, e_tau)
     [0.7 0.  0.7] [0.1 1.6 0.3]
     """
+    n = K.square("U", U)
+    V.finite("U", U)
+    if h is not None:
+        K.vector_of("h", h, n, scalar_ok=True)
+        V.finite("h", h)
+    U = jnp.asarray(U)
     e_tau = jnp.sum(U, axis=0)
     if h is not None:
         e_tau = e_tau + h
     s = jnp.where(e_tau < 0, -1.0, 1.0)
     Up = U * s[None, :]
     e_tau = jnp.abs(e_tau)
-    n = U.shape[0]
     cand = jnp.where(jnp.eye(n, dtype=bool), -jnp.inf, 2.0 * Up - e_tau[None, :])
     return jnp.maximum(0.0, jnp.max(cand, axis=1)), e_tau
 
@@ -262,7 +274,7 @@ def simulate(key: jax.Array, n_real: int, L: int, x: float, a_tilde: float, h_ra
     J_st : float
         Energy unit of the results.
     batch : int
-        Realizations per vmapped call.
+        Realizations per vmapped call (>= 1).
 
     Returns
     -------
@@ -279,14 +291,12 @@ def simulate(key: jax.Array, n_real: int, L: int, x: float, a_tilde: float, h_ra
     >>> print(two_tls.reduction_factor(r.e_min, [0.1, 1.0, 10.0]))  # doctest: +SKIP
     [0.0462963  0.90740741 1.        ]
     """
-    V.positive_finite("x", x)
-    if x > 1:
-        raise ValueError(f"argument 'x' must be a concentration in (0, 1], got {x!r}")
+    K.fraction("x", x)
     V.nonnegative_finite("a_tilde", a_tilde)
     V.nonnegative_finite("h_ratio", h_ratio)
     V.positive_finite("J_st", J_st)
-    if not isinstance(n_real, (int, np.integer)) or n_real < 1:
-        raise ValueError(f"argument 'n_real' must be an int >= 1, got {n_real!r}")
+    K.integer("n_real", n_real, 1)
+    K.integer("batch", batch, 1)
     sites, box = lattice_sites(L, lattice)
     n = n_impurities(L, x, lattice)
     if n < 2:
@@ -306,9 +316,10 @@ def reduction_factor(e_min: ArrayLike, E: ArrayLike) -> np.ndarray:
     Parameters
     ----------
     e_min : array_like
-        E_S^min of every S spin, any shape (realizations pooled).
+        E_S^min of every S spin (finite, >= 0, at least one), any shape
+        (realizations pooled).
     E : array_like, shape (K,)
-        Energies in the same unit.
+        Energies in the same unit (finite).
 
     Returns
     -------
@@ -321,7 +332,10 @@ def reduction_factor(e_min: ArrayLike, E: ArrayLike) -> np.ndarray:
     >>> print(two_tls.reduction_factor([0.0, 0.5, 1.0, 2.0], [0.75, 3.0]))
     [0.5 1. ]
     """
-    em = np.sort(np.asarray(e_min).ravel())
+    K.nonempty("e_min", e_min)
+    V.nonnegative_finite("e_min", e_min)
+    V.finite("E", E)
+    em = np.sort(np.asarray(e_min, dtype=float).ravel())
     return np.searchsorted(em, np.asarray(E, dtype=float), side="left") / em.size
 
 
@@ -334,11 +348,12 @@ def crossover_energy(E: ArrayLike, P: ArrayLike, threshold: float) -> float:
     Parameters
     ----------
     E : array_like, shape (K,)
-        Increasing energy grid (> 0).
+        Strictly increasing energy grid (finite, > 0, K >= 2).
     P : array_like, shape (K,)
-        Non-decreasing values on the grid.
+        Values on the grid (finite; non-decreasing for P_S, otherwise the
+        first upward crossing is returned).
     threshold : float
-        The level to reach.
+        The level to reach (finite).
 
     Returns
     -------
@@ -352,12 +367,15 @@ def crossover_energy(E: ArrayLike, P: ArrayLike, threshold: float) -> float:
     >>> print(f"{two_tls.crossover_energy([0.1, 1.0, 10.0], [0.01, 0.1, 0.5], 0.05):.4f}")
     0.2783
     """
-    E = np.asarray(E, dtype=float)
+    E = K.grid("E", E, positive=True)
+    K.same_shape(E=E, P=P)
+    V.finite("P", P)
+    V.finite("threshold", threshold)
     P = np.asarray(P, dtype=float)
     above = np.nonzero(P >= threshold)[0]
     if above.size == 0 or above[0] == 0:
         raise ValueError(f"P(E) does not cross threshold={threshold!r} inside the energy grid "
-                         f"[{E[0]!r}, {E[-1]!r}]")
+                         f"[{float(E[0])!r}, {float(E[-1])!r}]")
     k = above[0]
     f = (threshold - P[k - 1]) / (P[k] - P[k - 1])
     return float(np.exp(np.log(E[k - 1]) + f * (np.log(E[k]) - np.log(E[k - 1]))))
@@ -369,11 +387,12 @@ def crossover_from_dos(E: ArrayLike, n_tau: ArrayLike, n_S: ArrayLike, g: float)
     Parameters
     ----------
     E : array_like, shape (K,)
-        Increasing energy grid.
+        Strictly increasing energy grid (finite, K >= 2).
     n_tau, n_S : array_like, shape (K,)
-        Densities of states of the tau and S spins on it (same normalisation).
+        Densities of states of the tau and S spins on it (finite, same
+        normalisation).
     g : float
-        Coupling ratio gamma_tau / gamma_S (~0.02).
+        Coupling ratio gamma_tau / gamma_S (~0.02, finite, > 0).
 
     Returns
     -------
@@ -387,7 +406,11 @@ def crossover_from_dos(E: ArrayLike, n_tau: ArrayLike, n_S: ArrayLike, g: float)
     >>> two_tls.crossover_from_dos([0.1, 1.0, 2.0], [1.0, 1.0, 1.0], [0.0, 0.5, 2.0], g=0.5)
     0.55
     """
-    E = np.asarray(E, dtype=float)
+    E = K.grid("E", E)
+    K.same_shape(E=E, n_tau=n_tau, n_S=n_S)
+    V.finite("n_tau", n_tau)
+    V.finite("n_S", n_S)
+    V.positive_finite("g", g)
     d = np.asarray(n_S, dtype=float) - g**2 * np.asarray(n_tau, dtype=float)
     k = np.nonzero(d >= 0)[0]
     if k.size == 0 or k[0] == 0:
@@ -406,16 +429,19 @@ def tau_dos_at_zero(e_tau: ArrayLike, e_max_frac: float = 0.1,
     Parameters
     ----------
     e_tau : array_like
-        Tau energies (>= 0), any shape (pooled).
+        Tau energies (finite, >= 0, at least one), any shape (pooled).
     e_max_frac : float
-        Width of the counting window in units of ``scale``.
+        Width of the counting window in units of ``scale`` (finite, > 0).
     scale : float, optional
-        Energy scale (default: the mean of ``e_tau``).
+        Energy scale (finite, > 0; default: the mean of ``e_tau``, which must
+        then be > 0).
 
     Returns
     -------
     (density, stderr) : (float, float)
-        Per impurity per unit energy; stderr from the Poisson count.
+        k / (n w) with k the count in the window of width w = e_max_frac *
+        scale and n the number of energies: per impurity per unit energy;
+        stderr sqrt(max(k, 1)) / (n w) from the Poisson count.
 
     Examples
     --------
@@ -425,11 +451,25 @@ def tau_dos_at_zero(e_tau: ArrayLike, e_max_frac: float = 0.1,
     >>> print(f"{n0:.3f} +- {err:.3f}")
     0.990 +- 0.443
     """
-    e = np.asarray(e_tau).ravel()
-    scale = float(np.mean(e)) if scale is None else scale
-    w = e_max_frac * scale
+    K.nonempty("e_tau", e_tau)
+    V.nonnegative_finite("e_tau", e_tau)
+    V.positive_finite("e_max_frac", e_max_frac)
+    e = np.asarray(e_tau, dtype=float).ravel()
+    if scale is None:
+        scale = float(np.mean(e))
+        if not (math.isfinite(scale) and scale > 0):
+            raise ValueError(f"argument 'e_tau': its mean (the default 'scale') must be finite and "
+                             f"> 0, got {scale!r}; pass 'scale'")
+    V.positive_finite("scale", scale)
+    w = float(e_max_frac) * float(scale)
+    nw = e.size * w
+    if not (math.isfinite(nw) and w > 0):
+        raise ValueError(f"arguments 'e_max_frac' * 'scale' = {e_max_frac!r} * {scale!r}: the window "
+                         f"width is not representable in float64")
     k = np.count_nonzero(e < w)
-    return k / (e.size * w), math.sqrt(max(k, 1)) / (e.size * w)
+    out = (k / nw, math.sqrt(max(k, 1)) / nw)
+    V.finite_result("tau_dos_at_zero", np.array(out), e_max_frac=e_max_frac, scale=scale)
+    return out
 
 
 def tunneling_strength(kappa: float, g: float, p_tau0: float = 1.0) -> float:
@@ -446,12 +486,13 @@ def tunneling_strength(kappa: float, g: float, p_tau0: float = 1.0) -> float:
     g : float
         Coupling ratio gamma_tau / gamma_S (> 0).
     p_tau0 : float
-        Low-energy tau DOS per impurity in units of 1/J_St.
+        Low-energy tau DOS per impurity in units of 1/J_St (> 0).
 
     Returns
     -------
     float
-        C_o (dimensionless).
+        C_o (dimensionless).  Arguments finite; a product that overflows is a
+        ValueError.
 
     Examples
     --------
@@ -461,4 +502,7 @@ def tunneling_strength(kappa: float, g: float, p_tau0: float = 1.0) -> float:
     """
     V.positive_finite("kappa", kappa)
     V.positive_finite("g", g)
-    return kappa * g * p_tau0
+    V.positive_finite("p_tau0", p_tau0)
+    out = kappa * g * p_tau0
+    V.finite_result("tunneling_strength", out, kappa=kappa, g=g, p_tau0=p_tau0)
+    return out
