@@ -162,7 +162,7 @@ def test_cli_anneal_and_dos_fit(tmp_path, capsys):
     assert rc == 0
     ref = np.load(out)
     capsys.readouterr()
-    assert main(["dos-fit", str(out), "--json"]) == 0
+    rc_fit = main(["dos-fit", str(out), "--json"])
     def no_nan(c):
         raise AssertionError(f"non-standard JSON constant {c}")
 
@@ -172,6 +172,7 @@ def test_cli_anneal_and_dos_fit(tmp_path, capsys):
     assert run_["params"]["L"] == 4 and run_["seed"] == 3 and run_["realizations"] == 5
     assert doc["meta"]["input"] == str(out.resolve()) and doc["meta"]["bins"] == 16
     rows = doc["rows"]
+    assert rc_fit == (0 if any(r["ok"] for r in rows) else 1)      # exit 1: no row is a result
     assert [r["T"] for r in rows] == [1e-3, 0.5, 2.0, 20.0]
     for r in rows:
         assert {"T", "B", "B_err", "mu", "mu_err", "status"} <= set(r)
