@@ -78,11 +78,13 @@ def _data_dir(arg):
 def run(args) -> int:
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"--out {args.out} exists and is not a directory")
-    held = sorted(os.listdir(args.out)) if os.path.isdir(args.out) else []
+    # what the demo writes: its figure and, per fits/ script, <script>.json and <script>.png
+    stems = ["velocity_silica"] + ([] if args.figure_only else [os.path.splitext(s)[0] for s, _ in DEMO_FITS])
+    held = [f for st in stems for f in (st + ".json", st + ".png") if os.path.exists(os.path.join(args.out, f))]
     if held and not args.overwrite:
-        raise ValueError(f"--out {args.out} already holds {len(held)} file(s) ({', '.join(held[:4])}"
-                         f"{', ...' if len(held) > 4 else ''}) that the demo may replace; choose a new --out, "
-                         "or pass --overwrite")
+        raise ValueError(f"--out {args.out} already holds {len(held)} of the demo's output file(s) "
+                         f"({', '.join(held[:4])}{', ...' if len(held) > 4 else ''}); choose a new --out, "
+                         "or pass --overwrite to replace them")
     os.makedirs(args.out, exist_ok=True)
     t0 = time.perf_counter()
     print(f"[demo] wrote {velocity_figure(args.out)}")
@@ -121,5 +123,6 @@ def register(subparsers):
                    help="real datasets (default: $JTLS_DATA or ../shared/data)")
     p.add_argument("--figure-only", action="store_true", help="only the silica velocity figure")
     p.add_argument("--overwrite", action="store_true",
-                   help="run into an --out directory that already holds files (they may be replaced)")
+                   help="replace the demo's output files already in --out (velocity_silica.json/.png and "
+                        "<script>.json/.png of each fits/ script)")
     p.set_defaults(func=run)

@@ -93,13 +93,18 @@ def test_demo_script_prints_failed_fit_as_failed(tmp_path, monkeypatch, capsys):
 
 
 def test_demo_never_replaces_files_unasked(tmp_path, capsys):
-    """An --out folder that already holds files (a user's velocity_silica.json, say) is refused
-    unless --overwrite; an --out that is a file is an error, not a traceback."""
+    """An --out folder that already holds one of the demo's output files (a user's
+    velocity_silica.json, say) is refused unless --overwrite; other files there are no objection;
+    an --out that is a file is an error, not a traceback."""
     d = tmp_path / "o"
     d.mkdir()
+    (d / "notes.txt").write_text("mine")                 # not a file the demo writes: no objection
+    assert main(["demo", "--figure-only", "--out", str(d)]) == 0
+    (d / "velocity_silica.png").unlink()
     (d / "velocity_silica.json").write_text("precious")
     assert main(["demo", "--figure-only", "--out", str(d)]) == 2
-    assert "already holds 1 file(s) (velocity_silica.json)" in capsys.readouterr().err
+    assert "already holds 1 of the demo's output file(s) (velocity_silica.json)" in capsys.readouterr().err
+    assert (d / "notes.txt").read_text() == "mine"
     assert (d / "velocity_silica.json").read_text() == "precious"
     assert main(["demo", "--figure-only", "--out", str(d), "--overwrite"]) == 0
     assert json.loads((d / "velocity_silica.json").read_text())["curves"]
