@@ -308,19 +308,29 @@ def load_output(path) -> dict:
     readable (the zip CRCs) and, where the file carries one, the SHA-256 of the arrays.
     ValueError naming the file otherwise (outputs of older versions have no checksum)."""
     path = os.fspath(path)
+    arrays = _read_members(path, lambda kind: ValueError(
+        f"annealer output {path} is unreadable, probably truncated or corrupted ({kind})"))
+    if "sha256" in arrays and not _checksum_matches(arrays):
+        raise ValueError(f"annealer output {path}: checksum mismatch (the file was corrupted or edited)")
+    return arrays
+
+
+def _read_members(path: str, error) -> dict:
+    """Every array of the .npz ``path`` (each member read, so its zip CRC checked); a file that
+    cannot be read raises ``error(kind)``, ``kind`` saying what went wrong."""
     try:
         with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
+            return {k: f[k] for k in f.files}
     except Exception as exc:  # noqa: BLE001 - any failure to read means a damaged file
         kind = "empty file" if os.path.exists(path) and os.path.getsize(path) == 0 else \
             f"{type(exc).__name__}: {exc}"
-        raise ValueError(f"annealer output {path} is unreadable, probably truncated or corrupted "
-                         f"({kind})") from None
-    if "sha256" in arrays:
-        stored = str(arrays.pop("sha256"))
-        if digest(arrays) != stored:
-            raise ValueError(f"annealer output {path}: checksum mismatch (the file was corrupted or edited)")
-    return arrays
+        raise error(kind) from None
+
+
+def _checksum_matches(arrays: dict) -> bool:
+    """Remove ``sha256`` from ``arrays`` and say whether it is the :func:`digest` of the rest."""
+    stored = str(arrays.pop("sha256"))
+    return digest(arrays) == stored
 
 
 def save_checkpoint(path, meta: dict, done: int, tot: dict):
@@ -370,14 +380,8 @@ def load_checkpoint(path, meta: dict, empty: dict, check=None):
     function returning a description of a violated invariant or None.
     """
     path = os.fspath(path)
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}        # reads (and CRC-checks) every member
-    except Exception as exc:  # noqa: BLE001 - any failure to read means a damaged file
-        kind = "empty file" if os.path.exists(path) and os.path.getsize(path) == 0 else \
-            f"{type(exc).__name__}: {exc}"
-        raise CheckpointError(f"checkpoint {path} is unreadable, probably truncated or corrupted ({kind}); "
-                              f"{_REMEDY}") from None
+    arrays = _read_members(path, lambda kind: CheckpointError(
+        f"checkpoint {path} is unreadable, probably truncated or corrupted ({kind}); {_REMEDY}"))
 
     def bad(what):
         return CheckpointError(f"checkpoint {path} is invalid: {what}; {_REMEDY}")
@@ -390,10 +394,8 @@ def load_checkpoint(path, meta: dict, empty: dict, check=None):
     missing = [k for k in need if k not in arrays]
     if missing:
         raise bad(f"missing array(s) {', '.join(missing)}")
-    if version >= 2:
-        stored = str(arrays.pop("sha256"))
-        if digest(arrays) != stored:
-            raise bad("checksum mismatch (the file was corrupted or edited)")
+    if version >= 2 and not _checksum_matches(arrays):
+        raise bad("checksum mismatch (the file was corrupted or edited)")
     try:
         old = json.loads(str(arrays["meta"]))
     except ValueError:

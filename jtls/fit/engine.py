@@ -312,6 +312,7 @@ def _finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = No
     spec = problem.spec
     params = problem.params
     n_points = int(sum(p.T.size for p in problem.points))
+    given = all(k == "sigma" for k in problem.kinds)          # per-point sigma for every dataset
     inf = infer(problem, np.asarray(out.u, float), np.asarray(x, float), np.asarray(r, float),
                 np.asarray(J, float), STATUS[int(out.status)], intervals=intervals, scan=scan,
                 held_starts=held_starts)
@@ -336,8 +337,8 @@ def _finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = No
         values=values, stderr=stderr, free=[p.name for p in fparams],
         correlation=np.asarray(inf["corr"]).tolist(), covariance=np.asarray(inf["cov"]).tolist(),
         chi2=chi2, reduced_chi2=chi2 / dof if dof > 0 else math.nan,
-        dof=dof, n_points=n_points, absolute_sigma=all(k == "sigma" for k in problem.kinds),
-        sigma_scaled=all(k == "sigma" for k in problem.kinds) and not inf["absolute"], residuals=residuals,
+        dof=dof, n_points=n_points, absolute_sigma=given, sigma_scaled=given and not inf["absolute"],
+        residuals=residuals,
         n_steps=int(out.n_steps), status=inf["status"], message="; ".join(inf["messages"]),
         at_bound=inf["at_bound"], warnings=inf["warnings"], tests=inf["tests"],
         intervals=inf["intervals"], unidentified=inf.get("unidentified", []),

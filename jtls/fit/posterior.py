@@ -569,7 +569,7 @@ def sample_posterior(problem, result, *, num_samples=1000, num_chains=4, seed=0,
         cov_u = np.diag(np.minimum(d, 0.1 * u_width) ** 2)
     metric = ("laplace" if usable else "adapt") if metric == "auto" else metric
 
-    absolute = bool(result.absolute_sigma) and not getattr(result, "sigma_scaled", False)
+    absolute = result.sigma_as_given
     arrays = problem.arrays
     n_points = float(result.n_points)
     dense = n <= DENSE_MASS_MAX_FREE

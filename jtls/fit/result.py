@@ -152,6 +152,12 @@ class FitResult:
     sigma_scaled: bool = False
 
     @property
+    def sigma_as_given(self) -> bool:
+        """Whether the uncertainties rest on the given per-point sigma as they are (chi^2 in
+        absolute units, not scaled by the residual scatter)."""
+        return self.absolute_sigma and not self.sigma_scaled
+
+    @property
     def ok(self) -> bool:
         return self.status == "ok"
 
@@ -173,8 +179,8 @@ class FitResult:
             ctx_s = ("  " + ", ".join(f"{k}={v:.6g}" for k, v in ctx.items())) if ctx else ""
             lines.append(f"weighting [{lab}]: {self.weighting[lab]}{ctx_s}")
         lines.append("uncertainties: " + (
-            "scaled by sqrt(reduced chi2): the given sigma are too small for the scatter" if self.sigma_scaled
-            else "from the given sigma (not rescaled)" if self.absolute_sigma else "scaled by sqrt(reduced chi2)"))
+            "from the given sigma (not rescaled)" if self.sigma_as_given else "scaled by sqrt(reduced chi2)"
+            + (": the given sigma are too small for the scatter" if self.sigma_scaled else "")))
         lines.append("")
         has_iv = any(k in self.intervals for k in self.free)
         head = f"{'parameter':<16}{'value':>14} {'stderr':>12} {'rel.':>8}"
@@ -201,7 +207,7 @@ class FitResult:
             lines.append(row + f"  [{lo:.3g}, {hi:.3g}]")
         if self.intervals:
             lines.append(("intervals: profile likelihood, Delta chi^2 = 1 (68.3%) and 3.84 (95%)"
-                          if self.absolute_sigma and not self.sigma_scaled else
+                          if self.sigma_as_given else
                           f"intervals: profile likelihood, Delta chi^2 = F(1, {self.dof}) quantiles at 68.3% "
                           "and 95% in units of the reduced chi^2 (scale estimated from the residuals)") +
                          "; '<' marks an upper limit from a physical bound")
