@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -67,6 +68,33 @@ def test_a_missing_process_is_an_error_not_a_hang(tmp_path):
     assert p.returncode == 3, err[-3000:]
     assert "not all processes connected to localhost:" in err and "within 3 s" in err
     assert "--resume" not in err            # nothing was started: no checkpoint to resume from
+
+
+def test_a_repeated_process_id_ends_every_process_and_the_repeat_names_the_cause(tmp_path):
+    """Two processes given --process-id 1: nothing may hang, and the repeated one's message says
+    that a repeated id is a cause (JAX's coordination service takes it for a restart of process 1
+    and stops the run; the repeated process itself waits its --timeout)."""
+    port = free_port()
+    out = tmp_path / "run.npz"
+    slow = [a for a in ARGS if a != "--quiet"]  # each process prints its place once connected
+    slow[slow.index("--sweeps") + 1] = "400"    # still running when the repeat connects
+    dist = ["--coordinator", f"localhost:{port}", "--num-processes", "2", "--out", str(out)]
+    logs = [tmp_path / f"p{i}.err" for i in range(3)]
+    procs = []
+    for i, pid in enumerate((0, 1)):
+        procs.append(subprocess.Popen([sys.executable, "-m", "jtls"] + slow + dist + ["--process-id", str(pid),
+                                      "--timeout", "60"], env=ENV, stdout=subprocess.DEVNULL,
+                                      stderr=open(logs[i], "w"), text=True))
+    for _ in range(600):                    # both connected (each prints its place), at most 60 s
+        if all("[anneal] process" in log.read_text() for log in logs[:2]):
+            break
+        time.sleep(0.1)
+    dup = subprocess.run([sys.executable, "-m", "jtls"] + slow + dist + ["--process-id", "1", "--timeout", "5"],
+                         env=ENV, capture_output=True, text=True, timeout=120)
+    for p in procs:
+        p.wait(timeout=120)                 # no hang: every process ends
+    assert dup.returncode == 3, dup.stderr[-3000:]
+    assert "same --process-id" in dup.stderr and "within 5 s" in dup.stderr
 
 
 def test_a_bad_option_on_one_process_stops_it_at_once_and_the_other_in_its_timeout(tmp_path):

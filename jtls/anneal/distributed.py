@@ -99,7 +99,9 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
     with Watchdog(timeout, f"{who}: not all processes connected to {where} within {timeout:g} s; start "
                            f"every process with the same --coordinator and --num-processes and its own "
                            f"--process-id (process 0 first; it listens on the port); a process that "
-                           f"stopped on a bad option says so in its own output", resume_hint=False):
+                           f"stopped on a bad option says so in its own output; two processes started "
+                           f"with the same --process-id stop the whole run this way",
+                  resume_hint=False):
         # JAX's heartbeats find a dead process after heartbeat_timeout_seconds (its default: 100)
         kw = {"initialization_timeout": int(max(timeout, 1)) + 30,
               "heartbeat_timeout_seconds": int(min(max(timeout, 10), 100))}
