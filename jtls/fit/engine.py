@@ -585,8 +585,8 @@ def _restart(problem, res, better, method, opts, parts, intervals, scan, held_st
                          scan=scan, held_starts=held_starts)
     if new.chi2 < res.chi2 and again is None:
         new.warnings.append(f"the first optimum found (chi^2 = {res.chi2:.6g}) was a local one: a "
-                            f"constrained solve of the verdict went below it, and the solve restarted there "
-                            f"reached chi^2 = {new.chi2:.6g}")
+                            f"constrained solve of the verdict went below it (or showed that moving off the bound it "
+                            f"stopped on lowers chi^2), and the solve restarted there reached chi^2 = {new.chi2:.6g}")
         return new
     best = new if new.chi2 < res.chi2 else res
     if best.status == "ok":

@@ -306,10 +306,12 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     # it costs no chi^2 and moving inwards does not lower it
     on_bound = {(j, side) for (j, side), cb in chi2_bound.items()
                 if cb <= exact or (cb <= chi2 + tol and kkt(c, sol_bound[(j, side)], j, side))}
-    # a held solve below the free optimum that is no minimum there (moving inwards lowers chi^2):
-    # the free solve stopped in a local minimum; the caller solves again from just inside it
-    below = [(cb, js) for js, cb in list(chi2_bound.items()) + list(chi2_box.items())
-             if cb < chi2 - max(tol, 1e-9 * chi2) and js not in on_bound]
+    # a held solve below the free optimum that is no minimum there (moving inwards lowers chi^2), or
+    # the free optimum itself on that bound (its transform saturated by one long step) while moving
+    # inwards lowers chi^2: the free solve stopped short; the caller solves again from just inside
+    below = [(cb, js) for js, cb in list(chi2_bound.items()) + list(chi2_box.items()) if js not in on_bound and
+             (cb < chi2 - max(tol, 1e-9 * chi2) or (cb <= chi2 + tol and params[js[0]].at_bound(x[js[0]])
+                                                    and not kkt(c, sol_any[js], *js)))]
     if below:
         (j, side), k = min(below)[1], sol_any[min(below)[1]]
         x0 = np.array(c.x[k], float)

@@ -1,0 +1,46 @@
+"""Audit 12 of the fitting side: inputs nobody had tried (start values on or beyond a bound,
+loss files given to the Qi fit, ...).  Each test fails without its fix."""
+import json
+
+import numpy as np
+import pytest
+
+import jtls
+from jtls.cli import main
+from jtls.fit import Model, fit
+
+
+@pytest.fixture(autouse=True)
+def _no_cache(monkeypatch):
+    monkeypatch.setenv("JTLS_JAX_CACHE", "off")
+
+
+def _kappa(mu, seed=2):
+    T = np.geomspace(0.06, 0.9, 20)
+    y = np.asarray(jtls.thermal_conductivity(T, 4e-3, mu)) * np.exp(0.03 * np.random.default_rng(seed).normal(size=20))
+    return T, y
+
+
+def test_start_next_to_the_upper_limit_still_finds_the_interior_optimum():
+    """mu started at 0.999 (sigmoid slope 1e-3): the first Levenberg-Marquardt step jumped to
+    mu = 1e-305, where the transform is flat, and the fit said 'unidentified: the fitted curve does
+    not depend on mu' (at 0.99: 'stalled') on data that determine mu = 0.2 to +-0.01."""
+    T, y = _kappa(0.2)
+    ref = fit(Model("thermal_conductivity"), (T, y))
+    assert ref.ok
+    for start in (0.99, 0.999):
+        res = fit(Model("thermal_conductivity"), (T, y), initial={"mu": start})
+        assert res.status == "ok", (start, res.status, res.message)
+        assert res["mu"] == pytest.approx(ref["mu"], abs=1e-6)
+        assert res.stderr["mu"] == pytest.approx(ref.stderr["mu"], rel=1e-3)
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+def test_start_next_to_the_limit_on_stm_data_gives_the_default_start_verdict(seed):
+    """STM data (mu = 0): the same verdict, bound and interval as from the automatic start."""
+    T, y = _kappa(0.0, seed)
+    ref = fit(Model("thermal_conductivity"), (T, y))
+    res = fit(Model("thermal_conductivity"), (T, y), initial={"mu": 0.999})
+    assert ref.ok and res.ok and res.at_bound == ref.at_bound, res.report()
+    assert res["mu"] == pytest.approx(ref["mu"], abs=1e-6)
+    assert res.intervals["mu"]["high95"] == pytest.approx(ref.intervals["mu"]["high95"], rel=1e-3)
