@@ -44,3 +44,12 @@ def test_start_next_to_the_limit_on_stm_data_gives_the_default_start_verdict(see
     assert ref.ok and res.ok and res.at_bound == ref.at_bound, res.report()
     assert res["mu"] == pytest.approx(ref["mu"], abs=1e-6)
     assert res.intervals["mu"]["high95"] == pytest.approx(ref.intervals["mu"]["high95"], rel=1e-3)
+
+
+@pytest.mark.parametrize("start", [{"mu": 2.0}, {"mu": -0.5}, {"B": -1e-3}])
+def test_start_beyond_a_bound_is_an_error_naming_it(start):
+    """It was moved silently to just inside the bound (mu = 2 became 0.999)."""
+    T, y = _kappa(0.2)
+    (name, val), = start.items()
+    with pytest.raises(ValueError, match=rf"initial: {name} = {val:g} is outside its bounds"):
+        fit(Model("thermal_conductivity"), (T, y), initial=start)

@@ -27,7 +27,7 @@ from .result import FitResult
 from .solvers import STATUS, SOLVERS, SolverOptions
 from .kernel import dispatch_solve, flatten_inputs
 from .scan import ScanOutcome, global_scan
-from .structure import flat_inputs as _flat_inputs, structure as _structure
+from .structure import check_initial, flat_inputs as _flat_inputs, structure as _structure
 from .points import Points, as_points, points_many  # noqa: F401  (Points, as_points: re-exported)
 
 
@@ -177,6 +177,7 @@ def build_problem(model: Model | str | Sequence, data: Any = None, *, share: Seq
     """
     fix, initial = dict(fix or {}), dict(initial or {})
     models, points, contexts, kinds, st = _checked_terms(model, data, share, fix, initial, bounds, tmin, tmax)
+    check_initial(st.param_info, initial)
     guesses = []
     for k, (m, pts, ctx) in enumerate(zip(models, points, contexts)):
         if st.complete[k]:   # every free parameter has a start value: no automatic guess

@@ -112,6 +112,16 @@ def _build_structure(models, points, contexts, kinds, single, share, fix, initia
     return Structure(gnames_all, complete_all, param_info, spec, tr)
 
 
+def check_initial(param_info, initial) -> None:
+    """ValueError naming the parameter for a start value ``initial[name]`` beyond its bounds
+    (it would otherwise be moved to just inside the bound, silently, where the transform of a
+    bounded parameter is nearly flat)."""
+    for g, _k, _local, lo, hi, fixed, _phys in param_info:
+        v = initial.get(g)
+        if v is not None and not fixed and math.isfinite(float(v)) and not lo <= float(v) <= hi:
+            raise ValueError(f"initial: {g} = {float(v):g} is outside its bounds [{lo:g}, {hi:g}]")
+
+
 def _user_physical(model, local, bounds) -> tuple:
     """Physical flags of bounds given to ``fit(bounds=...)``: physical only where
     they coincide with the model's physical bound."""
