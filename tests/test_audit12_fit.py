@@ -53,3 +53,41 @@ def test_start_beyond_a_bound_is_an_error_naming_it(start):
     (name, val), = start.items()
     with pytest.raises(ValueError, match=rf"initial: {name} = {val:g} is outside its bounds"):
         fit(Model("thermal_conductivity"), (T, y), initial=start)
+
+
+def _loss_files(tmp_path):
+    import jtls.resonator as R
+    omega = 2 * np.pi * 5.62e9
+    T = np.linspace(0.05, 1.0, 14)
+    qi = np.asarray(R.resonator_loss(T, F_delta0=9e-7, mu=0.2, P_c_dBm=-140.0, beta=0.5, Delta=11.0,
+                                     alpha=0.0, loss_bg=5e-8, omega=omega, P_dBm=-120.0))
+    qi = qi * np.exp(0.01 * np.random.default_rng(4).normal(size=T.size))
+    loss = 1.0 / qi
+    fq, fl = tmp_path / "qi.csv", tmp_path / "loss.csv"
+    fq.write_text("T,Qi\n" + "".join(f"{float(t)!r},{float(1.0 / v)!r}\n" for t, v in zip(T, loss)))
+    fl.write_text("T,1/Qi\n" + "".join(f"{float(t)!r},{float(v)!r}\n" for t, v in zip(T, loss)))
+    return omega, fq, fl
+
+
+def test_cli_loss_file_is_fitted_as_qi(tmp_path, capsys):
+    """A '1/Qi' column (quantity resonator_loss) was fitted as if it held Qi: loss_bg came out
+    ~1e7 instead of ~5e-8.  It is converted to Qi = 1/loss, and the conversion is recorded."""
+    omega, fq, fl = _loss_files(tmp_path)
+    opts = ["--observable", "resonator_loss", "--omega", repr(omega), "--power-dbm", "-120", "--no-qp",
+            "--fix", "P_c_dBm=-140", "--fix", "beta=0.5", "--json"]
+    main(["fit", str(fq)] + opts)
+    ref = json.loads(capsys.readouterr().out)
+    main(["fit", str(fl)] + opts)
+    out = json.loads(capsys.readouterr().out)
+    for name in ("F_delta0", "mu", "loss_bg"):
+        assert out["parameters"][name]["value"] == pytest.approx(ref["parameters"][name]["value"], rel=1e-6), name
+    assert out["status"] == ref["status"]
+    assert out["result"]["extra"]["input_conversion"]["to"] == "Qi = 1/loss"
+
+
+def test_cli_qi_below_one_is_refused(tmp_path, capsys):
+    f = tmp_path / "q.csv"
+    f.write_text("T,Qi\n0.1,1e-6\n0.2,2e-6\n0.3,3e-6\n0.4,3.5e-6\n")
+    rc = main(["fit", str(f), "--observable", "resonator_loss", "--omega", "3.5e10", "--power-dbm", "-120"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "q.csv" in err and "not an internal quality factor" in err and "Traceback" not in err

@@ -400,6 +400,9 @@ def _read(args, st, outputs, caught) -> SimpleNamespace:
     conversion = None
     if args.observable == "resonator_shift":
         ds, conversion = _relative_shift(ds, args)
+    elif args.observable == "resonator_loss":
+        from .cli_inputs import quality_factor_input
+        ds, conversion = quality_factor_input(ds, args.file)
     ctx = dict(st.ctx)
     if args.observable == "resonator_loss" and "P_dBm" not in ctx:
         power = ds.meta.get("power_dBm")
