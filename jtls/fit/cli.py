@@ -55,7 +55,10 @@ are converted to delta f/f = (f - f_ref)/f_ref with the reference point
 f_ref = f at the lowest temperature (T_ref), omega = 2 pi f_ref unless
 ``--omega`` is given; the report's notes and the JSON's
 ``result.extra.input_conversion`` state the conversion.  Values of
-|delta f/f| >= 0.1 are refused (they cannot be a relative shift).
+|delta f/f| >= 0.1 are refused (they cannot be a relative shift).  A
+``resonator_loss`` file (fitted as Qi) whose column holds losses (``1/Qi``,
+``loss``, ``tan delta``) is converted to Qi = 1/loss, stated the same way;
+values below 1 are refused (they cannot be a Qi).
 
 Thermal conductivity with extra phonon scattering (Matthiessen's rule):
 ``--scattering boundary``, ``rayleigh`` or ``boundary,rayleigh`` fits the
