@@ -91,3 +91,25 @@ def test_cli_qi_below_one_is_refused(tmp_path, capsys):
     rc = main(["fit", str(f), "--observable", "resonator_loss", "--omega", "3.5e10", "--power-dbm", "-120"])
     err = capsys.readouterr().err
     assert rc == 2 and "q.csv" in err and "not an internal quality factor" in err and "Traceback" not in err
+
+
+def test_value_err_column_is_the_uncertainty_and_said_so(tmp_path):
+    """'kappa_err' was silently left out (the fit scaled the errors by the scatter instead of
+    using the given sigma), and no note said which column was sigma or which went unused."""
+    f = tmp_path / "k.csv"
+    f.write_text("T (mK),kappa (W/m/K),kappa_err,T_err,k/T\n100,2.0,0.1,1,20\n200,6.5,0.2,1,32.5\n400,21,0.5,2,52.5\n")
+    ds = jtls.read_csv(f)
+    assert ds.sigma is not None and ds.sigma.tolist() == [0.1, 0.2, 0.5]
+    assert "per-point uncertainty sigma from column 'kappa_err'" in ds.notes
+    unused = [n for n in ds.notes if "not used as T, value or sigma" in n]
+    assert len(unused) == 1 and "'T_err'" in unused[0] and "'k/T'" in unused[0], ds.notes
+    assert set(ds.extra) == {"T_err", "k/T"}
+
+
+def test_temperature_error_column_is_not_the_uncertainty_of_the_value(tmp_path):
+    f = tmp_path / "k.csv"
+    f.write_text("T,kappa,T_err\n0.1,2.0,0.001\n0.2,6.5,0.001\n0.4,21,0.002\n")
+    ds = jtls.read_csv(f)
+    assert ds.sigma is None and any("'T_err' not used" in n for n in ds.notes), ds.notes
+    back = jtls.read_csv(jtls.write_csv(ds, tmp_path / "back.csv"))
+    assert back.notes[1:] == ds.notes[1:]        # the annotated format adds no column notes

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .columns import column_notes, is_sigma_name
 from .dataset import FREQUENCY_UNITS, POSITIVE_QUANTITIES, QUANTITIES, DataWarning, Dataset, ExcludedPoint
 
 _NUM = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -424,9 +425,10 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
             raise src.err(hln, f"missing column: no temperature column (T, Temperature, "
                           f"Temperatur, ...) in header {hcells}")
         role["T"] = hits[0] if hits else 0
-    if "sigma" not in role:
-        hits = [j for j, n in enumerate(lname) if j != role["T"] and
-                (n in _SIGMA_NAMES or n.startswith(("sigma", "err_", "d_")))]
+    auto_sigma = "sigma" not in role
+    if auto_sigma:
+        hits = [j for j, n in enumerate(lname) if j != role["T"] and j not in role.values()
+                and is_sigma_name(n, _SIGMA_NAMES, _T_NAMES)]
         if hits:
             role["sigma"] = hits[0]
     special = {"row"} | _POWER_NAMES
@@ -552,6 +554,9 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
             (f"{raw_name}_{u_}" if u_ else (hcells[j] if hcells else n_))
         extra[key] = data[:, j]
         power_col = power_col or key == "power_dBm" and n_ in _POWER_NAMES
+    if "jtls-dataset" not in ann:       # (the annotated format's columns are its own: no notes)
+        notes += column_notes(disp, role, auto_sigma, {j for j in range(ncol) if names[j][0] == "row" or
+                                                       names[j][0] in _POWER_NAMES and power_col})
     if power_col:
         col = extra["power_dBm"]
         m = re.search(r"(minus|m|-|plus|p)?(\d+(?:\.\d+)?)dBm", path.name, re.I)
