@@ -67,6 +67,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 from . import files as F
 from . import histogram as H
 from .kernel import _mode_name, anneal_at, default_block, init_state
+from .limits import check_realizations, check_seed
 from .lattice import ModelParams, energy, local_fields, make_disorder, validate_params
 from .schedule import Schedule, paper_schedule
 from .sizing import CallSizer, auto_chunk, realization_bytes
@@ -106,8 +107,8 @@ class RunConfig:
 
     def validate(self):
         validate_params(self.params)
-        if int(self.realizations) != self.realizations or self.realizations < 1:
-            raise ValueError(f"argument 'realizations' must be an integer >= 1, got {self.realizations!r}")
+        check_realizations(self.realizations)
+        check_seed(self.seed)
         if int(self.chunk) != self.chunk or self.chunk < 0:
             raise ValueError(f"argument 'chunk' must be an integer >= 1 (or 0: from the memory budget), "
                              f"got {self.chunk!r}")
@@ -115,8 +116,6 @@ class RunConfig:
             raise ValueError(f"argument 'memory_gb' (--memory) must be > 0 GB, got {self.memory_gb!r}")
         if self.dtype not in ("float64", "float32"):
             raise ValueError(f"argument 'dtype' must be 'float64' or 'float32', got {self.dtype!r}")
-        if int(self.seed) != self.seed or self.seed < 0:
-            raise ValueError(f"argument 'seed' must be an integer >= 0, got {self.seed!r}")
         if self.dtype == "float64" and not jax.config.jax_enable_x64:
             raise ValueError("argument 'dtype' float64 needs JAX's 64-bit types, which are off "
                              "(JTLS_NO_X64 is set); use float32 or unset JTLS_NO_X64")

@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .limits import MAX_SWEEPS
+
 #: The 42 default annealing temperatures (K), decreasing.
 PAPER_TEMPERATURES = (
     300.0, 200.0, 150.0, 100.0, 70.0, 50.0, 40.0, 30.0, 25.0, 20.0, 16.0, 13.0,
@@ -54,8 +56,9 @@ def make_schedule(T, sweeps) -> Schedule:
     if len(np.unique(T)) != T.size:
         raise ValueError("argument 'T' (schedule temperatures) must not repeat a temperature")
     sw = np.broadcast_to(np.asarray(sweeps), T.shape)
-    if np.any(sw != np.floor(sw)) or np.any(sw < 1):
-        raise ValueError(f"argument 'sweeps' must be integers >= 1, got {sweeps!r}")
+    if not np.issubdtype(sw.dtype, np.number) or np.any(sw != np.floor(sw)) or np.any(sw < 1) \
+            or np.any(sw > MAX_SWEEPS):
+        raise ValueError(f"argument 'sweeps' must be integers in [1, {MAX_SWEEPS}], got {sweeps!r}")
     return Schedule(T=tuple(float(t) for t in T), sweeps=tuple(int(s) for s in sw))
 
 

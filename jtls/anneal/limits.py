@@ -1,0 +1,36 @@
+"""Largest counts an annealing run can represent (checked before any work).
+
+* Realization r is the int32 index of its keys and of its call slot (``-1``
+  marks padding), so a run holds at most :data:`MAX_REALIZATIONS` = 2^31 - 1;
+  beyond that the indices would wrap to negative values and be dropped as
+  padding while being counted as done.
+* Sweep s of a temperature is ``jnp.arange(sweeps)`` and the data of
+  ``fold_in``, so a temperature takes at most :data:`MAX_SWEEPS` = 2^31 - 1.
+* The seed goes through ``jax.random.key``: below 2^63 with JAX's 64-bit
+  types; without them (``JTLS_NO_X64``) a seed >= 2^32 is silently reduced to
+  its low 32 bits (2^32 would give the stream of seed 0), so it must be below
+  2^32 there.
+"""
+from __future__ import annotations
+
+MAX_REALIZATIONS = 2 ** 31 - 1
+MAX_SWEEPS = 2 ** 31 - 1
+
+
+def max_seed() -> int:
+    """The largest seed ``jax.random.key`` keeps whole in this process's JAX configuration."""
+    import jax
+    return 2 ** 63 - 1 if jax.config.jax_enable_x64 else 2 ** 32 - 1
+
+
+def check_seed(seed, name: str = "seed") -> None:
+    """ValueError naming ``name`` unless ``seed`` is an integer in [0, :func:`max_seed`]."""
+    if isinstance(seed, bool) or int(seed) != seed or not 0 <= seed <= max_seed():
+        raise ValueError(f"argument {name!r} must be an integer in [0, {max_seed()}], got {seed!r}")
+
+
+def check_realizations(n, name: str = "realizations") -> None:
+    """ValueError naming ``name`` unless ``n`` is an integer in [1, :data:`MAX_REALIZATIONS`]."""
+    if isinstance(n, bool) or int(n) != n or not 1 <= n <= MAX_REALIZATIONS:
+        raise ValueError(f"argument {name!r} must be an integer in [1, {MAX_REALIZATIONS}] (realizations are "
+                         f"int32 indices), got {n!r}")
