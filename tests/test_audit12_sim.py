@@ -74,3 +74,77 @@ def test_runconfig_bounds_realization_indices_and_seed():
         RunConfig(params=ModelParams(L=4), schedule=sched, realizations=2 ** 31).validate()
     with pytest.raises(ValueError, match="argument 'seed' must be an integer in"):
         RunConfig(params=ModelParams(L=4), schedule=sched, realizations=2, seed=2 ** 63).validate()
+
+
+# ------------------------------------------------------------------------------ jtls library build
+
+@pytest.mark.parametrize("bad,named", [
+    (["--L", "1"], "argument '--L' must be an integer >= 2"),
+    (["--seed", "-1"], "argument '--seed' must be an integer in [0, "),
+])
+def test_library_build_checks_runs_before_making_the_directory(tmp_path, capsys, bad, named):
+    d = tmp_path / "lib"
+    base = {"--ratios": ",".join(map(str, RATIOS)), "--L": "4", "--batch-size": "2", "--sweeps": "2"}
+    base.update(dict(zip(bad[::2], bad[1::2])))
+    rc, err = _stderr_of(capsys, ["library", "build", str(d), "--batches", "2", "--cpu-devices", "1", "--quiet",
+                                  *[x for kv in base.items() for x in kv]])
+    assert rc == 2 and named in err
+    assert not d.exists()          # no manifest of a build that cannot run blocks the directory later
+
+
+def test_library_build_arguments_bound_batch_size_and_derived_seeds():
+    B.check_arguments(RATIOS, 4, 2, 2 ** 31 - 1, 2, seed=0)
+    with pytest.raises(ValueError, match=r"argument 'batch_size' must be an integer in \[1, 2147483647\]"):
+        B.check_arguments(RATIOS, 4, 2, 2 ** 31, 2, seed=0)
+    # the base seed is fine, the last batch's (seed + 100000 x 1 + 3) is not
+    with pytest.raises(ValueError, match="argument 'seed': the last batch's seed"):
+        B.check_arguments(RATIOS, 4, 2, 2, 2, seed=2 ** 63 - 2)
+
+
+def test_library_build_directory_below_a_file_is_an_error_not_a_traceback(tmp_path, capsys):
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    rc, err = _stderr_of(capsys, ["library", "build", str(f / "sub"), "--ratios", "0.1,0.2,0.3,0.4", "--L", "4",
+                                  "--batches", "1", "--batch-size", "2", "--sweeps", "2", "--quiet"])
+    assert rc == 2 and f"cannot create library directory {f / 'sub'}: Not a directory" in err
+
+
+# ------------------------------------------------------------------------- foreign batch files
+
+def test_build_and_pack_refuse_a_batch_of_another_build(tmp_path):
+    d = str(tmp_path / "b")
+    _fake_build(d, batch_size=64)
+    P.pack(d, str(tmp_path / "ok.npz"), progress=False)            # the fake build itself packs
+    # r0.3's batch replaced by the same batch of a build with another seed: a valid, checksummed output
+    _fake_build(str(tmp_path / "other"), batch_size=64, seed=5)
+    victim = os.path.join(d, B.batch_name(0.3, 0))
+    os.replace(os.path.join(tmp_path, "other", B.batch_name(0.3, 0)), victim)
+    with pytest.raises(ValueError, match=r"r0\.3000_b000\.npz: not a batch of this build \(differs in: seed"):
+        P.pack(d, str(tmp_path / "lib.npz"), progress=False)
+    assert not (tmp_path / "lib.npz").exists()
+    with pytest.raises(ValueError, match="not a batch of this build .*delete the file and run the build again"):
+        B.build(d, ratios=RATIOS, L=4, batches=1, batch_size=64, sweeps=2, progress=False)
+
+
+def test_pack_names_ratio_and_temperature_of_a_row_too_thin_to_smooth(tmp_path):
+    d = str(tmp_path / "b")
+    _fake_build(d, batch_size=2)          # 64 energies per temperature: a few populated bins
+    with pytest.raises(ValueError, match=r"J0/h0 = 0\.1, T = 0\.05 K \(64 TLS energies from 1 pass\(es\)\): "
+                                         r"too few populated energy bins"):
+        P.pack(d, str(tmp_path / "lib.npz"), progress=False)
+
+
+@pytest.mark.parametrize("where,overwrite,named", [
+    ("file/x.npz", False, "(directory of output {p}file/x.npz) is not a directory"),
+    ("missing/x.npz", False, "directory {p}missing of output {p}missing/x.npz does not exist"),
+    ("adir", True, "output path {p}adir is a directory; give a file name"),
+])
+def test_pack_checks_its_output_before_smoothing(tmp_path, where, overwrite, named):
+    d = str(tmp_path / "b")
+    _fake_build(d, batch_size=2)          # smoothing would fail: the output must be refused first
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "adir").mkdir()
+    p = str(tmp_path) + os.sep
+    with pytest.raises(ValueError) as exc:
+        P.pack(d, p + where, overwrite=overwrite, progress=False)
+    assert named.format(p=p) in str(exc.value)

@@ -103,20 +103,86 @@ def _ensure_manifest(directory, want: dict):
     os.replace(tmp, path)
 
 
+def _make_directory(directory) -> None:
+    """Create the build directory (and its parents); ValueError naming it when that is impossible."""
+    directory = os.fspath(directory)
+    if not directory:
+        raise ValueError("argument 'directory' (the build directory) is empty")
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise ValueError(f"library directory {directory} exists and is not a directory")
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot create library directory {directory}: {exc.strerror or exc}") from None
+
+
+#: Settings of a batch's run that its file must carry (the keys of ``RunConfig.metadata()``).
+BATCH_SETTINGS = ("params", "schedule_T", "schedule_sweeps", "realizations", "seed", "dtype", "relax")
+
+
+def check_batch(path, arrays: dict, cfg: RunConfig) -> None:
+    """ValueError naming ``path`` unless the annealer output ``arrays`` is the run ``cfg`` (a batch of
+    this build: its model, schedule, realizations and seed), e.g. a file copied from another build."""
+    if "meta" not in arrays:
+        raise ValueError(f"{path}: not a library batch (no 'meta')")
+    try:
+        meta = json.loads(str(arrays["meta"]))
+    except ValueError:
+        raise ValueError(f"{path}: not a library batch ('meta' is not JSON)") from None
+    want = json.loads(json.dumps(cfg.metadata()))
+
+    def differs(k):        # a setting the file records (every annealer output records them all)
+        if k not in meta:
+            return k in ("params", "seed")
+        if k == "params" and isinstance(meta[k], dict):
+            return any(want[k].get(p) != v for p, v in meta[k].items())
+        return meta[k] != want[k]
+    diff = [k for k in BATCH_SETTINGS if not isinstance(meta, dict) or differs(k)]
+    if diff:
+        have = {k: meta.get(k) for k in diff} if isinstance(meta, dict) else meta
+        raise ValueError(f"{path}: not a batch of this build (differs in: {', '.join(diff)}; the file has "
+                         f"{json.dumps(have)[:300]}, this build {json.dumps({k: want[k] for k in diff})[:300]})")
+
+
 #: What process 0 tells the others to do with the next batch of a multi-process build.
 _SKIP, _LATER, _RUN = 0, 1, 2
 
 
-def check_arguments(ratios, L, batches, batch_size, sweeps, names=None) -> tuple:
+def check_arguments(ratios, L, batches, batch_size, sweeps, names=None, seed: int = 0) -> tuple:
     """The checked ratios; ValueError for a bad ratio list or a count that is not an integer >= 1
-    (named as in ``names``, e.g. the command-line flags; default: the argument names).  Needs no
-    JAX, so a command can check before it joins other processes."""
+    (named as in ``names``, e.g. the command-line flags; default: the argument names), a lattice,
+    counts or seeds the batches' runs would refuse.  Runs no JAX computation, so a command can check
+    before it joins other processes."""
     names = names or {}
     ratios = _check_ratios(ratios, names.get("ratios", "ratios"))
     for name, v in (("L", L), ("batches", batches), ("batch_size", batch_size), ("sweeps", sweeps)):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or int(v) != v or v < 1:
             raise ValueError(f"argument {names.get(name, name)!r} must be an integer >= 1, got {v!r}")
+    _check_runs(ratios, L, batches, batch_size, sweeps, seed, names)
     return ratios
+
+
+def _check_runs(ratios, L, batches, batch_size, sweeps, seed, names) -> None:
+    """What the batches' runs would refuse, checked before the directory or its manifest is made: the
+    lattice (L >= 2), the counts, and the seeds of every batch (the base seed and the largest derived
+    one, :func:`batch_seed`)."""
+    from ..anneal.lattice import validate_params
+    from ..anneal.limits import check_realizations, check_seed, max_seed
+    try:
+        validate_params(ModelParams(L=int(L), x=0.5, J0=float(ratios[-1]) * H0, h0=H0, C=1.0))
+    except ValueError as exc:
+        raise ValueError(str(exc).replace("'L'", repr(names.get("L", "L")))) from None
+    check_realizations(batch_size, names.get("batch_size", "batch_size"))
+    library_schedule(sweeps)                       # the sweeps' upper bound
+    name = names.get("seed", "seed")
+    check_seed(seed, name)
+    last = batch_seed(seed, len(ratios) - 1, int(batches) - 1)
+    try:
+        check_seed(last)
+    except ValueError:
+        raise ValueError(f"argument {name!r}: the last batch's seed, {name} + 100000 x (batches - 1) + "
+                         f"(ratios - 1) = {last}, is above the largest seed of JAX's keys, {max_seed()}; "
+                         "give a smaller seed") from None
 
 
 def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, batch_size: int = 1000,
@@ -138,7 +204,7 @@ def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, ba
     a one-process build with the same settings.
     """
     import jax
-    ratios = check_arguments(ratios, L, batches, batch_size, sweeps)
+    ratios = check_arguments(ratios, L, batches, batch_size, sweeps, seed=seed)
     multi, lead = jax.process_count() > 1, jax.process_index() == 0
     if multi:
         from ..anneal import distributed as D
@@ -146,17 +212,16 @@ def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, ba
                               "directory": str(directory)}, "library build")
 
     def prepare():
-        if os.path.exists(directory) and not os.path.isdir(directory):
-            raise ValueError(f"library directory {directory} exists and is not a directory")
-        os.makedirs(directory, exist_ok=True)
+        _make_directory(directory)
         _ensure_manifest(directory, manifest(ratios, L, batch_size, seed, sweeps))
-        # a finished batch is skipped, never recomputed: it must be intact to count
+        # a finished batch is skipped, never recomputed: it must be intact, and this build's, to count
         for b in range(int(batches)):
-            for r in ratios:
+            for i, r in enumerate(ratios):
                 out = os.path.join(directory, batch_name(r, b))
                 if os.path.exists(out) and not os.path.exists(checkpoint_path(out)):
+                    cfg = point_config(r, i, b, L=L, batch_size=batch_size, seed=seed, sweeps=sweeps)
                     try:
-                        load_output(out)
+                        check_batch(out, load_output(out), cfg)
                     except ValueError as exc:
                         raise ValueError(f"{exc}; this finished batch would be counted as done: delete the "
                                          "file and run the build again to recompute it") from None

@@ -64,7 +64,7 @@ def _build(args) -> int:
                                                                            "--ratios")
     check_arguments(ratios, args.L, args.batches, args.batch_size, args.sweeps,
                     names={"ratios": "--ratios", "L": "--L", "batches": "--batches",
-                           "batch_size": "--batch-size", "sweeps": "--sweeps"})
+                           "batch_size": "--batch-size", "sweeps": "--sweeps", "seed": "--seed"}, seed=args.seed)
     if args.hours is not None and not (math.isfinite(args.hours) and args.hours > 0):
         raise ValueError(f"argument '--hours' must be a number of hours > 0, got {args.hours!r}")
     use_cpu_cores(args.cpu_devices)

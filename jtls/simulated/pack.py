@@ -46,7 +46,7 @@ import numpy as np
 from ..anneal import histogram as H
 from ..anneal.files import load_output
 from ..dos import _natural_spline_matrix, _spline_basis_matrix
-from .build import FORMAT, MANIFEST, H0
+from .build import FORMAT, MANIFEST, H0, check_batch, point_config
 
 #: Energy scale of the q coordinate, in units of h0 (2.5 mK at h0 = 10 K: the fine bin width).
 E_SCALE = 2.5e-4
@@ -271,8 +271,7 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
     library's own statistical error), because ln F is curved in J0/h0 where the smoother's penalty
     acts; with the unsmoothed grid the global scan reported no secondary minimum in those fits.
     """
-    if os.path.exists(out) and not overwrite:
-        raise ValueError(f"output {out} exists; pass overwrite=True (--overwrite) to replace it")
+    out = _check_out(out, overwrite)
     mpath = os.path.join(directory, MANIFEST)
     if not os.path.exists(mpath):
         raise ValueError(f"{directory} is not a library build directory (no {MANIFEST})")
@@ -298,16 +297,23 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
     logF, sdF, info_rows, realizations, seeds = [], [], [], [], []
     jack = npass >= JK_MIN_PASSES
     reps, overdisp = [], []
-    for r in ratios:
+    def batch(point, r, b):
+        f = load_output(have[r][b])
+        missing = [k for k in ("meta", "T", "counts", "n_tls_total") if k not in f]
+        if missing:
+            raise ValueError(f"{have[r][b]}: not a library batch (missing {', '.join(missing)})")
+        check_batch(have[r][b], f, point_config(r, point, b, L=man["L"], batch_size=man["batch_size"],
+                                                seed=man["seed"], sweeps=man["sweeps"]))
+        return f
+
+    for point, r in enumerate(ratios):         # every file verified before any smoothing
+        for b in range(npass):
+            batch(point, r, b)
+    for point, r in enumerate(ratios):
         tot, n_tls, per = None, 0, []
         for b in range(npass):
-            f = load_output(have[r][b])
-            missing = [k for k in ("meta", "T", "counts", "n_tls_total") if k not in f]
-            if missing:
-                raise ValueError(f"{have[r][b]}: not a library batch (missing {', '.join(missing)})")
+            f = batch(point, r, b)
             meta = json.loads(str(f["meta"]))
-            if abs(meta["params"]["J0"] - r * H0) > 1e-9 or meta["params"]["h0"] != H0:
-                raise ValueError(f"{have[r][b]}: J0/h0 does not match its name")
             T = np.asarray(f["T"])
             c = np.asarray(f["counts"], np.int64)
             tot = c if tot is None else tot + c
@@ -321,7 +327,12 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
         rows = np.nonzero((T_sched >= T_MIN * (1 - 1e-9)) & (T_sched <= T_MAX * (1 + 1e-9)))[0]
         Ys, Ss, Is = [], [], []
         for i in rows:
-            y, sd, info = smooth_row(tot[i], edges_e, n_tls, knots)
+            try:
+                y, sd, info = smooth_row(tot[i], edges_e, n_tls, knots)
+            except ValueError as exc:
+                raise ValueError(f"{directory}: J0/h0 = {r:g}, T = {T_sched[i]:g} K ({n_tls} TLS energies from "
+                                 f"{npass} pass(es)): {exc}; build more realizations (--batch-size, "
+                                 "--batches)") from None
             Ys.append(y); Ss.append(sd); Is.append(info)
         if jack:
             # delete-one-pass jackknife: deviations of the replicas from the full smoothing
@@ -394,5 +405,21 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
               "log_F": logF, "sd_log_F": sdF, "meta": json.dumps(prov)}
     if jack:
         arrays["jk_delta_log_F"] = reps.astype(np.float16)
-    atomic_savez(out, **arrays)
+    try:
+        atomic_savez(out, **arrays)
+    except OSError as exc:
+        raise ValueError(str(exc.strerror or exc)) from None
     return arrays
+
+
+def _check_out(out, overwrite: bool) -> str:
+    """``out`` as str, checked before any smoothing: a file name (not a directory) in an existing
+    writable directory, and not an existing file unless ``overwrite``; ValueError naming it."""
+    from ..anneal.files import check_output_path
+    out = os.fspath(out)
+    if os.path.isdir(out):
+        raise ValueError(f"output path {out} is a directory; give a file name (e.g. "
+                         f"{os.path.join(out, 'library.npz')})")
+    if os.path.exists(out) and not overwrite:
+        raise ValueError(f"output {out} exists; pass overwrite=True (--overwrite) to replace it")
+    return check_output_path(out)
