@@ -148,3 +148,35 @@ def test_pack_checks_its_output_before_smoothing(tmp_path, where, overwrite, nam
     with pytest.raises(ValueError) as exc:
         P.pack(d, p + where, overwrite=overwrite, progress=False)
     assert named.format(p=p) in str(exc.value)
+
+
+# ---------------------------------------------------------------------------------- jtls dos-fit
+
+def _output_without_checksum(path, edit):
+    """An annealer output as older versions wrote it (no sha256), edited by ``edit(arrays)``."""
+    cfg = RunConfig(params=ModelParams(L=4), schedule=make_schedule([1.0, 0.5], 2), realizations=3, seed=0)
+    tot = _empty_totals(cfg)
+    n = cfg.realizations * cfg.params.n
+    rng = np.random.default_rng(0)
+    tot["counts"] = np.stack([_halfnormal_counts(rng, n) for _ in cfg.schedule.T]).astype(np.int64)
+    tot["counts_relaxed"] = _halfnormal_counts(rng, n).astype(np.int64)
+    arrays = assemble(cfg, tot)
+    edit(arrays)
+    np.savez(path, **arrays)
+    return path
+
+
+def test_dos_fit_refuses_an_edited_output_without_checksum(tmp_path, capsys):
+    good = _output_without_checksum(tmp_path / "good.npz", lambda a: None)
+    assert len(A.fit_table(A.load(good))) == 2
+
+    def zero_row(a):
+        a["counts"] = a["counts"].copy()
+        a["counts"][1] = 0
+
+    bad = _output_without_checksum(tmp_path / "zero.npz", zero_row)
+    rc, err = _stderr_of(capsys, ["dos-fit", str(bad)])
+    assert rc == 2 and "'counts' at T = 1 K sums to 0, not 'n_tls_total' = 96" in err
+    bad = _output_without_checksum(tmp_path / "n.npz", lambda a: a.update(n_tls_total=np.int64(48)))
+    with pytest.raises(ValueError, match=r"'n_tls_total' = 48 is not realizations x TLSs = 3 x 32"):
+        A.load(bad)

@@ -81,9 +81,29 @@ def load(path) -> dict:
         bad = f"'counts' must hold non-negative integers (dtype {c.dtype}, smallest {c.min() if c.size else 0})"
     elif n.shape != () or n.dtype.kind not in "iu" or int(n) <= 0:
         bad = f"'n_tls_total' must be one integer > 0, got {n!r}"
+    else:
+        bad = _totals_problem(d["meta"], c, e, int(n), T)
     if bad:
         raise ValueError(f"file {path!s}: {bad} (expected jtls anneal output)")
     return d
+
+
+def _totals_problem(meta, c, e, n: int, T):
+    """For a file whose metadata says it is a ``jtls anneal`` run (realizations, TLSs per realization):
+    what contradicts it -- 'n_tls_total' other than realizations x TLSs, or (histograms with the
+    overflow bin) a temperature whose counts do not hold every TLS once; else None.  An output
+    without a checksum (older versions) is checked only so."""
+    if not isinstance(meta, dict) or not isinstance(meta.get("params"), dict):
+        return None
+    real, per = meta.get("realizations"), meta["params"].get("n_tls")
+    if isinstance(real, int) and isinstance(per, int) and n != real * per:
+        return (f"'n_tls_total' = {n} is not realizations x TLSs = {real} x {per} of its metadata: the file "
+                "was edited or is damaged")
+    if c.shape[1] == e.size and np.any(c.sum(axis=1) != n):
+        t = int(np.argmax(c.sum(axis=1) != n))
+        return (f"'counts' at T = {T[t]:g} K sums to {int(c[t].sum())}, not 'n_tls_total' = {n} (every TLS is "
+                "counted once per temperature): the file was edited or is damaged")
+    return None
 
 
 def _regroup(edges, counts, lo, hi, nbins, log=False):
