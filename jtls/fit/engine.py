@@ -27,7 +27,7 @@ from .result import FitResult
 from .solvers import STATUS, SOLVERS, SolverOptions
 from .kernel import dispatch_solve, flatten_inputs
 from .scan import ScanOutcome, global_scan
-from .structure import check_initial, flat_inputs as _flat_inputs, structure as _structure
+from .structure import check_initial, check_settings, flat_inputs as _flat_inputs, structure as _structure
 from .points import Points, as_points, points_many  # noqa: F401  (Points, as_points: re-exported)
 
 
@@ -175,6 +175,7 @@ def build_problem(model: Model | str | Sequence, data: Any = None, *, share: Seq
     >>> p.free_names, p.labels, p.points[0].T.size
     (['B'], ['data'], 8)
     """
+    check_settings(fix, initial, bounds, tmin, tmax)
     fix, initial = dict(fix or {}), dict(initial or {})
     models, points, contexts, kinds, st = _checked_terms(model, data, share, fix, initial, bounds, tmin, tmax)
     check_initial(st.param_info, initial)
@@ -442,6 +443,8 @@ def fit(model: Model | str | Sequence, data: Any = None, *, share: Sequence[str]
     """
     if method not in SOLVERS:
         raise ValueError(f"method must be one of {sorted(SOLVERS)}, got {method!r}")
+    if isinstance(bootstrap, (bool, np.bool_)) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
+        raise ValueError(f"bootstrap must be a whole number of resamples >= 0 (0: none), got {bootstrap!r}")
     problem = build_problem(model, data, share=share, fix=fix, initial=initial, bounds=bounds,
                             tmin=tmin, tmax=tmax)
     if posterior not in (None, "nuts"):

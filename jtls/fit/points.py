@@ -60,6 +60,23 @@ def _check_points(label, T, y, sigma):
         raise ValueError(f"dataset {label!r}: sigma must be > 0, got {sigma[bad[0]]} at point {bad[0]}")
 
 
+def _real(label, name, a) -> np.ndarray:
+    """A copy of ``a`` as a flat float array; ValueError naming the dataset and array for
+    complex values with an imaginary part (numpy would drop it with a warning) or non-numbers."""
+    try:
+        a = np.asarray(a)
+        if a.dtype.kind == "c":
+            if np.any(a.imag != 0):
+                raise ValueError(f"dataset {label!r}: {name} is complex (imaginary part up to "
+                                 f"{np.max(np.abs(a.imag)):g}); pass the real quantity")
+            a = a.real
+        return np.array(a, dtype=float).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        if str(exc).startswith("dataset "):
+            raise
+        raise ValueError(f"dataset {label!r}: {name} must be numbers ({exc})") from None
+
+
 def _extract(data, label):
     """(T, y, sigma, label, excluded entries, source) of a dataset-like object, unvalidated."""
     excluded = []
@@ -95,8 +112,8 @@ def points_many(items) -> list:
     dataset by dataset (same results and errors)."""
     ext = [_extract(d, lab) for d, lab in items]
     if not any(e[2] is not None for e in ext):
-        Ts = [np.asarray(e[0], dtype=float).reshape(-1) for e in ext]
-        ys = [np.asarray(e[1], dtype=float).reshape(-1) for e in ext]
+        Ts = [_real(e[3], "T", e[0]) for e in ext]
+        ys = [_real(e[3], "value", e[1]) for e in ext]
         sizes = [t.size for t in Ts]
         if all(n > 0 and n == y.size for n, y in zip(sizes, ys)):
             Tc = np.concatenate(Ts)                  # copies: later changes to the data do not leak in
@@ -122,12 +139,12 @@ def as_points(data, label=None, *, tmin=None, tmax=None, positive=False) -> Poin
     duplicate T, and (``positive``) non-positive y.
     """
     T, y, sigma, label, excluded, src = _extract(data, label)
-    T = np.array(T, dtype=float).reshape(-1)     # copies: later changes to the data do not leak in
-    y = np.array(y, dtype=float).reshape(-1)
+    T = _real(label, "T", T)     # copies: later changes to the data do not leak in
+    y = _real(label, "value", y)
     if T.shape != y.shape:
         raise ValueError(f"dataset {label!r}: T has {T.size} points but value has {y.size}")
     if sigma is not None:
-        sigma = np.array(sigma, dtype=float).reshape(-1)
+        sigma = _real(label, "sigma", sigma)
         if sigma.shape != T.shape:
             raise ValueError(f"dataset {label!r}: sigma has {sigma.size} points but T has {T.size}")
     # fast test of the common case (few numpy calls): T strictly increasing from

@@ -112,6 +112,35 @@ def _build_structure(models, points, contexts, kinds, single, share, fix, initia
     return Structure(gnames_all, complete_all, param_info, spec, tr)
 
 
+def real_number(where: str, v) -> float:
+    """``v`` as a float when it is one real number (a Python, numpy or JAX int or float, or a 0-d
+    array of one); ValueError naming ``where`` for a string, bool, complex, array or other object."""
+    try:
+        a = None if isinstance(v, (str, bytes, bool, np.bool_)) else np.asarray(v)
+    except Exception:  # noqa: BLE001 - any object numpy cannot read is not a number
+        a = None
+    if a is None or a.ndim != 0 or a.dtype.kind not in "iuf":
+        raise ValueError(f"{where} must be a real number, got {v!r}")
+    return float(a)
+
+
+def check_settings(fix, initial, bounds, tmin, tmax) -> None:
+    """ValueError naming the argument for settings of :func:`jtls.fit.fit` that are not real numbers
+    (``tmin="0.1"``, ``fix={"mu": array([0, 0.1])}``, a bound that is no ``(lo, hi)`` pair); the
+    checks of their values (finite, inside the bounds, lo < hi) follow in the structure."""
+    for arg, mapping in (("fix", fix), ("initial", initial)):
+        for name, v in (mapping or {}).items():
+            real_number(f"{arg}[{name!r}]", v)
+    for name, pair in (bounds or {}).items():
+        if isinstance(pair, (str, bytes)) or np.ndim(pair) != 1 or len(pair) != 2:
+            raise ValueError(f"bounds[{name!r}] must be a pair (lo, hi), got {pair!r}")
+        for side, v in zip(("lo", "hi"), pair):
+            real_number(f"bounds[{name!r}] {side}", v)
+    for arg, v in (("tmin", tmin), ("tmax", tmax)):
+        if v is not None and not math.isfinite(real_number(arg, v)):
+            raise ValueError(f"{arg} must be a finite temperature in K, got {v!r}")
+
+
 def check_initial(param_info, initial) -> None:
     """ValueError naming the parameter for a start value ``initial[name]`` beyond its bounds
     (it would otherwise be moved to just inside the bound, silently, where the transform of a
