@@ -76,6 +76,8 @@ def _data_dir(arg):
 
 
 def run(args) -> int:
+    if not args.out:
+        raise ValueError("--out is empty; give an output directory")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"--out {args.out} exists and is not a directory")
     # what the demo writes: its figure and, per fits/ script, <script>.json and <script>.png
@@ -85,7 +87,10 @@ def run(args) -> int:
         raise ValueError(f"--out {args.out} already holds {len(held)} of the demo's output file(s) "
                          f"({', '.join(held[:4])}{', ...' if len(held) > 4 else ''}); choose a new --out, "
                          "or pass --overwrite to replace them")
-    os.makedirs(args.out, exist_ok=True)
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out {args.out}: cannot create the directory ({exc.strerror or exc})") from None
     t0 = time.perf_counter()
     print(f"[demo] wrote {velocity_figure(args.out)}")
     if args.figure_only:

@@ -180,3 +180,15 @@ def test_dos_fit_refuses_an_edited_output_without_checksum(tmp_path, capsys):
     bad = _output_without_checksum(tmp_path / "n.npz", lambda a: a.update(n_tls_total=np.int64(48)))
     with pytest.raises(ValueError, match=r"'n_tls_total' = 48 is not realizations x TLSs = 3 x 32"):
         A.load(bad)
+
+
+# ------------------------------------------------------------------------------------- jtls demo
+
+@pytest.mark.parametrize("out,named", [("file.txt/sub", "cannot create the directory (Not a directory)"),
+                                       ("", "--out is empty")])
+def test_demo_out_below_a_file_or_empty_is_an_error_not_a_traceback(tmp_path, capsys, monkeypatch, out, named):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("x")
+    rc, err = _stderr_of(capsys, ["demo", "--figure-only", "--out", out])
+    assert rc == 2 and named in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
