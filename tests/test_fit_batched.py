@@ -270,3 +270,9 @@ def test_bootstrap_resamples_with_too_few_distinct_points_never_count():
     assert res.bootstrap["n_degenerate"] == int((distinct <= 2).sum())
     fitted = fit(Model("specific_heat"), (T, y), bootstrap=300, key=key)
     assert any("too few data for a bootstrap" in w for w in fitted.warnings), fitted.warnings
+    # a zero-width interval is no result: not returned, not shown as [x, x]
+    assert fitted.bootstrap["intervals"] == {"B": None, "mu": None}
+    assert "no bootstrap interval for B, mu" in " ".join(fitted.warnings)
+    shown = fitted.report().split("percentile intervals:")[1]
+    assert shown.count("none (zero width") == 2 and "[" not in shown.split("excluded points")[0]
+    assert fitted.summary_dict()["bootstrap"]["intervals"]["B"] is None

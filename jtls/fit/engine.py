@@ -488,9 +488,10 @@ def fit(model: Model | str | Sequence, data: Any = None, *, share: Sequence[str]
         res.bootstrap = bs.summary()
         degenerate = [k for k, (lo, hi) in res.bootstrap["intervals"].items()
                       if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo]
-        if degenerate:
-            res.warnings.append("bootstrap intervals of zero width or undefined for " +
-                                ", ".join(degenerate) + ": the resamples do not vary them")
+        if degenerate:      # not an interval: none is shown or returned as one (None)
+            res.bootstrap["intervals"].update({k: None for k in degenerate})
+            res.warnings.append("no bootstrap interval for " + ", ".join(degenerate) + " (zero width or "
+                                "undefined: the resamples do not vary them)")
         if res.bootstrap["n_ok"] < 0.9 * res.bootstrap["n"]:
             few = res.bootstrap.get("n_degenerate", 0)
             res.warnings.append(f"bootstrap: only {res.bootstrap['n_ok']} of {res.bootstrap['n']} "

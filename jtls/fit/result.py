@@ -84,7 +84,8 @@ class FitResult:
     observables, labels : per dataset; ``context`` {label: {omega, T_ref, ...}}.
     excluded : list of {"dataset", "T", "value", "reason"} points not fitted.
     data : {label: {"T": [...], "y": [...], "sigma": [...] | None}} fitted points.
-    bootstrap : optional {"n": int, "level": float, "intervals": {name: [lo, hi]}}.
+    bootstrap : optional {"n": int, "level": float, "intervals": {name: [lo, hi] or None}}
+        (None: zero width or undefined, no interval).
     at_bound : free parameters whose optimum is on a physical bound.
     warnings : sentences (near-degenerate pairs, lack of fit, open 95% intervals...).
     tests : {"NAME_zero": {"statistic", "p_value", ...}, "lack_of_fit": {...}}; a parameter held on
@@ -258,8 +259,9 @@ class FitResult:
                          + (f" ({b['n_degenerate']} with too few distinct points)" if b.get("n_degenerate") else "")
                          + ", "
                          f"{100 * b['level']:.0f}% percentile intervals:")
-            for k, (lo, hi) in b["intervals"].items():
-                lines.append(f"  {k:<14} [{lo:.6g}, {hi:.6g}]")
+            for k, iv in b["intervals"].items():
+                lines.append(f"  {k:<14} " + (f"[{iv[0]:.6g}, {iv[1]:.6g}]" if iv is not None else
+                                              "none (zero width or undefined: the resamples do not vary it)"))
         lines.append("")
         if self.excluded:
             lines.append(f"excluded points ({len(self.excluded)}):")
