@@ -167,6 +167,27 @@ def test_output_path_is_checked_before_any_work(tmp_path, monkeypatch, capsys):
     assert os.listdir(ro) == []
 
 
+def test_a_lattice_no_device_can_hold_is_refused_before_any_file(tmp_path, monkeypatch, capsys):
+    """L = 200: 4e6 TLSs, whose n x n couplings alone are 64 TB -- beyond any machine's memory.
+    It was started (lock and checkpoint made) and failed deep inside, naming an internal 'n'."""
+    from jtls.anneal import sizing
+    monkeypatch.setattr(R, "make_chunk_fn", lambda *a, **k: pytest.fail("work started"))
+    big = RunConfig(params=ModelParams(L=200, J0=2.0, h0=10.0), schedule=make_schedule([1.0], 1),
+                    realizations=1, seed=0)
+    with pytest.raises(ValueError, match=r"L = 200 \(4000000 TLSs, --L\): .* GiB of memory they have"):
+        run(big, tmp_path / "big.npz", progress=False)
+    assert os.listdir(tmp_path) == []
+    rc, err = cli(["--L", "200", "--out", str(tmp_path / "big.npz")], capsys)
+    assert rc == 2 and "--L" in err and "Traceback" not in err and os.listdir(tmp_path) == []
+    # the bound: one realization's arrays plus one float64 n x n per device, against the memory
+    dev = jax.local_devices()[:1]
+    limit = sizing.machine_memory(dev)
+    n = int((limit / 16) ** 0.5)                  # 8 n^2 = limit / 2: fits with arrays below limit / 2
+    sizing.check_one_fits(limit // 2 - 1, n, dev, "x")
+    with pytest.raises(ValueError, match="x: each of this process's 1 device"):
+        sizing.check_one_fits(limit // 2 + 8 * n * n, n, dev, "x")
+
+
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes anywhere")
 def test_read_only_directory(tmp_path, capsys):
     ro = tmp_path / "ro"

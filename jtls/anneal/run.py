@@ -70,7 +70,7 @@ from .kernel import _mode_name, anneal_at, default_block, init_state
 from .limits import check_realizations, check_seed
 from .lattice import ModelParams, energy, local_fields, make_disorder, validate_params
 from .schedule import Schedule, paper_schedule
-from .sizing import CallSizer, auto_chunk, realization_bytes
+from .sizing import CallSizer, auto_chunk, check_one_fits, realization_bytes
 from .stability import check, relax
 from .._xla import single_function, single_function_available
 from .files import CheckpointError, CheckpointMismatch, OutputExists, RunLocked, checkpoint_path  # noqa: F401
@@ -439,6 +439,7 @@ def run(cfg: RunConfig, out, resume: bool = False, progress: bool = True,
     writes checkpoint and output and returns the dict, the others return None.
     """
     cfg.validate()
+    batch_size(cfg, 1, devices)        # a lattice the devices cannot hold is refused before any file
     if checkpoint_seconds is not None and not (np.isfinite(checkpoint_seconds) and checkpoint_seconds > 0):
         raise ValueError(f"argument 'checkpoint_seconds' (--checkpoint-every) must be > 0 (or None), "
                          f"got {checkpoint_seconds!r}")
@@ -488,14 +489,16 @@ def _start(cfg, out, resume, overwrite, progress, log):
 
 def batch_size(cfg: RunConfig, ndev: int, devices=None) -> int:
     """Realizations per call at most: ``cfg.chunk`` rounded up to a multiple of ``ndev``, or (chunk 0)
-    the largest batch whose arrays fit in ``cfg.memory_gb`` (:func:`jtls.anneal.sizing.auto_chunk`)."""
-    if cfg.chunk:
-        return -(-int(cfg.chunk) // ndev) * ndev
+    the largest batch whose arrays fit in ``cfg.memory_gb`` (:func:`jtls.anneal.sizing.auto_chunk`);
+    ValueError when one realization per device exceeds the devices' memory (:func:`check_one_fits`)."""
     devices = list(jax.devices() if devices is None else devices)
     local = [d for d in devices if d.process_index == jax.process_index()] or devices
     cpu = devices[0].platform == "cpu"
     per = realization_bytes(cfg.params.n, len(cfg.schedule.T), 8 if cfg.dtype == "float64" else 4,
                             vmapped=not (cpu and _single_kernel(cfg)))
+    check_one_fits(per, cfg.params.n, local, f"L = {cfg.params.L} ({cfg.params.n} TLSs, --L)")
+    if cfg.chunk:
+        return -(-int(cfg.chunk) // ndev) * ndev
     budget = None if cfg.memory_gb is None else int(cfg.memory_gb * 2 ** 30)
     return auto_chunk(per, ndev, cpu, budget, local)
 

@@ -24,6 +24,8 @@ checkpoint interval (see the class).
 """
 from __future__ import annotations
 
+import os
+
 import jax
 
 from . import histogram as H
@@ -77,6 +79,38 @@ def auto_chunk(per_realization: int, ndev: int, cpu: bool, budget: int | None = 
     per_dev = budget // max(len(local), 1) // max(per_realization, 1)
     cap = max(CPU_MAX_CHUNK // ndev, 1) if cpu else ACCEL_MAX_PER_DEVICE
     return int(max(1, min(per_dev, cap))) * ndev
+
+
+def machine_memory(local_devices) -> int | None:
+    """Bytes the process's devices can hold at most: the machine's physical memory on CPU, the
+    devices' memory together on an accelerator (None where neither is known)."""
+    local = list(local_devices)
+    if local and local[0].platform != "cpu":
+        half = device_budget(local)
+        return None if half is None else 2 * half
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
+
+
+def check_one_fits(per_realization: int, n: int, local_devices, what: str) -> None:
+    """ValueError naming ``what`` (the lattice size) when one realization per local device -- the
+    least a compiled call holds -- cannot fit in :func:`machine_memory`: its arrays
+    (``per_realization`` bytes) plus, on each device, at least one float64 n x n temporary of
+    the disorder and the final checks.  Such a run could only be killed by the system (or swap
+    for hours) after its files were made.  A lower bound of the need: a run this lets through
+    may still be too large (the ~0.3 GB of the runtime and XLA's other temporaries come on top)."""
+    local = list(local_devices)
+    limit = machine_memory(local)
+    need = (per_realization + 8 * n * n) * max(len(local), 1)
+    if limit is not None and need > limit:
+        gib = 2 ** 30
+        raise ValueError(f"{what}: each of this process's {len(local)} device(s) holds at least one realization "
+                         f"with its n x n couplings and a float64 n x n temporary, "
+                         f"{need / len(local) / gib:.3g} GiB each, {need / gib:.3g} GiB in all: more than the "
+                         f"{limit / gib:.3g} GiB of memory they have; choose a smaller --L (or --x), or fewer "
+                         f"--cpu-devices")
 
 
 class CallSizer:
