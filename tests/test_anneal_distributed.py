@@ -159,6 +159,7 @@ def test_bad_distributed_flags_are_clear_errors(tmp_path, capsys):
              (["--coordinator", "localhost:1", "--num-processes", "0", "--process-id", "0"], "--num-processes"),
              (["--coordinator", "localhost:1", "--num-processes", "2", "--process-id", "0", "--timeout", "0"],
               "--timeout"),
+             (["--timeout", "nan"], "--timeout must be a positive"),       # one process: refused too
              # a host that cannot exist (.invalid is reserved): at once, not after --timeout
              (["--coordinator", "nosuchhost.invalid:23454", "--num-processes", "2", "--process-id", "1"],
               "cannot resolve the host 'nosuchhost.invalid'")]

@@ -125,6 +125,12 @@ def test_bad_input_names_argument():
         S.interaction_ratio(C_dip=1e-3, tan_delta=1e-3, C_el=1e-4)
 
 
+def test_load_table_of_a_directory_or_missing_file_is_a_value_error_naming_it(tmp_path):
+    for path in (tmp_path, tmp_path / "missing.csv"):
+        with pytest.raises(ValueError, match=f"{path}: cannot read the table"):
+            S.load_table(str(path))
+
+
 def test_load_table_reports_file_line_and_column(tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("# comment\n" + ",".join(S.TABLE_COLUMNS) + "\nX,1,2,3,4,5,6\nY,1,2,abc,4,5,6\n")

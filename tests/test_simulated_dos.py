@@ -123,6 +123,20 @@ def test_pack_refuses_overwrite_and_incomplete_passes(packed, tmp_path):
         P.pack(str(d), str(tmp_path / "y.npz"), progress=False)
 
 
+def test_pack_refuses_an_output_another_pack_is_writing(tmp_path):
+    """Two packs of one --out at once: the second is refused by the lock (both had 'succeeded',
+    the last one's file winning); the lock goes with the first, which then writes its file."""
+    from jtls.anneal.files import OutputLock, RunLocked
+    d = _fake_build(tmp_path, batches=1)
+    out = tmp_path / "lib.npz"
+    with OutputLock(out):                         # another pack holds the output
+        with pytest.raises(RunLocked, match=f"another run is writing {out}"):
+            P.pack(str(d), str(out), progress=False)
+    assert not out.exists()
+    P.pack(str(d), str(out), progress=False)
+    assert out.exists() and not os.path.exists(str(out) + ".lock")
+
+
 def test_pack_provenance(packed):
     arr, _ = packed
     meta = json.loads(str(arr["meta"]))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 
@@ -111,6 +112,8 @@ def start_distributed(args) -> bool:
     JAX computation); False when none is asked for (one process)."""
     multi = bool(args.distributed) or any(v is not None for v in (args.coordinator, args.num_processes,
                                                                   args.process_id))
+    if not (math.isfinite(args.timeout) and args.timeout > 0):   # also where it is not used yet
+        raise ValueError(f"--timeout must be a positive number of seconds, got {args.timeout!r}")
     if multi:
         from .distributed import initialize
         initialize(args.coordinator, args.num_processes, args.process_id, auto=args.distributed == "auto",

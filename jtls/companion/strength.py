@@ -479,8 +479,11 @@ def load_table(path: str | os.PathLike | None = None) -> dict:
     """
     path = default_table_path() if path is None else path
     rows = []
-    with open(path, newline="") as fh:
-        lines = [(i + 1, ln) for i, ln in enumerate(fh) if ln.strip() and not ln.lstrip().startswith("#")]
+    try:
+        with open(path, newline="") as fh:
+            lines = [(i + 1, ln) for i, ln in enumerate(fh) if ln.strip() and not ln.lstrip().startswith("#")]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the table ({getattr(exc, 'strerror', None) or exc})") from None
     if not lines:
         raise ValueError(f"{path}: no data lines")
     header = next(csv.reader([lines[0][1]]))

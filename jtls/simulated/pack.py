@@ -262,7 +262,8 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
     """Smooth the batches of ``directory`` into the library file ``out`` (npz).
 
     Uses batches 0 .. passes-1 of every ratio (default: every pass complete for all ratios), so all grid
-    points hold the same number of realizations.  Refuses to replace ``out`` unless ``overwrite``.
+    points hold the same number of realizations.  Refuses to replace ``out`` unless ``overwrite``,
+    and to write it while another pack writes it (the lock ``out + '.lock'``).
     ``include_zero`` adds the exact non-interacting row J0/h0 = 0 (see :func:`log_F_noninteracting`), so
     that J0_h0 = 0 -- no TLS-TLS interaction -- is a physical bound of the fits rather than a library edge.
     ``smooth_ratios`` (off by default) applies :func:`smooth_across_ratios`: it removes the Monte-Carlo
@@ -271,7 +272,15 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
     library's own statistical error), because ln F is curved in J0/h0 where the smoother's penalty
     acts; with the unsmoothed grid the global scan reported no secondary minimum in those fits.
     """
+    from ..anneal.files import OutputLock
     out = _check_out(out, overwrite)
+    with OutputLock(out):            # one writer: a second pack of the same out is refused
+        _check_out(out, overwrite)   # ... and one that waited for it finds its file
+        return _pack(directory, out, passes, progress, include_zero, smooth_ratios)
+
+
+def _pack(directory, out, passes, progress, include_zero, smooth_ratios) -> dict:
+    """The work of :func:`pack`, under the lock of ``out``."""
     mpath = os.path.join(directory, MANIFEST)
     if not os.path.exists(mpath):
         raise ValueError(f"{directory} is not a library build directory (no {MANIFEST})")
