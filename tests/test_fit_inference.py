@@ -243,6 +243,8 @@ def test_exact_model_data_get_no_runs_test_verdict():
     assert res.ok and res["mu"] == pytest.approx(0.3, rel=1e-9), res.report()
     assert any("rounding precision" in w for w in res.warnings)
     assert not any("lack of fit" in w for w in res.warnings), res.warnings
+    # nor a runs-test p-value in the tests or the report (it was shown as runs_p_value = 0)
+    assert "runs_p_value" not in res.tests["lack_of_fit"] and "runs_p_value" not in res.report()
 
 
 def test_runs_test_and_boundary_p_value_against_definitions():

@@ -218,7 +218,7 @@ def lack_of_fit(problem, r, chi2: float, dof: int, given: bool, pulled: dict) ->
 
     ``entry`` is ``tests["lack_of_fit"]``: ``chi2_p_value`` (per-point sigma
     ``given``, dof > 0) and ``runs_p_value`` (:func:`runs_test` per dataset,
-    Bonferroni over datasets).  ``warnings`` are sentences: a possible outlier
+    Bonferroni over datasets; absent for data reproduced to rounding).  ``warnings`` are sentences: a possible outlier
     per dataset (a point more than :data:`OUTLIER_Z` robust standard deviations
     off the fit), "lack of fit" for p < :data:`LACK_OF_FIT_P` and for every
     entry of ``pulled`` (``{name: "below its physical bound ..."}``, parameters
@@ -247,7 +247,8 @@ def lack_of_fit(problem, r, chi2: float, dof: int, given: bool, pulled: dict) ->
                            + ("" if len(problem.points) == 1 else f", dataset {pts.label}")
                            + f") is {z[k]:.3g} robust standard deviations off the fit")
         start += m
-    lof["runs_p_value"] = float(min(1.0, min(runs) * len(runs))) if runs else 1.0
+    if not rounding:      # rounding residuals: no runs test (their signs say nothing), none reported
+        lof["runs_p_value"] = float(min(1.0, min(runs) * len(runs))) if runs else 1.0
     for text in far:
         warnings.append(f"possible outlier: {text}; it may bias every parameter (jtls fit --flag-outliers, "
                         "or Dataset.flag_outliers, tests such points and leaves them out)")
@@ -257,7 +258,7 @@ def lack_of_fit(problem, r, chi2: float, dof: int, given: bool, pulled: dict) ->
     for name, where in pulled.items():
         warnings.append(f"lack of fit: the data pull {name} {where}; no physical value of it follows "
                         "them, and its one-sided interval reflects the bound rather than the data")
-    if lof["runs_p_value"] < LACK_OF_FIT_P and not rounding:
+    if lof.get("runs_p_value", 1.0) < LACK_OF_FIT_P:
         warnings.append(f"lack of fit: the residuals deviate systematically (runs test on their signs, "
                         f"p = {lof['runs_p_value']:.2g}); the uncertainties assume a model that fits")
     if rounding:
