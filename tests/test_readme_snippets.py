@@ -40,6 +40,10 @@ from pathlib import Path
 
 import pytest
 
+# Under pytest-xdist (-n 2 --dist loadgroup, the README's command) the whole module runs on one
+# worker, so the snippet process of the module fixture runs once, not once per worker.
+pytestmark = pytest.mark.xdist_group("snippets")
+
 ROOT = Path(__file__).resolve().parent.parent
 EXECUTED = {"python", "bash", "sh", "console", "shell"}
 NOT_CODE = {"text", "json", "yaml", "toml", "csv"}
