@@ -1,4 +1,4 @@
-"""Audit 12 (simulation side): counts and seeds an annealing run cannot represent, library builds checked
+"""Simulation side: counts and seeds an annealing run cannot represent, library builds checked
 before their directory is made, foreign batch files, pack's output checked before the smoothing, and
 dos-fit on an edited output without a checksum.  All in-process and without annealing (fake builds)."""
 import json
@@ -74,6 +74,11 @@ def test_runconfig_bounds_realization_indices_and_seed():
         RunConfig(params=ModelParams(L=4), schedule=sched, realizations=2 ** 31).validate()
     with pytest.raises(ValueError, match="argument 'seed' must be an integer in"):
         RunConfig(params=ModelParams(L=4), schedule=sched, realizations=2, seed=2 ** 63).validate()
+    for bad in (float("nan"), float("inf"), "3", None, 1.5):     # named, not int()'s own message
+        with pytest.raises(ValueError, match="argument 'seed' must be an integer in"):
+            RunConfig(params=ModelParams(L=4), schedule=sched, realizations=2, seed=bad).validate()
+        with pytest.raises(ValueError, match="argument 'realizations' must be an integer in"):
+            RunConfig(params=ModelParams(L=4), schedule=sched, realizations=bad).validate()
 
 
 # ------------------------------------------------------------------------------ jtls library build
