@@ -271,24 +271,25 @@ class Dataset:
 
         Excluded points are converted too; a note records the conversion.
         """
-        if self.quantity != "quality_factor":
-            raise ValueError(f"as_loss: needs quantity 'quality_factor', got {self.quantity!r}")
-        return dataclasses.replace(
-            self, value=1.0 / self.value, quantity="resonator_loss", units="1",
-            sigma=None if self.sigma is None else self.sigma / self.value**2,
-            excluded=tuple(e._replace(value=1.0 / e.value) for e in self.excluded),
-            notes=self.notes + ("converted quality factor Q to loss 1/Q",))
+        return self._reciprocal("as_loss", "quality_factor", "resonator_loss",
+                                "converted quality factor Q to loss 1/Q")
 
     def as_quality_factor(self) -> "Dataset":
         """Loss 1/Q (quantity 'resonator_loss') -> quality factor Q, sigma propagated (sigma/loss^2);
         the inverse of :meth:`as_loss`.  Excluded points are converted too; a note records it."""
-        if self.quantity != "resonator_loss":
-            raise ValueError(f"as_quality_factor: needs quantity 'resonator_loss', got {self.quantity!r}")
+        return self._reciprocal("as_quality_factor", "resonator_loss", "quality_factor",
+                                "converted loss 1/Q to quality factor Q = 1/loss")
+
+    def _reciprocal(self, name: str, need: str, quantity: str, note: str) -> "Dataset":
+        """value -> 1/value as ``quantity`` (sigma -> sigma/value^2, excluded points too, ``note``
+        added); ValueError naming the method ``name`` unless the quantity is ``need``."""
+        if self.quantity != need:
+            raise ValueError(f"{name}: needs quantity {need!r}, got {self.quantity!r}")
         return dataclasses.replace(
-            self, value=1.0 / self.value, quantity="quality_factor", units="1",
+            self, value=1.0 / self.value, quantity=quantity, units="1",
             sigma=None if self.sigma is None else self.sigma / self.value**2,
             excluded=tuple(e._replace(value=1.0 / e.value) for e in self.excluded),
-            notes=self.notes + ("converted loss 1/Q to quality factor Q = 1/loss",))
+            notes=self.notes + (note,))
 
     def as_frequency_shift(self, omega: float | None = None) -> "Dataset":
         """Absolute resonance frequency f(T) -> relative shift delta f/f = (f - f_ref) / f_ref.
