@@ -148,7 +148,7 @@ def fit_eq3(T, edges, counts, n_tls, nbins=16, window=2.0, min_counts=20):
     n_tls = number of TLSs in the histogram.  Returns a dict with T, B, B_err, mu,
     mu_err, chi2_red, chi2_p, corr, n_counts, bins, at_bound, status ("ok", or a sentence
     starting with why the row is not a result: "window", "too few counts",
-    "fit failed", "ill-conditioned", "out of range", "unidentified", "not applicable"),
+    "fit failed", "no_dof", "ill-conditioned", "out of range", "unidentified", "not applicable"),
     ok (status == "ok") and warnings (list of sentences).  A fit below mu's physical bound 0
     (within :data:`MU_ERR_MAX`) is the result mu = 0, ``at_bound`` True, B refitted there,
     ``mu_err`` None and the one-sided limits ``mu_upper68`` / ``mu_upper95`` (where chi^2 rises

@@ -32,9 +32,10 @@ determine (:func:`infer`), in this order:
    s^2 = chi2_min / dof and p = 1/2 P(F(1, dof) > t).  t = 0 gives p = 1.
    A parameter held on its physical bound also gets the score test of
    values *beyond* the bound (:func:`jtls.fit.stats.beyond_bound`, e.g. mu < 0).
-5. **Lack of fit.**  With per-point sigma the chi^2 p-value; always a runs
+5. **Lack of fit.**  With per-point sigma the chi^2 p-value; a runs
    test on the signs of each dataset's residuals in temperature order
-   (too few runs = systematic deviations); for a parameter on its physical
+   (too few runs = systematic deviations), except for data the model
+   reproduces to rounding, whose residual signs say nothing; for a parameter on its physical
    bound, the score test beyond it (the data ask for an unphysical value).
    p < :data:`LACK_OF_FIT_P` gives a warning containing "lack of fit".  Data
    that pull a parameter past its physical bound *and* that a constant
