@@ -4,11 +4,12 @@
                                            thermal_conductivity_matthiessen,specific_heat,
                                            resonator_shift,resonator_loss}
              [--scattering boundary,rayleigh] [--dos power_law|simulated]
-             [--omega RAD_PER_S] [--T-ref K] [--A S^-1K^-3] [--power-dbm DBM]
+             [--omega RAD_PER_S] [--T-ref K] [--A S^-1K^-3] [--power-dbm DBM] [--no-qp]
              [--fix NAME=VALUE ...] [--free NAME ...]
              [--tmin K] [--tmax K] [--flag-outliers] [--method lm|lbfgs]
              [--bootstrap N] [--intervals profile] [--posterior nuts [--samples N]
-             [--chains K] [--seed S]] [--encoding ENC] [--json] [--out DIR [--overwrite]]
+             [--chains K] [--seed S] [--metric auto|laplace|adapt]] [--encoding ENC]
+             [--json] [--out DIR [--overwrite]] [--progress | --no-progress]
 
 FILE is read by :func:`jtls.data.read_csv`: plain ``T,value[,sigma]`` CSV
 (T in K), the annotated jtls format, or files as they come (title lines,
@@ -188,11 +189,11 @@ def register(subparsers):
                         "h0 (held at 10 K; --free h0 fits it) -- velocity, dielectric, thermal_conductivity, "
                         "specific_heat")
     p.add_argument("--omega", type=float, default=None,
-                   help="probing angular frequency in rad/s (velocity, dielectric); "
-                        "default: from the file's annotation")
+                   help="probing (velocity, dielectric) or resonance (resonator_*) angular frequency in "
+                        "rad/s; default: from the file's annotation")
     p.add_argument("--T-ref", dest="T_ref", type=float, default=None,
-                   help="reference temperature (K) of the resonant term (default 1 K; the offset "
-                        "absorbs it)")
+                   help="reference temperature (K) of the resonant term (default 1 K; 0.1 K for "
+                        "resonator_shift; the offset absorbs it; not for resonator_loss)")
     p.add_argument("--A", dest="A", type=float, default=None,
                    help="resonator_*: relaxation constant A in s^-1 K^-3 of the relaxation term "
                         "(default 0: no relaxation term)")

@@ -226,7 +226,8 @@ def profile_intervals(inp: ProfileInput, which, levels=("68", "95")) -> dict:
     "low_kind", "high_kind", "low95_kind", "high95_kind": 'crossing' (the
     profile reaches Delta there), 'physical' (one-sided: the interval ends on
     a physical bound), 'limit' (ends on a search limit: open), 'open' (no
-    crossing up to +-infinity), "unreliable": bool (some constrained solve
+    crossing up to +-infinity) or 'unreliable' (the constrained solves there did
+    not converge; the end is NaN), "unreliable": bool (some constrained solve
     did not converge), "lower_minimum": bool (the profile went below the
     fit's chi^2 minimum; then "lower_f" (Delta chi^2 / scale^2 - level there)
     and "lower_u" (n,), the internal values at its lowest point)}}.
