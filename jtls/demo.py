@@ -122,7 +122,15 @@ def run(args) -> int:
 
 
 def register(subparsers):
-    p = subparsers.add_parser("demo", help="the README main job: silica velocity figure and the fits/ scripts")
+    p = subparsers.add_parser(
+        "demo", help="the README main job: silica velocity figure and the fits/ scripts",
+        description="The README main job. Writes OUT/velocity_silica.png (+ .json): dv/v(T) of vitreous "
+                    "silica at the parameters of Churkin et al. 2021, Fig. 5a, for mu = 0 and 0.1; then "
+                    "runs the fits/ scripts paper_fig5_fig6.py and tabulated_velocity.py and, when the "
+                    "measured datasets are found, thermal_conductivity.py and "
+                    "thermal_conductivity_j0h0.py. Run it from the repository root (scripts not found "
+                    "in ./fits are skipped with a message). Exit code 1 when a script fails, else 0 (also when "
+                    "scripts were skipped).")
     p.add_argument("--out", default="out", help="output directory (default: out)")
     p.add_argument("--data-dir", default=None,
                    help="real datasets (default: $JTLS_DATA or ../shared/data)")

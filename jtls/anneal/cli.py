@@ -80,14 +80,15 @@ def register(subparsers) -> None:
     f = subparsers.add_parser(
         "dos-fit", help="Eq. (3) fits B(T), mu(T) of an annealer output file",
         description="Fit n = B (T^2 + E^2)^(mu/2) (Eq. 3) in 0 < E < 2T at every temperature of a "
-                    "jtls anneal output, as Table II of Churkin et al. 2021.")
+                    "jtls anneal output, as Table II of Churkin et al. 2021. Exit code 0 when at least one "
+                    "row is a result (status 'ok'), 1 when none is, 2 for bad input.")
     f.add_argument("path", help="output of jtls anneal (.npz)")
     f.add_argument("--json", action="store_true",
                    help="print a JSON object {\"meta\": {jtls_version, date, command, input, sha256, bins, "
                         "run: the annealer's parameters}, \"rows\": [{T, B, B_err, mu, mu_err, chi2_red, "
-                        "chi2_p, corr, n_counts, bins, at_bound, status, ok, warnings}]}; status is 'ok' only "
-                        "for a row that is a result (see jtls.anneal.analysis.fit_eq3); exit code 1 when no "
-                        "row is")
+                        "chi2_p, corr, n_counts, bins, at_bound, status, ok, warnings[, mu_upper68, mu_upper95, "
+                        "mu_beyond_p where mu is on its bound 0]}]}; status is 'ok' only "
+                        "for a row that is a result (see jtls.anneal.analysis.fit_eq3)")
     f.add_argument("--bins", type=int, default=16, help="histogram bins in 0 < E < 2T (default 16, at least 3)")
     f.set_defaults(func=_one_line_warnings(_dos_fit), _parser=f)
 
