@@ -6,7 +6,8 @@ The covariance of the free parameters that are not on a bound is
 (J^T J)^-1 with J the Jacobian of the weighted residuals with respect to the
 *physical* parameter values at the optimum.  When every dataset of the fit
 carries per-point sigma (``absolute_sigma``), this is the covariance as it
-stands; otherwise the errors are unknown up to a constant and the covariance
+stands, unless the given sigma are too small for the scatter (chi^2 p-value
+below 0.01: then it is scaled as below, with a warning, ``sigma_scaled``); otherwise the errors are unknown up to a constant and the covariance
 is multiplied by the reduced chi^2 (chi^2 / dof): the scatter of the
 residuals sets the error scale.  The same rule scales the profile intervals:
 Delta chi^2 = 1 and 3.84 with sigma, else the F(1, dof) quantiles at 68.3 % and
