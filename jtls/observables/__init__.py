@@ -57,6 +57,7 @@ def power_law_dos(E: ArrayLike, T: ArrayLike, B: ArrayLike, mu: ArrayLike) -> ja
     """
     from . import _common as c
     from ..dos import PowerLawDOS
+    c.present(E=E, T=T, B=B, mu=mu)
     c.check(T=T, mu=mu, B=B)
     c.finite_args(E=E)
     out = PowerLawDOS(B, mu)(E, T)

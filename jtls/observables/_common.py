@@ -40,6 +40,16 @@ def check(T=None, mu=None, **positive):
             V.in_domain(name, value, _UNITS.get(name, ""), *_RANGES.get(name, ()))
 
 
+def present(**values):
+    """ValueError naming an argument that is None or a concrete empty array (the checks
+    above skip None as "not given", and an empty parameter would broadcast T to nothing)."""
+    for name, value in values.items():
+        if value is None:
+            raise ValueError(f"argument {name!r} is required, got None")
+        if V.is_concrete(value) and np.size(value) == 0:
+            raise ValueError(f"argument {name!r} is empty")
+
+
 def amplitudes(**values):
     """Non-negative finite prefactors (C, C_dip): ValueError naming the argument otherwise."""
     for name, value in values.items():
@@ -196,6 +206,7 @@ def batched(fn, dos=None, **arrays):
     function is cached per ``fn``.  The common float dtype of the inputs is
     kept (float32 in, float32 out).
     """
+    present(**arrays)
     arrays = lists_to_arrays(arrays)
     V.broadcastable(**arrays)
     if dos is not None and "T" in arrays:

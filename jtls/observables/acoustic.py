@@ -82,6 +82,8 @@ def resonant_constant(mu: ArrayLike) -> jax.Array:
     >>> print(f"{math.log(2) + 0.5772156649015329 - math.log(math.pi):.8f}")  # doctest: +SKIP
     0.12563296
     """
+    c.present(mu=mu)
+    c.check(mu=mu)        # concrete mu: numeric, finite, in [MU_MIN, MU_MAX] (K diverges at mu >= 2)
     mu = jnp.asarray(mu)
     u_np, w_np = reduced_grid()
     u = jnp.asarray(u_np, dtype=mu.dtype)

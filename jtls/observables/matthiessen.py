@@ -345,6 +345,7 @@ _kappa_dos_vmapped = jax.jit(jax.vmap(lambda dos, t, gb, gr: _kappa_extra_1(t, d
 
 def _broadcast_apply(fn, dos, **arrays):
     """Broadcast the arrays (common float dtype), apply the vmapped ``fn`` elementwise, reshape."""
+    c.present(**arrays)
     arrays = c.lists_to_arrays(arrays)
     V.broadcastable(**arrays)
     if dos is not None and "T" in arrays:
