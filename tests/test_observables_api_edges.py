@@ -57,3 +57,86 @@ def test_none_parameter_is_refused_by_name(call, name):
     # mu=None skipped the checks ("not given") and failed inside jnp.asarray without a name
     with pytest.raises(ValueError, match=f"'{name}' is required"):
         call()
+
+
+# ------------------------------------- resonator TLS terms with array omega / mu / F_delta0
+
+def _stm_shift_mpmath(T, omega, F, T_ref):
+    # textbook STM shift (Gao 2008, ch. 2): (F d0/pi)[Phi(T) - Phi(T_ref)],
+    # Phi = Re psi(1/2 + i y) - ln y, y = hbar omega/(2 pi k_B T); evaluated with mpmath
+    import mpmath as mp
+    from jtls.units import HBAR_OVER_KB
+
+    def phi(t):
+        y = mp.mpf(HBAR_OVER_KB * omega) / (2 * mp.pi * t)
+        return mp.re(mp.digamma(mp.mpf(0.5) + 1j * y)) - mp.log(y)
+    return float(F / mp.pi * (phi(mp.mpf(T)) - phi(mp.mpf(T_ref))))
+
+
+def test_frequency_shift_tls_with_array_omega_broadcasts():
+    # failed with "Incompatible shapes for broadcasting: shapes=[(3,), (2, 4)]" from jnp
+    import jtls.resonator as R
+    T = np.array([0.05, 0.1, 0.3])
+    omega = 2 * np.pi * 5.62e9 * np.array([1.0, 1.1, 1.2])
+    got = np.asarray(R.frequency_shift_tls(T, omega, 1e-5, 0.0, 0.07))
+    ref = [_stm_shift_mpmath(t, w, 1e-5, 0.07) for t, w in zip(T, omega)]
+    np.testing.assert_allclose(got, ref, rtol=1e-8)
+
+
+def test_frequency_shift_tls_with_array_mu_matches_scalar_calls():
+    import jtls.resonator as R
+    T = np.array([0.05, 0.1, 0.3])
+    mu = np.array([0.0, 0.2, 0.4])
+    omega = 2 * np.pi * 5.62e9
+    got = np.asarray(R.frequency_shift_tls(T, omega, 1e-5, mu, 0.07))
+    assert got.shape == (3,)
+    # mu = 0 element against the digamma closed form (mpmath)
+    assert abs(got[0] - _stm_shift_mpmath(0.05, omega, 1e-5, 0.07)) < 1e-8 * abs(got[0])
+    one = [float(R.frequency_shift_tls(t, omega, 1e-5, m, 0.07)) for t, m in zip(T, mu)]
+    np.testing.assert_allclose(got, one, rtol=1e-10)
+
+
+def test_loss_tls_with_array_omega_is_the_closed_form():
+    # 1/Q = F d0 ((T^2 + w^2)/w^2)^(mu/2) tanh(w/2T), w = hbar omega/k_B (loss_tls docstring)
+    import jtls.resonator as R
+    from jtls.units import HBAR_OVER_KB
+    T = np.array([0.05, 0.1, 0.3])
+    omega = 2 * np.pi * 5.62e9 * np.array([1.0, 1.1, 1.2])
+    w = HBAR_OVER_KB * omega
+    ref = 1e-5 * ((T**2 + w**2) / w**2) ** 0.15 * np.tanh(w / (2 * T))
+    np.testing.assert_allclose(np.asarray(R.loss_tls(T, omega, 1e-5, 0.3)), ref, rtol=1e-12)
+
+
+def test_resonator_shift_f_delta0_shape_mismatch_is_named():
+    # raised "mul got incompatible shapes for broadcasting: (2,), (3,)" from inside JAX
+    import jtls.resonator as R
+    T = np.array([0.05, 0.1, 0.3])
+    omega = 2 * np.pi * 5.62e9
+    with pytest.raises(ValueError, match="mismatched shapes"):
+        R.frequency_shift_tls_stm(T, omega, np.full(2, 1e-5), 0.1)
+    with pytest.raises(ValueError, match="mismatched shapes"):
+        R.frequency_shift_tls_dos(T, jtls.ConstantDOS(1.0), omega, np.full(2, 1e-5), 0.1)
+
+
+# --------------------------------------------------------------- units.crossover_temperature
+
+def test_crossover_temperature_refuses_non_positive_arguments():
+    from jtls import units
+    # (omega/A)^(1/3) of a negative ratio returned the complex 0.5+0.866j; omega = 0 returned 0 K
+    with pytest.raises(ValueError, match="'A'"):
+        units.crossover_temperature(1.0, -1.0)
+    with pytest.raises(ValueError, match="'omega'"):
+        units.crossover_temperature(0.0, 1.0)
+    with pytest.raises(ValueError, match="'A'"):
+        units.crossover_temperature(1.0, float("nan"))
+    # T0 = (omega/A)^(1/3) = (90 kHz / 9.4 MHz)^(1/3) for the paper's Fig. 5a (2 pi cancels)
+    T0 = units.crossover_temperature(units.paper_frequency(90e3), units.paper_frequency(9.4e6))
+    assert math.isclose(T0, (90e3 / 9.4e6) ** (1 / 3), rel_tol=1e-14)
+
+
+def test_crossover_temperature_still_traces():
+    import jax
+    from jtls import units
+    # the checks skip tracers: jit and grad keep working; dT0/dA = -T0/(3A)
+    g = jax.grad(lambda a: units.crossover_temperature(8.0, a))(1.0)
+    assert math.isclose(float(g), -2.0 / 3.0, rel_tol=1e-12)

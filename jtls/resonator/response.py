@@ -258,6 +258,7 @@ def frequency_shift_tls_dos(T: ArrayLike, dos: DOSModel, omega: ArrayLike, F_del
     """
     V.amplitude("F_delta0", F_delta0)
     _check_n0(n0)
+    V.broadcastable(T=T, T_ref=T_ref, omega=omega, F_delta0=F_delta0)
     D = resonant_response_dos(T, dos, omega, T_ref)
     n0 = default_n0(dos, omega) if n0 is None else n0
     return -(F_delta0 / math.pi) * D / n0
@@ -332,6 +333,7 @@ def frequency_shift_tls_stm(T: ArrayLike, omega: ArrayLike, F_delta0: ArrayLike,
     V.in_domain("T_ref", T_ref, "K")
     V.in_domain("omega", omega, "rad/s")
     V.amplitude("F_delta0", F_delta0)
+    V.broadcastable(T=T, T_ref=T_ref, omega=omega, F_delta0=F_delta0)
     return (F_delta0 / math.pi) * (stm_phi(T, omega) - stm_phi(T_ref, omega))
 
 
@@ -402,6 +404,9 @@ def frequency_shift_tls(T: ArrayLike, omega: ArrayLike, F_delta0: ArrayLike, mu:
     ['2.877e-07', '6.551e-07']
     """
     V.mu_in_range("mu", mu)
+    if np.ndim(mu) or np.ndim(omega):              # array mu/omega: elementwise DOS parameters
+        from ._power_law import frequency_shift_tls_broadcast
+        return frequency_shift_tls_broadcast(T, omega, F_delta0, mu, T_ref)
     dos = resonator_power_law_dos(mu, omega)
     return frequency_shift_tls_dos(T, dos, omega, F_delta0, T_ref, n0=1.0)
 
@@ -527,6 +532,9 @@ def loss_tls(T: ArrayLike, omega: ArrayLike, F_delta0: ArrayLike, mu: ArrayLike,
     ['2.966e-06', '2.513e-06', '1.619e-06']
     """
     V.mu_in_range("mu", mu)
+    if np.ndim(mu) or np.ndim(omega):              # array mu/omega: elementwise DOS parameters
+        from ._power_law import loss_tls_broadcast
+        return loss_tls_broadcast(T, omega, F_delta0, mu, P, P_c, beta)
     return loss_tls_dos(T, resonator_power_law_dos(mu, omega), omega, F_delta0, P, P_c, beta,
                         n0=1.0)
 
