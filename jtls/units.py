@@ -157,6 +157,9 @@ def crossover_temperature(omega: ArrayLike, A: ArrayLike) -> ArrayLike:
     >>> print(f"{T0:.4f} K")
     0.2123 K
     """
+    from . import _validate as V        # concrete values: a negative ratio had a complex cube root
+    V.positive_finite("omega", omega)
+    V.positive_finite("A", A)
     return (omega / A) ** (1.0 / 3.0)
 
 
