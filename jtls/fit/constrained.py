@@ -107,15 +107,10 @@ def _solve_rows(spec: Spec, u0s, masks, live, arrays: Arrays, opts: SolverOption
         m = sum(t.T.shape[0] for t in arrays.terms)
         return jnp.concatenate([u0, u0, jnp.zeros(2 + n + m + m * n, u0.dtype)])
 
-    # a bounded entry deep in its transform's saturation (on a bound) is not carried on: its
-    # gradient vanishes there, and the next row's optimum may lie well inside the bounds
-    bounded = jnp.asarray(np.asarray(spec.kinds) != KIND_FREE)
-
     def one(prev, args):
         u0, mask, alive, fol = args
-        chained = jnp.where((mask > 0) & ~(bounded & (jnp.abs(prev) > SATURATED)), prev, u0)
-        ok = jnp.all(jnp.isfinite(chained)) & (fol > 0)
-        start = jnp.where(ok, chained, u0)
+        # the free entries of the previous solution (not those on a bound or not finite: carried)
+        start = jnp.where(fol > 0, carried(spec, prev, u0, mask), u0)
         row = jax.lax.cond(alive > 0, solve, padding, (start, mask, alive))
         u = row[:u0.shape[0]]
         return jnp.where(alive > 0, u, prev), row
