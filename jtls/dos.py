@@ -82,6 +82,11 @@ class DOSModel(Protocol):
     def __call__(self, E: ArrayLike, T: ArrayLike) -> jax.Array: ...
 
 
+def _float_dtype(E, T):
+    """Float dtype of E and T (float32 stays float32; ints and Python numbers: the default float)."""
+    return jnp.result_type(jnp.asarray(E), jnp.asarray(T), float)
+
+
 def _pytree(cls, data, meta=()):
     cls = dataclasses.dataclass(frozen=True)(cls)
     return jax.tree_util.register_dataclass(cls, data_fields=list(data), meta_fields=list(meta))
@@ -149,7 +154,8 @@ class ConstantDOS:
     e_max = math.inf
 
     def __call__(self, E: ArrayLike, T: ArrayLike) -> jax.Array:
-        E, T = jnp.broadcast_arrays(jnp.asarray(E, dtype=float), jnp.asarray(T, dtype=float))
+        dt = _float_dtype(E, T)
+        E, T = jnp.broadcast_arrays(jnp.asarray(E, dtype=dt), jnp.asarray(T, dtype=dt))
         return self.n0 * jnp.ones_like(E + T)
 
 
@@ -190,7 +196,7 @@ class DipolarGapDOS:
     e_max = math.inf
 
     def __call__(self, E: ArrayLike, T: ArrayLike) -> jax.Array:
-        E = jnp.abs(jnp.asarray(E, dtype=float)) + 0.0 * jnp.asarray(T)
+        E = jnp.abs(jnp.asarray(E, dtype=_float_dtype(E, T))) + 0.0 * jnp.asarray(T)
         tiny = jnp.finfo(E.dtype).tiny
         log_ratio = jnp.maximum(jnp.log(self.J0) - jnp.log(jnp.maximum(E, tiny)), 0.0)
         return self.n0 / (1.0 + self.c * self.J0 * self.n0 * log_ratio)
@@ -231,7 +237,7 @@ class GaussianDOS:
     e_max = math.inf
 
     def __call__(self, E: ArrayLike, T: ArrayLike) -> jax.Array:
-        E = jnp.asarray(E, dtype=float) + 0.0 * jnp.asarray(T)
+        E = jnp.asarray(E, dtype=_float_dtype(E, T)) + 0.0 * jnp.asarray(T)
         z = E / self.sigma
         return self.norm * jnp.exp(-0.5 * z * z) / (self.sigma * math.sqrt(2.0 * math.pi))
 

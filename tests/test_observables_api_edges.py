@@ -140,3 +140,18 @@ def test_crossover_temperature_still_traces():
     # the checks skip tracers: jit and grad keep working; dT0/dA = -T0/(3A)
     g = jax.grad(lambda a: units.crossover_temperature(8.0, a))(1.0)
     assert math.isclose(float(g), -2.0 / 3.0, rel_tol=1e-12)
+
+
+# ------------------------------------------------------- float32 through the analytic DOS models
+
+@pytest.mark.parametrize("dos", [jtls.ConstantDOS(1.0), jtls.DipolarGapDOS(0.1, 1e-9),
+                                 jtls.GaussianDOS(1e6, 1e6 * math.sqrt(2 * math.pi))])
+def test_float32_stays_float32_with_every_analytic_dos(dos):
+    # conventions.md: float32 inputs give float32 results; these models cast E to float64.
+    # Each model is ~1 here (gap closed below J0 = 1e-9 K: n = n0 = 0.1, scaled below; the Gaussian
+    # is flat on the scale of T), so kappa = 4 pi^2 T^2 / n (Eq. 5 for a constant DOS)
+    T = np.float32(0.2)
+    kappa = jtls.thermal_conductivity_dos(T, dos)
+    assert kappa.dtype == np.float32
+    n = 0.1 if isinstance(dos, jtls.DipolarGapDOS) else 1.0
+    assert math.isclose(float(kappa), 4 * math.pi**2 * 0.2**2 / n, rel_tol=1e-5)
