@@ -1,5 +1,5 @@
-"""Audit 12 of the fitting side: inputs nobody had tried (start values on or beyond a bound,
-loss files given to the Qi fit, ...).  Each test fails without its fix."""
+"""Fits from inputs nobody had tried: start values next to or beyond a bound, a file of losses
+given to the Qi fit, an uncertainty column named <value>_err.  Each test fails without its fix."""
 import json
 
 import numpy as np
