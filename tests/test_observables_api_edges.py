@@ -155,3 +155,24 @@ def test_float32_stays_float32_with_every_analytic_dos(dos):
     assert kappa.dtype == np.float32
     n = 0.1 if isinstance(dos, jtls.DipolarGapDOS) else 1.0
     assert math.isclose(float(kappa), 4 * math.pi**2 * 0.2**2 / n, rel_tol=1e-5)
+
+
+def test_resonator_amplitudes_of_the_wrong_sign_are_refused_by_name():
+    """alpha (kinetic-inductance fraction), beta (saturation exponent) and loss_bg (a loss) cannot
+    be negative: a negative alpha gave a negative quasiparticle loss, a negative loss_bg a
+    negative total loss, all without a word."""
+    from jtls import resonator as R
+    omega = 2 * np.pi * 5e9
+    T = np.array([0.05, 0.2, 0.5])
+    with pytest.raises(ValueError, match="argument 'alpha' must be >= 0"):
+        R.loss_qp(T, omega, 15.0, -0.01)
+    with pytest.raises(ValueError, match="argument 'alpha' must be >= 0"):
+        R.frequency_shift_qp(T, omega, 15.0, -0.01)
+    with pytest.raises(ValueError, match="argument 'beta' must be >= 0"):
+        R.loss_tls(T, omega, 1e-5, 0.0, P=1.0, P_c=1.0, beta=-1.0)
+    with pytest.raises(ValueError, match="argument 'loss_bg' must be >= 0"):
+        R.resonator_loss_parts(T, 1e-5, 0.0, -120.0, 1.0, 15.0, 0.01, -1e-7, omega, -140.0)
+    # zero is allowed (alpha = 0 switches the quasiparticle term off), and the values are finite
+    assert np.all(np.asarray(R.loss_qp(T, omega, 15.0, 0.0)) == 0.0)
+    parts = R.resonator_loss_parts(T, 1e-5, 0.0, -120.0, 1.0, 15.0, 0.0, 0.0, omega, -140.0)
+    assert all(np.all(np.isfinite(np.asarray(v))) for v in parts.values())

@@ -46,7 +46,7 @@ def loss_tls_broadcast(T, omega, F_delta0, mu, P, P_c, beta):
     _checked(T, omega, F_delta0, mu)
     V.nonnegative_finite("P", P)
     V.positive_finite("P_c", P_c)
-    V.finite("beta", beta)
+    V.nonnegative_finite("beta", beta)
     T_ = jnp.asarray(T, dtype=float)
     w = omega_to_kelvin(jnp.asarray(omega, dtype=float))
     m = jnp.asarray(mu, dtype=float)

@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 from numpy.typing import ArrayLike
 
+from .. import _validate as V
 from .quasiparticle import frequency_shift_qp, loss_qp
 from .response import (frequency_shift_relaxation_dos, frequency_shift_tls, loss_relaxation_dos,
                        loss_tls, resonator_power_law_dos)
@@ -214,6 +215,7 @@ def resonator_loss_parts(T: ArrayLike, F_delta0: ArrayLike, mu: ArrayLike, P_c_d
     >>> print([f"{v:.4g}" for v in parts["tls_resonant"]])   # saturation (1 + 0.01)^(-1/2)
     ['9.788e-06', '5.343e-06', '2.343e-06']
     """
+    V.nonnegative_finite("loss_bg", loss_bg)
     T = jnp.asarray(T, dtype=float)
     p_rel = jnp.power(10.0, (P_dBm - P_c_dBm) / 10.0)
     dos = resonator_power_law_dos(mu, omega)

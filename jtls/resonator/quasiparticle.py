@@ -162,7 +162,7 @@ def frequency_shift_qp(T: ArrayLike, omega: ArrayLike, Delta: ArrayLike, alpha: 
     V.positive_finite("T", T)
     V.positive_finite("omega", omega)
     V.positive_finite("Delta", Delta)
-    V.finite("alpha", alpha)
+    V.nonnegative_finite("alpha", alpha)
     out = -0.5 * alpha * _parts(T, omega, Delta)[1]
     if T_ref is not None:
         V.positive_finite("T_ref", T_ref)
@@ -203,6 +203,6 @@ def loss_qp(T: ArrayLike, omega: ArrayLike, Delta: ArrayLike, alpha: ArrayLike) 
     V.positive_finite("T", T)
     V.positive_finite("omega", omega)
     V.positive_finite("Delta", Delta)
-    V.finite("alpha", alpha)
+    V.nonnegative_finite("alpha", alpha)
     s1, s2 = _parts(T, omega, Delta)
     return alpha * s1 / (1.0 - s2)

@@ -483,7 +483,7 @@ def loss_tls_dos(T: ArrayLike, dos: DOSModel, omega: ArrayLike, F_delta0: ArrayL
     V.amplitude("F_delta0", F_delta0)
     V.nonnegative_finite("P", P)
     V.positive_finite("P_c", P_c)
-    V.finite("beta", beta)
+    V.nonnegative_finite("beta", beta)
     _check_n0(n0)
     V.dos_positive(dos, T)
     T = jnp.asarray(T, dtype=float)
