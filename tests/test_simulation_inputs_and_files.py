@@ -79,6 +79,10 @@ def test_runconfig_bounds_realization_indices_and_seed():
             RunConfig(params=ModelParams(L=4), schedule=sched, realizations=2, seed=bad).validate()
         with pytest.raises(ValueError, match="argument 'realizations' must be an integer in"):
             RunConfig(params=ModelParams(L=4), schedule=sched, realizations=bad).validate()
+        with pytest.raises(ValueError, match="argument 'chunk' must be an integer >= 1"):
+            RunConfig(params=ModelParams(L=4), schedule=sched, realizations=2, chunk=bad).validate()
+        with pytest.raises(ValueError, match="argument 'L' must be an integer >= 1"):
+            B.check_arguments(RATIOS, bad, 1, 2, 2)
 
 
 # ------------------------------------------------------------------------------ jtls library build

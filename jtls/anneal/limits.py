@@ -23,7 +23,7 @@ def max_seed() -> int:
     return 2 ** 63 - 1 if jax.config.jax_enable_x64 else 2 ** 32 - 1
 
 
-def _whole(v) -> bool:
+def is_whole(v) -> bool:
     """True for an integer value (not a bool; NaN, inf, strings and other objects are not)."""
     try:
         return not isinstance(v, bool) and int(v) == v
@@ -33,12 +33,12 @@ def _whole(v) -> bool:
 
 def check_seed(seed, name: str = "seed") -> None:
     """ValueError naming ``name`` unless ``seed`` is an integer in [0, :func:`max_seed`]."""
-    if not _whole(seed) or not 0 <= seed <= max_seed():
+    if not is_whole(seed) or not 0 <= seed <= max_seed():
         raise ValueError(f"argument {name!r} must be an integer in [0, {max_seed()}], got {seed!r}")
 
 
 def check_realizations(n, name: str = "realizations") -> None:
     """ValueError naming ``name`` unless ``n`` is an integer in [1, :data:`MAX_REALIZATIONS`]."""
-    if not _whole(n) or not 1 <= n <= MAX_REALIZATIONS:
+    if not is_whole(n) or not 1 <= n <= MAX_REALIZATIONS:
         raise ValueError(f"argument {name!r} must be an integer in [1, {MAX_REALIZATIONS}] (realizations are "
                          f"int32 indices), got {n!r}")

@@ -67,7 +67,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 from . import files as F
 from . import histogram as H
 from .kernel import _mode_name, anneal_at, default_block, init_state
-from .limits import check_realizations, check_seed
+from .limits import check_realizations, check_seed, is_whole
 from .lattice import ModelParams, energy, local_fields, make_disorder, validate_params
 from .schedule import Schedule, paper_schedule
 from .sizing import CallSizer, auto_chunk, check_one_fits, realization_bytes
@@ -109,7 +109,7 @@ class RunConfig:
         validate_params(self.params)
         check_realizations(self.realizations)
         check_seed(self.seed)
-        if int(self.chunk) != self.chunk or self.chunk < 0:
+        if not is_whole(self.chunk) or self.chunk < 0:
             raise ValueError(f"argument 'chunk' must be an integer >= 1 (or 0: from the memory budget), "
                              f"got {self.chunk!r}")
         if self.memory_gb is not None and not (np.isfinite(self.memory_gb) and self.memory_gb > 0):

@@ -63,18 +63,21 @@ def _check_points(label, T, y, sigma):
 def _real(label, name, a) -> np.ndarray:
     """A copy of ``a`` as a flat float array; ValueError naming the dataset and array for
     complex values with an imaginary part (numpy would drop it with a warning) or non-numbers."""
+    def not_numbers(exc):
+        return ValueError(f"dataset {label!r}: {name} must be numbers ({exc})")
     try:
         a = np.asarray(a)
-        if a.dtype.kind == "c":
-            if np.any(a.imag != 0):
-                raise ValueError(f"dataset {label!r}: {name} is complex (imaginary part up to "
-                                 f"{np.max(np.abs(a.imag)):g}); pass the real quantity")
-            a = a.real
+    except (TypeError, ValueError) as exc:
+        raise not_numbers(exc) from None
+    if a.dtype.kind == "c":
+        if np.any(a.imag != 0):
+            raise ValueError(f"dataset {label!r}: {name} is complex (imaginary part up to "
+                             f"{np.max(np.abs(a.imag)):g}); pass the real quantity")
+        a = a.real
+    try:
         return np.array(a, dtype=float).reshape(-1)
     except (TypeError, ValueError) as exc:
-        if str(exc).startswith("dataset "):
-            raise
-        raise ValueError(f"dataset {label!r}: {name} must be numbers ({exc})") from None
+        raise not_numbers(exc) from None
 
 
 def _extract(data, label):

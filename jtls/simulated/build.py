@@ -32,6 +32,7 @@ import numpy as np
 
 from ..anneal.files import load_output
 from ..anneal.lattice import ModelParams
+from ..anneal.limits import is_whole
 from ..anneal.run import RunConfig, checkpoint_path, run
 from ..anneal.schedule import PAPER_SWEEPS, PAPER_TEMPERATURES, ZERO_T, make_schedule
 
@@ -156,7 +157,7 @@ def check_arguments(ratios, L, batches, batch_size, sweeps, names=None, seed: in
     names = names or {}
     ratios = _check_ratios(ratios, names.get("ratios", "ratios"))
     for name, v in (("L", L), ("batches", batches), ("batch_size", batch_size), ("sweeps", sweeps)):
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or int(v) != v or v < 1:
+        if not is_whole(v) or v < 1:
             raise ValueError(f"argument {names.get(name, name)!r} must be an integer >= 1, got {v!r}")
     _check_runs(ratios, L, batches, batch_size, sweeps, seed, names)
     return ratios

@@ -275,7 +275,7 @@ def pack(directory, out, *, passes: int | None = None, overwrite: bool = False, 
     from ..anneal.files import OutputLock
     out = _check_out(out, overwrite)
     with OutputLock(out):            # one writer: a second pack of the same out is refused
-        _check_out(out, overwrite)   # ... and one that waited for it finds its file
+        _check_out(out, overwrite)   # ... and one checked before another pack wrote it finds the file
         return _pack(directory, out, passes, progress, include_zero, smooth_ratios)
 
 
