@@ -29,7 +29,8 @@ NAMESPACES = (
 #: Modules whose docstring examples are run.
 DOCTEST_MODULES = (
     "jtls", "jtls.dos", "jtls.units", "jtls.quadrature", "jtls.observables",
-    "jtls.observables.thermal", "jtls.observables.acoustic", "jtls.observables.dielectric",
+    "jtls.observables.thermal", "jtls.observables.acoustic", "jtls.observables.acoustic_resonant",
+    "jtls.observables.dielectric",
     "jtls.observables.matthiessen",
     "jtls.companion.meanfield", "jtls.companion.relaxation", "jtls.companion.two_tls",
     "jtls.companion.strength", "jtls.simulated.dos", "jtls.simulated.observables",
