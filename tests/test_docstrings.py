@@ -31,7 +31,7 @@ DOCTEST_MODULES = (
     "jtls", "jtls.dos", "jtls.units", "jtls.quadrature", "jtls.observables",
     "jtls.observables.thermal", "jtls.observables.acoustic", "jtls.observables.acoustic_resonant",
     "jtls.observables.dielectric",
-    "jtls.observables.matthiessen",
+    "jtls.observables.matthiessen", "jtls.observables.matthiessen_si",
     "jtls.companion.meanfield", "jtls.companion.relaxation", "jtls.companion.two_tls",
     "jtls.companion.strength", "jtls.simulated.dos", "jtls.simulated.observables",
     "jtls.simulated.uncertainty", "jtls.fit.params", "jtls.fit.model", "jtls.fit.result", "jtls.fit.compare", "jtls.fit.profile",
