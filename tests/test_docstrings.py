@@ -21,7 +21,8 @@ import pytest
 #: classes the module defines) are checked.
 NAMESPACES = (
     "jtls", "jtls.observables", "jtls.fit", "jtls.resonator", "jtls.dos", "jtls.units",
-    "jtls.companion.meanfield", "jtls.companion.relaxation", "jtls.companion.two_tls",
+    "jtls.companion.meanfield", "jtls.companion.meanfield_solver", "jtls.companion.relaxation",
+    "jtls.companion.two_tls",
     "jtls.companion.strength", "jtls.simulated.dos", "jtls.simulated.observables",
     "jtls.simulated.uncertainty", "jtls.resonator.conversions",
 )
@@ -32,7 +33,8 @@ DOCTEST_MODULES = (
     "jtls.observables.thermal", "jtls.observables.acoustic", "jtls.observables.acoustic_resonant",
     "jtls.observables.dielectric",
     "jtls.observables.matthiessen", "jtls.observables.matthiessen_si",
-    "jtls.companion.meanfield", "jtls.companion.relaxation", "jtls.companion.two_tls",
+    "jtls.companion.meanfield", "jtls.companion.meanfield_solver", "jtls.companion.relaxation",
+    "jtls.companion.two_tls",
     "jtls.companion.strength", "jtls.simulated.dos", "jtls.simulated.observables",
     "jtls.simulated.uncertainty", "jtls.fit.params", "jtls.fit.model", "jtls.fit.result", "jtls.fit.compare", "jtls.fit.profile",
     "jtls.fit.inference",
