@@ -40,7 +40,8 @@ DOCTEST_MODULES = (
     "jtls.fit.inference",
     "jtls.fit.engine", "jtls.fit.solvers",
     "jtls._config", "jtls.data.csvio", "jtls.data.dataset", "jtls.data.tables",
-    "jtls.resonator.quasiparticle", "jtls.resonator.response", "jtls.resonator.models",
+    "jtls.resonator.quasiparticle", "jtls.resonator.response", "jtls.resonator.susceptibility",
+    "jtls.resonator.models",
     "jtls.resonator.conversions",
 )
 
