@@ -21,7 +21,7 @@ from jtls.fit.batch import bootstrap, bootstrap_problem, fit_many, resample_weig
 from jtls.fit.engine import run_problem
 from jtls.fit.model import REGISTRY
 from jtls.fit.objective import Arrays
-from jtls.fit.solvers import _r_and_J, levenberg_marquardt
+from jtls.fit.solvers import levenberg_marquardt, r_and_jx
 
 
 def _bt(T, a, b):
@@ -81,10 +81,21 @@ def test_start_state_replaces_the_start_evaluation():
     a = p.arrays
     lm = jax.jit(levenberg_marquardt, static_argnums=(0, 3))
     plain = lm(spec, u0, a, batch.SolverOptions())
-    r0, J0 = jax.jit(_r_and_J, static_argnums=0)(spec, u0, arr)
+    r0, J0, _ = jax.jit(r_and_jx, static_argnums=0)(spec, u0, arr)
     started = lm(spec, u0, a, batch.SolverOptions(), start=(r0, J0))
     np.testing.assert_allclose(np.asarray(started.u), np.asarray(plain.u), rtol=1e-10)
     assert int(started.n_steps) == int(plain.n_steps) > 0     # n_steps counts the steps after the start
+    # start_ok: the start state is used only where it is true; false evaluates u0 as without it
+    for ok in (True, False):
+        gated = lm(spec, u0, a, batch.SolverOptions(), start=(r0, 2.0 * J0), start_ok=jnp.asarray(ok))
+        given = lm(spec, u0, a, batch.SolverOptions(), start=(r0, 2.0 * J0))
+        ref = given if ok else plain
+        np.testing.assert_array_equal(np.asarray(gated.u), np.asarray(ref.u))
+        assert int(gated.n_steps) == int(ref.n_steps)
+    # the returned Jx holds d r / d x at the solution (J: d r / d u)
+    _, Jx_sol, dxdu = jax.jit(r_and_jx, static_argnums=0)(spec, plain.u, arr)
+    np.testing.assert_allclose(np.asarray(plain.Jx), np.asarray(Jx_sol), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(plain.J), np.asarray(Jx_sol * dxdu), rtol=1e-12)
     # a wrong start state is used as given (it is not re-evaluated): the first step differs
     worse = lm(spec, u0, a, batch.SolverOptions(max_steps=1), start=(r0, 2.0 * J0))
     once = lm(spec, u0, a, batch.SolverOptions(max_steps=1), start=(r0, J0))
@@ -276,3 +287,33 @@ def test_bootstrap_resamples_with_too_few_distinct_points_never_count():
     shown = fitted.report().split("percentile intervals:")[1]
     assert shown.count("none (zero width") == 2 and "[" not in shown.split("excluded points")[0]
     assert fitted.summary_dict()["bootstrap"]["intervals"]["B"] is None
+
+
+def test_shifted_start_is_the_residual_of_the_new_values_and_only_for_the_same_points():
+    """The start state of a solve of data that differ from a solved problem's only in y: its
+    residuals are the old ones shifted by the change of y, equal to an evaluation of the model;
+    any other difference (temperatures, sigma, a fixed value) gives None (evaluate instead)."""
+    import jtls
+    from jtls.fit.constrained import SolvedState, shifted_start
+    from jtls.fit.objective import residual_u
+    T = np.geomspace(0.1, 2.0, 16)
+    rng = np.random.default_rng(3)
+    y = np.asarray(jtls.thermal_conductivity(T, 2.0, 0.1))
+    y1, y2 = (y * (1 + 0.03 * rng.normal(size=T.size)) for _ in range(2))
+    sig = 0.03 * y
+    p1, p2 = (build_problem("thermal_conductivity", (T, v, sig)) for v in (y1, y2))
+    u = np.asarray(p1.u0) + 0.1
+    r1 = np.asarray(residual_u(p1.spec, jnp.asarray(u), p1.arrays))
+    _, Jx, _ = r_and_jx(p1.spec, jnp.asarray(u), p1.arrays)
+    state = SolvedState(u, p1.arrays, r1, np.asarray(Jx))
+    r2 = np.asarray(residual_u(p2.spec, jnp.asarray(u), p2.arrays))
+    np.testing.assert_allclose(shifted_start(p2.spec, p2.arrays, state), r2, rtol=1e-12, atol=1e-12 * np.abs(r2).max())
+    assert not np.allclose(r1, r2)
+    other_T = build_problem("thermal_conductivity", (T * 1.01, y2, sig))
+    other_sigma = build_problem("thermal_conductivity", (T, y2, 2 * sig))
+    assert shifted_start(other_T.spec, other_T.arrays, state) is None
+    assert shifted_start(other_sigma.spec, other_sigma.arrays, state) is None
+    h1, h2 = (build_problem("thermal_conductivity", (T, y2, sig), fix={"mu": m}) for m in (0.1, 0.2))
+    held = SolvedState(np.asarray(h1.u0), h1.arrays, np.zeros(T.size), np.zeros((T.size, 1)))
+    assert shifted_start(h2.spec, h2.arrays, held) is None
+    assert shifted_start(h1.spec, h1.arrays, held) is not None

@@ -42,7 +42,7 @@ from .kernel import SingleKernel, spec_single_kernel
 from .constrained import carried
 from .objective import Arrays, bucket_size, chi2_u, pad_arrays, residual_x
 from .result import FitResult
-from .solvers import SOLVERS, SolverOptions, SolverOut, _r_and_J, levenberg_marquardt, solve_and_jacobian
+from .solvers import SOLVERS, SolverOptions, SolverOut, levenberg_marquardt, r_and_jx, solve_and_jacobian
 from ..observables import _common as _observables_common
 
 
@@ -94,15 +94,18 @@ def _many_rows(method, spec, u0, arrays, live, opts, batch, follow=False, prev=N
 
     ``follow`` (static): the problems are solved one after another and each starts at the
     last converged solution before it (``prev``, (n,), non-finite for none, is the one before
-    the first row) where that has no lower chi^2 on this problem than its ``u0`` row; entries
-    of it on a bound are taken from ``u0``."""
+    the first row) where that fits this problem no worse than its ``u0`` row; entries
+    of it on a bound are taken from ``u0``.  Where a problem differs from the one of that
+    solution only in its values y, the Levenberg-Marquardt solve starts from that solution's
+    residuals shifted by the change of y and its Jacobian (no evaluation of the start point;
+    :func:`jtls.fit.constrained.shifted_start`)."""
     n = u0.shape[1]
     m = sum(t.T.shape[-1] for t in arrays.terms)
     f = lambda v: jnp.ravel(jnp.asarray(v, dtype=jnp.float64))  # noqa: E731
 
     def solve(args):
-        u, a, _ = args
-        out, x, r, J = solve_and_jacobian(method, spec, u, a, opts)
+        u, a, _, st = args
+        out, x, r, J = solve_and_jacobian(method, spec, u, a, opts, *((st[:2], st[2]) if st else (None, None)))
         return jnp.concatenate([f(out.u), f(x), f(out.n_steps), f(out.status), f(r), f(J)])
 
     def skip(args):
@@ -112,16 +115,34 @@ def _many_rows(method, spec, u0, arrays, live, opts, batch, follow=False, prev=N
         return jax.lax.cond(args[2] > 0, solve, skip, args)
 
     if not follow:
-        return jax.lax.map(one, (u0, arrays, live), batch_size=batch)
+        return jax.lax.map(lambda a: one(a + (None,)), (u0, arrays, live), batch_size=batch)
+    fixed = jnp.asarray(np.setdiff1d(np.arange(arrays.x_all.shape[-1]), np.asarray(spec.free, int)))
+
+    def same_points(a, b):
+        """Whether problems a and b differ at most in their values y."""
+        eq = [jnp.all(getattr(ta, k) == getattr(tb, k)) for ta, tb in zip(a.terms, b.terms)
+              for k in ("T", "inv_sigma", "sqrt_w", "ctx")]
+        return jnp.all(jnp.stack(eq + [jnp.all(a.x_all[fixed] == b.x_all[fixed])]))
 
     def step(carry, args):
+        u_prev, r_prev, J_prev, a_prev, have = carry
         u, a, lv = args
-        cand = carried(spec, carry, u)          # kept if it fits this problem no worse than u
-        row = one((jnp.where(chi2_u(spec, cand, a) <= chi2_u(spec, u, a), cand, u), a, lv))
+        cand = carried(spec, u_prev, u)         # kept if it fits this problem no worse than u
+        same = have & jnp.all(cand == u_prev) & same_points(a, a_prev)
+        r_s = r_prev + jnp.concatenate([(ta.y - tb.y) * ta.inv_sigma * ta.sqrt_w
+                                        for ta, tb in zip(a.terms, a_prev.terms)])
+        known = jnp.where(jnp.isfinite(r_s @ r_s), r_s @ r_s, jnp.inf)
+        c_cand = jax.lax.cond(same, lambda: known, lambda: chi2_u(spec, cand, a))
+        take = c_cand <= chi2_u(spec, u, a)
+        row = one((jnp.where(take, cand, u), a, lv, (r_s, J_prev, take & same)))
         good = (lv > 0) & (row[2 * n + 1] == 0) & jnp.all(jnp.isfinite(row[:n]))
-        return jnp.where(good, row[:n], carry), row
+        o = 2 * n + 2
+        new = (row[:n], row[o:o + m], row[o + m:].reshape(m, n), a, jnp.asarray(True))
+        return jax.tree_util.tree_map(lambda x, y: jnp.where(good, x, y), new, carry), row
 
-    return jax.lax.scan(step, jnp.asarray(prev, jnp.float64), (u0, arrays, live))[1]
+    first = jax.tree_util.tree_map(lambda v: v[0], arrays)
+    init = (jnp.asarray(prev, jnp.float64), jnp.zeros(m), jnp.zeros((m, n)), first, jnp.asarray(False))
+    return jax.lax.scan(step, init, (u0, arrays, live))[1]
 
 
 _many_program = SingleKernel(_many_rows, static_argnums=(0, 1, 5, 6, 7))
@@ -367,7 +388,7 @@ def _bootstrap_rows(method, spec, arrays, sqrt_w, live, opts, u_start, batch):
     """Per resample one vector [x (n), chi2, status, n_steps]; ``sqrt_w`` (c, m)."""
     n = u_start.shape[0]
     if method == "lm":
-        r0, J0 = _r_and_J(spec, u_start, arrays)     # at the optimum, unit weights
+        r0, J0, _ = r_and_jx(spec, u_start, arrays)     # at the optimum, unit weights
 
     def solve(args):
         sw, _ = args

@@ -73,7 +73,7 @@ class Constrained(NamedTuple):
 
 
 def _solve_rows(spec: Spec, u0s, masks, live, arrays: Arrays, opts: SolverOptions, follow, prev0,
-                vmapped: bool = False, skip: tuple = ()):
+                vmapped: bool = False, skip: tuple = (), given=None):
     """One vector per row: [u (n), x (n), chi2, status, dxdu (n), r (m), J (m n)].
 
     Rows run in order; a row with ``follow`` = 1 starts its free entries at the previous row's
@@ -81,43 +81,42 @@ def _solve_rows(spec: Spec, u0s, masks, live, arrays: Arrays, opts: SolverOption
     a grid of held values, whose neighbouring solutions are close.  ``vmapped`` (static): all rows
     solved together in one vmapped loop instead (no continuation; padding rows solved too).
     ``skip`` (static): free positions held in every row; the solver does not differentiate
-    them, and the Jacobian returned at the solutions is zeros (the callers that pass it -- the
-    global scan -- use chi^2 and u only).
+    them, and their columns of the Jacobian returned at the solutions are zeros (the callers that
+    pass it -- the global scan -- use chi^2 and u only).
+    ``given`` (optional): ``(r0s (b, m), Jx0s (b, m, n), ok (b,))``, the residuals and Jacobian
+    d r / d x at each row's start where ``ok`` (the solver's start state; see
+    :func:`jtls.fit.solvers.levenberg_marquardt`); not with ``follow`` rows or ``vmapped``.
+    The residuals and Jacobian of each solution are those of the solver's last accepted step.
     """
     tr = spec.transform()
 
     def solve(args):
-        u0, mask, _ = args
-        out = levenberg_marquardt(spec, u0, arrays, opts, mask=mask, skip=skip)
+        u0, mask, _, st = args
+        out = levenberg_marquardt(spec, u0, arrays, opts, mask=mask, skip=skip,
+                                  start=None if st is None else st[:2], start_ok=None if st is None else st[2] > 0)
         x = tr.to_physical(out.u)
-        if skip:
-            r = residual_x(spec, x, arrays)
-            Jt = jnp.zeros((x.shape[0], r.shape[0]), r.dtype)
-        else:
-            basis = jnp.eye(x.shape[0], dtype=x.dtype)
-            r, Jt = jax.vmap(lambda e: jax.jvp(lambda v: residual_x(spec, v, arrays), (x,), (e,)),
-                             out_axes=(None, 0))(basis)
+        r = out.r
         dxdu = jax.jvp(tr.to_physical, (out.u,), (jnp.ones_like(out.u),))[1]
         return jnp.concatenate([out.u, x, jnp.stack([r @ r, jnp.asarray(out.status, x.dtype)]), dxdu, r,
-                                jnp.ravel(Jt.T)])
+                                jnp.ravel(out.Jx)])
 
     def padding(args):            # a padding row: not solved (see solve_held)
-        u0, _, _ = args
+        u0 = args[0]
         n = u0.shape[0]
         m = sum(t.T.shape[0] for t in arrays.terms)
         return jnp.concatenate([u0, u0, jnp.zeros(2 + n + m + m * n, u0.dtype)])
 
     def one(prev, args):
-        u0, mask, alive, fol = args
+        u0, mask, alive, fol, st = args
         # the free entries of the previous solution (not those on a bound or not finite: carried)
         start = jnp.where(fol > 0, carried(spec, prev, u0, mask), u0)
-        row = jax.lax.cond(alive > 0, solve, padding, (start, mask, alive))
+        row = jax.lax.cond(alive > 0, solve, padding, (start, mask, alive, st))
         u = row[:u0.shape[0]]
         return jnp.where(alive > 0, u, prev), row
 
     if vmapped:
-        return jax.vmap(lambda a, b, c: solve((a, b, c)))(u0s, masks, live)
-    return jax.lax.scan(one, prev0, (u0s, masks, live, follow))[1]
+        return jax.vmap(lambda a, b, c: solve((a, b, c, None)))(u0s, masks, live)
+    return jax.lax.scan(one, prev0, (u0s, masks, live, follow, given))[1]
 
 
 #: The constrained solves of a chunk (one compiled program per problem
@@ -161,7 +160,7 @@ def _program(spec: Spec, lengths: tuple, opts: SolverOptions, vmapped: bool, ski
 
 
 def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPTIONS,
-               follow=None, vmapped: bool = False, skip: tuple = ()) -> Constrained:
+               follow=None, vmapped: bool = False, skip: tuple = (), given=None) -> Constrained:
     """Solve a batch of problems (b, n_free) starting at ``u0s`` with the
     entries where ``masks`` is 0 held at their ``u0s`` value.
 
@@ -175,8 +174,13 @@ def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPT
     a batch of parameter sets costs a fraction of as many single evaluations (the simulated DOS:
     the global J0/h0 scan of :mod:`jtls.fit.scan`).
 
-    ``skip``: free positions held (mask 0) in every row; not differentiated, and ``J`` of the
-    result is zeros (only ``chi2``, ``status``, ``u``, ``x`` and ``r`` are meaningful)."""
+    ``skip``: free positions held (mask 0) in every row; not differentiated, and their columns
+    of ``J`` are zeros.
+
+    ``given`` (optional, not with ``follow`` or ``vmapped``): ``(r0s (b, m), Jx0s (b, m, n),
+    ok (b,))``, the weighted residuals and Jacobian d r / d x at the rows' starts ``u0s``, used
+    where ``ok`` instead of evaluating the model there (a start at a solution of data that
+    differ only in their values; see :func:`shifted_start`)."""
     u0s = np.asarray(u0s, float)
     masks = np.asarray(masks, float)
     if u0s.ndim != 2 or u0s.shape != masks.shape:
@@ -197,16 +201,26 @@ def solve_held(spec: Spec, arrays: Arrays, u0s, masks, opts: SolverOptions = OPT
     skip = tuple(sorted(int(j) for j in skip))
     if skip and np.any(masks[:, list(skip)] != 0):
         raise ValueError(f"solve_held: positions {skip} in 'skip' must be held (mask 0) in every row")
+    rows = real_rows(real, lengths)
+    if given is not None:
+        if vmapped or follow is not None:
+            raise ValueError("solve_held: 'given' start states are not for vmapped or follow rows")
+        g_r = np.zeros((b + pad, m))
+        g_J = np.zeros((b + pad, m, n))
+        g_r[:b, rows] = np.asarray(given[0], float)
+        g_J[:b, rows] = np.asarray(given[1], float)
+        given = (g_r, g_J, np.r_[np.asarray(given[2], float).reshape(b), np.zeros(pad)])
     key, small = _program(spec, lengths, opts, vmapped, skip)
     _await_prefetch(key)
+    key = key + (given is not None,)      # the start states change the program
     parts, prev = [], u0s[0]
     for i in range(0, u0s.shape[0], chunk):
+        g = None if given is None else tuple(a[i:i + chunk] for a in given)
         parts.append(_solve_program(key, spec, u0s[i:i + chunk], masks[i:i + chunk], live[i:i + chunk], padded,
-                                    opts, fol[i:i + chunk], prev, bool(vmapped), skip, allowed=small))
+                                    opts, fol[i:i + chunk], prev, bool(vmapped), skip, g, allowed=small))
         if not vmapped and fol[i + chunk:i + chunk + 1].any():   # the next chunk continues from this one's last row
             prev = np.asarray(parts[-1])[-1, :n]
     v = np.concatenate([np.asarray(p) for p in parts])[:b]
-    rows = real_rows(real, lengths)
     o = 3 * n + 2
     r = v[:, o:o + m][:, rows]
     J = v[:, o + m:].reshape(b, m, n)[:, rows]
@@ -274,6 +288,39 @@ def carried(spec: Spec, prev, own, free=None):
     if free is not None:
         use = use & (jnp.asarray(free) > 0)
     return jnp.where(use, prev, own)
+
+
+class SolvedState(NamedTuple):
+    """A solution kept as the start of a similar problem's solve: internal values ``u`` (n,), the
+    problem's ``arrays``, and its weighted residuals ``r`` (m,) and Jacobian ``Jx`` (m, n, d r /
+    d x) there (real points only)."""
+    u: np.ndarray
+    arrays: Arrays
+    r: np.ndarray
+    Jx: np.ndarray
+
+
+def shifted_start(spec: Spec, arrays: Arrays, state: SolvedState):
+    """The weighted residuals of ``arrays`` at ``state.u``, without evaluating the model, where
+    ``arrays`` differ from ``state.arrays`` only in the values y (same temperatures, sigma,
+    weights, context and fixed parameter values -- noise draws of one measurement): the residuals
+    y - f are then ``state.r`` shifted by the change of y (times 1/sigma and sqrt weights), and
+    the Jacobian is ``state.Jx`` as it is.  None where anything but y differs."""
+    old = state.arrays
+    if len(old.terms) != len(arrays.terms):
+        return None
+    fixed = np.setdiff1d(np.arange(np.size(arrays.x_all)), np.asarray(spec.free, int))
+    if np.size(old.x_all) != np.size(arrays.x_all) or not np.array_equal(
+            np.asarray(old.x_all)[fixed], np.asarray(arrays.x_all)[fixed]):
+        return None
+    shift = []
+    for ta, tb in zip(arrays.terms, old.terms):
+        if not all(np.array_equal(np.asarray(getattr(ta, f)), np.asarray(getattr(tb, f)))
+                   for f in ("T", "inv_sigma", "sqrt_w", "ctx")):
+            return None
+        shift.append((np.asarray(ta.y) - np.asarray(tb.y)) * np.asarray(ta.inv_sigma) * np.asarray(ta.sqrt_w))
+    r = np.asarray(state.r, float) + np.concatenate(shift) if shift else np.asarray(state.r, float)
+    return r if r.shape == np.shape(state.r) and np.isfinite(r).all() and np.isfinite(state.Jx).all() else None
 
 
 def start_chi2(spec: Spec, arrays: Arrays, u0s) -> np.ndarray:

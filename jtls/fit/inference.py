@@ -68,7 +68,8 @@ import numpy as np
 from scipy import special   # the distributions' functions; scipy.stats costs ~0.45 s to import
 
 from .params import KIND_BOTH, KIND_LOWER, KIND_UPPER
-from .constrained import ACCEPT, OPTIONS, U_BOUND, carried, solve_held, start_chi2, start_points
+from .constrained import (ACCEPT, OPTIONS, U_BOUND, SolvedState, carried, shifted_start, solve_held,
+                          start_chi2, start_points)
 from .profile import ProfileInput, coordinate, profile_intervals
 from .stats import (LACK_OF_FIT_P, OUTLIER_Z, _fmt, beyond_bound, boundary_p_value, flat_chi2,  # noqa: F401
                     lack_of_fit, rounding_chi2, runs_test)
@@ -172,10 +173,13 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     grid profiles of :func:`jtls.fit.scan.global_scan` (a parameter whose
     profile stays below the 95 % level at the grid value next to a search
     limit is not determined, as with a profile interval open there).
-    ``held_starts`` (optional, read and updated): ``{(name, side): u}`` -- the held solves of
-    step 1 start at these internal values (of a similar problem solved before, e.g. the
+    ``held_starts`` (optional, read and updated): ``{(name, side): SolvedState}`` -- the held
+    solves of step 1 start at these solutions (of a similar problem solved before, e.g. the
     previous dataset of :func:`jtls.fit.batch.fit_many` with ``start="previous"``) instead of
-    the linearised start, and their solutions are stored back.
+    the linearised start where they fit these data no worse, and their solutions are stored
+    back; where the two problems differ only in their values y, the start's residuals and
+    Jacobian come from the stored state (:func:`jtls.fit.constrained.shifted_start`), not from
+    an evaluation of the model.
 
     Returns a dict with keys values, stderr, cov, corr, at_bound, status,
     messages, warnings, tests, intervals, r, chi2, dof, identifiability and absolute (whether
@@ -265,24 +269,41 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
             z_far[(j, side)] = z
     chi2_bound, sol_bound, chi2_box, box_col, sol_any = {}, {}, {}, {}, {}
     if sides:
-        starts = [_held_start(spec, u, x, J, j, b, (held_starts or {}).get((names[j], side)))
-                  for j, side, b, phys in sides]
+        kept = [(held_starts or {}).get((names[j], side)) for j, side, b, phys in sides]
+        starts = [_held_start(spec, u, x, J, j, b, None if h is None else h.u)
+                  for (j, side, b, phys), h in zip(sides, kept)]
         u0s = np.stack([s[0] for s in starts])
         hints = [k for k, s in enumerate(starts) if s[2] is not None]
+        # the residuals at a hint are known without evaluating the model where these data differ
+        # from the hint's only in y (noise draws of one measurement)
+        shifted = {k: shifted_start(spec, arrays, kept[k]) for k in hints
+                   if np.array_equal(starts[k][2], kept[k].u)}
+        shifted = {k: v for k, v in shifted.items() if v is not None}
         taken = 0
         if hints:                       # a hint is taken where it fits these data no worse
-            c0 = start_chi2(spec, arrays, np.concatenate([u0s[hints], [starts[k][2] for k in hints]]))
+            own = [k for k in hints if k not in shifted]
+            c0 = start_chi2(spec, arrays, np.concatenate([u0s[hints]] + [starts[k][2][None] for k in own]))
+            c_hint = {k: c0[len(hints) + i] for i, k in enumerate(own)}
+            c_hint.update({k: float(v @ v) for k, v in shifted.items()})
             for i, k in enumerate(hints):
-                if c0[len(hints) + i] <= c0[i]:
+                if c_hint[k] <= c0[i]:
                     u0s[k] = starts[k][2]
                     taken += 1
+                else:
+                    shifted.pop(k, None)
+        states = None
+        if held_starts is not None:     # one program whether or not a start state is known
+            states = (np.zeros((len(sides), N)), np.zeros((len(sides), N, n)), np.zeros(len(sides)))
+            for k, v in shifted.items():
+                states[0][k], states[1][k], states[2][k] = v, kept[k].Jx, 1.0
         # every start a similar problem's solution: next to the optimum, small initial damping
         c = solve_held(spec, arrays, u0s, np.stack([s[1] for s in starts]),
-                       HINTED_OPTIONS if taken == len(starts) else OPTIONS)
+                       HINTED_OPTIONS if taken == len(starts) else OPTIONS, given=states)
         for k, (j, side, b, phys) in enumerate(sides):
             if int(c.status[k]) in ACCEPT and math.isfinite(float(c.chi2[k])):
                 if held_starts is not None and np.isfinite(c.u[k]).all():
-                    held_starts[(names[j], side)] = c.u[k].copy()
+                    held_starts[(names[j], side)] = SolvedState(c.u[k].copy(), arrays, c.r[k].copy(),
+                                                                c.J[k].copy())
                 sol_any[(j, side)] = k
                 if phys:
                     chi2_bound[(j, side)] = float(c.chi2[k])

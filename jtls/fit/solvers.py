@@ -69,7 +69,8 @@ class SolverOut(NamedTuple):
     n_steps: jnp.ndarray
     status: jnp.ndarray
     r: jnp.ndarray = None     # residuals at u (LM only)
-    J: jnp.ndarray = None     # Jacobian d r / d u at u (LM only)
+    J: jnp.ndarray = None     # Jacobian d r / d u at u (LM only; the columns of held entries zero)
+    Jx: jnp.ndarray = None    # Jacobian d r / d x at u, every column (held ones too; LM only)
 
 
 def linear_roles(spec: Spec):
@@ -131,13 +132,20 @@ def residual_list(spec, xs, arrays):
 
 
 def _r_and_J(spec, u, arrays, skip: tuple = (), x_skip=None):
-    """Residual (m,) and Jacobian d r / d u (m, n) at u; the columns of the free positions in
-    ``skip`` (static: parameters held throughout a solve) are zeros, not computed.
+    """Residual (m,) and Jacobian d r / d u (m, n) at u (see :func:`r_and_jx`)."""
+    r, Jx, dxdu = r_and_jx(spec, u, arrays, skip, x_skip)
+    return r, Jx * dxdu
+
+
+def r_and_jx(spec, u, arrays, skip: tuple = (), x_skip=None):
+    """Residual (m,), Jacobian d r / d x (m, n) in the physical values and dx/du (n,) at u; the
+    columns of the free positions in ``skip`` (static: parameters held throughout a solve) are
+    zeros, not computed.
 
     The columns of amplitudes and offsets (:func:`linear_roles`) follow from
     the term curves in closed form, which saves one model-sized tangent per
     such parameter.  The other columns come from one vmapped forward-mode
-    pass with respect to the physical values (times dx/du).  (One scalar
+    pass with respect to the physical values.  (One scalar
     ``jvp`` per parameter, which lets each tangent skip the operations that do
     not depend on it, was measured 2x slower in the compiled loop.)
     """
@@ -165,14 +173,14 @@ def _r_and_J(spec, u, arrays, skip: tuple = (), x_skip=None):
         basis = jnp.eye(len(nl), dtype=u.dtype)
         r, Jt = jax.vmap(lambda e: jax.jvp(f, (x_nl,), (e,)), out_axes=(None, 0))(basis)
         for pos, j in enumerate(nl):
-            cols[j] = Jt[pos] * dxdu[j]
+            cols[j] = Jt[pos]
     for j, col in (linear_columns(spec, roles, xs, p0s, arrays) if roles else {}).items():
-        cols[j] = col * dxdu[j]
+        cols[j] = col
     for j in skip:
         cols[j] = jnp.zeros_like(r)
     if n == 0:
-        return r, jnp.zeros((r.shape[0], 0), r.dtype)
-    return r, jnp.stack(cols, axis=1)
+        return r, jnp.zeros((r.shape[0], 0), r.dtype), dxdu
+    return r, jnp.stack(cols, axis=1), dxdu
 
 
 def _scaled_gradient(g, H, chi2):
@@ -218,7 +226,8 @@ def spd_inverse(A):
 class _LMState(NamedTuple):
     u: jnp.ndarray
     r: jnp.ndarray
-    J: jnp.ndarray
+    J: jnp.ndarray        # d r / d u at u, held columns zero
+    Jx: jnp.ndarray       # d r / d x at u, every column
     g: jnp.ndarray        # J^T r at u
     H: jnp.ndarray        # J^T J at u
     delta: jnp.ndarray    # the next trial step (damped Gauss-Newton at u, lam)
@@ -230,7 +239,7 @@ class _LMState(NamedTuple):
 
 
 def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOptions(),
-                        mask=None, start=None, skip: tuple = ()) -> SolverOut:
+                        mask=None, start=None, skip: tuple = (), start_ok=None) -> SolverOut:
     """Minimise chi^2(u) = |r(u)|^2 from u0 (shape (n_free,)).  Pure JAX.
 
     ``mask`` (optional, shape (n_free,), 1 free / 0 held): the Jacobian
@@ -239,19 +248,23 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
     choice of held parameters (profile likelihood, fits on a bound; see
     :mod:`jtls.fit.constrained`).
 
-    ``start`` (optional): ``(r0, J0)``, the residuals (m,) and Jacobian
-    d r / d u (m, n) at ``u0``, when the caller already has them (a bootstrap
+    ``start`` (optional): ``(r0, Jx0)``, the residuals (m,) and Jacobian
+    d r / d x (m, n, physical values) at ``u0``, when the caller already has them (a bootstrap
     resample starting at the full-data optimum: the optimum's unweighted
-    residuals and Jacobian times the resample's sqrt weights).  They replace
+    residuals and Jacobian times the resample's sqrt weights; a dataset that differs from one
+    solved before only in its values y, started at that one's solution: its residuals shifted
+    by the change of y).  They replace
     the solver's own evaluation of the start point (iteration 0), which saves
     one model + Jacobian evaluation; the iterations are otherwise the same.
+    ``start_ok`` (optional traced bool): use ``start`` only where true (else evaluate u0).
 
     ``skip`` (static tuple of free positions, held by ``mask`` as well): their Jacobian
     columns are not computed at all (one model-sized tangent less per step and position).
 
     The model and its Jacobian appear once in the compiled loop (iteration 0
     evaluates the start point), which keeps compilation time down.  The
-    returned ``J`` is the Jacobian in u at the returned point.
+    returned ``J`` is the Jacobian in u at the returned point (held columns zero), ``Jx`` the
+    one in x with every column (a held solve's verdict needs the held ones).
 
     Per iteration: one residual + Jacobian evaluation at the trial point, one
     J^T J, and one batched Gauss-Jordan solve (plain jnp, see :func:`spd_solve`)
@@ -265,15 +278,17 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
     n = u0.shape[0]
     m = sum(t.T.shape[0] for t in arrays.terms)
     eye = jnp.eye(n)
-    st = _LMState(u0, jnp.zeros(m), jnp.zeros((m, n)), jnp.zeros(n), jnp.zeros((n, n)), jnp.zeros(n),
+    st = _LMState(u0, jnp.zeros(m), jnp.zeros((m, n)), jnp.zeros((m, n)), jnp.zeros(n), jnp.zeros((n, n)),
+                  jnp.zeros(n),
                   jnp.asarray(jnp.inf), jnp.asarray(opts.lam0), jnp.asarray(2.0), jnp.asarray(-1),
                   jnp.asarray(-1))
 
     def cond(s):
         return (s.status < 0) & (s.k < opts.max_steps)
 
-    def update(s, u_new, r_new, J_new):
-        """The iteration after evaluating (r_new, J_new) at the trial point u_new = u + delta."""
+    def update(s, u_new, r_new, J_new, Jx_new):
+        """The iteration after evaluating (r_new, J_new = d r / d u, Jx_new = d r / d x) at the
+        trial point u_new = u + delta."""
         first = s.k < 0
         delta = s.delta
         if mask is not None:
@@ -290,6 +305,7 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
         u = jnp.where(accept, u_new, s.u)
         r = jnp.where(accept, r_new, s.r)
         J = jnp.where(accept, J_new, s.J)
+        Jx = jnp.where(accept, Jx_new, s.Jx)
         chi2 = jnp.where(accept, chi_new, s.chi2)
         g, H = _normal_equations(J, r)
         small_f = accept & (actual <= opts.ftol * s.chi2) & (jnp.abs(predicted) <= opts.ftol * s.chi2)
@@ -314,21 +330,25 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
         stalled = lam > 1e20
         status = jnp.where(done, 0, jnp.where(stalled, jnp.where(sg < 1e-6, 0, 3), -1))
         status = jnp.where(first & ~finite, 2, status)
-        return _LMState(u, r, J, g, H, step, chi2, lam, nu, s.k + 1, status)
+        return _LMState(u, r, J, Jx, g, H, step, chi2, lam, nu, s.k + 1, status)
 
     x_skip = spec.transform().to_physical(u0) if skip else None
 
     def body(s):
         u_new = s.u + s.delta
-        r_new, J_new = _r_and_J(spec, u_new, arrays, skip, x_skip)
-        return update(s, u_new, r_new, J_new)
+        r_new, Jx_new, dxdu = r_and_jx(spec, u_new, arrays, skip, x_skip)
+        return update(s, u_new, r_new, Jx_new * dxdu, Jx_new)
 
     if start is not None:
-        st = update(st, st.u + st.delta, jnp.asarray(start[0]), jnp.asarray(start[1]))
+        Jx0 = jnp.asarray(start[1])
+        dxdu0 = jax.jvp(spec.transform().to_physical, (u0,), (jnp.ones_like(u0),))[1]
+        given = update(st, st.u + st.delta, jnp.asarray(start[0]), Jx0 * dxdu0, Jx0)
+        st = given if start_ok is None else jax.tree_util.tree_map(
+            lambda a, b: jnp.where(start_ok, a, b), given, st)
     s = jax.lax.while_loop(cond, body, st)
     status = jnp.where(s.status < 0, 1, s.status)
     status = jnp.where(jnp.isfinite(s.chi2), status, 2)
-    return SolverOut(s.u, s.chi2, s.k, status, s.r, s.J)
+    return SolverOut(s.u, s.chi2, s.k, status, s.r, s.J, s.Jx)
 
 
 class _BFGSState(NamedTuple):
@@ -380,19 +400,21 @@ def lbfgs(spec: Spec, u0, arrays, opts: SolverOptions = SolverOptions(max_steps=
 SOLVERS = {"lm": levenberg_marquardt, "lbfgs": lbfgs}
 
 
-def solve_and_jacobian(method: str, spec: Spec, u0, arrays, opts: SolverOptions):
+def solve_and_jacobian(method: str, spec: Spec, u0, arrays, opts: SolverOptions, start=None, start_ok=None):
     """Solve; return (out, x, r, J_x) with J_x = d r / d x (physical values).  Pure JAX.
 
-    For LM the Jacobian of the last accepted step is reused (J_x = J_u /
-    (dx/du)), so the model is compiled only once; for L-BFGS it is computed.
+    For LM the Jacobian of the last accepted step is reused, so the model is compiled only
+    once; for L-BFGS it is computed.  ``start``, ``start_ok``: the LM start state (see
+    :func:`levenberg_marquardt`; ignored by L-BFGS).
     """
-    out = SOLVERS[method](spec, u0, arrays, opts)
+    if method == "lm":
+        out = levenberg_marquardt(spec, u0, arrays, opts, start=start, start_ok=start_ok)
+    else:
+        out = SOLVERS[method](spec, u0, arrays, opts)
     tr = spec.transform()
     x = tr.to_physical(out.u)
-    if out.J is not None:
-        # the transform acts elementwise: dx/du is the tangent along ones
-        dxdu = jax.jvp(tr.to_physical, (out.u,), (jnp.ones_like(out.u),))[1]
-        return out._replace(r=None, J=None), x, out.r, out.J / dxdu
+    if out.Jx is not None:
+        return out._replace(r=None, J=None, Jx=None), x, out.r, out.Jx
     r = residual_x(spec, x, arrays)
     J = jax.jacfwd(lambda v: residual_x(spec, v, arrays))(x)
     return out, x, r, J
