@@ -30,6 +30,7 @@ compiled call (e.g. to print progress of a long bootstrap).
 from __future__ import annotations
 
 import dataclasses
+import math
 import inspect
 from typing import Callable, NamedTuple, Sequence
 
@@ -332,7 +333,7 @@ class BootstrapResult:
 
     def intervals(self, level: float | None = None) -> dict:
         """{name: (lo, hi)} percentile interval over converged resamples."""
-        level = self.level if level is None else level
+        level = self.level if level is None else check_level(level)
         s = self.samples[self.converged]
         q = 100.0 * np.array([(1 - level) / 2, (1 + level) / 2])
         if s.shape[0] == 0:
@@ -412,6 +413,15 @@ def _bootstrap_rows(method, spec, arrays, sqrt_w, live, opts, u_start, batch):
 _bootstrap_program = SingleKernel(_bootstrap_rows, static_argnums=(0, 1, 5, 7))
 
 
+def check_level(level) -> float:
+    """The bootstrap interval level as a float in (0, 1); ValueError naming ``level`` otherwise."""
+    ok = isinstance(level, (int, float, np.integer, np.floating)) and not isinstance(level, (bool, np.bool_))
+    if not ok or not 0.0 < float(level) < 1.0:
+        raise ValueError(f"level must be a number between 0 and 1 (the bootstrap interval's "
+                         f"probability, e.g. 0.68), got {level!r}")
+    return float(level)
+
+
 def bootstrap_problem(key, problem: Problem, result: FitResult, n: int = 1000, *, level: float = 0.68,
                       method: str = "lm", options: SolverOptions | None = None,
                       progress: Callable | None = None) -> BootstrapResult:
@@ -426,6 +436,7 @@ def bootstrap_problem(key, problem: Problem, result: FitResult, n: int = 1000, *
     n = int(n)
     if n < 2:
         raise ValueError(f"bootstrap: n must be >= 2 (a spread needs two resamples), got {n}")
+    check_level(level)
     if not result.ok:
         raise ValueError(f"bootstrap: the fit's status is {result.status!r}, not 'ok' ({result.message}); "
                          "resamples of a fit that does not determine its parameters give no intervals")
@@ -458,7 +469,18 @@ def bootstrap_problem(key, problem: Problem, result: FitResult, n: int = 1000, *
             progress(c0 + c, n)
     v = np.concatenate(parts)
     k = len(free)
-    return BootstrapResult(free, v[:, :k], v[:, k], v[:, k + 1].astype(int), float(level),
+    samples = v[:, :k]
+    # a refit that ran onto a bound (mu = 0 data resampled) stops where chi^2 no longer changes,
+    # e.g. mu = 1e-124: that is the bound, and an interval end there is the bound itself
+    params = [problem.params[i] for i in problem.spec.free]
+    for j, p in enumerate(params):
+        for b in (p.min, p.max):
+            if math.isfinite(b):
+                width = p.max - p.min if math.isfinite(p.max - p.min) else 0.0
+                se = result.stderr.get(p.name) if result.stderr else None
+                tol = 1e-9 * max(width, abs(x[j] - b), se if se is not None and math.isfinite(se) else 0.0)
+                samples[np.abs(samples[:, j] - b) <= tol, j] = b
+    return BootstrapResult(free, samples, v[:, k], v[:, k + 1].astype(int), float(level),
                            v[:, k + 2].astype(int))
 
 

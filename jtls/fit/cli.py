@@ -537,10 +537,10 @@ def _relative_shift(ds, args):
                       "to": "delta f/f = (f - f_ref)/f_ref", "f_ref": ds.meta["f_ref"],
                       "f_ref_Hz": ds.meta["f_ref_Hz"], "T_ref_K": ds.T_ref, "omega_rad_s": ds.omega,
                       "note": ds.notes[-1]}
-    top = float(np.max(np.abs(ds.value)))
-    if top >= 0.1:
-        raise ValueError(f"{args.file}: values up to {top:.6g} are not a relative frequency shift delta f/f0 "
-                         "(|delta f/f0| << 0.1); if the column holds absolute resonance frequencies, give its "
+    from ..resonator.models import shift_values
+    why = shift_values(np.asarray(ds.value, float))
+    if why:
+        raise ValueError(f"{args.file}: {why}; if the column holds absolute resonance frequencies, give its "
                          "unit in the header, e.g. 'f (GHz)', or name it 'frequency'")
     return ds, conversion
 

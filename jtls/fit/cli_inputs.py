@@ -16,9 +16,9 @@ def quality_factor_input(ds, file):
         ds = ds.as_quality_factor()
         conversion = {"from": "loss 1/Qi (the file's value column)", "to": "Qi = 1/loss",
                       "note": ds.notes[-1]}
-    low = float(np.min(ds.value))
-    if low < 1.0:
-        raise ValueError(f"{file}: values down to {low:.6g} are not an internal quality factor Qi "
-                         "(Qi >> 1); if the column holds losses 1/Qi or tan delta, name it so in the "
+    from ..resonator.models import quality_factor_values
+    why = quality_factor_values(np.asarray(ds.value, float))
+    if why:
+        raise ValueError(f"{file}: {why}: if the column holds losses 1/Qi or tan delta, name it so in the "
                          "header (e.g. '1/Qi', 'loss', 'tan delta') and it is converted")
     return ds, conversion

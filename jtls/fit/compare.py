@@ -23,6 +23,14 @@ N is the number of fitted points, k the number of estimated parameters.
   the error scale is estimated too, -2 ln L = N ln(chi^2 / N) + const and
   k = number of free parameters + 1.
 
+When the given sigma are too small for the scatter even for the best-fitting
+fit with status ok (its ``sigma_scaled``), they do not set the scale: the
+no-sigma criteria are used, as the fits' own tests do.  Fits without sigma
+that reproduce the data to rounding precision (computed data) have no error
+scale and are not ranked; the comparison is then never decisive.  Fits of
+different weighting (e.g. residuals of ln y against y - f) or of different
+per-point sigma are refused: their chi^2 have no common scale.
+
 (A free parameter that ends on a physical bound still counts: it was
 estimated.)  Then
 
@@ -179,7 +187,7 @@ class Comparison:
     def table(self) -> str:
         """Readable text: one row per model, the nested tests and the verdict."""
         lines = [f"model comparison on {self.n_points} points "
-                 f"({'given sigma: -2 ln L = chi2' if self.absolute_sigma else 'no sigma: -2 ln L = N ln(chi2/N), k includes the error scale'})"]
+                 f"({'given sigma: -2 ln L = chi2' if self.absolute_sigma else 'error scale estimated: -2 ln L = N ln(chi2/N), k includes it'})"]
         w = max([5] + [len(k) for k in self.candidates])
         lines.append(f"{'model':<{w}}  {'status':<12} {'k':>2} {'chi2':>11} {'AICc':>10} {'dAICc':>8} "
                      f"{'weight':>7} {'BIC':>10} {'dBIC':>8}")
@@ -228,6 +236,47 @@ class Comparison:
         return self.table()
 
 
+def _kinds(r) -> tuple:
+    """The residual kinds of a fit's datasets ((label, kind) pairs; from ``extra["kinds"]``, else
+    the weighting texts)."""
+    kinds = (getattr(r, "extra", None) or {}).get("kinds") or getattr(r, "weighting", None) or {}
+    return tuple(sorted((str(k), str(v)) for k, v in kinds.items()))
+
+
+def _rounding_level(r) -> bool:
+    """Whether a fit without sigma reproduces its data to rounding precision (its chi^2 then
+    carries no error scale): below the chi^2 of residuals of 1e-9 of each dataset's values."""
+    import numpy as np
+    from .stats import rounding_chi2
+    data = getattr(r, "data", None) or {}
+    kinds = (getattr(r, "extra", None) or {}).get("kinds") or {}
+    if not data or set(kinds) != set(data):
+        return False
+    from types import SimpleNamespace as NS
+    pts = [NS(y=np.asarray(d["y"], float), sigma=None if d.get("sigma") is None else np.asarray(d["sigma"], float))
+           for d in data.values()]
+    return float(r.chi2) < rounding_chi2(NS(points=pts, kinds=[kinds[k] for k in data]), 1e-9)
+
+
+def _check_same_points(results) -> None:
+    """ValueError unless every fit holds the same points (T, y and sigma)."""
+    import numpy as np
+    datas = [r.data for r in results.values() if getattr(r, "data", None)]
+    if len(datas) < 2:
+        return
+
+    def flat(d, key):
+        parts = [np.asarray(v[key], float).ravel() for v in d.values() if v.get(key) is not None]
+        return None if len(parts) != len(d) else np.concatenate(parts)
+    ref = datas[0]
+    for d in datas[1:]:
+        for key in ("T", "y", "sigma"):
+            a, b = flat(d, key), flat(ref, key)
+            if (a is None) != (b is None) or (a is not None and (a.shape != b.shape or not np.allclose(a, b))):
+                what = "points" if key != "sigma" else "per-point sigma (their chi^2 have no common scale)"
+                raise ValueError(f"compare: the fits are not of the same data {what}")
+
+
 def _criteria(chi2, N, n_free, absolute):
     """(k, -2 ln L, AICc, BIC, why-not) for one fit."""
     k = n_free if absolute else n_free + 1
@@ -257,8 +306,10 @@ def _nested_spec(full, spec):
 
 
 def nested_test(full, null, *, boundary=True, extra=1) -> dict:
-    """Likelihood-ratio test of ``null`` (FitResult, the smaller model) within ``full``."""
-    absolute = bool(full.absolute_sigma)
+    """Likelihood-ratio test of ``null`` (FitResult, the smaller model) within ``full``; with the
+    error scale estimated from the full fit's residuals (as in the fits' own tests) where it has no
+    sigma or found them too small for the scatter (``sigma_scaled``)."""
+    absolute = bool(full.absolute_sigma) and not bool(getattr(full, "sigma_scaled", False))
     dof = int(full.dof)
     d = clip_delta(null.chi2 - full.chi2, max(null.chi2, full.chi2))
     out = {"delta_chi2": d, "extra": extra, "boundary": boundary, "dof": dof}
@@ -339,23 +390,31 @@ def compare(results: dict, nested: dict | None = None) -> Comparison:
     if len(set(abs_.values())) != 1:
         raise ValueError(f"compare: mixed weighting (absolute sigma: {abs_}); compare fits of the same data "
                          "with the same weighting")
+    kinds = {k: _kinds(r) for k, r in results.items()}
+    if len(set(kinds.values())) != 1:
+        raise ValueError(f"compare: the fits' weighting differs ({ {k: dict(v) for k, v in kinds.items()} }): "
+                         "their chi^2 are in different units; compare fits of the same data with the same "
+                         "weighting")
     N = Ns[labels[0]]
-    absolute = abs_[labels[0]]
     warnings = []
-    datas = [r.data for r in results.values() if getattr(r, "data", None)]
-    if len(datas) > 1:
-        import numpy as np
-        def flat(d, key):
-            return np.concatenate([np.asarray(v[key], float).ravel() for v in d.values()])
-        ref = datas[0]
-        for d in datas[1:]:
-            same = all(flat(d, key).shape == flat(ref, key).shape and np.allclose(flat(d, key), flat(ref, key))
-                       for key in ("T", "y"))
-            if not same:
-                raise ValueError("compare: the fits are not of the same data points")
+    _check_same_points(results)
+    # the given sigma describe the scatter unless even the best-fitting ok model finds them too small
+    # (sigma_scaled): then the error scale is estimated, as in the fits' own tests
+    oks = [r for r in results.values() if r.status == "ok" and r.chi2 is not None and math.isfinite(r.chi2)]
+    best = min(oks, key=lambda r: r.chi2) if oks else None
+    absolute = abs_[labels[0]] and not (best is not None and bool(getattr(best, "sigma_scaled", False)))
+    if abs_[labels[0]] and not absolute:
+        warnings.append("the given sigma are too small for the scatter even for the best-fitting model: "
+                        "-2 ln L uses the error scale estimated from the residuals (as the fits' own "
+                        "tests do), k includes it")
+    exact = {k for k, r in results.items() if not absolute and _rounding_level(r)}
     cands = {}
     for k, r in results.items():
         kk, m2l, aicc, bic, why = _criteria(float(r.chi2), N, len(r.free), absolute)
+        if k in exact:
+            m2l = aicc = bic = None
+            why = ("chi2 at rounding level (the model reproduces the data to rounding precision): there "
+                   "is no error scale to rank it with")
         ok = r.status == "ok"
         ranked = ok and aicc is not None
         if not ok:
@@ -379,11 +438,15 @@ def compare(results: dict, nested: dict | None = None) -> Comparison:
         order = sorted(ranked, key=lambda c: c.aicc)
         preferred = order[0].label
         runner = order[1].label if len(order) > 1 else None
-        decisive = runner is not None and cands[runner].delta_aicc >= DECISIVE_DELTA
+        decisive = runner is not None and cands[runner].delta_aicc >= DECISIVE_DELTA and not exact
         if runner is None and len(cands) > 1:
             warnings.append(f"{preferred} is the only fit with status ok: preferred by default, not by the data")
     else:
-        warnings.append("no fit has status ok: no model is preferred")
+        warnings.append("no fit has status ok: no model is preferred" if not exact else
+                        "no fit is ranked: no model is preferred")
+    for k in sorted(exact):
+        warnings.append(f"{k} reproduces the data to rounding precision (computed rather than measured "
+                        "data?): it is not ranked, and no preference among the other fits says it is worse")
     for k, c in cands.items():
         best = min(x.chi2 for x in ranked) if ranked else None
         if c.status != "ok" and ranked and c.chi2 < best - 1e-6 * abs(best):

@@ -260,6 +260,17 @@ def _checked_terms(model, data, share, fix, initial, bounds, tmin, tmax):
             if len(bad):
                 raise ValueError(f"dataset {pts.label!r}: log weighting ({m.name}) needs value > 0, got "
                                  f"{pts.y[bad[0]]} at T = {pts.T[bad[0]]} K")
+    for m, pts in zip([t[0] for t in terms], points):
+        # a positive quantity (kappa, C, Qi) without an offset term cannot be <= 0, whatever the
+        # weighting: a sign or column error (jtls.data.load_csv refuses such a value too)
+        bad = np.flatnonzero(~(pts.y > 0)) if m.observable.positive and not m.offset else ()
+        if len(bad):
+            raise ValueError(f"dataset {pts.label!r}: {m.name} is a positive quantity, got value "
+                             f"{pts.y[bad[0]]} at T = {pts.T[bad[0]]} K (point {int(bad[0])}): a sign or "
+                             "column error?")
+        why = m.observable.values(np.asarray(pts.y, float)) if m.observable.values is not None else None
+        if why:
+            raise ValueError(f"dataset {pts.label!r}: {why}")
 
     bounds = dict(bounds or {})
     models = [t[0] for t in terms]
@@ -445,6 +456,9 @@ def fit(model: Model | str | Sequence, data: Any = None, *, share: Sequence[str]
         raise ValueError(f"method must be one of {sorted(SOLVERS)}, got {method!r}")
     if isinstance(bootstrap, (bool, np.bool_)) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
         raise ValueError(f"bootstrap must be a whole number of resamples >= 0 (0: none), got {bootstrap!r}")
+    if bootstrap:
+        from .batch import check_level
+        check_level(level)
     problem = build_problem(model, data, share=share, fix=fix, initial=initial, bounds=bounds,
                             tmin=tmin, tmax=tmax)
     if posterior not in (None, "nuts"):

@@ -152,6 +152,17 @@ def held_for_certain(problem) -> bool:
     return False
 
 
+def _on_bound(p, x, u, side) -> bool:
+    """Whether the free optimum of ``p`` lies on its bound on ``side`` (-1 lower, +1 upper): within
+    the bound tolerance, or its transform saturated there (u beyond :data:`U_RUNAWAY`, e.g.
+    loss_bg = 1e-304 on its bound 0, where no tolerance relative to the bound's value applies)."""
+    if p.at_bound(x):
+        return True
+    if side < 0:
+        return p.kind in (KIND_LOWER, KIND_BOTH) and u < -U_RUNAWAY
+    return (p.kind == KIND_UPPER and u < -U_RUNAWAY) or (p.kind == KIND_BOTH and u > U_RUNAWAY)
+
+
 def _held_start(spec, u, x, J, j, b, hint):
     """(u0, mask, u_hint) for the held solve of parameter ``j`` at ``b``: the linearised start of
     :func:`jtls.fit.constrained.start_points`, and the start at ``hint`` (the internal values of
@@ -311,7 +322,9 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
                 else:
                     chi2_box[(j, side)] = float(c.chi2[k])
                     box_col[j] = c.J[k][:, j].copy()      # exact d r / d x_j on the limit
-    tol = 1e-6 * scale2 + 1e-12 * chi2
+    # chi^2 differences below this are rounding: relative to the error scale, or to the residual
+    # scatter where given sigma are far too large for it (sigma 1000 y: the optimum must not move)
+    tol = 1e-6 * min(scale2, chi2 / (N - n) if chi2 > 0 else scale2) + 1e-12 * chi2
     def kkt(cc, k, j, side) -> bool:
         """The held solution is a minimum of the full problem: moving off the bound
         (inwards) does not lower chi^2 to first order over one sigma."""
@@ -332,7 +345,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     # the free optimum itself on that bound (its transform saturated by one long step) while moving
     # inwards lowers chi^2: the free solve stopped short; the caller solves again from just inside
     below = [(cb, js) for js, cb in list(chi2_bound.items()) + list(chi2_box.items()) if js not in on_bound and
-             (cb < chi2 - max(tol, 1e-9 * chi2) or (cb <= chi2 + tol and params[js[0]].at_bound(x[js[0]])
+             (cb < chi2 - max(tol, 1e-9 * chi2) or (cb <= chi2 + tol and _on_bound(params[js[0]], x[js[0]], u[js[0]], js[1])
                                                     and not kkt(c, sol_any[js], *js)))]
     if below:
         (j, side), k = min(below)[1], sol_any[min(below)[1]]
@@ -433,9 +446,11 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
             nrm = float(np.sqrt(col @ col)) if np.isfinite(col).all() else 0.0
             p = params[j]
             width = p.max - p.min
-            if nrm == 0.0 or (math.isfinite(width) and nrm * width < math.sqrt(scale2)) or \
-                    (not math.isfinite(width) and nrm * max(abs(x[j]), 1e-300) == 0.0):
+            if nrm == 0.0 or (not math.isfinite(width) and nrm * max(abs(x[j]), 1e-300) == 0.0):
                 unident[names[j]] = "the fitted curve does not depend on it (the term it shapes vanishes)"
+            elif math.isfinite(width) and nrm * width < math.sqrt(scale2):
+                unident[names[j]] = (f"its whole allowed range [{_fmt(p.min)}, {_fmt(p.max)}] moves the fitted "
+                                     "curve by less than one standard error")
         biggest = float(colnorm.max()) if colnorm.size else 0.0
         zero = [j for j, cn in zip(active, colnorm) if not (cn > 1e-12 * biggest)]
         for j in zero:
@@ -605,6 +620,15 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     for j in range(n):
         if names[j] in unident or j in hide_se:
             se[j] = math.nan
+    no_scale = not given and N > 0 and chi2 < rounding_chi2(problem, 1e-9)
+    if no_scale:
+        # reproduced to rounding without sigma: no error scale, so no uncertainty is a result (the
+        # values are; the rounding floor of s^2 above only keeps the verdict's arithmetic finite)
+        se[:] = math.nan
+        ivals.clear()
+        warnings.append("no uncertainties or intervals: the model reproduces these data to rounding "
+                        "precision and no sigma were given, so there is no error scale (give sigma for "
+                        "uncertainties)")
     cov = np.where(np.isfinite(np.outer(se, se)), cov, np.nan)
     out["at_bound"] = [names[j] for j in range(n) if held[j] and names[j] not in unident]
     out["identifiability"] = ident
@@ -621,7 +645,8 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
         messages.append("; ".join(box))
         status = "at_limit" if status == "ok" else status
     if out["at_bound"]:
-        messages.append("on a physical bound (one-sided interval): " + ", ".join(out["at_bound"]))
+        messages.append(("on a physical bound: " if no_scale else "on a physical bound (one-sided interval): ")
+                        + ", ".join(out["at_bound"]))
     out["unidentified"] = list(unident)
     out.update(values=x, stderr=se, cov=cov, corr=corr, status=status, messages=messages, r=r, chi2=chi2,
                dof=dof, held=held)

@@ -263,6 +263,5 @@ def lack_of_fit(problem, r, chi2: float, dof: int, given: bool, pulled: dict) ->
                         f"p = {lof['runs_p_value']:.2g}); the uncertainties assume a model that fits")
     if rounding:
         warnings.append("the model reproduces the data to rounding precision: are these data computed "
-                        "rather than measured? (uncertainties scaled by the residual scatter are then "
-                        "meaningless)")
+                        "rather than measured?")
     return lof, warnings

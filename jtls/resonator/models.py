@@ -396,6 +396,26 @@ def check_quasiparticles(T: ArrayLike, held: Mapping[str, float], context: Mappi
                          "command line --no-qp or --fix alpha=0 do this)")
 
 
+def shift_values(y) -> str | None:
+    """Why values ``y`` cannot be a relative frequency shift delta f/f0 (|delta f/f0| << 0.1:
+    e.g. ppm, or absolute frequencies), or None."""
+    top = float(np.max(np.abs(y))) if np.size(y) else 0.0
+    if top >= 0.1:
+        return (f"values up to {top:.6g} are not a relative frequency shift delta f/f0 (|delta f/f0| << "
+                "0.1; values in ppm are 1e6 times too large)")
+    return None
+
+
+def quality_factor_values(y) -> str | None:
+    """Why values ``y`` cannot be internal quality factors Qi (Qi >> 1: below 1 they are losses
+    1/Qi or tan delta under another name), or None."""
+    low = float(np.min(y)) if np.size(y) else 1.0
+    if low < 1.0:
+        return (f"values down to {low:.6g} are not an internal quality factor Qi (Qi >> 1); losses 1/Qi "
+                "or tan delta are fitted as Qi = 1/loss")
+    return None
+
+
 def register(overwrite: bool = True) -> None:
     """Register ``resonator_shift`` and ``resonator_loss`` as observables of :mod:`jtls.fit`.
 
@@ -424,7 +444,7 @@ def register(overwrite: bool = True) -> None:
                 "alpha": (0.0, 1.0)},
         defaults={"F_delta0": 1e-6, "mu": 0.1, "Delta": 15.0, "alpha": 0.01},
         guess=_shift_guess, quantity="delta f / f0", static_context=("A",),
-        validate=check_quasiparticles,
+        validate=check_quasiparticles, values=shift_values,
         description="resonator frequency shift: TLS (Eq. 3 DOS, finite hbar omega) + relaxation "
                     "+ Mattis-Bardeen quasiparticles", overwrite=overwrite)
     register_observable(
@@ -436,7 +456,7 @@ def register(overwrite: bool = True) -> None:
         defaults={"F_delta0": 1e-6, "mu": 0.1, "P_c_dBm": -120.0, "beta": 1.0, "Delta": 15.0,
                   "alpha": 0.01, "loss_bg": 1e-8},
         guess=_loss_guess, quantity="Qi", static_context=("A",),
-        validate=check_quasiparticles,
+        validate=check_quasiparticles, values=quality_factor_values,
         description="resonator internal quality factor: TLS loss (Eq. 3 DOS, power saturation) "
                     "+ relaxation + Mattis-Bardeen quasiparticles + background", overwrite=overwrite)
 
