@@ -36,7 +36,7 @@ DOCTEST_MODULES = (
     "jtls.companion.meanfield", "jtls.companion.meanfield_solver", "jtls.companion.relaxation",
     "jtls.companion.two_tls",
     "jtls.companion.strength", "jtls.simulated.dos", "jtls.simulated.observables",
-    "jtls.simulated.uncertainty", "jtls.fit.params", "jtls.fit.model", "jtls.fit.result", "jtls.fit.compare", "jtls.fit.profile",
+    "jtls.simulated.uncertainty", "jtls.fit.params", "jtls.fit.registry", "jtls.fit.model", "jtls.fit.result", "jtls.fit.compare", "jtls.fit.profile",
     "jtls.fit.inference",
     "jtls.fit.engine", "jtls.fit.solvers",
     "jtls._config", "jtls.data.csvio", "jtls.data.dataset", "jtls.data.tables",

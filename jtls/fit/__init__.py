@@ -8,7 +8,8 @@ Quick start::
     print(res.report())
 
 Modules: :mod:`~jtls.fit.params` (parameters, bound transforms),
-:mod:`~jtls.fit.model` (observable registry, models, automatic guesses),
+:mod:`~jtls.fit.registry` (the observables and their fit metadata),
+:mod:`~jtls.fit.model` (models: named parameters, automatic guesses),
 :mod:`~jtls.fit.objective` (weighted residuals, joint problems),
 :mod:`~jtls.fit.solvers` (compiled Levenberg-Marquardt and L-BFGS),
 :mod:`~jtls.fit.constrained` (batched solves with parameters held),
