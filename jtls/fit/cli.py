@@ -91,6 +91,8 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+from .cli_inputs import (Labelled, check_numbers, posterior_settings, quantity_mismatch, quasiparticles_off,
+                         relative_shift_input, scattering_channels)
 # run_meta and command_line are imported from here by other commands (jtls.anneal.cli)
 from .cli_output import (command_line, crossover_text, crossovers, flush_warnings,  # noqa: F401
                          one_line, result_document, run_meta, warning_line)
@@ -110,7 +112,6 @@ PARAMETERS = {
 }
 #: --dos simulated: these replace mu (h0 held at 10 K unless --free h0)
 SIMULATED_PARAMETERS = ("J0_h0", "h0")
-SCATTERING = ("boundary", "rayleigh")
 #: observables whose model needs the probing frequency (and optionally T_ref)
 _NEEDS_OMEGA = ("velocity", "dielectric", "resonator_shift", "resonator_loss")
 
@@ -301,10 +302,10 @@ def _settings(args) -> SimpleNamespace:
         raise ValueError(f"--fix gives {', '.join(twice)} more than once ("
                          + "; ".join(f for f in args.fix if parse_assignment(f)[0] in twice) + "); give each once")
     free = [n for group in args.free for n in group]
-    _check_numbers(args)
-    channels = _scattering(args)
+    check_numbers(args)
+    channels = scattering_channels(args)
     observable = "thermal_conductivity_matthiessen" if channels else args.observable
-    qp_off = _quasiparticles_off(args, fixed, free)
+    qp_off = quasiparticles_off(args, fixed, free)
     ctx = _context(args)
     free = free + [SCATTERING_CHANNELS[c] for c in channels if SCATTERING_CHANNELS[c] not in free]
     model_kw = {"fixed": fixed, "free": free, "dos": None if args.dos == "power_law" else args.dos}
@@ -403,7 +404,7 @@ def _read(args, st, outputs, caught) -> SimpleNamespace:
         ds = ds.flag_outliers()
     conversion = None
     if args.observable == "resonator_shift":
-        ds, conversion = _relative_shift(ds, args)
+        ds, conversion = relative_shift_input(ds, args)
     elif args.observable == "resonator_loss":
         from .cli_inputs import quality_factor_input
         ds, conversion = quality_factor_input(ds, args.file)
@@ -417,7 +418,7 @@ def _read(args, st, outputs, caught) -> SimpleNamespace:
         raise ValueError(f"{args.file}: the probing frequency is unknown; give --omega RAD_PER_S")
     model = Model(st.observable, **st.model_kw, **ctx)
     label = ds.material or Path(args.file).stem
-    data = ds if not label else _Labelled(ds, label)
+    data = ds if not label else Labelled(ds, label)
     # every check of the fit itself (points in the window, weighting, the observable's range)
     check_problem(model, data, tmin=args.tmin, tmax=args.tmax)
     return SimpleNamespace(args=args, ds=ds, data=data, model=model, conversion=conversion,
@@ -441,7 +442,7 @@ def _fit_one(inp, st, progress, who: str, tag: str):
                 res = fit(model, inp.data, tmin=args.tmin, tmax=args.tmax, method=args.method,
                           bootstrap=args.bootstrap, intervals=args.intervals, posterior=args.posterior,
                           posterior_options=post_opts if args.posterior else None)
-            mismatch = _quantity_mismatch(ds, args.observable)
+            mismatch = quantity_mismatch(ds, args.observable)
             if mismatch:
                 res.warnings.append(mismatch)
             # warnings raised while reading or fitting: into the result (once), printed as one line
@@ -525,98 +526,6 @@ def _step_text(observable, ds, args) -> str:
     return f"fitting {observable} ({', '.join(extra)})"
 
 
-def _relative_shift(ds, args):
-    """resonator_shift data as delta f/f: absolute resonance frequencies are converted
-    (reference: the lowest-temperature point, stated in a note and returned); values that cannot
-    be a relative shift are refused rather than fitted."""
-    import numpy as np
-    conversion = None
-    if ds.quantity == "resonance_frequency":
-        ds = ds.as_frequency_shift(omega=args.omega)
-        conversion = {"from": f"absolute resonance frequency ({ds.meta['frequency_units'] or 'no unit'})",
-                      "to": "delta f/f = (f - f_ref)/f_ref", "f_ref": ds.meta["f_ref"],
-                      "f_ref_Hz": ds.meta["f_ref_Hz"], "T_ref_K": ds.T_ref, "omega_rad_s": ds.omega,
-                      "note": ds.notes[-1]}
-    from ..resonator.models import shift_values
-    why = shift_values(np.asarray(ds.value, float))
-    if why:
-        raise ValueError(f"{args.file}: {why}; if the column holds absolute resonance frequencies, give its "
-                         "unit in the header, e.g. 'f (GHz)', or name it 'frequency'")
-    return ds, conversion
-
-
-def _quasiparticles_off(args, fixed, free) -> str | None:
-    """--no-qp or --fix alpha=0: hold alpha = 0 and Delta (no effect then); the report line."""
-    if not (args.no_qp or (args.observable.startswith("resonator_") and fixed.get("alpha") == 0.0)):
-        return None
-    if not args.observable.startswith("resonator_"):
-        raise ValueError(f"--no-qp applies to --observable resonator_shift/resonator_loss, not {args.observable}")
-    if "Delta" in free or "alpha" in free:
-        raise ValueError("--no-qp (or --fix alpha=0) switches the quasiparticle term off: Delta and alpha "
-                         "cannot be freed then")
-    if fixed.get("alpha", 0.0) != 0.0:
-        raise ValueError(f"--no-qp contradicts --fix alpha={fixed['alpha']:g}")
-    from ..resonator.models import QP_OFF
-    fixed["alpha"] = 0.0
-    given = "Delta" in fixed
-    fixed.setdefault("Delta", QP_OFF["Delta"])
-    return ("quasiparticle term off (alpha = 0): Delta is not fitted" +
-            ("" if given else f" (held at {QP_OFF['Delta']:g} K, which has no effect)"))
-
-
-def _scattering(args) -> list:
-    """The --scattering channels (validated), [] without the option."""
-    if args.scattering is None:
-        return []
-    channels = [c.strip().lower() for c in args.scattering.split(",") if c.strip()]
-    bad = [c for c in channels if c not in SCATTERING]
-    if bad or not channels:
-        raise ValueError(f"--scattering takes a comma-separated subset of {','.join(SCATTERING)}, "
-                         f"got {args.scattering!r}")
-    if args.observable not in ("thermal_conductivity", "thermal_conductivity_matthiessen"):
-        raise ValueError(f"--scattering applies to --observable thermal_conductivity, not "
-                         f"{args.observable}")
-    if args.dos != "power_law":
-        raise ValueError("--scattering is available with the Eq. (3) DOS (--dos power_law) only")
-    return sorted(set(channels), key=SCATTERING.index)
-
-
-#: Defaults of the posterior options (given without --posterior they are refused).
-POSTERIOR_DEFAULTS = {"samples": 1000, "chains": 4, "seed": 0, "metric": "auto"}
-
-
-def posterior_settings(args) -> dict:
-    """The posterior options as given, the defaults where not (``args`` keeps None there, so
-    the recorded command line lists only what the user gave)."""
-    return {k: (v if getattr(args, k) is None else getattr(args, k)) for k, v in POSTERIOR_DEFAULTS.items()}
-
-
-def _check_numbers(args):
-    """Reject settings that cannot be right, naming the option."""
-    import math
-    for name, v in (("--omega", args.omega), ("--T-ref", args.T_ref)):
-        if v is not None and not (math.isfinite(v) and v > 0):
-            raise ValueError(f"{name} must be a finite number > 0, got {v}")
-    if args.A is not None and not (math.isfinite(args.A) and args.A >= 0):
-        raise ValueError(f"--A must be a finite number >= 0, got {args.A}")
-    for name, v in (("--tmin", args.tmin), ("--tmax", args.tmax)):
-        if v is not None and not (math.isfinite(v) and v > 0):
-            raise ValueError(f"{name} must be a finite temperature > 0 K, got {v}")
-    if args.tmin is not None and args.tmax is not None and args.tmin >= args.tmax:
-        raise ValueError(f"--tmin ({args.tmin}) must be below --tmax ({args.tmax})")
-    if args.bootstrap < 0 or args.bootstrap == 1:
-        raise ValueError(f"--bootstrap must be 0 (none) or >= 2 resamples, got {args.bootstrap}")
-    given = [f"--{k}" for k in POSTERIOR_DEFAULTS if getattr(args, k) is not None]
-    if given and not args.posterior:
-        raise ValueError(f"{', '.join(given)} only apply to the posterior: add --posterior nuts, or leave "
-                         f"{'them' if len(given) > 1 else 'it'} out")
-    post = posterior_settings(args)
-    if post["samples"] < 10:
-        raise ValueError(f"--samples must be >= 10, got {post['samples']}")
-    if post["chains"] < 1:
-        raise ValueError(f"--chains must be >= 1, got {post['chains']}")
-
-
 def _check_outputs(args):
     """(json, png, corner) paths of --out, checked before any work: the folder is
     creatable and writable, and no existing file is replaced without --overwrite."""
@@ -648,35 +557,8 @@ def _out_stem(args) -> str:
     """``<stem>_<observable>[_simulated][_<channels>]``: the name of the --out files of ``args.file``."""
     stem = f"{Path(args.file).stem}_{args.observable}" + ("_simulated" if getattr(args, "dos", "power_law") == "simulated" else "")
     if getattr(args, "scattering", None):
-        stem += "_" + "_".join(_scattering(args))
+        stem += "_" + "_".join(scattering_channels(args))
     return stem
-
-
-#: Dataset quantities each observable can be fitted to (besides 'unknown').
-_COMPATIBLE = {"resonator_loss": ("resonator_loss", "quality_factor"),
-               "velocity": ("velocity",), "dielectric": ("dielectric",),
-               "thermal_conductivity": ("thermal_conductivity",), "specific_heat": ("specific_heat",),
-               "thermal_conductivity_matthiessen": ("thermal_conductivity",),
-               "resonator_shift": ("resonator_shift", "resonance_frequency")}
-
-
-def _quantity_mismatch(ds, observable) -> str | None:
-    q = getattr(ds, "quantity", "unknown") or "unknown"
-    if q == "unknown" or q in _COMPATIBLE.get(observable, (observable,)):
-        return None
-    return (f"the file's header says its values are {q!r}, but they were fitted as {observable!r}; "
-            "check --observable")
-
-
-class _Labelled:
-    """A dataset seen under a label (keeps omega, T_ref, excluded, sigma)."""
-
-    def __init__(self, ds, label):
-        self._ds = ds
-        self.label = label
-
-    def __getattr__(self, name):
-        return getattr(self._ds, name)
 
 
 if __name__ == "__main__":  # pragma: no cover
