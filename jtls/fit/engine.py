@@ -344,6 +344,12 @@ def _finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = No
         start += n
     if parts is None:
         parts = result_parts(problem, method)
+    warnings = list(inf["warnings"])
+    for m, t, pts, ctx in zip(problem.models, spec.terms, problem.points, problem.contexts):
+        if m.observable.caveats is not None:       # the model's approximations over these data
+            local = {name: values[params[g].name] for name, g in zip(m.observable.params, t.index)}
+            warnings += [w if len(problem.points) == 1 else f"dataset {pts.label}: {w}"
+                         for w in m.observable.caveats(np.asarray(pts.T, float), local, dict(ctx))]
     dof = inf["dof"]
     chi2 = inf["chi2"]
     return FitResult(
@@ -353,7 +359,7 @@ def _finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = No
         dof=dof, n_points=n_points, absolute_sigma=given, sigma_scaled=given and not inf["absolute"],
         residuals=residuals,
         n_steps=int(out.n_steps), status=inf["status"], message="; ".join(inf["messages"]),
-        at_bound=inf["at_bound"], warnings=inf["warnings"], tests=inf["tests"],
+        at_bound=inf["at_bound"], warnings=warnings, tests=inf["tests"],
         intervals=inf["intervals"], unidentified=inf.get("unidentified", []),
         identifiability=inf["identifiability"], **parts), inf.get("better_u")
 

@@ -73,6 +73,7 @@ class Observable:
     physical: Mapping = dataclasses.field(default_factory=dict)
     validate: Callable | None = None
     values: Callable | None = None
+    caveats: Callable | None = None
     scan: Mapping = dataclasses.field(default_factory=dict)
     single_kernel: bool = True
 
@@ -95,7 +96,7 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
                         quantity: str = "", description: str = "",
                         held: Mapping | None = None, static_context: Sequence[str] = (),
                         physical: Mapping | None = None, validate: Callable | None = None,
-                        values: Callable | None = None,
+                        values: Callable | None = None, caveats: Callable | None = None,
                         scan: Mapping | None = None, single_kernel: bool = True,
                         overwrite: bool = False) -> Observable:
     """Register an observable for fitting under ``name``.
@@ -145,6 +146,10 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
     values : optional ``values(y) -> str or None``: the reason why measured values ``y``
         cannot be this observable (e.g. a relative shift of 100, a quality factor below 1: data
         in other units or another quantity), None when they can; checked before every fit.
+    caveats : optional ``caveats(T, values, context) -> list of str``: warnings on a fitted
+        curve (``values``: its parameters by local name) that the model's own approximations do
+        not hold over the data (e.g. a low-temperature form above its range); added to every fit's
+        warnings.
     scan : ``{name: values or callable(T, context) -> values}`` grid along which
         every fit checks that its optimum is global (:mod:`jtls.fit.scan`): for
         parameters whose chi^2 profile can have several minima.
@@ -212,7 +217,7 @@ def register_observable(name: str, func: Callable, params: Sequence[str], *,
                      description=description, held={k: float(v) for k, v in (held or {}).items()},
                      static_context=tuple(static_context),
                      physical={k: (bool(a), bool(b)) for k, (a, b) in (physical or {}).items()},
-                     validate=validate, values=values, scan=dict(scan or {}),
+                     validate=validate, values=values, caveats=caveats, scan=dict(scan or {}),
                      single_kernel=bool(single_kernel))
     REGISTRY[name] = obs
     return obs

@@ -34,7 +34,7 @@ import jax.numpy as jnp
 from numpy.typing import ArrayLike
 
 from .. import _validate as V
-from .quasiparticle import frequency_shift_qp, loss_qp
+from .quasiparticle import BCS_RATIO, frequency_shift_qp, loss_qp
 from .response import (frequency_shift_relaxation_dos, frequency_shift_tls, loss_relaxation_dos,
                        loss_tls, resonator_power_law_dos)
 
@@ -396,6 +396,23 @@ def check_quasiparticles(T: ArrayLike, held: Mapping[str, float], context: Mappi
                          "command line --no-qp or --fix alpha=0 do this)")
 
 
+def quasiparticle_caveats(T, values, context) -> list:
+    """A warning when a fit's quasiparticle term (alpha > 0) meets data above Tc/5 at its gap
+    Delta (Tc = Delta/1.764, BCS), where the low-temperature Mattis-Bardeen forms of
+    :mod:`jtls.resonator.quasiparticle` no longer hold (sigma2's expansion even changes sign
+    near Tc/2)."""
+    alpha, delta = float(values.get("alpha", 0.0)), float(values.get("Delta", math.inf))
+    top = float(np.max(T)) if np.size(T) else 0.0
+    limit = delta / (BCS_RATIO * 5.0)
+    if alpha > 0 and math.isfinite(limit) and top > limit:
+        tc = delta / BCS_RATIO
+        return [f"the data reach T = {top:.4g} K = {top / tc:.2f} Tc for Delta = {delta:.4g} K (Tc = "
+                f"Delta/{BCS_RATIO} = {tc:.4g} K): above Tc/5 = {limit:.4g} K the quasiparticle term's "
+                "low-temperature Mattis-Bardeen forms lose accuracy (restrict the fit with tmax, or hold "
+                "Delta at the film's gap)"]
+    return []
+
+
 def shift_values(y) -> str | None:
     """Why values ``y`` cannot be a relative frequency shift delta f/f0 (|delta f/f0| << 0.1:
     e.g. ppm, or absolute frequencies), or None."""
@@ -444,7 +461,7 @@ def register(overwrite: bool = True) -> None:
                 "alpha": (0.0, 1.0)},
         defaults={"F_delta0": 1e-6, "mu": 0.1, "Delta": 15.0, "alpha": 0.01},
         guess=_shift_guess, quantity="delta f / f0", static_context=("A",),
-        validate=check_quasiparticles, values=shift_values,
+        validate=check_quasiparticles, values=shift_values, caveats=quasiparticle_caveats,
         description="resonator frequency shift: TLS (Eq. 3 DOS, finite hbar omega) + relaxation "
                     "+ Mattis-Bardeen quasiparticles", overwrite=overwrite)
     register_observable(
@@ -456,7 +473,7 @@ def register(overwrite: bool = True) -> None:
         defaults={"F_delta0": 1e-6, "mu": 0.1, "P_c_dBm": -120.0, "beta": 1.0, "Delta": 15.0,
                   "alpha": 0.01, "loss_bg": 1e-8},
         guess=_loss_guess, quantity="Qi", static_context=("A",),
-        validate=check_quasiparticles, values=quality_factor_values,
+        validate=check_quasiparticles, values=quality_factor_values, caveats=quasiparticle_caveats,
         description="resonator internal quality factor: TLS loss (Eq. 3 DOS, power saturation) "
                     "+ relaxation + Mattis-Bardeen quasiparticles + background", overwrite=overwrite)
 
