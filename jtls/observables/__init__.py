@@ -1,8 +1,10 @@
 """Observables of Churkin et al. 2021 as pure JAX functions.
 
 * :mod:`.thermal` -- specific heat (Eq. 6), thermal conductivity (Eq. 5, A1, SI).
-* :mod:`.matthiessen` -- extra phonon scattering (boundary, Rayleigh) by Matthiessen's rule.
-* :mod:`.acoustic` -- sound velocity (Eqs. 7, 8, A2) and internal friction.
+* :mod:`.matthiessen` -- extra phonon scattering (boundary, Rayleigh) by Matthiessen's rule;
+  :mod:`.matthiessen_si` -- the same in absolute units (W/(m K)).
+* :mod:`.acoustic` -- sound velocity (Eqs. 7, 8, A2) and internal friction;
+  :mod:`.acoustic_resonant` -- its resonant part (Eq. 7).
 * :mod:`.dielectric` -- dielectric constant (Eqs. 7, 8 with C -> C_dip) and
   loss tangent.
 

@@ -1,8 +1,10 @@
 """jtls.resonator: superconducting-resonator observables with any TLS DOS.
 
 * :mod:`~jtls.resonator.digamma` -- Re psi(1/2 + i y) and -Im psi'(1/2 + i y) (real y).
-* :mod:`~jtls.resonator.response` -- finite-frequency resonant TLS shift (principal
-  value, any DOS), TLS loss with power saturation, relaxation shift/loss.
+* :mod:`~jtls.resonator.response` -- finite-frequency resonant TLS shift, TLS loss with
+  power saturation, relaxation shift/loss;
+  :mod:`~jtls.resonator.susceptibility` -- the resonant susceptibility (principal value,
+  any DOS) and the DOS normalisation.
 * :mod:`~jtls.resonator.quasiparticle` -- Mattis-Bardeen low-T shift and loss.
 * :mod:`~jtls.resonator.conversions` -- F delta0, f0, photons, dBm <-> C, C_dip, P0.
 * :mod:`~jtls.resonator.models` -- complete models, registered with jtls.fit as
