@@ -38,7 +38,7 @@ DOCTEST_MODULES = (
     "jtls.companion.strength", "jtls.simulated.dos", "jtls.simulated.observables",
     "jtls.simulated.uncertainty", "jtls.fit.params", "jtls.fit.registry", "jtls.fit.model", "jtls.fit.result", "jtls.fit.compare", "jtls.fit.profile",
     "jtls.fit.inference",
-    "jtls.fit.engine", "jtls.fit.solvers",
+    "jtls.fit.problem", "jtls.fit.engine", "jtls.fit.solvers",
     "jtls._config", "jtls.data.csvio", "jtls.data.dataset", "jtls.data.tables",
     "jtls.resonator.quasiparticle", "jtls.resonator.response", "jtls.resonator.susceptibility",
     "jtls.resonator.models",

@@ -18,6 +18,7 @@ Modules: :mod:`~jtls.fit.params` (parameters, bound transforms),
 :mod:`~jtls.fit.profile` (profile-likelihood intervals),
 :mod:`~jtls.fit.inference` (physical bounds, identifiability, tests, the
 status vocabulary), :mod:`~jtls.fit.result` (FitResult, JSON),
+:mod:`~jtls.fit.problem` (models and data joined into one problem),
 :mod:`~jtls.fit.engine` (``fit``), :mod:`~jtls.fit.posterior` and
 :mod:`~jtls.fit.corner` (NUTS, corner plots), :mod:`~jtls.fit.compare`
 (AICc/BIC ranking of ok fits), :mod:`~jtls.fit.batch` (vmapped batches,

@@ -251,7 +251,7 @@ def prefetch_held(spec: Spec, arrays: Arrays, opts: SolverOptions = OPTIONS) -> 
     _prefetched.add(key)
     padded = pad_arrays(arrays, lengths)
     rows = np.zeros((CHUNK, n))
-    args = (spec, rows, rows, np.zeros(CHUNK), padded, opts, np.zeros(CHUNK), rows[0], False, ())
+    args = (spec, rows, rows, np.zeros(CHUNK), padded, opts, np.zeros(CHUNK), rows[0], False, (), None)
 
     def run():
         try:
