@@ -22,7 +22,8 @@ from .objective import residual_x, weighting_text
 # the problem (re-exported: jtls.fit.engine was its home)
 from .problem import (GUESS_POINTS, Problem, _checked_terms, _normalise_terms, build_problem,  # noqa: F401
                       check_problem, guess_points)
-from .inference import held_for_certain, infer
+from .bounds import held_for_certain
+from .inference import infer
 from .constrained import prefetch_held
 from .result import FitResult
 from .solvers import STATUS, SOLVERS, SolverOptions
