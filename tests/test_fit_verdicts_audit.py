@@ -145,3 +145,16 @@ def test_a_range_that_moves_the_curve_less_than_one_sigma_is_named_so():
     res = fit("thermal_conductivity", (T, k, 1e5 * k))
     assert res.status == "unidentified"
     assert "does not depend on it" not in res.message
+
+
+def test_a_dataset_given_twice_in_a_joint_fit_is_named():
+    """The same points twice in a joint fit halve chi^2's curvature per point pair: the
+    uncertainties come out sqrt(2) too small; the fit says so (it did not)."""
+    k = _kappa(0.12)
+    m = Model("thermal_conductivity")
+    twice = fit([(m, (T, k), "a"), (m, (T, k), "b")], share=["B", "mu"])
+    once = fit(m, (T, k))
+    assert any("hold the same points" in w for w in twice.warnings), twice.warnings
+    assert not any("hold the same points" in w for w in once.warnings)
+    other = fit([(m, (T, k), "a"), (m, (T, k * 1.01), "b")], share=["B", "mu"])
+    assert not any("hold the same points" in w for w in other.warnings)

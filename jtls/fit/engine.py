@@ -57,6 +57,19 @@ def result_parts(problem: Problem, method: str) -> dict:
                "kinds": {p.label: k for p, k in zip(points, problem.kinds)}})
 
 
+def _repeated(points) -> list:
+    """Warnings for datasets of a joint fit that hold the same points as an earlier one: counted
+    twice, they make every uncertainty sqrt(2) too small."""
+    out = []
+    for i, a in enumerate(points):
+        for b in points[:i]:
+            if a.T.shape == b.T.shape and np.array_equal(a.T, b.T) and np.array_equal(a.y, b.y):
+                out.append(f"datasets {b.label} and {a.label} hold the same points: the joint fit counts "
+                           "them twice, so its uncertainties are too small by sqrt(2) (fit one of them)")
+                break
+    return out
+
+
 def finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = None,
            intervals=None, scan=None, held_starts: dict | None = None) -> FitResult:
     """Turn solver output into a :class:`FitResult` (see :func:`_finish`)."""
@@ -98,7 +111,7 @@ def _finish(problem: Problem, out, x, r, J, method: str, parts: dict | None = No
         start += n
     if parts is None:
         parts = result_parts(problem, method)
-    warnings = list(inf["warnings"])
+    warnings = list(inf["warnings"]) + _repeated(problem.points)
     for m, t, pts, ctx in zip(problem.models, spec.terms, problem.points, problem.contexts):
         if m.observable.caveats is not None:       # the model's approximations over these data
             local = {name: values[params[g].name] for name, g in zip(m.observable.params, t.index)}
