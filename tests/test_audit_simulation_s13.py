@@ -20,8 +20,6 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIBRARY = os.path.join(REPO, "data", "simulated_dos_library.npz")
 
 
-@pytest.mark.xfail(strict=True, reason="audit s13: load_library caches on the path only: a replaced "
-                                       "library file is never re-read in the process")
 def test_load_library_sees_a_replaced_file(tmp_path):
     from jtls.simulated.dos import load_library
     p = tmp_path / "lib.npz"

@@ -192,6 +192,9 @@ _REQUIRED = ("ratios", "t", "q_knots", "log_F", "sd_log_F", "e_scale", "e_max", 
 def load_library(path: str | os.PathLike | None = None) -> Library:
     """Load (and cache) a simulated-DOS library file.
 
+    The cache is keyed on the path and the file's identity (device, inode, size, modification
+    times), so a file replaced at the same path is read again.
+
     Parameters
     ----------
     path : str or path-like, optional
@@ -210,12 +213,27 @@ def load_library(path: str | os.PathLike | None = None) -> Library:
     >>> lib.log_F.shape == (len(lib.ratios), len(lib.t), len(lib.q_knots))
     True
     """
-    path = str(path) if path is not None else default_library_path()
-    return _load(os.path.abspath(path))
+    path = os.path.abspath(str(path) if path is not None else default_library_path())
+    return _load(path, _file_identity(path))
+
+
+def _file_identity(path: str) -> tuple | None:
+    """What tells a file at ``path`` from one that replaced it (None when it cannot be stat'ed).
+
+    With the path, the key of the cache of :func:`load_library`: a library re-packed to the same
+    path (``jtls library pack --overwrite``: a new file renamed over the old one) or a file swapped
+    under $JTLS_SIMULATED_LIBRARY has another inode, size or modification time and is read again.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 @functools.lru_cache(maxsize=4)
-def _load(path) -> Library:
+def _load(path, identity) -> Library:
+    """The library at ``path`` (``identity``: :func:`_file_identity`, only the cache's key)."""
     if not os.path.isfile(path):
         raise ValueError(f"simulated-DOS library {path} not found (build one with 'jtls library build' and "
                          f"'jtls library pack', or set JTLS_SIMULATED_LIBRARY)")
