@@ -158,3 +158,23 @@ def test_a_dataset_given_twice_in_a_joint_fit_is_named():
     assert not any("hold the same points" in w for w in once.warnings)
     other = fit([(m, (T, k), "a"), (m, (T, k * 1.01), "b")], share=["B", "mu"])
     assert not any("hold the same points" in w for w in other.warnings)
+
+
+@pytest.mark.parametrize("factor", [1e-10, 1e10])
+def test_velocity_data_in_any_units_give_the_same_fit(factor):
+    """Relative data scaled by 1e-10 or 1e10 (other units): the same mu and A, C and the offset
+    scaled (they failed: the damping floor relative to the offset's unit column froze the solve at
+    its start, called 'ok'; the offset counted as 'ran away' above 600)."""
+    omega = jtls.units.paper_frequency(90e3)
+    Tv = np.geomspace(0.05, 3.0, 30)
+    y = np.asarray(jtls.velocity_shift(Tv, 3.2e-4, 0.12, 6e7, omega)) + 1e-4
+    y = y + 2e-6 * np.random.default_rng(11).standard_normal(Tv.size)
+    m = Model("velocity", omega=omega)
+    ref = fit(m, (Tv, y))
+    big = fit(m, (Tv, factor * y))
+    assert ref.ok and big.ok, big.report()
+    for k in ("mu", "A"):
+        assert big[k] == pytest.approx(ref[k], rel=1e-6), k
+    for k in ("C", "offset"):
+        assert big[k] == pytest.approx(factor * ref[k], rel=1e-6), k
+    assert big.stderr["mu"] == pytest.approx(ref.stderr["mu"], rel=1e-4)

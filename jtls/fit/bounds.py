@@ -24,15 +24,35 @@ def _bound_sides(p, kind):
     return out
 
 
-def _natural_scale(kind, x, lo, hi):
-    """d x / d (natural coordinate): x - bound for one-sided, the range for two-sided, 1 otherwise."""
+def _natural_scale(kind, x, lo, hi, free=1.0):
+    """d x / d (natural coordinate): x - bound for one-sided, the range for two-sided, ``free``
+    (see :func:`free_scales`) for a parameter without bounds."""
     if kind == KIND_LOWER:
         return x - lo
     if kind == KIND_UPPER:
         return hi - x
     if kind == KIND_BOTH:
         return hi - lo
-    return 1.0
+    return free
+
+
+def free_scales(problem) -> np.ndarray:
+    """(n_free,) the scale of each free parameter without bounds, in its own units: for the
+    additive offset of relative data, the largest |value| of the datasets it shifts (so that the
+    verdict does not change with the units of the data: ppm, or values 1e10 times smaller); 1
+    for any other parameter (and for data that are all zero)."""
+    spec = problem.spec
+    pos = {g: j for j, g in enumerate(spec.free)}
+    big = {}
+    for t, pts in zip(spec.terms, problem.points):
+        g = t.index[len(t.observable.params)] if t.offset else None
+        if g in pos and np.size(pts.y):
+            big[pos[g]] = max(big.get(pos[g], 0.0), float(np.max(np.abs(pts.y))))
+    out = np.ones(len(spec.free))
+    for j, v in big.items():
+        if v > 0 and math.isfinite(v):
+            out[j] = v
+    return out
 
 
 #: Options of held solves that all start at a similar problem's held solution (``held_starts``

@@ -67,11 +67,11 @@ import math
 import numpy as np
 from scipy import special   # the distributions' functions; scipy.stats costs ~0.45 s to import
 
-from .params import KIND_BOTH, KIND_LOWER, KIND_UPPER
+from .params import KIND_BOTH, KIND_FREE, KIND_LOWER, KIND_UPPER
 from .constrained import (ACCEPT, OPTIONS, U_BOUND, SolvedState, shifted_start, solve_held, start_chi2,
                           start_points)
 from .bounds import (HINTED_OPTIONS, U_RUNAWAY, Z_FAR, _always_held, _bound_sides, _held_start,  # noqa: F401
-                     _linear_stderr, _natural_scale, _on_bound, held_for_certain)
+                     _linear_stderr, _natural_scale, _on_bound, free_scales, held_for_certain)
 from .profile import ProfileInput, coordinate, profile_intervals
 from .stats import (LACK_OF_FIT_P, OUTLIER_Z, _fmt, beyond_bound, boundary_p_value, flat_chi2,  # noqa: F401
                     lack_of_fit, rounding_chi2, runs_test)
@@ -159,8 +159,10 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
         messages.append(where + (f" with the fixed values {', '.join(fixed)}: check them (e.g. an amplitude "
                                  "held at 0 that the observable divides by)" if fixed and bad.size else ""))
         return done("nan")
-    runaway = [p.name for p, uj, kind in zip(params, u, spec.kinds)
-               if abs(uj) > U_RUNAWAY and not (kind == KIND_BOTH or (kind in (KIND_LOWER, KIND_UPPER) and uj < 0))]
+    fscale = free_scales(problem)      # offsets in the data's units
+    runaway = [p.name for p, uj, kind, fs in zip(params, u, spec.kinds, fscale)
+               if abs(uj) > U_RUNAWAY * (fs if kind == KIND_FREE else 1.0)
+               and not (kind == KIND_BOTH or (kind in (KIND_LOWER, KIND_UPPER) and uj < 0))]
     if runaway:
         messages.append("parameters ran away to infinity: " + ", ".join(runaway))
         return done("diverged")
@@ -344,7 +346,8 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     ident = {"singular_values": [], "information": {}}
     if active:
         Ja = J[:, active]
-        scale = np.array([_natural_scale(spec.kinds[j], x[j], params[j].min, params[j].max) for j in active])
+        scale = np.array([_natural_scale(spec.kinds[j], x[j], params[j].min, params[j].max, fscale[j])
+                          for j in active])
         Jn = Ja * scale[None, :]
         info = np.sum(Jn * Jn, axis=0) / scale2
         ident["information"] = {names[j]: float(v) for j, v in zip(active, info)}

@@ -318,7 +318,11 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
         # failures), on the unit-diagonal scaled matrix; [1] the next step
         d = jnp.diag(H)
         sc = 1.0 / jnp.sqrt(jnp.maximum(d, 1e-300))
-        dd = jnp.maximum(d, 1e-12 * jnp.max(d) + 1e-300)
+        # Marquardt's scaling by diag(J^T J) is invariant under the units of each parameter and of
+        # the data; only columns that vanish (held entries, a term switched off) get a floor. (A
+        # floor relative to the largest column damped every parameter of data 1e-10 times smaller
+        # than their offset, whose column is 1 in any units: the solve stopped at its start.)
+        dd = jnp.where(d > 1e-280, d, 1e-12 * jnp.max(d) + 1e-300)
         A = jnp.stack([H * jnp.outer(sc, sc) + 1e-14 * eye, H + lam * jnp.diag(dd)])
         rhs = jnp.stack([g * sc, g])
         sol = spd_solve(A, rhs)
