@@ -37,8 +37,23 @@ def test_load_library_sees_a_replaced_file(tmp_path):
     np.testing.assert_allclose(second.log_F, first.log_F + 1.0)
 
 
-@pytest.mark.xfail(strict=True, reason="audit s13: the packed library has no checksum: an edited "
-                                       "library is used silently")
+def test_load_library_reads_a_replaced_checksummed_file_again(tmp_path):
+    """As above with a valid replacement (what a re-pack writes): its values are used, not the cached ones."""
+    from jtls.anneal.files import save_output
+    from jtls.simulated.dos import load_library
+    p = tmp_path / "lib.npz"
+    shutil.copy(LIBRARY, p)
+    first = load_library(p)
+    with np.load(LIBRARY, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files if k != "sha256"}
+    arrays["log_F"] = arrays["log_F"] + 1.0
+    os.remove(p)
+    save_output(p, arrays)                # a new checksum of the new values
+    second = load_library(p)
+    np.testing.assert_allclose(second.log_F, first.log_F + 1.0)
+    assert second.sha256 != first.sha256
+
+
 def test_edited_library_is_detected(tmp_path):
     from jtls.simulated.dos import load_library
     with np.load(LIBRARY, allow_pickle=False) as f:
@@ -47,8 +62,28 @@ def test_edited_library_is_detected(tmp_path):
     arrays["log_F"][5, 10, 20] += 0.5
     p = tmp_path / "edited.npz"
     np.savez(p, **arrays)
-    with pytest.raises(ValueError, match="edited.npz"):
+    with pytest.raises(ValueError, match="edited.npz: checksum mismatch"):
         load_library(p)
+
+
+def test_shipped_library_is_checksummed_and_a_library_without_checksum_is_warned_about(tmp_path):
+    """The shipped file carries the SHA-256 of its arrays; a library packed before jtls stored one
+    still loads (the same values) but with a LibraryWarning naming the file."""
+    from jtls.anneal.files import digest
+    from jtls.simulated.dos import LibraryWarning, load_library
+    with np.load(LIBRARY, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    stored = str(arrays.pop("sha256"))
+    assert stored == digest(arrays)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_library(LIBRARY).sha256 == stored
+    p = tmp_path / "old.npz"
+    np.savez(p, **arrays)
+    with pytest.warns(LibraryWarning, match="old.npz carries no checksum"):
+        old = load_library(p)
+    assert old.sha256 is None
+    np.testing.assert_array_equal(old.log_F, arrays["log_F"])
 
 
 @pytest.mark.xfail(strict=True, reason="audit s13: library build seeds overlap between base seeds "

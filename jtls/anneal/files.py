@@ -298,7 +298,8 @@ def digest(arrays: dict) -> str:
 
 def save_output(path, result: dict):
     """Write an annealer result (``OUT.npz``) atomically, with the SHA-256 of its arrays
-    (``sha256``, :func:`digest`) that :func:`load_output` checks."""
+    (``sha256``, :func:`digest`) that :func:`load_output` checks.  (The simulated-DOS library,
+    :func:`jtls.simulated.pack.pack`, is written by it too.)"""
     arrays = {k: np.asarray(v) for k, v in result.items()}
     atomic_savez(path, sha256=np.asarray(digest(arrays)), **arrays)
 
@@ -308,14 +309,14 @@ def load_output(path) -> dict:
     readable (the zip CRCs) and, where the file carries one, the SHA-256 of the arrays.
     ValueError naming the file otherwise (outputs of older versions have no checksum)."""
     path = os.fspath(path)
-    arrays = _read_members(path, lambda kind: ValueError(
+    arrays = read_members(path, lambda kind: ValueError(
         f"annealer output {path} is unreadable, probably truncated or corrupted ({kind})"))
-    if "sha256" in arrays and not _checksum_matches(arrays):
+    if "sha256" in arrays and not checksum_matches(arrays):
         raise ValueError(f"annealer output {path}: checksum mismatch (the file was corrupted or edited)")
     return arrays
 
 
-def _read_members(path: str, error) -> dict:
+def read_members(path: str, error) -> dict:
     """Every array of the .npz ``path`` (each member read, so its zip CRC checked); a file that
     cannot be read raises ``error(kind)``, ``kind`` saying what went wrong."""
     try:
@@ -327,7 +328,7 @@ def _read_members(path: str, error) -> dict:
         raise error(kind) from None
 
 
-def _checksum_matches(arrays: dict) -> bool:
+def checksum_matches(arrays: dict) -> bool:
     """Remove ``sha256`` from ``arrays`` and say whether it is the :func:`digest` of the rest."""
     stored = str(arrays.pop("sha256"))
     return digest(arrays) == stored
@@ -380,7 +381,7 @@ def load_checkpoint(path, meta: dict, empty: dict, check=None):
     function returning a description of a violated invariant or None.
     """
     path = os.fspath(path)
-    arrays = _read_members(path, lambda kind: CheckpointError(
+    arrays = read_members(path, lambda kind: CheckpointError(
         f"checkpoint {path} is unreadable, probably truncated or corrupted ({kind}); {_REMEDY}"))
 
     def bad(what):
@@ -394,7 +395,7 @@ def load_checkpoint(path, meta: dict, empty: dict, check=None):
     missing = [k for k in need if k not in arrays]
     if missing:
         raise bad(f"missing array(s) {', '.join(missing)}")
-    if version >= 2 and not _checksum_matches(arrays):
+    if version >= 2 and not checksum_matches(arrays):
         raise bad("checksum mismatch (the file was corrupted or edited)")
     try:
         old = json.loads(str(arrays["meta"]))

@@ -104,7 +104,8 @@ def _info(args) -> int:
             "E_max_over_h0": lib.e_max, "L": m["build"]["L"], "realizations_per_ratio": m["realizations_per_ratio"],
             "jtls_version": m["jtls_version"], "created_utc": m["created_utc"], "regenerate": m["regenerate"],
             "errors": (m.get("errors") or {}).get("method", "Poisson counting errors (packed before jackknife errors)"),
-            "jackknife_replicas": lib.n_replicas}
+            "jackknife_replicas": lib.n_replicas,
+            "sha256": lib.sha256 or "none (packed before jtls stored a checksum: its values cannot be verified)"}
     if args.json:
         print(json.dumps(info, indent=1))
     else:

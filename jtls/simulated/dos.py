@@ -27,6 +27,7 @@ import functools
 import json
 import math
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -84,6 +85,8 @@ class Library:
         Deviations of ln F in the K delete-one-pass jackknife replicas (libraries packed from
         ``jtls library pack`` with at least 4 passes); :meth:`replica` and
         :func:`jtls.simulated.uncertainty.library_spread` use them.
+    sha256 : str or None
+        The verified SHA-256 of the file's arrays; None for a library packed before jtls stored one.
 
     Examples
     --------
@@ -102,6 +105,7 @@ class Library:
     meta: dict
     path: str = ""
     jk_delta_log_F: np.ndarray | None = None
+    sha256: str | None = None
 
     @property
     def ratio_range(self) -> tuple[float, float]:
@@ -204,7 +208,9 @@ def load_library(path: str | os.PathLike | None = None) -> Library:
     Returns
     -------
     Library
-        ValueError naming the file when it is missing or malformed.
+        ValueError naming the file when it is missing or malformed, or when its arrays do not match
+        the SHA-256 that ``jtls library pack`` stored in it (``sha256``); a library without one (packed
+        before jtls stored it) is used with a :class:`LibraryWarning`.
 
     Examples
     --------
@@ -231,22 +237,30 @@ def _file_identity(path: str) -> tuple | None:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+class LibraryWarning(UserWarning):
+    """A simulated-DOS library is used without the checks of a current file (no checksum)."""
+
+
 @functools.lru_cache(maxsize=4)
 def _load(path, identity) -> Library:
     """The library at ``path`` (``identity``: :func:`_file_identity`, only the cache's key)."""
     if not os.path.isfile(path):
         raise ValueError(f"simulated-DOS library {path} not found (build one with 'jtls library build' and "
                          f"'jtls library pack', or set JTLS_SIMULATED_LIBRARY)")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            names = set(f.files)
-            arr = {k: np.asarray(f[k]) for k in _REQUIRED + ("jk_delta_log_F",) if k in names}
-    except Exception as exc:  # noqa: BLE001 - zip/format errors: name the file
-        raise ValueError(f"simulated-DOS library {path}: unreadable, not a library .npz "
-                         f"({type(exc).__name__}: {exc})") from None
+    from ..anneal.files import checksum_matches, read_members
+    arr = read_members(path, lambda kind: ValueError(f"simulated-DOS library {path}: unreadable, not a "
+                                                     f"library .npz ({kind})"))
     missing = [k for k in _REQUIRED if k not in arr]
     if missing:
         raise ValueError(f"simulated-DOS library {path}: missing array(s) {', '.join(missing)}")
+    sha256 = str(arr["sha256"]) if "sha256" in arr else None
+    if sha256 is None:
+        warnings.warn(f"simulated-DOS library {path} carries no checksum (packed before jtls stored one): "
+                      "an edit or corruption of its values cannot be detected; re-pack it with 'jtls library "
+                      "pack --overwrite' to add one", LibraryWarning, stacklevel=3)
+    elif not checksum_matches(arr):
+        raise ValueError(f"simulated-DOS library {path}: checksum mismatch (the file was edited or corrupted "
+                         f"after 'jtls library pack' wrote it); re-pack it, or restore the original file")
     nR, nT, nQ = len(arr["ratios"]), len(arr["t"]), len(arr["q_knots"])
     if arr["log_F"].shape != (nR, nT, nQ) or arr["sd_log_F"].shape != (nR, nT, nQ):
         raise ValueError(f"simulated-DOS library {path}: log_F has shape {arr['log_F'].shape}, expected "
@@ -266,7 +280,7 @@ def _load(path, identity) -> Library:
                    ratios=arr["ratios"].astype(float), t=arr["t"].astype(float),
                    q_knots=arr["q_knots"].astype(float), log_F=arr["log_F"].astype(float),
                    sd_log_F=arr["sd_log_F"].astype(float), e_scale=float(arr["e_scale"]),
-                   e_max=float(arr["e_max"]), meta=json.loads(str(arr["meta"])), path=path)
+                   e_max=float(arr["e_max"]), meta=json.loads(str(arr["meta"])), path=path, sha256=sha256)
 
 
 def _mirror_index(n):

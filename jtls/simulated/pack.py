@@ -32,6 +32,9 @@ interpolation error across r can be checked against held-out runs):
    smoothing bias is judged by the held-out checks in fits/).
 
 Across J0/h0 the grid is left as it is by default (see ``pack``).
+
+The file carries a SHA-256 of its arrays (``sha256``, :func:`jtls.anneal.files.digest`), which
+:func:`jtls.simulated.dos.load_library` verifies: an edited or corrupted library is refused.
 """
 from __future__ import annotations
 
@@ -382,7 +385,7 @@ def _pack(directory, out, passes, progress, include_zero, smooth_ratios) -> dict
          "median_ratio_to_poisson": overdisp} if jack else
         {"method": f"Poisson counting errors of the pooled histograms (fewer than {JK_MIN_PASSES} passes): "
                    "too small, since the energies of one realization are correlated"})
-    from ..anneal.files import atomic_savez
+    from ..anneal.files import save_output
     logF, sdF = np.asarray(logF), np.asarray(sdF)
     reps = np.moveaxis(np.asarray(reps), 1, 0) if jack else None        # (K, nR, nT, nQ)
     if include_zero and ratios[0] > 0:
@@ -415,7 +418,7 @@ def _pack(directory, out, passes, progress, include_zero, smooth_ratios) -> dict
     if jack:
         arrays["jk_delta_log_F"] = reps.astype(np.float16)
     try:
-        atomic_savez(out, **arrays)
+        save_output(out, arrays)        # atomically, with the SHA-256 of the arrays that load_library checks
     except OSError as exc:
         raise ValueError(str(exc.strerror or exc)) from None
     return arrays
