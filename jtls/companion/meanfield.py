@@ -59,6 +59,7 @@ vmapped in batches whose coupling matrices fit ``mem_bytes`` (see
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from typing import NamedTuple
@@ -69,8 +70,9 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike, DTypeLike
 
 from .. import _validate as V
+from ..anneal import files as F
 from . import _checks as C
-from ._mf_impl import load_checkpoint, save_checkpoint
+from ._mf_impl import CHECKPOINT_KIND, load_checkpoint, save_checkpoint
 from .meanfield_solver import (MFResult, MFState, excitation_energies, mf_map,  # noqa: F401
                                relaxation_rates, solve_mean_field)
 from .relaxation import (EULER_GAMMA, dos, exp1, lambda_min, log_rate_histogram,  # noqa: F401
@@ -293,7 +295,7 @@ def simulate(key: jax.Array, n_real: int, N: int, W: float, J: float = 1.0, T: f
              a: float = 1.0, damping: float = 1.0, tol: float = 1e-5, max_iter: int = 2000,
              method: str = "sequential", r_cut: float = 0.0, density: float = DENSITY_UNIT,
              coupling_dtype: DTypeLike = jnp.float32, mem_bytes: float = 1.2e9,
-             batch: int | None = None, checkpoint: str | None = None,
+             batch: int | None = None, checkpoint: str | None = None, overwrite: bool = False,
              verbose: bool = False) -> MFRun:
     """Solve Eq. 4 for ``n_real`` independent realizations and return :class:`MFRun`.
 
@@ -302,7 +304,19 @@ def simulate(key: jax.Array, n_real: int, N: int, W: float, J: float = 1.0, T: f
     temporaries each).  Realization r uses ``jax.random.fold_in(key, r)``, so
     results do not depend on the batch size.  ``checkpoint``: optional .npz
     path; finished batches are saved there and a rerun with the same key and
-    arguments resumes from it (other arguments raise ValueError).
+    arguments resumes from it, giving the same result as an uninterrupted run
+    (other arguments raise ValueError).
+
+    Checkpoint files (the annealer's, :mod:`jtls.anneal.files`): a run holds
+    the lock ``checkpoint + ".lock"`` while it works, so a second run on the
+    same checkpoint is refused (ValueError naming the checkpoint and the pid
+    and host holding it); each save goes to a temporary file of this process,
+    is fsync'ed and renamed over the checkpoint, so a killed run leaves the
+    previous checkpoint intact; the file carries a SHA-256 of its arrays, and
+    on resuming the checksum, the arguments, the shapes (one row per stored
+    realization) and the invariants of the results are verified: an edited,
+    damaged or inconsistent checkpoint is refused naming the file and what is
+    wrong, never resumed or replaced unless ``overwrite=True``.
 
     Parameters
     ----------
@@ -328,6 +342,10 @@ def simulate(key: jax.Array, n_real: int, N: int, W: float, J: float = 1.0, T: f
     checkpoint : str or path-like, optional
         ``.npz`` path for resumable runs; its folder must exist and be
         writable (checked before any work).
+    overwrite : bool
+        With ``checkpoint``: do not resume an existing checkpoint (of any
+        arguments, or damaged) but start from 0; it is replaced when the first
+        batch is saved.
     verbose : bool
         Print progress after every batch.
 
@@ -357,39 +375,54 @@ def simulate(key: jax.Array, n_real: int, N: int, W: float, J: float = 1.0, T: f
     C.integer("n_real", n_real, 1)
     if batch is not None:
         C.integer("batch", batch, 1)
+    if not isinstance(overwrite, (bool, np.bool_)):
+        raise ValueError(f"argument 'overwrite' must be True or False, got {overwrite!r}")
     if checkpoint is not None:
         checkpoint = C.output_path("checkpoint", checkpoint)
+    elif overwrite:
+        raise ValueError("argument 'overwrite' applies to a 'checkpoint', and none was given")
     itemsize = jnp.dtype(coupling_dtype).itemsize
     if batch is None:
         batch = int(max(1, min(n_real, mem_bytes // (3 * N * N * itemsize))))
-    keys = jax.vmap(lambda r: jax.random.fold_in(key, r))(jnp.arange(n_real))
+    kd = key if jnp.issubdtype(key.dtype, jnp.integer) else jax.random.key_data(key)
+    meta = {"kind": CHECKPOINT_KIND, "N": int(N), "W": float(W), "J": float(J), "T": float(T),
+            "a": float(a), "damping": float(damping), "tol": float(tol), "max_iter": int(max_iter),
+            "method": method, "r_cut": float(r_cut), "density": float(density),
+            "coupling_dtype": jnp.dtype(coupling_dtype).name,
+            "float_dtype": jnp.dtype(jnp.result_type(float)).name,
+            "key": np.asarray(kd).ravel().tolist()}
+    args = (N, float(W), float(J), float(T), float(a), float(damping),
+            float(tol), float(r_cut), float(density), int(max_iter), coupling_dtype, method)
+    with contextlib.nullcontext() if checkpoint is None else F.OutputLock(checkpoint):
+        done = _run(key, n_real, batch, args, meta, checkpoint, overwrite, verbose,
+                    dict(W=W, J=J, T=T, a=a))
+    return MFRun(*(np.concatenate(done[k])[:n_real] for k in MFRun._fields))
+
+
+def _run(key, n_real, batch, args, meta, checkpoint, overwrite, verbose, ranges):
+    """{name: [arrays of the batches]} of :func:`simulate` (holding the checkpoint's lock)."""
     names = MFRun._fields
     done = {k: [] for k in names}
     start = 0
-    kd = key if jnp.issubdtype(key.dtype, jnp.integer) else jax.random.key_data(key)
-    meta = repr({"N": int(N), "W": float(W), "J": float(J), "T": float(T), "a": float(a),
-                 "damping": float(damping), "tol": float(tol), "max_iter": int(max_iter),
-                 "method": method, "r_cut": float(r_cut), "density": float(density),
-                 "coupling_dtype": jnp.dtype(coupling_dtype).name,
-                 "key": np.asarray(kd).ravel().tolist()})
-    if checkpoint is not None and os.path.exists(checkpoint):
-        start, arrs = load_checkpoint(checkpoint, meta, names)
-        done = {k: [arrs[k]] for k in names}
+    if checkpoint is not None:
+        F.remove_stale_temporaries(checkpoint)        # of runs killed while saving
+        if os.path.exists(checkpoint) and not overwrite:
+            start, arrs = load_checkpoint(checkpoint, meta, args[0])
+            done = {k: [arrs[k]] for k in names}
+    keys = jax.vmap(lambda r: jax.random.fold_in(key, r))(jnp.arange(n_real))
     for b0 in range(start, n_real, batch):
         kb = keys[b0:b0 + batch]
-        args = (N, float(W), float(J), float(T), float(a), float(damping),
-                float(tol), float(r_cut), float(density), int(max_iter), coupling_dtype, method)
         if len(kb) == 1:
             out = tuple(v[None] for v in _single(kb[0], *args))
         else:
             out = _batched(kb, *args)
-        for k, v in zip(names, out):
-            done[k].append(np.asarray(v))
+        out = dict(zip(names, (np.asarray(v) for v in out)))
+        for v in (out["E"], out["rates"]):        # before it is saved: a checkpoint holds finite values
+            V.finite_result("simulate", v, **ranges)
+        for k in names:
+            done[k].append(out[k])
         if verbose:
             print(f"  realizations {b0 + len(kb)}/{n_real}", flush=True)
         if checkpoint is not None:
             save_checkpoint(checkpoint, meta, b0 + len(kb), {k: np.concatenate(done[k]) for k in names})
-    run = MFRun(*(np.concatenate(done[k])[:n_real] for k in names))
-    for out in (run.E, run.rates):
-        V.finite_result("simulate", out, W=W, J=J, T=T, a=a)
-    return run
+    return done

@@ -253,9 +253,18 @@ def relaxation_rates(E: ArrayLike, delta0: ArrayLike, T: ArrayLike, a: float = 1
     args = dict(E=E, delta0=delta0, T=T, a=a)
     E = jnp.abs(jnp.asarray(E))
     T = jnp.asarray(T, dtype=E.dtype)
-    Te = jnp.maximum(T, 1e-300)
+    Te = jnp.where(T > 0, T, 1.0)     # T = 0: the branch below is not taken
     y = E / (2.0 * Te)
-    ycoth = jnp.where(y < 1e-6, 1.0 + y * y / 3.0, y / jnp.tanh(jnp.maximum(y, 1e-6)))
+    # y coth y: Taylor series (to y^10, truncation < 3e-18) below y = 0.1, where the
+    # derivative of y / tanh(y) cancels (1/tanh y - y/sinh^2 y: relative error 1e-4 at
+    # y = 1e-6); the tanh branch gets y only where it is taken (a jnp.maximum guard
+    # would split the gradient between the branches at the switch)
+    small = y < 0.1
+    ys = jnp.where(small, y, 0.0)
+    yl = jnp.where(small, 0.1, y)
+    y2 = ys * ys
+    series = 1.0 + y2 * (1 / 3 + y2 * (-1 / 45 + y2 * (2 / 945 + y2 * (-1 / 4725 + y2 * (2 / 93555)))))
+    ycoth = jnp.where(small, series, yl / jnp.tanh(yl))
     finiteT = 2.0 * Te * ycoth
     val = jnp.where(T > 0, finiteT, E)
     out = a * jnp.asarray(delta0) ** 2 * val

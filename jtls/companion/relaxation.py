@@ -65,7 +65,25 @@ def dos(E: ArrayLike, bins: int = 80,
             raise ValueError(f"argument 'range' must be a pair (low, high), got {range!r}")
         K.ordered("range[0]", range[0], "range[1]", range[1])
     E = np.asarray(E, dtype=float).ravel()
-    h, edges = np.histogram(E, bins=bins, range=range, density=True)
+    if range is None:
+        name, (lo, hi) = "E", (float(E.min()), float(E.max()))
+        if lo == hi:                 # numpy's convention for a single value
+            lo, hi = lo - 0.5, hi + 0.5
+    else:
+        name, (lo, hi) = "range", (float(range[0]), float(range[1]))
+    # the bin edges numpy would use must be finite and strictly increasing (otherwise
+    # numpy's "Too many bins for data range" names no argument)
+    with np.errstate(over="ignore", invalid="ignore"):
+        edges = np.linspace(lo, hi, bins + 1)
+        ok = math.isfinite(hi - lo) and bool(np.all(np.isfinite(edges))) and bool(np.all(np.diff(edges) > 0))
+    if not ok:
+        what = (f"argument 'range' = ({lo!r}, {hi!r})" if name == "range" else
+                f"argument 'E' (all values {float(E[0])!r}, histogrammed over +-0.5)"
+                if E.min() == E.max() else f"argument 'E' (values from {lo!r} to {hi!r})")
+        raise ValueError(f"{what}: float64 cannot split this range into 'bins'={bins} bins of finite, "
+                         f"non-zero width; pass a 'range' whose width is finite and far above the "
+                         f"spacing of floats at its ends, or fewer 'bins'")
+    h, edges = np.histogram(E, bins=bins, range=(lo, hi), density=True)
     return 0.5 * (edges[1:] + edges[:-1]), h
 
 
@@ -207,18 +225,29 @@ def _e1_cf(x):
     return jnp.exp(-x) / f
 
 
+def _split(x):
+    """(x < 1, the argument of the series branch, that of the continued-fraction branch).
+
+    Each branch gets ``x`` where it is selected and a harmless constant elsewhere
+    (0.5 and 1.0: no log(0), no 0/0 in the branch not taken), so the selected
+    branch carries the whole derivative -- ``jnp.minimum(x, 1)`` and
+    ``jnp.maximum(x, 1)`` both depend on x at x = 1 and split the gradient there
+    (jax.grad(exp1)(1.0) was half of -e^-1).
+    """
+    small = x < 1.0
+    return small, jnp.where(small, x, 0.5), jnp.where(small, 1.0, x)
+
+
 def _exp1(x):
     """E1(x) = -gamma - ln x + Ein(x) for x < 1, the continued fraction above (no checks)."""
-    xs = jnp.minimum(x, 1.0)
-    xl = jnp.maximum(x, 1.0)
-    return jnp.where(x < 1.0, -EULER_GAMMA - jnp.log(xs) + _ein_series(xs), _e1_cf(xl))
+    small, xs, xl = _split(x)
+    return jnp.where(small, -EULER_GAMMA - jnp.log(xs) + _ein_series(xs), _e1_cf(xl))
 
 
 def _ein(x):
     """Ein(x) = E1(x) + gamma + ln x, entire (Ein(0) = 0); x >= 0 (no checks)."""
-    xs = jnp.minimum(x, 1.0)
-    xl = jnp.maximum(x, 1.0)
-    return jnp.where(x < 1.0, _ein_series(xs), _e1_cf(xl) + EULER_GAMMA + jnp.log(xl))
+    small, xs, xl = _split(x)
+    return jnp.where(small, _ein_series(xs), _e1_cf(xl) + EULER_GAMMA + jnp.log(xl))
 
 
 def exp1(x: ArrayLike) -> jax.Array:
@@ -283,9 +312,13 @@ def log_relaxation(t: ArrayLike, lam_min: float, lam_max: float) -> jax.Array:
     t = jnp.asarray(t, dtype=float)
     xa, xb = lam_min * t, lam_max * t
     norm = jnp.log(jnp.asarray(lam_max, dtype=float) / lam_min)
+    near_t = xa < 1.0
     near = 1.0 + (_ein(xa) - _ein(xb)) / norm
-    far = (_exp1(jnp.maximum(xa, 1.0)) - _exp1(jnp.maximum(xb, 1.0))) / norm
-    return jnp.where(xa < 1.0, near, far)
+    # far from t = 0 both arguments are >= 1 (xb >= xa); elsewhere the far branch gets
+    # the constant 1 (not jnp.maximum(x, 1), which splits the gradient at x = 1)
+    fa, fb = jnp.where(near_t, 1.0, xa), jnp.where(near_t, 1.0, xb)
+    far = (_e1_cf(fa) - _e1_cf(fb)) / norm
+    return jnp.where(near_t, near, far)
 
 
 def log_relaxation_asymptotic(t: ArrayLike, lam_min: float, c: float = 1.0) -> jax.Array:
