@@ -11,18 +11,35 @@ optional uncertainty column and any further columns kept as ``extra``) from
   automatically: the header is the line just above the first row whose first
   cell is a number), ``;`` / tab / whitespace separators, decimal commas,
   German headers (``Temperatur``), units in the header (``T(K)``,
-  ``Temperature (mK)``, ``k(W/m/K)``; mK and uK are converted to K), any
-  line ends (LF, CRLF, CR), quoted decimal commas, and text encodings
-  detected in the order byte-order mark (UTF-8/16/32), UTF-8, UTF-16,
-  cp1252, Latin-1 (``encoding=`` to say which; the choice is noted);
+  ``Temperature (mK)``, ``k(W/m/K)``, ``dv/v (%)``), any line ends (LF,
+  CRLF, CR), quoted decimal commas, and text encodings detected in the
+  order byte-order mark (UTF-8/16/32), UTF-8, UTF-16, cp1252, Latin-1
+  (``encoding=`` to say which; the choice is noted);
 * the annotated format written by :func:`write_csv` (below).
+
+Units in the header: temperatures in mK and uK (µK) are converted to K
+(case matters: ``T (MK)``, megakelvin, is refused, not read as mK).  A
+pure-number unit of the value column -- ``%``, ``‰`` (permil), ``ppm``,
+``ppb``, a power of ten ``(1e-5)``, ``[10^-5]``, ``(x10^-5)``, ``(×10⁻⁵)``
+(the numbers are in units of it) -- is converted to plain numbers, for the
+value and its sigma column (noted; ``Dataset.units`` becomes "1").  Any
+other unit is kept as written (kappa and C_v have "any units": a fitted
+amplitude B carries them), except for a dimensionless quantity (dv/v,
+deps/eps, Q, loss, delta f/f:
+:data:`jtls.data.dataset.DIMENSIONLESS_QUANTITIES`), where it is refused.
+A sigma column must be in its value's unit (or state none).  A scale
+written outside brackets (``dv/v x 10^5``: times, or in units of?) is
+refused; ``units=`` overrides the header for both columns.
 
 Nothing is guessed silently: every choice the reader makes (unit assumed,
 power taken from the file name, ...) is written to ``Dataset.notes``.
 Malformed input raises ``ValueError`` naming file, line and column: a missing
-column, a non-numeric or empty cell, NaN/inf, a row with the wrong number of
-cells, a non-positive or repeated temperature, a non-positive value of a
-positive quantity (kappa, C, Q, loss), a non-positive uncertainty.
+column, a column name written twice, two temperature columns (say which with
+``columns={'T': ...}``; a temperature column is never taken as the value), a
+unit not understood (above), a non-numeric or empty cell, NaN/inf, a row with
+the wrong number of cells, a non-positive or repeated temperature, a
+non-positive value of a positive quantity (kappa, C, Q, loss), a non-positive
+uncertainty.
 
 Annotated format
 ----------------
@@ -30,7 +47,7 @@ Annotated format
 
     # jtls-dataset: 1
     # quantity: velocity          (see QUANTITIES)
-    # units: 1                     (units of the value column, free text)
+    # units: 1                     (units of value and sigma; % or 1e-5 are converted)
     # material: a-SiO2
     # omega: 565486.6776           (probing angular frequency, rad/s)
     # T_ref: 1.0                   (reference temperature of relative data, K)

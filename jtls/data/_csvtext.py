@@ -104,7 +104,9 @@ def _split_header(cell: str):
         return m.group(1).strip().lower(), m.group(2)
     m = re.match(r"^(t|temp|temperature)_(k|mk|uk)$", cell, re.I)
     if m:
-        return m.group(1).lower(), {"k": "K", "mk": "mK", "uk": "uK"}[m.group(2).lower()]
+        # 'T_mk' -> mK, but 'T_MK' stays 'MK' (megakelvin: refused by the unit check, not read as mK)
+        u = m.group(2)
+        return m.group(1).lower(), {"k": "K", "mk": "mK", "uk": "uK"}.get(u, u)
     return cell.lower(), None
 
 

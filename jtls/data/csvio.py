@@ -15,7 +15,8 @@ import numpy as np
 from ._csvtext import (_BOMS, _COMMA_NUM, _GROUPED, _NONFINITE, _NUM, _Src, _cells,  # noqa: F401
                        _decode, _detect_delimiter, _is_num, _line_col, _split_header, _split_lines,
                        _to_float)
-from .columns import column_notes, is_sigma_name
+from .columns import (column_notes, duplicate_header, file_units, is_sigma_name, temperature_scale, to_plain,
+                      unknown_temperature_unit)
 from .dataset import FREQUENCY_UNITS, POSITIVE_QUANTITIES, QUANTITIES, DataWarning, Dataset, ExcludedPoint
 
 _T_NAMES = {"t", "temp", "temperature", "temperatur", "temperatura", "température", "tk", "t_k"}
@@ -25,7 +26,6 @@ _POWER_NAMES = {"power", "leistung", "p", "drive power", "p_in", "pin"}
 #: Column names of an absolute resonance frequency (also recognised by a unit Hz/kHz/MHz/GHz).
 _FREQUENCY_NAMES = {"f", "fr", "f_r", "f0", "f_0", "fres", "f_res", "frequency", "resonance frequency",
                     "resonant frequency", "frequenz", "resonanzfrequenz"}
-_T_UNITS = {"k": 1.0, "mk": 1e-3, "uk": 1e-6, "µk": 1e-6, "μk": 1e-6}
 _QUANTITY_BY_NAME = [
     ({"k", "kappa", "κ", "thermal conductivity", "lambda", "wärmeleitfähigkeit"}, "thermal_conductivity"),
     ({"qint", "qi", "q_int", "q_i", "internal quality factor", "q"}, "quality_factor"),
@@ -73,17 +73,26 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
         ``{"T": "Temperatur (mK)", "value": "Qint"}`` (roles "T", "value",
         "sigma"); the mapping header name -> role is accepted as well.
         Default: T is the column named T/Temperature/Temperatur/... (else the
-        first), sigma the column named sigma/err/..., value the first
-        remaining column.
+        first; two such columns are refused as ambiguous), sigma the column
+        named sigma/err/..., value the first remaining column that is not a
+        temperature column.  A header naming a column twice is refused.
     T_unit : {'auto', 'K', 'mK', 'uK'}
         Unit of the temperature column: 'auto' reads it from the header (e.g.
         "(mK)", else K with a note); an explicit unit wins over the header
-        (with a note if they differ).  Temperatures are returned in K.
+        (with a note if they differ).  Case matters: 'MK' (megakelvin) is an
+        unknown unit, not mK.  Temperatures are returned in K.
     quantity : str, optional
         One of :data:`jtls.data.QUANTITIES`.  Overrides annotations and what
         is inferred from the header (as do the metadata below).
     units : str, optional
-        Units of the value column (free text, e.g. "W/m/K").
+        Units of the numbers in the value and sigma columns (overrides the
+        ``# units:`` annotation and the header, noted).  A pure-number unit
+        -- %, ‰ (permil), ppm, ppb, a power of ten such as 1e-5, 10^-5,
+        x10^-5 (the numbers are in units of it) -- is converted to plain
+        numbers (noted; ``Dataset.units`` becomes "1"), the same as such a
+        unit in the header ("dv/v (%)").  Other units (W/m/K) are kept as
+        written, except for a dimensionless quantity (dv/v, Q, loss, ...),
+        where they are refused.
     material : str, optional
         Sample name (default: from annotations, else the file stem).
     omega : float, optional
@@ -113,7 +122,10 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
     ------
     ValueError
         Naming file, line and column for malformed input (missing column,
-        non-numeric or empty cell, NaN/inf, non-positive or repeated T, ...).
+        duplicate column name, two temperature columns, unknown temperature
+        unit, a unit that is not a pure number for a dimensionless quantity,
+        a sigma column in another unit than its value, non-numeric or empty
+        cell, NaN/inf, non-positive or repeated T, ...).
     FileNotFoundError
         If the file does not exist.
 
@@ -229,6 +241,12 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
             above = [c.strip() for c in rows[hdr_pos - 1][1]] if hdr_pos > 0 else None
             j = next(j for j, c in enumerate(hcells) if not _is_num(c, decimal))
             raise src.err(hln, f"non-numeric cell {hcells[j]!r} in a row of numbers", j, above)
+        dup = duplicate_header(hcells)
+        if dup:
+            i, j = dup
+            what = (f"column name {hcells[j]!r}" if hcells[j] else "empty column name")
+            raise src.err(hln, f"duplicate {what}: column {i + 1} has the same name, so which "
+                          f"column is meant is ambiguous; rename (or delete) one of them", j, hcells)
     else:
         hln, hcells = None, []
     ncol = len(hcells) if hcells else len(rows[first][1])
@@ -260,11 +278,20 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
                                   f"header has {hcells}")
                 role[r_] = hits[0]
     lname = [n for n, _ in names]
+    t_named = [j for j, n in enumerate(lname) if n in _T_NAMES]
+    if not role and "jtls-dataset" in ann and hcells[:2] == ["T(K)", "value"]:
+        # the annotated format's own columns (an extra column such as 'T_mK' is not a second T)
+        role = {"T": 0, "value": 1, **({"sigma": 2} if hcells[2:3] == ["sigma"] else {})}
     if "T" not in role:
-        hits = [j for j, n in enumerate(lname) if n in _T_NAMES]
+        hits = [j for j in t_named if j not in role.values()]
         if hcells and not hits:
             raise src.err(hln, f"missing column: no temperature column (T, Temperature, "
                           f"Temperatur, ...) in header {hcells}")
+        if len(hits) > 1:
+            raise src.err(hln, f"ambiguous: {len(hits)} temperature columns "
+                          f"({', '.join(repr(disp[j]) for j in hits)}); say which one is T with "
+                          f"columns={{'T': NAME}} (a temperature column is never taken as the value)",
+                          hits[1], disp)
         role["T"] = hits[0] if hits else 0
     auto_sigma = "sigma" not in role
     if auto_sigma:
@@ -274,9 +301,12 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
             role["sigma"] = hits[0]
     special = {"row"} | _POWER_NAMES
     if "value" not in role:
-        hits = [j for j in range(ncol) if j not in role.values() and lname[j] not in special]
+        hits = [j for j in range(ncol) if j not in role.values() and lname[j] not in special
+                and j not in t_named]
         if not hits:
-            raise src.err(hln or rows[first][0], f"missing column: no value column in {disp}")
+            raise src.err(hln or rows[first][0], f"missing column: no value column in {disp} "
+                          f"(temperature columns are never taken as the value; name it with "
+                          f"columns={{'value': NAME}})")
         role["value"] = hits[0]
 
     # units of T
@@ -288,12 +318,11 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
             notes.append("temperature unit not stated; assumed K")
     else:
         tu = T_unit
-        if t_head_unit and t_head_unit.lower() != T_unit.lower():
+        if t_head_unit and temperature_scale(t_head_unit) != temperature_scale(T_unit):
             notes.append(f"T_unit={T_unit!r} given; overrides header unit {t_head_unit!r}")
-    if tu.lower() not in _T_UNITS:
-        raise src.err(hln or rows[first][0], f"unknown temperature unit {tu!r} (K, mK, uK)",
-                      role["T"], disp)
-    tscale = _T_UNITS[tu.lower()]
+    tscale = temperature_scale(tu)
+    if tscale is None:
+        raise src.err(hln or rows[first][0], unknown_temperature_unit(tu), role["T"], disp)
     if tscale != 1.0:
         notes.append(f"temperatures converted from {tu} to K")
 
@@ -358,8 +387,13 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
         for i in range(len(val)):
             if not val[i] > 0:
                 raise src.err(lns[i], f"non-positive value {float(val[i])!r} ({q} must be > 0)", jv, disp)
-    un = pick("units", units, vunit if vunit is not None else
-              ("1" if q in ("resonator_shift", "quality_factor", "resonator_loss") else ""))
+    un, vscale = file_units(src, path, ann, notes, units, hcells, names, role, q, hln or rows[first][0],
+                            disp)
+    if un is None:
+        un = "1" if q in ("resonator_shift", "quality_factor", "resonator_loss") else ""
+    if vscale is not None:
+        val = to_plain(val, vscale)
+        sig = None if sig is None else to_plain(sig, vscale)
     mat = pick("material", material, path.stem)
     om = pick("omega", omega, None, float)
     tr = pick("T_ref", T_ref, None, float)
@@ -381,6 +415,7 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
     index = np.arange(len(T))
     meta: dict[str, Any] = dict(ann["meta"])
     power_col = False
+    first_of: dict[str, int] = {}
     for j in range(ncol):
         if j in role.values():
             continue
@@ -391,8 +426,14 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
                 raise src.err(lns[0], "column 'row' must hold distinct integers", j, disp)
             continue
         raw_name = re.sub(r"\s*[\(\[].*$", "", hcells[j]).strip() if hcells else n_
+        bracket = bool(hcells) and raw_name != hcells[j]       # 'T_mK' keeps its name
         key = "power_dBm" if (n_ in _POWER_NAMES and (u_ or "").lower() == "dbm") else \
-            (f"{raw_name}_{u_}" if u_ else (hcells[j] if hcells else n_))
+            (f"{raw_name}_{u_}" if u_ and bracket else (hcells[j] if hcells else n_))
+        if key in first_of:
+            i = first_of[key]
+            raise src.err(hln or lns[0], f"duplicate column name: columns {i + 1} ({disp[i]!r}) and "
+                          f"{j + 1} would both be kept as Dataset.extra[{key!r}]; rename one", j, disp)
+        first_of[key] = j
         extra[key] = data[:, j]
         power_col = power_col or key == "power_dBm" and n_ in _POWER_NAMES
     if "jtls-dataset" not in ann:       # (the annotated format's columns are its own: no notes)
@@ -435,7 +476,8 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
     for ln_, v_ in ann["excluded"]:
         parts = [p.strip() for p in v_.split(",", 3)]
         try:
-            excluded.append(ExcludedPoint(int(parts[0]), float(parts[1]), float(parts[2]), parts[3]))
+            ev = float(parts[2]) if vscale is None else float(to_plain(float(parts[2]), vscale))
+            excluded.append(ExcludedPoint(int(parts[0]), float(parts[1]), ev, parts[3]))
         except (ValueError, IndexError):
             raise src.err(ln_, f"annotation excluded: expected 'index, T, value, reason', "
                           f"got {v_!r}") from None

@@ -15,6 +15,10 @@ QUANTITIES = ("velocity", "dielectric", "thermal_conductivity", "specific_heat",
 #: Quantities that must be > 0 (fitted on a log scale).
 POSITIVE_QUANTITIES = frozenset({"thermal_conductivity", "specific_heat", "resonator_loss",
                                  "quality_factor", "internal_friction", "resonance_frequency"})
+#: Quantities that are pure numbers (relative changes, ratios, Q): :func:`jtls.data.read_csv`
+#: converts a pure-number unit of their column (%, ppm, 1e-5) and refuses any other unit.
+DIMENSIONLESS_QUANTITIES = frozenset({"velocity", "dielectric", "resonator_shift", "resonator_loss",
+                                      "quality_factor", "internal_friction"})
 #: Units of an absolute resonance frequency (quantity 'resonance_frequency'), in Hz.
 FREQUENCY_UNITS = {"hz": 1.0, "khz": 1e3, "mhz": 1e6, "ghz": 1e9}
 
@@ -56,7 +60,8 @@ class Dataset:
     quantity : str
         One of :data:`QUANTITIES`.
     units : str
-        Units of ``value``/``sigma`` (free text, e.g. "W/m/K", "1").
+        Units of ``value``/``sigma`` (free text, e.g. "W/m/K", "1"; :func:`jtls.data.read_csv`
+        turns pure-number units such as "%", "ppm" or "1e-5" into plain numbers, "1").
     material : str
         Sample name.
     omega : float or None
