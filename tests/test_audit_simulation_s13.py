@@ -3,6 +3,7 @@
 Every test encodes the honest expected behaviour and fails at the time of the audit
 (``xfail(strict=True)``); each is fast (< 10 s).
 """
+import json
 import os
 import shutil
 import subprocess
@@ -86,14 +87,98 @@ def test_shipped_library_is_checksummed_and_a_library_without_checksum_is_warned
     np.testing.assert_array_equal(old.log_F, arrays["log_F"])
 
 
-@pytest.mark.xfail(strict=True, reason="audit s13: library build seeds overlap between base seeds "
-                                       "(seed + 100000 batch + point): builds with --seed 0 and --seed 1 "
-                                       "share random streams")
 def test_library_builds_with_different_seeds_share_no_batch_seed():
     from jtls.simulated.build import batch_seed
     a = {batch_seed(0, p, b) for p in range(22) for b in range(10)}
     b = {batch_seed(1, p, b) for p in range(22) for b in range(10)}
     assert not (a & b)
+
+
+def test_batch_seeds_are_distinct_over_the_whole_allowed_range():
+    """Rule 2 packs (seed, point, batch) into disjoint bit fields: the corners of the allowed ranges give
+    distinct seeds within JAX's 63-bit range, and values outside them are refused (named)."""
+    from jtls.simulated import build as B
+    top = (2 ** B.SEED_BITS - 1, 2 ** B.POINT_BITS - 1, 2 ** B.BATCH_BITS - 1)
+    corners = {(s, p, b) for s in (0, 1, top[0]) for p in (0, 1, top[1]) for b in (0, 1, top[2])}
+    seeds = {B.batch_seed(*c) for c in corners}
+    assert len(seeds) == len(corners) and max(seeds) == 2 ** 63 - 1 and min(seeds) == 0
+    for args, name in (((2 ** 32, 0, 0), "seed"), ((0, 2 ** 11, 0), "point"), ((0, 0, 2 ** 20), "batch")):
+        with pytest.raises(ValueError, match=f"argument '{name}' must be in"):
+            B.batch_seed(*args)
+    assert B.batch_seed(1, 2, 3, rule=1) == 300_003                            # the old rule, to pack old builds
+    with pytest.raises(ValueError, match=r"--seed' must be an integer in \[0, 4294967295\] for a library build"):
+        B.check_arguments((0.1, 0.2, 0.3, 0.4), 4, 1, 2, 2, names={"seed": "--seed"}, seed=2 ** 32)
+    with pytest.raises(ValueError, match="'--batches': at most 1048576 batches"):
+        B.check_arguments((0.1, 0.2, 0.3, 0.4), 4, 2 ** 20 + 1, 2, 2, names={"batches": "--batches"})
+
+
+_BUILD_WITHOUT_X64 = """
+from jtls.simulated.build import check_arguments
+try:
+    check_arguments((0.1, 0.2, 0.3, 0.4), 4, 1, 2, 2)
+except ValueError as exc:
+    print("REFUSED", exc)
+else:
+    print("ACCEPTED")
+"""
+
+
+def test_library_build_without_x64_is_refused_naming_it():
+    proc = subprocess.run([sys.executable, "-c", _BUILD_WITHOUT_X64], capture_output=True, text=True,
+                          env=dict(os.environ, JTLS_NO_X64="1"), timeout=120)
+    assert "REFUSED library builds need JAX's 64-bit types" in proc.stdout, proc.stdout + proc.stderr
+    assert "JTLS_NO_X64" in proc.stdout
+
+
+def _fake_batches(d, rule, seed=0, ratios=(0.1, 0.2, 0.3, 0.4), batch_size=64):
+    """A build directory of format v2 (rule 2) or v1 (rule 1, as an earlier jtls left it), with
+    synthetic histograms (E = 2|h|, h ~ N(0, 10^2)) in checksummed batches whose metadata is their run."""
+    from scipy.special import erf
+    from jtls.anneal import histogram as H
+    from jtls.anneal.files import save_output
+    from jtls.simulated import build as B
+    os.makedirs(d)
+    man = B.manifest(ratios, 4, batch_size, seed, 2)
+    if rule == 1:
+        man["format"] = "jtls simulated-DOS build v1"
+        del man["seed_rule"]
+    with open(os.path.join(d, B.MANIFEST), "w") as f:
+        json.dump(man, f)
+    e = H.fine_edges()
+    cdf = erf(e / (20.0 * np.sqrt(2.0)))
+    pr = np.append(np.diff(cdf), 1.0 - cdf[-1])
+    rng = np.random.default_rng(2)
+    for i, r in enumerate(ratios):
+        cfg = B.point_config(r, i, 0, L=4, batch_size=batch_size, seed=seed, sweeps=2, rule=rule)
+        n_tls = batch_size * cfg.params.n
+        save_output(os.path.join(d, B.batch_name(r, 0)),
+                    {"T": np.array([0.05, 0.5]), "n_tls_total": np.int64(n_tls), "meta": json.dumps(cfg.metadata()),
+                     "counts": np.stack([rng.multinomial(n_tls, pr / pr.sum()) for _ in range(2)])})
+
+
+def test_a_build_of_the_old_seed_rule_is_packed_with_its_seeds_but_not_continued(tmp_path):
+    from jtls.simulated import build as B
+    from jtls.simulated import pack as P
+    from jtls.simulated.dos import load_library
+    d = str(tmp_path / "old")
+    _fake_batches(d, rule=1, seed=1)
+    P.pack(d, str(tmp_path / "old.npz"), progress=False)
+    meta = load_library(tmp_path / "old.npz").meta
+    assert meta["seed_rule"] == 1 and meta["seeds"] == [1, 2, 3, 4]          # seed + 100000 batch + point
+    assert "rule 1" in meta["regenerate_note"]
+    with pytest.raises(ValueError, match="was built by an earlier jtls .*rule 1.* it is not continued"):
+        B.build(d, ratios=(0.1, 0.2, 0.3, 0.4), L=4, batches=2, batch_size=64, seed=1, sweeps=2, progress=False)
+    assert sorted(os.listdir(d)) == sorted([B.MANIFEST] + [B.batch_name(r, 0) for r in (0.1, 0.2, 0.3, 0.4)])
+    # a rule-1 batch in a build of the current format is not one of its batches
+    new = str(tmp_path / "new")
+    _fake_batches(new, rule=2, seed=1)
+    P.pack(new, str(tmp_path / "new.npz"), progress=False)
+    meta = load_library(tmp_path / "new.npz").meta
+    assert meta["seed_rule"] == 2 and "regenerate_note" not in meta
+    assert meta["seeds"] == [B.batch_seed(1, i, 0) for i in range(4)]
+    os.replace(os.path.join(d, B.batch_name(0.2, 0)), os.path.join(new, B.batch_name(0.2, 0)))
+    with pytest.raises(ValueError, match=r"r0\.2000_b000\.npz: not a batch of this build \(differs in: seed"):
+        P.pack(new, str(tmp_path / "mixed.npz"), progress=False)
 
 
 _NO_X64_RESUME = r"""

@@ -8,6 +8,13 @@ grid point and *batch* of realizations, in one directory:
     DIR/r0.2000_b003.npz                 J0/h0 = 0.2, batch 3 (seed recorded)
     DIR/r0.2000_b003.npz.ckpt.npz        while that batch runs (resumable)
 
+The seed of batch b at grid point p (the index of the ratio) is
+``seed + 2^32 p + 2^43 b`` (:func:`batch_seed`, rule 2): distinct for every
+(base seed, point, batch), so builds with other base seeds share no stream.
+Directories of format v1 used ``seed + 100000 b + p`` (rule 1, under which
+--seed 0 and --seed 1 shared streams); they are still packed, with the seeds
+they used, but a build does not continue them.
+
 Batches are visited pass by pass (batch 0 of every ratio, then batch 1, ...),
 so an interrupted build covers the grid evenly, and extending a library to
 more realizations means more passes.  Every batch is an independent run
@@ -43,7 +50,14 @@ EXTRA_TEMPERATURES = (0.015, 0.01, 0.007, 0.005)
 #: Random-field scale of the library runs (K); the library is stored in units of it.
 H0 = 10.0
 MANIFEST = "manifest.json"
-FORMAT = "jtls simulated-DOS build v1"
+#: Format of the build directory; v2: batch seeds by :data:`SEED_RULE` 2 (v1: rule 1).
+FORMAT = "jtls simulated-DOS build v2"
+#: The build formats and the rule of :func:`batch_seed` their batches were seeded with.
+SEED_RULES = {"jtls simulated-DOS build v1": 1, FORMAT: 2}
+#: The rule of new builds (see :func:`batch_seed`).
+SEED_RULE = 2
+#: Bits of the base seed, the grid point and the batch in a rule-2 batch seed (63 in all).
+SEED_BITS, POINT_BITS, BATCH_BITS = 32, 11, 20
 
 
 def library_schedule(sweeps: int = PAPER_SWEEPS):
@@ -51,21 +65,61 @@ def library_schedule(sweeps: int = PAPER_SWEEPS):
     return make_schedule(list(PAPER_TEMPERATURES) + list(EXTRA_TEMPERATURES) + [ZERO_T], sweeps)
 
 
-def batch_seed(seed: int, point: int, batch: int) -> int:
-    """Seed of batch ``batch`` of grid point ``point``: distinct for every (point, batch) of a build."""
-    return int(seed) + 100_000 * int(batch) + int(point)
+def batch_seed(seed: int, point: int, batch: int, rule: int = SEED_RULE) -> int:
+    """Seed of batch ``batch`` of grid point ``point`` of the build with base seed ``seed``.
+
+    Rule 2 (builds of format v2) packs the three into one 63-bit integer,
+
+        seed + 2^32 point + 2^43 batch,   0 <= seed < 2^32, point < 2^11, batch < 2^20,
+
+    so distinct (seed, point, batch) never share a seed, also across builds with other base
+    seeds (:func:`check_arguments` refuses values outside those ranges).  Rule 1 (format v1,
+    e.g. the shipped library's build) was ``seed + 100000 batch + point``: builds with base seeds
+    0 and 1 shared all but one of their streams; it is kept only to verify such batches when
+    they are packed.
+    """
+    seed, point, batch = int(seed), int(point), int(batch)
+    if rule == 1:
+        return seed + 100_000 * batch + point
+    if rule != 2:
+        raise ValueError(f"argument 'rule': unknown seed rule {rule!r} (1 or 2)")
+    for name, v, bits in (("seed", seed, SEED_BITS), ("point", point, POINT_BITS), ("batch", batch, BATCH_BITS)):
+        if not 0 <= v < 2 ** bits:
+            raise ValueError(f"argument {name!r} must be in [0, {2 ** bits - 1}] for a library batch seed, "
+                             f"got {v}")
+    return seed + (point << SEED_BITS) + (batch << (SEED_BITS + POINT_BITS))
+
+
+def seed_rule(man: dict, where: str) -> int:
+    """The :func:`batch_seed` rule of the build whose manifest is ``man`` (ValueError naming
+    ``where`` for an unknown format)."""
+    rule = SEED_RULES.get(man.get("format"))
+    if rule is None:
+        raise ValueError(f"{where}: unknown format {man.get('format')!r} (this jtls reads "
+                         f"{', '.join(map(repr, SEED_RULES))})")
+    return rule
 
 
 def batch_name(ratio: float, batch: int) -> str:
     return f"r{ratio:.4f}_b{batch:03d}.npz"
 
 
+def regenerate_note(rule: int) -> str | None:
+    """What a library's 'regenerate' command does not reproduce when its build used seed ``rule``
+    (None for the current rule)."""
+    if rule == SEED_RULE:
+        return None
+    return (f"the build used batch seed rule {rule} (seed + 100000 batch + point; an earlier jtls), and jtls "
+            f"library build now derives the seeds by rule {SEED_RULE}: the command gives other seeds (the "
+            "ones used are listed in 'seeds')")
+
+
 def point_config(ratio: float, point: int, batch: int, *, L: int, batch_size: int, seed: int,
-                 sweeps: int = PAPER_SWEEPS, chunk: int = 64) -> RunConfig:
-    """The annealer configuration of one batch at J0/h0 = ``ratio``."""
+                 sweeps: int = PAPER_SWEEPS, chunk: int = 64, rule: int = SEED_RULE) -> RunConfig:
+    """The annealer configuration of one batch at J0/h0 = ``ratio`` (seed: :func:`batch_seed` by ``rule``)."""
     return RunConfig(params=ModelParams(L=int(L), x=0.5, J0=float(ratio) * H0, h0=H0, C=1.0),
                      schedule=library_schedule(sweeps), realizations=int(batch_size),
-                     seed=batch_seed(seed, point, batch), chunk=int(chunk))
+                     seed=batch_seed(seed, point, batch, rule), chunk=int(chunk))
 
 
 def _check_ratios(ratios, name="ratios"):
@@ -82,7 +136,8 @@ def _check_ratios(ratios, name="ratios"):
 def manifest(ratios, L, batch_size, seed, sweeps) -> dict:
     return {"format": FORMAT, "ratios": list(ratios), "L": int(L), "batch_size": int(batch_size),
             "seed": int(seed), "sweeps": int(sweeps), "h0": H0, "x": 0.5, "C": 1.0,
-            "schedule_T": list(library_schedule(sweeps).T)}
+            "schedule_T": list(library_schedule(sweeps).T),
+            "seed_rule": f"{SEED_RULE}: batch seed = seed + 2^32 point + 2^43 batch (point: index of the ratio)"}
 
 
 def _ensure_manifest(directory, want: dict):
@@ -93,6 +148,12 @@ def _ensure_manifest(directory, want: dict):
                 have = json.load(f)
         except (OSError, ValueError) as exc:
             raise ValueError(f"library directory {directory}: unreadable {MANIFEST} ({exc})") from None
+        if have.get("format") != want["format"] and have.get("format") in SEED_RULES:
+            raise ValueError(f"library directory {directory} was built by an earlier jtls ({have.get('format')}: "
+                             f"batch seeds by rule {SEED_RULES[have.get('format')]}, which repeats streams across "
+                             f"base seeds); batches of this jtls (rule {SEED_RULE}) would be mixed with its "
+                             "batches, so it is not continued: pack it as it is (jtls library pack reads it) or "
+                             "build into a new directory")
         diff = [k for k in want if have.get(k) != want[k]]
         if diff:
             raise ValueError(f"library directory {directory} was built with other settings (differs in: "
@@ -165,10 +226,11 @@ def check_arguments(ratios, L, batches, batch_size, sweeps, names=None, seed: in
 
 def _check_runs(ratios, L, batches, batch_size, sweeps, seed, names) -> None:
     """What the batches' runs would refuse, checked before the directory or its manifest is made: the
-    lattice (L >= 2), the counts, and the seeds of every batch (the base seed and the largest derived
-    one, :func:`batch_seed`)."""
+    lattice (L >= 2), the counts, JAX's 64-bit types, and the ranges of the base seed, the number of
+    ratios and of batches that keep every batch seed distinct (:func:`batch_seed`)."""
+    import jax
     from ..anneal.lattice import validate_params
-    from ..anneal.limits import check_realizations, check_seed, max_seed
+    from ..anneal.limits import check_realizations
     try:
         validate_params(ModelParams(L=int(L), x=0.5, J0=float(ratios[-1]) * H0, h0=H0, C=1.0))
     except ValueError as exc:
@@ -176,14 +238,18 @@ def _check_runs(ratios, L, batches, batch_size, sweeps, seed, names) -> None:
     check_realizations(batch_size, names.get("batch_size", "batch_size"))
     library_schedule(sweeps)                       # the sweeps' upper bound
     name = names.get("seed", "seed")
-    check_seed(seed, name)
-    last = batch_seed(seed, len(ratios) - 1, int(batches) - 1)
-    try:
-        check_seed(last)
-    except ValueError:
-        raise ValueError(f"argument {name!r}: the last batch's seed, {name} + 100000 x (batches - 1) + "
-                         f"(ratios - 1) = {last}, is above the largest seed of JAX's keys, {max_seed()}; "
-                         "give a smaller seed") from None
+    if not is_whole(seed) or not 0 <= seed < 2 ** SEED_BITS:
+        raise ValueError(f"argument {name!r} must be an integer in [0, {2 ** SEED_BITS - 1}] for a library "
+                         f"build (batch seed = {name} + 2^32 point + 2^43 batch: distinct for every base "
+                         f"seed, grid point and batch), got {seed!r}")
+    for key, n, bits in (("ratios", len(ratios), POINT_BITS), ("batches", int(batches), BATCH_BITS)):
+        if n > 2 ** bits:
+            raise ValueError(f"argument {names.get(key, key)!r}: at most {2 ** bits} {key} in a library build "
+                             f"(they index its batch seeds), got {n}")
+    if not jax.config.jax_enable_x64:
+        raise ValueError("library builds need JAX's 64-bit types, which are off (JTLS_NO_X64 is set): the "
+                         "batch seeds are 63-bit integers, and the library's disorder is drawn in float64; "
+                         "unset JTLS_NO_X64")
 
 
 def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, batch_size: int = 1000,

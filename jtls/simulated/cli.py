@@ -25,7 +25,9 @@ def register(subparsers) -> None:
     b.add_argument("--L", type=int, default=10, help="lattice size (default 10)")
     b.add_argument("--batches", type=int, default=10, help="batches per ratio (default 10)")
     b.add_argument("--batch-size", type=int, default=1000, help="realizations per batch (default 1000)")
-    b.add_argument("--seed", type=int, default=0, help="base seed (default 0; batch seeds are derived from it)")
+    b.add_argument("--seed", type=int, default=0,
+                   help="base seed, 0 .. 2^32 - 1 (default 0); batch seed = seed + 2^32 point + 2^43 batch, so "
+                        "builds with different base seeds share no random stream")
     b.add_argument("--sweeps", type=int, default=257, help="sweeps per temperature (default 257, the paper's)")
     b.add_argument("--hours", type=float, default=None, help="start no new batch after this many hours")
     b.add_argument("--cpu-devices", type=int, default=0, help="as jtls anneal (default: one device per core)")
@@ -97,12 +99,15 @@ def _pack(args) -> int:
 
 
 def _info(args) -> int:
+    from .build import SEED_RULES, regenerate_note
     from .dos import load_library
     lib = load_library(args.path)
     m = lib.meta
+    rule = m.get("seed_rule", SEED_RULES.get(m["build"].get("format")))     # libraries before it: the build's
     info = {"path": lib.path, "ratios": [float(r) for r in lib.ratios], "T_over_h0": list(lib.t_range),
             "E_max_over_h0": lib.e_max, "L": m["build"]["L"], "realizations_per_ratio": m["realizations_per_ratio"],
             "jtls_version": m["jtls_version"], "created_utc": m["created_utc"], "regenerate": m["regenerate"],
+            "seed_rule": rule, **({"regenerate_note": regenerate_note(rule)} if regenerate_note(rule) else {}),
             "errors": (m.get("errors") or {}).get("method", "Poisson counting errors (packed before jackknife errors)"),
             "jackknife_replicas": lib.n_replicas,
             "sha256": lib.sha256 or "none (packed before jtls stored a checksum: its values cannot be verified)"}

@@ -49,7 +49,7 @@ import numpy as np
 from ..anneal import histogram as H
 from ..anneal.files import load_output
 from ..dos import _natural_spline_matrix, _spline_basis_matrix
-from .build import FORMAT, MANIFEST, H0, check_batch, point_config
+from .build import MANIFEST, H0, SEED_RULE, check_batch, point_config, regenerate_note, seed_rule
 
 #: Energy scale of the q coordinate, in units of h0 (2.5 mK at h0 = 10 K: the fine bin width).
 E_SCALE = 2.5e-4
@@ -289,8 +289,7 @@ def _pack(directory, out, passes, progress, include_zero, smooth_ratios) -> dict
         raise ValueError(f"{directory} is not a library build directory (no {MANIFEST})")
     with open(mpath, encoding="utf-8") as f:
         man = json.load(f)
-    if man.get("format") != FORMAT:
-        raise ValueError(f"{mpath}: unknown format {man.get('format')!r}")
+    rule = seed_rule(man, mpath)        # a build of an earlier jtls is packed with the seeds it used
     ratios = [float(r) for r in man["ratios"]]
     have = _batches(directory)
     def leading(bs):
@@ -315,7 +314,7 @@ def _pack(directory, out, passes, progress, include_zero, smooth_ratios) -> dict
         if missing:
             raise ValueError(f"{have[r][b]}: not a library batch (missing {', '.join(missing)})")
         check_batch(have[r][b], f, point_config(r, point, b, L=man["L"], batch_size=man["batch_size"],
-                                                seed=man["seed"], sweeps=man["sweeps"]))
+                                                seed=man["seed"], sweeps=man["sweeps"], rule=rule))
         return f
 
     for point, r in enumerate(ratios):         # every file verified before any smoothing
@@ -368,6 +367,7 @@ def _pack(directory, out, passes, progress, include_zero, smooth_ratios) -> dict
     from .. import __version__
     prov = {
         "format": LIBRARY_FORMAT, "build": man, "passes": npass, "seeds": sorted(seeds),
+        "seed_rule": rule,
         "realizations_per_ratio": realizations, "jtls_version": __version__,
         "smoothing": {"E_SCALE": E_SCALE, "E_MAX": E_MAX, "DQ": DQ, "DQ_BIN": DQ_BIN,
                       "MIN_COUNTS": MIN_COUNTS, "method": "penalised even natural cubic spline in "
@@ -376,6 +376,7 @@ def _pack(directory, out, passes, progress, include_zero, smooth_ratios) -> dict
         "regenerate": (f"jtls library build DIR --ratios {','.join(f'{r:g}' for r in ratios)} --L {man['L']} "
                        f"--batches {npass} --batch-size {man['batch_size']} --seed {man['seed']} --sweeps "
                        f"{man['sweeps']} && jtls library pack DIR --passes {npass} --out OUT"),
+        **({} if rule == SEED_RULE else {"regenerate_note": regenerate_note(rule)}),
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "units": "t = T/h0, e = E/h0, F = h0 n(T, E) per TLS over signed energies; ln F tabulated",
     }
