@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 
 from .objective import Spec, param_list, residual_u, residual_x, residuals
+from .params import KIND_FREE
 
 STATUS = {0: "ok", 1: "max_steps", 2: "nan", 3: "stalled"}
 
@@ -278,6 +279,7 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
     n = u0.shape[0]
     m = sum(t.T.shape[0] for t in arrays.terms)
     eye = jnp.eye(n)
+    bounded = jnp.asarray(np.asarray(spec.kinds) != KIND_FREE)
     st = _LMState(u0, jnp.zeros(m), jnp.zeros((m, n)), jnp.zeros((m, n)), jnp.zeros(n), jnp.zeros((n, n)),
                   jnp.zeros(n),
                   jnp.asarray(jnp.inf), jnp.asarray(opts.lam0), jnp.asarray(2.0), jnp.asarray(-1),
@@ -318,11 +320,13 @@ def levenberg_marquardt(spec: Spec, u0, arrays, opts: SolverOptions = SolverOpti
         # failures), on the unit-diagonal scaled matrix; [1] the next step
         d = jnp.diag(H)
         sc = 1.0 / jnp.sqrt(jnp.maximum(d, 1e-300))
-        # Marquardt's scaling by diag(J^T J) is invariant under the units of each parameter and of
-        # the data; only columns that vanish (held entries, a term switched off) get a floor. (A
-        # floor relative to the largest column damped every parameter of data 1e-10 times smaller
-        # than their offset, whose column is 1 in any units: the solve stopped at its start.)
-        dd = jnp.where(d > 1e-280, d, 1e-12 * jnp.max(d) + 1e-300)
+        # Marquardt's scaling by diag(J^T J), with a floor for columns that (nearly) vanish -- a
+        # direction the data do not determine must not take huge steps.  The floor is relative to
+        # the largest column of a bounded parameter (in log or logit coordinates, which scale with
+        # the data); an unbounded one (an offset, column -1/sigma in the data's units) would set it
+        # by the units: data 1e-10 times smaller froze every other parameter at its start.
+        ref = jnp.max(jnp.where(bounded, d, 0.0))
+        dd = jnp.maximum(d, 1e-12 * jnp.where(ref > 0, ref, jnp.max(d)) + 1e-300)
         A = jnp.stack([H * jnp.outer(sc, sc) + 1e-14 * eye, H + lam * jnp.diag(dd)])
         rhs = jnp.stack([g * sc, g])
         sol = spd_solve(A, rhs)
