@@ -196,8 +196,6 @@ else:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="audit s13: the run metadata does not record JTLS_NO_X64, which "
-                                       "changes the histograms: a checkpoint is resumed across it (mixed run)")
 def test_anneal_checkpoint_is_not_resumed_across_jtls_no_x64(tmp_path):
     from jtls.anneal import files as F
     from jtls.anneal.lattice import ModelParams
@@ -211,6 +209,47 @@ def test_anneal_checkpoint_is_not_resumed_across_jtls_no_x64(tmp_path):
     proc = subprocess.run([sys.executable, "-c", _NO_X64_RESUME, out], capture_output=True, text=True,
                           env=env, timeout=120)
     assert "REFUSED" in proc.stdout, proc.stdout + proc.stderr
+    assert "x64: checkpoint True, this run False" in proc.stdout
+
+
+def _small_run():
+    from jtls.anneal.lattice import ModelParams
+    from jtls.anneal.run import RunConfig
+    from jtls.anneal.schedule import make_schedule
+    return RunConfig(params=ModelParams(L=3), schedule=make_schedule([5.0, 1.0], 2), realizations=4, seed=0, chunk=2)
+
+
+def test_checkpoint_of_x64_off_is_not_resumed_with_x64_on(tmp_path):
+    from jtls.anneal import files as F
+    from jtls.anneal.run import _empty_totals, run
+    cfg = _small_run()
+    out = str(tmp_path / "run.npz")
+    F.save_checkpoint(F.checkpoint_path(out), cfg.metadata() | {"x64": False}, 0, _empty_totals(cfg))
+    with pytest.raises(F.CheckpointMismatch, match="differs in: x64: checkpoint False, this run True"):
+        run(cfg, out, resume=True, progress=False, checkpoint_seconds=None)
+
+
+def test_checkpoint_of_an_earlier_jtls_without_x64_is_resumed_as_x64_on_with_a_warning(tmp_path):
+    """Checkpoints written before x64 was recorded (JTLS_NO_X64 was an opt-out) resume under x64
+    with a warning naming the assumption, and finish like an uninterrupted run."""
+    from jtls.anneal import files as F
+    from jtls.anneal.run import run
+    cfg = _small_run()
+    ref = run(cfg, str(tmp_path / "ref.npz"), progress=False, checkpoint_seconds=None)
+    out = str(tmp_path / "run.npz")
+    run(cfg, out, progress=False, stop_after_chunks=1, checkpoint_seconds=None)
+    ck = F.checkpoint_path(out)
+    with np.load(ck) as f:
+        a = {k: f[k] for k in f.files if k != "sha256"}
+    meta = json.loads(str(a["meta"]))
+    assert meta.pop("x64") is True
+    a["meta"] = np.asarray(json.dumps(meta))
+    F.atomic_savez(ck, sha256=np.asarray(F.digest(a)), **a)
+    with pytest.warns(RuntimeWarning, match=r"run.npz.ckpt.npz was written by an earlier jtls, which did not "
+                                            r"record x64 = true: resumed as if it did"):
+        res = run(cfg, out, resume=True, progress=False, checkpoint_seconds=None)
+    np.testing.assert_array_equal(res["counts"], ref["counts"])
+    assert json.loads(str(res["meta"]))["x64"] is True
 
 
 # ------------------------------------------------------------------------------------ command line
@@ -243,3 +282,21 @@ def test_dos_fit_into_a_closed_pipe_is_not_a_traceback(tmp_path):
     err = proc.stderr.read().decode()
     proc.wait(timeout=120)
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+def test_pack_refuses_a_batch_annealed_without_x64(tmp_path):
+    """Library batches are annealed with JAX's 64-bit types; one that records x64 = false (other
+    disorder draws) is not one of the build's batches."""
+    from jtls.anneal.files import load_output, save_output
+    from jtls.simulated import build as B
+    from jtls.simulated import pack as P
+    d = str(tmp_path / "b")
+    _fake_batches(d, rule=2)
+    victim = os.path.join(d, B.batch_name(0.3, 0))
+    a = load_output(victim)
+    meta = json.loads(str(a["meta"]))
+    assert meta["x64"] is True
+    a["meta"] = json.dumps(meta | {"x64": False})
+    save_output(victim, a)
+    with pytest.raises(ValueError, match=r"r0\.3000_b000\.npz: not a batch of this build \(differs in: x64"):
+        P.pack(d, str(tmp_path / "lib.npz"), progress=False)

@@ -7,6 +7,7 @@
 * :mod:`.histogram` -- binning and the paper's DOS normalization
 * :mod:`.run`       -- chunked, vmapped, sharded, checkpointed runs -> .npz
 * :mod:`.files`     -- output checks, run lock, atomic writes, verified checkpoints
+* :mod:`.totals`    -- a run's totals: empty, the results of a call added, a checkpoint's invariants
 * :mod:`.sizing`    -- realizations per call: from a memory budget and the checkpoint interval
 * :mod:`.distributed` -- one run over several processes/hosts (jax.distributed, timeouts)
 * :mod:`.analysis`  -- Eq. (3) fits B(T), mu(T); Gaussian fit; T -> 0 power mu

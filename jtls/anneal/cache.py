@@ -2,7 +2,9 @@
 
 ``cached_run(cfg, directory)`` returns the path of an output file for ``cfg``
 in ``directory``: the file is reused when its metadata matches ``cfg``
-exactly, a run killed earlier is resumed from its checkpoint, and otherwise
+exactly (a file of an earlier jtls lacking a setting it did not record,
+``run.EARLIER_SETTINGS``, is taken to have had its value then, with a
+warning), a run killed earlier is resumed from its checkpoint, and otherwise
 the run is started (replacing a file of other settings, and a checkpoint
 of other settings).  A corrupted checkpoint or a run holding the lock of
 the file is an error (ValueError naming the file), never silently replaced.
@@ -11,11 +13,12 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 
 import numpy as np
 
 from .files import CheckpointMismatch
-from .run import RunConfig, checkpoint_path, run
+from .run import EARLIER_SETTINGS, RunConfig, checkpoint_path, run
 
 
 def run_name(cfg: RunConfig) -> str:
@@ -33,7 +36,15 @@ def _matches(path, cfg) -> bool:
     except Exception:  # noqa: BLE001 - unreadable: redo
         return False
     want = json.loads(json.dumps(cfg.metadata()))
-    return all(meta.get(k) == v for k, v in want.items() if k != "blocks")
+    if not isinstance(meta, dict):
+        return False
+    taken = {k: v for k, v in EARLIER_SETTINGS.items() if k not in meta}
+    same = all((meta | taken).get(k) == v for k, v in want.items() if k != "blocks")
+    if same and taken:
+        warnings.warn(f"{path}: written by an earlier jtls, which did not record "
+                      f"{', '.join(f'{k} = {json.dumps(v)}' for k, v in taken.items())}: reused as if it did "
+                      "(delete the file to recompute it)", RuntimeWarning, stacklevel=3)
+    return same
 
 
 def cached_run(cfg: RunConfig, directory, progress=True) -> str:

@@ -48,8 +48,11 @@ def register(subparsers) -> None:
                    help="memory budget of a batch's arrays for the default --chunk (default 0.5 GB on CPU, "
                         "half the device memory on a GPU); the JAX runtime (~0.3 GB) comes on top")
     a.add_argument("--dtype", choices=("float64", "float32"), default="float32",
-                   help="precision of J, local fields and thresholds during the chain (default "
-                        "float32; recorded energies always from fields recomputed in float64)")
+                   help="precision of J, local fields and thresholds during the chain (default float32; "
+                        "float64 needs JAX's 64-bit types).  The disorder draws, recorded energies and final "
+                        "checks use float64, recomputed from exact fields -- float32 where JTLS_NO_X64=1 turns "
+                        "JAX's 64-bit types off, which draws other disorder: the output records it (x64) and a "
+                        "checkpoint is not resumed across it")
     a.add_argument("--cpu-devices", type=int, default=0,
                    help="on CPU, split the host into this many devices and shard realizations "
                         "over them (default 0 = one per core; 1 = a single device)")

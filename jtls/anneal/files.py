@@ -27,6 +27,7 @@ import json
 import os
 import socket
 import time
+import warnings
 
 import numpy as np
 
@@ -252,13 +253,13 @@ def atomic_savez(path, **arrays):
 # ----------------------------------------------------------------------------------------- checkpoint
 
 def start(out, meta: dict, empty: dict, check, realizations: int, resume: bool, overwrite: bool,
-          progress: bool = False, log=None):
+          progress: bool = False, log=None, assumed: dict | None = None):
     """(realizations done, totals) a run of ``out`` starts from; call while holding the lock.
 
     Refuses (:class:`OutputExists`) an existing ``out`` without ``overwrite``
     and an existing checkpoint without ``resume`` or ``overwrite``; with
     ``resume`` loads and verifies the checkpoint (:func:`load_checkpoint` with
-    ``meta``, ``empty`` and ``check``), with ``overwrite`` alone deletes it.
+    ``meta``, ``empty``, ``check`` and ``assumed``), with ``overwrite`` alone deletes it.
     """
     ck = checkpoint_path(out)
     done, tot = 0, empty
@@ -273,7 +274,7 @@ def start(out, meta: dict, empty: dict, check, realizations: int, resume: bool, 
             how = "pass --overwrite (overwrite=True) with --resume to finish the checkpointed run and replace it"
         raise OutputExists(f"output {out} exists; {how}")
     if resume:
-        done, tot = load_checkpoint(ck, meta, tot, check)
+        done, tot = load_checkpoint(ck, meta, tot, check, assumed)
         if progress:
             print(f"resuming from {ck}: {done}/{realizations} realizations done", file=log)
     elif have_ck:
@@ -373,12 +374,15 @@ def differences(old, new, name="") -> list[str]:
     return [f"{name}: checkpoint {_short(old)}, this run {_short(new)}"]
 
 
-def load_checkpoint(path, meta: dict, empty: dict, check=None):
+def load_checkpoint(path, meta: dict, empty: dict, check=None, assumed: dict | None = None):
     """(done, totals) from checkpoint ``path``, verified; CheckpointError / CheckpointMismatch otherwise.
 
     ``meta`` is the metadata the checkpoint must match, ``empty`` the zero
     totals (names, dtypes and shapes it must have), ``check(done, totals)`` a
     function returning a description of a violated invariant or None.
+    ``assumed``: settings of ``meta`` that checkpoints of an earlier version
+    lack, with the value they had then; such a checkpoint is compared as if it
+    recorded that value, and resumed with a RuntimeWarning naming the assumption.
     """
     path = os.fspath(path)
     arrays = read_members(path, lambda kind: CheckpointError(
@@ -402,11 +406,20 @@ def load_checkpoint(path, meta: dict, empty: dict, check=None):
     except ValueError:
         raise bad("metadata is not valid JSON") from None
     want = json.loads(json.dumps(meta))
+    taken = {k: v for k, v in (assumed or {}).items() if isinstance(old, dict) and k not in old and k in want}
+    if taken:
+        old = old | taken
+        what = ", ".join(f"{k} = {json.dumps(v)}" for k, v in taken.items())
     if old != want:
         diff = differences(old, want)
         raise CheckpointMismatch(
-            f"checkpoint {path} was written by a run with different settings (differs in: {'; '.join(diff)}); "
+            f"checkpoint {path} was written by a run with different settings (differs in: {'; '.join(diff)}"
+            f"{f'; the checkpoint, of an earlier jtls, does not record it: taken as {what}' if taken else ''}); "
             f"resume it with its own settings, or pass --overwrite (overwrite=True) to discard it")
+    if taken:
+        warnings.warn(f"checkpoint {path} was written by an earlier jtls, which did not record {what}: resumed "
+                      f"as if it did; if it was written otherwise, discard it with --overwrite "
+                      f"(overwrite=True)", RuntimeWarning, stacklevel=2)
     done = arrays["done"]
     if done.shape != () or done.dtype.kind not in "iu":
         raise bad(f"'done' must be an integer scalar, got {done.dtype} {done.shape}")

@@ -73,7 +73,12 @@ def couplings(c_pair, R, J0, R0=1.0, C=1.0):
 
 
 def make_disorder(key, p: ModelParams, dtype=jnp.float64) -> Disorder:
-    """Draw one realization from ``key`` (pure function of key and p)."""
+    """Draw one realization from ``key`` (pure function of key, p and JAX's 64-bit setting).
+
+    h and the coupling draws c_ij are float64 normals with JAX's 64-bit types on; without them
+    (``JTLS_NO_X64=1``) JAX gives float32 normals, which are other numbers, not only rounded ones:
+    runs record the setting (``x64`` in :meth:`jtls.anneal.run.RunConfig.metadata`).
+    """
     k_site, k_h, k_J = jax.random.split(key, 3)
     n = p.n
     sites = jax.random.permutation(k_site, p.L ** 3)[:n]

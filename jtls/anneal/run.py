@@ -72,12 +72,17 @@ from .lattice import ModelParams, energy, local_fields, make_disorder, validate_
 from .schedule import Schedule, paper_schedule
 from .sizing import CallSizer, auto_chunk, check_one_fits, realization_bytes
 from .stability import check, relax
+from .totals import SUMMED as _SUMMED, add_results as _add_results  # noqa: F401 - (earlier names)
+from .totals import empty_totals as _empty_totals, totals_problem as _totals_problem
 from .._xla import single_function, single_function_available
 from .files import CheckpointError, CheckpointMismatch, OutputExists, RunLocked, checkpoint_path  # noqa: F401
 
 FORMAT_VERSION = 1
 #: Default wall time (s) between checkpoints: compiled calls are sized to take at most about this long.
 CHECKPOINT_SECONDS = 60.0
+#: Settings of :meth:`RunConfig.metadata` that files of an earlier jtls lack, with the value they had
+#: then (JAX's 64-bit types are off only where JTLS_NO_X64=1 was set); see files.load_checkpoint.
+EARLIER_SETTINGS = {"x64": True}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,7 +95,8 @@ class RunConfig:
     chunk: int = 0                  # realizations per compiled call (all devices); 0: from memory_gb
     memory_gb: float | None = None  # budget of a batch's arrays (sizing.auto_chunk); None: 0.5 GB on CPU
     # float32 (default) or float64 for J, the local fields and the Metropolis thresholds.  The
-    # recorded energies and the final checks always use fields recomputed exactly in float64;
+    # disorder draws, the recorded energies and the final checks use float64 (fields recomputed
+    # exactly) -- float32 when JAX's 64-bit types are off (JTLS_NO_X64=1; metadata "x64");
     # float32 runs ~1.7x faster on CPU (benchmarks/anneal_results.md) and reproduces Table II.
     dtype: str = "float32"
     relax: bool = True
@@ -132,6 +138,9 @@ class RunConfig:
             "realizations": int(self.realizations),
             "seed": int(self.seed),
             "dtype": self.dtype,
+            # JAX's 64-bit types (off with JTLS_NO_X64=1): without them the disorder is drawn in
+            # float32 -- other realizations -- so a checkpoint is not resumed across it
+            "x64": bool(jax.config.jax_enable_x64),
             "relax": bool(self.relax),
             "blocks": [list(b) for b in self.block_list()],
             "chain": ("Metropolis; per temperature (blocks): 'skip'/'dense' = n attempts per sweep at "
@@ -237,7 +246,7 @@ def _batch_fn(cfg: RunConfig):
     runners = [group_fn(mode, M, sw, ts) for ((mode, M), sw), ts in groups]
 
     def finish(dis, tau, taus_T):
-        # recorded energies, checks and relaxation use fields recomputed exactly in float64
+        # recorded energies, checks and relaxation use fields recomputed exactly in float64 (x64 on)
         h64, J64 = dis.h.astype(jnp.float64), dis.J.astype(jnp.float64)
         counts = jax.vmap(lambda t: H.bin_counts(
             2.0 * jnp.abs(local_fields(t.astype(jnp.float64), h64, J64)), fine))(taus_T)
@@ -345,68 +354,6 @@ def _chunk_fn(cfg, devices):
     return jax.jit(f), mesh
 
 
-_SUMMED = ("counts", "accepted", "counts_relaxed", "unstable_single", "unstable_pair",
-           "relax_flips", "relax_capped", "unstable_single_after", "unstable_pair_after")
-
-
-def _empty_totals(cfg):
-    nT = len(cfg.schedule.T)
-    nF = H.fine_edges().size  # nF bins + overflow
-    tot = {"counts": np.zeros((nT, nF), np.int64), "accepted": np.zeros(nT, np.int64),
-           "counts_relaxed": np.zeros(nF, np.int64)}
-    for k in _SUMMED[3:]:
-        tot[k] = np.int64(0)
-    tot["energy_sum"] = np.float64(0.0)   # informational only (float sum)
-    return tot
-
-
-def _totals_problem(cfg: RunConfig, done: int, tot: dict):
-    """Description of the first violated invariant of checkpoint totals, or None.
-
-    Every realization records each of its n TLSs in exactly one fine bin
-    (overflow included) at every temperature and once after relaxation, so
-    every row of ``counts`` and ``counts_relaxed`` sums to done * n; the other
-    totals are bounded by what done realizations can produce."""
-    n = cfg.params.n
-    if not 0 <= done <= cfg.realizations:
-        return f"done = {done} is not in [0, {cfg.realizations}] (realizations of the run)"
-    for k, v in tot.items():
-        if np.any(np.asarray(v) < 0) and k != "energy_sum":
-            return f"tot_{k} holds negative values"
-    rows = tot["counts"].sum(axis=1)
-    if np.any(rows != done * n):
-        t = int(np.argmax(rows != done * n))
-        return (f"tot_counts at temperature {t} sums to {int(rows[t])}, expected done x TLSs = "
-                f"{done} x {n} = {done * n}")
-    if int(tot["counts_relaxed"].sum()) != done * n:
-        return (f"tot_counts_relaxed sums to {int(tot['counts_relaxed'].sum())}, expected done x TLSs = "
-                f"{done} x {n} = {done * n}")
-    attempts = np.asarray(cfg.schedule.sweeps, np.int64) * done * n
-    if np.any(tot["accepted"] > attempts):
-        return "tot_accepted exceeds the attempted flips of done realizations"
-    bounds = {"unstable_single": done * n, "unstable_single_after": done * n,
-              "unstable_pair": done * n * (n - 1) // 2, "unstable_pair_after": done * n * (n - 1) // 2,
-              "relax_capped": done}
-    for k, bound in bounds.items():
-        if int(tot[k]) > bound:
-            return f"tot_{k} = {int(tot[k])} exceeds {bound} (possible for {done} realizations)"
-    if not cfg.relax and any(int(tot[k]) for k in ("relax_flips", "relax_capped", "unstable_single_after",
-                                                   "unstable_pair_after")):
-        return "relaxation totals are not zero in a run without relaxation"
-    if done == 0 and (tot["energy_sum"] != 0 or tot["accepted"].any()):
-        return "totals are not zero with done = 0"
-    return None
-
-
-def _add_results(tot: dict, res: dict) -> dict:
-    """New totals: ``tot`` plus the per-device sums ``res`` {name: (ndev, ...)} of one call."""
-    new = {k: tot[k] + res[k].astype(np.int64).sum(0) for k in ("counts", "accepted", "counts_relaxed")}
-    for k in _SUMMED[3:]:
-        new[k] = np.int64(tot[k] + (res[k].astype(np.int64).sum() if k in res else 0))
-    new["energy_sum"] = np.float64(tot["energy_sum"] + res["energy"].astype(np.float64).sum())
-    return new
-
-
 _CallSizer = CallSizer          # (the name the tests and earlier code use)
 
 
@@ -484,7 +431,7 @@ def _run_multi(cfg, out, resume, overwrite, progress, log, loop):
 def _start(cfg, out, resume, overwrite, progress, log):
     """(realizations done, totals) to start from (see :func:`run` and :func:`jtls.anneal.files.start`)."""
     return F.start(out, cfg.metadata(), _empty_totals(cfg), functools.partial(_totals_problem, cfg),
-                   cfg.realizations, resume, overwrite, progress, log)
+                   cfg.realizations, resume, overwrite, progress, log, assumed=EARLIER_SETTINGS)
 
 
 def batch_size(cfg: RunConfig, ndev: int, devices=None) -> int:

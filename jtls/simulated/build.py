@@ -179,7 +179,7 @@ def _make_directory(directory) -> None:
 
 
 #: Settings of a batch's run that its file must carry (the keys of ``RunConfig.metadata()``).
-BATCH_SETTINGS = ("params", "schedule_T", "schedule_sweeps", "realizations", "seed", "dtype", "relax")
+BATCH_SETTINGS = ("params", "schedule_T", "schedule_sweeps", "realizations", "seed", "dtype", "x64", "relax")
 
 
 def check_batch(path, arrays: dict, cfg: RunConfig) -> None:
@@ -191,7 +191,7 @@ def check_batch(path, arrays: dict, cfg: RunConfig) -> None:
         meta = json.loads(str(arrays["meta"]))
     except ValueError:
         raise ValueError(f"{path}: not a library batch ('meta' is not JSON)") from None
-    want = json.loads(json.dumps(cfg.metadata()))
+    want = json.loads(json.dumps(cfg.metadata())) | {"x64": True}    # builds need JAX's 64-bit types
 
     def differs(k):        # a setting the file records (every annealer output records them all)
         if k not in meta:
