@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
 
@@ -52,17 +53,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Exit status when the reader of stdout closed it early (``jtls ... | head``): that of a process
+#: ended by SIGPIPE, 128 + 13, as ``yes | head`` reports for ``yes``.
+CLOSED_PIPE = 141
+
+
 def main(argv=None) -> int:
+    """Run ``jtls`` with the arguments ``argv`` (default: the command line); returns the exit code.
+
+    A closed stdout (the reader of a pipe stopped, ``jtls dos-fit run.npz --json | head -1``)
+    ends the command quietly with :data:`CLOSED_PIPE`, without a traceback."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        _discard_stdout()
+        return CLOSED_PIPE
+
+
+def _main(argv) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)          # (argparse itself ignores a closed pipe for --help)
     if not getattr(args, "func", None):
         parser.print_help()
+        sys.stdout.flush()
         return 2
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()          # what is still buffered reaches the reader (or fails) here
+        return code
     except (ValueError, FileNotFoundError) as exc:
         print(f"jtls {args.command}: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so that Python's flush at exit does not fail a second time
+    on the closed pipe (and print 'Exception ignored ... BrokenPipeError')."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):     # stdout without a file descriptor (captured)
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -254,8 +254,6 @@ def test_checkpoint_of_an_earlier_jtls_without_x64_is_resumed_as_x64_on_with_a_w
 
 # ------------------------------------------------------------------------------------ command line
 
-@pytest.mark.xfail(strict=True, reason="audit s13: `jtls dos-fit --json | head -1` ends in a "
-                                       "BrokenPipeError traceback")
 def test_dos_fit_into_a_closed_pipe_is_not_a_traceback(tmp_path):
     from jtls.anneal import files as F
     from jtls.anneal import histogram as H
@@ -277,11 +275,11 @@ def test_dos_fit_into_a_closed_pipe_is_not_a_traceback(tmp_path):
     F.save_output(path, assemble(cfg, tot))
     proc = subprocess.Popen([sys.executable, "-m", "jtls", "dos-fit", path, "--json", "--bins", "200"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(tmp_path))
-    proc.stdout.read(1)
-    proc.stdout.close()                 # as `| head -c 1` does
+    proc.stdout.close()                 # as `| head -c 0` does: closed before jtls writes (always a broken pipe)
     err = proc.stderr.read().decode()
     proc.wait(timeout=120)
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert proc.returncode == 141                                 # 128 + SIGPIPE, as `yes | head` gives for yes
 
 
 def test_pack_refuses_a_batch_annealed_without_x64(tmp_path):
