@@ -40,7 +40,7 @@ import jax.numpy as jnp
 
 from .engine import Problem, build_problem, judge, run_problem
 from .kernel import SingleKernel, spec_single_kernel
-from .constrained import carried
+from .constrained import carried, values_change
 from .objective import Arrays, bucket_size, chi2_u, pad_arrays, residual_x
 from .result import FitResult
 from .solvers import SOLVERS, SolverOptions, SolverOut, levenberg_marquardt, r_and_jx, solve_and_jacobian
@@ -117,21 +117,13 @@ def _many_rows(method, spec, u0, arrays, live, opts, batch, follow=False, prev=N
 
     if not follow:
         return jax.lax.map(lambda a: one(a + (None,)), (u0, arrays, live), batch_size=batch)
-    fixed = jnp.asarray(np.setdiff1d(np.arange(arrays.x_all.shape[-1]), np.asarray(spec.free, int)))
-
-    def same_points(a, b):
-        """Whether problems a and b differ at most in their values y."""
-        eq = [jnp.all(getattr(ta, k) == getattr(tb, k)) for ta, tb in zip(a.terms, b.terms)
-              for k in ("T", "inv_sigma", "sqrt_w", "ctx")]
-        return jnp.all(jnp.stack(eq + [jnp.all(a.x_all[fixed] == b.x_all[fixed])]))
-
     def step(carry, args):
         u_prev, r_prev, J_prev, a_prev, have = carry
         u, a, lv = args
         cand = carried(spec, u_prev, u)         # kept if it fits this problem no worse than u
-        same = have & jnp.all(cand == u_prev) & same_points(a, a_prev)
-        r_s = r_prev + jnp.concatenate([(ta.y - tb.y) * ta.inv_sigma * ta.sqrt_w
-                                        for ta, tb in zip(a.terms, a_prev.terms)])
+        only_y, shift = values_change(spec, a, a_prev, jnp)
+        same = have & jnp.all(cand == u_prev) & only_y
+        r_s = r_prev + shift
         known = jnp.where(jnp.isfinite(r_s @ r_s), r_s @ r_s, jnp.inf)
         c_cand = jax.lax.cond(same, lambda: known, lambda: chi2_u(spec, cand, a))
         take = c_cand <= chi2_u(spec, u, a)

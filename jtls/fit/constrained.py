@@ -300,27 +300,36 @@ class SolvedState(NamedTuple):
     Jx: np.ndarray
 
 
+def values_change(spec: Spec, a: Arrays, b: Arrays, xp=np) -> tuple:
+    """``(same, shift)``: whether the problems of ``a`` and ``b`` (equal shapes) differ at most in
+    their values y -- same temperatures, sigma, weights, context and fixed parameter values, as
+    noise draws of one measurement -- and the change of the weighted residuals y - f from ``b`` to
+    ``a`` at any parameter values, (y_a - y_b) / sigma * sqrt(w) (m,).  ``xp``: numpy, or
+    jax.numpy inside a compiled program."""
+    fixed = np.setdiff1d(np.arange(np.shape(a.x_all)[-1]), np.asarray(spec.free, int))
+    same = xp.all(xp.asarray(a.x_all)[fixed] == xp.asarray(b.x_all)[fixed])
+    shift = []
+    for ta, tb in zip(a.terms, b.terms):
+        for k in ("T", "inv_sigma", "sqrt_w", "ctx"):
+            same = same & xp.all(xp.asarray(getattr(ta, k)) == xp.asarray(getattr(tb, k)))
+        shift.append((xp.asarray(ta.y) - xp.asarray(tb.y)) * xp.asarray(ta.inv_sigma) * xp.asarray(ta.sqrt_w))
+    return same, xp.concatenate(shift) if shift else xp.zeros(0)
+
+
 def shifted_start(spec: Spec, arrays: Arrays, state: SolvedState):
     """The weighted residuals of ``arrays`` at ``state.u``, without evaluating the model, where
-    ``arrays`` differ from ``state.arrays`` only in the values y (same temperatures, sigma,
-    weights, context and fixed parameter values -- noise draws of one measurement): the residuals
-    y - f are then ``state.r`` shifted by the change of y (times 1/sigma and sqrt weights), and
-    the Jacobian is ``state.Jx`` as it is.  None where anything but y differs."""
+    ``arrays`` differ from ``state.arrays`` only in the values y (:func:`values_change`): the
+    residuals are then ``state.r`` shifted by the change of y, and the Jacobian is ``state.Jx`` as
+    it is.  None where anything but y differs."""
     old = state.arrays
-    if len(old.terms) != len(arrays.terms):
+    shapes = [[np.shape(getattr(t, k)) for k in ("T", "ctx")] for t in arrays.terms]
+    if shapes != [[np.shape(getattr(t, k)) for k in ("T", "ctx")] for t in old.terms] or \
+            np.shape(old.x_all) != np.shape(arrays.x_all):
         return None
-    fixed = np.setdiff1d(np.arange(np.size(arrays.x_all)), np.asarray(spec.free, int))
-    if np.size(old.x_all) != np.size(arrays.x_all) or not np.array_equal(
-            np.asarray(old.x_all)[fixed], np.asarray(arrays.x_all)[fixed]):
-        return None
-    shift = []
-    for ta, tb in zip(arrays.terms, old.terms):
-        if not all(np.array_equal(np.asarray(getattr(ta, f)), np.asarray(getattr(tb, f)))
-                   for f in ("T", "inv_sigma", "sqrt_w", "ctx")):
-            return None
-        shift.append((np.asarray(ta.y) - np.asarray(tb.y)) * np.asarray(ta.inv_sigma) * np.asarray(ta.sqrt_w))
-    r = np.asarray(state.r, float) + np.concatenate(shift) if shift else np.asarray(state.r, float)
-    return r if r.shape == np.shape(state.r) and np.isfinite(r).all() and np.isfinite(state.Jx).all() else None
+    same, shift = values_change(spec, arrays, old)
+    r = np.asarray(state.r, float) + shift if shift.shape == np.shape(state.r) else None
+    ok = same and r is not None and np.isfinite(r).all() and np.isfinite(state.Jx).all()
+    return r if ok else None
 
 
 def start_chi2(spec: Spec, arrays: Arrays, u0s) -> np.ndarray:
