@@ -245,17 +245,18 @@ def _kinds(r) -> tuple:
 
 def _rounding_level(r) -> bool:
     """Whether a fit without sigma reproduces its data to rounding precision (its chi^2 then
-    carries no error scale): below the chi^2 of residuals of 1e-9 of each dataset's values."""
+    carries no error scale; :func:`jtls.fit.stats.reproduced_to_rounding` on its stored data)."""
     import numpy as np
-    from .stats import rounding_chi2
+    from types import SimpleNamespace as NS
+    from .stats import reproduced_to_rounding
     data = getattr(r, "data", None) or {}
     kinds = (getattr(r, "extra", None) or {}).get("kinds") or {}
     if not data or set(kinds) != set(data):
         return False
-    from types import SimpleNamespace as NS
     pts = [NS(y=np.asarray(d["y"], float), sigma=None if d.get("sigma") is None else np.asarray(d["sigma"], float))
            for d in data.values()]
-    return float(r.chi2) < rounding_chi2(NS(points=pts, kinds=[kinds[k] for k in data]), 1e-9)
+    problem = NS(points=pts, kinds=[kinds[k] for k in data])
+    return reproduced_to_rounding(problem, float(r.chi2), all(k == "sigma" for k in problem.kinds))
 
 
 def _check_same_points(results) -> None:
@@ -407,7 +408,7 @@ def compare(results: dict, nested: dict | None = None) -> Comparison:
         warnings.append("the given sigma are too small for the scatter even for the best-fitting model: "
                         "-2 ln L uses the error scale estimated from the residuals (as the fits' own "
                         "tests do), k includes it")
-    exact = {k for k, r in results.items() if not absolute and _rounding_level(r)}
+    exact = {k for k, r in results.items() if _rounding_level(r)}
     cands = {}
     for k, r in results.items():
         kk, m2l, aicc, bic, why = _criteria(float(r.chi2), N, len(r.free), absolute)

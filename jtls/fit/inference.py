@@ -74,7 +74,7 @@ from .bounds import (HINTED_OPTIONS, U_RUNAWAY, Z_FAR, _always_held, _bound_side
                      _linear_stderr, _natural_scale, _on_bound, free_scales, held_for_certain)
 from .profile import ProfileInput, coordinate, profile_intervals
 from .stats import (LACK_OF_FIT_P, OUTLIER_Z, _fmt, beyond_bound, boundary_p_value, flat_chi2,  # noqa: F401
-                    lack_of_fit, rounding_chi2, runs_test)
+                    lack_of_fit, reproduced_to_rounding, rounding_chi2, runs_test)
 
 #: Relative singular value below which a direction counts as undetermined.
 RANK_RTOL = 1e-7
@@ -538,7 +538,7 @@ def infer(problem, u, x, r, J, solver_status: str, intervals=None, scan=None,
     for j in range(n):
         if names[j] in unident or j in hide_se:
             se[j] = math.nan
-    no_scale = not given and N > 0 and chi2 < rounding_chi2(problem, 1e-9)
+    no_scale = N > 0 and reproduced_to_rounding(problem, chi2, given)
     if no_scale:
         # reproduced to rounding without sigma: no error scale, so no uncertainty is a result (the
         # values are; the rounding floor of s^2 above only keeps the verdict's arithmetic finite)

@@ -213,6 +213,14 @@ def rounding_chi2(problem, rel: float) -> float:
     return total
 
 
+def reproduced_to_rounding(problem, chi2: float, given: bool) -> bool:
+    """Whether a fit without per-point sigma (``given`` False) reproduces its data to rounding:
+    chi^2 below :func:`rounding_chi2` at 1e-9 of the values.  Such a fit has no error scale (no
+    uncertainty is a result) and its residual signs say nothing."""
+    n = sum(np.size(p.y) for p in problem.points)
+    return not given and n > 0 and chi2 < rounding_chi2(problem, 1e-9)
+
+
 def lack_of_fit(problem, r, chi2: float, dof: int, given: bool, pulled: dict) -> tuple:
     """The lack-of-fit tests of a solved problem: ``(entry, warnings)``.
 
@@ -232,7 +240,7 @@ def lack_of_fit(problem, r, chi2: float, dof: int, given: bool, pulled: dict) ->
     start = 0
     runs, far = [], []
     # data reproduced to rounding: the residuals are rounding noise, whose signs say nothing
-    rounding = not given and r.size > 0 and chi2 < rounding_chi2(problem, 1e-9)
+    rounding = r.size > 0 and reproduced_to_rounding(problem, chi2, given)
     for pts in problem.points:
         m = pts.T.size
         rd = r[start:start + m]
