@@ -238,7 +238,29 @@ def _file_identity(path: str) -> tuple | None:
 
 
 class LibraryWarning(UserWarning):
-    """A simulated-DOS library is used without the checks of a current file (no checksum)."""
+    """A simulated-DOS library is used without the checks of a current file (no checksum).
+
+    :func:`load_library` issues it for a library packed before ``jtls library pack`` stored the
+    SHA-256 of its arrays: its values cannot be verified.
+
+    Parameters
+    ----------
+    message : str
+        What was not checked, naming the file.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from jtls.simulated.dos import LibraryWarning
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("library x.npz carries no checksum", LibraryWarning)
+    >>> w[0].category.__name__, issubclass(LibraryWarning, UserWarning)
+    ('LibraryWarning', True)
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
 
 
 @functools.lru_cache(maxsize=4)
