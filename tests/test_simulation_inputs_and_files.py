@@ -105,9 +105,11 @@ def test_library_build_arguments_bound_batch_size_and_derived_seeds():
     B.check_arguments(RATIOS, 4, 2, 2 ** 31 - 1, 2, seed=0)
     with pytest.raises(ValueError, match=r"argument 'batch_size' must be an integer in \[1, 2147483647\]"):
         B.check_arguments(RATIOS, 4, 2, 2 ** 31, 2, seed=0)
-    # the base seed is fine, the last batch's (seed + 100000 x 1 + 3) is not
-    with pytest.raises(ValueError, match="argument 'seed': the last batch's seed"):
-        B.check_arguments(RATIOS, 4, 2, 2, 2, seed=2 ** 63 - 2)
+    # batch seeds are seed + 2^32 point + 2^43 batch (distinct for every base seed, point and
+    # batch): the base seed must fit in 32 bits
+    B.check_arguments(RATIOS, 4, 2, 2, 2, seed=2 ** 32 - 1)
+    with pytest.raises(ValueError, match=r"argument 'seed' must be an integer in \[0, 4294967295\] for a library build"):
+        B.check_arguments(RATIOS, 4, 2, 2, 2, seed=2 ** 32)
 
 
 def test_library_build_directory_below_a_file_is_an_error_not_a_traceback(tmp_path, capsys):
