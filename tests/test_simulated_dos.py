@@ -155,8 +155,9 @@ def _analytic_library(tmp_path):
     R, Tt, E = np.meshgrid(r, t, e, indexing="ij")
     logF = -0.5 * (E / 2.0) ** 2 - 0.3 * R * np.exp(-E / (0.01 + Tt)) + 0.05 * np.log(Tt) * R
     path = tmp_path / "analytic.npz"
-    np.savez(path, ratios=r, t=t, q_knots=q, log_F=logF, sd_log_F=0.01 + 0 * logF,
-             e_scale=np.float64(P.E_SCALE), e_max=np.float64(7.0), meta=json.dumps({"test": True}))
+    from jtls.anneal.files import save_output      # as `jtls library pack` writes it: with its SHA-256
+    save_output(path, dict(ratios=r, t=t, q_knots=q, log_F=logF, sd_log_F=0.01 + 0 * logF,
+                           e_scale=np.float64(P.E_SCALE), e_max=np.float64(7.0), meta=json.dumps({"test": True})))
 
     def truth(rr, tt, ee):
         return -0.5 * (ee / 2.0) ** 2 - 0.3 * rr * np.exp(-ee / (0.01 + tt)) + 0.05 * np.log(tt) * rr
