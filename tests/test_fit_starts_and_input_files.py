@@ -93,6 +93,23 @@ def test_cli_qi_below_one_is_refused(tmp_path, capsys):
     assert rc == 2 and "q.csv" in err and "not an internal quality factor" in err and "Traceback" not in err
 
 
+def test_cli_values_in_a_unit_are_refused_for_a_pure_number_observable(tmp_path, capsys):
+    """A column in arbitrary units fitted as a relative shift would give C in those units: refused,
+    naming the file and the unit; plain numbers and converted % are fitted."""
+    T = np.geomspace(0.05, 3.0, 12)
+    y = np.asarray(jtls.velocity_shift(T, 3.2e-4, 0.1, 6e7, 5.65e5)) + 1e-4
+    rows = "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(T, y))
+    au, pct = tmp_path / "au.csv", tmp_path / "pct.csv"
+    au.write_text("T,signal (a.u.)\n" + rows)
+    pct.write_text("T,dv/v (%)\n" + "".join(f"{float(a)!r},{float(100 * b)!r}\n" for a, b in zip(T, y)))
+    rc = main(["fit", str(au), "--observable", "velocity", "--omega", "5.65e5"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "au.csv" in err and "'a.u.'" in err and "Traceback" not in err
+    rc = main(["fit", str(pct), "--observable", "velocity", "--omega", "5.65e5", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["parameters"]["C"]["value"] == pytest.approx(3.2e-4, rel=1e-3)
+
+
 def test_value_err_column_is_the_uncertainty_and_said_so(tmp_path):
     """'kappa_err' was silently left out (the fit scaled the errors by the scatter instead of
     using the given sigma), and no note said which column was sigma or which went unused."""

@@ -92,7 +92,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from .cli_inputs import (Labelled, check_numbers, posterior_settings, quantity_mismatch, quasiparticles_off,
-                         relative_shift_input, scattering_channels)
+                         relative_shift_input, scattering_channels, unit_of_number)
 # run_meta and command_line are imported from here by other commands (jtls.anneal.cli)
 from .cli_output import (command_line, crossover_text, crossovers, flush_warnings,  # noqa: F401
                          one_line, result_document, run_meta, warning_line)
@@ -408,6 +408,7 @@ def _read(args, st, outputs, caught) -> SimpleNamespace:
     elif args.observable == "resonator_loss":
         from .cli_inputs import quality_factor_input
         ds, conversion = quality_factor_input(ds, args.file)
+    unit_of_number(ds, args.observable, args.file)
     ctx = dict(st.ctx)
     if args.observable == "resonator_loss" and "P_dBm" not in ctx:
         power = ds.meta.get("power_dBm")

@@ -146,3 +146,18 @@ class Labelled:
 
     def __getattr__(self, name):
         return getattr(self._ds, name)
+
+
+#: Observables whose values are pure numbers (relative shifts, quality factors).
+DIMENSIONLESS = ("velocity", "dielectric", "resonator_shift", "resonator_loss")
+
+
+def unit_of_number(ds, observable, file) -> None:
+    """Refuse values in a unit (other than a pure number) for an observable whose values are pure
+    numbers: e.g. a column 'signal (a.u.)' fitted as velocity would give C in arbitrary units.
+    (:func:`jtls.data.read_csv` converts %, ppm, 1e-5 ... to plain numbers; its unit is then '1'.)"""
+    units = (getattr(ds, "units", "") or "").strip()
+    if observable in DIMENSIONLESS and units not in ("", "1"):
+        raise ValueError(f"{file}: the values are in {units!r}, but --observable {observable} fits pure "
+                         "numbers (a relative shift, a quality factor): give them as plain numbers, or "
+                         "with a pure-number unit in the header ('%', 'ppm', '1e-5'), which is converted")
