@@ -89,7 +89,7 @@ def test_build_deadline_leaves_batches_for_later(tmp_path):
     d = tmp_path / "b"
     res = B.build(str(d), ratios=(0.1, 0.2, 0.3, 0.4), L=4, batches=1, batch_size=8, sweeps=2,
                   progress=False, deadline=0.0)
-    assert res == {"done": 0, "missing": 4}
+    assert res == {"done": 0, "missing": 4, "elsewhere": 0}
     assert not list(d.glob("r*_b*.npz"))
     with pytest.raises(ValueError, match="at least 4"):
         B.build(str(d), ratios=(0.1, 0.2), L=4, batches=1, batch_size=8, sweeps=2, progress=False)

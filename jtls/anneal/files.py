@@ -260,10 +260,16 @@ def start(out, meta: dict, empty: dict, check, realizations: int, resume: bool, 
     and an existing checkpoint without ``resume`` or ``overwrite``; with
     ``resume`` loads and verifies the checkpoint (:func:`load_checkpoint` with
     ``meta``, ``empty``, ``check`` and ``assumed``), with ``overwrite`` alone deletes it.
+    ``resume="auto"``: resume a checkpoint if there is one, else start from 0 (decided under the
+    lock: the builds that share a library directory use it).
     """
     ck = checkpoint_path(out)
     done, tot = 0, empty
     have_ck = os.path.exists(ck)
+    if isinstance(resume, str):
+        if resume != "auto":
+            raise ValueError(f"argument 'resume' must be True, False or 'auto', got {resume!r}")
+        resume = have_ck
     if resume and not have_ck:
         if os.path.exists(out):
             raise ValueError(f"nothing to resume: {out!s} is complete (no checkpoint {ck!s})")

@@ -370,7 +370,8 @@ def run(cfg: RunConfig, out, resume: bool = False, progress: bool = True,
     continued with ``resume=True`` (verified: checksum, totals' invariants,
     same settings -- else :class:`CheckpointError` / :class:`CheckpointMismatch`
     naming the file and the difference) or discarded with ``overwrite=True``,
-    and otherwise refused (:class:`OutputExists`).
+    and otherwise refused (:class:`OutputExists`).  ``resume="auto"`` continues a checkpoint when
+    there is one and starts from 0 otherwise, decided while holding the lock.
 
     The checkpoint is written atomically after every compiled call, and calls
     hold at most ``chunk`` realizations and about ``checkpoint_seconds`` of

@@ -37,7 +37,7 @@ import time
 
 import numpy as np
 
-from ..anneal.files import load_output
+from ..anneal.files import OutputExists, OutputLock, RunLocked, load_output
 from ..anneal.lattice import ModelParams
 from ..anneal.limits import is_whole
 from ..anneal.run import RunConfig, checkpoint_path, run
@@ -159,10 +159,28 @@ def _ensure_manifest(directory, want: dict):
             raise ValueError(f"library directory {directory} was built with other settings (differs in: "
                              f"{', '.join(diff)}); use another directory or the same settings")
         return
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(want, f, indent=1)
-    os.replace(tmp, path)
+    # created whole and exclusively: of two builds starting at once in an empty directory, one
+    # writes the manifest and the other compares its settings with it (no last-writer-wins)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(want, f, indent=1)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return _ensure_manifest(directory, want)
+        except OSError:                    # no hard links on this file system
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                return _ensure_manifest(directory, want)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(want, f, indent=1)
+    finally:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
 
 
 def _make_directory(directory) -> None:
@@ -207,7 +225,7 @@ def check_batch(path, arrays: dict, cfg: RunConfig) -> None:
 
 
 #: What process 0 tells the others to do with the next batch of a multi-process build.
-_SKIP, _LATER, _RUN = 0, 1, 2
+_SKIP, _LATER, _RUN, _ELSEWHERE = 0, 1, 2, 3
 
 
 def check_arguments(ratios, L, batches, batch_size, sweeps, names=None, seed: int = 0) -> tuple:
@@ -297,32 +315,70 @@ def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, ba
         D.lead_decides(prepare, "process 0 stopped the build before it began")
     else:
         prepare()
-    done = missing = 0
+    done = missing = elsewhere = 0
     for b in range(int(batches)):
         for i, r in enumerate(ratios):
             out = os.path.join(directory, batch_name(r, b))
+            cfg = point_config(r, i, b, L=L, batch_size=batch_size, seed=seed, sweeps=sweeps)
             action = _RUN
             if lead:
                 if os.path.exists(out) and not os.path.exists(checkpoint_path(out)):
                     action = _SKIP
                 elif deadline is not None and time.time() > deadline:
                     action = _LATER
+                elif multi and _held_elsewhere(out):
+                    action = _ELSEWHERE
             if multi:
                 action = D.broadcast_plan(0, (action, 0))[1][0]
             if action == _SKIP:
                 done += 1
                 continue
-            if action == _LATER:
-                missing += 1
+            if action in (_LATER, _ELSEWHERE):
+                missing += action == _LATER
+                elsewhere += action == _ELSEWHERE
                 continue
-            cfg = point_config(r, i, b, L=L, batch_size=batch_size, seed=seed, sweeps=sweeps)
             if progress and lead:
                 print(f"[library] J0/h0 = {r:g}, batch {b + 1}/{batches} -> {out}", file=log, flush=True)
             t0 = time.perf_counter()
-            run(cfg, out, resume=lead and os.path.exists(checkpoint_path(out)), progress=progress, log=log,
-                checkpoint_seconds=checkpoint_seconds)
+            try:
+                # resume or start is decided under the batch's lock (another build may have
+                # checkpointed or finished it since the look above)
+                run(cfg, out, resume="auto", progress=progress, log=log, checkpoint_seconds=checkpoint_seconds)
+            except RunLocked as exc:          # one process: another build is annealing this batch
+                elsewhere += 1
+                if progress:
+                    print(f"[library] J0/h0 = {r:g}, batch {b + 1}: left to another build ({exc})",
+                          file=log, flush=True)
+                continue
+            except OutputExists:              # another build finished it in the meantime
+                check_batch(out, load_output(out), cfg)
+                _drop_finished_checkpoint(out)
+                done += 1
+                continue
             if progress and lead:
                 print(f"[library] J0/h0 = {r:g}, batch {b + 1}: {time.perf_counter() - t0:.0f} s",
                       file=log, flush=True)
             done += 1
-    return {"done": done, "missing": missing}
+    return {"done": done, "missing": missing, "elsewhere": elsewhere}
+
+
+def _drop_finished_checkpoint(out) -> None:
+    """Remove the checkpoint left next to the finished (atomically written, verified) batch file
+    ``out`` by a run killed between writing it and removing the checkpoint, under the batch's lock
+    (:func:`jtls.simulated.pack.pack` takes a batch with a checkpoint for an unfinished one)."""
+    try:
+        with OutputLock(out):
+            if os.path.exists(out) and os.path.exists(checkpoint_path(out)):
+                os.remove(checkpoint_path(out))
+    except RunLocked:
+        pass
+
+
+def _held_elsewhere(out) -> bool:
+    """Whether another run holds the lock of batch file ``out`` (a look, for process 0 of a
+    multi-process build before it tells the others to run the batch)."""
+    try:
+        OutputLock(out).acquire().release()
+    except RunLocked:
+        return True
+    return False

@@ -18,7 +18,11 @@ def register(subparsers) -> None:
     b = sub.add_parser("build", help="run (or resume) every missing annealer batch of the grid",
                        description="Anneal L^3 lattices at every J0/h0 of the grid, batch by batch and pass "
                                    "by pass; finished batches are kept, interrupted ones resumed from their "
-                                   "checkpoints.  Run it again to continue.")
+                                   "checkpoints.  Run it again to continue.  Several independent builds "
+                                   "(e.g. the tasks of a SLURM job array) with the same settings may share "
+                                   "one directory on a shared file system: each batch is annealed by the "
+                                   "first build to take its lock, and the others go on to the next.  Exit "
+                                   "status 3: batches are left (deadline, or in other builds).")
     b.add_argument("directory", help="build directory (created; holds one .npz per ratio and batch)")
     b.add_argument("--ratios", default=None,
                    help="comma-separated J0/h0 values (default: 0.02, 0.035, 0.05 .. 1.0 in steps of 0.05)")
@@ -83,10 +87,13 @@ def _build(args) -> int:
         if jax.process_index() != 0:
             print(f"jtls library build: process {jax.process_index()} done (process 0 writes "
                   f"{args.directory})", file=sys.stderr)
-            return 0 if res["missing"] == 0 else 3
-    print(f"{res['done']} batch(es) finished" + (f", {res['missing']} not started (deadline)" if res["missing"] else
-                                                 ": all of them"))
-    return 0 if res["missing"] == 0 else 3
+            return 0 if res["missing"] + res["elsewhere"] == 0 else 3
+    left = [f"{res['missing']} not started (deadline)"] if res["missing"] else []
+    if res["elsewhere"]:
+        left.append(f"{res['elsewhere']} being annealed by other builds of {args.directory} (their locks are "
+                    "held); run the command again when they stop, to check or finish them")
+    print(f"{res['done']} batch(es) finished" + (", " + ", ".join(left) if left else ": all of them"))
+    return 0 if not left else 3
 
 
 def _pack(args) -> int:
