@@ -17,16 +17,17 @@ writes files on its own.
 
 Safety: a stored program is used only when everything that shaped it is the
 same -- its key hashes the jtls sources (every ``.py`` file of the package),
-the JAX and jaxlib versions, the backend, the float64 switch, the program's
+the JAX and jaxlib versions, those of the other libraries whose code is traced
+into our programs (numpy, optax: :data:`TRACED_LIBRARIES`), the backend, the float64 switch, the program's
 name, its static arguments written out field by field (:func:`stable_text`)
 and the shapes and dtypes of its array arguments.  A static argument that
 cannot be written out in a way that is the same in every process (a function
 defined outside jtls, e.g. a user's observable, or a closure) or that may read
 state the key cannot see (the simulated-DOS models read a library file; see
 :data:`STORABLE_MODULES`) means the program is not stored: it runs the usual
-way.  Files carry a SHA-256 of their
-content, checked on load; a damaged or unreadable file is ignored and written
-again.  Files are written to a temporary name and renamed into place, so
+way.  Files carry their full key and a SHA-256 of their content, both checked
+on load (a file copied or renamed under another key's name is not used); a
+damaged, unreadable or misnamed file is ignored and written again.  Files are written to a temporary name and renamed into place, so
 concurrent processes never see a partial file (two writers of one key write
 the same program).  Any failure of the store (export, file system,
 deserialisation) falls back to the ordinary jitted program with the same
@@ -46,10 +47,12 @@ import numpy as np
 import jax
 
 #: Version of the file format and key layout (bump to invalidate every stored program).
-FORMAT = 1
+FORMAT = 2          # 2: the header carries the full key
 _MAGIC = b"jtls-exported"
 
-_state = {"dir": None, "digest": None}
+_state = {"dir": None, "digest": None, "libraries": None}
+#: Libraries besides JAX whose code (or constants computed at trace time) enters our programs.
+TRACED_LIBRARIES = ("numpy", "optax")
 _memo: dict = {}          # (name, statics + extra, signature) -> callable of the leaves, or None
 
 
@@ -148,8 +151,23 @@ def _signature(tree, leaves) -> tuple:
                         for a in leaves))
 
 
+def library_versions() -> str:
+    """The installed versions of :data:`TRACED_LIBRARIES` (from their metadata: nothing is imported)."""
+    if _state["libraries"] is None:
+        from importlib import metadata
+        out = []
+        for lib in TRACED_LIBRARIES:
+            try:
+                out.append(f"{lib} {metadata.version(lib)}")
+            except metadata.PackageNotFoundError:
+                out.append(f"{lib} absent")
+        _state["libraries"] = ", ".join(out)
+    return _state["libraries"]
+
+
 def _key(name, statics, sig) -> str:
     parts = [f"format {FORMAT}", f"jax {jax.__version__}", f"jaxlib {jax.lib.__version__}",
+             f"libraries {library_versions()}",
              f"backend {jax.default_backend()}", f"x64 {bool(jax.config.jax_enable_x64)}",
              f"sources {source_digest()}", f"program {name}",
              "statics " + "|".join(stable_text(s) for s in statics),
@@ -157,23 +175,23 @@ def _key(name, statics, sig) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _read(path: Path):
-    """The stored payload, or None when missing or damaged."""
+def _read(path: Path, key: str):
+    """The payload stored under ``key``, or None when missing, damaged or stored under another key."""
     try:
         blob = path.read_bytes()
     except OSError:
         return None
     head, _, payload = blob.partition(b"\n")
     fields = head.split(b" ")
-    if len(fields) != 3 or fields[0] != _MAGIC or fields[1] != str(FORMAT).encode():
+    if len(fields) != 4 or fields[0] != _MAGIC or fields[1] != str(FORMAT).encode():
         return None
-    if hashlib.sha256(payload).hexdigest().encode() != fields[2]:
+    if fields[2] != key.encode() or hashlib.sha256(payload).hexdigest().encode() != fields[3]:
         return None
     return payload
 
 
-def _write(path: Path, payload: bytes) -> None:
-    head = b" ".join([_MAGIC, str(FORMAT).encode(), hashlib.sha256(payload).hexdigest().encode()])
+def _write(path: Path, key: str, payload: bytes) -> None:
+    head = b" ".join([_MAGIC, str(FORMAT).encode(), key.encode(), hashlib.sha256(payload).hexdigest().encode()])
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".jtlsx")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -197,7 +215,7 @@ def _load_or_export(name, program, static_argnums, args, statics, tree, leaves, 
     from jax import export
     path = Path(_state["dir"]) / f"{name}-{key[:40]}.jtlsx"
     exp = None
-    payload = _read(path)
+    payload = _read(path, key)
     if payload is not None:
         try:
             exp = export.deserialize(bytearray(payload))
@@ -216,7 +234,7 @@ def _load_or_export(name, program, static_argnums, args, statics, tree, leaves, 
         except Exception:  # noqa: BLE001 -- not exportable (e.g. a callback): the usual way
             return None
         try:
-            _write(path, bytes(payload))
+            _write(path, key, bytes(payload))
         except OSError:
             pass                        # an unwritable store must not stop a fit
     kw = {"compiler_options": compiler_options} if compiler_options else {}

@@ -87,7 +87,10 @@ def test_second_process_runs_stored_programs_without_tracing(tmp_path):
     assert third["traced"] > 0
     assert third["values"] == first["values"]
     for f in _stored(store):
-        assert _exported._read(f) is not None, f.name   # whole and verified again
+        key = f.read_bytes().partition(b"\n")[0].split(b" ")[2].decode()
+        assert f.name.endswith(f"-{key[:40]}.jtlsx"), f.name          # the header's key is the name's
+        assert _exported._read(f, key) is not None, f.name    # whole and verified again
+        assert _exported._read(f, "0" * 64) is None, f.name   # not under another key
 
 
 def test_stable_text_refuses_what_differs_between_processes():

@@ -43,7 +43,7 @@ from .kernel import SingleKernel, spec_single_kernel
 from .constrained import carried, values_change
 from .objective import Arrays, bucket_size, chi2_u, pad_arrays, residual_x
 from .result import FitResult
-from .solvers import SOLVERS, SolverOptions, SolverOut, levenberg_marquardt, r_and_jx, solve_and_jacobian
+from .solvers import SOLVERS, SolverOptions, SolverOut, default_options, levenberg_marquardt, r_and_jx, solve_and_jacobian
 from ..observables import _common as _observables_common
 
 
@@ -197,7 +197,7 @@ def _solved_rows(model, datasets, method, options, start, progress, kw):
     n_terms = len(spec.terms)
     lengths = [bucket_size(max(p.arrays.terms[k].T.shape[0] for p in problems)) for k in range(n_terms)]
     padded = [pad_arrays(p.arrays, lengths) for p in problems]
-    opts = options or (PREVIOUS_OPTIONS if start == "previous" else SolverOptions())
+    opts = options or (PREVIOUS_OPTIONS if start == "previous" and method == "lm" else default_options(method))
     chunk = _chunk(FIT_CHUNK)
     total = len(problems)
     follow = start == "previous"
@@ -254,7 +254,7 @@ def fit_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOp
     Returns a list of :class:`FitResult` in the order of ``datasets``: the same verdicts as
     :func:`jtls.fit.fit` gives each dataset.
     """
-    opts = options or SolverOptions()
+    opts = options or default_options(method)
     held = {} if start == "previous" else None      # the previous verdict's held solutions, updated
     return [judge(p, (out, x, r, J), method, opts, scan=scan, held_starts=held)
             for p, out, x, r, J in _solved_rows(model, datasets, method, options, start, progress, kw)]
@@ -476,15 +476,50 @@ def bootstrap_problem(key, problem: Problem, result: FitResult, n: int = 1000, *
                            v[:, k + 2].astype(int))
 
 
+def bootstrap_verdict(problem: Problem, bs: BootstrapResult) -> tuple:
+    """(summary, warnings) of the bootstrap ``bs`` of ``problem``'s fit: what a FitResult shows.
+
+    An interval is shown only where the resamples determine it: none (None, with a warning) for a
+    parameter the resamples do not vary (zero width or undefined), or whose interval ends on a
+    search limit (not a physical bound: resamples stopped on an arbitrary box, whose true spread
+    is unknown).  A warning when fewer than 90 % of the resamples converged."""
+    summary = bs.summary()
+    warnings = []
+    iv = summary["intervals"]
+    degenerate = [k for k, (lo, hi) in iv.items() if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo]
+    if degenerate:      # not an interval: none is shown or returned as one (None)
+        iv.update({k: None for k in degenerate})
+        warnings.append("no bootstrap interval for " + ", ".join(degenerate) + " (zero width or "
+                        "undefined: the resamples do not vary them)")
+    for p in (problem.params[i] for i in problem.spec.free):
+        if iv.get(p.name) is None:
+            continue
+        for end, bound, phys in ((iv[p.name][0], p.min, p.physical[0]), (iv[p.name][1], p.max, p.physical[1])):
+            if math.isfinite(bound) and not phys and end == bound:
+                iv[p.name] = None
+                warnings.append(f"no bootstrap interval for {p.name}: it ends on the search limit "
+                                f"{bound:g} (resamples stopped there, not at their optimum); widen the "
+                                f"limit of {p.name}")
+                break
+    if summary["n_ok"] < 0.9 * summary["n"]:
+        few = summary.get("n_degenerate", 0)
+        warnings.append(f"bootstrap: only {summary['n_ok']} of {summary['n']} resamples converged" + (
+            f" ({few} drew no more distinct points than there are free parameters: too few data for a "
+            "bootstrap; its intervals come from the lucky resamples and are not reliable)" if few else ""))
+    return summary, warnings
+
+
 def bootstrap(key, model, data=None, n: int = 1000, *, level: float = 0.68, method: str = "lm",
               progress: Callable | None = None, **kw) -> tuple:
     """Fit, then bootstrap ``n`` resamples (see :func:`bootstrap_problem`).
 
     Returns ``(FitResult, BootstrapResult)``; the FitResult carries the
-    summary in ``.bootstrap``.  ``progress``: called with ``(done, n)``.
+    summary in ``.bootstrap`` (intervals as :func:`bootstrap_verdict` shows them: None where the
+    resamples do not determine one, with a warning).  ``progress``: called with ``(done, n)``.
     """
     problem = build_problem(model, data, **kw)
     res = run_problem(problem, method)
     bs = bootstrap_problem(key, problem, res, n, level=level, method=method, progress=progress)
-    res.bootstrap = bs.summary()
+    res.bootstrap, warnings = bootstrap_verdict(problem, bs)
+    res.warnings.extend(warnings)
     return res, bs

@@ -26,7 +26,7 @@ from .bounds import held_for_certain
 from .inference import infer
 from .constrained import prefetch_held
 from .result import FitResult
-from .solvers import STATUS, SOLVERS, SolverOptions
+from .solvers import STATUS, SOLVERS, SolverOptions, default_options
 from .kernel import dispatch_solve, flatten_inputs
 from .scan import ScanOutcome, global_scan
 from .points import Points, as_points  # noqa: F401  (re-exported)
@@ -236,7 +236,7 @@ def fit(model: Model | str | Sequence, data: Any = None, *, share: Sequence[str]
                             tmin=tmin, tmax=tmax)
     if posterior not in (None, "nuts"):
         raise ValueError(f"posterior must be None or 'nuts', got {posterior!r}")
-    opts = options or (SolverOptions() if method == "lm" else SolverOptions(max_steps=1000))
+    opts = options or default_options(method)
     res = run_problem(problem, method, opts, intervals=intervals, scan=scan)
     if posterior == "nuts" and not res.ok:
         # like the bootstrap: a fit that does not determine its parameters (or rests on a search
@@ -267,25 +267,13 @@ def fit(model: Model | str | Sequence, data: Any = None, *, share: Sequence[str]
             res.bootstrap = {"n": 0, "skipped": f"the fit's status is {res.status!r}, not 'ok'"}
             res.warnings.append(f"bootstrap skipped: the fit's status is {res.status!r}")
             return res
-        from .batch import bootstrap_problem
+        from .batch import bootstrap_problem, bootstrap_verdict
         if key is None:
             key = jax.random.PRNGKey(0)
         bs = bootstrap_problem(key, problem, res, int(bootstrap), level=level, method=method,
                                progress=progress)
-        res.bootstrap = bs.summary()
-        degenerate = [k for k, (lo, hi) in res.bootstrap["intervals"].items()
-                      if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo]
-        if degenerate:      # not an interval: none is shown or returned as one (None)
-            res.bootstrap["intervals"].update({k: None for k in degenerate})
-            res.warnings.append("no bootstrap interval for " + ", ".join(degenerate) + " (zero width or "
-                                "undefined: the resamples do not vary them)")
-        if res.bootstrap["n_ok"] < 0.9 * res.bootstrap["n"]:
-            few = res.bootstrap.get("n_degenerate", 0)
-            res.warnings.append(f"bootstrap: only {res.bootstrap['n_ok']} of {res.bootstrap['n']} "
-                                "resamples converged" + (
-                                    f" ({few} drew no more distinct points than there are free parameters: "
-                                    "too few data for a bootstrap; its intervals come from the lucky "
-                                    "resamples and are not reliable)" if few else ""))
+        res.bootstrap, warnings = bootstrap_verdict(problem, bs)
+        res.warnings.extend(warnings)
     return res
 
 
@@ -304,7 +292,8 @@ def run_problem(problem: Problem, method: str = "lm", opts: SolverOptions | None
     method : {"lm", "lbfgs"}
         Levenberg-Marquardt or optax L-BFGS.
     opts : SolverOptions, optional
-        Stopping rules (default ``SolverOptions()``).
+        Stopping rules (default :func:`~jtls.fit.solvers.default_options`: ``SolverOptions()``;
+        1000 steps for L-BFGS).
     intervals : None, "profile" or sequence of str
         As in :func:`fit`.
     scan : bool
@@ -328,7 +317,7 @@ def run_problem(problem: Problem, method: str = "lm", opts: SolverOptions | None
     >>> res.status, round(res["B"], 3)
     ('ok', 2.0)
     """
-    opts = opts or SolverOptions()
+    opts = opts or default_options(method)
     if problem.spec.n_free == 0:
         x = jnp.zeros(0)
         r = residual_x(problem.spec, x, problem.arrays)

@@ -127,6 +127,12 @@ def linear_columns(spec: Spec, roles: dict, xs, p0s, arrays) -> dict:
     return out
 
 
+def default_options(method: str = "lm") -> SolverOptions:
+    """The stopping rules a fit uses when none are given: ``SolverOptions()`` for
+    Levenberg-Marquardt, 1000 steps for L-BFGS (one rule for fit, run_problem and fit_many)."""
+    return SolverOptions() if method == "lm" else SolverOptions(max_steps=1000)
+
+
 def residual_list(spec, xs, arrays):
     """(weighted residuals, observable curves) from the free values as a list of scalars."""
     return residuals(spec, param_list(spec, xs, arrays), arrays, with_curves=True)
