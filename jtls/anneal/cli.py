@@ -73,6 +73,15 @@ def register(subparsers) -> None:
                         "compiled batches are made smaller when needed), so a killed run loses at most "
                         "about that much work")
     a.add_argument("--quiet", action="store_true", help="no progress lines")
+    a.add_argument("--part", default=None, metavar="K/M",
+                   help="anneal only part K of M (K = 0 ... M-1) of the realizations, [K N/M, (K+1) N/M): "
+                        "independent jobs (e.g. a SLURM job array, --part $SLURM_ARRAY_TASK_ID/M) with "
+                        "otherwise the same settings; --combine adds their outputs up to the whole run, "
+                        "bitwise (default --out gets _partKofM)")
+    a.add_argument("--combine", nargs="+", default=None, metavar="PART",
+                   help="instead of annealing: add the output files of all parts of a run (--part K/M) up "
+                        "to the whole run's output --out (required); the settings come from the files, "
+                        "which are verified first (checksums, the same settings, every part once)")
     add_distributed_arguments(
         a, "Start one jtls anneal per process with the same settings and --out; realizations are split over "
            "the devices of all processes and the histograms are bitwise those of one process with the same "
@@ -142,17 +151,47 @@ def _one_line_warnings(command):
     return wrapped
 
 
-def default_out(args) -> str:
+def default_out(args, part=None) -> str:
     """The output file of ``jtls anneal`` without ``--out`` (named after the model parameters)."""
     return (f"anneal_L{args.L}_J0_{args.J0:g}_h0_{args.h0:g}_x{args.x:g}_r{args.realizations}"
-            f"_s{args.seed}.npz")
+            f"_s{args.seed}" + ("" if part is None else f"_part{part[0]}of{part[1]}") + ".npz")
+
+
+def parse_part(text) -> tuple | None:
+    """``--part K/M`` as (K, M) (None when not given); ValueError naming --part otherwise."""
+    if text is None:
+        return None
+    k, sep, m = str(text).strip().partition("/")
+    try:
+        part = (int(k), int(m)) if sep else None
+    except ValueError:
+        part = None
+    if part is None or not 0 <= part[0] < part[1]:
+        raise ValueError(f"--part must be K/M with integers 0 <= K < M (part K of M), got {text!r}")
+    return part
+
+
+def _combine(args) -> int:
+    from .combine import combine
+    if args.out is None:
+        raise ValueError("--combine needs --out: the file to write the whole run to")
+    if args.resume or args.part is not None:
+        raise ValueError("--combine adds finished parts up; it takes no --resume or --part")
+    res = combine(args.combine, args.out, overwrite=args.overwrite)
+    meta = json.loads(str(res["meta"]))
+    print(f"wrote {args.out}: {int(res['realizations'])} realizations (the {len(meta['combined_from'])} parts "
+          f"added up) x {meta['params']['n_tls']} TLSs, {len(res['T'])} temperatures")
+    return 0
 
 
 def _anneal(args) -> int:
     from .lattice import ModelParams
     from .run import RunConfig, run, use_cpu_cores
+    if args.combine is not None:
+        return _combine(args)
+    part = parse_part(args.part)
     if args.out is None:
-        args.out = default_out(args)
+        args.out = default_out(args, part)
         print(f"jtls anneal: no --out given; writing {args.out} (in {os.getcwd()})", file=sys.stderr)
     # every option is checked before this process joins others: a bad one stops it with its
     # message at once, and the others learn of it as a process that did not connect
@@ -163,7 +202,7 @@ def _anneal(args) -> int:
     cfg = RunConfig(params=ModelParams(L=args.L, x=args.x, J0=args.J0, h0=args.h0, C=args.C),
                     schedule=make_schedule(T, args.sweeps), realizations=args.realizations,
                     seed=args.seed, chunk=args.chunk, memory_gb=args.memory, dtype=args.dtype,
-                    relax=not args.no_relax)
+                    relax=not args.no_relax, part=part)
     use_cpu_cores(args.cpu_devices)
     multi = start_distributed(args)
     if multi:
@@ -183,7 +222,8 @@ def _anneal(args) -> int:
     if res is None and multi and not lead:
         print(f"jtls anneal: process {jax.process_index()} done (process 0 writes {args.out})", file=sys.stderr)
         return 0
-    print(f"wrote {args.out}: {int(res['realizations'])} realizations x {cfg.params.n} TLSs, "
+    what = "" if part is None else f" (part {part[0]} of {part[1]} of {cfg.realizations})"
+    print(f"wrote {args.out}: {int(res['realizations'])} realizations{what} x {cfg.params.n} TLSs, "
           f"{len(res['T'])} temperatures; final state: {int(res['unstable_single'])} unstable single "
           f"and {int(res['unstable_pair'])} unstable pair flips before relaxation "
           f"({int(res['relax_flips'])} relaxation flips)")

@@ -42,3 +42,17 @@ def check_realizations(n, name: str = "realizations") -> None:
     if not is_whole(n) or not 1 <= n <= MAX_REALIZATIONS:
         raise ValueError(f"argument {name!r} must be an integer in [1, {MAX_REALIZATIONS}] (realizations are "
                          f"int32 indices), got {n!r}")
+
+
+def check_part(part, realizations) -> None:
+    """ValueError naming ``part`` unless it is None or (k, m) with integers 0 <= k < m <= realizations
+    (every part of the run then holds at least one realization)."""
+    if part is None:
+        return
+    ok = isinstance(part, (tuple, list)) and len(part) == 2 and all(is_whole(v) for v in part)
+    if not ok or not 0 <= part[0] < part[1]:
+        raise ValueError(f"argument 'part' must be (k, m) with integers 0 <= k < m (part k of m; "
+                         f"--part K/M), got {part!r}")
+    if is_whole(realizations) and part[1] > realizations:
+        raise ValueError(f"argument 'part': {part[1]} parts of {realizations} realizations would leave parts "
+                         "without any; use at most as many parts as realizations")

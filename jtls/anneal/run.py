@@ -67,7 +67,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 from . import files as F
 from . import histogram as H
 from .kernel import _mode_name, anneal_at, default_block, init_state
-from .limits import check_realizations, check_seed, is_whole
+from .limits import check_part, check_realizations, check_seed, is_whole
 from .lattice import ModelParams, energy, local_fields, make_disorder, validate_params
 from .schedule import Schedule, paper_schedule
 from .sizing import CallSizer, auto_chunk, check_one_fits, realization_bytes
@@ -102,6 +102,22 @@ class RunConfig:
     relax: bool = True
     blocks: tuple | None = None     # per temperature (mode, M), mode "skip"/"dense"/"seq"; None -> default_block
     single_kernel: bool = True      # on CPU, compile each annealing stage as one XLA function (see _batch_fn)
+    # (k, m): anneal only part k of m of the realizations, [k N // m, (k+1) N // m) -- independent
+    # jobs (a job array) whose outputs jtls.anneal.combine adds up to the whole run, bitwise
+    part: tuple | None = None
+
+    def span(self) -> tuple:
+        """(first, end): the realization indices this run anneals, ``range(first, end)``."""
+        if self.part is None:
+            return 0, int(self.realizations)
+        k, m = self.part
+        return int(k) * int(self.realizations) // int(m), (int(k) + 1) * int(self.realizations) // int(m)
+
+    @property
+    def count(self) -> int:
+        """How many realizations this run anneals (all of them, or its part's)."""
+        first, end = self.span()
+        return end - first
 
     def block_list(self):
         if self.blocks is not None:
@@ -115,6 +131,7 @@ class RunConfig:
         validate_params(self.params)
         check_realizations(self.realizations)
         check_seed(self.seed)
+        check_part(self.part, self.realizations)
         if not is_whole(self.chunk) or self.chunk < 0:
             raise ValueError(f"argument 'chunk' must be an integer >= 1 (or 0: from the memory budget), "
                              f"got {self.chunk!r}")
@@ -136,6 +153,7 @@ class RunConfig:
             "schedule_T": list(self.schedule.T),
             "schedule_sweeps": list(self.schedule.sweeps),
             "realizations": int(self.realizations),
+            **({} if self.part is None else {"part": [int(self.part[0]), int(self.part[1])]}),
             "seed": int(self.seed),
             "dtype": self.dtype,
             # JAX's 64-bit types (off with JTLS_NO_X64=1): without them the disorder is drawn in
@@ -299,7 +317,7 @@ def make_chunk_fn(cfg: RunConfig, devices=None) -> Callable:
     chunk size.
     """
     devices = tuple(jax.devices() if devices is None else devices)
-    key = dataclasses.replace(cfg, realizations=1, chunk=1, memory_gb=None)
+    key = dataclasses.replace(cfg, realizations=1, chunk=1, memory_gb=None, part=None)
     ndev = len(devices)
 
     def run_on(c, r):
@@ -432,7 +450,7 @@ def _run_multi(cfg, out, resume, overwrite, progress, log, loop):
 def _start(cfg, out, resume, overwrite, progress, log):
     """(realizations done, totals) to start from (see :func:`run` and :func:`jtls.anneal.files.start`)."""
     return F.start(out, cfg.metadata(), _empty_totals(cfg), functools.partial(_totals_problem, cfg),
-                   cfg.realizations, resume, overwrite, progress, log, assumed=EARLIER_SETTINGS)
+                   cfg.count, resume, overwrite, progress, log, assumed=EARLIER_SETTINGS)
 
 
 def batch_size(cfg: RunConfig, ndev: int, devices=None) -> int:
@@ -462,36 +480,38 @@ def _loop(cfg, out, done, tot, *, multi, progress, stop_after_chunks, devices, l
     sizer = CallSizer(cfg, chunk, ndev, checkpoint_seconds)
     t0 = time.perf_counter()
     done0, chunks_run = done, 0
-    while done < cfg.realizations:
+    first, count = cfg.span()[0], cfg.count
+    while done < count:
         size = sizer.next()
         if multi:                         # process 0's size and count for everyone
             code, (size, done), msg = D.broadcast_plan(0, (size, done))
             if code == 2:
                 raise ValueError(f"process 0 stopped the run: {msg}")
-        r = np.arange(done, done + size, dtype=np.int32)
-        r[r >= cfg.realizations] = -1
+        r = np.arange(first + done, first + done + size, dtype=np.int64)
+        r[r >= first + count] = -1
+        r = r.astype(np.int32)
         tc = time.perf_counter()
         res = fn(r)
         if multi:
             res = D.gather(jax.block_until_ready(res), wait=time.perf_counter() - tc)
         sizer.update(size, time.perf_counter() - tc)
-        done = int(min(done + size, cfg.realizations))
+        done = int(min(done + size, count))
         chunks_run += 1
         if lead:
             try:
                 tot = _add_results(tot, res)
                 F.save_checkpoint(ck, meta, done, tot)
             except Exception as exc:
-                if multi and done < cfg.realizations:
+                if multi and done < count:
                     D.broadcast_plan(2, message=str(exc))
                 raise
         if progress and lead:
             el = time.perf_counter() - t0
             rate = (done - done0) / el
-            left = (cfg.realizations - done) / rate if rate > 0 else float("nan")
-            print(f"[anneal] {done}/{cfg.realizations} realizations  {rate:.3g}/s  "
+            left = (count - done) / rate if rate > 0 else float("nan")
+            print(f"[anneal] {done}/{count} realizations  {rate:.3g}/s  "
                   f"elapsed {el:.0f} s  left ~{left:.0f} s", file=log, flush=True)
-        if stop_after_chunks is not None and chunks_run >= stop_after_chunks and done < cfg.realizations:
+        if stop_after_chunks is not None and chunks_run >= stop_after_chunks and done < count:
             return None
     if not lead:
         return None
@@ -506,7 +526,7 @@ def assemble(cfg: RunConfig, tot: dict, seconds: float = float("nan"), ndev: int
              batch: int | None = None) -> dict:
     """Output arrays: DOS table (T ascending) + raw counts + metadata."""
     sched = cfg.schedule
-    n_tls = cfg.realizations * cfg.params.n
+    n_tls = cfg.count * cfg.params.n
     T_visit = np.asarray(sched.T)
     order = np.argsort(T_visit)
     fine = H.fine_edges()
@@ -532,7 +552,7 @@ def assemble(cfg: RunConfig, tot: dict, seconds: float = float("nan"), ndev: int
         "dos_relaxed_fine": H.normalize(tot["counts_relaxed"], fine, n_tls),
         "acceptance": tot["accepted"][order] / attempts,
         "T_schedule": T_visit, "sweeps": np.asarray(sched.sweeps),
-        "n_tls_total": np.int64(n_tls), "realizations": np.int64(cfg.realizations),
+        "n_tls_total": np.int64(n_tls), "realizations": np.int64(cfg.count),
         "unstable_single": tot["unstable_single"], "unstable_pair": tot["unstable_pair"],
         "relax_flips": tot["relax_flips"], "relax_capped": tot["relax_capped"],
         "unstable_single_after": tot["unstable_single_after"],

@@ -41,8 +41,8 @@ def totals_problem(cfg: RunConfig, done: int, tot: dict):
     every row of ``counts`` and ``counts_relaxed`` sums to done * n; the other
     totals are bounded by what done realizations can produce."""
     n = cfg.params.n
-    if not 0 <= done <= cfg.realizations:
-        return f"done = {done} is not in [0, {cfg.realizations}] (realizations of the run)"
+    if not 0 <= done <= cfg.count:
+        return f"done = {done} is not in [0, {cfg.count}] (realizations of the run)"
     for k, v in tot.items():
         if np.any(np.asarray(v) < 0) and k != "energy_sum":
             return f"tot_{k} holds negative values"
