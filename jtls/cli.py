@@ -73,6 +73,7 @@ def main(argv=None) -> int:
 def _main(argv) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)          # (argparse itself ignores a closed pipe for --help)
+    args._argv = list(sys.argv[1:] if argv is None else argv)       # (a supervised child reruns them)
     if not getattr(args, "func", None):
         parser.print_help()
         sys.stdout.flush()

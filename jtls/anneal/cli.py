@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 
@@ -120,13 +119,30 @@ def add_distributed_arguments(parser, description: str) -> None:
                         "it stops with an error (default 300); a process that dies stops the others sooner")
 
 
+def wants_distributed(args) -> bool:
+    """Whether the flags of :func:`add_distributed_arguments` ask for several processes."""
+    return bool(args.distributed) or any(v is not None for v in (args.coordinator, args.num_processes,
+                                                                 args.process_id))
+
+
+def supervised(args, work: str) -> int | None:
+    """For a multi-process command not yet in its watched child: run it there and return its exit
+    status (:mod:`jtls.anneal.supervise`); None where this process is to do the work."""
+    from .distributed import check_flags, check_timeout
+    from .supervise import is_child, supervise
+    check_timeout(args.timeout)
+    if not wants_distributed(args) or is_child() or not hasattr(args, "_argv"):
+        return None
+    check_flags(args.coordinator, args.num_processes, args.process_id, args.distributed == "auto", args.timeout)
+    return supervise(args._argv, work, f"jtls {args.command}")
+
+
 def start_distributed(args) -> bool:
     """Join the multi-process run the flags of :func:`add_distributed_arguments` ask for (before any
     JAX computation); False when none is asked for (one process)."""
-    multi = bool(args.distributed) or any(v is not None for v in (args.coordinator, args.num_processes,
-                                                                  args.process_id))
-    if not (math.isfinite(args.timeout) and args.timeout > 0):   # also where it is not used yet
-        raise ValueError(f"--timeout must be a positive number of seconds, got {args.timeout!r}")
+    multi = wants_distributed(args)
+    from .distributed import check_timeout
+    check_timeout(args.timeout)                 # also where it is not used yet
     if multi:
         from .distributed import initialize
         initialize(args.coordinator, args.num_processes, args.process_id, auto=args.distributed == "auto",
@@ -203,6 +219,10 @@ def _anneal(args) -> int:
                     schedule=make_schedule(T, args.sweeps), realizations=args.realizations,
                     seed=args.seed, chunk=args.chunk, memory_gb=args.memory, dtype=args.dtype,
                     relax=not args.no_relax, part=part)
+    cfg.validate()
+    rc = supervised(args, f"the checkpoint {args.out}.ckpt.npz")
+    if rc is not None:
+        return rc
     use_cpu_cores(args.cpu_devices)
     multi = start_distributed(args)
     if multi:

@@ -43,7 +43,25 @@ DEFAULT_TIMEOUT = 300.0
 EXIT_TIMEOUT = 3
 _MSG_BYTES = 2048
 
-_settings = {"timeout": DEFAULT_TIMEOUT}
+#: The longest --timeout taken (seconds; about 116 days): JAX's timeouts are 32-bit integers.
+MAX_TIMEOUT = 1e7
+
+_settings = {"timeout": DEFAULT_TIMEOUT, "work": None}
+
+
+def check_timeout(timeout) -> float:
+    """``timeout`` as seconds; ValueError naming --timeout unless it is a number in (0, :data:`MAX_TIMEOUT`]."""
+    ok = isinstance(timeout, (int, float, np.integer, np.floating)) and not isinstance(timeout, bool)
+    if not ok or not (np.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
+        raise ValueError(f"--timeout must be a positive number of seconds, at most {MAX_TIMEOUT:g}, "
+                         f"got {timeout!r}")
+    return float(timeout)
+
+
+def set_work(where: str | None) -> None:
+    """Say where the finished work of the run is (a checkpoint file, a library directory), for the
+    message of :func:`stop`; None: not known."""
+    _settings["work"] = where
 
 
 def parse_coordinator(text: str) -> tuple[str, int]:
@@ -53,6 +71,30 @@ def parse_coordinator(text: str) -> tuple[str, int]:
         raise ValueError(f"--coordinator must be HOST:PORT with a port in 1..65535 (e.g. node01:12345), "
                          f"got {text!r}")
     return host, int(port)
+
+
+def check_flags(coordinator, num_processes, process_id, auto: bool, timeout) -> float:
+    """The checks of :func:`initialize`'s arguments (a command makes them before it starts the
+    process that joins the run): ValueError naming the flag; returns the timeout in seconds."""
+    given = [v is not None for v in (coordinator, num_processes, process_id)]
+    if not auto and not all(given):
+        raise ValueError("a multi-process run needs all of --coordinator HOST:PORT, --num-processes N and "
+                         "--process-id I (or --distributed auto on a cluster JAX recognises, e.g. SLURM)")
+    timeout = check_timeout(timeout)
+    if coordinator is not None:
+        host, port = parse_coordinator(coordinator)
+        try:                                   # a misspelt host: say so now, not after --timeout
+            socket.getaddrinfo(host.strip("[]"), port)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise ValueError(f"--coordinator {coordinator}: cannot resolve the host {host!r} "
+                             f"({exc.strerror if isinstance(exc, OSError) else exc})") from None
+    if num_processes is not None and (int(num_processes) != num_processes or num_processes < 1):
+        raise ValueError(f"--num-processes must be an integer >= 1, got {num_processes!r}")
+    if process_id is not None and (int(process_id) != process_id or process_id < 0 or
+                                   (num_processes is not None and process_id >= num_processes)):
+        raise ValueError(f"--process-id must be an integer in 0 ... num_processes - 1 = "
+                         f"{(num_processes or 1) - 1}, got {process_id!r}")
+    return timeout
 
 
 def initialize(coordinator: str | None = None, num_processes: int | None = None,
@@ -69,24 +111,7 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
     status :data:`EXIT_TIMEOUT`.
     """
     given = [v is not None for v in (coordinator, num_processes, process_id)]
-    if not auto and not all(given):
-        raise ValueError("a multi-process run needs all of --coordinator HOST:PORT, --num-processes N and "
-                         "--process-id I (or --distributed auto on a cluster JAX recognises, e.g. SLURM)")
-    if not (np.isfinite(timeout) and timeout > 0):
-        raise ValueError(f"--timeout must be a positive number of seconds, got {timeout!r}")
-    if coordinator is not None:
-        host, port = parse_coordinator(coordinator)
-        try:                                   # a misspelt host: say so now, not after --timeout
-            socket.getaddrinfo(host.strip("[]"), port)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise ValueError(f"--coordinator {coordinator}: cannot resolve the host {host!r} "
-                             f"({exc.strerror if isinstance(exc, OSError) else exc})") from None
-    if num_processes is not None and (int(num_processes) != num_processes or num_processes < 1):
-        raise ValueError(f"--num-processes must be an integer >= 1, got {num_processes!r}")
-    if process_id is not None and (int(process_id) != process_id or process_id < 0 or
-                                   (num_processes is not None and process_id >= num_processes)):
-        raise ValueError(f"--process-id must be an integer in 0 ... num_processes - 1 = "
-                         f"{(num_processes or 1) - 1}, got {process_id!r}")
+    timeout = check_flags(coordinator, num_processes, process_id, auto, timeout)
     import jax
     try:
         if jax.config.jax_cpu_collectives_implementation in (None, "", "none"):
@@ -119,6 +144,11 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
               f"{len(jax.local_devices())} local / {len(jax.devices())} devices", file=log, flush=True)
 
 
+def work() -> str | None:
+    """Where the finished work is, as :func:`set_work` said (None: not said)."""
+    return _settings["work"]
+
+
 def timeout() -> float:
     return _settings["timeout"]
 
@@ -130,9 +160,10 @@ def stop(message: str, resume_hint: bool = True):
     processes have started any).  ``os._exit`` skips JAX's shutdown barrier, which would wait
     for a dead process until the heartbeat timeout; the lock's flock goes with the process,
     and the lock file left behind is taken over by the next run."""
-    hint = ("; the finished batches are in the checkpoint OUT.ckpt.npz written by process 0 (a library "
-            "build: in its directory): rerun every process with the same options (jtls anneal: with "
-            "--resume)") if resume_hint else ""
+    where = (f"in {_settings['work']}" if _settings["work"] else
+             "in the checkpoint OUT.ckpt.npz (a library build: in its directory)")
+    hint = (f"; the finished batches are {where}, written by process 0: rerun every process with the same "
+            "options (jtls anneal: with --resume)") if resume_hint else ""
     print(f"jtls: error: {message}{hint}", file=sys.stderr, flush=True)
     os._exit(EXIT_TIMEOUT)
 
@@ -203,19 +234,26 @@ def broadcast_plan(code: int, values=(0, 0), message: str = "", wait: float = 0.
 def lead_decides(fn, stopped: str) -> tuple:
     """Process 0 runs ``fn()`` (its checks and preparations; returns two ints or None) and
     sends the result to the others, which return it too.  An error of ``fn`` is raised on
-    process 0 and reaches the others as ``ValueError(f"{stopped}: {its message}")``."""
+    process 0 and reaches the others as ``ValueError(f"{stopped}: {its message}")`` -- as
+    :class:`~jtls.anneal.files.RunLocked` or :class:`~jtls.anneal.files.OutputExists` when it was one."""
     import jax
+    from . import files as F
+    kinds = {c.__name__: c for c in (F.RunLocked, F.OutputExists)}
     if jax.process_index() == 0:
         try:
             values = fn() or (0, 0)
         except Exception as exc:
-            broadcast_plan(2, message=str(exc))
+            kind = type(exc).__name__ if type(exc).__name__ in kinds else ""
+            broadcast_plan(2, message=f"{kind}\x00{exc}")
             raise
         broadcast_plan(0, values)
         return values
     code, values, msg = broadcast_plan(0)
     if code == 2:
-        raise ValueError(f"{stopped}: {msg}")
+        kind, _, msg = msg.partition("\x00")
+        # a refusal of the files (another run holds the lock, the output exists) keeps its type,
+        # so every process can handle it as process 0 does (a library build goes on)
+        raise kinds.get(kind, ValueError)(f"{stopped}: {msg}")
     return values
 
 

@@ -78,6 +78,8 @@ from .._xla import single_function, single_function_available
 from .files import CheckpointError, CheckpointMismatch, OutputExists, RunLocked, checkpoint_path  # noqa: F401
 
 FORMAT_VERSION = 1
+#: The largest memory budget taken (GB; a petabyte).
+MAX_MEMORY_GB = 1e6
 #: Default wall time (s) between checkpoints: compiled calls are sized to take at most about this long.
 CHECKPOINT_SECONDS = 60.0
 #: Settings of :meth:`RunConfig.metadata` that files of an earlier jtls lack, with the value they had
@@ -135,8 +137,9 @@ class RunConfig:
         if not is_whole(self.chunk) or self.chunk < 0:
             raise ValueError(f"argument 'chunk' must be an integer >= 1 (or 0: from the memory budget), "
                              f"got {self.chunk!r}")
-        if self.memory_gb is not None and not (np.isfinite(self.memory_gb) and self.memory_gb > 0):
-            raise ValueError(f"argument 'memory_gb' (--memory) must be > 0 GB, got {self.memory_gb!r}")
+        if self.memory_gb is not None and not (np.isfinite(self.memory_gb) and 0 < self.memory_gb <= MAX_MEMORY_GB):
+            raise ValueError(f"argument 'memory_gb' (--memory) must be > 0 GB and at most {MAX_MEMORY_GB:g} GB, "
+                             f"got {self.memory_gb!r}")
         if self.dtype not in ("float64", "float32"):
             raise ValueError(f"argument 'dtype' must be 'float64' or 'float32', got {self.dtype!r}")
         if self.dtype == "float64" and not jax.config.jax_enable_x64:
@@ -424,7 +427,10 @@ def _run_multi(cfg, out, resume, overwrite, progress, log, loop):
     """Process 0 checks the files and takes the lock, then tells the others where to start (or why
     it stopped); see :mod:`jtls.anneal.distributed`."""
     from . import distributed as D
-    D.check_same_settings(cfg.metadata() | {"out": str(out)}, "run")   # --out too: process 0 alone writes it
+    if D.work() is None:                  # (a library build has named its directory)
+        D.set_work(checkpoint_path(out))
+    # --out too (process 0 alone writes it), and the batch limits (process 0 sizes every call)
+    D.check_same_settings(cfg.metadata() | {"out": str(out), "chunk": cfg.chunk, "memory_gb": cfg.memory_gb}, "run")
     lead = {}
 
     def prepare():
@@ -476,11 +482,12 @@ def _loop(cfg, out, done, tot, *, multi, progress, stop_after_chunks, devices, l
     lead = out is not None
     ck, meta = (checkpoint_path(out), cfg.metadata()) if lead else (None, None)
     fn, ndev = make_chunk_fn(cfg, devices)
-    chunk = batch_size(cfg, ndev, devices)
+    first, count = cfg.span()[0], cfg.count
+    # no call larger than the realizations left (rounded up to the devices): padding is computed
+    chunk = min(batch_size(cfg, ndev, devices), -(-max(count - done, 1) // ndev) * ndev)
     sizer = CallSizer(cfg, chunk, ndev, checkpoint_seconds)
     t0 = time.perf_counter()
     done0, chunks_run = done, 0
-    first, count = cfg.span()[0], cfg.count
     while done < count:
         size = sizer.next()
         if multi:                         # process 0's size and count for everyone

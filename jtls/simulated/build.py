@@ -115,8 +115,9 @@ def regenerate_note(rule: int) -> str | None:
 
 
 def point_config(ratio: float, point: int, batch: int, *, L: int, batch_size: int, seed: int,
-                 sweeps: int = PAPER_SWEEPS, chunk: int = 64, rule: int = SEED_RULE) -> RunConfig:
-    """The annealer configuration of one batch at J0/h0 = ``ratio`` (seed: :func:`batch_seed` by ``rule``)."""
+                 sweeps: int = PAPER_SWEEPS, chunk: int = 0, rule: int = SEED_RULE) -> RunConfig:
+    """The annealer configuration of one batch at J0/h0 = ``ratio`` (seed: :func:`batch_seed` by ``rule``;
+    ``chunk`` 0: realizations per call chosen from the memory budget, as ``jtls anneal`` does)."""
     return RunConfig(params=ModelParams(L=int(L), x=0.5, J0=float(ratio) * H0, h0=H0, C=1.0),
                      schedule=library_schedule(sweeps), realizations=int(batch_size),
                      seed=batch_seed(seed, point, batch, rule), chunk=int(chunk))
@@ -293,6 +294,7 @@ def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, ba
     multi, lead = jax.process_count() > 1, jax.process_index() == 0
     if multi:
         from ..anneal import distributed as D
+        D.set_work(f"the build directory {directory} (with the checkpoint of the batch in progress)")
         D.check_same_settings(manifest(ratios, L, batch_size, seed, sweeps) | {"batches": int(batches),
                               "directory": str(directory)}, "library build")
 
@@ -344,15 +346,16 @@ def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, ba
                 # resume or start is decided under the batch's lock (another build may have
                 # checkpointed or finished it since the look above)
                 run(cfg, out, resume="auto", progress=progress, log=log, checkpoint_seconds=checkpoint_seconds)
-            except RunLocked as exc:          # one process: another build is annealing this batch
-                elsewhere += 1
-                if progress:
+            except RunLocked as exc:          # another build is annealing this batch (every process
+                elsewhere += 1                # of a multi-process build gets this refusal)
+                if progress and lead:
                     print(f"[library] J0/h0 = {r:g}, batch {b + 1}: left to another build ({exc})",
                           file=log, flush=True)
                 continue
             except OutputExists:              # another build finished it in the meantime
-                check_batch(out, load_output(out), cfg)
-                _drop_finished_checkpoint(out)
+                if lead:
+                    check_batch(out, load_output(out), cfg)
+                    _drop_finished_checkpoint(out)
                 done += 1
                 continue
             if progress and lead:

@@ -60,7 +60,7 @@ def register(subparsers) -> None:
 
 
 def _build(args) -> int:
-    from ..anneal.cli import start_distributed
+    from ..anneal.cli import start_distributed, supervised
     from ..anneal.run import use_cpu_cores
     from ..anneal.schedule import parse_temperatures
     from .build import build, check_arguments
@@ -73,6 +73,9 @@ def _build(args) -> int:
                            "batch_size": "--batch-size", "sweeps": "--sweeps", "seed": "--seed"}, seed=args.seed)
     if args.hours is not None and not (math.isfinite(args.hours) and args.hours > 0):
         raise ValueError(f"argument '--hours' must be a number of hours > 0, got {args.hours!r}")
+    rc = supervised(args, f"the build directory {args.directory} (with the checkpoint of the batch in progress)")
+    if rc is not None:
+        return rc
     use_cpu_cores(args.cpu_devices)
     multi = start_distributed(args)
     deadline = None if args.hours is None else time.time() + 3600.0 * args.hours
