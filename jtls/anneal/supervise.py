@@ -47,6 +47,9 @@ def supervise(argv, work: str, what: str = "jtls") -> int:
     signal a message naming ``work`` (where the finished batches are) and a jtls status."""
     from .distributed import EXIT_TIMEOUT
     env = dict(os.environ, **{CHILD_ENV: str(os.getpid())})
+    # the child imports the jtls this process runs, wherever it was imported from
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = os.pathsep.join([here] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     proc = subprocess.Popen([sys.executable, "-m", "jtls", *argv], env=env)
     passed = (signal.SIGTERM, signal.SIGHUP) if hasattr(signal, "SIGHUP") else (signal.SIGTERM,)
     old = {}
