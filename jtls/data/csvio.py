@@ -4,6 +4,7 @@ The reader's text layer (decoding, lines, cells, numbers) is :mod:`jtls.data._cs
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import warnings
@@ -153,7 +154,11 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
                          f"CSV file in it{hint}")
     if not path.is_file():
         raise FileNotFoundError(f"no such data file: {path}")
-    text, enc_note = _decode(path, path.read_bytes(), encoding)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:          # permissions, a vanished network file: a message naming it
+        raise ValueError(f"cannot read data file {path}: {exc.strerror or exc}") from None
+    text, enc_note = _decode(path, raw, encoding)
     lines = _split_lines(text)
     notes: list[str] = [enc_note] if enc_note else []
     ann: dict[str, Any] = {"note": [], "excluded": [], "provenance": [], "meta": {}}
@@ -483,7 +488,8 @@ def read_csv(path: str | os.PathLike, *, delimiter: str | None = None, decimal: 
                           f"got {v_!r}") from None
     return Dataset(T=T, value=val, sigma=sig, quantity=q, units=un, material=mat, omega=om,
                    T_ref=tr, source=source, provenance=prov, extra=extra, meta=meta,
-                   notes=tuple(notes), excluded=tuple(excluded), index=index, line=lns)
+                   notes=tuple(notes), excluded=tuple(excluded), index=index, line=lns,
+                   sha256=hashlib.sha256(raw).hexdigest())
 
 
 def write_csv(ds: Dataset, path: str | os.PathLike, *, overwrite: bool = False) -> Path:

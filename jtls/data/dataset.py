@@ -84,6 +84,9 @@ class Dataset:
         (n,) original row index of each point (0-based data rows).
     line : numpy.ndarray or None
         (n,) 1-based file line of each point.
+    sha256 : str or None
+        SHA-256 (hex) of the file's bytes the data were parsed from (:func:`jtls.data.read_csv`):
+        the provenance ``jtls fit`` records, whatever happens to the file afterwards.
 
     Examples
     --------
@@ -112,6 +115,7 @@ class Dataset:
     excluded: tuple = ()
     index: np.ndarray | None = None
     line: np.ndarray | None = None
+    sha256: str | None = None
 
     def __post_init__(self):
         s = object.__setattr__

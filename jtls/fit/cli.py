@@ -95,7 +95,7 @@ from .cli_inputs import (Labelled, check_numbers, posterior_settings, quantity_m
                          relative_shift_input, scattering_channels, unit_of_number)
 # run_meta and command_line are imported from here by other commands (jtls.anneal.cli)
 from .cli_output import (command_line, crossover_text, crossovers, flush_warnings,  # noqa: F401
-                         one_line, result_document, run_meta, warning_line)
+                         one_line, result_document, run_meta, warning_line, write_outputs)
 
 CHOICES = ("velocity", "dielectric", "thermal_conductivity", "thermal_conductivity_matthiessen",
            "specific_heat", "resonator_shift", "resonator_loss")
@@ -400,6 +400,7 @@ def _read(args, st, outputs, caught) -> SimpleNamespace:
     from .model import Model
     kw = {"encoding": args.encoding} if args.encoding else {}
     ds = read_csv(args.file, **kw)
+    sha256 = ds.sha256                  # of the bytes parsed: the fit's provenance, whatever the file does later
     if args.flag_outliers:
         ds = ds.flag_outliers()
     conversion = None
@@ -423,7 +424,7 @@ def _read(args, st, outputs, caught) -> SimpleNamespace:
     # every check of the fit itself (points in the window, weighting, the observable's range)
     check_problem(model, data, tmin=args.tmin, tmax=args.tmax)
     return SimpleNamespace(args=args, ds=ds, data=data, model=model, conversion=conversion,
-                           outputs=outputs, caught=caught)
+                           outputs=outputs, caught=caught, sha256=sha256)
 
 
 def _fit_one(inp, st, progress, who: str, tag: str):
@@ -463,7 +464,7 @@ def _fit_one(inp, st, progress, who: str, tag: str):
             if args.dos == "simulated" and res.ok:
                 from ..simulated.uncertainty import library_error
                 res.extra["library_error"], lib_text = library_error(model, res)
-            doc = result_document(res, args, model)
+            doc = result_document(res, args, model, sha256=inp.sha256)
             if args.json:
                 print(json.dumps(doc))
                 for w in caught:       # stdout is the JSON: the warnings (also in it) go to stderr
@@ -482,33 +483,10 @@ def _fit_one(inp, st, progress, who: str, tag: str):
                     if not issubclass(w.category, UserWarning):
                         print(warning_line(w.message, who), file=sys.stderr)
             if inp.outputs:
-                _write_outputs(inp, res, doc, observable, progress, tag)
+                write_outputs(inp, res, doc, observable, progress, tag)
             return res
         finally:
             flush_warnings(caught, printed, who)
-
-
-def _write_outputs(inp, res, doc, observable, progress, tag):
-    """The --out files of one fit: the JSON document, the figure, with --posterior a corner plot."""
-    args = inp.args
-    json_path, png_path, corner_path = inp.outputs
-    try:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"--out {json_path.parent}: cannot create the directory ({exc.strerror})") from None
-    json_path.write_text(json.dumps(doc, indent=1) + "\n")
-    import matplotlib
-    matplotlib.use("Agg")           # the command line's own process draws into files only
-    from .plot import plot_result
-    with progress.step(f"{tag}writing {png_path.name}"):
-        plot_result(res, png_path, title=f"{Path(args.file).name}: {observable}", units=inp.ds.units)
-    written = [json_path, png_path]
-    if args.posterior and "posterior" in res.extra:
-        from .corner import corner_plot
-        corner_plot(res.extra["posterior"], res, corner_path)
-        written.append(corner_path)
-    if not args.json:
-        print("wrote " + ", ".join(str(w) for w in written))
 
 
 def _step_text(observable, ds, args) -> str:

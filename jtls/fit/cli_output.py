@@ -1,38 +1,45 @@
 """What ``jtls fit`` hands out for one file: the JSON document with its ``meta``, the command
-that reproduces it, the crossover energies of ``--scattering``, and warnings as one line each.
+that reproduces it, the crossover energies of ``--scattering``, warnings as one line each, and
+the ``--out`` files (written whole, never replacing a file without ``--overwrite``).
 
 :mod:`jtls.fit.cli` re-exports :func:`result_document`, :func:`run_meta` and
 :func:`command_line` (other commands build their ``meta`` with them).
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import sys
+from pathlib import Path
 
 
-def result_document(res, args, model) -> dict:
+def result_document(res, args, model, sha256: str | None = None) -> dict:
     """The JSON document of ``jtls fit`` (printed by --json, written by --out): ``meta``, the
-    summary keys of :meth:`FitResult.summary_dict` and the complete result under ``result``."""
+    summary keys of :meth:`FitResult.summary_dict` and the complete result under ``result``.
+    ``sha256``: of the bytes the data were parsed from (default: the file hashed now)."""
     weighting = list(res.weighting.values())
-    meta = run_meta(args, args.file, command=command_line(args))
+    meta = run_meta(args, args.file, command=command_line(args), sha256=sha256)
     meta["observable"] = model.name
     meta["weighting"] = weighting[0] if len(weighting) == 1 else res.weighting
     return {"meta": meta, **res.summary_dict(), "result": res.to_dict()}
 
 
-def run_meta(args, path, command: str) -> dict:
-    """``{"jtls_version", "date", "command", "input", "sha256"}`` of a command run on ``path``."""
+def run_meta(args, path, command: str, sha256: str | None = None) -> dict:
+    """``{"jtls_version", "date", "command", "input", "sha256"}`` of a command run on ``path``;
+    ``sha256`` of the bytes the command read (default: ``path`` hashed now)."""
     import datetime
     import hashlib
     from .. import __version__
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    if sha256 is None:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        sha256 = h.hexdigest()
     return {"jtls_version": __version__,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "command": command, "input": os.path.abspath(path), "sha256": h.hexdigest()}
+            "command": command, "input": os.path.abspath(path), "sha256": sha256}
 
 
 def command_line(args, parser=None, positional=("file",)) -> str:
@@ -110,3 +117,80 @@ def crossover_text(d) -> str:
         parts.append(s)
     return ("crossover energies (boundary = E_b, rayleigh = E_R of jtls.thermal_conductivity_matthiessen): "
             + "; ".join(parts))
+
+
+def write_outputs(inp, res, doc, observable, progress, tag):
+    """The --out files of one fit: the JSON document, the figure, with --posterior a corner plot.
+
+    All are written to temporary files first, then put in place together: without --overwrite
+    each by an exclusive link, so a file that appeared since the check before the fits (another
+    job writing the same --out) is not replaced -- this file's outputs are then not written, and
+    an error says so; a failed write (disk full) leaves no partial output.  ValueError naming the
+    file otherwise."""
+    args = inp.args
+    json_path, png_path, corner_path = inp.outputs
+    try:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out {json_path.parent}: cannot create the directory ({exc.strerror})") from None
+    targets = [json_path, png_path] + ([corner_path] if args.posterior and "posterior" in res.extra else [])
+    tmp = {p: p.with_name(f".{p.stem}.tmp-{os.getpid()}{p.suffix}") for p in targets}
+    try:
+        current = json_path
+        try:
+            tmp[json_path].write_text(json.dumps(doc, indent=1) + "\n")
+            import matplotlib
+            matplotlib.use("Agg")           # the command line's own process draws into files only
+            from .plot import plot_result
+            current = png_path
+            with progress.step(f"{tag}writing {png_path.name}"):
+                plot_result(res, tmp[png_path], title=f"{Path(args.file).name}: {observable}", units=inp.ds.units)
+            if corner_path in tmp:
+                from .corner import corner_plot
+                current = corner_path
+                corner_plot(res.extra["posterior"], res, tmp[corner_path])
+        except OSError as exc:
+            raise ValueError(f"--out: cannot write {current} ({exc.strerror or exc}); none of the outputs "
+                             f"of {args.file} was written") from None
+        put_in_place(tmp, args.overwrite)
+    finally:
+        for t in tmp.values():
+            try:
+                t.unlink()
+            except OSError:
+                pass
+    if not args.json:
+        print("wrote " + ", ".join(str(w) for w in targets))
+
+
+def put_in_place(tmp: dict, overwrite: bool) -> None:
+    """Move the written temporaries ``{final: temporary}`` to their names; without ``overwrite``
+    none replaces an existing file (and if one would, those already placed are removed again)."""
+    placed = []
+    try:
+        for final, t in tmp.items():
+            if overwrite:
+                os.replace(t, final)
+                continue
+            try:
+                os.link(t, final)
+            except FileExistsError:
+                raise ValueError(f"--out: {final} appeared while the files were fitted (another run writing "
+                                 "into the same --out?); it is kept and this file's outputs were not "
+                                 "written: pass --overwrite to replace, or choose another --out") from None
+            except OSError:                  # no hard links here: exclusive creation, then a copy
+                try:
+                    with open(final, "xb") as f:
+                        f.write(t.read_bytes())
+                except FileExistsError:
+                    raise ValueError(f"--out: {final} appeared while the files were fitted; it is kept and "
+                                     "this file's outputs were not written") from None
+            placed.append(final)
+    except OSError as exc:
+        for p in placed:
+            p.unlink(missing_ok=True)
+        raise ValueError(f"--out: cannot write {exc.filename or list(tmp)[0]} ({exc.strerror or exc})") from None
+    except ValueError:
+        for p in placed:
+            p.unlink(missing_ok=True)
+        raise
