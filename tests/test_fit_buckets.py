@@ -188,3 +188,29 @@ def test_a_fit_that_ends_before_its_held_solve_exits_cleanly(case, tmp_path):
                        timeout=300)
     assert p.returncode == 7 and p.stdout.split() == [case], (p.returncode, p.stdout, p.stderr[-2000:])
     assert "terminate" not in p.stderr and "FATAL" not in p.stderr, p.stderr[-2000:]
+
+
+def test_fit_many_pads_each_dataset_only_to_its_own_bucket(monkeypatch):
+    """Datasets of other size buckets are solved in calls of their own (a 300-point dataset among
+    20-point ones does not make every solve a 320-point one); an ordered chain (start="previous")
+    stays one chain, padded to the largest.  Results, in order, are those of fit()."""
+    from jtls.fit import batch
+    seen = []
+    orig = batch._many_program
+
+    def spy(key, *args, **kw):
+        seen.append(key[3])                          # the padded lengths of the call
+        return orig(key, *args, **kw)
+    monkeypatch.setattr(batch, "_many_program", spy)
+    data = [_data(20, seed=1), _data(20, seed=2), _data(300, seed=3), _data(20, seed=4)]
+    many = batch.fit_many("_bucket_toy", data)
+    assert set(seen) == {(objective.bucket_size(20),), (objective.bucket_size(300),)}
+    for d, r in zip(data, many):
+        one = fit("_bucket_toy", d)
+        assert r.n_points == one.n_points == len(d[0]) and r.status == one.status
+        for k in ("a", "b"):
+            assert abs(r[k] - one[k]) <= 1e-5 * one.stderr[k], k
+    seen.clear()
+    chain = batch.fit_many("_bucket_toy", data, start="previous")
+    assert set(seen) == {(objective.bucket_size(300),)}
+    assert [r.n_points for r in chain] == [20, 20, 300, 20]

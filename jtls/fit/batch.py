@@ -1,8 +1,9 @@
 """Batched fits in compiled calls: many datasets, or bootstrap resamples.
 
-* :func:`fit_many` -- the same model fitted to many datasets (different
-  lengths are padded with zero-weight points to a common size bucket), one
-  :class:`FitResult` each, in compiled calls of :data:`FIT_CHUNK` fits.
+* :func:`fit_many` -- the same model fitted to many datasets, one
+  :class:`FitResult` each, in compiled calls of :data:`FIT_CHUNK` fits of the
+  datasets of one size bucket (padded with zero-weight points to it; with
+  ``start="previous"``, the ordered chain, all to the largest one's bucket).
 * :func:`bootstrap` -- ``n`` resamples (with replacement, within each
   dataset) of one fit, every resample refitted from the full-data optimum;
   the resampling is a multiplicity weight per point, so all resamples share
@@ -195,12 +196,38 @@ def _solved_rows(model, datasets, method, options, start, progress, kw):
             progress(len(problems), len(problems))
         return
     n_terms = len(spec.terms)
-    lengths = [bucket_size(max(p.arrays.terms[k].T.shape[0] for p in problems)) for k in range(n_terms)]
-    padded = [pad_arrays(p.arrays, lengths) for p in problems]
     opts = options or (PREVIOUS_OPTIONS if start == "previous" and method == "lm" else default_options(method))
-    chunk = _chunk(FIT_CHUNK)
     total = len(problems)
     follow = start == "previous"
+
+    def bucket(p):
+        return tuple(bucket_size(p.arrays.terms[k].T.shape[0]) for k in range(n_terms))
+    if follow:                 # one ordered chain: every dataset padded to the largest's bucket
+        groups = [(tuple(max(b) for b in zip(*map(bucket, problems))), list(range(total)))]
+    else:                      # datasets of one size bucket solved together, none padded beyond it
+        by = {}
+        for i, p in enumerate(problems):
+            by.setdefault(bucket(p), []).append(i)
+        groups = list(by.items())
+    rows, done = {}, 0
+    for lengths, idx in groups:
+        for i, row in zip(idx, _solve_group([problems[i] for i in idx], list(lengths), spec, method, opts,
+                                            follow)):
+            rows[i] = row
+            done += 1
+            if progress is not None and (done % _chunk(FIT_CHUNK) == 0 or done == total):
+                progress(done, total)
+    for i in range(total):
+        yield rows.pop(i)
+
+
+def _solve_group(problems, lengths, spec, method, opts, follow):
+    """``(problem, SolverOut, x, r, J)`` of each of ``problems`` (all padded to ``lengths``), in
+    order, from compiled calls of :data:`FIT_CHUNK` problems."""
+    n_terms = len(spec.terms)
+    padded = [pad_arrays(p.arrays, lengths) for p in problems]
+    chunk = _chunk(FIT_CHUNK)
+    total = len(problems)
     key = ("many", method, spec, tuple(lengths), opts, follow)
     n_free = spec.n_free
     prev = np.full(n_free, np.nan)              # the solution before the next call's first row
@@ -226,8 +253,6 @@ def _solved_rows(model, datasets, method, options, start, progress, kw):
             rows = np.concatenate([np.arange(offsets[k], offsets[k] + p.arrays.terms[k].T.shape[0])
                                    for k in range(n_terms)])
             yield p, out, x, r[rows], J[rows]
-        if progress is not None:
-            progress(min(c0 + chunk, total), total)
 
 
 def fit_many(model, datasets: Sequence, *, method: str = "lm", options: SolverOptions | None = None,
