@@ -125,7 +125,7 @@ def wants_distributed(args) -> bool:
                                                                  args.process_id))
 
 
-def supervised(args, work: str) -> int | None:
+def supervised(args, work: str, kind: str = "checkpoint") -> int | None:
     """For a multi-process command not yet in its watched child: run it there and return its exit
     status (:mod:`jtls.anneal.supervise`); None where this process is to do the work."""
     from .distributed import check_flags, check_timeout
@@ -134,7 +134,7 @@ def supervised(args, work: str) -> int | None:
     if not wants_distributed(args) or is_child() or not hasattr(args, "_argv"):
         return None
     check_flags(args.coordinator, args.num_processes, args.process_id, args.distributed == "auto", args.timeout)
-    return supervise(args._argv, work, f"jtls {args.command}")
+    return supervise(args._argv, work, f"jtls {args.command}", kind)
 
 
 def start_distributed(args) -> bool:
@@ -220,7 +220,7 @@ def _anneal(args) -> int:
                     seed=args.seed, chunk=args.chunk, memory_gb=args.memory, dtype=args.dtype,
                     relax=not args.no_relax, part=part)
     cfg.validate()
-    rc = supervised(args, f"the checkpoint {args.out}.ckpt.npz")
+    rc = supervised(args, f"{args.out}.ckpt.npz")
     if rc is not None:
         return rc
     use_cpu_cores(args.cpu_devices)

@@ -38,8 +38,17 @@ VOLATILE = ("versions", "devices", "processes", "batch", "backend", "wall_second
 
 def _read_part(path: str) -> tuple:
     """(arrays, meta) of the part file ``path``, verified (checksum required)."""
+    ck = path[:-len(".ckpt.npz")] if path.endswith(".ckpt.npz") else None
+    if not os.path.exists(path):
+        resume = (f"; its checkpoint {F.checkpoint_path(path)} exists: finish that part with --resume"
+                  if os.path.exists(F.checkpoint_path(path)) else "")
+        raise ValueError(f"part file {path} does not exist (did its job finish?){resume}")
     arrays = F.read_members(path, lambda kind: ValueError(
         f"part file {path} is unreadable, probably truncated or corrupted ({kind})"))
+    if "done" in arrays and "meta" in arrays and "counts" not in arrays:
+        raise ValueError(f"{path} is the checkpoint of an unfinished run" + (
+            f" (of the part {ck})" if ck else "") + ", not a part's output: finish that part with --resume "
+            "(the same command), then combine its output")
     if "sha256" not in arrays:
         raise ValueError(f"part file {path} has no checksum: not written by jtls anneal --part (or edited)")
     if not F.checksum_matches(arrays):
@@ -110,7 +119,7 @@ def combine(paths, out, *, overwrite: bool = False) -> dict:
     if not paths:
         raise ValueError("argument 'paths': no part files given")
     out = F.check_output_path(out)
-    if any(os.path.abspath(p) == os.path.abspath(out) for p in paths):
+    if any(os.path.realpath(p) == os.path.realpath(out) for p in paths):       # links resolved
         raise ValueError(f"argument 'out' ({out}) is one of the part files")
     with F.OutputLock(out):
         if os.path.exists(out) and not overwrite:

@@ -58,10 +58,28 @@ def check_timeout(timeout) -> float:
     return float(timeout)
 
 
-def set_work(where: str | None) -> None:
-    """Say where the finished work of the run is (a checkpoint file, a library directory), for the
-    message of :func:`stop`; None: not known."""
+def set_work(where: str | None, kind: str = "checkpoint") -> None:
+    """Say where the finished work of the run is -- a checkpoint file, or (``kind="directory"``) a
+    library build directory -- for the message of :func:`stop`; None: not known."""
     _settings["work"] = where
+    _settings["work_kind"] = kind
+
+
+def work_hint(work: str | None, kind: str = "checkpoint") -> str:
+    """Where the finished batches of a stopped run are and how to continue it (the end of a stop
+    message).  Process 0 alone writes them, maybe on a file system this process does not see."""
+    if not work:
+        return ("the finished batches are in process 0's checkpoint (OUT.ckpt.npz; a library build: its "
+                "directory): rerun every process with the same options (jtls anneal: with --resume)")
+    if kind == "directory":
+        return (f"the finished batches are in the build directory {work} (written by process 0): rerun "
+                "every process with the same options to continue it")
+    if os.path.exists(work):
+        return (f"the finished batches are in {work}: rerun every process with the same options "
+                "(jtls anneal: with --resume)")
+    return (f"{work}, where process 0 keeps the finished batches, is not on this file system or was not "
+            "written yet (no batch had finished): rerun every process with the same options (jtls anneal: "
+            f"with --resume if {work} exists)")
 
 
 def parse_coordinator(text: str) -> tuple[str, int]:
@@ -108,7 +126,8 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
     read them from the cluster (SLURM, Open MPI, ...; the explicit ones, if
     given, take precedence).  Waits at most ``timeout`` seconds for all
     processes to connect; then prints which step failed and exits with
-    status :data:`EXIT_TIMEOUT`.
+    status :data:`EXIT_TIMEOUT`.  Turns JAX's preemption service off (it would catch SIGTERM and
+    go on), so SIGTERM stops the process.
     """
     given = [v is not None for v in (coordinator, num_processes, process_id)]
     timeout = check_flags(coordinator, num_processes, process_id, auto, timeout)
@@ -117,6 +136,12 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
         if jax.config.jax_cpu_collectives_implementation in (None, "", "none"):
             jax.config.update("jax_cpu_collectives_implementation", "gloo")
     except AttributeError:  # pragma: no cover - older JAX: its own default
+        pass
+    try:
+        # JAX's preemption service would catch SIGTERM (and go on): a run asked to stop -- by a
+        # user, or the scheduler at its time limit -- stops; its checkpoint is complete
+        jax.config.update("jax_enable_preemption_service", False)
+    except AttributeError:  # pragma: no cover - a JAX without it
         pass
     _settings["timeout"] = float(timeout)
     where = coordinator or "the coordinator named by the cluster environment"
@@ -160,10 +185,7 @@ def stop(message: str, resume_hint: bool = True):
     processes have started any).  ``os._exit`` skips JAX's shutdown barrier, which would wait
     for a dead process until the heartbeat timeout; the lock's flock goes with the process,
     and the lock file left behind is taken over by the next run."""
-    where = (f"in {_settings['work']}" if _settings["work"] else
-             "in the checkpoint OUT.ckpt.npz (a library build: in its directory)")
-    hint = (f"; the finished batches are {where}, written by process 0: rerun every process with the same "
-            "options (jtls anneal: with --resume)") if resume_hint else ""
+    hint = "; " + work_hint(_settings["work"], _settings.get("work_kind", "checkpoint")) if resume_hint else ""
     print(f"jtls: error: {message}{hint}", file=sys.stderr, flush=True)
     os._exit(EXIT_TIMEOUT)
 

@@ -10,9 +10,10 @@ through; a child ended by a signal gets a jtls message saying what it means and 
 finished work is, and the status :data:`jtls.anneal.distributed.EXIT_TIMEOUT` (JAX's abort) or
 128 + the signal (killed, e.g. by the scheduler or for memory).
 
-The child inherits stdin, stdout and stderr.  It dies with this process (Linux: the kernel sends
-it SIGKILL when its parent dies), so killing the command kills its work; SIGTERM and SIGHUP sent
-to this process are passed on to it; SIGINT (Ctrl-C) reaches it from the terminal directly.
+The child inherits stdin, stdout and stderr and runs in a process group of its own.  It dies
+with this process (Linux: the kernel sends it SIGKILL when its parent dies), so killing the
+command kills its work; SIGINT (Ctrl-C), SIGTERM and SIGHUP sent to this process are passed on
+to it once, and a child still running :data:`GRACE_SECONDS` later is killed.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 #: Set in the environment of the child that does the work, to the process id of its watcher.
 CHILD_ENV = "JTLS_DISTRIBUTED_CHILD"
@@ -27,10 +29,20 @@ CHILD_ENV = "JTLS_DISTRIBUTED_CHILD"
 
 def is_child() -> bool:
     """Whether this process is the supervised child of a multi-process command; if so, it is made
-    to die with its watcher (Linux), and ends at once if the watcher is already gone."""
+    to die with its watcher (Linux), and ends at once if the watcher is already gone.  A value of
+    :data:`CHILD_ENV` that names a live process other than this one's parent (set by hand, or
+    inherited from another command) is ignored: this process is then no child."""
     parent = os.environ.get(CHILD_ENV, "")
     if not parent.isdigit():
         return False
+    if os.getppid() != int(parent):
+        try:
+            os.kill(int(parent), 0)
+            return False                     # someone else's value: not our watcher
+        except ProcessLookupError:
+            os._exit(128 + int(signal.SIGKILL))  # our watcher died before we could follow it
+        except (PermissionError, OverflowError, ValueError):
+            return False
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -42,40 +54,70 @@ def is_child() -> bool:
     return True
 
 
-def supervise(argv, work: str, what: str = "jtls") -> int:
+#: Seconds a child may take to stop after a passed-on SIGTERM, SIGHUP or SIGINT before it is killed.
+GRACE_SECONDS = 30.0
+
+
+def supervise(argv, work: str, what: str = "jtls", kind: str = "checkpoint") -> int:
     """Run ``jtls *argv`` as a watched child process; its exit status, or for a child ended by a
-    signal a message naming ``work`` (where the finished batches are) and a jtls status."""
-    from .distributed import EXIT_TIMEOUT
+    signal a message saying what it means and where the finished work is (``work``: the run's
+    checkpoint file, or a build directory -- ``kind``), and a jtls status.
+
+    The child runs in a process group of its own, so a signal reaches it once: SIGINT (Ctrl-C
+    at the terminal, or sent to this process), SIGTERM and SIGHUP sent to this process are passed
+    on; a child that has not stopped :data:`GRACE_SECONDS` later is killed."""
+    from .distributed import EXIT_TIMEOUT, work_hint
     env = dict(os.environ, **{CHILD_ENV: str(os.getpid())})
     # the child imports the jtls this process runs, wherever it was imported from
     here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = os.pathsep.join([here] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-    proc = subprocess.Popen([sys.executable, "-m", "jtls", *argv], env=env)
-    passed = (signal.SIGTERM, signal.SIGHUP) if hasattr(signal, "SIGHUP") else (signal.SIGTERM,)
+    group = {"process_group": 0} if sys.version_info >= (3, 11) and os.name == "posix" else {}
+    proc = subprocess.Popen([sys.executable, "-m", "jtls", *argv], env=env, **group)
+    passed = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    asked, since = [], []
+
+    def pass_on(num, frame):
+        asked.append(num)
+        since.append(time.monotonic())
+        try:
+            proc.send_signal(num)
+        except OSError:
+            pass
     old = {}
     try:
-        old[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)    # the child gets Ctrl-C
-        for s in passed:
-            old[s] = signal.signal(s, lambda num, frame: proc.send_signal(num))
+        for sig_ in passed:
+            old[sig_] = signal.signal(sig_, pass_on)
     except ValueError:        # not the main thread: no handlers, the child still runs
         pass
     try:
-        rc = proc.wait()
+        while True:
+            try:
+                rc = proc.wait(timeout=1.0)
+                break
+            except subprocess.TimeoutExpired:     # asked to stop, and still running: end it
+                if since and time.monotonic() - since[0] > GRACE_SECONDS:
+                    proc.kill()
     finally:
-        for s, h in old.items():
-            signal.signal(s, h)
+        for sig_, h in old.items():
+            signal.signal(sig_, h)
     if rc >= 0:
         return rc
     sig = -rc
+    if sig == signal.SIGKILL and asked:
+        sig = asked[0]                            # what was asked for, not how it was carried out
     name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
-    resume = (f"the finished batches are in {work}: rerun every process with the same options "
-              "(jtls anneal: with --resume)")
+    where = work_hint(work, kind)
     if sig == signal.SIGABRT:
         print(f"jtls: error: {what}: JAX's distributed runtime ended this process ({name}): another process "
               f"of the run died or cannot be reached (process 0 holds JAX's coordination service: when it "
               f"dies, all stop), or two processes were started with the same --process-id; see the other "
-              f"processes' output; {resume}", file=sys.stderr, flush=True)
+              f"processes' output; {where}", file=sys.stderr, flush=True)
         return EXIT_TIMEOUT
-    print(f"jtls: error: {what}: the process was ended by {name} (by a user, the job scheduler, or for lack "
-          f"of memory); {resume}", file=sys.stderr, flush=True)
+    if sig in asked or sig in (signal.SIGINT, signal.SIGTERM) or sig == getattr(signal, "SIGHUP", None):
+        how = f"stopped by {name}"
+    elif sig == signal.SIGKILL:
+        how = "killed (SIGKILL: by a user, the job scheduler, or the kernel for lack of memory)"
+    else:
+        how = f"crashed ({name})"
+    print(f"jtls: error: {what}: the process was {how}; {where}", file=sys.stderr, flush=True)
     return 128 + sig

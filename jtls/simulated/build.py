@@ -294,7 +294,7 @@ def build(directory, *, ratios=DEFAULT_RATIOS, L: int = 10, batches: int = 1, ba
     multi, lead = jax.process_count() > 1, jax.process_index() == 0
     if multi:
         from ..anneal import distributed as D
-        D.set_work(f"the build directory {directory} (with the checkpoint of the batch in progress)")
+        D.set_work(str(directory), "directory")
         D.check_same_settings(manifest(ratios, L, batch_size, seed, sweeps) | {"batches": int(batches),
                               "directory": str(directory)}, "library build")
 

@@ -73,7 +73,7 @@ def _build(args) -> int:
                            "batch_size": "--batch-size", "sweeps": "--sweeps", "seed": "--seed"}, seed=args.seed)
     if args.hours is not None and not (math.isfinite(args.hours) and args.hours > 0):
         raise ValueError(f"argument '--hours' must be a number of hours > 0, got {args.hours!r}")
-    rc = supervised(args, f"the build directory {args.directory} (with the checkpoint of the batch in progress)")
+    rc = supervised(args, str(args.directory), "directory")
     if rc is not None:
         return rc
     use_cpu_cores(args.cpu_devices)
