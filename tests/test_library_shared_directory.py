@@ -28,6 +28,7 @@ def _counts(d):
     return out
 
 
+@pytest.mark.xdist_group("library_batches")  # one worker: the compiled runs are shared
 def test_a_batch_locked_by_another_build_is_left_to_it_then_finished(tmp_path, capsys):
     d = tmp_path / "shared"
     held = d / B.batch_name(0.2, 0)
@@ -55,6 +56,7 @@ def test_a_batch_locked_by_another_build_is_left_to_it_then_finished(tmp_path, c
         np.testing.assert_array_equal(a[k][0], b[k][0])
 
 
+@pytest.mark.xdist_group("library_batches")  # one worker: the compiled runs are shared
 def test_a_finished_batch_with_a_left_over_checkpoint_counts_as_done_and_is_packed(tmp_path):
     d = tmp_path / "b"
     B.build(str(d), batches=1, **KW)
