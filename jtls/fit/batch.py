@@ -69,6 +69,13 @@ def _batch_size(n):
     return max(1, min(int(b), n))
 
 
+def _map(f, xs, batch: int):
+    """``jax.lax.map(f, xs)`` in vmapped batches of ``batch`` rows; one row at a time for 1, as a
+    plain scan, so that a ``lax.cond`` in ``f`` skips the rows it skips (under ``batch_size``,
+    even 1, the vmapped cond computes both branches: every padding row of a call was solved)."""
+    return jax.lax.map(f, xs) if batch <= 1 else jax.lax.map(f, xs, batch_size=batch)
+
+
 def _chunk(setting) -> int:
     return int(setting) if setting is not None else (64 if _on_cpu() else 1024)
 
@@ -117,7 +124,7 @@ def _many_rows(method, spec, u0, arrays, live, opts, batch, follow=False, prev=N
         return jax.lax.cond(args[2] > 0, solve, skip, args)
 
     if not follow:
-        return jax.lax.map(lambda a: one(a + (None,)), (u0, arrays, live), batch_size=batch)
+        return _map(lambda a: one(a + (None,)), (u0, arrays, live), batch)
     def step(carry, args):
         u_prev, r_prev, J_prev, a_prev, have = carry
         u, a, lv = args
@@ -424,7 +431,7 @@ def _bootstrap_rows(method, spec, arrays, sqrt_w, live, opts, u_start, batch):
     def one(args):
         return jax.lax.cond(args[1] > 0, solve, skip, args)
 
-    return jax.lax.map(one, (sqrt_w, live), batch_size=batch)
+    return _map(one, (sqrt_w, live), batch)
 
 
 _bootstrap_program = SingleKernel(_bootstrap_rows, static_argnums=(0, 1, 5, 7))
