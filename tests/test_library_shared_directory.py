@@ -87,6 +87,7 @@ def test_two_builds_starting_together_with_other_settings_cannot_both_write_the_
     with pytest.raises(ValueError, match="built with other settings .differs in: L"):
         B._ensure_manifest(str(d), B.manifest(RATIOS, 4, 8, 0, 2))
     assert [p.name for p in d.iterdir()] == [B.MANIFEST]        # no temporary left behind
+    assert json.loads(path.read_text())["L"] == 5                 # the first build's, kept
 
 
 @pytest.mark.xdist_group("distributed")
