@@ -177,9 +177,18 @@ def _alive(pid) -> bool:
         return False
 
 
+#: Starts Python with SIGHUP, SIGINT and SIGTERM at their default actions, then runs the rest of
+#: its arguments: the test runner may have been started ignoring some (nohup, a background job),
+#: and ignored signals stay ignored across exec -- by design of the watcher too.
+_DEFAULT_SIGNALS = ("import os, signal, sys\n"
+                    "for s in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):\n"
+                    "    signal.signal(s, signal.SIG_DFL)\n"
+                    "os.execv(sys.executable, [sys.executable] + sys.argv[1:])")
+
+
 def _long_one_process_run(out, **kw):
     """A supervised multi-process command (one process of one) that runs for minutes."""
-    args = [sys.executable, "-m", "jtls", "anneal", "--L", "4", "--realizations", "100000", "--sweeps", "20000",
+    args = [sys.executable, "-c", _DEFAULT_SIGNALS, "-m", "jtls", "anneal", "--L", "4", "--realizations", "100000", "--sweeps", "20000",
             "--schedule", "5,0.5", "--cpu-devices", "1", "--chunk", "1", "--quiet", "--out", str(out),
             "--coordinator", f"localhost:{free_port()}", "--num-processes", "1", "--process-id", "0",
             "--timeout", "60"]

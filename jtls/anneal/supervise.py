@@ -65,7 +65,8 @@ def supervise(argv, work: str, what: str = "jtls", kind: str = "checkpoint") -> 
 
     The child runs in a process group of its own, so a signal reaches it once: SIGINT (Ctrl-C
     at the terminal, or sent to this process), SIGTERM and SIGHUP sent to this process are passed
-    on; a child that has not stopped :data:`GRACE_SECONDS` later is killed."""
+    on; a child that has not stopped :data:`GRACE_SECONDS` later is killed.  A signal this process
+    was started ignoring (``nohup`` ignores SIGHUP) stays ignored, by the child too."""
     from .distributed import EXIT_TIMEOUT, work_hint
     env = dict(os.environ, **{CHILD_ENV: str(os.getpid())})
     # the child imports the jtls this process runs, wherever it was imported from
@@ -86,6 +87,8 @@ def supervise(argv, work: str, what: str = "jtls", kind: str = "checkpoint") -> 
     old = {}
     try:
         for sig_ in passed:
+            if signal.getsignal(sig_) == signal.SIG_IGN:
+                continue        # ignored by whoever started the command (nohup): the child ignores it too
             old[sig_] = signal.signal(sig_, pass_on)
     except ValueError:        # not the main thread: no handlers, the child still runs
         pass
