@@ -225,26 +225,18 @@ def _finish(p, child, seconds):
 
 @posix
 @pytest.mark.xdist_group("distributed")
-def test_sigterm_ends_a_supervised_command_with_143_and_a_message(tmp_path):
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_a_stop_signal_ends_a_supervised_command_with_a_message_and_keeps_the_checkpoint(tmp_path, sig):
+    """SIGTERM (a scheduler's time limit; JAX's preemption service had swallowed it) and SIGHUP:
+    status 128 + the signal, a jtls message naming the signal and --resume, the child gone."""
     out = tmp_path / "o.npz"
     p = _long_one_process_run(out)
     child = _wait_for_work(p, out)
-    p.send_signal(signal.SIGTERM)
-    rc, err = _finish(p, child, 20)
-    assert rc == 143, err[-2000:]
-    assert "stopped by SIGTERM" in err
-
-
-@posix
-@pytest.mark.xdist_group("distributed")
-def test_sighup_ends_a_supervised_command_with_129_and_keeps_the_checkpoint(tmp_path):
-    out = tmp_path / "o.npz"
-    p = _long_one_process_run(out)
-    child = _wait_for_work(p, out)
-    p.send_signal(signal.SIGHUP)
+    num = getattr(signal, sig)
+    p.send_signal(num)
     rc, err = _finish(p, child, 30)
-    assert rc == 129, err[-2000:]
-    assert "jtls: error: jtls anneal: the process was stopped by SIGHUP" in err and "with --resume" in err
+    assert rc == 128 + int(num), err[-2000:]
+    assert f"jtls: error: jtls anneal: the process was stopped by {sig}" in err and "with --resume" in err
     assert not _alive(child) and os.path.exists(F.checkpoint_path(out))
 
 

@@ -128,9 +128,8 @@ def wants_distributed(args) -> bool:
 def supervised(args, work: str, kind: str = "checkpoint") -> int | None:
     """For a multi-process command not yet in its watched child: run it there and return its exit
     status (:mod:`jtls.anneal.supervise`); None where this process is to do the work."""
-    from .distributed import check_flags, check_timeout
+    from .distributed import check_flags
     from .supervise import is_child, supervise
-    check_timeout(args.timeout)
     if not wants_distributed(args) or is_child() or not hasattr(args, "_argv"):
         return None
     check_flags(args.coordinator, args.num_processes, args.process_id, args.distributed == "auto", args.timeout)
